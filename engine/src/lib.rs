@@ -1,0 +1,6 @@
+//! Berth's engine: the Dockerfile front end today; images, runtimes and the
+//! docker-compatible command line build on it. Builds for Linux and for
+//! `wasm32-unknown-unknown`; host access goes through traits passed in.
+
+pub mod cli;
+pub mod dockerfile;

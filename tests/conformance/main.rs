@@ -1,0 +1,5 @@
+//! Conformance suites read from `../shared/conformance/` (BuildKit's parser, shell
+//! expansion and lint data). Each suite prints its pass count.
+
+mod parser;
+mod support;
