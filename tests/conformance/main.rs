@@ -2,4 +2,6 @@
 //! expansion and lint data). Each suite prints its pass count.
 
 mod parser;
+mod shell;
 mod support;
+mod tables;

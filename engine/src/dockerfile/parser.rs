@@ -79,7 +79,11 @@ struct DirectiveScanner {
 
 /// Splits a directive line (`# name = value`) into name and value.
 pub(crate) fn directive_parts(line: &str) -> Option<(&str, &str)> {
-    let rest = line.strip_prefix('#')?;
+    directive_parts_with(line, "#")
+}
+
+fn directive_parts_with<'a>(line: &'a str, comment: &str) -> Option<(&'a str, &'a str)> {
+    let rest = line.strip_prefix(comment)?;
     let rest = rest.trim_start();
     let name_len = rest.char_indices().take_while(|(i, c)| if *i == 0 { c.is_ascii_alphabetic() } else { c.is_ascii_alphanumeric() }).count();
     if name_len == 0 {
@@ -92,6 +96,49 @@ pub(crate) fn directive_parts(line: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((name, value))
+}
+
+/// A directive found by [`detect_directive`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectedDirective {
+    /// The value up to the first space (for `syntax`, the frontend image reference).
+    pub value: String,
+    /// The whole value.
+    pub cmdline: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// `ParseDirective`: finds directive `key` at the top of a file without parsing it.
+/// For `syntax`, a whole-file JSON object (`{"syntax": "…"}`) and `//` comments count too.
+pub fn detect_directive(key: &str, source: &str) -> Option<DetectedDirective> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let (source, first_line) = match source.strip_prefix("#!") {
+        Some(rest) => (rest.split_once('\n').map_or("", |(_, r)| r), 2),
+        None => (source, 1),
+    };
+    if key == "syntax" {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(source) {
+            if let Some(serde_json::Value::String(v)) = map.get(key) {
+                return Some(DetectedDirective { value: v.clone(), cmdline: v.clone(), line: first_line });
+            }
+        }
+    }
+    let prefixes: &[&str] = if key == "syntax" { &["//", "#"] } else { &["#"] };
+    for prefix in prefixes {
+        for (i, line) in source.lines().enumerate() {
+            let Some((name, value)) = directive_parts_with(line.trim_start(), prefix) else { break };
+            let name = name.to_ascii_lowercase();
+            if !matches!(name.as_str(), "syntax" | "escape" | "check") {
+                break;
+            }
+            if name == key {
+                let first = value.split(' ').next().unwrap_or(value);
+                return Some(DetectedDirective { value: first.to_string(), cmdline: value.to_string(), line: first_line + i });
+            }
+        }
+    }
+    None
 }
 
 struct Parser<'s> {
