@@ -75,8 +75,8 @@ pub struct Node {
     /// The instruction's text with continuation lines joined.
     pub original: String,
     pub heredocs: Vec<Heredoc>,
-    /// From the first byte of the keyword to the end of the last line (heredoc bodies
-    /// included), without the final newline.
+    /// From the start of the first line to the end of the last (heredoc bodies included),
+    /// without the final newline. With `trivia`, these spans cover every line of the file.
     pub span: Span,
     /// 1-based first and last physical line (heredoc bodies included).
     pub start_line: usize,

@@ -17,3 +17,6 @@ pub use ast::{Dockerfile, Node, Span};
 pub use diagnostic::{Diagnostic, LineIndex, Severity};
 pub use dump::dump;
 pub use parser::parse;
+pub mod instructions;
+pub mod suggest;
+pub mod scope;

@@ -353,7 +353,7 @@ impl<'s> Parser<'s> {
                 }
             }
 
-            node.span = Span::new(line_start, end);
+            node.span = Span::new(line_start, trim_end(self.source, end));
             node.start_line = start_line;
             node.end_line = current_line;
             node.comments = std::mem::take(&mut comments);
