@@ -4,3 +4,5 @@
 
 pub mod cli;
 pub mod dockerfile;
+pub mod dockerignore;
+pub mod reference;

@@ -20,3 +20,4 @@ pub use parser::parse;
 pub mod instructions;
 pub mod suggest;
 pub mod scope;
+pub mod lint;

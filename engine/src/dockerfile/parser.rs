@@ -275,6 +275,7 @@ impl<'s> Parser<'s> {
             let mut map = LineMap::default();
             map.push(0, token_start);
             let mut end = line_start + raw.len();
+            let mut last_line_start = token_start;
             let mut has_empty_continuation = false;
             while !end_of_line && i < self.lines.len() {
                 let (next_start, next_raw) = self.lines[i];
@@ -284,6 +285,7 @@ impl<'s> Parser<'s> {
                 self.scan_directive(token, next_start, current_line + 1);
                 current_line += 1;
                 end = next_start + next_raw.len();
+                last_line_start = next_start;
                 if is_comment(next_raw) {
                     continue;
                 }
@@ -299,9 +301,10 @@ impl<'s> Parser<'s> {
 
             let keyword_start = token_start;
             if has_empty_continuation {
+                // BuildKit reports this on the instruction's last line.
                 self.diagnostics.push(
                     Diagnostic::warning(
-                        Span::new(keyword_start, trim_end(self.source, end)),
+                        Span::new(last_line_start, trim_end(self.source, end)),
                         format!("Empty continuation line found in: {joined}"),
                     )
                     .with_help("Empty continuation lines will become errors in a future release")
