@@ -2,8 +2,13 @@
 //! browser terminal: argv in, exit code plus stdout/stderr out. No host I/O happens here;
 //! files are read through the [`Host`] trait the front end passes in.
 
+mod debug;
+mod lint;
+
+/// What the command line needs from the machine it runs on.
 pub trait Host {
-    /// Reads a file named on the command line (`-` is standard input).
+    /// Reads a file named on the command line (`-` is standard input). The error reads
+    /// like Go's (`open x: no such file or directory`).
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String>;
 }
 
@@ -15,6 +20,94 @@ pub struct Output {
     pub stderr: String,
 }
 
-pub fn run(_args: &[String], _host: &dyn Host) -> Output {
-    Output::default()
+impl Output {
+    pub fn ok(stdout: impl Into<String>) -> Output {
+        Output { code: 0, stdout: stdout.into(), stderr: String::new() }
+    }
+
+    pub fn fail(code: i32, stderr: impl Into<String>) -> Output {
+        Output { code, stdout: String::new(), stderr: stderr.into() }
+    }
+}
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const HELP: &str = "\
+Usage:  berth [OPTIONS] COMMAND
+
+A Docker-compatible container engine for learning, in the browser and on the command line
+
+Dockerfile commands:
+  lint        Check a Dockerfile for errors and common mistakes
+  debug       Inspect how Berth reads a Dockerfile (parse, stages)
+
+Options:
+  -v, --version   Print version information and quit
+  -h, --help      Print this help
+
+Run 'berth COMMAND --help' for more information on a command.
+";
+
+/// Runs one command line (without the program name).
+pub fn run(args: &[String], host: &dyn Host) -> Output {
+    let Some(command) = args.first() else {
+        return Output::ok(HELP);
+    };
+    let rest = &args[1..];
+    match command.as_str() {
+        "-h" | "--help" | "help" => Output::ok(HELP),
+        "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
+        "lint" => lint::run(rest, host),
+        "debug" => debug::run(rest, host),
+        other => Output::fail(1, format!("berth: '{other}' is not a berth command.\nSee 'berth --help'\n")),
+    }
+}
+
+/// Reads a text file through the host, replacing invalid UTF-8.
+fn read_text(host: &dyn Host, path: &str) -> Result<String, String> {
+    host.read_file(path).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// A minimal option scanner: `--name value`, `--name=value`, flags and positionals.
+struct Args<'a> {
+    items: &'a [String],
+    pos: usize,
+}
+
+enum Arg<'a> {
+    Flag(&'a str, Option<&'a str>),
+    Positional(&'a str),
+}
+
+impl<'a> Args<'a> {
+    fn new(items: &'a [String]) -> Args<'a> {
+        Args { items, pos: 0 }
+    }
+
+    fn next(&mut self) -> Option<Arg<'a>> {
+        let item = self.items.get(self.pos)?;
+        self.pos += 1;
+        if item.len() > 1 && item.starts_with('-') {
+            match item.split_once('=') {
+                Some((n, v)) if item.starts_with("--") => Some(Arg::Flag(n, Some(v))),
+                _ => Some(Arg::Flag(item, None)),
+            }
+        } else {
+            Some(Arg::Positional(item))
+        }
+    }
+
+    /// The value of a flag given as `--name value` when it was not `--name=value`.
+    fn value(&mut self, name: &str, inline: Option<&'a str>) -> Result<&'a str, Output> {
+        if let Some(v) = inline {
+            return Ok(v);
+        }
+        let v = self.items.get(self.pos).ok_or_else(|| Output::fail(125, format!("flag needs an argument: {name}\n")))?;
+        self.pos += 1;
+        Ok(v)
+    }
+}
+
+fn unknown_flag(command: &str, flag: &str) -> Output {
+    Output::fail(125, format!("unknown flag: {flag}\nSee 'berth {command} --help'.\n"))
 }

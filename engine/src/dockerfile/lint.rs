@@ -241,7 +241,7 @@ pub fn lint(source: &str, options: &LintOptions) -> Vec<Diagnostic> {
             rule: Some(rule.id.to_string()),
             message: f.message,
             span: f.span,
-            help: f.help.or_else(|| Some(rule.summary.to_string())),
+            help: f.help,
             url: Some(rule.url.to_string()),
         });
     }
@@ -624,7 +624,7 @@ fn check_stage_body(ctx: &mut Ctx, stage: &Stage, global: &GlobalScope, f: &mut 
                 }
             }
             Instruction::Run(run) => {
-                check_run(ctx, node, run, pip_no_cache_env, copied_all);
+                check_run(ctx, node, run, pip_no_cache_env, &mut copied_all);
             }
             _ => {}
         }
@@ -773,7 +773,7 @@ fn run_scripts(run: &instructions::Run) -> Vec<String> {
     scripts
 }
 
-fn check_run(ctx: &mut Ctx, node: usize, run: &instructions::Run, pip_no_cache_env: bool, copied_all: Option<usize>) {
+fn check_run(ctx: &mut Ctx, node: usize, run: &instructions::Run, pip_no_cache_env: bool, copied_all: &mut Option<usize>) {
     let scripts = run_scripts(run);
     let all = scripts.join("\n");
     let commands: Vec<Vec<String>> = scripts.iter().flat_map(|s| simple_commands(s)).collect();
@@ -904,7 +904,8 @@ fn check_run(ctx: &mut Ctx, node: usize, run: &instructions::Run, pip_no_cache_e
         }
     }
     if installs_deps {
-        if let Some(copy_node) = copied_all {
+        // Reported once, on the first install step the `COPY . .` invalidates.
+        if let Some(copy_node) = copied_all.take() {
             let line = ctx.node(copy_node).start_line;
             ctx.report_with(
                 "CopyAllBeforeInstall",
