@@ -15,28 +15,15 @@ pub struct Reference {
     pub digest: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
+    #[error("invalid reference format")]
     Empty,
-    /// Docker: `invalid reference format`.
+    #[error("invalid reference format")]
     InvalidFormat,
-    /// Docker: `invalid reference format: repository name (…) must be lowercase`.
+    #[error("invalid reference format: repository name ({0}) must be lowercase")]
     Uppercase(String),
 }
-
-impl fmt::Display for ReferenceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReferenceError::Empty => write!(f, "invalid reference format"),
-            ReferenceError::InvalidFormat => write!(f, "invalid reference format"),
-            ReferenceError::Uppercase(name) => {
-                write!(f, "invalid reference format: repository name ({name}) must be lowercase")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ReferenceError {}
 
 fn is_path_component(s: &str) -> bool {
     // [a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `berth` command line: whole invocations (exit code, stdout,
 //! stderr) through the shared CLI layer over an in-memory host, checked with insta
 //! snapshots, plus a few runs of the real binary.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod lint;
 mod seeds;

@@ -1,8 +1,10 @@
 //! Conformance suites read from `../shared/conformance/` (BuildKit's parser, shell
 //! expansion and lint data). Each suite prints its pass count.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod lint;
 mod parser;
+mod robustness;
 mod shell;
 mod support;
 mod tables;

@@ -3,7 +3,6 @@
 //! arithmetic. It mirrors BuildKit's `shell/lex.go` closely enough to pass its test tables.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 /// Where variables come from during expansion.
 pub trait Environment {
@@ -67,19 +66,12 @@ impl Environment for NoEnv {
 }
 
 /// A failed expansion. The message reads like BuildKit's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("failed to process {word:?}: {reason}")]
 pub struct ExpandError {
     pub word: String,
     pub reason: String,
 }
-
-impl fmt::Display for ExpandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "failed to process {:?}: {}", self.word, self.reason)
-    }
-}
-
-impl std::error::Error for ExpandError {}
 
 /// The result of expanding one word.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -402,13 +394,11 @@ impl State<'_> {
         };
         let mut modifier = ch.to_string();
         match ch {
-            '}' => {
-                return Ok(match self.get_env(&name) {
-                    Some(v) => v,
-                    None if self.lexer.skip_unset_env => format!("${{{name}}}"),
-                    None => String::new(),
-                });
-            }
+            '}' => Ok(match self.get_env(&name) {
+                Some(v) => v,
+                None if self.lexer.skip_unset_env => format!("${{{name}}}"),
+                None => String::new(),
+            }),
             ':' | '+' | '-' | '?' | '#' | '%' => {
                 let null_is_unset = ch == ':';
                 if null_is_unset {

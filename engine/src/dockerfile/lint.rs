@@ -554,10 +554,8 @@ fn check_stage_body(ctx: &mut Ctx, stage: &Stage, global: &GlobalScope, f: &mut 
                     ctx.report("LegacyKeyValueFormat", node, "\"ENV key=value\" should be used instead of legacy \"ENV key value\" format".into());
                 }
             }
-            Instruction::Label(pairs) => {
-                if pairs.iter().any(|kv| kv.legacy) {
-                    ctx.report("LegacyKeyValueFormat", node, "\"LABEL key=value\" should be used instead of legacy \"LABEL key value\" format".into());
-                }
+            Instruction::Label(pairs) if pairs.iter().any(|kv| kv.legacy) => {
+                ctx.report("LegacyKeyValueFormat", node, "\"LABEL key=value\" should be used instead of legacy \"LABEL key value\" format".into());
             }
             Instruction::Maintainer(_) => ctx.report("MaintainerDeprecated", node, "Maintainer instruction is deprecated in favor of using label".into()),
             Instruction::Shell(_) => f.shell_set = true,

@@ -1,0 +1,28 @@
+# Shared settings for the project's scripts (sourced, not run).
+# Build outputs and installed tools live outside the clone, keyed by toolchain version,
+# so a second run on the same machine (CI included) reuses them.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export BERTH_CACHE="${BERTH_CACHE:-$HOME/.cache/berth}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    log "installing the Rust toolchain (rustup, 1.95.0)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain 1.95.0
+  fi
+  local version
+  version="$(rustc --version | awk '{print $2}')"
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$BERTH_CACHE/target-rust-$version}"
+  mkdir -p "$CARGO_TARGET_DIR"
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  fi
+}
