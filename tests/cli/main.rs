@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod lint;
+mod rules;
 mod seeds;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
 //! Berth's browser sandbox. For now a single page that lints the Dockerfile in a text
-//! area with the engine's parser; the terminal, editor and worker arrive with the web issue.
+//! area with the engine's linter (the same diagnostics as `berth lint`); the terminal,
+//! editor and worker arrive with the web issue.
 
 use yew::prelude::*;
 
@@ -13,7 +14,7 @@ fn app() -> Html {
             source.set(area.value());
         })
     };
-    let (_, diagnostics) = engine::dockerfile::parse(&source);
+    let diagnostics = engine::dockerfile::lint::lint(&source, &Default::default());
     let lines = engine::dockerfile::LineIndex::new(&source);
     html! {
         <main>
@@ -22,7 +23,8 @@ fn app() -> Html {
             <ul>
                 { for diagnostics.iter().map(|d| {
                     let (line, col) = lines.line_col(&source, d.span.start);
-                    html! { <li>{ format!("Dockerfile:{line}:{col}: {}", d.message) }</li> }
+                    let rule = d.rule.as_deref().map(|r| format!("[{r}]")).unwrap_or_default();
+                    html! { <li>{ format!("Dockerfile:{line}:{col}: {}{rule}: {}", d.severity.as_str(), d.message) }</li> }
                 }) }
             </ul>
         </main>
