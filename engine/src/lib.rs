@@ -6,3 +6,4 @@ pub mod cli;
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod reference;
+pub mod vfs;
