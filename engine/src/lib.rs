@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod dockerfile;
 pub mod dockerignore;
+pub mod image;
 pub mod reference;
 pub mod vfs;

@@ -1,0 +1,417 @@
+//! Image layers: a filesystem (a container's upper layer, whiteouts included) becomes a
+//! deterministic tar, gzip-compressed with both digests computed on the way; a layer tar
+//! is unpacked into a filesystem with every path checked so nothing lands outside it.
+
+use std::io::{Read, Write};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest as _, Sha256};
+
+use super::digest::Digest;
+use crate::vfs::{self, walk, Attrs, Content, Errno, FileSystem, FileType, FsError, MemoryFs};
+
+/// A compressed layer and its two digests.
+#[derive(Debug, Clone)]
+pub struct LayerBlob {
+    /// Digest of the compressed blob (what manifests list).
+    pub digest: Digest,
+    /// Digest of the uncompressed tar (what `rootfs.diff_ids` lists).
+    pub diff_id: Digest,
+    pub data: Vec<u8>,
+    /// Bytes of the uncompressed tar.
+    pub tar_size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("failed to read layer: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error("refusing layer entry {path:?}: {reason}")]
+    Unsafe { path: String, reason: &'static str },
+}
+
+/// How layers are written.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerOptions {
+    /// gzip level (0–9); 6 is gzip's default.
+    pub level: u32,
+    /// Timestamps later than this are clamped to it (`SOURCE_DATE_EPOCH`).
+    pub source_date_epoch: Option<i64>,
+    /// Bytes of tar per gzip member. Members are compressed independently (on several
+    /// cores where there are any) and concatenated, which every gzip reader accepts. The
+    /// size is fixed so the output does not depend on the machine.
+    pub chunk_size: usize,
+}
+
+impl Default for LayerOptions {
+    fn default() -> LayerOptions {
+        LayerOptions { level: 6, source_date_epoch: None, chunk_size: 4 << 20 }
+    }
+}
+
+/// Writes the filesystem as a tar: entries sorted by path, parents first, hard links as
+/// links, whiteout files as they are.
+pub fn tar_of(fs: &dyn FileSystem, options: &LayerOptions) -> Result<Vec<u8>, LayerError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut links: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
+    for (path, meta) in walk::walk(fs, "/")? {
+        let mut header = tar::Header::new_gnu();
+        let mtime = options.source_date_epoch.map_or(meta.mtime, |e| meta.mtime.min(e)).max(0);
+        header.set_mode(meta.mode);
+        header.set_uid(u64::from(meta.uid));
+        header.set_gid(u64::from(meta.gid));
+        header.set_mtime(mtime as u64);
+        header.set_size(0);
+        let full = vfs::join("/", &path);
+        match meta.kind {
+            FileType::Dir => {
+                header.set_entry_type(tar::EntryType::Directory);
+                builder.append_data(&mut header, format!("{path}/"), std::io::empty())?;
+            }
+            FileType::File => {
+                if meta.nlink > 1 {
+                    if let Some(first) = links.get(&meta.ino) {
+                        header.set_entry_type(tar::EntryType::Link);
+                        builder.append_link(&mut header, &path, first)?;
+                        continue;
+                    }
+                    links.insert(meta.ino, path.clone());
+                }
+                let content = fs.content(&full)?;
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(content.len());
+                builder.append_data(&mut header, &path, LazyReader::new(content))?;
+            }
+            FileType::Symlink => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                builder.append_link(&mut header, &path, fs.read_link(&full)?)?;
+            }
+            kind => {
+                header.set_entry_type(match kind {
+                    FileType::CharDevice => tar::EntryType::Char,
+                    FileType::BlockDevice => tar::EntryType::Block,
+                    _ => tar::EntryType::Fifo,
+                });
+                header.set_device_major((meta.rdev >> 8) as u32)?;
+                header.set_device_minor((meta.rdev & 0xff) as u32)?;
+                builder.append_data(&mut header, &path, std::io::empty())?;
+            }
+        }
+    }
+    Ok(builder.into_inner()?)
+}
+
+/// Streams a file's content (lazy content is generated in pieces, never all at once).
+struct LazyReader {
+    content: Content,
+    offset: u64,
+}
+
+impl LazyReader {
+    fn new(content: Content) -> LazyReader {
+        LazyReader { content, offset: 0 }
+    }
+}
+
+impl Read for LazyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let piece = self.content.read_range(self.offset, buf.len().min(1 << 20));
+        buf[..piece.len()].copy_from_slice(&piece);
+        self.offset += piece.len() as u64;
+        Ok(piece.len())
+    }
+}
+
+fn gzip_member(data: &[u8], level: u32) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::with_capacity(data.len() / 3), Compression::new(level));
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+/// Compresses `tar` as concatenated gzip members of `chunk_size` bytes and computes the
+/// tar's digest, using a second thread where the platform has threads.
+pub fn compress(tar: Vec<u8>, options: &LayerOptions) -> LayerBlob {
+    let chunk = options.chunk_size.max(64 << 10);
+    let chunks: Vec<&[u8]> = tar.chunks(chunk).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len().max(1));
+    let mut members: Vec<Vec<u8>> = vec![Vec::new(); chunks.len()];
+    let mut diff_id = None;
+    let threaded = workers > 1
+        && std::thread::scope(|scope| {
+            let (first, rest) = members.split_at_mut(chunks.len().div_ceil(workers));
+            let (first_chunks, rest_chunks) = chunks.split_at(first.len());
+            // The other thread compresses the second part; this one hashes the whole tar
+            // and then compresses the first part.
+            let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
+                for (out, data) in rest.iter_mut().zip(rest_chunks) {
+                    *out = gzip_member(data, options.level);
+                }
+            });
+            let Ok(helper) = helper else { return false };
+            diff_id = Some(Digest::of(&tar));
+            for (out, data) in first.iter_mut().zip(first_chunks) {
+                *out = gzip_member(data, options.level);
+            }
+            helper.join().is_ok()
+        });
+    if !threaded {
+        diff_id = Some(Digest::of(&tar));
+        for (out, data) in members.iter_mut().zip(&chunks) {
+            *out = gzip_member(data, options.level);
+        }
+    }
+    if tar.is_empty() {
+        members = vec![gzip_member(&[], options.level)];
+    }
+    let mut hasher = Sha256::new();
+    let mut data = Vec::with_capacity(members.iter().map(Vec::len).sum());
+    for m in &members {
+        hasher.update(m);
+        data.extend_from_slice(m);
+    }
+    let tar_size = tar.len() as u64;
+    let diff_id = diff_id.unwrap_or_else(|| Digest::of(&tar));
+    LayerBlob { digest: Digest(hasher.finalize().into()), diff_id, data, tar_size }
+}
+
+/// A filesystem (typically a container's upper layer) as a compressed layer.
+pub fn layer_of(fs: &dyn FileSystem, options: &LayerOptions) -> Result<LayerBlob, LayerError> {
+    Ok(compress(tar_of(fs, options)?, options))
+}
+
+fn unsafe_entry(path: &str, reason: &'static str) -> LayerError {
+    LayerError::Unsafe { path: path.to_string(), reason }
+}
+
+/// Checks a layer path: relative, no `..`, and returns it as an absolute vfs path.
+fn checked_path(raw: &str) -> Result<String, LayerError> {
+    if raw.starts_with('/') {
+        return Err(unsafe_entry(raw, "absolute path"));
+    }
+    let comps = vfs::components(raw);
+    if comps.contains(&"..") {
+        return Err(unsafe_entry(raw, "path contains .."));
+    }
+    Ok(format!("/{}", comps.join("/")))
+}
+
+/// Whether a relative symlink target climbs above the root from the link's directory.
+fn escapes(link_path: &str, target: &str) -> bool {
+    if target.starts_with('/') {
+        return false; // resolved inside the root filesystem
+    }
+    let mut depth = vfs::components(link_path).len() as i64 - 1;
+    for c in vfs::components(target) {
+        depth += if c == ".." { -1 } else { 1 };
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether some parent of `path` is a symlink in `fs` (writing through it is refused).
+fn through_symlink(fs: &MemoryFs, path: &str) -> bool {
+    let comps = vfs::components(path);
+    let mut cur = String::new();
+    for c in &comps[..comps.len().saturating_sub(1)] {
+        cur.push('/');
+        cur.push_str(c);
+        if fs.lstat(&cur).is_ok_and(|m| m.is_symlink()) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Unpacks a layer (gzip-compressed or plain tar) into `fs` as it is: whiteout files
+/// stay files, for an [`vfs::OverlayFs`] to interpret. Refuses absolute paths, `..`,
+/// links that point outside the root and writes through symlinks.
+pub fn unpack(layer: &[u8], fs: &mut MemoryFs) -> Result<(), LayerError> {
+    let reader: Box<dyn Read> = if layer.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(layer))
+    } else {
+        Box::new(layer)
+    };
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let path = checked_path(&raw)?;
+        if path == "/" {
+            continue;
+        }
+        if through_symlink(fs, &path) {
+            return Err(unsafe_entry(&raw, "parent directory is a symlink"));
+        }
+        let header = entry.header();
+        // Some writers leave numeric fields blank; treat those as zero like GNU tar.
+        let attrs = Attrs {
+            mode: header.mode().unwrap_or(0o644) & 0o7777,
+            uid: header.uid().unwrap_or(0) as u32,
+            gid: header.gid().unwrap_or(0) as u32,
+            mtime: header.mtime().unwrap_or(0) as i64,
+        };
+        let kind = header.entry_type();
+        if let Some((parent, _)) = vfs::split_parent(&path) {
+            if !fs.exists(&parent) {
+                fs.create_dir_all(&parent, 0o755)?;
+            }
+        }
+        let existing = fs.lstat(&path).ok();
+        if let Some(m) = &existing {
+            if !(m.is_dir() && kind == tar::EntryType::Directory) {
+                fs.remove_all(&path)?;
+            }
+        }
+        match kind {
+            tar::EntryType::Directory => {
+                if existing.as_ref().is_some_and(|m| m.is_dir()) {
+                    fs.set_mode(&path, attrs.mode)?;
+                } else {
+                    fs.create_dir(&path, attrs.mode)?;
+                }
+                fs.set_owner(&path, attrs.uid, attrs.gid)?;
+                fs.set_mtime(&path, attrs.mtime)?;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let mut data = Vec::with_capacity(entry.size() as usize);
+                entry.read_to_end(&mut data)?;
+                fs.put_file(&path, Content::data(data), attrs)?;
+            }
+            tar::EntryType::Symlink => {
+                let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                if escapes(&path, &target) {
+                    return Err(unsafe_entry(&raw, "symlink points outside the root"));
+                }
+                fs.symlink(&target, &path)?;
+                fs.set_owner(&path, attrs.uid, attrs.gid)?;
+                fs.set_mtime(&path, attrs.mtime)?;
+            }
+            tar::EntryType::Link => {
+                let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                let target = checked_path(&target).map_err(|_| unsafe_entry(&raw, "hard link points outside the root"))?;
+                fs.hard_link(&target, &path)?;
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                let major = header.device_major().ok().flatten().unwrap_or(0) as u64;
+                let minor = header.device_minor().ok().flatten().unwrap_or(0) as u64;
+                let kind = match kind {
+                    tar::EntryType::Char => FileType::CharDevice,
+                    tar::EntryType::Block => FileType::BlockDevice,
+                    _ => FileType::Fifo,
+                };
+                fs.mknod(&path, kind, attrs, (major << 8) | minor)?;
+            }
+            // pax headers and other metadata entries are consumed by the tar reader.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl From<LayerError> for FsError {
+    fn from(e: LayerError) -> FsError {
+        match e {
+            LayerError::Fs(f) => f,
+            other => FsError::new(Errno::EINVAL, &other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> MemoryFs {
+        let mut fs = MemoryFs::new();
+        fs.create_dir_all("/app/data", 0o755).unwrap();
+        fs.put_file("/app/train.py", Content::data(b"print(1)\n".to_vec()), Attrs { mode: 0o755, uid: 1000, gid: 1000, mtime: 1_700_000_000 }).unwrap();
+        fs.hard_link("/app/train.py", "/app/train-link.py").unwrap();
+        fs.symlink("train.py", "/app/main.py").unwrap();
+        fs.put_file("/app/.wh.old.txt", Content::data(Vec::new()), Attrs::mode(0)).unwrap();
+        fs.mknod("/app/null", FileType::CharDevice, Attrs::mode(0o666), (1 << 8) | 3).unwrap();
+        fs.put_file("/app/data/big.bin", Content::lazy(3 << 20, "big.bin"), Attrs::mode(0o644)).unwrap();
+        fs
+    }
+
+    #[test]
+    fn round_trip_keeps_everything() {
+        let fs = sample();
+        let blob = layer_of(&fs, &LayerOptions { chunk_size: 1 << 20, ..Default::default() }).unwrap();
+        let mut back = MemoryFs::new();
+        unpack(&blob.data, &mut back).unwrap();
+        for path in ["/app/train.py", "/app/data/big.bin"] {
+            assert_eq!(back.read(path).unwrap(), fs.read(path).unwrap());
+        }
+        let m = back.stat("/app/train.py").unwrap();
+        assert_eq!((m.mode, m.uid, m.gid, m.mtime, m.nlink), (0o755, 1000, 1000, 1_700_000_000, 2));
+        assert_eq!(back.read_link("/app/main.py").unwrap(), "train.py");
+        assert!(back.exists("/app/.wh.old.txt"));
+        assert_eq!(back.lstat("/app/null").unwrap().rdev, 259);
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let a = layer_of(&sample(), &LayerOptions::default()).unwrap();
+        let b = layer_of(&sample(), &LayerOptions::default()).unwrap();
+        assert_eq!((&a.digest, &a.diff_id), (&b.digest, &b.diff_id));
+        let plain = tar_of(&sample(), &LayerOptions::default()).unwrap();
+        assert_eq!(Digest::of(&plain), b.diff_id);
+    }
+
+    fn tar_with(name: &str, kind: tar::EntryType, link: Option<&str>) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(0);
+        h.set_mode(0o644);
+        // Write the name bytes directly: the tar crate refuses unsafe names itself.
+        let bytes = name.as_bytes();
+        if let Some(gnu) = h.as_gnu_mut() {
+            gnu.name[..bytes.len()].copy_from_slice(bytes);
+        }
+        if let Some(l) = link {
+            h.set_link_name(l).unwrap();
+        }
+        h.set_cksum();
+        b.append(&h, std::io::empty()).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn unsafe_entries_are_refused() {
+        let cases = [
+            (tar_with("../evil", tar::EntryType::Regular, None), "path contains .."),
+            (tar_with("a/../../evil", tar::EntryType::Regular, None), "path contains .."),
+            (tar_with("/etc/passwd", tar::EntryType::Regular, None), "absolute path"),
+            (tar_with("lib/x", tar::EntryType::Symlink, Some("../../../etc")), "symlink points outside the root"),
+            (tar_with("x", tar::EntryType::Link, Some("../../etc/shadow")), "hard link points outside the root"),
+        ];
+        for (data, reason) in cases {
+            let mut fs = MemoryFs::new();
+            match unpack(&data, &mut fs) {
+                Err(LayerError::Unsafe { reason: r, .. }) => assert_eq!(r, reason),
+                other => panic!("expected refusal ({reason}), got {other:?}"),
+            }
+        }
+        // Writing through a symlink inside the layer is refused too.
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "etc", "/tmp").unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(1);
+        b.append_data(&mut h, "etc/passwd", &b"x"[..]).unwrap();
+        let mut fs = MemoryFs::new();
+        assert!(matches!(unpack(&b.into_inner().unwrap(), &mut fs), Err(LayerError::Unsafe { .. })));
+        // Absolute symlinks are fine: they resolve inside the root.
+        let mut fs = MemoryFs::new();
+        unpack(&tar_with("sh", tar::EntryType::Symlink, Some("/bin/busybox")), &mut fs).unwrap();
+    }
+}

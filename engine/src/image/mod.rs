@@ -1,0 +1,11 @@
+//! Images: content-addressed blobs, layers (tar + gzip with whiteouts), OCI documents,
+//! the image store with tags, and docker-archive / OCI-layout save and load.
+
+pub mod archive;
+pub mod digest;
+pub mod layer;
+pub mod oci;
+pub mod store;
+
+pub use digest::Digest;
+pub use store::{ImageStore, StoreError};

@@ -1,0 +1,447 @@
+//! The image store: blobs by digest, images by ID (the digest of their config), tags,
+//! and the unpacked layers containers are built from. It persists through a [`Storage`]
+//! as an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/…`) plus Berth's
+//! metadata (`berth/images.json`); every write is atomic.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::digest::Digest;
+use super::layer::{self, LayerBlob, LayerError};
+use super::oci::{self, Descriptor, ImageConfig, Index, Manifest};
+use crate::reference::Reference;
+use crate::vfs::MemoryFs;
+
+/// Where the store keeps its files: a key-value view of a directory.
+pub trait Storage {
+    fn read(&self, key: &str) -> Option<Vec<u8>>;
+    /// Replaces `key` atomically: a crash leaves the old or the new content, never half.
+    fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String>;
+    fn remove(&mut self, key: &str);
+}
+
+/// Storage in memory (the browser before persistence, tests).
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStorage {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Storage for MemoryStorage {
+    fn read(&self, key: &str) -> Option<Vec<u8>> {
+        self.files.get(key).cloned()
+    }
+
+    fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        self.files.insert(key.to_string(), data.to_vec());
+        Ok(())
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.files.remove(key);
+    }
+}
+
+/// Storage in a host directory (`BERTH_ROOT`) for the native CLI: writes go to a
+/// temporary file that is renamed into place.
+#[derive(Debug, Clone)]
+pub struct DirStorage {
+    root: std::path::PathBuf,
+}
+
+impl DirStorage {
+    pub fn new(root: impl Into<std::path::PathBuf>) -> DirStorage {
+        DirStorage { root: root.into() }
+    }
+}
+
+impl Storage for DirStorage {
+    fn read(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.join(key)).ok()
+    }
+
+    fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        let path = self.root.join(key);
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), key.replace('/', "_")));
+        std::fs::write(&tmp, data).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn remove(&mut self, key: &str) {
+        let _ = std::fs::remove_file(self.root.join(key));
+    }
+}
+
+/// What Berth records about an image beyond its OCI documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    /// The digest of the config.
+    pub id: Digest,
+    pub manifest: Digest,
+    /// Full references (`docker.io/library/python:3.11`).
+    pub tags: Vec<String>,
+    /// RFC 3339.
+    pub created: String,
+    /// Bytes of the unpacked layers, as `docker images` shows SIZE.
+    pub size: u64,
+    /// The digest the image was pulled by, if it was pulled.
+    #[serde(default)]
+    pub repo_digest: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Docker: `No such image: x`.
+    #[error("No such image: {0}")]
+    NotFound(String),
+    #[error("invalid reference format: {0}")]
+    Reference(String),
+    #[error("conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {image}")]
+    InUse { reference: String, container: String, image: String },
+    #[error("conflict: unable to delete {image} (cannot be forced) - image is being used by running container {container}")]
+    InUseRunning { image: String, container: String },
+    #[error("conflict: unable to delete {0} (must be forced) - image is referenced in multiple repositories")]
+    MultipleTags(String),
+    #[error("failed to write the image store: {0}")]
+    Storage(String),
+    #[error("blob {0} is missing from the store")]
+    MissingBlob(Digest),
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    #[error("invalid image document: {0}")]
+    Document(String),
+}
+
+/// Which container uses an image, for `rmi`: `(short container ID, running)`.
+pub type InUse<'a> = &'a dyn Fn(&Digest) -> Option<(String, bool)>;
+
+const IMAGES_KEY: &str = "berth/images.json";
+
+pub struct ImageStore {
+    storage: Box<dyn Storage>,
+    images: BTreeMap<String, ImageRecord>,
+    unpacked: HashMap<Digest, Arc<MemoryFs>>,
+}
+
+/// The normalised full reference for a name (`python` → `docker.io/library/python:latest`).
+pub fn normalize(name: &str) -> Result<String, StoreError> {
+    let r = Reference::parse(name).map_err(|e| StoreError::Reference(e.to_string()))?;
+    let mut s = format!("{}/{}", r.domain, r.path);
+    if let Some(t) = r.tag_or_latest() {
+        s.push(':');
+        s.push_str(t);
+    }
+    if let Some(d) = &r.digest {
+        s.push('@');
+        s.push_str(d);
+    }
+    Ok(s)
+}
+
+/// The short form Docker prints (`python:3.11`, `ghcr.io/org/app:1`).
+pub fn familiar(full: &str) -> String {
+    let rest = full.strip_prefix("docker.io/").unwrap_or(full);
+    rest.strip_prefix("library/").unwrap_or(rest).to_string()
+}
+
+impl ImageStore {
+    /// Opens the store kept in `storage` (empty if there is nothing yet).
+    pub fn open(storage: Box<dyn Storage>) -> Result<ImageStore, StoreError> {
+        let images = match storage.read(IMAGES_KEY) {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Document(format!("{IMAGES_KEY}: {e}")))?,
+            None => BTreeMap::new(),
+        };
+        Ok(ImageStore { storage, images, unpacked: HashMap::new() })
+    }
+
+    pub fn in_memory() -> ImageStore {
+        ImageStore { storage: Box::new(MemoryStorage::default()), images: BTreeMap::new(), unpacked: HashMap::new() }
+    }
+
+    fn blob_key(d: &Digest) -> String {
+        format!("blobs/sha256/{}", d.hex())
+    }
+
+    pub fn put_blob(&mut self, data: &[u8]) -> Result<Digest, StoreError> {
+        let d = Digest::of(data);
+        let key = Self::blob_key(&d);
+        if self.storage.read(&key).is_none() {
+            self.storage.write(&key, data).map_err(StoreError::Storage)?;
+        }
+        Ok(d)
+    }
+
+    pub fn blob(&self, d: &Digest) -> Result<Vec<u8>, StoreError> {
+        self.storage.read(&Self::blob_key(d)).ok_or_else(|| StoreError::MissingBlob(d.clone()))
+    }
+
+    pub fn images(&self) -> impl Iterator<Item = &ImageRecord> {
+        self.images.values()
+    }
+
+    /// Images with no tag (`<none>:<none>`).
+    pub fn dangling(&self) -> impl Iterator<Item = &ImageRecord> {
+        self.images.values().filter(|r| r.tags.is_empty())
+    }
+
+    pub fn config(&self, id: &Digest) -> Result<ImageConfig, StoreError> {
+        serde_json::from_slice(&self.blob(id)?).map_err(|e| StoreError::Document(e.to_string()))
+    }
+
+    pub fn manifest(&self, record: &ImageRecord) -> Result<Manifest, StoreError> {
+        serde_json::from_slice(&self.blob(&record.manifest)?).map_err(|e| StoreError::Document(e.to_string()))
+    }
+
+    /// Finds an image by reference, full ID or ID prefix, as `docker` resolves names.
+    pub fn resolve(&self, name: &str) -> Option<&ImageRecord> {
+        let hex = name.strip_prefix("sha256:").unwrap_or(name);
+        if hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            let matches: Vec<&ImageRecord> = self.images.values().filter(|r| r.id.hex().starts_with(hex)).collect();
+            if matches.len() == 1 {
+                return Some(matches[0]);
+            }
+        }
+        let full = normalize(name).ok()?;
+        self.images.values().find(|r| r.tags.contains(&full))
+    }
+
+    /// Adds an image from its config and compressed layers, tagging it with `tags`.
+    /// Returns the image ID; adding the same image again only adds tags.
+    pub fn add(&mut self, config: &ImageConfig, layers: &[LayerBlob], tags: &[String], created: &str) -> Result<Digest, StoreError> {
+        self.add_with_config_bytes(&config.to_bytes(), layers, tags, created)
+    }
+
+    /// [`ImageStore::add`] with the config's exact bytes (a loaded image keeps its ID).
+    pub fn add_with_config_bytes(&mut self, config_bytes: &[u8], layers: &[LayerBlob], tags: &[String], created: &str) -> Result<Digest, StoreError> {
+        let id = self.put_blob(config_bytes)?;
+        let mut descriptors = Vec::new();
+        let mut size = 0;
+        for l in layers {
+            let d = self.put_blob(&l.data)?;
+            let media_type = if l.data.starts_with(&[0x1f, 0x8b]) { oci::MEDIA_TYPE_LAYER_GZIP } else { oci::MEDIA_TYPE_LAYER_TAR };
+            descriptors.push(Descriptor { media_type: media_type.into(), digest: d, size: l.data.len() as u64, annotations: BTreeMap::new() });
+            size += l.tar_size;
+        }
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: Some(oci::MEDIA_TYPE_MANIFEST.into()),
+            config: Descriptor { media_type: oci::MEDIA_TYPE_CONFIG.into(), digest: id.clone(), size: config_bytes.len() as u64, annotations: BTreeMap::new() },
+            layers: descriptors,
+        };
+        let manifest_digest = self.put_blob(&serde_json::to_vec(&manifest).unwrap_or_default())?;
+        let key = id.hex();
+        let record = self.images.entry(key).or_insert_with(|| ImageRecord {
+            id: id.clone(),
+            manifest: manifest_digest,
+            tags: Vec::new(),
+            created: created.to_string(),
+            size,
+            repo_digest: None,
+        });
+        record.size = size;
+        let full_tags: Vec<String> = tags.iter().map(|t| normalize(t)).collect::<Result<_, _>>()?;
+        for t in &full_tags {
+            self.move_tag(t, &id);
+        }
+        self.save()?;
+        Ok(id)
+    }
+
+    /// Points `tag` at image `id`, taking it from any other image.
+    fn move_tag(&mut self, tag: &str, id: &Digest) {
+        for r in self.images.values_mut() {
+            r.tags.retain(|t| t != tag);
+        }
+        if let Some(r) = self.images.get_mut(&id.hex()) {
+            r.tags.push(tag.to_string());
+            r.tags.sort();
+        }
+    }
+
+    /// `docker tag SOURCE TARGET`.
+    pub fn tag(&mut self, source: &str, target: &str) -> Result<(), StoreError> {
+        let id = self.resolve(source).ok_or_else(|| StoreError::NotFound(source.to_string()))?.id.clone();
+        let full = normalize(target)?;
+        self.move_tag(&full, &id);
+        self.save()
+    }
+
+    /// `docker rmi [-f] NAME`: the lines Docker prints (`Untagged: …`, `Deleted: …`).
+    pub fn remove(&mut self, name: &str, force: bool, in_use: InUse) -> Result<Vec<String>, StoreError> {
+        let record = self.resolve(name).ok_or_else(|| StoreError::NotFound(name.to_string()))?.clone();
+        let by_tag = normalize(name).ok().filter(|full| record.tags.contains(full));
+        let mut out = Vec::new();
+        let user = in_use(&record.id);
+        if let Some((container, true)) = &user {
+            if by_tag.is_none() || record.tags.len() == 1 {
+                return Err(StoreError::InUseRunning { image: record.id.short(), container: container.clone() });
+            }
+        }
+        if let Some(tag) = &by_tag {
+            if record.tags.len() > 1 {
+                // Other tags keep the image: only this one goes.
+                if let Some(r) = self.images.get_mut(&record.id.hex()) {
+                    r.tags.retain(|t| t != tag);
+                }
+                self.save()?;
+                return Ok(vec![format!("Untagged: {}", familiar(tag))]);
+            }
+            if let (Some((container, _)), false) = (&user, force) {
+                return Err(StoreError::InUse { reference: familiar(tag), container: container.clone(), image: record.id.short() });
+            }
+        } else if record.tags.len() > 1 && !force {
+            return Err(StoreError::MultipleTags(record.id.short()));
+        } else if let (Some((container, _)), false) = (&user, force) {
+            let reference = record.tags.first().map_or_else(|| record.id.short(), |t| familiar(t));
+            return Err(StoreError::InUse { reference, container: container.clone(), image: record.id.short() });
+        }
+        for t in &record.tags {
+            out.push(format!("Untagged: {}", familiar(t)));
+        }
+        if let Some(d) = &record.repo_digest {
+            out.push(format!("Untagged: {d}"));
+        }
+        self.images.remove(&record.id.hex());
+        out.push(format!("Deleted: {}", record.id));
+        self.collect_garbage(&record);
+        self.save()?;
+        Ok(out)
+    }
+
+    /// Drops the blobs of a removed image that no remaining image uses.
+    fn collect_garbage(&mut self, removed: &ImageRecord) {
+        let Ok(manifest) = self.manifest(removed) else { return };
+        let mut used = std::collections::HashSet::new();
+        for r in self.images.values() {
+            used.insert(r.id.clone());
+            used.insert(r.manifest.clone());
+            if let Ok(m) = serde_json::from_slice::<Manifest>(&self.storage.read(&Self::blob_key(&r.manifest)).unwrap_or_default()) {
+                used.extend(m.layers.into_iter().map(|l| l.digest));
+            }
+        }
+        let mut candidates = vec![removed.id.clone(), removed.manifest.clone()];
+        candidates.extend(manifest.layers.into_iter().map(|l| l.digest));
+        for d in candidates {
+            if !used.contains(&d) {
+                self.storage.remove(&Self::blob_key(&d));
+                self.unpacked.remove(&d);
+            }
+        }
+    }
+
+    /// Writes `berth/images.json` and the OCI layout's `index.json`.
+    fn save(&mut self) -> Result<(), StoreError> {
+        let meta = serde_json::to_vec_pretty(&self.images).unwrap_or_default();
+        self.storage.write(IMAGES_KEY, &meta).map_err(StoreError::Storage)?;
+        let mut manifests = Vec::new();
+        for r in self.images.values() {
+            let size = self.storage.read(&Self::blob_key(&r.manifest)).map_or(0, |b| b.len() as u64);
+            let names: Vec<&String> = if r.tags.is_empty() { vec![] } else { r.tags.iter().collect() };
+            if names.is_empty() {
+                manifests.push(Descriptor { media_type: oci::MEDIA_TYPE_MANIFEST.into(), digest: r.manifest.clone(), size, annotations: BTreeMap::new() });
+            }
+            for name in names {
+                let mut annotations = BTreeMap::new();
+                annotations.insert("io.containerd.image.name".to_string(), name.clone());
+                annotations.insert("org.opencontainers.image.ref.name".to_string(), name.rsplit_once(':').map_or("latest", |(_, t)| t).to_string());
+                manifests.push(Descriptor { media_type: oci::MEDIA_TYPE_MANIFEST.into(), digest: r.manifest.clone(), size, annotations });
+            }
+        }
+        let index = Index { schema_version: 2, media_type: Some(oci::MEDIA_TYPE_INDEX.into()), manifests };
+        self.storage.write("index.json", &serde_json::to_vec(&index).unwrap_or_default()).map_err(StoreError::Storage)?;
+        if self.storage.read("oci-layout").is_none() {
+            self.storage.write("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#).map_err(StoreError::Storage)?;
+        }
+        Ok(())
+    }
+
+    /// The image's layers unpacked, bottom first, ready to stack under a container.
+    pub fn layers(&mut self, id: &Digest) -> Result<Vec<Arc<MemoryFs>>, StoreError> {
+        let record = self.images.get(&id.hex()).cloned().ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let manifest = self.manifest(&record)?;
+        let mut out = Vec::new();
+        for l in &manifest.layers {
+            if let Some(fs) = self.unpacked.get(&l.digest) {
+                out.push(fs.clone());
+                continue;
+            }
+            let mut fs = MemoryFs::new();
+            layer::unpack(&self.blob(&l.digest)?, &mut fs)?;
+            let fs = Arc::new(fs);
+            self.unpacked.insert(l.digest.clone(), fs.clone());
+            out.push(fs);
+        }
+        Ok(out)
+    }
+
+    pub fn record(&self, id: &Digest) -> Option<&ImageRecord> {
+        self.images.get(&id.hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::layer::{layer_of, LayerOptions};
+    use crate::vfs::FileSystem;
+
+    fn image(store: &mut ImageStore, content: &[u8], tags: &[&str]) -> Digest {
+        let mut fs = MemoryFs::new();
+        fs.write("/hello.txt", content).unwrap();
+        let blob = layer_of(&fs, &LayerOptions::default()).unwrap();
+        let mut config = ImageConfig::empty();
+        config.rootfs.diff_ids.push(blob.diff_id.clone());
+        let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        store.add(&config, &[blob], &tags, "2026-01-01T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn tags_resolve_and_rmi_follows_docker() {
+        let mut store = ImageStore::in_memory();
+        let id = image(&mut store, b"hi", &["python:3.11", "python:latest"]);
+        assert_eq!(store.resolve("python").map(|r| &r.id), Some(&id));
+        assert_eq!(store.resolve("docker.io/library/python:3.11").map(|r| &r.id), Some(&id));
+        assert_eq!(store.resolve(&id.hex()[..12]).map(|r| &r.id), Some(&id));
+        let none = |_: &Digest| None;
+        assert_eq!(store.remove(&id.hex()[..12], false, &none).unwrap_err().to_string(), format!("conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories", id.short()));
+        assert_eq!(store.remove("python:latest", false, &none).unwrap(), ["Untagged: python:latest"]);
+        let used = |_: &Digest| Some(("4f2a9c1d0b7e".to_string(), false));
+        let err = store.remove("python:3.11", false, &used).unwrap_err().to_string();
+        assert_eq!(err, format!("conflict: unable to remove repository reference \"python:3.11\" (must force) - container 4f2a9c1d0b7e is using its referenced image {}", id.short()));
+        let out = store.remove("python:3.11", true, &used).unwrap();
+        assert_eq!(out, ["Untagged: python:3.11".to_string(), format!("Deleted: {id}")]);
+        assert!(store.resolve("python:3.11").is_none());
+        assert_eq!(store.remove("nope", false, &none).unwrap_err().to_string(), "No such image: nope");
+    }
+
+    #[test]
+    fn retagging_leaves_a_dangling_image_and_layers_unpack() {
+        let mut store = ImageStore::in_memory();
+        let old = image(&mut store, b"v1", &["app:latest"]);
+        let new = image(&mut store, b"v2", &["app:latest"]);
+        assert_ne!(old, new);
+        assert_eq!(store.dangling().map(|r| r.id.clone()).collect::<Vec<_>>(), [old]);
+        let layers = store.layers(&new).unwrap();
+        assert_eq!(layers[0].read("/hello.txt").unwrap(), b"v2");
+    }
+
+    #[test]
+    fn persists_through_storage() {
+        let dir = std::env::temp_dir().join(format!("berth-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = {
+            let mut store = ImageStore::open(Box::new(DirStorage::new(&dir))).unwrap();
+            image(&mut store, b"persist", &["saved:1"])
+        };
+        let mut store = ImageStore::open(Box::new(DirStorage::new(&dir))).unwrap();
+        assert_eq!(store.resolve("saved:1").map(|r| r.id.clone()), Some(id.clone()));
+        assert_eq!(store.layers(&id).unwrap()[0].read("/hello.txt").unwrap(), b"persist");
+        assert!(dir.join("oci-layout").exists() && dir.join("index.json").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp")).collect();
+        assert!(leftovers.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
