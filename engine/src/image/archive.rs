@@ -52,7 +52,28 @@ pub fn save(store: &ImageStore, names: &[String]) -> Result<Vec<u8>, StoreError>
     for name in names {
         let record = store.resolve(name).ok_or_else(|| StoreError::NotFound(name.clone()))?.clone();
         let manifest = store.manifest(&record)?;
-        let config = store.config(&record.id)?;
+        let mut config = store.config(&record.id)?;
+        // Catalog layers are written out as synthesised; their diff IDs then describe the
+        // real tars, so such an image gets a new ID in the archive.
+        let mut layer_tars: Vec<Vec<u8>> = Vec::new();
+        let mut rewritten = false;
+        for (i, l) in manifest.layers.iter().enumerate() {
+            let tar = match store.synthetic_layer(&l.digest) {
+                Some((kind, size)) => {
+                    let fs = super::catalog::synthesize(kind, *size);
+                    let tar = super::layer::tar_of(&fs, &LayerOptions::default())?;
+                    if let Some(d) = config.rootfs.diff_ids.get_mut(i) {
+                        *d = Digest::of(&tar);
+                    }
+                    rewritten = true;
+                    tar
+                }
+                None => gunzip_if_needed(store.blob(&l.digest)?).map_err(|e| StoreError::Storage(e.to_string()))?,
+            };
+            layer_tars.push(tar);
+        }
+        let config_bytes = if rewritten { config.to_bytes() } else { store.blob(&record.id)? };
+        let config_digest = Digest::of(&config_bytes);
         let mut blob = |d: &Digest, data: &[u8], builder: &mut tar::Builder<Vec<u8>>| -> Result<String, StoreError> {
             let path = format!("blobs/sha256/{}", d.hex());
             if written.insert(d.clone()) {
@@ -60,19 +81,18 @@ pub fn save(store: &ImageStore, names: &[String]) -> Result<Vec<u8>, StoreError>
             }
             Ok(path)
         };
-        let config_path = blob(&record.id, &store.blob(&record.id)?, &mut builder)?;
+        let config_path = blob(&config_digest, &config_bytes, &mut builder)?;
         // Layers go in uncompressed, addressed by their diff ID, as Docker saves them.
         let mut layer_paths = Vec::new();
         let mut layer_descriptors = Vec::new();
-        for (l, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
-            let tar = gunzip_if_needed(store.blob(&l.digest)?).map_err(|e| StoreError::Storage(e.to_string()))?;
-            layer_paths.push(blob(diff_id, &tar, &mut builder)?);
+        for (tar, diff_id) in layer_tars.iter().zip(&config.rootfs.diff_ids) {
+            layer_paths.push(blob(diff_id, tar, &mut builder)?);
             layer_descriptors.push(Descriptor { media_type: oci::MEDIA_TYPE_LAYER_TAR.into(), digest: diff_id.clone(), size: tar.len() as u64, annotations: BTreeMap::new() });
         }
         let saved_manifest = Manifest {
             schema_version: 2,
             media_type: Some(oci::MEDIA_TYPE_MANIFEST.into()),
-            config: manifest.config.clone(),
+            config: Descriptor { media_type: oci::MEDIA_TYPE_CONFIG.into(), digest: config_digest.clone(), size: config_bytes.len() as u64, annotations: BTreeMap::new() },
             layers: layer_descriptors,
         };
         let manifest_bytes = serde_json::to_vec(&saved_manifest).unwrap_or_default();

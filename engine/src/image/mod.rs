@@ -2,9 +2,11 @@
 //! the image store with tags, and docker-archive / OCI-layout save and load.
 
 pub mod archive;
+pub mod catalog;
 pub mod digest;
 pub mod layer;
 pub mod oci;
+pub mod pull;
 pub mod store;
 
 pub use digest::Digest;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::catalog::{CatalogImage, LayerCache};
 use super::digest::Digest;
 use super::layer::{self, LayerBlob, LayerError};
 use super::oci::{self, Descriptor, ImageConfig, Index, Manifest};
@@ -120,10 +121,22 @@ pub type InUse<'a> = &'a dyn Fn(&Digest) -> Option<(String, bool)>;
 
 const IMAGES_KEY: &str = "berth/images.json";
 
+/// What `berth/images.json` holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Metadata {
+    images: BTreeMap<String, ImageRecord>,
+    /// Catalog layers by blob digest: (kind, size). They are synthesised on use instead of
+    /// being stored.
+    #[serde(default)]
+    synthetic: BTreeMap<String, (String, u64)>,
+}
+
 pub struct ImageStore {
     storage: Box<dyn Storage>,
     images: BTreeMap<String, ImageRecord>,
+    synthetic: BTreeMap<String, (String, u64)>,
     unpacked: HashMap<Digest, Arc<MemoryFs>>,
+    catalog_layers: LayerCache,
 }
 
 /// The normalised full reference for a name (`python` → `docker.io/library/python:latest`).
@@ -150,15 +163,66 @@ pub fn familiar(full: &str) -> String {
 impl ImageStore {
     /// Opens the store kept in `storage` (empty if there is nothing yet).
     pub fn open(storage: Box<dyn Storage>) -> Result<ImageStore, StoreError> {
-        let images = match storage.read(IMAGES_KEY) {
+        let meta: Metadata = match storage.read(IMAGES_KEY) {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Document(format!("{IMAGES_KEY}: {e}")))?,
-            None => BTreeMap::new(),
+            None => Metadata::default(),
         };
-        Ok(ImageStore { storage, images, unpacked: HashMap::new() })
+        Ok(ImageStore { storage, images: meta.images, synthetic: meta.synthetic, unpacked: HashMap::new(), catalog_layers: LayerCache::default() })
     }
 
     pub fn in_memory() -> ImageStore {
-        ImageStore { storage: Box::new(MemoryStorage::default()), images: BTreeMap::new(), unpacked: HashMap::new() }
+        ImageStore {
+            storage: Box::new(MemoryStorage::default()),
+            images: BTreeMap::new(),
+            synthetic: BTreeMap::new(),
+            unpacked: HashMap::new(),
+            catalog_layers: LayerCache::default(),
+        }
+    }
+
+    /// Whether the store has the layer blob `digest` (stored or synthesised).
+    pub fn has_layer(&self, digest: &Digest) -> bool {
+        self.synthetic.contains_key(&digest.hex()) || self.storage.read(&Self::blob_key(digest)).is_some()
+    }
+
+    /// The catalog layer behind a digest, if it is one: (kind, size).
+    pub fn synthetic_layer(&self, digest: &Digest) -> Option<&(String, u64)> {
+        self.synthetic.get(&digest.hex())
+    }
+
+    /// Adds a catalog image: its config and manifest are stored, its layers are recorded
+    /// as recipes and synthesised when a container needs them.
+    pub fn add_catalog(&mut self, image: &CatalogImage, created: &str) -> Result<(Digest, Digest), StoreError> {
+        let config_bytes = image.config.to_bytes();
+        let id = self.put_blob(&config_bytes)?;
+        let layers: Vec<Descriptor> = image
+            .layers
+            .iter()
+            .map(|l| Descriptor { media_type: oci::MEDIA_TYPE_LAYER_GZIP.into(), digest: l.digest.clone(), size: l.size, annotations: BTreeMap::new() })
+            .collect();
+        for l in &image.layers {
+            self.synthetic.insert(l.digest.hex(), (l.kind.clone(), l.size));
+        }
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: Some(oci::MEDIA_TYPE_MANIFEST.into()),
+            config: Descriptor { media_type: oci::MEDIA_TYPE_CONFIG.into(), digest: id.clone(), size: config_bytes.len() as u64, annotations: BTreeMap::new() },
+            layers,
+        };
+        let manifest_digest = self.put_blob(&serde_json::to_vec(&manifest).unwrap_or_default())?;
+        let tag = normalize(&format!("{}:{}", image.repository, image.tag))?;
+        let record = self.images.entry(id.hex()).or_insert_with(|| ImageRecord {
+            id: id.clone(),
+            manifest: manifest_digest.clone(),
+            tags: Vec::new(),
+            created: created.to_string(),
+            size: image.size,
+            repo_digest: None,
+        });
+        record.repo_digest = Some(format!("{}@{manifest_digest}", image.repository));
+        self.move_tag(&tag, &id);
+        self.save()?;
+        Ok((id, manifest_digest))
     }
 
     fn blob_key(d: &Digest) -> String {
@@ -334,7 +398,12 @@ impl ImageStore {
 
     /// Writes `berth/images.json` and the OCI layout's `index.json`.
     fn save(&mut self) -> Result<(), StoreError> {
-        let meta = serde_json::to_vec_pretty(&self.images).unwrap_or_default();
+        #[derive(Serialize)]
+        struct MetadataRef<'a> {
+            images: &'a BTreeMap<String, ImageRecord>,
+            synthetic: &'a BTreeMap<String, (String, u64)>,
+        }
+        let meta = serde_json::to_vec_pretty(&MetadataRef { images: &self.images, synthetic: &self.synthetic }).unwrap_or_default();
         self.storage.write(IMAGES_KEY, &meta).map_err(StoreError::Storage)?;
         let mut manifests = Vec::new();
         for r in self.images.values() {
@@ -366,6 +435,10 @@ impl ImageStore {
         for l in &manifest.layers {
             if let Some(fs) = self.unpacked.get(&l.digest) {
                 out.push(fs.clone());
+                continue;
+            }
+            if let Some((kind, size)) = self.synthetic.get(&l.digest.hex()).cloned() {
+                out.push(self.catalog_layers.get(&kind, size));
                 continue;
             }
             let mut fs = MemoryFs::new();

@@ -1,0 +1,137 @@
+//! `docker pull` from the embedded catalog: Docker's output, line by line, and its errors
+//! for names the catalog does not have. No network is used.
+
+use super::catalog::{Catalog, CATALOG_CREATED};
+use super::digest::Digest;
+use super::store::{familiar, normalize, ImageStore, StoreError};
+use crate::reference::Reference;
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub id: Digest,
+    /// The lines `docker pull` prints (non-interactive form).
+    pub lines: Vec<String>,
+    /// Layers as (short ID, bytes), for a progress display.
+    pub layers: Vec<(String, u64)>,
+    /// False when the image was already there ("Image is up to date").
+    pub downloaded: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error("pull access denied for {0}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied")]
+    Denied(String),
+    #[error("manifest for {0} not found: manifest unknown: manifest unknown")]
+    ManifestUnknown(String),
+    /// Registries other than Docker Hub are out of reach of the sandbox.
+    #[error("Get \"https://{0}/v2/\": dial tcp: lookup {0}: no such host")]
+    NoNetwork(String),
+    #[error("invalid reference format")]
+    InvalidReference,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Pulls `name` from the catalog into the store.
+pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pulled, PullError> {
+    let reference = Reference::parse(name).map_err(|_| PullError::InvalidReference)?;
+    let mut lines = Vec::new();
+    if reference.tag.is_none() && reference.digest.is_none() {
+        lines.push("Using default tag: latest".to_string());
+    }
+    if reference.domain != "docker.io" {
+        return Err(PullError::NoNetwork(reference.domain.clone()));
+    }
+    let repository = reference.familiar_name();
+    let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
+    let Some(image) = catalog.find(&reference) else {
+        return Err(if catalog.has_repository(&repository) {
+            PullError::ManifestUnknown(format!("{repository}:{tag}"))
+        } else {
+            PullError::Denied(repository)
+        });
+    };
+    lines.push(format!("{tag}: Pulling from {}", reference.path));
+    let full = normalize(&format!("{repository}:{tag}"))?;
+    let before = store.resolve(&full).map(|r| r.id.clone());
+    let mut layers = Vec::new();
+    for l in &image.layers {
+        let short = l.digest.short();
+        layers.push((short.clone(), l.size));
+        if store.has_layer(&l.digest) {
+            if before.is_none() {
+                lines.push(format!("{short}: Already exists"));
+            }
+            continue;
+        }
+        for status in ["Pulling fs layer", "Verifying Checksum", "Download complete", "Pull complete"] {
+            lines.push(format!("{short}: {status}"));
+        }
+    }
+    let (id, manifest) = store.add_catalog(&image, CATALOG_CREATED)?;
+    lines.push(format!("Digest: {manifest}"));
+    let downloaded = before.as_ref() != Some(&id);
+    if downloaded {
+        lines.push(format!("Status: Downloaded newer image for {}", familiar(&full)));
+    } else {
+        lines.push(format!("Status: Image is up to date for {}", familiar(&full)));
+    }
+    lines.push(full);
+    Ok(Pulled { id, lines, layers, downloaded })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_prints_dockers_lines() {
+        let mut store = ImageStore::in_memory();
+        let catalog = Catalog::embedded();
+        let p = pull(&mut store, &catalog, "python:3.11-slim").unwrap();
+        assert_eq!(p.lines[0], "3.11-slim: Pulling from library/python");
+        assert!(p.lines.iter().any(|l| l.ends_with(": Pull complete")));
+        assert!(p.lines.iter().any(|l| l.starts_with("Digest: sha256:")));
+        assert_eq!(p.lines[p.lines.len() - 2], "Status: Downloaded newer image for python:3.11-slim");
+        assert_eq!(p.lines.last().unwrap(), "docker.io/library/python:3.11-slim");
+        let again = pull(&mut store, &catalog, "python:3.11-slim").unwrap();
+        assert_eq!(again.lines[again.lines.len() - 2], "Status: Image is up to date for python:3.11-slim");
+        // The shared Debian layer is already there for another image on the same base.
+        let slim_bookworm = pull(&mut store, &catalog, "debian:bookworm-slim").unwrap();
+        assert!(slim_bookworm.lines.iter().any(|l| l.ends_with(": Already exists")), "{:?}", slim_bookworm.lines);
+        let first = pull(&mut store, &catalog, "alpine").unwrap();
+        assert_eq!(first.lines[0], "Using default tag: latest");
+        // The image's files are there to run.
+        let layers = store.layers(&p.id).unwrap();
+        let fs = crate::vfs::OverlayFs::new(layers, crate::vfs::MemoryFs::new());
+        use crate::vfs::FileSystem;
+        assert!(fs.stat("/usr/local/bin/python3").is_ok());
+        assert!(String::from_utf8(fs.read("/etc/os-release").unwrap()).unwrap().contains("bookworm"));
+    }
+
+    #[test]
+    fn missing_names_fail_with_dockers_words() {
+        let mut store = ImageStore::in_memory();
+        let catalog = Catalog::embedded();
+        let e = pull(&mut store, &catalog, "pyhton:3.11").unwrap_err().to_string();
+        assert_eq!(e, "pull access denied for pyhton, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+        let e = pull(&mut store, &catalog, "python:3.99").unwrap_err().to_string();
+        assert_eq!(e, "manifest for python:3.99 not found: manifest unknown: manifest unknown");
+        let e = pull(&mut store, &catalog, "ghcr.io/org/app:1").unwrap_err().to_string();
+        assert_eq!(e, "Get \"https://ghcr.io/v2/\": dial tcp: lookup ghcr.io: no such host");
+    }
+
+    #[test]
+    fn saving_a_catalog_image_writes_its_files() {
+        let mut store = ImageStore::in_memory();
+        pull(&mut store, &Catalog::embedded(), "alpine:3.20").unwrap();
+        let archive = super::super::archive::save(&store, &["alpine:3.20".into()]).unwrap();
+        let mut other = ImageStore::in_memory();
+        assert_eq!(super::super::archive::load(&mut other, &archive, "now").unwrap(), ["Loaded image: alpine:3.20"]);
+        let id = other.resolve("alpine:3.20").unwrap().id.clone();
+        let layers = other.layers(&id).unwrap();
+        use crate::vfs::FileSystem;
+        assert!(String::from_utf8(layers[0].read("/etc/alpine-release").unwrap()).unwrap().starts_with("3.20.3"));
+    }
+}
