@@ -3,6 +3,8 @@
 //! the way) against the `tar | gzip -6 | sha256sum` pipeline on the same data, in one run.
 //! Run with `cargo bench -p engine --bench layer` (set `BERTH_BENCH_MB` for another size).
 
+#![allow(clippy::unwrap_used)] // a benchmark: failing loudly is fine
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -31,17 +33,17 @@ const WORDS: &[&str] = &[
 fn generate(root: &Path, total: usize) {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let mut written = 0;
-    let mut n = 0;
+    let mut n: usize = 0;
     while written < total {
         let dir = root.join(format!("site-packages/pkg{}/sub{}", n / 50, n % 7));
         std::fs::create_dir_all(&dir).unwrap();
-        let (name, data) = if n % 10 == 0 {
+        let (name, data) = if n.is_multiple_of(10) {
             // A binary: random bytes with some zero runs, like a .so.
             let len = 1 << 20;
             let mut v = Vec::with_capacity(len);
             while v.len() < len {
                 let r = rng.next();
-                if r % 4 == 0 {
+                if r.is_multiple_of(4) {
                     v.extend(std::iter::repeat_n(0u8, (r % 512) as usize));
                 } else {
                     v.extend_from_slice(&r.to_le_bytes());
@@ -55,7 +57,7 @@ fn generate(root: &Path, total: usize) {
             while s.len() < len {
                 s.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
                 s.push(' ');
-                if rng.next() % 9 == 0 {
+                if rng.next().is_multiple_of(9) {
                     s.push_str(&format!("x{}", rng.next() % 1000));
                 }
             }
