@@ -135,7 +135,8 @@ impl Reference {
             return Err(ReferenceError::InvalidFormat);
         }
         if path.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(ReferenceError::Uppercase(name.to_string()));
+            let shown = if domain == "docker.io" && !path.contains('/') { format!("library/{path}") } else { name.to_string() };
+            return Err(ReferenceError::Uppercase(shown));
         }
         if path.is_empty() || !path.split('/').all(is_path_component) {
             return Err(ReferenceError::InvalidFormat);
@@ -199,6 +200,6 @@ mod tests {
         for bad in ["", "busybox:", "Python", ":tag", "a//b", "img@sha256:xyz", "-a", "a-"] {
             assert!(Reference::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Reference::parse("MyImage").unwrap_err().to_string(), "invalid reference format: repository name (MyImage) must be lowercase");
+        assert_eq!(Reference::parse("MyImage").unwrap_err().to_string(), "invalid reference format: repository name (library/MyImage) must be lowercase");
     }
 }

@@ -3,6 +3,7 @@
 //! snapshots, plus a few runs of the real binary.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+mod images;
 mod lint;
 mod rules;
 mod seeds;
@@ -10,10 +11,15 @@ mod seeds;
 use std::collections::BTreeMap;
 
 use engine::cli::{self, Host};
+use engine::image::store::{SharedStorage, Storage};
+
+/// The fixed "now" of CLI snapshots: 2026-11-23T12:00:00Z.
+pub const NOW: i64 = 1_795_435_200;
 
 /// A host whose files live in memory: `//- /path` headers separate files in one string.
 pub struct MemoryHost {
-    files: BTreeMap<String, String>,
+    files: std::cell::RefCell<BTreeMap<String, Vec<u8>>>,
+    state: SharedStorage,
 }
 
 impl MemoryHost {
@@ -33,23 +39,46 @@ impl MemoryHost {
         if let Some((p, c)) = current {
             files.insert(p, c);
         }
-        MemoryHost { files }
+        let files = files.into_iter().map(|(p, c)| (p, c.into_bytes())).collect();
+        MemoryHost { files: std::cell::RefCell::new(files), state: SharedStorage::default() }
     }
 }
 
 impl Host for MemoryHost {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         let key = path.trim_start_matches("./");
-        self.files.get(key).map(|c| c.as_bytes().to_vec()).ok_or_else(|| format!("open {path}: no such file or directory"))
+        self.files.borrow().get(key).cloned().ok_or_else(|| format!("open {path}: no such file or directory"))
+    }
+
+    fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String> {
+        self.files.borrow_mut().insert(path.trim_start_matches("./").to_string(), data.to_vec());
+        Ok(())
+    }
+
+    fn storage(&self) -> Result<Box<dyn Storage>, String> {
+        Ok(Box::new(self.state.clone()))
+    }
+
+    fn now(&self) -> i64 {
+        NOW
     }
 }
 
 /// Runs `command` (split on spaces) and renders the session for a snapshot.
 pub fn session(fixture: &str, command: &str) -> String {
+    sessions(fixture, &[command])
+}
+
+/// Runs several commands against one engine state, rendering each.
+pub fn sessions(fixture: &str, commands: &[&str]) -> String {
     let host = MemoryHost::new(fixture);
-    let args: Vec<String> = command.split_whitespace().skip(1).map(str::to_string).collect();
-    let out = cli::run(&args, &host);
-    format!("$ {command}\nexit: {}\n--- stdout\n{}--- stderr\n{}", out.code, out.stdout, out.stderr)
+    let mut out = String::new();
+    for command in commands {
+        let args: Vec<String> = command.split_whitespace().skip(1).map(str::to_string).collect();
+        let o = cli::run(&args, &host);
+        out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{}--- stderr\n{}", o.code, o.stdout, o.stderr));
+    }
+    out
 }
 
 #[test]

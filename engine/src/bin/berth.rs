@@ -6,6 +6,20 @@ use std::io::{Read, Write};
 struct NativeHost;
 
 impl engine::cli::Host for NativeHost {
+    fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String> {
+        std::fs::write(path, data).map_err(|e| format!("open {path}: {e}"))
+    }
+
+    fn storage(&self) -> Result<Box<dyn engine::image::store::Storage>, String> {
+        let root = state_dir();
+        std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        Ok(Box::new(engine::image::store::DirStorage::new(root)))
+    }
+
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    }
+
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         if path == "-" {
             let mut buf = Vec::new();
@@ -17,6 +31,18 @@ impl engine::cli::Host for NativeHost {
             _ => format!("open {path}: {e}"),
         })
     }
+}
+
+/// `BERTH_ROOT`, or the user's data directory (`$XDG_DATA_HOME/berth`, `~/.local/share/berth`).
+fn state_dir() -> std::path::PathBuf {
+    if let Some(root) = std::env::var_os("BERTH_ROOT") {
+        return root.into();
+    }
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME") {
+        return std::path::PathBuf::from(data).join("berth");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    std::path::PathBuf::from(home).join(".local/share/berth")
 }
 
 fn main() {

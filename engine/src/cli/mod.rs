@@ -3,13 +3,23 @@
 //! files are read through the [`Host`] trait the front end passes in.
 
 mod debug;
+mod format;
+mod image;
 mod lint;
+
+use crate::image::store::Storage;
 
 /// What the command line needs from the machine it runs on.
 pub trait Host {
     /// Reads a file named on the command line (`-` is standard input). The error reads
     /// like Go's (`open x: no such file or directory`).
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String>;
+    /// Writes a file named on the command line (`save -o`).
+    fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String>;
+    /// Where the engine keeps its state (images, later containers and volumes).
+    fn storage(&self) -> Result<Box<dyn Storage>, String>;
+    /// The current time, in seconds since the Unix epoch.
+    fn now(&self) -> i64;
 }
 
 /// What a command produced.
@@ -37,6 +47,14 @@ Usage:  berth [OPTIONS] COMMAND
 
 A Docker-compatible container engine for learning, in the browser and on the command line
 
+Image commands:
+  pull        Download an image from the catalog
+  images      List images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  rmi         Remove one or more images
+  save        Save one or more images to a tar archive
+  load        Load an image from a tar archive
+
 Dockerfile commands:
   lint        Check a Dockerfile for errors and common mistakes
   debug       Inspect how Berth reads a Dockerfile (parse, stages)
@@ -59,6 +77,16 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "lint" => lint::run(rest, host),
         "debug" => debug::run(rest, host),
+        "pull" | "images" | "tag" | "rmi" | "save" | "load" => image::run(command, rest, host),
+        "image" => match rest.split_first() {
+            Some((sub, args)) => match sub.as_str() {
+                "pull" | "tag" | "save" | "load" => image::run(sub, args, host),
+                "ls" | "list" => image::run("images", args, host),
+                "rm" | "remove" => image::run("rmi", args, host),
+                other => Output::fail(1, format!("berth image: '{other}' is not a berth image command.\nSee 'berth image --help'\n")),
+            },
+            None => Output::ok("Usage:  berth image COMMAND\n\nCommands:\n  load, ls, pull, rm, save, tag\n"),
+        },
         other => Output::fail(1, format!("berth: '{other}' is not a berth command.\nSee 'berth --help'\n")),
     }
 }

@@ -132,9 +132,10 @@ fn read_entries(archive: &[u8]) -> Result<HashMap<String, Vec<u8>>, StoreError> 
     let data = gunzip_if_needed(archive.to_vec()).map_err(|e| StoreError::Document(format!("not a tar archive: {e}")))?;
     let mut files = HashMap::new();
     let mut tar = tar::Archive::new(&data[..]);
-    let entries = tar.entries().map_err(|e| StoreError::Document(e.to_string()))?;
+    let invalid = |_| StoreError::Document("archive/tar: invalid tar header".into());
+    let entries = tar.entries().map_err(invalid)?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| StoreError::Document(e.to_string()))?;
+        let mut entry = entry.map_err(invalid)?;
         if entry.header().entry_type() != tar::EntryType::Regular {
             continue;
         }

@@ -242,7 +242,10 @@ pub fn synthesize(kind: &str, size: u64) -> MemoryFs {
     let parts: Vec<&str> = kind.split(':').collect();
     let arg = |i: usize| parts.get(i).copied().unwrap_or("");
     match parts[0] {
-        "hello" => b.exec("/hello", 0, "hello"),
+        "hello" => {
+            b.exec("/hello", 0, "hello");
+            b.fill("/hello", 1);
+        }
         "busybox" => distro::busybox(&mut b, arg(1)),
         "alpine" => distro::alpine(&mut b, arg(1)),
         "debian" => distro::debian(&mut b, arg(1)),

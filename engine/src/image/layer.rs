@@ -21,6 +21,15 @@ pub struct LayerBlob {
     pub data: Vec<u8>,
     /// Bytes of the uncompressed tar.
     pub tar_size: u64,
+    /// Bytes of the files in the layer (what `docker images` adds up as SIZE).
+    pub content_size: u64,
+}
+
+/// The sum of the sizes of a tar's regular files.
+pub fn content_size(tar: &[u8]) -> u64 {
+    let mut archive = tar::Archive::new(tar);
+    let Ok(entries) = archive.entries() else { return tar.len() as u64 };
+    entries.flatten().filter(|e| e.header().entry_type().is_file()).map(|e| e.size()).sum()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,8 +183,9 @@ pub fn compress(tar: Vec<u8>, options: &LayerOptions) -> LayerBlob {
         data.extend_from_slice(m);
     }
     let tar_size = tar.len() as u64;
+    let content_size = content_size(&tar);
     let diff_id = diff_id.unwrap_or_else(|| Digest::of(&tar));
-    LayerBlob { digest: Digest(hasher.finalize().into()), diff_id, data, tar_size }
+    LayerBlob { digest: Digest(hasher.finalize().into()), diff_id, data, tar_size, content_size }
 }
 
 /// A filesystem (typically a container's upper layer) as a compressed layer.

@@ -27,15 +27,15 @@ pub enum PullError {
     /// Registries other than Docker Hub are out of reach of the sandbox.
     #[error("Get \"https://{0}/v2/\": dial tcp: lookup {0}: no such host")]
     NoNetwork(String),
-    #[error("invalid reference format")]
-    InvalidReference,
+    #[error("{0}")]
+    InvalidReference(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// Pulls `name` from the catalog into the store.
 pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pulled, PullError> {
-    let reference = Reference::parse(name).map_err(|_| PullError::InvalidReference)?;
+    let reference = Reference::parse(name).map_err(|e| PullError::InvalidReference(e.to_string()))?;
     let mut lines = Vec::new();
     if reference.tag.is_none() && reference.digest.is_none() {
         lines.push("Using default tag: latest".to_string());

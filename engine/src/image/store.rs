@@ -44,6 +44,27 @@ impl Storage for MemoryStorage {
     }
 }
 
+/// Storage in memory that several handles share (one engine session in a browser tab,
+/// or a test that runs several commands).
+#[derive(Debug, Default, Clone)]
+pub struct SharedStorage(pub std::sync::Arc<std::sync::Mutex<MemoryStorage>>);
+
+impl Storage for SharedStorage {
+    fn read(&self, key: &str) -> Option<Vec<u8>> {
+        self.0.lock().ok()?.read(key)
+    }
+
+    fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        self.0.lock().map_err(|_| "storage lock poisoned".to_string())?.write(key, data)
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Ok(mut s) = self.0.lock() {
+            s.remove(key);
+        }
+    }
+}
+
 /// Storage in a host directory (`BERTH_ROOT`) for the native CLI: writes go to a
 /// temporary file that is renamed into place.
 #[derive(Debug, Clone)]
@@ -112,7 +133,7 @@ pub enum StoreError {
     MissingBlob(Digest),
     #[error(transparent)]
     Layer(#[from] LayerError),
-    #[error("invalid image document: {0}")]
+    #[error("{0}")]
     Document(String),
 }
 
@@ -281,13 +302,16 @@ impl ImageStore {
     /// [`ImageStore::add`] with the config's exact bytes (a loaded image keeps its ID).
     pub fn add_with_config_bytes(&mut self, config_bytes: &[u8], layers: &[LayerBlob], tags: &[String], created: &str) -> Result<Digest, StoreError> {
         let id = self.put_blob(config_bytes)?;
+        // `docker images` shows when the image was made, from its config.
+        let created = serde_json::from_slice::<ImageConfig>(config_bytes).ok().and_then(|c| c.created).unwrap_or_else(|| created.to_string());
+        let created = created.as_str();
         let mut descriptors = Vec::new();
         let mut size = 0;
         for l in layers {
             let d = self.put_blob(&l.data)?;
             let media_type = if l.data.starts_with(&[0x1f, 0x8b]) { oci::MEDIA_TYPE_LAYER_GZIP } else { oci::MEDIA_TYPE_LAYER_TAR };
             descriptors.push(Descriptor { media_type: media_type.into(), digest: d, size: l.data.len() as u64, annotations: BTreeMap::new() });
-            size += l.tar_size;
+            size += l.content_size;
         }
         let manifest = Manifest {
             schema_version: 2,

@@ -1,0 +1,129 @@
+//! Docker's human-readable figures: sizes (`1.01GB`), ages (`2 weeks ago`) and tables
+//! aligned the way Go's tabwriter aligns them.
+
+/// `go-units.HumanSize`: decimal units, three significant digits.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let digits = if value < 1.0 { 1 } else { value.log10().floor() as i32 + 1 };
+    let decimals = (3 - digits).max(0) as usize;
+    let mut s = format!("{value:.decimals$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{s}{}", UNITS[unit])
+}
+
+/// `go-units.HumanDuration` of `seconds`.
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let minutes = s / 60;
+    let hours = (s + 1800) / 3600;
+    if s < 1 {
+        "Less than a second".into()
+    } else if s == 1 {
+        "1 second".into()
+    } else if s < 60 {
+        format!("{s} seconds")
+    } else if minutes == 1 {
+        "About a minute".into()
+    } else if minutes < 60 {
+        format!("{minutes} minutes")
+    } else if hours == 1 {
+        "About an hour".into()
+    } else if hours < 48 {
+        format!("{hours} hours")
+    } else if hours < 24 * 7 * 2 {
+        format!("{} days", hours / 24)
+    } else if hours < 24 * 30 * 2 {
+        format!("{} weeks", hours / 24 / 7)
+    } else if hours < 24 * 365 * 2 {
+        format!("{} months", hours / 24 / 30)
+    } else {
+        format!("{} years", s / 3600 / 24 / 365)
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 UTC timestamp (`2024-10-01T00:00:00Z`).
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let time = time.trim_end_matches('Z');
+    let time = time.split(['+', '.']).next()?;
+    let mut t = time.split(':').map(|x| x.parse::<i64>());
+    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next().and_then(Result::ok).unwrap_or(0));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// RFC 3339 UTC text for seconds since the epoch.
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Aligns rows like Go's `tabwriter` with padding 3 (what `docker ps`/`images` use).
+pub fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 3));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_like_docker() {
+        assert_eq!(human_size(13_300), "13.3kB");
+        assert_eq!(human_size(7_800_000), "7.8MB");
+        assert_eq!(human_size(130_000_000), "130MB");
+        assert_eq!(human_size(1_010_000_000), "1.01GB");
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_duration(30), "30 seconds");
+        assert_eq!(human_duration(3600 * 24 * 15), "2 weeks");
+        assert_eq!(human_duration(3600 * 24 * 400), "13 months");
+        let t = parse_rfc3339("2024-10-01T00:00:00Z").unwrap();
+        assert_eq!(t, 1_727_740_800);
+        assert_eq!(rfc3339(t), "2024-10-01T00:00:00Z");
+        assert_eq!(table(&[vec!["REPOSITORY".into(), "TAG".into()], vec!["hello-world".into(), "latest".into()]]), "REPOSITORY    TAG\nhello-world   latest\n");
+    }
+}

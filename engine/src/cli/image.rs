@@ -1,0 +1,310 @@
+//! Image commands: `pull`, `images`, `tag`, `rmi`, `save`, `load`, with Docker's output
+//! and error wording. State lives in the host's storage (`BERTH_ROOT` natively).
+
+use super::format::{human_duration, human_size, parse_rfc3339, rfc3339, table};
+use super::{unknown_flag, Arg, Args, Host, Output};
+use crate::image::catalog::Catalog;
+use crate::image::store::{familiar, normalize, ImageStore, StoreError};
+use crate::image::{archive, pull};
+
+fn daemon_error(message: impl std::fmt::Display) -> Output {
+    Output::fail(1, format!("Error response from daemon: {message}\n"))
+}
+
+/// The name Docker shows in "No such image" errors (`foo` → `foo:latest`).
+fn shown_name(name: &str) -> String {
+    match normalize(name) {
+        Ok(full) if !name.chars().all(|c| c.is_ascii_hexdigit()) => familiar(&full),
+        _ => name.to_string(),
+    }
+}
+
+fn store_error(e: StoreError) -> Output {
+    match e {
+        StoreError::NotFound(name) => daemon_error(format!("No such image: {}", shown_name(&name))),
+        other => daemon_error(other),
+    }
+}
+
+fn open(host: &dyn Host) -> Result<ImageStore, Output> {
+    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
+    ImageStore::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the image store: {e}\n")))
+}
+
+fn usage(command: &str, args: &str, summary: &str) -> Output {
+    Output::ok(format!("\nUsage:  berth {command} {args}\n\n{summary}\n"))
+}
+
+fn needs_args(command: &str, min: usize, args: &str) -> Output {
+    let plural = if min == 1 { "argument" } else { "arguments" };
+    Output::fail(1, format!("\"berth {command}\" requires at least {min} {plural}.\nSee 'berth {command} --help'.\n\nUsage:  berth {command} {args}\n"))
+}
+
+pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
+    match command {
+        "pull" => pull_command(args, host),
+        "images" => images_command(args, host),
+        "tag" => tag_command(args, host),
+        "rmi" => rmi_command(args, host),
+        "save" => save_command(args, host),
+        _ => load_command(args, host),
+    }
+}
+
+fn positional_only<'a>(command: &str, args: &'a [String], help: &Output) -> Result<(Vec<&'a str>, Vec<&'a str>), Output> {
+    let mut flags = Vec::new();
+    let mut names = Vec::new();
+    let mut it = Args::new(args);
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Flag("-h" | "--help", _) => return Err(help.clone()),
+            Arg::Flag(f, _) => flags.push(f),
+            Arg::Positional(p) => names.push(p),
+        }
+    }
+    let _ = command;
+    Ok((flags, names))
+}
+
+fn pull_command(args: &[String], host: &dyn Host) -> Output {
+    let help = usage("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from the catalog (Berth's offline registry)");
+    let (flags, names) = match positional_only("pull", args, &help) {
+        Ok(x) => x,
+        Err(o) => return o,
+    };
+    if let Some(f) = flags.iter().find(|f| !matches!(**f, "-q" | "--quiet")) {
+        return unknown_flag("pull", f);
+    }
+    let quiet = !flags.is_empty();
+    let [name] = names[..] else {
+        return if names.is_empty() { needs_args("pull", 1, "[OPTIONS] NAME[:TAG|@DIGEST]") } else { Output::fail(1, "\"berth pull\" requires exactly 1 argument.\nSee 'berth pull --help'.\n") };
+    };
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    match pull::pull(&mut store, &Catalog::embedded(), name) {
+        Ok(p) => {
+            if quiet {
+                Output::ok(format!("{}\n", p.lines.last().cloned().unwrap_or_default()))
+            } else {
+                Output::ok(p.lines.join("\n") + "\n")
+            }
+        }
+        Err(pull::PullError::InvalidReference(message)) => Output::fail(1, format!("{message}\n")),
+        Err(e) => {
+            let mut out = daemon_error(e);
+            // "Using default tag: latest" goes to stdout before the error, as in Docker.
+            if has_no_tag(name) {
+                out.stdout = "Using default tag: latest\n".into();
+            }
+            out
+        }
+    }
+}
+
+fn has_no_tag(name: &str) -> bool {
+    crate::reference::Reference::parse(name).is_ok_and(|r| r.tag.is_none() && r.digest.is_none())
+}
+
+fn images_command(args: &[String], host: &dyn Host) -> Output {
+    let help = usage("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images\n\nOptions:\n  -a, --all     Show all images\n  -q, --quiet   Only show image IDs\n      --no-trunc  Don't truncate output");
+    let (flags, names) = match positional_only("images", args, &help) {
+        Ok(x) => x,
+        Err(o) => return o,
+    };
+    let mut quiet = false;
+    let mut no_trunc = false;
+    for f in flags {
+        match f {
+            "-q" | "--quiet" => quiet = true,
+            "-a" | "--all" => {}
+            "--no-trunc" => no_trunc = true,
+            "-aq" | "-qa" => quiet = true,
+            other => return unknown_flag("images", other),
+        }
+    }
+    let store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let filter = names.first().map(|n| familiar(&normalize(n).unwrap_or_default()));
+    let filter_repo = names.first().map(|n| n.split(':').next().unwrap_or(n).to_string());
+    let now = host.now();
+    let mut rows: Vec<(i64, Vec<String>)> = Vec::new();
+    for record in store.images() {
+        let created = parse_rfc3339(&record.created).unwrap_or(now);
+        let id = if no_trunc { record.id.to_string() } else { record.id.short() };
+        let entries: Vec<(String, String)> = if record.tags.is_empty() {
+            vec![("<none>".into(), "<none>".into())]
+        } else {
+            record
+                .tags
+                .iter()
+                .map(|t| {
+                    let short = familiar(t);
+                    match short.rsplit_once(':') {
+                        Some((r, tag)) => (r.to_string(), tag.to_string()),
+                        None => (short, "<none>".into()),
+                    }
+                })
+                .collect()
+        };
+        for (repo, tag) in entries {
+            if let Some(f) = &filter {
+                let exact = format!("{repo}:{tag}") == *f;
+                let repo_only = filter_repo.as_deref() == Some(repo.as_str()) && !names[0].contains(':');
+                if !exact && !repo_only {
+                    continue;
+                }
+            }
+            rows.push((created, vec![repo, tag, id.clone(), format!("{} ago", human_duration(now - created)), human_size(record.size)]));
+        }
+    }
+    // Newest first, as Docker lists them.
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    if quiet {
+        let mut seen = Vec::new();
+        for (_, r) in &rows {
+            if !seen.contains(&r[2]) {
+                seen.push(r[2].clone());
+            }
+        }
+        return Output::ok(seen.iter().map(|id| format!("{id}\n")).collect::<String>());
+    }
+    let mut table_rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    table_rows.extend(rows.into_iter().map(|(_, r)| r));
+    Output::ok(table(&table_rows))
+}
+
+fn tag_command(args: &[String], host: &dyn Host) -> Output {
+    let help = usage("tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE");
+    let (flags, names) = match positional_only("tag", args, &help) {
+        Ok(x) => x,
+        Err(o) => return o,
+    };
+    if let Some(f) = flags.first() {
+        return unknown_flag("tag", f);
+    }
+    let [source, target] = names[..] else {
+        return Output::fail(1, "\"berth tag\" requires exactly 2 arguments.\nSee 'berth tag --help'.\n\nUsage:  berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n");
+    };
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    if let Err(e) = normalize(target) {
+        return Output::fail(1, format!("Error parsing reference: \"{target}\" is not a valid repository/tag: {}\n", e.to_string().trim_start_matches("invalid reference format: ")));
+    }
+    match store.tag(source, target) {
+        Ok(()) => Output::ok(""),
+        Err(e) => store_error(e),
+    }
+}
+
+fn rmi_command(args: &[String], host: &dyn Host) -> Output {
+    let help = usage("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images\n\nOptions:\n  -f, --force   Force removal of the image");
+    let (flags, names) = match positional_only("rmi", args, &help) {
+        Ok(x) => x,
+        Err(o) => return o,
+    };
+    let mut force = false;
+    for f in flags {
+        match f {
+            "-f" | "--force" => force = true,
+            other => return unknown_flag("rmi", other),
+        }
+    }
+    if names.is_empty() {
+        return needs_args("rmi", 1, "[OPTIONS] IMAGE [IMAGE...]");
+    }
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let mut out = Output::ok("");
+    // No containers exist yet, so no image is in use.
+    let in_use = |_: &crate::image::Digest| None;
+    for name in names {
+        match store.remove(name, force, &in_use) {
+            Ok(lines) => out.stdout.push_str(&(lines.join("\n") + "\n")),
+            Err(e) => {
+                let failed = store_error(e);
+                out.stderr.push_str(&failed.stderr);
+                out.code = 1;
+            }
+        }
+    }
+    out
+}
+
+fn save_command(args: &[String], host: &dyn Host) -> Output {
+    let mut output = None;
+    let mut names = Vec::new();
+    let mut it = Args::new(args);
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Flag("-h" | "--help", _) => return usage("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive\n\nOptions:\n  -o, --output string   Write to a file, instead of STDOUT"),
+            Arg::Flag("-o" | "--output", v) => match it.value("--output", v) {
+                Ok(v) => output = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag(f, _) => return unknown_flag("save", f),
+            Arg::Positional(p) => names.push(p.to_string()),
+        }
+    }
+    if names.is_empty() {
+        return needs_args("save", 1, "[OPTIONS] IMAGE [IMAGE...]");
+    }
+    let Some(output) = output else {
+        return Output::fail(1, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
+    };
+    let store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    match archive::save(&store, &names) {
+        Ok(data) => match host.write_file(&output, &data) {
+            Ok(()) => Output::ok(""),
+            Err(e) => Output::fail(1, format!("failed to save image: {e}\n")),
+        },
+        Err(e) => store_error(e),
+    }
+}
+
+fn load_command(args: &[String], host: &dyn Host) -> Output {
+    let mut input = "-".to_string();
+    let mut quiet = false;
+    let mut it = Args::new(args);
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Flag("-h" | "--help", _) => return usage("load", "[OPTIONS]", "Load an image from a tar archive or STDIN\n\nOptions:\n  -i, --input string   Read from tar archive file, instead of STDIN\n  -q, --quiet          Suppress the load output"),
+            Arg::Flag("-i" | "--input", v) => match it.value("--input", v) {
+                Ok(v) => input = v.to_string(),
+                Err(e) => return e,
+            },
+            Arg::Flag("-q" | "--quiet", _) => quiet = true,
+            Arg::Flag(f, _) => return unknown_flag("load", f),
+            Arg::Positional(p) => return Output::fail(1, format!("\"berth load\" accepts no arguments.\nSee 'berth load --help'.\n(got {p:?})\n")),
+        }
+    }
+    let data = match host.read_file(&input) {
+        Ok(d) => d,
+        Err(e) => return Output::fail(1, format!("{e}\n")),
+    };
+    if data.is_empty() {
+        return Output::fail(1, "requested load from stdin, but stdin is empty\n");
+    }
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    match archive::load(&mut store, &data, &rfc3339(host.now())) {
+        Ok(lines) if quiet => {
+            let _ = lines;
+            Output::ok("")
+        }
+        Ok(lines) => Output::ok(lines.join("\n") + "\n"),
+        Err(e) => daemon_error(e),
+    }
+}

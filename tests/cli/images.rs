@@ -1,0 +1,61 @@
+//! Image commands end to end: pull from the catalog, list, tag, remove, save and load.
+
+use crate::{session, sessions};
+
+#[test]
+fn pull_list_tag_and_remove() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth pull python:3.11-slim",
+            "berth pull python:3.11-slim",
+            "berth pull debian:bookworm-slim",
+            "berth pull alpine",
+            "berth tag alpine:latest my-alpine:v1",
+            "berth images",
+            "berth rmi alpine",
+            "berth rmi my-alpine:v1",
+            "berth images -q",
+        ]
+    ));
+}
+
+#[test]
+fn pull_errors_use_dockers_words() {
+    insta::assert_snapshot!(sessions("", &["berth pull pyhton:3.11", "berth pull python:3.99", "berth pull Python", "berth pull ghcr.io/org/app:1", "berth pull"]));
+}
+
+#[test]
+fn rmi_and_tag_of_missing_images() {
+    insta::assert_snapshot!(sessions("", &["berth rmi nope", "berth tag nope:1 other:2", "berth images"]));
+}
+
+#[test]
+fn save_and_load_round_trip() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &["berth pull hello-world", "berth save -o hello.tar hello-world", "berth rmi hello-world", "berth load -i hello.tar", "berth images", "berth save hello-world"]
+    ));
+}
+
+#[test]
+fn load_rejects_what_is_not_an_archive() {
+    insta::assert_snapshot!(session("//- notes.txt\nnot a tar\n", "berth load -i notes.txt"));
+}
+
+#[test]
+fn native_state_persists_under_berth_root() {
+    let root = std::env::temp_dir().join(format!("berth-root-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let berth = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &root).output().expect("berth runs")
+    };
+    let pulled = berth(&["pull", "alpine:3.20"]);
+    assert_eq!(pulled.status.code(), Some(0), "{}", String::from_utf8_lossy(&pulled.stderr));
+    let listed = String::from_utf8(berth(&["images"]).stdout).unwrap();
+    let row: Vec<&str> = listed.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!((row[0], row[1]), ("alpine", "3.20"), "{listed}");
+    assert!(listed.contains("7.8MB"));
+    assert!(root.join("oci-layout").exists() && root.join("index.json").exists() && root.join("berth/images.json").exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}
