@@ -26,3 +26,15 @@ ensure_wasm_target() {
     rustup target add wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
   fi
 }
+
+# podman is the real peer for the save/load interop test. Best effort: the test says so
+# and passes where podman cannot be installed.
+ensure_podman() {
+  if command -v podman >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing podman (interop test peer)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman >/dev/null 2>&1; } \
+      || log "podman could not be installed; the interop test will be skipped"
+  fi
+}

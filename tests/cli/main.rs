@@ -5,6 +5,7 @@
 
 mod images;
 mod lint;
+mod podman;
 mod rules;
 mod seeds;
 

@@ -578,6 +578,18 @@ mod tests {
     }
 
     #[test]
+    fn writes_cost_only_what_changed() {
+        let mut big = MemoryFs::new();
+        big.put_file("/usr/lib/libtorch.so", Content::lazy(900_000_000, "libtorch.so"), Attrs::mode(0o644)).unwrap();
+        big.write("/etc/config", b"x=1\n").unwrap();
+        let mut fs = OverlayFs::new(vec![Arc::new(big)], MemoryFs::new());
+        fs.write("/etc/config", b"x=2\n").unwrap();
+        fs.set_mode("/usr/lib/libtorch.so", 0o600).unwrap();
+        assert_eq!(fs.upper().stored_bytes(), 4);
+        assert_eq!(fs.stat("/usr/lib/libtorch.so").unwrap().size, 900_000_000);
+    }
+
+    #[test]
     fn recreated_directory_is_opaque() {
         let mut fs = OverlayFs::new(vec![base()], MemoryFs::new());
         fs.remove_all("/usr/lib/python3.11").unwrap();
