@@ -580,6 +580,8 @@ mod tests {
     #[test]
     fn writes_cost_only_what_changed() {
         let mut big = MemoryFs::new();
+        big.create_dir_all("/usr/lib", 0o755).unwrap();
+        big.create_dir_all("/etc", 0o755).unwrap();
         big.put_file("/usr/lib/libtorch.so", Content::lazy(900_000_000, "libtorch.so"), Attrs::mode(0o644)).unwrap();
         big.write("/etc/config", b"x=1\n").unwrap();
         let mut fs = OverlayFs::new(vec![Arc::new(big)], MemoryFs::new());
