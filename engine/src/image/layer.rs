@@ -366,6 +366,20 @@ mod tests {
     }
 
     #[test]
+    fn a_containers_changes_become_a_layer_with_whiteouts() {
+        use crate::vfs::OverlayFs;
+        let base = std::sync::Arc::new(sample());
+        let mut container = OverlayFs::new(vec![base], MemoryFs::new());
+        container.remove_file("/app/train.py").unwrap();
+        container.remove_all("/app/data").unwrap();
+        container.write("/app/new.txt", b"new").unwrap();
+        let tar = tar_of(container.upper(), &LayerOptions::default()).unwrap();
+        let mut names: Vec<String> = tar::Archive::new(&tar[..]).entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
+        names.sort();
+        assert_eq!(names, ["app/", "app/.wh.data", "app/.wh.train.py", "app/new.txt"]);
+    }
+
+    #[test]
     fn output_is_deterministic() {
         let a = layer_of(&sample(), &LayerOptions::default()).unwrap();
         let b = layer_of(&sample(), &LayerOptions::default()).unwrap();
