@@ -57,7 +57,7 @@ fn archives_cross_between_podman_and_berth() {
     pull(&mut store, &Catalog::embedded(), "alpine:3.20").unwrap();
     store.tag("alpine:3.20", &name).unwrap();
     let path = dir.join("berth.tar");
-    std::fs::write(&path, save(&store, &[name.clone()]).unwrap()).unwrap();
+    std::fs::write(&path, save(&store, std::slice::from_ref(&name)).unwrap()).unwrap();
     let _ = podman(&["rmi", "-f", &name]);
     let loaded = podman(&["load", "-i", path.to_str().unwrap()]).unwrap();
     assert!(loaded.status.success(), "podman load: {}", String::from_utf8_lossy(&loaded.stderr));
