@@ -7,4 +7,6 @@ pub mod dockerfile;
 pub mod dockerignore;
 pub mod image;
 pub mod reference;
+pub mod shell;
+pub mod time;
 pub mod vfs;

@@ -1,0 +1,376 @@
+//! The programs of the emulated userland (`ls`, `cat`, `grep`, `sed`, …), run over the
+//! container's filesystem with GNU coreutils' wording. Each takes argv, stdin and the
+//! environment and writes stdout and stderr; none of them is canned.
+
+mod files;
+mod system;
+mod text;
+
+use std::collections::BTreeMap;
+
+use crate::vfs::{join, FileSystem, FileType};
+
+/// What an applet runs with.
+pub struct Ctx<'a> {
+    pub fs: &'a mut dyn FileSystem,
+    pub cwd: String,
+    pub env: BTreeMap<String, String>,
+    pub stdin: Vec<u8>,
+    /// Bytes of stdin the applet consumed (the rest stays for the next reader).
+    pub stdin_consumed: usize,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub uid: u32,
+    pub gid: u32,
+    pub hostname: String,
+    /// dash's `echo` interprets backslash escapes; bash's and BusyBox's do not.
+    pub flavor_echo_escapes: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(fs: &'a mut dyn FileSystem, cwd: &str, env: &BTreeMap<String, String>, stdin: Vec<u8>) -> Ctx<'a> {
+        let consumed = stdin.len();
+        Ctx {
+            fs,
+            cwd: cwd.to_string(),
+            env: env.clone(),
+            stdin,
+            stdin_consumed: consumed,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            uid: 0,
+            gid: 0,
+            hostname: "localhost".into(),
+            flavor_echo_escapes: true,
+        }
+    }
+
+    pub fn path(&self, p: &str) -> String {
+        join(&self.cwd, p)
+    }
+
+    pub fn out(&mut self, s: &str) {
+        self.stdout.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn err(&mut self, s: &str) {
+        self.stderr.extend_from_slice(s.as_bytes());
+    }
+
+    /// `prog: message` on stderr, returning `status`.
+    pub fn fail(&mut self, prog: &str, message: &str, status: i32) -> i32 {
+        self.err(&format!("{prog}: {message}\n"));
+        status
+    }
+
+    /// The contents of each named file (or stdin for none / `-`), with errors reported.
+    pub fn inputs(&mut self, prog: &str, files: &[String]) -> (Vec<(String, Vec<u8>)>, i32) {
+        if files.is_empty() {
+            return (vec![("-".into(), self.stdin.clone())], 0);
+        }
+        let mut out = Vec::new();
+        let mut status = 0;
+        for f in files {
+            if f == "-" {
+                out.push(("-".into(), self.stdin.clone()));
+                continue;
+            }
+            let p = self.path(f);
+            match self.fs.stat(&p) {
+                Ok(m) if m.is_dir() => {
+                    status = self.fail(prog, &format!("{f}: Is a directory"), 1);
+                }
+                Ok(_) => match self.fs.read(&p) {
+                    Ok(d) => out.push((f.clone(), d)),
+                    Err(e) => status = self.fail(prog, &format!("{f}: {}", e.errno.message()), 1),
+                },
+                Err(e) => status = self.fail(prog, &format!("{f}: {}", e.errno.message()), 1),
+            }
+        }
+        (out, status)
+    }
+}
+
+/// Arguments split into short flags (`-la` → `l`, `a`), long flags and operands; `--`
+/// ends the flags.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub short: Vec<char>,
+    pub long: Vec<String>,
+    pub operands: Vec<String>,
+}
+
+impl Parsed {
+    pub fn has(&self, c: char) -> bool {
+        self.short.contains(&c)
+    }
+
+    pub fn has_long(&self, name: &str) -> bool {
+        self.long.iter().any(|l| l == name)
+    }
+}
+
+pub fn split_flags(args: &[String]) -> Parsed {
+    let mut p = Parsed::default();
+    let mut done = false;
+    for a in args {
+        if done {
+            p.operands.push(a.clone());
+        } else if a == "--" {
+            done = true;
+        } else if let Some(long) = a.strip_prefix("--") {
+            p.long.push(long.to_string());
+        } else if a.len() > 1 && a.starts_with('-') {
+            p.short.extend(a[1..].chars());
+        } else {
+            p.operands.push(a.clone());
+        }
+    }
+    p
+}
+
+/// Runs applet `name`; `None` when there is no such applet.
+pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
+    let args = &argv[1..];
+    let status = match name {
+        "echo" => {
+            let mut out = Vec::new();
+            echo(args, ctx.flavor_echo_escapes, &mut out);
+            ctx.stdout.extend(out);
+            0
+        }
+        "printf" => text::printf(args, ctx),
+        "test" => {
+            let mut err = Vec::new();
+            let s = test_eval(args, &*ctx.fs, &ctx.cwd.clone(), &mut err);
+            ctx.stderr.extend(err);
+            s
+        }
+        "[" => {
+            if args.last().map(String::as_str) != Some("]") {
+                return Some(ctx.fail("[", "missing ]", 2));
+            }
+            let mut err = Vec::new();
+            let s = test_eval(&args[..args.len() - 1], &*ctx.fs, &ctx.cwd.clone(), &mut err);
+            ctx.stderr.extend(err);
+            s
+        }
+        "true" => 0,
+        "false" => 1,
+        "cat" | "ls" | "mkdir" | "rmdir" | "rm" | "cp" | "mv" | "ln" | "touch" | "chmod" | "chown" | "chgrp" | "stat" | "find" | "du" | "df" | "basename" | "dirname" | "readlink" | "realpath" | "mktemp" | "tar" | "gzip" | "gunzip" | "zcat" | "tee" | "install" => {
+            files::run(name, args, ctx)
+        }
+        "head" | "tail" | "wc" | "sort" | "uniq" | "cut" | "tr" | "grep" | "egrep" | "fgrep" | "sed" | "awk" | "mawk" | "gawk" | "seq" | "xargs" | "yes" | "rev" | "nl" | "tac" | "md5sum" | "sha256sum" | "more" | "less" | "base64" | "expr" => {
+            text::run(name, args, ctx)
+        }
+        _ => return system::run(name, argv, ctx),
+    };
+    Some(status)
+}
+
+/// `echo`: `-n`, and with `escapes` (dash) `\n`, `\t`, `\c`… interpreted.
+pub fn echo(args: &[String], escapes: bool, out: &mut Vec<u8>) {
+    let mut newline = true;
+    let mut interpret = escapes;
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        match a.as_str() {
+            "-n" => newline = false,
+            "-e" if !escapes => interpret = true,
+            "-E" => interpret = false,
+            "-ne" | "-en" if !escapes => {
+                newline = false;
+                interpret = true;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let text = args[i..].join(" ");
+    if interpret {
+        let (s, stop) = unescape(&text, true);
+        out.extend_from_slice(s.as_bytes());
+        if stop {
+            return;
+        }
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+    if newline {
+        out.push(b'\n');
+    }
+}
+
+/// Backslash escapes of `echo`/`printf`; the flag says `\c` stopped output.
+pub fn unescape(s: &str, echo_style: bool) -> (String, bool) {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('a') => out.push('\x07'),
+            Some('b') => out.push('\x08'),
+            Some('f') => out.push('\x0c'),
+            Some('v') => out.push('\x0b'),
+            Some('e') => out.push('\x1b'),
+            Some('\\') => out.push('\\'),
+            Some('c') => return (out, true),
+            Some('0') if echo_style => {
+                let mut n = 0u32;
+                for _ in 0..3 {
+                    match chars.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            n = n * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.extend(char::from_u32(n));
+            }
+            Some(d) if d.is_digit(8) && !echo_style => {
+                let mut n = d.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            n = n * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.extend(char::from_u32(n));
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    (out, false)
+}
+
+/// `test` / `[`: file tests, string and integer comparisons, `!`, `-a`, `-o`.
+pub fn test_eval(args: &[String], fs: &dyn FileSystem, cwd: &str, err: &mut Vec<u8>) -> i32 {
+    let mut pos = 0;
+    match test_or(args, &mut pos, fs, cwd) {
+        Ok(v) if pos == args.len() => i32::from(!v),
+        Ok(_) => {
+            err.extend_from_slice(format!("test: {}: unexpected operator\n", args.get(pos).map_or("", |s| s.as_str())).as_bytes());
+            2
+        }
+        Err(msg) => {
+            err.extend_from_slice(format!("test: {msg}\n").as_bytes());
+            2
+        }
+    }
+}
+
+fn test_or(args: &[String], pos: &mut usize, fs: &dyn FileSystem, cwd: &str) -> Result<bool, String> {
+    let mut v = test_and(args, pos, fs, cwd)?;
+    while args.get(*pos).is_some_and(|a| a == "-o") {
+        *pos += 1;
+        let r = test_and(args, pos, fs, cwd)?;
+        v = v || r;
+    }
+    Ok(v)
+}
+
+fn test_and(args: &[String], pos: &mut usize, fs: &dyn FileSystem, cwd: &str) -> Result<bool, String> {
+    let mut v = test_not(args, pos, fs, cwd)?;
+    while args.get(*pos).is_some_and(|a| a == "-a") {
+        *pos += 1;
+        let r = test_not(args, pos, fs, cwd)?;
+        v = v && r;
+    }
+    Ok(v)
+}
+
+fn test_not(args: &[String], pos: &mut usize, fs: &dyn FileSystem, cwd: &str) -> Result<bool, String> {
+    let remaining = args.len() - *pos;
+    if args.get(*pos).is_some_and(|a| a == "!") && remaining > 1 {
+        *pos += 1;
+        return Ok(!test_not(args, pos, fs, cwd)?);
+    }
+    if args.get(*pos).is_some_and(|a| a == "(") && remaining > 2 {
+        *pos += 1;
+        let v = test_or(args, pos, fs, cwd)?;
+        if args.get(*pos).is_some_and(|a| a == ")") {
+            *pos += 1;
+        }
+        return Ok(v);
+    }
+    test_primary(args, pos, fs, cwd)
+}
+
+fn int(s: &str) -> Result<i64, String> {
+    s.trim().parse().map_err(|_| format!("Illegal number: {s}"))
+}
+
+fn test_primary(args: &[String], pos: &mut usize, fs: &dyn FileSystem, cwd: &str) -> Result<bool, String> {
+    let Some(a) = args.get(*pos) else { return Ok(false) };
+    // Binary operators.
+    if let (Some(op), Some(b)) = (args.get(*pos + 1), args.get(*pos + 2)) {
+        let r = match op.as_str() {
+            "=" | "==" => Some(a == b),
+            "!=" => Some(a != b),
+            "<" => Some(a < b),
+            ">" => Some(a > b),
+            "-eq" => Some(int(a)? == int(b)?),
+            "-ne" => Some(int(a)? != int(b)?),
+            "-lt" => Some(int(a)? < int(b)?),
+            "-le" => Some(int(a)? <= int(b)?),
+            "-gt" => Some(int(a)? > int(b)?),
+            "-ge" => Some(int(a)? >= int(b)?),
+            "-nt" | "-ot" => {
+                let ma = fs.stat(&join(cwd, a)).map(|m| m.mtime).ok();
+                let mb = fs.stat(&join(cwd, b)).map(|m| m.mtime).ok();
+                Some(if op == "-nt" { ma > mb } else { ma < mb && ma.is_some() })
+            }
+            _ => None,
+        };
+        if let Some(r) = r {
+            *pos += 3;
+            return Ok(r);
+        }
+    }
+    // Unary operators.
+    if a.starts_with('-') && a.len() == 2 {
+        if let Some(operand) = args.get(*pos + 1) {
+            let path = join(cwd, operand);
+            let stat = fs.stat(&path).ok();
+            let r = match a.as_str() {
+                "-z" => Some(operand.is_empty()),
+                "-n" => Some(!operand.is_empty()),
+                "-e" | "-a" => Some(stat.is_some()),
+                "-f" => Some(stat.as_ref().is_some_and(|m| m.kind == FileType::File)),
+                "-d" => Some(stat.as_ref().is_some_and(|m| m.kind == FileType::Dir)),
+                "-L" | "-h" => Some(fs.lstat(&path).is_ok_and(|m| m.is_symlink())),
+                "-s" => Some(stat.as_ref().is_some_and(|m| m.size > 0)),
+                "-r" | "-w" => Some(stat.is_some()),
+                "-x" => Some(stat.as_ref().is_some_and(|m| m.mode & 0o111 != 0)),
+                "-b" => Some(stat.as_ref().is_some_and(|m| m.kind == FileType::BlockDevice)),
+                "-c" => Some(stat.as_ref().is_some_and(|m| m.kind == FileType::CharDevice)),
+                "-p" => Some(stat.as_ref().is_some_and(|m| m.kind == FileType::Fifo)),
+                "-S" => Some(stat.as_ref().is_some_and(|m| m.kind == FileType::Socket)),
+                "-u" => Some(stat.as_ref().is_some_and(|m| m.mode & 0o4000 != 0)),
+                "-g" => Some(stat.as_ref().is_some_and(|m| m.mode & 0o2000 != 0)),
+                "-t" => Some(false),
+                _ => None,
+            };
+            if let Some(r) = r {
+                *pos += 2;
+                return Ok(r);
+            }
+        }
+    }
+    *pos += 1;
+    Ok(!a.is_empty())
+}

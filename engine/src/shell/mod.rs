@@ -1,0 +1,21 @@
+//! The shell of Berth's emulated userland: POSIX sh as dash implements it, the bash
+//! features course material uses, and the applets (`ls`, `grep`, `sed`, …) that programs
+//! in images resolve to. It runs over a container's [`FileSystem`]; nothing is canned.
+//!
+//! ```
+//! use engine::shell::{Shell, Flavor};
+//! use engine::vfs::MemoryFs;
+//! let mut fs = MemoryFs::new();
+//! let mut sh = Shell::new(&mut fs, Flavor::Dash);
+//! let out = sh.run_str("for i in 1 2 3; do echo $((i * i)); done | tail -n 1", b"");
+//! assert_eq!((out.status, out.stdout.as_slice()), (0, &b"9\n"[..]));
+//! ```
+
+pub mod applets;
+pub mod arith;
+pub mod ast;
+mod interp;
+pub mod parser;
+pub mod pattern;
+
+pub use interp::{Flavor, Outcome, Shell};
