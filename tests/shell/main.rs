@@ -128,3 +128,48 @@ fn programs_resolve_through_path_like_a_kernel() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "busybox\nls\nsh\ntool ran with x\n127\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "sh: data: not found\n");
 }
+
+/// xorshift64*: reproducible pseudo-random numbers without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[test]
+fn mutated_scripts_never_panic() {
+    const PIECES: &[&str] = &["$(", ")", "${", "}", "'", "\"", "`", "<<EOF\n", "\nEOF\n", "|", "&&", ";;", "$((", "))", "\\", "\n", " ", "*", "[", "]", "#", "${x:-", "${#", "<", ">&", "2>", "case ", " in ", "esac", "if ", "fi", "do", "done", "{", "(", "é"];
+    let mut rng = Rng(0x1234_5678_9abc_def0);
+    let mut runs = 0;
+    for case in cases() {
+        for _ in 0..25 {
+            let mut s: Vec<char> = case.script.chars().collect();
+            for _ in 0..1 + rng.next() % 5 {
+                let at = (rng.next() as usize) % (s.len() + 1);
+                if rng.next() % 3 == 0 && !s.is_empty() {
+                    let end = (at + (rng.next() % 8) as usize).min(s.len());
+                    s.drain(at.min(end)..end);
+                } else {
+                    let piece = PIECES[(rng.next() as usize) % PIECES.len()];
+                    for (k, c) in piece.chars().enumerate() {
+                        s.insert((at + k).min(s.len()), c);
+                    }
+                }
+            }
+            let script: String = s.into_iter().collect();
+            let mut fs = MemoryFs::new();
+            fs.create_dir_all("/tmp/w", 0o755).unwrap();
+            let mut sh = Shell::new(&mut fs, Flavor::Dash);
+            sh.set_cwd("/tmp/w");
+            sh.set_budget(20_000);
+            let _ = sh.run_str(&script, b"input line\n");
+            runs += 1;
+        }
+    }
+    println!("shell robustness: {runs} mutated scripts ran without a panic");
+}
