@@ -2,6 +2,7 @@
 //! docker-compatible command line build on it. Builds for Linux and for
 //! `wasm32-unknown-unknown`; host access goes through traits passed in.
 
+pub mod build;
 pub mod cli;
 pub mod dockerfile;
 pub mod dockerignore;

@@ -3,6 +3,7 @@
 //! snapshots, plus a few runs of the real binary.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+mod build;
 mod images;
 mod lint;
 mod podman;
@@ -62,6 +63,28 @@ impl Host for MemoryHost {
 
     fn now(&self) -> i64 {
         NOW
+    }
+
+    fn context(&self, path: &str) -> Result<Box<dyn engine::vfs::FileSystem>, String> {
+        use engine::vfs::FileSystem;
+        let prefix = path.trim_start_matches("./").trim_end_matches('/');
+        let prefix = if prefix == "." { "" } else { prefix };
+        let mut fs = engine::vfs::MemoryFs::new();
+        let mut found = prefix.is_empty();
+        for (name, data) in self.files.borrow().iter() {
+            let rel = if prefix.is_empty() { Some(name.as_str()) } else { name.strip_prefix(&format!("{prefix}/")) };
+            let Some(rel) = rel else { continue };
+            found = true;
+            let full = format!("/{rel}");
+            if let Some((parent, _)) = engine::vfs::split_parent(&full) {
+                fs.create_dir_all(&parent, 0o755).map_err(|e| e.to_string())?;
+            }
+            fs.write(&full, data).map_err(|e| e.to_string())?;
+        }
+        if !found {
+            return Err(format!("path \"{path}\" not found"));
+        }
+        Ok(Box::new(fs))
     }
 }
 

@@ -151,7 +151,7 @@ fn mutated_scripts_never_panic() {
             let mut s: Vec<char> = case.script.chars().collect();
             for _ in 0..1 + rng.next() % 5 {
                 let at = (rng.next() as usize) % (s.len() + 1);
-                if rng.next() % 3 == 0 && !s.is_empty() {
+                if rng.next().is_multiple_of(3) && !s.is_empty() {
                     let end = (at + (rng.next() % 8) as usize).min(s.len());
                     s.drain(at.min(end)..end);
                 } else {

@@ -16,6 +16,19 @@ impl engine::cli::Host for NativeHost {
         Ok(Box::new(engine::image::store::DirStorage::new(root)))
     }
 
+    fn context(&self, path: &str) -> Result<Box<dyn engine::vfs::FileSystem>, String> {
+        let dir = std::path::Path::new(path);
+        if !dir.is_dir() {
+            return Err(format!("path \"{path}\" not found"));
+        }
+        Ok(Box::new(engine::vfs::HostFs::new(dir)))
+    }
+
+    fn clock(&self) -> f64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
+    }
+
     fn now(&self) -> i64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
     }

@@ -2,8 +2,12 @@
 //! browser terminal: argv in, exit code plus stdout/stderr out. No host I/O happens here;
 //! files are read through the [`Host`] trait the front end passes in.
 
+mod build;
 mod debug;
 mod format;
+
+pub use debug::needed_stages;
+pub use format::human_size;
 mod image;
 mod lint;
 
@@ -20,6 +24,12 @@ pub trait Host {
     fn storage(&self) -> Result<Box<dyn Storage>, String>;
     /// The current time, in seconds since the Unix epoch.
     fn now(&self) -> i64;
+    /// Seconds on a monotonic clock, for durations (0 where there is none).
+    fn clock(&self) -> f64 {
+        0.0
+    }
+    /// A build context directory as a filesystem (its root is the directory).
+    fn context(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
 }
 
 /// What a command produced.
@@ -46,6 +56,9 @@ const HELP: &str = "\
 Usage:  berth [OPTIONS] COMMAND
 
 A Docker-compatible container engine for learning, in the browser and on the command line
+
+Build commands:
+  build       Build an image from a Dockerfile
 
 Image commands:
   pull        Download an image from the catalog
@@ -75,12 +88,15 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     match command.as_str() {
         "-h" | "--help" | "help" => Output::ok(HELP),
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
+        "build" => build::run(rest, host),
+        "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
         "debug" => debug::run(rest, host),
         "pull" | "images" | "tag" | "rmi" | "save" | "load" => image::run(command, rest, host),
         "image" => match rest.split_first() {
             Some((sub, args)) => match sub.as_str() {
                 "pull" | "tag" | "save" | "load" => image::run(sub, args, host),
+                "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),
                 "rm" | "remove" => image::run("rmi", args, host),
                 other => Output::fail(1, format!("berth image: '{other}' is not a berth image command.\nSee 'berth image --help'\n")),

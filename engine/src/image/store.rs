@@ -142,10 +142,19 @@ pub type InUse<'a> = &'a dyn Fn(&Digest) -> Option<(String, bool)>;
 
 const IMAGES_KEY: &str = "berth/images.json";
 
+/// A build step kept for the cache: the stage's layers and config after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheEntry {
+    pub layers: Vec<Digest>,
+    pub config: String,
+}
+
 /// What `berth/images.json` holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Metadata {
     images: BTreeMap<String, ImageRecord>,
+    #[serde(default)]
+    cache: BTreeMap<String, CacheEntry>,
     /// Catalog layers by blob digest: (kind, size). They are synthesised on use instead of
     /// being stored.
     #[serde(default)]
@@ -155,8 +164,11 @@ struct Metadata {
 pub struct ImageStore {
     storage: Box<dyn Storage>,
     images: BTreeMap<String, ImageRecord>,
+    cache: BTreeMap<String, CacheEntry>,
     synthetic: BTreeMap<String, (String, u64)>,
     unpacked: HashMap<Digest, Arc<MemoryFs>>,
+    /// diff ID and content size of layers made in this session.
+    layer_sizes: HashMap<Digest, (Digest, u64)>,
     catalog_layers: LayerCache,
 }
 
@@ -188,15 +200,17 @@ impl ImageStore {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Document(format!("{IMAGES_KEY}: {e}")))?,
             None => Metadata::default(),
         };
-        Ok(ImageStore { storage, images: meta.images, synthetic: meta.synthetic, unpacked: HashMap::new(), catalog_layers: LayerCache::default() })
+        Ok(ImageStore { storage, images: meta.images, cache: meta.cache, synthetic: meta.synthetic, unpacked: HashMap::new(), layer_sizes: HashMap::new(), catalog_layers: LayerCache::default() })
     }
 
     pub fn in_memory() -> ImageStore {
         ImageStore {
             storage: Box::new(MemoryStorage::default()),
             images: BTreeMap::new(),
+            cache: BTreeMap::new(),
             synthetic: BTreeMap::new(),
             unpacked: HashMap::new(),
+            layer_sizes: HashMap::new(),
             catalog_layers: LayerCache::default(),
         }
     }
@@ -403,6 +417,9 @@ impl ImageStore {
     fn collect_garbage(&mut self, removed: &ImageRecord) {
         let Ok(manifest) = self.manifest(removed) else { return };
         let mut used = std::collections::HashSet::new();
+        for entry in self.cache.values() {
+            used.extend(entry.layers.iter().cloned());
+        }
         for r in self.images.values() {
             used.insert(r.id.clone());
             used.insert(r.manifest.clone());
@@ -425,9 +442,10 @@ impl ImageStore {
         #[derive(Serialize)]
         struct MetadataRef<'a> {
             images: &'a BTreeMap<String, ImageRecord>,
+            cache: &'a BTreeMap<String, CacheEntry>,
             synthetic: &'a BTreeMap<String, (String, u64)>,
         }
-        let meta = serde_json::to_vec_pretty(&MetadataRef { images: &self.images, synthetic: &self.synthetic }).unwrap_or_default();
+        let meta = serde_json::to_vec_pretty(&MetadataRef { images: &self.images, cache: &self.cache, synthetic: &self.synthetic }).unwrap_or_default();
         self.storage.write(IMAGES_KEY, &meta).map_err(StoreError::Storage)?;
         let mut manifests = Vec::new();
         for r in self.images.values() {
@@ -476,6 +494,85 @@ impl ImageStore {
 
     pub fn record(&self, id: &Digest) -> Option<&ImageRecord> {
         self.images.get(&id.hex())
+    }
+
+    /// The build cache entry for a step key.
+    pub fn cache_get(&self, key: &Digest) -> Option<CacheEntry> {
+        self.cache.get(&key.hex()).cloned()
+    }
+
+    pub fn cache_put(&mut self, key: &Digest, entry: &CacheEntry) {
+        self.cache.insert(key.hex(), entry.clone());
+        let _ = self.save();
+    }
+
+    /// Stores a layer made by a build step, with its files already unpacked.
+    pub fn put_layer(&mut self, blob: &LayerBlob, fs: Arc<MemoryFs>) -> Digest {
+        let d = self.put_blob(&blob.data).unwrap_or_else(|_| blob.digest.clone());
+        self.unpacked.insert(d.clone(), fs);
+        self.layer_sizes.insert(d.clone(), (blob.diff_id.clone(), blob.content_size));
+        d
+    }
+
+    /// The files of a layer: unpacked, synthesised or read from its blob.
+    pub fn layer_fs(&mut self, digest: &Digest) -> Option<Arc<MemoryFs>> {
+        if let Some(fs) = self.unpacked.get(digest) {
+            return Some(fs.clone());
+        }
+        if let Some((kind, size)) = self.synthetic.get(&digest.hex()).cloned() {
+            return Some(self.catalog_layers.get(&kind, size));
+        }
+        let blob = self.blob(digest).ok()?;
+        let mut fs = MemoryFs::new();
+        layer::unpack(&blob, &mut fs).ok()?;
+        let fs = Arc::new(fs);
+        self.unpacked.insert(digest.clone(), fs.clone());
+        Some(fs)
+    }
+
+    /// Records a built image: its config and the layer blobs (already stored) it lists.
+    pub fn add_built(&mut self, config: &ImageConfig, layers: &[Digest], tags: &[String], created: &str) -> Result<Digest, StoreError> {
+        let config_bytes = config.to_bytes();
+        let id = self.put_blob(&config_bytes)?;
+        let mut descriptors = Vec::new();
+        let mut size = 0;
+        for d in layers {
+            let (media_type, blob_size, content) = match self.synthetic.get(&d.hex()) {
+                Some((_, s)) => (oci::MEDIA_TYPE_LAYER_GZIP, *s, *s),
+                None => {
+                    let len = self.storage.read(&Self::blob_key(d)).map_or(0, |b| b.len() as u64);
+                    let content = match self.layer_sizes.get(d) {
+                        Some((_, c)) => *c,
+                        None => self.layer_fs(d).map_or(0, |fs| fs.apparent_bytes()),
+                    };
+                    (oci::MEDIA_TYPE_LAYER_GZIP, len, content)
+                }
+            };
+            size += content;
+            descriptors.push(Descriptor { media_type: media_type.into(), digest: d.clone(), size: blob_size, annotations: BTreeMap::new() });
+        }
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: Some(oci::MEDIA_TYPE_MANIFEST.into()),
+            config: Descriptor { media_type: oci::MEDIA_TYPE_CONFIG.into(), digest: id.clone(), size: config_bytes.len() as u64, annotations: BTreeMap::new() },
+            layers: descriptors,
+        };
+        let manifest_digest = self.put_blob(&serde_json::to_vec(&manifest).unwrap_or_default())?;
+        let record = self.images.entry(id.hex()).or_insert_with(|| ImageRecord {
+            id: id.clone(),
+            manifest: manifest_digest.clone(),
+            tags: Vec::new(),
+            created: created.to_string(),
+            size,
+            repo_digest: None,
+        });
+        record.size = size;
+        for t in tags {
+            let full = normalize(t)?;
+            self.move_tag(&full, &id);
+        }
+        self.save()?;
+        Ok(id)
     }
 }
 

@@ -238,6 +238,25 @@ impl<'fs> Shell<'fs> {
         Outcome { status, stdout: out.take(), stderr: err.take() }
     }
 
+    /// Runs a program as `exec` would (PATH lookup, shebangs, applets), capturing output.
+    pub fn run_argv(&mut self, argv: &[String], stdin: &[u8]) -> Outcome {
+        let out = Sink::buffer();
+        let err = Sink::buffer();
+        let io = Io {
+            fds: BTreeMap::from([
+                (0, Fd::In(Rc::new(RefCell::new(Input { data: stdin.to_vec(), pos: 0 })))),
+                (1, Fd::Out(out.clone())),
+                (2, Fd::Out(err.clone())),
+            ]),
+        };
+        if argv.is_empty() {
+            return Outcome::default();
+        }
+        let env = self.environment();
+        let status = self.exec(argv, &env, &io);
+        Outcome { status, stdout: out.take(), stderr: err.take() }
+    }
+
     fn run_source(&mut self, script: &str, io: &Io) -> i32 {
         let status = match parser::parse(script) {
             Err(e) => {
@@ -883,7 +902,8 @@ impl<'fs> Shell<'fs> {
                 io.stderr(format!("{name}: -c requires an argument\n").as_bytes());
                 return 2;
             };
-            let arg0 = argv.get(i + 2).cloned().unwrap_or(name.clone());
+            // dash names itself as invoked (`/bin/sh: 1: foo: not found`).
+            let arg0 = argv.get(i + 2).cloned().unwrap_or_else(|| argv[0].clone());
             (cmd.clone(), arg0, argv.get(i + 3..).map(<[String]>::to_vec).unwrap_or_default())
         } else if let Some(file) = argv.get(i) {
             let path = join(&self.cwd, file);

@@ -1,0 +1,601 @@
+//! `docker build`: runs a Dockerfile's stages over the image store. Each `RUN`, `COPY` and
+//! `ADD` runs over the layers so far plus a fresh upper layer, which becomes the step's
+//! layer; metadata instructions change the image config. Steps are cached the way BuildKit
+//! keys them (parent, instruction after expansion, source content for COPY/ADD), and the
+//! progress is printed in BuildKit's plain format.
+
+mod context;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::dockerfile::expand::EnvList;
+use crate::dockerfile::instructions::{self, ArgDecl, CommandLine, Healthcheck, Instruction};
+use crate::dockerfile::scope::{GlobalScope, Platform, StageScope};
+use crate::dockerfile::{parse, Diagnostic};
+use crate::image::catalog::Catalog;
+use crate::image::digest::Digest;
+use crate::image::layer::{layer_of, LayerBlob, LayerOptions};
+use crate::image::oci::{EmptyObject, History, ImageConfig};
+use crate::image::pull;
+use crate::image::store::{normalize, ImageStore};
+use crate::shell::{Flavor, Shell};
+use crate::vfs::{join, FileSystem, MemoryFs, OverlayFs};
+
+pub use context::content_digest;
+
+/// What to build.
+pub struct BuildRequest<'a> {
+    pub dockerfile: String,
+    /// As the user named it (`Dockerfile`, `trainer.dockerfile`).
+    pub dockerfile_name: String,
+    /// The build context, its root at `/`.
+    pub context: &'a dyn FileSystem,
+    pub tags: Vec<String>,
+    pub target: Option<String>,
+    pub build_args: Vec<(String, String)>,
+    pub no_cache: bool,
+    /// Seconds since the epoch, for `created`.
+    pub now: i64,
+    /// A monotonic clock in seconds for step timings; without one they print as 0.0.
+    pub clock: Option<&'a dyn Fn() -> f64>,
+}
+
+/// What a build did.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOutput {
+    pub id: Option<Digest>,
+    /// BuildKit's plain progress output.
+    pub log: String,
+    /// The final error line, Docker's wording (`failed to solve: …`).
+    pub error: Option<String>,
+}
+
+use crate::image::store::CacheEntry;
+
+/// Where the build stands within a stage.
+struct StageState {
+    /// Layer blob digests, bottom first.
+    layers: Vec<Digest>,
+    /// The layers unpacked, bottom first.
+    fs_layers: Vec<Arc<MemoryFs>>,
+    config: ImageConfig,
+    key: Digest,
+}
+
+struct Progress {
+    log: String,
+    step: usize,
+}
+
+impl Progress {
+    fn start(&mut self, name: &str) -> usize {
+        self.step += 1;
+        self.log.push_str(&format!("\n#{} {name}\n", self.step));
+        self.step
+    }
+
+    fn line(&mut self, n: usize, text: &str) {
+        self.log.push_str(&format!("#{n} {text}\n"));
+    }
+}
+
+fn fail(out: &mut BuildOutput, message: String) -> BuildOutput {
+    out.error = Some(message);
+    std::mem::take(out)
+}
+
+fn diagnostics_error(name: &str, source: &str, diags: &[Diagnostic]) -> Option<String> {
+    let d = diags.iter().find(|d| d.is_error())?;
+    let index = crate::dockerfile::LineIndex::new(source);
+    let (line, _) = index.line_col(source, d.span.start);
+    let _ = name;
+    Some(format!("failed to solve: dockerfile parse error on line {line}: {}", d.message))
+}
+
+/// Runs a build.
+pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> BuildOutput {
+    let mut out = BuildOutput::default();
+    let mut p = Progress { log: String::new(), step: 0 };
+    let n = p.start("[internal] load build definition from ".to_string().as_str());
+    p.log.pop();
+    p.log.push_str(&format!("{}\n", req.dockerfile_name));
+    p.line(n, &format!("transferring dockerfile: {}B done", req.dockerfile.len()));
+    p.line(n, "DONE 0.0s");
+
+    let (file, mut diags) = parse(&req.dockerfile);
+    let (ins, more) = instructions::from_ast(&file);
+    diags.extend(more);
+    if let Some(e) = diagnostics_error(&req.dockerfile_name, &req.dockerfile, &diags) {
+        out.log = p.log;
+        return fail(&mut out, e);
+    }
+    let build_args = EnvList(req.build_args.clone());
+    let meta: Vec<ArgDecl> = ins.meta_args.iter().flat_map(|a| a.value.clone()).collect();
+    let global = match GlobalScope::new(&meta, &build_args, &Platform::default()) {
+        Ok(g) => g,
+        Err(e) => {
+            out.log = p.log;
+            return fail(&mut out, format!("failed to solve: {e}"));
+        }
+    };
+    let target = match &req.target {
+        None => ins.stages.len().saturating_sub(1),
+        Some(t) => match ins.find_stage(t) {
+            Some(i) => i,
+            None => {
+                out.log = p.log;
+                return fail(&mut out, format!("failed to solve: target stage \"{t}\" could not be found"));
+            }
+        },
+    };
+    if ins.stages.is_empty() {
+        out.log = p.log;
+        return fail(&mut out, "failed to solve: dockerfile contains no stages to build".into());
+    }
+    let needed = crate::cli::needed_stages(&ins, target);
+
+    // Base images: metadata first, as BuildKit reports it.
+    let mut bases: BTreeMap<String, Digest> = BTreeMap::new();
+    for &i in &needed {
+        let stage = &ins.stages[i];
+        let base = global.expand(&stage.base).unwrap_or_else(|_| stage.base.clone());
+        if base == "scratch" || ins.stages[..i].iter().any(|s| s.name.as_deref() == Some(base.to_lowercase().as_str())) || bases.contains_key(&base) {
+            continue;
+        }
+        let full = match normalize(&base) {
+            Ok(f) => f,
+            Err(e) => {
+                out.log = p.log;
+                return fail(&mut out, format!("failed to solve: failed to parse stage name \"{base}\": {e}"));
+            }
+        };
+        let n = p.start(&format!("[internal] load metadata for {}", full.trim_end_matches(":latest").to_string() + if full.ends_with(":latest") { ":latest" } else { "" }));
+        let id = match store.resolve(&full).map(|r| r.id.clone()) {
+            Some(id) => id,
+            None => match pull::pull(store, catalog, &base) {
+                Ok(pulled) => pulled.id,
+                Err(_) => {
+                    p.line(n, &format!("ERROR: {full}: not found"));
+                    out.log = p.log;
+                    return fail(&mut out, format!("failed to solve: {base}: failed to resolve source metadata for {full}: {full}: not found"));
+                }
+            },
+        };
+        p.line(n, "DONE 0.0s");
+        bases.insert(base, id);
+    }
+    let n = p.start("[internal] load .dockerignore");
+    let ignore_text = req.context.read("/.dockerignore").ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+    p.line(n, &format!("transferring context: {}B done", ignore_text.as_ref().map_or(2, |t| t.len())));
+    p.line(n, "DONE 0.0s");
+    let ignore = crate::dockerignore::DockerIgnore::parse(ignore_text.as_deref().unwrap_or(""));
+
+    let mut finished: BTreeMap<usize, StageState> = BTreeMap::new();
+    let mut context_loaded = false;
+    let mut context_fs: Option<MemoryFs> = None;
+    let multi = needed.len() > 1 || ins.stages.len() > 1;
+    for &si in &needed {
+        let stage = &ins.stages[si];
+        let stage_label = if multi { format!("{} ", stage.name.clone().unwrap_or_else(|| format!("stage-{si}"))) } else { String::new() };
+        let is_step = |i: &Instruction| matches!(i, Instruction::Run(_) | Instruction::Copy(_) | Instruction::Add(_) | Instruction::Workdir(_));
+        let total = stage.instructions.iter().filter(|i| is_step(&i.value)).count() + 1;
+        let mut step_no = 1;
+        let base = global.expand(&stage.base).unwrap_or_else(|_| stage.base.clone());
+        // FROM
+        let mut state = if base == "scratch" {
+            StageState { layers: Vec::new(), fs_layers: Vec::new(), config: default_config(), key: Digest::of(b"scratch") }
+        } else if let Some(parent) = ins.stages[..si].iter().position(|s| s.name.as_deref() == Some(base.to_lowercase().as_str())).and_then(|i| finished.get(&i)) {
+            StageState { layers: parent.layers.clone(), fs_layers: parent.fs_layers.clone(), config: parent.config.clone(), key: parent.key.clone() }
+        } else {
+            let Some(id) = bases.get(&base).cloned() else {
+                out.log = p.log;
+                return fail(&mut out, format!("failed to solve: {base}: not found"));
+            };
+            let config = store.config(&id).unwrap_or_else(|_| default_config());
+            let manifest = store.record(&id).cloned().and_then(|r| store.manifest(&r).ok());
+            let layers: Vec<Digest> = manifest.map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
+            let fs_layers = store.layers(&id).unwrap_or_default();
+            StageState { layers, fs_layers, config, key: id }
+        };
+        let from_text = if base == "scratch" {
+            "scratch".to_string()
+        } else {
+            normalize(&base).unwrap_or(base.clone())
+        };
+        let n = p.start(&format!("[{stage_label}1/{total}] FROM {from_text}"));
+        p.line(n, "DONE 0.0s");
+
+        let image_env = EnvList::from_pairs(&state.config.config.env);
+        let mut scope = StageScope::new(&global, &build_args, image_env);
+        let mut shell_cmd: Vec<String> = state.config.config.shell.clone().unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]);
+        for located in &stage.instructions {
+            if is_step(&located.value) {
+                step_no += 1;
+            }
+            let step_name = format!("[{stage_label}{step_no}/{total}]");
+            let started = req.clock.map_or(0.0, |c| c());
+            let elapsed = || req.clock.map_or(0.0, |c| c() - started);
+            let node = &file.instructions[located.node];
+            let expanded = match scope.apply(&located.value) {
+                Ok(e) => e,
+                Err(e) => {
+                    out.log = p.log;
+                    return fail(&mut out, format!("failed to solve: {e}"));
+                }
+            };
+            let text = node.original.trim().to_string();
+            match &expanded {
+                Instruction::Run(run) => {
+                    let argv = run_argv(&run.command, &shell_cmd, &run.heredocs);
+                    let key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), scope.run_env().0).as_bytes());
+                    let n = p.start(&format!("{step_name} {text}"));
+                    if !req.no_cache {
+                        if let Some(hit) = store.cache_get(&key) {
+                            if restore(store, &mut state, &hit) {
+                                p.line(n, "CACHED");
+                                state.key = key;
+                                continue;
+                            }
+                        }
+                    }
+                    let mut upper = MemoryFs::new();
+                    let result = {
+                        let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(&mut upper));
+                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &scope.run_env());
+                        upper = overlay.into_upper();
+                        (status, stdout, stderr)
+                    };
+                    let (status, stdout, stderr) = result;
+                    let mut shown = String::from_utf8_lossy(&stdout).into_owned();
+                    shown.push_str(&String::from_utf8_lossy(&stderr));
+                    let t = elapsed();
+                    for line in shown.lines() {
+                        p.line(n, &format!("{t:.3} {line}"));
+                    }
+                    if status != 0 {
+                        let cmd = match &run.command {
+                            CommandLine::Shell(s) => format!("{} {}", shell_cmd.join(" "), s),
+                            CommandLine::Exec(v) => v.join(" "),
+                        };
+                        let err = format!("process \"{cmd}\" did not complete successfully: exit code: {status}");
+                        p.line(n, &format!("ERROR: {err}"));
+                        p.log.push_str(&format!("------\n > {step_name} {text}:\n"));
+                        for line in shown.lines() {
+                            p.log.push_str(&format!("{t:.3} {line}\n"));
+                        }
+                        p.log.push_str("------\n");
+                        p.log.push_str(&source_excerpt(&req.dockerfile_name, &req.dockerfile, node.start_line, node.end_line));
+                        out.log = p.log;
+                        return fail(&mut out, format!("failed to solve: {err}"));
+                    }
+                    add_layer(store, &mut state, upper, &text, req.now);
+                    p.line(n, &format!("DONE {:.1}s", elapsed()));
+                    store.cache_put(&key, &cache_entry(&state));
+                    state.key = key;
+                }
+                Instruction::Copy(c) | Instruction::Add(c) => {
+                    let is_add = matches!(expanded, Instruction::Add(_));
+                    if c.from.is_none() && !context_loaded {
+                        let n = p.start("[internal] load build context");
+                        p.line(n, &format!("transferring context: {} done", crate::cli::human_size(context::size(req.context))));
+                        p.line(n, "DONE 0.0s");
+                        context_loaded = true;
+                    }
+                    let n = p.start(&format!("{step_name} {text}"));
+                    // Where the files come from: the context, an earlier stage, or an image.
+                    let from_fs: Box<dyn FileSystem> = match &c.from {
+                        None => Box::new(context_fs.get_or_insert_with(|| context::Filtered { fs: req.context, ignore: &ignore }.snapshot()).clone()),
+                        Some(from) => match ins.find_stage(from).filter(|i| *i < si).and_then(|i| finished.get(&i)) {
+                            Some(st) => Box::new(OverlayFs::new(st.fs_layers.clone(), MemoryFs::new())),
+                            None => {
+                                let id = match store.resolve(from).map(|r| r.id.clone()) {
+                                    Some(id) => id,
+                                    None => match pull::pull(store, catalog, from) {
+                                        Ok(pl) => pl.id,
+                                        Err(_) => {
+                                            out.log = p.log;
+                                            return fail(&mut out, format!("failed to solve: {from}: failed to resolve source metadata for {}: not found", normalize(from).unwrap_or(from.clone())));
+                                        }
+                                    },
+                                };
+                                Box::new(OverlayFs::new(store.layers(&id).unwrap_or_default(), MemoryFs::new()))
+                            }
+                        },
+                    };
+                    let workdir = state.config.config.working_dir.clone().unwrap_or_else(|| "/".into());
+                    let sources = match context::resolve_sources(&*from_fs, c) {
+                        Ok(s) => s,
+                        Err(missing) => {
+                            let what = if is_add { "ADD" } else { "COPY" };
+                            p.line(n, &format!("ERROR: failed to calculate checksum of ref: \"/{missing}\": not found"));
+                            p.log.push_str(&source_excerpt(&req.dockerfile_name, &req.dockerfile, node.start_line, node.end_line));
+                            out.log = p.log;
+                            return fail(&mut out, format!("failed to solve: {what} failed: file not found in build context or excluded by .dockerignore: stat {missing}: file does not exist"));
+                        }
+                    };
+                    let content_key = context::sources_digest(&*from_fs, &sources);
+                    let key = Digest::of(format!("{}|{}|{}|{}|{:?}|{:?}|{}", state.key, if is_add { "ADD" } else { "COPY" }, c.dest, workdir, c.chown, c.chmod, content_key).as_bytes());
+                    if !req.no_cache {
+                        if let Some(hit) = store.cache_get(&key) {
+                            if restore(store, &mut state, &hit) {
+                                p.line(n, "CACHED");
+                                state.key = key;
+                                continue;
+                            }
+                        }
+                    }
+                    let mut overlay = OverlayFs::new(state.fs_layers.clone(), MemoryFs::new());
+                    if let Err(e) = context::copy_into(&*from_fs, &sources, c, is_add, &workdir, &mut overlay) {
+                        p.line(n, &format!("ERROR: {e}"));
+                        out.log = p.log;
+                        return fail(&mut out, format!("failed to solve: {e}"));
+                    }
+                    add_layer(store, &mut state, overlay.into_upper(), &text, req.now);
+                    p.line(n, &format!("DONE {:.1}s", elapsed()));
+                    store.cache_put(&key, &cache_entry(&state));
+                    state.key = key;
+                }
+                Instruction::Workdir(dir) => {
+                    let n = p.start(&format!("{step_name} {text}"));
+                    let current = state.config.config.working_dir.clone().unwrap_or_else(|| "/".into());
+                    let path = join(&current, dir);
+                    let key = Digest::of(format!("{}|WORKDIR|{path}", state.key).as_bytes());
+                    if !req.no_cache {
+                        if let Some(hit) = store.cache_get(&key) {
+                            if restore(store, &mut state, &hit) {
+                                p.line(n, "CACHED");
+                                state.key = key;
+                                continue;
+                            }
+                        }
+                    }
+                    state.config.config.working_dir = Some(path.clone());
+                    // BuildKit creates the directory; the change is a layer only if it is new.
+                    let mut overlay = OverlayFs::new(state.fs_layers.clone(), MemoryFs::new());
+                    let existed = overlay.stat(&path).is_ok_and(|m| m.is_dir());
+                    if !existed {
+                        let _ = overlay.create_dir_all(&path, 0o755);
+                        add_layer(store, &mut state, overlay.into_upper(), &text, req.now);
+                    } else {
+                        state.config.history.push(History { created: Some(crate::time::rfc3339(req.now)), created_by: Some(text.clone()), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: true });
+                    }
+                    store.cache_put(&key, &cache_entry(&state));
+                    state.key = key;
+                    p.line(n, &format!("DONE {:.1}s", elapsed()));
+                }
+                other => {
+                    apply_metadata(other, &mut state.config, &mut shell_cmd);
+                    state.config.history.push(History { created: Some(crate::time::rfc3339(req.now)), created_by: Some(text.clone()), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: true });
+                    state.key = Digest::of(format!("{}|{}", state.key, text).as_bytes());
+                }
+            }
+        }
+        // ENV set through the scope goes into the image config.
+        state.config.config.env = scope.env.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        finished.insert(si, state);
+    }
+    let Some(final_state) = finished.remove(&target) else {
+        out.log = p.log;
+        return fail(&mut out, "failed to solve: nothing to build".into());
+    };
+    let n = p.start("exporting to image");
+    p.line(n, "exporting layers done");
+    let mut config = final_state.config.clone();
+    config.created = Some(crate::time::rfc3339(req.now));
+    let id = match store.add_built(&config, &final_state.layers, &req.tags, &crate::time::rfc3339(req.now)) {
+        Ok(id) => id,
+        Err(e) => {
+            out.log = p.log;
+            return fail(&mut out, format!("failed to solve: {e}"));
+        }
+    };
+    p.line(n, &format!("writing image {id} done"));
+    for t in &req.tags {
+        p.line(n, &format!("naming to {} done", normalize(t).unwrap_or(t.clone())));
+    }
+    p.line(n, "DONE 0.0s");
+    out.log = p.log;
+    out.id = Some(id);
+    out
+}
+
+fn default_config() -> ImageConfig {
+    let mut c = ImageConfig::empty();
+    c.config.env = vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()];
+    c
+}
+
+fn cache_entry(state: &StageState) -> CacheEntry {
+    CacheEntry { layers: state.layers.clone(), config: String::from_utf8_lossy(&state.config.to_bytes()).into_owned() }
+}
+
+fn restore(store: &mut ImageStore, state: &mut StageState, hit: &CacheEntry) -> bool {
+    let Ok(config) = serde_json::from_str::<ImageConfig>(&hit.config) else { return false };
+    let mut fs_layers = Vec::new();
+    for d in &hit.layers {
+        match store.layer_fs(d) {
+            Some(fs) => fs_layers.push(fs),
+            None => return false,
+        }
+    }
+    state.layers = hit.layers.clone();
+    state.fs_layers = fs_layers;
+    state.config = config;
+    true
+}
+
+/// Stores the upper layer of a step as a new layer of the stage.
+fn add_layer(store: &mut ImageStore, state: &mut StageState, upper: MemoryFs, created_by: &str, now: i64) {
+    let blob: LayerBlob = layer_of(&upper, &LayerOptions { source_date_epoch: Some(now), ..LayerOptions::default() }).unwrap_or_else(|_| crate::image::layer::compress(Vec::new(), &LayerOptions::default()));
+    let digest = store.put_layer(&blob, Arc::new(upper));
+    state.layers.push(digest);
+    state.fs_layers = {
+        let mut v = state.fs_layers.clone();
+        if let Some(fs) = store.layer_fs(state.layers.last().unwrap_or(&blob.digest)) {
+            v.push(fs);
+        }
+        v
+    };
+    state.config.rootfs.diff_ids.push(blob.diff_id.clone());
+    state.config.history.push(History { created: Some(crate::time::rfc3339(now)), created_by: Some(created_by.to_string()), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: false });
+}
+
+fn run_argv(command: &CommandLine, shell: &[String], heredocs: &[crate::dockerfile::ast::Heredoc]) -> Vec<String> {
+    match command {
+        CommandLine::Exec(argv) => argv.clone(),
+        CommandLine::Shell(cmd) => {
+            let mut script = cmd.clone();
+            // A heredoc body is part of the script the shell reads.
+            for h in heredocs {
+                let trimmed = cmd.trim();
+                if trimmed == format!("<<{}", h.name) || trimmed == format!("<<-{}", h.name) || trimmed.starts_with("<<'") || trimmed.starts_with("<<\"") {
+                    script = h.body();
+                } else {
+                    script.push('\n');
+                    script.push_str(&h.content);
+                    script.push_str(&h.name);
+                }
+            }
+            let mut argv = shell.to_vec();
+            argv.push(script);
+            argv
+        }
+    }
+}
+
+/// Runs a program in a container filesystem as the image's user, in its working dir.
+pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, env: &EnvList) -> (i32, Vec<u8>, Vec<u8>) {
+    let flavor = flavor_of(fs);
+    let (uid, gid) = user_ids(fs, config.config.user.as_deref().unwrap_or(""));
+    let workdir = config.config.working_dir.clone().unwrap_or_else(|| "/".into());
+    let _ = fs.create_dir_all(&workdir, 0o755);
+    let mut sh = Shell::new(fs, flavor);
+    for (k, v) in &env.0 {
+        sh.set_env(k, v);
+    }
+    if env.get("HOME").is_none() {
+        sh.set_env("HOME", if uid == 0 { "/root" } else { "/" });
+    }
+    sh.set_cwd(&workdir);
+    sh.uid = uid;
+    sh.gid = gid;
+    sh.set_budget(5_000_000);
+    let out = sh.run_argv(argv, b"");
+    (out.status, out.stdout, out.stderr)
+}
+
+/// The image's `/bin/sh`: BusyBox ash in Alpine and BusyBox, dash elsewhere.
+pub fn flavor_of(fs: &dyn FileSystem) -> Flavor {
+    match fs.content("/bin/sh") {
+        Ok(crate::vfs::Content::Lazy { label, .. }) if label.as_ref() == "exec:busybox" => Flavor::Ash,
+        Ok(crate::vfs::Content::Lazy { label, .. }) if label.as_ref() == "exec:bash" => Flavor::Bash,
+        _ => Flavor::Dash,
+    }
+}
+
+/// `USER name[:group]` to IDs through the image's `/etc/passwd` and `/etc/group`.
+pub fn user_ids(fs: &dyn FileSystem, user: &str) -> (u32, u32) {
+    if user.is_empty() {
+        return (0, 0);
+    }
+    let (u, g) = match user.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (user, None),
+    };
+    let passwd = fs.read("/etc/passwd").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.first() == Some(&u) || f.get(2) == Some(&u));
+    let uid = u.parse().ok().or_else(|| entry.as_ref().and_then(|f| f.get(2)?.parse().ok())).unwrap_or(0);
+    let gid = match g {
+        Some(g) => g.parse().ok().or_else(|| {
+            let group = fs.read("/etc/group").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            group.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.first() == Some(&g)).and_then(|f| f.get(2)?.parse().ok())
+        }),
+        None => entry.as_ref().and_then(|f| f.get(3)?.parse().ok()),
+    }
+    .unwrap_or(uid);
+    (uid, gid)
+}
+
+fn apply_metadata(instruction: &Instruction, config: &mut ImageConfig, shell: &mut Vec<String>) {
+    let c = &mut config.config;
+    match instruction {
+        Instruction::Cmd(cmd) => c.cmd = Some(command_vec(cmd, shell)),
+        Instruction::Entrypoint(cmd) => {
+            c.entrypoint = Some(command_vec(cmd, shell));
+            // ENTRYPOINT resets an inherited CMD, as Docker does.
+            c.cmd = None;
+        }
+        Instruction::Shell(s) => {
+            *shell = s.clone();
+            c.shell = Some(s.clone());
+        }
+        Instruction::Label(kvs) => {
+            for kv in kvs {
+                c.labels.insert(kv.key.clone(), kv.value.clone());
+            }
+        }
+        Instruction::Maintainer(m) => {
+            config.author = Some(m.clone());
+        }
+        Instruction::User(u) => c.user = Some(u.clone()),
+        Instruction::Volume(v) => {
+            for p in v {
+                c.volumes.insert(p.clone(), EmptyObject {});
+            }
+        }
+        Instruction::Expose(ports) => {
+            for p in ports {
+                let key = if p.contains('/') { p.to_lowercase() } else { format!("{p}/tcp") };
+                c.exposed_ports.insert(key, EmptyObject {});
+            }
+        }
+        Instruction::StopSignal(s) => c.stop_signal = Some(s.clone()),
+        Instruction::Healthcheck(h) => {
+            c.healthcheck = Some(match h {
+                Healthcheck::None => serde_json::json!({"Test": ["NONE"]}),
+                Healthcheck::Cmd { test, interval_ms, timeout_ms, start_period_ms, retries, .. } => {
+                    let mut t = match test {
+                        CommandLine::Exec(v) => {
+                            let mut x = vec!["CMD".to_string()];
+                            x.extend(v.iter().cloned());
+                            x
+                        }
+                        CommandLine::Shell(s) => vec!["CMD-SHELL".to_string(), s.clone()],
+                    };
+                    t.shrink_to_fit();
+                    let ns = |ms: &Option<u64>| ms.map(|m| m * 1_000_000);
+                    serde_json::json!({"Test": t, "Interval": ns(interval_ms), "Timeout": ns(timeout_ms), "StartPeriod": ns(start_period_ms), "Retries": retries})
+                }
+            })
+        }
+        Instruction::Onbuild { expression, .. } => c.on_build.get_or_insert_with(Vec::new).push(expression.clone()),
+        _ => {}
+    }
+}
+
+fn command_vec(cmd: &CommandLine, shell: &[String]) -> Vec<String> {
+    match cmd {
+        CommandLine::Exec(v) => v.clone(),
+        CommandLine::Shell(s) => {
+            let mut v = shell.to_vec();
+            v.push(s.clone());
+            v
+        }
+    }
+}
+
+/// Docker's excerpt of the Dockerfile around a failing instruction.
+fn source_excerpt(name: &str, source: &str, start: usize, end: usize) -> String {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = format!("{name}:{start}\n--------------------\n");
+    let from = start.saturating_sub(2).max(1);
+    let to = (end + 1).min(lines.len());
+    for n in from..=to {
+        let marker = if n >= start && n <= end { ">>>" } else { "   " };
+        out.push_str(&format!("{n:>4} | {marker} {}\n", lines.get(n - 1).copied().unwrap_or("")));
+    }
+    out.push_str("--------------------\n");
+    out
+}
+

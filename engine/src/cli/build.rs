@@ -1,0 +1,128 @@
+//! `berth build`: Docker's flags, BuildKit's plain progress on stderr, Docker's errors.
+
+use super::{read_text, unknown_flag, Arg, Args, Host, Output};
+use crate::build::{build, BuildRequest};
+use crate::image::catalog::Catalog;
+use crate::image::ImageStore;
+
+const HELP: &str = "\
+Usage:  berth build [OPTIONS] PATH
+
+Build an image from a Dockerfile
+
+Options:
+      --build-arg list     Set build-time variables
+  -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
+      --no-cache           Do not use cache when building the image
+      --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
+  -q, --quiet              Suppress the build output and print image ID on success
+  -t, --tag list           Name and optionally a tag in the \"name:tag\" format
+      --target string      Set the target build stage to build.
+";
+
+pub fn run(args: &[String], host: &dyn Host) -> Output {
+    let mut tags = Vec::new();
+    let mut file = None;
+    let mut target = None;
+    let mut build_args = Vec::new();
+    let mut no_cache = false;
+    let mut quiet = false;
+    let mut context = None;
+    let mut it = Args::new(args);
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Flag("-h" | "--help", _) => return Output::ok(HELP),
+            Arg::Flag("-t" | "--tag", v) => match it.value("--tag", v) {
+                Ok(v) => tags.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-f" | "--file", v) => match it.value("--file", v) {
+                Ok(v) => file = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--target", v) => match it.value("--target", v) {
+                Ok(v) => target = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--build-arg", v) => match it.value("--build-arg", v) {
+                Ok(v) => build_args.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--progress", v) => {
+                if let Err(e) = it.value("--progress", v) {
+                    return e;
+                }
+            }
+            Arg::Flag("--no-cache", _) => no_cache = true,
+            Arg::Flag("-q" | "--quiet", _) => quiet = true,
+            Arg::Flag("--pull" | "--rm" | "--force-rm", _) => {}
+            Arg::Flag("-", _) => context = Some("-".to_string()),
+            Arg::Flag(f, _) => return unknown_flag("build", f),
+            Arg::Positional(p) => {
+                if context.is_some() {
+                    return Output::fail(1, "\"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n");
+                }
+                context = Some(p.to_string());
+            }
+        }
+    }
+    let Some(context_path) = context else {
+        return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
+    };
+    for t in &tags {
+        if let Err(e) = crate::image::store::normalize(t) {
+            return Output::fail(1, format!("ERROR: invalid tag \"{t}\": {}\n", e.to_string().trim_start_matches("invalid reference format: ")));
+        }
+    }
+    let context_fs = match host.context(&context_path) {
+        Ok(fs) => fs,
+        Err(e) => return Output::fail(1, format!("ERROR: unable to prepare context: {e}\n")),
+    };
+    let dockerfile_path = file.clone().unwrap_or_else(|| if context_path == "." { "Dockerfile".into() } else { format!("{}/Dockerfile", context_path.trim_end_matches('/')) });
+    let dockerfile = match read_text(host, &dockerfile_path) {
+        Ok(d) => d,
+        Err(e) => return Output::fail(1, format!("ERROR: failed to solve: failed to read dockerfile: {e}\n")),
+    };
+    let storage = match host.storage() {
+        Ok(s) => s,
+        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    };
+    let mut store = match ImageStore::open(storage) {
+        Ok(s) => s,
+        Err(e) => return Output::fail(1, format!("berth: cannot read the image store: {e}\n")),
+    };
+    let name = file.as_deref().map(|f| f.rsplit('/').next().unwrap_or(f).to_string()).unwrap_or_else(|| "Dockerfile".into());
+    let request = BuildRequest {
+        dockerfile,
+        dockerfile_name: name,
+        context: context_fs.as_ref(),
+        tags,
+        target,
+        build_args: build_args.iter().map(|a| match a.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (a.clone(), String::new()),
+        }).collect(),
+        no_cache,
+        now: host.now(),
+        clock: Some(&|| host.clock()),
+    };
+    let result = build(&mut store, &Catalog::embedded(), &request);
+    let mut stderr = String::from("#0 building with \"default\" instance using docker driver\n");
+    stderr.push_str(&result.log);
+    match (result.id, result.error) {
+        (Some(id), None) => {
+            if quiet {
+                Output::ok(format!("{id}\n"))
+            } else {
+                Output { code: 0, stdout: String::new(), stderr }
+            }
+        }
+        (_, error) => {
+            if quiet {
+                stderr.clear();
+            }
+            stderr.push_str(&format!("ERROR: {}\n", error.unwrap_or_else(|| "failed to solve".into())));
+            Output { code: 1, stdout: String::new(), stderr }
+        }
+    }
+}

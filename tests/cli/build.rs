@@ -1,0 +1,50 @@
+//! `berth build` end to end: stages, RUN in the emulated userland, COPY from the context
+//! and from stages, the cache, and Docker's errors.
+
+use crate::sessions;
+
+const APP: &str = "//- app/Dockerfile
+FROM python:3.11-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN echo installing $(cat requirements.txt) && mkdir -p /opt/venv && echo ok > /opt/venv/marker
+COPY . .
+CMD [\"python\", \"app.py\"]
+//- app/requirements.txt
+flask==3.0.3
+//- app/app.py
+print('hello')
+//- app/.dockerignore
+*.log
+//- app/debug.log
+noise
+";
+
+#[test]
+fn build_then_rebuild_uses_the_cache() {
+    insta::assert_snapshot!(sessions(APP, &["berth build -t web:1 app", "berth build -t web:1 app", "berth images"]));
+}
+
+#[test]
+fn a_failing_run_fails_the_build_like_docker() {
+    insta::assert_snapshot!(sessions(
+        "//- Dockerfile\nFROM debian:bookworm-slim\nRUN echo start\nRUN pyhton --version\n",
+        &["berth build -t broken ."]
+    ));
+}
+
+#[test]
+fn multi_stage_with_target_and_copy_from() {
+    insta::assert_snapshot!(sessions(
+        "//- Dockerfile\nFROM alpine:3.20 AS dev\nRUN mkdir -p /opt/venv && echo packages > /opt/venv/list\n\nFROM dev AS share\nCOPY --from=dev /opt/venv /opt/venv\nRUN cat /opt/venv/list\n\nFROM alpine:3.20 AS unused\nRUN false\n",
+        &["berth build --target share -t app:share .", "berth build --target dev -t app:dev ."]
+    ));
+}
+
+#[test]
+fn missing_files_and_dockerfiles() {
+    insta::assert_snapshot!(sessions(
+        "//- Dockerfile\nFROM alpine:3.20\nCOPY missing.txt /\n",
+        &["berth build .", "berth build -f trainer.dockerfile .", "berth build --target nope ."]
+    ));
+}
