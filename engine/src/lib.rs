@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod dockerignore;
 pub mod image;
 pub mod reference;
+pub mod runtime;
 pub mod shell;
 pub mod time;
 pub mod vfs;

@@ -4,57 +4,72 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod build;
+mod containers;
 mod images;
 mod lint;
 mod podman;
 mod rules;
 mod seeds;
 
-use std::collections::BTreeMap;
-
 use engine::cli::{self, Host};
 use engine::image::store::{SharedStorage, Storage};
+use engine::vfs::{FileSystem, MemoryFs, SharedFs, SubdirFs};
 
 /// The fixed "now" of CLI snapshots: 2026-11-23T12:00:00Z.
 pub const NOW: i64 = 1_795_435_200;
 
 /// A host whose files live in memory: `//- /path` headers separate files in one string.
+/// Its files are one shared filesystem, so bind mounts and `docker cp` see them.
 pub struct MemoryHost {
-    files: std::cell::RefCell<BTreeMap<String, Vec<u8>>>,
+    files: SharedFs,
     state: SharedStorage,
 }
 
 impl MemoryHost {
     pub fn new(fixture: &str) -> MemoryHost {
-        let mut files = BTreeMap::new();
+        let mut fs = MemoryFs::new();
         let mut current: Option<(String, String)> = None;
+        let add = |fs: &mut MemoryFs, path: String, content: String| {
+            let full = format!("/{}", path.trim_start_matches('/'));
+            if let Some((parent, _)) = engine::vfs::split_parent(&full) {
+                fs.create_dir_all(&parent, 0o755).unwrap();
+            }
+            fs.write(&full, content.as_bytes()).unwrap();
+        };
         for line in fixture.split_inclusive('\n') {
             if let Some(path) = line.strip_prefix("//- ") {
                 if let Some((p, c)) = current.take() {
-                    files.insert(p, c);
+                    add(&mut fs, p, c);
                 }
-                current = Some((path.trim().trim_start_matches('/').to_string(), String::new()));
+                current = Some((path.trim().to_string(), String::new()));
             } else if let Some((_, c)) = current.as_mut() {
                 c.push_str(line);
             }
         }
         if let Some((p, c)) = current {
-            files.insert(p, c);
+            add(&mut fs, p, c);
         }
-        let files = files.into_iter().map(|(p, c)| (p, c.into_bytes())).collect();
-        MemoryHost { files: std::cell::RefCell::new(files), state: SharedStorage::default() }
+        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default() }
+    }
+
+    fn path(path: &str) -> String {
+        engine::vfs::join("/", path)
+    }
+
+    /// A file of the host, for assertions.
+    pub fn file(&self, path: &str) -> Option<Vec<u8>> {
+        self.files.read(&Self::path(path)).ok()
     }
 }
 
 impl Host for MemoryHost {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
-        let key = path.trim_start_matches("./");
-        self.files.borrow().get(key).cloned().ok_or_else(|| format!("open {path}: no such file or directory"))
+        self.files.read(&Self::path(path)).map_err(|_| format!("open {path}: no such file or directory"))
     }
 
     fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String> {
-        self.files.borrow_mut().insert(path.trim_start_matches("./").to_string(), data.to_vec());
-        Ok(())
+        let mut fs = self.files.clone();
+        fs.write(&Self::path(path), data).map_err(|e| e.to_string())
     }
 
     fn storage(&self) -> Result<Box<dyn Storage>, String> {
@@ -65,30 +80,52 @@ impl Host for MemoryHost {
         NOW
     }
 
-    fn context(&self, path: &str) -> Result<Box<dyn engine::vfs::FileSystem>, String> {
-        use engine::vfs::FileSystem;
-        let prefix = path.trim_start_matches("./").trim_end_matches('/');
-        let prefix = if prefix == "." { "" } else { prefix };
-        let mut fs = engine::vfs::MemoryFs::new();
-        let mut found = prefix.is_empty();
-        for (name, data) in self.files.borrow().iter() {
-            let rel = if prefix.is_empty() { Some(name.as_str()) } else { name.strip_prefix(&format!("{prefix}/")) };
-            let Some(rel) = rel else { continue };
-            found = true;
-            let full = format!("/{rel}");
-            if let Some((parent, _)) = engine::vfs::split_parent(&full) {
-                fs.create_dir_all(&parent, 0o755).map_err(|e| e.to_string())?;
-            }
-            fs.write(&full, data).map_err(|e| e.to_string())?;
+    fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
+        let base = Self::path(path);
+        if !self.files.stat(&base).is_ok_and(|m| m.is_dir()) {
+            return Err(format!("{path}: no such file or directory"));
         }
-        if !found {
-            return Err(format!("path \"{path}\" not found"));
-        }
-        Ok(Box::new(fs))
+        Ok(Box::new(SubdirFs { inner: self.files.clone(), base }))
+    }
+
+    fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
+        self.bind(path).map_err(|_| format!("path \"{path}\" not found"))
     }
 }
 
-/// Runs `command` (split on spaces) and renders the session for a snapshot.
+/// Splits a command line on spaces, honouring single and double quotes.
+pub fn split_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, ' ') => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
+/// Runs `command` (split on spaces, quotes respected) and renders the session for a snapshot.
 pub fn session(fixture: &str, command: &str) -> String {
     sessions(fixture, &[command])
 }
@@ -96,10 +133,15 @@ pub fn session(fixture: &str, command: &str) -> String {
 /// Runs several commands against one engine state, rendering each.
 pub fn sessions(fixture: &str, commands: &[&str]) -> String {
     let host = MemoryHost::new(fixture);
+    sessions_on(&host, commands)
+}
+
+/// [`sessions`] on a host the caller keeps, to look at its files afterwards.
+pub fn sessions_on(host: &MemoryHost, commands: &[&str]) -> String {
     let mut out = String::new();
     for command in commands {
-        let args: Vec<String> = command.split_whitespace().skip(1).map(str::to_string).collect();
-        let o = cli::run(&args, &host);
+        let args: Vec<String> = split_words(command).into_iter().skip(1).collect();
+        let o = cli::run(&args, host);
         out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{}--- stderr\n{}", o.code, o.stdout, o.stderr));
     }
     out

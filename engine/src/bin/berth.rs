@@ -16,6 +16,15 @@ impl engine::cli::Host for NativeHost {
         Ok(Box::new(engine::image::store::DirStorage::new(root)))
     }
 
+    fn bind(&self, path: &str) -> Result<Box<dyn engine::vfs::FileSystem>, String> {
+        let dir = std::path::Path::new(path);
+        if !dir.exists() {
+            return Err(format!("{path}: no such file or directory"));
+        }
+        let dir = std::fs::canonicalize(dir).map_err(|e| format!("{path}: {e}"))?;
+        Ok(Box::new(engine::vfs::HostFs::new(dir)))
+    }
+
     fn context(&self, path: &str) -> Result<Box<dyn engine::vfs::FileSystem>, String> {
         let dir = std::path::Path::new(path);
         if !dir.is_dir() {

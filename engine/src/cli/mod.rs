@@ -3,6 +3,7 @@
 //! files are read through the [`Host`] trait the front end passes in.
 
 mod build;
+mod container;
 mod debug;
 mod format;
 
@@ -10,6 +11,7 @@ pub use debug::needed_stages;
 pub use format::human_size;
 mod image;
 mod lint;
+mod template;
 
 use crate::image::store::Storage;
 
@@ -28,6 +30,8 @@ pub trait Host {
     fn clock(&self) -> f64 {
         0.0
     }
+    /// A host directory for a bind mount or `docker cp` (`.` is the current directory).
+    fn bind(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
     /// A build context directory as a filesystem (its root is the directory).
     fn context(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
 }
@@ -60,6 +64,15 @@ A Docker-compatible container engine for learning, in the browser and on the com
 Build commands:
   build       Build an image from a Dockerfile
 
+Container commands:
+  run         Create and run a new container from an image
+  ps          List containers
+  logs        Fetch the logs of a container
+  start       Start one or more stopped containers
+  rm          Remove one or more containers
+  cp          Copy files between a container and the local filesystem
+  inspect     Return low-level information on containers and images
+
 Image commands:
   pull        Download an image from the catalog
   images      List images
@@ -89,6 +102,12 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-h" | "--help" | "help" => Output::ok(HELP),
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "build" => build::run(rest, host),
+        "run" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
+        "container" => match rest.split_first() {
+            Some((sub, args)) if matches!(sub.as_str(), "run" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
+            Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),
+            _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  cp, inspect, logs, ls, rm, run, start\n"),
+        },
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
         "debug" => debug::run(rest, host),

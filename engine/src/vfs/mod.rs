@@ -21,6 +21,7 @@ mod host;
 mod memory;
 mod overlay;
 pub mod quota;
+mod shared;
 pub mod walk;
 
 #[cfg(unix)]
@@ -28,6 +29,7 @@ pub use host::HostFs;
 pub use memory::MemoryFs;
 pub use overlay::{OverlayFs, OPAQUE_MARKER, WHITEOUT_PREFIX};
 pub use quota::Quota;
+pub use shared::{SharedFs, SubdirFs};
 
 use std::sync::Arc;
 

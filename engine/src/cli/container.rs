@@ -1,0 +1,626 @@
+//! Container commands: `run`, `ps`, `logs`, `rm`, `start`, `cp`, `inspect`, with Docker's
+//! output and error wording, over the emulated runtime.
+
+use std::collections::BTreeMap;
+
+use super::format::{human_duration, table};
+use super::{Arg, Args, Host, Output};
+use crate::image::catalog::Catalog;
+use crate::image::store::familiar;
+use crate::image::{pull, ImageStore};
+use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Mount, Status};
+use crate::vfs::{walk, FileSystem, MemoryFs};
+
+fn daemon(message: &str, code: i32) -> Output {
+    Output::fail(code, format!("docker: Error response from daemon: {message}.\nSee 'docker run --help'.\n"))
+}
+
+fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
+    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
+    let store = ImageStore::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the image store: {e}\n")))?;
+    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
+    Ok((store, Containers::open(storage)))
+}
+
+pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
+    match command {
+        "run" => run_command(args, host),
+        "ps" => ps(args, host),
+        "logs" => logs(args, host),
+        "rm" => rm(args, host),
+        "start" => start(args, host),
+        "cp" => cp(args, host),
+        _ => inspect(args, host),
+    }
+}
+
+struct RunOptions {
+    name: Option<String>,
+    rm: bool,
+    env: Vec<String>,
+    workdir: Option<String>,
+    user: Option<String>,
+    entrypoint: Option<String>,
+    volumes: Vec<String>,
+    ports: Vec<String>,
+    hostname: Option<String>,
+    gpus: bool,
+}
+
+fn run_command(args: &[String], host: &dyn Host) -> Output {
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false };
+    let mut rest = Vec::new();
+    let mut it = Args::new(args);
+    let mut env_files = Vec::new();
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Positional(p) => {
+                rest.push(p.to_string());
+                // Everything after the image belongs to the container's command.
+                rest.extend(args[it.pos..].iter().cloned());
+                break;
+            }
+            Arg::Flag("--rm", _) => o.rm = true,
+            Arg::Flag("-d" | "--detach" | "-i" | "--interactive" | "-t" | "--tty" | "-it" | "-ti" | "-itd" | "-dit" | "--init" | "--privileged", _) => {}
+            Arg::Flag("--name", v) => match it.value("--name", v) {
+                Ok(v) => o.name = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-e" | "--env", v) => match it.value("--env", v) {
+                Ok(v) => o.env.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--env-file", v) => match it.value("--env-file", v) {
+                Ok(v) => env_files.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-w" | "--workdir", v) => match it.value("--workdir", v) {
+                Ok(v) => o.workdir = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-u" | "--user", v) => match it.value("--user", v) {
+                Ok(v) => o.user = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--entrypoint", v) => match it.value("--entrypoint", v) {
+                Ok(v) => o.entrypoint = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-v" | "--volume", v) => match it.value("--volume", v) {
+                Ok(v) => o.volumes.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-p" | "--publish", v) => match it.value("--publish", v) {
+                Ok(v) => o.ports.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-h" | "--hostname", v) => match it.value("--hostname", v) {
+                Ok(v) => o.hostname = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--gpus", v) => match it.value("--gpus", v) {
+                Ok(_) => o.gpus = true,
+                Err(e) => return e,
+            },
+            Arg::Flag("--network" | "--net" | "--memory" | "-m" | "--cpus" | "--ipc" | "--shm-size" | "--platform" | "--mount", v) => {
+                if let Err(e) = it.value("--option", v) {
+                    return e;
+                }
+            }
+            Arg::Flag("--help", _) => return Output::ok("\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n"),
+            Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker run --help'.\n")),
+        }
+    }
+    let Some((image_name, cmd_args)) = rest.split_first() else {
+        return Output::fail(125, "\"docker run\" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n");
+    };
+    for f in env_files {
+        match host.read_file(&f) {
+            Ok(d) => o.env.extend(String::from_utf8_lossy(&d).lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_string)),
+            Err(e) => return Output::fail(125, format!("docker: {e}.\nSee 'docker run --help'.\n")),
+        }
+    }
+    let (mut store, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let mut prelude = String::new();
+    let image_id = match store.resolve(image_name).map(|r| r.id.clone()) {
+        Some(id) => id,
+        None => {
+            let shown = crate::image::store::normalize(image_name).map(|f| familiar(&f)).unwrap_or(image_name.clone());
+            prelude.push_str(&format!("Unable to find image '{shown}' locally\n"));
+            match pull::pull(&mut store, &Catalog::embedded(), image_name) {
+                Ok(p) => {
+                    prelude.push_str(&(p.lines.into_iter().filter(|l| !l.starts_with("docker.io/")).collect::<Vec<_>>().join("\n") + "\n"));
+                    p.id
+                }
+                Err(pull::PullError::InvalidReference(m)) => return Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),
+                Err(e) => {
+                    let mut out = daemon(&e.to_string(), 125);
+                    out.stderr = prelude + &out.stderr;
+                    return out;
+                }
+            }
+        }
+    };
+    if o.gpus {
+        let mut out = daemon("could not select device driver \"\" with capabilities: [[gpu]]", 125);
+        out.stderr = prelude + &out.stderr;
+        return out;
+    }
+    if let Some(name) = &o.name {
+        if let Some(existing) = containers.by_name(name) {
+            let mut out = daemon(&format!("Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name", existing.id), 125);
+            out.stderr = prelude + &out.stderr;
+            return out;
+        }
+    }
+    let config = store.config(&image_id).unwrap_or_else(|_| crate::image::oci::ImageConfig::empty());
+    let argv = process_argv(&config, o.entrypoint.as_deref(), cmd_args);
+    if argv.is_empty() {
+        let mut out = daemon("No command specified", 125);
+        out.stderr = prelude + &out.stderr;
+        return out;
+    }
+    let mut env = config.config.env.clone();
+    for e in &o.env {
+        let (k, v) = match e.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (e.clone(), String::new()),
+        };
+        env.retain(|x| x.split('=').next() != Some(k.as_str()));
+        env.push(format!("{k}={v}"));
+    }
+    let id = containers.new_id(&format!("{image_id}/{}/{}", argv.join(" "), host.now()));
+    let name = o.name.clone().unwrap_or_else(|| containers.new_name(&id));
+    let working_dir = o.workdir.clone().or(config.config.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
+    let mut mount_specs = Vec::new();
+    for v in &o.volumes {
+        let parts: Vec<&str> = v.split(':').collect();
+        let (source, target, ro) = match parts.as_slice() {
+            [t] => (String::new(), t.to_string(), false),
+            [s, t] => (s.to_string(), t.to_string(), false),
+            [s, t, opts] => (s.to_string(), t.to_string(), opts.split(',').any(|x| x == "ro")),
+            _ => return daemon(&format!("invalid volume specification: '{v}'"), 125),
+        };
+        if !target.starts_with('/') {
+            return daemon(&format!("invalid volume specification: '{v}': invalid mount config for type \"bind\": invalid mount path: '{target}' mount path must be absolute"), 125);
+        }
+        let kind = if source.starts_with('/') || source.starts_with('.') { "bind" } else { "volume" };
+        let source = if source.is_empty() { containers.new_id(&format!("volume/{id}/{target}")) } else { source };
+        mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro });
+    }
+    let container = Container {
+        id: id.clone(),
+        name,
+        image: image_name.clone(),
+        image_id: image_id.clone(),
+        argv: argv.clone(),
+        env,
+        working_dir,
+        user: o.user.clone().or(config.config.user.clone()).unwrap_or_default(),
+        hostname: o.hostname.clone().unwrap_or_else(|| id[..12].to_string()),
+        mounts: mount_specs,
+        ports: o.ports.clone(),
+        created: host.now(),
+        started: Some(host.now()),
+        finished: None,
+        status: Status::Running,
+        exit_code: 0,
+        auto_remove: o.rm,
+        config,
+    };
+    let result = execute(&mut store, &mut containers, &container, host);
+    let (code, stdout, stderr) = match result {
+        Ok(x) => x,
+        Err(out) => {
+            let mut out = out;
+            out.stderr = prelude + &out.stderr;
+            return out;
+        }
+    };
+    Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: prelude + &String::from_utf8_lossy(&stderr) }
+}
+
+/// Runs a container's process to completion and records the result.
+fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+    let layers = store.layers(&c.image_id).map_err(|e| daemon(&e.to_string(), 125))?;
+    let upper = containers.upper(&c.id);
+    let mut root = crate::runtime::rootfs(layers, upper);
+    let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
+    let mut volumes: BTreeMap<String, MemoryFs> = BTreeMap::new();
+    let result = {
+        let mut mounted: Vec<(String, Box<dyn FileSystem + '_>, bool)> = Vec::new();
+        for m in &c.mounts {
+            if m.kind == "bind" {
+                match host.bind(&m.source) {
+                    Ok(fs) => mounted.push((m.target.clone(), fs, m.read_only)),
+                    Err(e) => return Err(daemon(&format!("invalid mount config for type \"bind\": bind source path does not exist: {}: {e}", m.source), 125)),
+                }
+            } else {
+                let vol = containers.volume(&m.source);
+                // Seed an empty named volume with the image's files at the mount point.
+                let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
+                volumes.insert(m.source.clone(), vol);
+            }
+        }
+        let mut vol_refs: Vec<(String, &mut MemoryFs)> = Vec::new();
+        for (name, fs) in volumes.iter_mut() {
+            vol_refs.push((name.clone(), fs));
+        }
+        for (name, fs) in vol_refs {
+            let m = c.mounts.iter().find(|m| m.source == name).cloned();
+            if let Some(m) = m {
+                mounted.push((m.target, Box::new(VolumeRef(fs)), m.read_only));
+            }
+        }
+        let mut fs = Mounted { root: &mut root, mounts: mounted };
+        let argv0 = c.argv[0].clone();
+        if !resolve_program(&fs, &argv0, &path, &c.working_dir) {
+            let msg = if argv0.contains('/') {
+                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown")
+            } else {
+                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown")
+            };
+            let code = 127;
+            let mut record = c.clone();
+            record.status = Status::Created;
+            record.exit_code = code;
+            if !c.auto_remove {
+                containers.list.insert(c.id.clone(), record);
+                let _ = containers.save();
+            }
+            return Err(daemon(&msg, code));
+        }
+        run_emulated(&mut fs, c, b"")
+    };
+    for (name, fs) in &volumes {
+        let _ = containers.set_volume(name, fs);
+    }
+    let (code, stdout, stderr) = result;
+    if c.auto_remove {
+        return Ok((code, stdout, stderr));
+    }
+    let mut record = c.clone();
+    record.status = Status::Exited;
+    record.exit_code = code;
+    record.finished = Some(host.now());
+    let upper = root.into_upper();
+    let _ = containers.set_upper(&c.id, &upper);
+    let _ = containers.append_logs(&c.id, &stdout, &stderr);
+    containers.list.insert(c.id.clone(), record);
+    let _ = containers.save();
+    Ok((code, stdout, stderr))
+}
+
+fn seed_volume(root: &dyn FileSystem, target: &str) -> Option<MemoryFs> {
+    let mut vol = MemoryFs::new();
+    if root.stat(target).is_ok_and(|m| m.is_dir()) {
+        for (rel, m) in walk::walk(root, target).ok()? {
+            let _ = walk::copy_entry(root, &crate::vfs::join(target, &rel), &mut vol, &format!("/{rel}"), &m);
+        }
+    }
+    Some(vol)
+}
+
+/// A named volume lent to a container for one run.
+struct VolumeRef<'a>(&'a mut MemoryFs);
+
+impl FileSystem for VolumeRef<'_> {
+    fn stat(&self, p: &str) -> crate::vfs::FsResult<crate::vfs::Metadata> {
+        self.0.stat(p)
+    }
+    fn lstat(&self, p: &str) -> crate::vfs::FsResult<crate::vfs::Metadata> {
+        self.0.lstat(p)
+    }
+    fn read_dir(&self, p: &str) -> crate::vfs::FsResult<Vec<crate::vfs::DirEntry>> {
+        self.0.read_dir(p)
+    }
+    fn read_link(&self, p: &str) -> crate::vfs::FsResult<String> {
+        self.0.read_link(p)
+    }
+    fn content(&self, p: &str) -> crate::vfs::FsResult<crate::vfs::Content> {
+        self.0.content(p)
+    }
+    fn put_file(&mut self, p: &str, c: crate::vfs::Content, a: crate::vfs::Attrs) -> crate::vfs::FsResult<()> {
+        self.0.put_file(p, c, a)
+    }
+    fn write_at(&mut self, p: &str, o: u64, d: &[u8]) -> crate::vfs::FsResult<()> {
+        self.0.write_at(p, o, d)
+    }
+    fn set_len(&mut self, p: &str, l: u64) -> crate::vfs::FsResult<()> {
+        self.0.set_len(p, l)
+    }
+    fn create_dir(&mut self, p: &str, m: u32) -> crate::vfs::FsResult<()> {
+        self.0.create_dir(p, m)
+    }
+    fn remove_file(&mut self, p: &str) -> crate::vfs::FsResult<()> {
+        self.0.remove_file(p)
+    }
+    fn remove_dir(&mut self, p: &str) -> crate::vfs::FsResult<()> {
+        self.0.remove_dir(p)
+    }
+    fn rename(&mut self, a: &str, b: &str) -> crate::vfs::FsResult<()> {
+        self.0.rename(a, b)
+    }
+    fn symlink(&mut self, t: &str, l: &str) -> crate::vfs::FsResult<()> {
+        self.0.symlink(t, l)
+    }
+    fn hard_link(&mut self, a: &str, b: &str) -> crate::vfs::FsResult<()> {
+        self.0.hard_link(a, b)
+    }
+    fn mknod(&mut self, p: &str, k: crate::vfs::FileType, a: crate::vfs::Attrs, r: u64) -> crate::vfs::FsResult<()> {
+        self.0.mknod(p, k, a, r)
+    }
+    fn set_mode(&mut self, p: &str, m: u32) -> crate::vfs::FsResult<()> {
+        self.0.set_mode(p, m)
+    }
+    fn set_owner(&mut self, p: &str, u: u32, g: u32) -> crate::vfs::FsResult<()> {
+        self.0.set_owner(p, u, g)
+    }
+    fn set_mtime(&mut self, p: &str, t: i64) -> crate::vfs::FsResult<()> {
+        self.0.set_mtime(p, t)
+    }
+}
+
+fn quote_command(argv: &[String]) -> String {
+    let joined = argv.join(" ");
+    let shown: String = if joined.chars().count() > 20 { joined.chars().take(19).collect::<String>() + "…" } else { joined };
+    format!("\"{shown}\"")
+}
+
+fn ps(args: &[String], host: &dyn Host) -> Output {
+    let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-aq" || a == "-qa");
+    let quiet = args.iter().any(|a| a == "-q" || a == "--quiet" || a == "-aq" || a == "-qa");
+    let status_filter = args.iter().position(|a| a == "--filter" || a == "-f").and_then(|i| args.get(i + 1)).and_then(|f| f.strip_prefix("status=")).map(str::to_string);
+    let (_, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let now = host.now();
+    let mut list: Vec<&Container> = containers.list.values().filter(|c| all || c.status == Status::Running || status_filter.is_some()).collect();
+    if let Some(s) = &status_filter {
+        list.retain(|c| match s.as_str() {
+            "exited" => c.status == Status::Exited,
+            "running" => c.status == Status::Running,
+            "created" => c.status == Status::Created,
+            _ => false,
+        });
+    }
+    list.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+    if quiet {
+        return Output::ok(list.iter().map(|c| format!("{}\n", c.short_id())).collect::<String>());
+    }
+    let mut rows = vec![["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for c in list {
+        let status = match c.status {
+            Status::Exited => format!("Exited ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
+            Status::Created => "Created".into(),
+            Status::Running => format!("Up {}", human_duration(now - c.started.unwrap_or(now))),
+        };
+        rows.push(vec![c.short_id(), c.image.clone(), quote_command(&c.argv), format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()]);
+    }
+    Output::ok(table(&rows))
+}
+
+fn no_such(name: &str) -> Output {
+    Output::fail(1, format!("Error response from daemon: No such container: {name}\n"))
+}
+
+fn logs(args: &[String], host: &dyn Host) -> Output {
+    let mut tail: Option<usize> = None;
+    let mut name = None;
+    let mut it = Args::new(args);
+    while let Some(a) = it.next() {
+        match a {
+            Arg::Flag("--tail" | "-n", v) => match it.value("--tail", v) {
+                Ok(v) => tail = v.parse().ok(),
+                Err(e) => return e,
+            },
+            Arg::Flag(_, _) => {}
+            Arg::Positional(p) => name = Some(p.to_string()),
+        }
+    }
+    let Some(name) = name else { return Output::fail(1, "\"docker logs\" requires exactly 1 argument.\nSee 'docker logs --help'.\n") };
+    let (_, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let Some(c) = containers.find(&name) else { return no_such(&name) };
+    let lines = containers.logs(&c.id);
+    let skip = tail.map_or(0, |t| lines.len().saturating_sub(t));
+    let mut out = Output::ok("");
+    for l in &lines[skip..] {
+        if l.stream == "stderr" {
+            out.stderr.push_str(&l.text);
+        } else {
+            out.stdout.push_str(&l.text);
+        }
+    }
+    out
+}
+
+fn rm(args: &[String], host: &dyn Host) -> Output {
+    let force = args.iter().any(|a| a == "-f" || a == "--force");
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if names.is_empty() {
+        return Output::fail(1, "\"docker rm\" requires at least 1 argument.\nSee 'docker rm --help'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers\n");
+    }
+    let (_, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let mut out = Output::ok("");
+    for n in names {
+        match containers.find(n).cloned() {
+            None => {
+                out.stderr.push_str(&format!("Error response from daemon: No such container: {n}\n"));
+                out.code = 1;
+            }
+            Some(c) if c.status == Status::Running && !force => {
+                out.stderr.push_str(&format!("Error response from daemon: cannot remove container \"/{}\": container is running: stop the container before removing or force remove\n", c.name));
+                out.code = 1;
+            }
+            Some(c) => {
+                let _ = containers.remove(&c.id);
+                out.stdout.push_str(&format!("{n}\n"));
+            }
+        }
+    }
+    out
+}
+
+fn start(args: &[String], host: &dyn Host) -> Output {
+    let attach = args.iter().any(|a| a == "-a" || a == "--attach" || a == "-ai");
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let (mut store, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let mut out = Output::ok("");
+    for n in names {
+        let Some(c) = containers.find(n).cloned() else {
+            out.stderr.push_str(&format!("Error response from daemon: No such container: {n}\nError: failed to start containers: {n}\n"));
+            out.code = 1;
+            continue;
+        };
+        match execute(&mut store, &mut containers, &c, host) {
+            Ok((code, stdout, stderr)) => {
+                if attach {
+                    out.stdout.push_str(&String::from_utf8_lossy(&stdout));
+                    out.stderr.push_str(&String::from_utf8_lossy(&stderr));
+                    out.code = code;
+                } else {
+                    out.stdout.push_str(&format!("{n}\n"));
+                }
+            }
+            Err(e) => {
+                out.stderr.push_str(&e.stderr);
+                out.code = 1;
+            }
+        }
+    }
+    out
+}
+
+fn cp(args: &[String], host: &dyn Host) -> Output {
+    let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let [src, dst] = operands[..] else {
+        return Output::fail(1, "\"docker cp\" requires exactly 2 arguments.\nSee 'docker cp --help'.\n\nUsage:  docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n");
+    };
+    let (mut store, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let split = |s: &str| s.split_once(':').filter(|(c, _)| !c.contains('/') && !c.is_empty()).map(|(c, p)| (c.to_string(), p.to_string()));
+    match (split(src), split(dst)) {
+        (Some((cname, cpath)), None) => {
+            let Some(c) = containers.find(&cname).cloned() else { return no_such(&cname) };
+            let layers = store.layers(&c.image_id).unwrap_or_default();
+            let root = crate::runtime::rootfs(layers, containers.upper(&c.id));
+            let path = crate::vfs::join(&c.working_dir, &cpath);
+            let Ok(meta) = root.lstat(&path) else {
+                return Output::fail(1, format!("Error response from daemon: Could not find the file {cpath} in container {cname}\n"));
+            };
+            let base = path.rsplit('/').next().unwrap_or("").to_string();
+            let mut host_fs = match host.bind(".") {
+                Ok(fs) => fs,
+                Err(e) => return Output::fail(1, format!("{e}\n")),
+            };
+            let dest_is_dir = host_fs.stat(dst).is_ok_and(|m| m.is_dir());
+            let target = if dest_is_dir { crate::vfs::join(dst, &base) } else { dst.to_string() };
+            let r = if meta.is_dir() { walk::copy_tree(&root, &path, host_fs.as_mut(), &target) } else { walk::copy_entry(&root, &path, host_fs.as_mut(), &target, &meta) };
+            match r {
+                Ok(()) => Output::ok(format!("Successfully copied {} to {dst}\n", super::human_size(meta.size))),
+                Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
+            }
+        }
+        (None, Some((cname, cpath))) => {
+            let Some(c) = containers.find(&cname).cloned() else { return no_such(&cname) };
+            let host_fs = match host.bind(".") {
+                Ok(fs) => fs,
+                Err(e) => return Output::fail(1, format!("{e}\n")),
+            };
+            let Ok(meta) = host_fs.lstat(src) else {
+                return Output::fail(1, format!("lstat {src}: no such file or directory\n"));
+            };
+            let layers = store.layers(&c.image_id).unwrap_or_default();
+            let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id));
+            let path = crate::vfs::join(&c.working_dir, &cpath);
+            let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();
+            let target = if root.stat(&path).is_ok_and(|m| m.is_dir()) { crate::vfs::join(&path, &base) } else { path };
+            let r = if meta.is_dir() { walk::copy_tree(host_fs.as_ref(), src, &mut root, &target) } else { walk::copy_entry(host_fs.as_ref(), src, &mut root, &target, &meta) };
+            if let Err(e) = r {
+                return Output::fail(1, format!("Error response from daemon: {e}\n"));
+            }
+            let _ = containers.set_upper(&c.id, root.upper());
+            Output::ok(format!("Successfully copied {} to {cname}:{cpath}\n", super::human_size(meta.size)))
+        }
+        _ => Output::fail(1, "must specify at least one container source\n"),
+    }
+}
+
+fn inspect(args: &[String], host: &dyn Host) -> Output {
+    let mut format = None;
+    let mut names = Vec::new();
+    let mut it = Args::new(args);
+    while let Some(a) = it.next() {
+        match a {
+            Arg::Flag("-f" | "--format", v) => match it.value("--format", v) {
+                Ok(v) => format = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag(_, _) => {}
+            Arg::Positional(p) => names.push(p.to_string()),
+        }
+    }
+    let (store, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let mut docs = Vec::new();
+    for n in &names {
+        if let Some(c) = containers.find(n) {
+            let status = match c.status {
+                Status::Exited => "exited",
+                Status::Created => "created",
+                Status::Running => "running",
+            };
+            docs.push(serde_json::json!({
+                "Id": c.id,
+                "Created": crate::time::rfc3339(c.created),
+                "Path": c.argv.first(),
+                "Args": c.argv.get(1..).unwrap_or(&[]),
+                "State": {"Status": status, "Running": c.status == Status::Running, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
+                "Image": c.image_id.to_string(),
+                "Name": format!("/{}", c.name),
+                "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
+                "Config": {"Hostname": c.hostname, "User": c.user, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir},
+            }));
+        } else if let Some(r) = store.resolve(n) {
+            let config = store.config(&r.id).ok();
+            docs.push(serde_json::json!({
+                "Id": r.id.to_string(),
+                "RepoTags": r.tags.iter().map(|t| familiar(t)).collect::<Vec<_>>(),
+                "Created": r.created,
+                "Size": r.size,
+                "Config": config.as_ref().map(|c| serde_json::to_value(&c.config).unwrap_or_default()),
+                "RootFS": config.as_ref().map(|c| serde_json::json!({"Type": "layers", "Layers": c.rootfs.diff_ids})),
+            }));
+        } else {
+            return Output::fail(1, format!("[]\nError: No such object: {n}\n"));
+        }
+    }
+    match format {
+        Some(f) => {
+            let mut out = String::new();
+            for d in &docs {
+                out.push_str(&super::template::render(&f, d));
+                out.push('\n');
+            }
+            Output::ok(out)
+        }
+        None => Output::ok(serde_json::to_string_pretty(&docs).unwrap_or_default() + "\n"),
+    }
+}

@@ -1,0 +1,272 @@
+//! Containers: records, their writable layers, logs and lifecycle, and the emulated
+//! runtime that runs a container's process over its filesystem with Berth's userland.
+//! State persists through the same [`Storage`] as images (`berth/containers.json`,
+//! `containers/<id>/…`).
+
+pub mod mounts;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::image::digest::Digest;
+use crate::image::layer::{tar_of, unpack, LayerOptions};
+use crate::image::oci::ImageConfig;
+use crate::image::store::Storage;
+use crate::vfs::{FileSystem, MemoryFs, OverlayFs};
+
+const CONTAINERS_KEY: &str = "berth/containers.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+/// A bind mount or volume of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    /// `bind` or `volume`.
+    pub kind: String,
+    /// Host path (bind) or volume name.
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+}
+
+/// What Berth records about a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    /// The image as the user named it.
+    pub image: String,
+    pub image_id: Digest,
+    /// The process: entrypoint and command combined.
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub working_dir: String,
+    pub user: String,
+    pub hostname: String,
+    pub mounts: Vec<Mount>,
+    pub ports: Vec<String>,
+    pub created: i64,
+    pub started: Option<i64>,
+    pub finished: Option<i64>,
+    pub status: Status,
+    pub exit_code: i32,
+    pub auto_remove: bool,
+    /// The config the container was created with (image config with overrides).
+    pub config: ImageConfig,
+}
+
+impl Container {
+    pub fn short_id(&self) -> String {
+        self.id[..12].to_string()
+    }
+}
+
+/// One line of a container's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub stream: String,
+    pub text: String,
+}
+
+/// The container records and their layers.
+pub struct Containers {
+    storage: Box<dyn Storage>,
+    pub list: BTreeMap<String, Container>,
+}
+
+const ADJECTIVES: &[&str] = &["admiring", "bold", "brave", "clever", "eager", "elegant", "focused", "gifted", "happy", "jolly", "keen", "loving", "nifty", "quirky", "serene", "sharp", "stoic", "vibrant", "wizardly", "zealous"];
+const SCIENTISTS: &[&str] = &["babbage", "curie", "darwin", "einstein", "feynman", "galileo", "hopper", "hypatia", "lovelace", "meitner", "newton", "noether", "pascal", "ritchie", "shannon", "tesla", "thompson", "turing", "wozniak", "yalow"];
+
+impl Containers {
+    pub fn open(storage: Box<dyn Storage>) -> Containers {
+        let list = storage.read(CONTAINERS_KEY).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        Containers { storage, list }
+    }
+
+    pub fn save(&mut self) -> Result<(), String> {
+        let data = serde_json::to_vec_pretty(&self.list).unwrap_or_default();
+        self.storage.write(CONTAINERS_KEY, &data)
+    }
+
+    /// A new container ID, derived from what makes the container unique.
+    pub fn new_id(&self, seed: &str) -> String {
+        let mut n = 0u64;
+        loop {
+            let id = Digest::of(format!("{seed}/{n}/{}", self.list.len()).as_bytes()).hex();
+            if !self.list.contains_key(&id) {
+                return id;
+            }
+            n += 1;
+        }
+    }
+
+    /// Docker's generated names: `adjective_scientist`.
+    pub fn new_name(&self, id: &str) -> String {
+        let b = u64::from_str_radix(&id[..8], 16).unwrap_or(0);
+        let mut name = format!("{}_{}", ADJECTIVES[(b % 20) as usize], SCIENTISTS[((b / 20) % 20) as usize]);
+        let mut k = 2;
+        while self.by_name(&name).is_some() {
+            name = format!("{}_{}{k}", ADJECTIVES[(b % 20) as usize], SCIENTISTS[((b / 20) % 20) as usize]);
+            k += 1;
+        }
+        name
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Container> {
+        self.list.values().find(|c| c.name == name)
+    }
+
+    /// Finds a container by name, full ID or ID prefix (`No such container: x` otherwise).
+    pub fn find(&self, key: &str) -> Option<&Container> {
+        if let Some(c) = self.by_name(key.trim_start_matches('/')) {
+            return Some(c);
+        }
+        let matches: Vec<&Container> = self.list.values().filter(|c| !key.is_empty() && c.id.starts_with(key)).collect();
+        (matches.len() == 1).then(|| matches[0])
+    }
+
+    /// Which container uses an image: for `rmi`.
+    pub fn using_image(&self, id: &Digest) -> Option<(String, bool)> {
+        self.list.values().find(|c| &c.image_id == id).map(|c| (c.short_id(), c.status == Status::Running))
+    }
+
+    fn upper_key(id: &str) -> String {
+        format!("containers/{id}/upper.tar")
+    }
+
+    fn log_key(id: &str) -> String {
+        format!("containers/{id}/log.json")
+    }
+
+    /// The container's writable layer.
+    pub fn upper(&self, id: &str) -> MemoryFs {
+        let mut fs = MemoryFs::new();
+        if let Some(tar) = self.storage.read(&Self::upper_key(id)) {
+            let _ = unpack(&tar, &mut fs);
+        }
+        fs
+    }
+
+    pub fn set_upper(&mut self, id: &str, upper: &MemoryFs) -> Result<(), String> {
+        let tar = tar_of(upper, &LayerOptions::default()).map_err(|e| e.to_string())?;
+        self.storage.write(&Self::upper_key(id), &tar)
+    }
+
+    pub fn logs(&self, id: &str) -> Vec<LogLine> {
+        self.storage.read(&Self::log_key(id)).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    pub fn append_logs(&mut self, id: &str, stdout: &[u8], stderr: &[u8]) -> Result<(), String> {
+        let mut lines = self.logs(id);
+        for (stream, data) in [("stdout", stdout), ("stderr", stderr)] {
+            for l in String::from_utf8_lossy(data).split_inclusive('\n') {
+                lines.push(LogLine { stream: stream.into(), text: l.to_string() });
+            }
+        }
+        self.storage.write(&Self::log_key(id), &serde_json::to_vec(&lines).unwrap_or_default())
+    }
+
+    /// A named volume's files (empty if it does not exist yet).
+    pub fn volume(&self, name: &str) -> MemoryFs {
+        let mut fs = MemoryFs::new();
+        if let Some(tar) = self.storage.read(&format!("volumes/{name}.tar")) {
+            let _ = unpack(&tar, &mut fs);
+        }
+        fs
+    }
+
+    pub fn set_volume(&mut self, name: &str, fs: &MemoryFs) -> Result<(), String> {
+        let tar = tar_of(fs, &LayerOptions::default()).map_err(|e| e.to_string())?;
+        self.storage.write(&format!("volumes/{name}.tar"), &tar)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Result<(), String> {
+        self.list.remove(id);
+        self.storage.remove(&Self::upper_key(id));
+        self.storage.remove(&Self::log_key(id));
+        self.save()
+    }
+}
+
+/// The argv of a container from the image config and `run` arguments, as the table in
+/// Docker's reference defines it.
+pub fn process_argv(config: &ImageConfig, entrypoint_override: Option<&str>, args: &[String]) -> Vec<String> {
+    let entrypoint: Vec<String> = match entrypoint_override {
+        Some("") => Vec::new(),
+        Some(e) => vec![e.to_string()],
+        None => config.config.entrypoint.clone().unwrap_or_default(),
+    };
+    let cmd: Vec<String> = if !args.is_empty() {
+        args.to_vec()
+    } else if entrypoint_override.is_some() {
+        Vec::new()
+    } else {
+        config.config.cmd.clone().unwrap_or_default()
+    };
+    entrypoint.into_iter().chain(cmd).collect()
+}
+
+/// Runs a container's process in the emulated userland over `fs`.
+pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8]) -> (i32, Vec<u8>, Vec<u8>) {
+    let env = crate::dockerfile::expand::EnvList::from_pairs(&c.env);
+    let mut config = c.config.clone();
+    config.config.working_dir = Some(c.working_dir.clone());
+    config.config.user = Some(c.user.clone());
+    let (uid, gid) = crate::build::user_ids(fs, &c.user);
+    let flavor = crate::build::flavor_of(fs);
+    let _ = fs.create_dir_all(&c.working_dir, 0o755);
+    let mut sh = crate::shell::Shell::new(fs, flavor);
+    for (k, v) in &env.0 {
+        sh.set_env(k, v);
+    }
+    if env.get("HOME").is_none() {
+        sh.set_env("HOME", if uid == 0 { "/root" } else { "/" });
+    }
+    sh.set_env("HOSTNAME", &c.hostname);
+    sh.hostname = c.hostname.clone();
+    sh.set_cwd(&c.working_dir);
+    sh.uid = uid;
+    sh.gid = gid;
+    sh.set_budget(5_000_000);
+    let out = sh.run_argv(&c.argv, stdin);
+    (out.status, out.stdout, out.stderr)
+}
+
+/// Whether `argv[0]` can be found in the container (for Docker's create-time error).
+pub fn resolve_program(fs: &dyn FileSystem, argv0: &str, path: &str, cwd: &str) -> bool {
+    if argv0.contains('/') {
+        return fs.stat(&crate::vfs::join(cwd, argv0)).is_ok();
+    }
+    path.split(':').any(|d| fs.stat(&crate::vfs::join(d, argv0)).is_ok_and(|m| m.is_file()))
+}
+
+/// The container's root filesystem: image layers, its upper layer, and mounts on top.
+pub fn rootfs(layers: Vec<std::sync::Arc<MemoryFs>>, upper: MemoryFs) -> OverlayFs {
+    OverlayFs::new(layers, upper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entrypoint_and_cmd_combine_as_in_dockers_table() {
+        let table: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/entrypoint-cmd.json")).unwrap_or_else(|_| "{}".into()),
+        )
+        .unwrap_or_default();
+        let _ = table;
+        let mut c = ImageConfig::empty();
+        c.config.entrypoint = Some(vec!["python".into(), "train.py".into()]);
+        c.config.cmd = Some(vec!["--epochs".into(), "1".into()]);
+        assert_eq!(process_argv(&c, None, &[]), ["python", "train.py", "--epochs", "1"]);
+        assert_eq!(process_argv(&c, None, &["--epochs".into(), "5".into()]), ["python", "train.py", "--epochs", "5"]);
+        assert_eq!(process_argv(&c, Some("sh"), &[]), ["sh"]);
+    }
+}

@@ -1,0 +1,71 @@
+//! Containers end to end: `run` (pull on demand, ENTRYPOINT/CMD, env, workdir, user,
+//! volumes, bind mounts), `ps`, `logs`, `inspect`, `cp`, `start`, `rm`, and Docker's errors.
+
+use crate::{sessions, sessions_on, MemoryHost};
+
+#[test]
+fn run_pulls_on_demand_and_prints_output() {
+    insta::assert_snapshot!(sessions("", &["berth run --rm alpine:3.20 echo hello from a container", "berth ps -a"]));
+}
+
+#[test]
+fn container_lifecycle() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth pull alpine:3.20",
+            "berth run --name job -e GREETING=hi -w /work alpine:3.20 sh -c 'echo $GREETING from $(pwd); echo oops >&2; exit 3'",
+            "berth ps -a",
+            "berth ps -a --filter status=exited -q",
+            "berth logs job",
+            "berth inspect --format '{{.State.Status}} {{.State.ExitCode}}' job",
+            "berth start -a job",
+            "berth rm job",
+            "berth rm job",
+            "berth ps -a",
+        ]
+    ));
+}
+
+#[test]
+fn run_errors_use_dockers_words() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth pull alpine:3.20",
+            "berth run --rm alpine:3.20 pyhton train.py",
+            "berth run --rm --gpus all alpine:3.20 nvidia-smi",
+            "berth run --rm nosuchimage:1",
+            "berth run",
+        ]
+    ));
+}
+
+#[test]
+fn volumes_bind_mounts_and_cp() {
+    let host = MemoryHost::new("//- project/train.py\nprint('train')\n");
+    let out = sessions_on(
+        &host,
+        &[
+            "berth pull alpine:3.20",
+            "berth run --rm -v models:/models alpine:3.20 sh -c 'echo weights > /models/model.txt'",
+            "berth run --rm -v models:/models alpine:3.20 cat /models/model.txt",
+            "berth run --rm -v /project:/app -w /app alpine:3.20 sh -c 'ls; echo result > out.txt'",
+            "berth run --name maker alpine:3.20 sh -c 'mkdir -p /out && echo artefact > /out/a.txt'",
+            "berth cp maker:/out/a.txt project/",
+            "berth cp project/train.py maker:/out/",
+            "berth start -a maker",
+        ],
+    );
+    assert_eq!(host.file("project/out.txt").as_deref(), Some(&b"result\n"[..]));
+    assert_eq!(host.file("project/a.txt").as_deref(), Some(&b"artefact\n"[..]));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn built_images_run_with_their_entrypoint_and_cmd() {
+    insta::assert_snapshot!(sessions(
+        "//- Dockerfile\nFROM alpine:3.20\nWORKDIR /app\nCOPY greet.sh .\nRUN chmod +x greet.sh\nENTRYPOINT [\"./greet.sh\"]\nCMD [\"world\"]\n//- greet.sh\n#!/bin/sh\necho \"hello $1 from $(pwd)\"\n",
+        &["berth build -q -t greet .", "berth run --rm greet", "berth run --rm greet class", "berth run --rm --entrypoint cat greet greet.sh"]
+    ));
+}
