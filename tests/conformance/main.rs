@@ -2,9 +2,11 @@
 //! expansion and lint data). Each suite prints its pass count.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+mod entrypoint;
 mod lint;
 mod parser;
 mod robustness;
+mod semantics;
 mod shell;
 mod support;
 mod tables;

@@ -209,6 +209,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         let image_env = EnvList::from_pairs(&state.config.config.env);
         let mut scope = StageScope::new(&global, &build_args, image_env);
         let mut shell_cmd: Vec<String> = state.config.config.shell.clone().unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]);
+        let mut cmd_set = false;
         for located in &stage.instructions {
             if is_step(&located.value) {
                 step_no += 1;
@@ -365,7 +366,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     p.line(n, &format!("DONE {:.1}s", elapsed()));
                 }
                 other => {
-                    apply_metadata(other, &mut state.config, &mut shell_cmd);
+                    apply_metadata(other, &mut state.config, &mut shell_cmd, &mut cmd_set);
                     state.config.history.push(History { created: Some(crate::time::rfc3339(req.now)), created_by: Some(text.clone()), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: true });
                     state.key = Digest::of(format!("{}|{}", state.key, text).as_bytes());
                 }
@@ -517,14 +518,19 @@ pub fn user_ids(fs: &dyn FileSystem, user: &str) -> (u32, u32) {
     (uid, gid)
 }
 
-fn apply_metadata(instruction: &Instruction, config: &mut ImageConfig, shell: &mut Vec<String>) {
+fn apply_metadata(instruction: &Instruction, config: &mut ImageConfig, shell: &mut Vec<String>, cmd_set: &mut bool) {
     let c = &mut config.config;
     match instruction {
-        Instruction::Cmd(cmd) => c.cmd = Some(command_vec(cmd, shell)),
+        Instruction::Cmd(cmd) => {
+            c.cmd = Some(command_vec(cmd, shell));
+            *cmd_set = true;
+        }
         Instruction::Entrypoint(cmd) => {
             c.entrypoint = Some(command_vec(cmd, shell));
-            // ENTRYPOINT resets an inherited CMD, as Docker does.
-            c.cmd = None;
+            // ENTRYPOINT resets a CMD inherited from the base image, as Docker does.
+            if !*cmd_set {
+                c.cmd = None;
+            }
         }
         Instruction::Shell(s) => {
             *shell = s.clone();
