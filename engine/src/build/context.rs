@@ -54,6 +54,7 @@ fn has_glob(s: &str) -> bool {
 /// Expands the sources of a `COPY`/`ADD`; `Err` names the first one that is missing.
 pub fn resolve_sources(fs: &dyn FileSystem, c: &Copy) -> Result<Vec<Resolved>, String> {
     let mut out = Vec::new();
+    let mut missing_glob: Option<String> = None;
     for s in &c.sources {
         match s {
             Source::Heredoc(h) => out.push(Resolved::Inline { name: h.name.clone(), content: h.body() }),
@@ -88,11 +89,17 @@ pub fn resolve_sources(fs: &dyn FileSystem, c: &Copy) -> Result<Vec<Resolved>, S
                     }
                     matches = next;
                 }
+                // A wildcard that matches nothing is fine as long as some source exists.
                 if matches.is_empty() {
-                    return Err(p.trim_start_matches("./").to_string());
+                    missing_glob.get_or_insert_with(|| p.trim_start_matches("./").to_string());
                 }
                 out.extend(matches.into_iter().map(Resolved::Path));
             }
+        }
+    }
+    if out.is_empty() {
+        if let Some(m) = missing_glob {
+            return Err(m);
         }
     }
     Ok(out)
@@ -129,6 +136,11 @@ pub fn sources_digest(fs: &dyn FileSystem, sources: &[Resolved]) -> String {
     Digest::of(text.as_bytes()).hex()
 }
 
+enum ChmodSpec {
+    Octal(u32),
+    Symbolic(String),
+}
+
 fn is_archive(name: &str) -> bool {
     [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst"].iter().any(|s| name.ends_with(s))
 }
@@ -139,17 +151,30 @@ pub fn copy_into(from: &dyn FileSystem, sources: &[Resolved], c: &Copy, is_add: 
     let dest_is_dir = c.dest.ends_with('/') || c.dest == "." || sources.len() > 1 || dest_fs.stat(&dest).is_ok_and(|m| m.is_dir());
     let owner = c.chown.as_ref().map(|spec| crate::build::user_ids(dest_fs, spec));
     let chmod = match &c.chmod {
-        Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| format!("invalid chmod parameter: '{m}'"))?),
+        Some(m) => match u32::from_str_radix(m, 8) {
+            Ok(n) if n <= 0o7777 => Some(ChmodSpec::Octal(n)),
+            Ok(_) => return Err(format!("invalid chmod parameter: '{m}'. it should be octal string and between 0 and 07777")),
+            Err(_) if crate::shell::applets::apply_mode(m, 0o644, false).is_some() => Some(ChmodSpec::Symbolic(m.clone())),
+            Err(_) => return Err(format!("invalid chmod parameter: '{m}'. it should be octal string and between 0 and 07777")),
+        },
         None => None,
     };
     let fix = |fs: &mut dyn FileSystem, path: &str, is_dir: bool| {
         if let Some((u, g)) = owner {
             let _ = fs.set_owner(path, u, g);
         }
-        if let Some(m) = chmod {
-            if !is_dir || c.chmod.is_some() {
-                let _ = fs.set_mode(path, m);
+        match &chmod {
+            Some(ChmodSpec::Octal(m)) => {
+                let _ = fs.set_mode(path, *m);
             }
+            Some(ChmodSpec::Symbolic(spec)) => {
+                if let Ok(meta) = fs.stat(path) {
+                    if let Some(m) = crate::shell::applets::apply_mode(spec, meta.mode, is_dir) {
+                        let _ = fs.set_mode(path, m);
+                    }
+                }
+            }
+            None => {}
         }
     };
     let mkparent = |fs: &mut dyn FileSystem, path: &str| {

@@ -90,7 +90,8 @@ fn diagnostics_error(name: &str, source: &str, diags: &[Diagnostic]) -> Option<S
     let index = crate::dockerfile::LineIndex::new(source);
     let (line, _) = index.line_col(source, d.span.start);
     let _ = name;
-    Some(format!("failed to solve: dockerfile parse error on line {line}: {}", d.message))
+    let suggestion = d.help.as_deref().filter(|h| h.starts_with("did you mean")).map(|h| format!(" ({h})")).unwrap_or_default();
+    Some(format!("failed to solve: dockerfile parse error on line {line}: {}{suggestion}", d.message))
 }
 
 /// Runs a build.
@@ -125,7 +126,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
             Some(i) => i,
             None => {
                 out.log = p.log;
-                return fail(&mut out, format!("failed to solve: target stage \"{t}\" could not be found"));
+                let names: Vec<String> = ins.stages.iter().filter_map(|s| s.name.clone()).collect();
+                let hint = crate::dockerfile::suggest::closest(t, names.iter().map(String::as_str), false).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                return fail(&mut out, format!("failed to solve: target stage \"{t}\" could not be found{hint}"));
             }
         },
     };
@@ -134,6 +137,10 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         return fail(&mut out, "failed to solve: dockerfile contains no stages to build".into());
     }
     let needed = crate::cli::needed_stages(&ins, target);
+    if let Some(e) = check_stage_references(&ins) {
+        out.log = p.log;
+        return fail(&mut out, format!("failed to solve: {e}"));
+    }
 
     // Base images: metadata first, as BuildKit reports it.
     let mut bases: BTreeMap<String, Digest> = BTreeMap::new();
@@ -166,7 +173,13 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         bases.insert(base, id);
     }
     let n = p.start("[internal] load .dockerignore");
-    let ignore_text = req.context.read("/.dockerignore").ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+    // `<Dockerfile>.dockerignore` next to the Dockerfile wins over `.dockerignore`.
+    let ignore_text = req
+        .context
+        .read(&format!("/{}.dockerignore", req.dockerfile_name))
+        .or_else(|_| req.context.read("/.dockerignore"))
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
     p.line(n, &format!("transferring context: {}B done", ignore_text.as_ref().map_or(2, |t| t.len())));
     p.line(n, "DONE 0.0s");
     let ignore = crate::dockerignore::DockerIgnore::parse(ignore_text.as_deref().unwrap_or(""));
@@ -229,7 +242,13 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
             match &expanded {
                 Instruction::Run(run) => {
                     let argv = run_argv(&run.command, &shell_cmd, &run.heredocs);
-                    let key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), scope.run_env().0).as_bytes());
+                    let mut env = scope.run_env();
+                    for (k, v) in &build_args.0 {
+                        if crate::dockerfile::scope::PROXY_ARGS.contains(&k.as_str()) && env.get(k).is_none() {
+                            env.set(k, v);
+                        }
+                    }
+                    let key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), env.0).as_bytes());
                     let n = p.start(&format!("{step_name} {text}"));
                     if !req.no_cache {
                         if let Some(hit) = store.cache_get(&key) {
@@ -243,7 +262,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     let mut upper = MemoryFs::new();
                     let result = {
                         let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(&mut upper));
-                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &scope.run_env());
+                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env);
                         upper = overlay.into_upper();
                         (status, stdout, stderr)
                     };
@@ -305,6 +324,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         },
                     };
                     let workdir = state.config.config.working_dir.clone().unwrap_or_else(|| "/".into());
+                    let c = &expand_heredocs(c, &scope);
                     let sources = match context::resolve_sources(&*from_fs, c) {
                         Ok(s) => s,
                         Err(missing) => {
@@ -399,6 +419,78 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
     out.log = p.log;
     out.id = Some(id);
     out
+}
+
+/// Heredoc sources of `COPY`/`ADD` with an unquoted delimiter have their variables
+/// expanded (quotes stay as they are), as BuildKit does.
+fn expand_heredocs(c: &instructions::Copy, scope: &StageScope) -> instructions::Copy {
+    let mut out = c.clone();
+    for s in &mut out.sources {
+        if let instructions::Source::Heredoc(h) = s {
+            if h.expand {
+                let mut lexer = crate::dockerfile::expand::Lexer::new('\\');
+                lexer.skip_process_quotes = true;
+                if let Ok(text) = lexer.expand_word(&h.body(), &scope.environment()) {
+                    h.content = text;
+                    h.chomp = false;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `COPY --from` must name an earlier stage (or an image), without variables or cycles.
+fn check_stage_references(ins: &instructions::Instructions) -> Option<String> {
+    let deps = |i: usize| -> Vec<usize> {
+        let mut v = Vec::new();
+        let stage = &ins.stages[i];
+        if let Some(j) = ins.find_stage(&stage.base) {
+            v.push(j);
+        }
+        for located in &stage.instructions {
+            if let Instruction::Copy(c) = &located.value {
+                if let Some(j) = c.from.as_deref().and_then(|f| ins.find_stage(f)) {
+                    v.push(j);
+                }
+            }
+        }
+        v
+    };
+    for (i, stage) in ins.stages.iter().enumerate() {
+        for located in &stage.instructions {
+            let Instruction::Copy(c) = &located.value else { continue };
+            let Some(from) = &c.from else { continue };
+            if from.contains('$') {
+                return Some("variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround".into());
+            }
+            let Some(j) = ins.find_stage(from) else { continue };
+            if j < i {
+                continue;
+            }
+            // Does the referenced stage lead back to this one?
+            let mut seen = vec![false; ins.stages.len()];
+            let mut todo = vec![j];
+            let mut cycle = j == i;
+            while let Some(k) = todo.pop() {
+                if std::mem::replace(&mut seen[k], true) {
+                    continue;
+                }
+                for d in deps(k) {
+                    if d == i {
+                        cycle = true;
+                    }
+                    todo.push(d);
+                }
+            }
+            let this = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
+            if cycle {
+                return Some(format!("circular dependency detected on stage: {this}"));
+            }
+            return Some(format!("cannot copy from stage \"{from}\", it needs to be defined before current stage \"{this}\""));
+        }
+    }
+    None
 }
 
 fn default_config() -> ImageConfig {

@@ -443,7 +443,7 @@ fn touch(args: &[String], ctx: &mut Ctx) -> i32 {
     status
 }
 
-fn apply_mode(spec: &str, current: u32, is_dir: bool) -> Option<u32> {
+pub fn apply_mode(spec: &str, current: u32, is_dir: bool) -> Option<u32> {
     if let Ok(n) = u32::from_str_radix(spec, 8) {
         return Some(n);
     }
@@ -562,11 +562,82 @@ fn chown(name: &str, args: &[String], ctx: &mut Ctx) -> i32 {
     status
 }
 
+fn stat_format(fmt: &str, f: &str, m: &Metadata, fs: &dyn FileSystem) -> String {
+    let mut out = String::new();
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut width = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            width.push(*d);
+            chars.next();
+        }
+        let v = match chars.next() {
+            Some('U') => name_of(fs, "/etc/passwd", m.uid),
+            Some('G') => name_of(fs, "/etc/group", m.gid),
+            Some('u') => m.uid.to_string(),
+            Some('g') => m.gid.to_string(),
+            Some('a') => format!("{:o}", m.mode),
+            Some('A') => mode_string(m),
+            Some('s') => m.size.to_string(),
+            Some('n') => f.to_string(),
+            Some('h') => m.nlink.to_string(),
+            Some('i') => m.ino.to_string(),
+            Some('Y') => m.mtime.to_string(),
+            Some('F') => match m.kind {
+                FileType::Dir => "directory".into(),
+                FileType::Symlink => "symbolic link".into(),
+                FileType::File if m.size == 0 => "regular empty file".into(),
+                _ => "regular file".into(),
+            },
+            Some('%') => "%".into(),
+            Some(o) => format!("%{o}"),
+            None => "%".into(),
+        };
+        if width.starts_with('0') && width.len() > 1 {
+            let w: usize = width.parse().unwrap_or(0);
+            out.push_str(&format!("{v:0>w$}"));
+        } else if let Ok(w) = width.parse::<usize>() {
+            out.push_str(&format!("{v:>w$}"));
+        } else {
+            out.push_str(&v);
+        }
+    }
+    out
+}
+
 fn stat(args: &[String], ctx: &mut Ctx) -> i32 {
-    let p = split_flags(args);
+    let mut format = None;
+    let mut files = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-c" | "--format" => {
+                format = args.get(i + 1).cloned();
+                i += 1;
+            }
+            a if a.starts_with("--format=") => format = Some(a["--format=".len()..].to_string()),
+            a if a.starts_with('-') => {}
+            a => files.push(a.to_string()),
+        }
+        i += 1;
+    }
     let mut status = 0;
-    for f in &p.operands {
+    for f in &files {
         let path = ctx.path(f);
+        if let Some(fmt) = &format {
+            match ctx.fs.stat(&path) {
+                Ok(m) => {
+                    let line = stat_format(fmt, f, &m, &*ctx.fs);
+                    ctx.out(&format!("{line}\n"));
+                }
+                Err(e) => status = ctx.fail("stat", &format!("cannot statx '{f}': {}", e.errno.message()), 1),
+            }
+            continue;
+        }
         match ctx.fs.lstat(&path) {
             Ok(m) => {
                 let kind = match m.kind {

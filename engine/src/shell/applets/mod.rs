@@ -3,6 +3,8 @@
 //! environment and writes stdout and stderr; none of them is canned.
 
 mod files;
+
+pub use files::apply_mode;
 mod system;
 mod text;
 

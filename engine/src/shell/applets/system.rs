@@ -130,6 +130,8 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
             }
             0
         }
+        "adduser" | "useradd" => add_user(name, args, ctx),
+        "addgroup" | "groupadd" => add_group(name, args, ctx),
         "nproc" => {
             ctx.out("2\n");
             0
@@ -217,6 +219,169 @@ fn env(args: &[String], ctx: &mut Ctx) -> i32 {
     }
 }
 
+fn read_lines(fs: &dyn FileSystem, path: &str) -> Vec<String> {
+    fs.read(path).map(|b| String::from_utf8_lossy(&b).lines().map(str::to_string).collect()).unwrap_or_default()
+}
+
+fn append_line(ctx: &mut Ctx, path: &str, line: &str) -> Result<(), String> {
+    let mut data = ctx.fs.read(path).unwrap_or_default();
+    if !data.is_empty() && !data.ends_with(b"\n") {
+        data.push(b'\n');
+    }
+    data.extend_from_slice(line.as_bytes());
+    data.push(b'\n');
+    ctx.fs.write(path, &data).map_err(|e| e.to_string())
+}
+
+fn next_id(lines: &[String], field: usize) -> u32 {
+    lines.iter().filter_map(|l| l.split(':').nth(field)?.parse::<u32>().ok()).filter(|id| (1000..60000).contains(id)).max().map_or(1000, |m| m + 1)
+}
+
+/// `adduser` (BusyBox and Debian) and `useradd`: a passwd entry, a group of the same
+/// name, and a home directory.
+fn add_user(prog: &str, args: &[String], ctx: &mut Ctx) -> i32 {
+    let mut uid: Option<u32> = None;
+    let mut group: Option<String> = None;
+    let mut shell = "/bin/sh".to_string();
+    let mut home: Option<String> = None;
+    let mut system = false;
+    let mut create_home = prog == "adduser";
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        let value = args.get(i + 1).cloned();
+        match a {
+            "-u" | "--uid" => {
+                uid = value.and_then(|v| v.parse().ok());
+                i += 1;
+            }
+            "-G" | "-g" | "--ingroup" | "--gid" => {
+                group = value;
+                i += 1;
+            }
+            "-s" | "--shell" => {
+                shell = value.unwrap_or_default();
+                i += 1;
+            }
+            "-h" | "-d" | "--home" => {
+                home = value;
+                i += 1;
+            }
+            "--gecos" | "-c" | "-k" | "-K" => i += 1,
+            "-m" | "--create-home" => create_home = true,
+            "-M" | "-H" | "--no-create-home" => create_home = false,
+            "-S" | "-r" | "--system" => system = true,
+            a if a.starts_with('-') => {}
+            a => names.push(a.to_string()),
+        }
+        i += 1;
+    }
+    if ctx.uid != 0 {
+        return ctx.fail(prog, "Permission denied.", 1);
+    }
+    // `adduser USER GROUP` (Debian) adds an existing user to a group.
+    if prog == "adduser" && names.len() == 2 {
+        return add_to_group(prog, &names[0], &names[1], ctx);
+    }
+    let Some(user) = names.first().cloned() else { return ctx.fail(prog, "missing user name", 1) };
+    let passwd = read_lines(&*ctx.fs, "/etc/passwd");
+    if passwd.iter().any(|l| l.split(':').next() == Some(user.as_str())) {
+        return ctx.fail(prog, &format!("user '{user}' already exists"), if prog == "useradd" { 9 } else { 1 });
+    }
+    let groups = read_lines(&*ctx.fs, "/etc/group");
+    let uid = uid.unwrap_or_else(|| if system { 100 + passwd.len() as u32 } else { next_id(&passwd, 2).max(next_id(&groups, 2)) });
+    let gid = match &group {
+        Some(g) => match super::files::id_of(&*ctx.fs, "/etc/group", g) {
+            Some(id) => id,
+            None => return ctx.fail(prog, &format!("group '{g}' does not exist"), 6),
+        },
+        None => {
+            if !groups.iter().any(|l| l.split(':').next() == Some(user.as_str())) {
+                if let Err(e) = append_line(ctx, "/etc/group", &format!("{user}:x:{uid}:")) {
+                    return ctx.fail(prog, &e, 1);
+                }
+            }
+            uid
+        }
+    };
+    let home = home.unwrap_or_else(|| format!("/home/{user}"));
+    if let Err(e) = append_line(ctx, "/etc/passwd", &format!("{user}:x:{uid}:{gid}:Linux User,,,:{home}:{shell}")) {
+        return ctx.fail(prog, &e, 1);
+    }
+    if ctx.fs.exists("/etc/shadow") {
+        let _ = append_line(ctx, "/etc/shadow", &format!("{user}:!:19976:0:99999:7:::"));
+    }
+    if create_home {
+        let _ = ctx.fs.create_dir_all(&home, 0o755);
+        let _ = ctx.fs.set_owner(&home, uid, gid);
+    }
+    0
+}
+
+fn add_to_group(prog: &str, user: &str, group: &str, ctx: &mut Ctx) -> i32 {
+    let mut lines = read_lines(&*ctx.fs, "/etc/group");
+    let Some(line) = lines.iter_mut().find(|l| l.split(':').next() == Some(group)) else {
+        return ctx.fail(prog, &format!("unknown group {group}"), 1);
+    };
+    if !line.ends_with(':') {
+        line.push(',');
+    }
+    line.push_str(user);
+    let data = lines.join("\n") + "\n";
+    match ctx.fs.write("/etc/group", data.as_bytes()) {
+        Ok(()) => 0,
+        Err(e) => ctx.fail(prog, &e.to_string(), 1),
+    }
+}
+
+/// `addgroup` / `groupadd`; `addgroup USER GROUP` adds a user to a group (BusyBox).
+fn add_group(prog: &str, args: &[String], ctx: &mut Ctx) -> i32 {
+    let mut gid: Option<u32> = None;
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-g" | "--gid" => {
+                gid = args.get(i + 1).and_then(|v| v.parse().ok());
+                i += 1;
+            }
+            a if a.starts_with('-') => {}
+            a => names.push(a.to_string()),
+        }
+        i += 1;
+    }
+    if names.len() == 2 {
+        return add_to_group(prog, &names[0], &names[1], ctx);
+    }
+    let Some(name) = names.first().cloned() else { return ctx.fail(prog, "missing group name", 1) };
+    let groups = read_lines(&*ctx.fs, "/etc/group");
+    if groups.iter().any(|l| l.split(':').next() == Some(name.as_str())) {
+        return ctx.fail(prog, &format!("group '{name}' already exists"), if prog == "groupadd" { 9 } else { 1 });
+    }
+    let gid = gid.unwrap_or_else(|| next_id(&groups, 2));
+    match append_line(ctx, "/etc/group", &format!("{name}:x:{gid}:")) {
+        Ok(()) => 0,
+        Err(e) => ctx.fail(prog, &e, 1),
+    }
+}
+
+/// The groups a user is in: the primary one, then those listing the user as a member.
+fn groups_of(fs: &dyn FileSystem, user: &str, primary: u32) -> Vec<u32> {
+    let mut out = vec![primary];
+    for l in read_lines(fs, "/etc/group") {
+        let f: Vec<&str> = l.split(':').collect();
+        if f.get(3).is_some_and(|m| m.split(',').any(|x| x == user)) {
+            if let Some(g) = f.get(2).and_then(|g| g.parse().ok()) {
+                if !out.contains(&g) {
+                    out.push(g);
+                }
+            }
+        }
+    }
+    out
+}
+
 fn id(args: &[String], ctx: &mut Ctx) -> i32 {
     let p = split_flags(args);
     let (uid, gid) = match p.operands.first() {
@@ -228,15 +393,19 @@ fn id(args: &[String], ctx: &mut Ctx) -> i32 {
     };
     let user = name_of(&*ctx.fs, "/etc/passwd", uid);
     let group = name_of(&*ctx.fs, "/etc/group", gid);
+    // Supplementary groups apply to the user's own name when the primary group is theirs.
+    let primary_is_users = primary_gid(&*ctx.fs, uid) == Some(gid);
+    let groups = if primary_is_users || !p.operands.is_empty() { groups_of(&*ctx.fs, &user, gid) } else { vec![gid] };
     let name = p.has('n');
     let text = if p.has('u') {
         if name { user } else { uid.to_string() }
     } else if p.has('g') {
         if name { group } else { gid.to_string() }
     } else if p.has('G') {
-        gid.to_string()
+        groups.iter().map(|g| if name { name_of(&*ctx.fs, "/etc/group", *g) } else { g.to_string() }).collect::<Vec<_>>().join(" ")
     } else {
-        format!("uid={uid}({user}) gid={gid}({group}) groups={gid}({group})")
+        let list: Vec<String> = groups.iter().map(|g| format!("{g}({})", name_of(&*ctx.fs, "/etc/group", *g))).collect();
+        format!("uid={uid}({user}) gid={gid}({group}) groups={}", list.join(","))
     };
     ctx.out(&format!("{text}\n"));
     0
