@@ -223,8 +223,11 @@ fn rmi_command(args: &[String], host: &dyn Host) -> Output {
         Err(o) => return o,
     };
     let mut out = Output::ok("");
-    // No containers exist yet, so no image is in use.
-    let in_use = |_: &crate::image::Digest| None;
+    let containers = match host.storage() {
+        Ok(s) => crate::runtime::Containers::open(s),
+        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    };
+    let in_use = |id: &crate::image::Digest| containers.using_image(id);
     for name in names {
         match store.remove(name, force, &in_use) {
             Ok(lines) => out.stdout.push_str(&(lines.join("\n") + "\n")),
