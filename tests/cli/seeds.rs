@@ -4,9 +4,19 @@
 
 use engine::dockerfile::{instructions, parse};
 
+/// The workplace's shared folder, found as the conformance tests find it.
+fn shared_dir() -> std::path::PathBuf {
+    if let Ok(dir) = std::env::var("BERTH_SHARED") {
+        return dir.into();
+    }
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = repo.canonicalize().unwrap_or(repo);
+    repo.ancestors().skip(1).map(|d| d.join("shared")).find(|d| d.join("seeds").is_dir()).unwrap_or_else(|| "/work/shared".into())
+}
+
 /// Dockerfile code blocks of the seed documents: (document, first line, text).
 fn dockerfile_blocks() -> Vec<(String, usize, String)> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds");
+    let dir = shared_dir().join("seeds");
     let mut names: Vec<_> = std::fs::read_dir(&dir).expect("seed documents present").flatten().map(|e| e.path()).collect();
     names.sort();
     let mut blocks = Vec::new();

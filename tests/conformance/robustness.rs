@@ -63,3 +63,47 @@ fn mutated_conformance_files_never_panic() {
     }
     println!("robustness: {runs} mutated Dockerfiles parsed and linted without a panic");
 }
+
+#[test]
+fn mutated_builds_never_panic() {
+    use engine::build::{build, BuildRequest};
+    use engine::image::catalog::Catalog;
+    use engine::image::ImageStore;
+    use engine::vfs::{FileSystem, MemoryFs};
+    let seeds = [
+        "FROM alpine:3.20 AS base\nWORKDIR /app\nCOPY . .\nRUN ls -la && echo ok > /out\nFROM scratch\nCOPY --from=base /out /\nCMD [\"x\"]\n",
+        "ARG V=3.20\nFROM alpine:${V}\nENV A=1 B=\"x y\"\nRUN <<EOF\necho $A\nEOF\nCOPY <<EOF /f\n$B\nEOF\nUSER nobody\nEXPOSE 80/tcp\nENTRYPOINT [\"sh\"]\n",
+        "FROM busybox\nRUN adduser -D u && mkdir -m 0777 /out\nCOPY --chown=u:u --chmod=640 a /out/\nRUN stat -c '%U %a' /out/a\n",
+    ];
+    let mut context = MemoryFs::new();
+    context.write("/a", b"data").unwrap();
+    context.write("/.dockerignore", b"*.log\n").unwrap();
+    let catalog = Catalog::embedded();
+    let mut rng = Rng(0x5eed_1234_5678_9abc);
+    let mut runs = 0;
+    let mut store = ImageStore::in_memory();
+    for seed in seeds {
+        for _ in 0..60 {
+            let mut data = seed.as_bytes().to_vec();
+            for _ in 0..1 + rng.below(6) {
+                let at = rng.below(data.len() + 1);
+                match rng.below(3) {
+                    0 => {
+                        let piece = INTERESTING[rng.below(INTERESTING.len())];
+                        data.splice(at..at, piece.iter().copied());
+                    }
+                    1 if !data.is_empty() => {
+                        let end = (at + rng.below(12)).min(data.len());
+                        data.drain(at.min(end)..end);
+                    }
+                    _ => data.insert(at, (rng.next() & 0x7f) as u8),
+                }
+            }
+            let dockerfile = String::from_utf8_lossy(&data).into_owned();
+            let req = BuildRequest { dockerfile, dockerfile_name: "Dockerfile".into(), context: &context, tags: vec!["fuzz:1".into()], target: None, build_args: vec![("V".into(), "3.19".into())], no_cache: false, now: 0, clock: None };
+            let _ = build(&mut store, &catalog, &req);
+            runs += 1;
+        }
+    }
+    println!("robustness: {runs} mutated builds ran without a panic");
+}

@@ -2,13 +2,29 @@
 
 use std::path::PathBuf;
 
-/// `../shared/conformance` relative to the repository root, or `BERTH_CONFORMANCE`.
+/// The workplace's shared folder: `BERTH_SHARED`, else `../shared` next to the
+/// repository, else the nearest ancestor's `shared/`, else `/work/shared`.
+pub fn shared() -> PathBuf {
+    if let Ok(dir) = std::env::var("BERTH_SHARED") {
+        return PathBuf::from(dir);
+    }
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = repo.canonicalize().unwrap_or(repo);
+    for dir in repo.ancestors().skip(1) {
+        let candidate = dir.join("shared");
+        if candidate.join("conformance").is_dir() {
+            return candidate;
+        }
+    }
+    PathBuf::from("/work/shared")
+}
+
+/// The conformance data (`BERTH_CONFORMANCE` overrides).
 pub fn root() -> PathBuf {
     if let Ok(dir) = std::env::var("BERTH_CONFORMANCE") {
         return PathBuf::from(dir);
     }
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    repo.join("../shared/conformance")
+    shared().join("conformance")
 }
 
 /// Prints `name: passed/total` and fails with the list of failures when any case failed.

@@ -257,11 +257,6 @@ mod tests {
 
     #[test]
     fn entrypoint_and_cmd_combine_as_in_dockers_table() {
-        let table: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/entrypoint-cmd.json")).unwrap_or_else(|_| "{}".into()),
-        )
-        .unwrap_or_default();
-        let _ = table;
         let mut c = ImageConfig::empty();
         c.config.entrypoint = Some(vec!["python".into(), "train.py".into()]);
         c.config.cmd = Some(vec!["--epochs".into(), "1".into()]);
