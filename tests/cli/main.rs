@@ -8,6 +8,7 @@ mod containers;
 mod images;
 mod lint;
 mod podman;
+mod python;
 mod rules;
 mod seeds;
 

@@ -196,6 +196,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         let mut step_no = 1;
         let base = global.expand(&stage.base).unwrap_or_else(|_| stage.base.clone());
         // FROM
+        let parent_stage = ins.stages[..si].iter().position(|s| s.name.as_deref() == Some(base.to_lowercase().as_str()));
         let mut state = if base == "scratch" {
             StageState { layers: Vec::new(), fs_layers: Vec::new(), config: default_config(), key: Digest::of(b"scratch") }
         } else if let Some(parent) = ins.stages[..si].iter().position(|s| s.name.as_deref() == Some(base.to_lowercase().as_str())).and_then(|i| finished.get(&i)) {
@@ -216,8 +217,11 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         } else {
             normalize(&base).unwrap_or(base.clone())
         };
-        let n = p.start(&format!("[{stage_label}1/{total}] FROM {from_text}"));
-        p.line(n, "DONE 0.0s");
+        // BuildKit shows no vertex for a stage built on another stage: the state is shared.
+        if parent_stage.is_none() {
+            let n = p.start(&format!("[{stage_label}1/{total}] FROM {from_text}"));
+            p.line(n, "DONE 0.0s");
+        }
 
         let image_env = EnvList::from_pairs(&state.config.config.env);
         let mut scope = StageScope::new(&global, &build_args, image_env);

@@ -56,6 +56,26 @@ pub enum Errno {
 }
 
 impl Errno {
+    /// The number Linux gives the errno (what Python shows as `[Errno N]`).
+    pub fn code(self) -> i32 {
+        match self {
+            Errno::EPERM => 1,
+            Errno::ENOENT => 2,
+            Errno::EACCES => 13,
+            Errno::EBUSY => 16,
+            Errno::EEXIST => 17,
+            Errno::EXDEV => 18,
+            Errno::ENOTDIR => 20,
+            Errno::EISDIR => 21,
+            Errno::EINVAL => 22,
+            Errno::ENOSPC => 28,
+            Errno::EROFS => 30,
+            Errno::ENAMETOOLONG => 36,
+            Errno::ENOTEMPTY => 39,
+            Errno::ELOOP => 40,
+        }
+    }
+
     /// The C library's message for the errno (`strerror`).
     pub fn message(self) -> &'static str {
         match self {

@@ -1,0 +1,27 @@
+//! Package managers and language runtimes of the emulated userland: `python` (its
+//! installation, `-m venv`, imports) and `pip` over an offline index of real PyPI
+//! projects. What they install is modelled — real names, versions, dependencies and
+//! sizes, placeholder contents — and says so in the files it writes.
+
+pub mod pip;
+pub mod python;
+pub mod version;
+
+use super::applets::Ctx;
+
+/// Runs package-manager program `name`; `None` when it is not one.
+pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
+    Some(match name {
+        "python" | "python3" => python::run(argv, ctx),
+        "pip" | "pip3" => {
+            // A `pip` applet without a script: use the `python` next to it on PATH.
+            let path_var = ctx.env.get("PATH").cloned().unwrap_or_default();
+            let probe = argv[0].rsplit_once('/').map(|(d, _)| format!("{d}/python")).unwrap_or_else(|| "python".into());
+            match python::PyEnv::locate(&*ctx.fs, &probe, &ctx.cwd, &path_var).or_else(|| python::PyEnv::locate(&*ctx.fs, "python3", &ctx.cwd, &path_var)) {
+                Some(env) => pip::run(&env, &argv[1..], ctx),
+                None => ctx.fail(&argv[0], "cannot find the Python installation it belongs to", 127),
+            }
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,74 @@
+//! Python in the userland: virtual environments, pip over the offline index, imports
+//! checked against what is installed, and pip's and CPython's errors.
+
+use crate::sessions;
+
+const VENV_PROJECT: &str = "//- Dockerfile
+FROM python:3.8-slim-buster as dev
+RUN mkdir -p /usr/src/app
+WORKDIR /usr/src/app
+RUN python -m venv /opt/venv
+ENV PATH=\"/opt/venv/bin:$PATH\"
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+FROM dev as share
+COPY --from=dev /opt/venv /opt/venv
+ENV PATH=\"/opt/venv/bin:$PATH\"
+COPY training.py ./
+//- requirements.txt
+# what the training script needs
+numpy
+pandas>=1.3
+scikit-learn
+//- training.py
+import numpy
+print('training')
+";
+
+#[test]
+fn venv_and_requirements_in_a_multi_stage_build() {
+    insta::assert_snapshot!(sessions(
+        VENV_PROJECT,
+        &[
+            "berth build --progress=plain -t trainer:share .",
+            "berth run --rm trainer:share python -c \"import numpy, sklearn; print('numpy', numpy.__version__)\"",
+            "berth run --rm trainer:share pip list",
+            "berth run --rm trainer:share pip show pandas",
+            "berth run --rm trainer:share python --version",
+            "berth run --rm trainer:share sh -c \"cat /opt/venv/pyvenv.cfg; ls /opt/venv/bin\"",
+        ]
+    ));
+}
+
+#[test]
+fn pip_and_python_errors_use_their_own_words() {
+    insta::assert_snapshot!(sessions(
+        "//- requirements.txt\nflask==9.0\n",
+        &[
+            "berth run --rm python:3.11-slim pip install tensorflw",
+            "berth run --rm python:3.11-slim pip install numpy==2.1.2 pandas",
+            "berth run --rm python:3.8-slim pip install numpy==2.1.2",
+            "berth run --rm python:3.11-slim pip instal flask",
+            "berth run --rm python:3.11-slim pip install -r requirements.txt",
+            "berth run --rm python:3.11-slim python -c \"import numpy\"",
+            "berth run --rm python:3.11-slim python greet.py",
+            "berth run --rm python:3.11-slim python -m nosuchmodule",
+            "berth run --rm python:3.11-slim python -c \"for i in range(3): print(i)\"",
+            "berth run --rm python:3.11-slim pip show flask",
+        ]
+    ));
+}
+
+#[test]
+fn pip_install_upgrade_uninstall_and_the_cache() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth run --name a python:3.11-slim sh -c \"pip install -q flask==2.3.3 && pip freeze && pip install -U flask && pip install flask && pip uninstall -y blinker && pip freeze | grep -c . && du -sh /root/.cache/pip\"",
+            "berth run --rm python:3.11-slim sh -c \"pip install --no-cache-dir requests >/dev/null 2>&1; ls /root/.cache/pip || echo no cache\"",
+            "berth run --rm --user 1000 python:3.11-slim pip install six",
+            "berth run --rm --user 1000 -e HOME=/tmp python:3.11-slim sh -c \"pip install -q six && python -c 'import six; print(six.__version__)' && ls /tmp/.local/lib/python3.11/site-packages\"",
+        ]
+    ));
+}
