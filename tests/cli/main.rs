@@ -3,6 +3,7 @@
 //! snapshots, plus a few runs of the real binary.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+mod apt;
 mod build;
 mod containers;
 mod images;

@@ -578,7 +578,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
     sh.uid = uid;
     sh.gid = gid;
     sh.set_budget(5_000_000);
-    let out = sh.run_argv(argv, b"");
+    let out = sh.run_argv_merged(argv, b"");
     (out.status, out.stdout, out.stderr)
 }
 

@@ -240,8 +240,18 @@ impl<'fs> Shell<'fs> {
 
     /// Runs a program as `exec` would (PATH lookup, shebangs, applets), capturing output.
     pub fn run_argv(&mut self, argv: &[String], stdin: &[u8]) -> Outcome {
+        self.run_argv_into(argv, stdin, false)
+    }
+
+    /// [`Shell::run_argv`] with stderr written into stdout in order, as a build log shows
+    /// both streams.
+    pub fn run_argv_merged(&mut self, argv: &[String], stdin: &[u8]) -> Outcome {
+        self.run_argv_into(argv, stdin, true)
+    }
+
+    fn run_argv_into(&mut self, argv: &[String], stdin: &[u8], merged: bool) -> Outcome {
         let out = Sink::buffer();
-        let err = Sink::buffer();
+        let err = if merged { out.clone() } else { Sink::buffer() };
         let io = Io {
             fds: BTreeMap::from([
                 (0, Fd::In(Rc::new(RefCell::new(Input { data: stdin.to_vec(), pos: 0 })))),
@@ -254,7 +264,8 @@ impl<'fs> Shell<'fs> {
         }
         let env = self.environment();
         let status = self.exec(argv, &env, &io);
-        Outcome { status, stdout: out.take(), stderr: err.take() }
+        let stdout = out.take();
+        Outcome { status, stdout, stderr: err.take() }
     }
 
     fn run_source(&mut self, script: &str, io: &Io) -> i32 {
@@ -562,6 +573,10 @@ impl<'fs> Shell<'fs> {
             };
             match &r.kind {
                 RedirectKind::Input | RedirectKind::ReadWrite => {
+                    if target == "/dev/null" {
+                        io2.fds.insert(r.fd, Fd::In(Rc::new(RefCell::new(Input { data: Vec::new(), pos: 0 }))));
+                        continue;
+                    }
                     let path = join(&self.cwd, &target);
                     match self.fs.read(&path) {
                         Ok(data) => {
@@ -972,8 +987,11 @@ impl<'fs> Shell<'fs> {
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         let status = applets::run(name, argv, &mut ctx)?;
         let consumed = ctx.stdin_consumed;
-        io.stdout(&ctx.stdout);
+        // Where both streams reach one log, the first error keeps its place in the output.
+        let split = ctx.stderr_at.unwrap_or(ctx.stdout.len()).min(ctx.stdout.len());
+        io.stdout(&ctx.stdout[..split]);
         io.stderr(&ctx.stderr);
+        io.stdout(&ctx.stdout[split..]);
         let mut i = input.borrow_mut();
         i.pos = (i.pos + consumed).min(i.data.len());
         Some(status)

@@ -226,7 +226,15 @@ impl Content {
             Content::Data(d) => d[offset as usize..end as usize].to_vec(),
             Content::Lazy { label, .. } => {
                 let pattern = lazy_pattern(label);
-                (offset..end).map(|i| pattern[(i % pattern.len() as u64) as usize]).collect()
+                let mut out = Vec::with_capacity((end - offset) as usize);
+                let mut at = offset;
+                while at < end {
+                    let start = (at % pattern.len() as u64) as usize;
+                    let take = (pattern.len() - start).min((end - at) as usize);
+                    out.extend_from_slice(&pattern[start..start + take]);
+                    at += take as u64;
+                }
+                out
             }
         }
     }

@@ -22,6 +22,8 @@ pub struct Ctx<'a> {
     pub stdin_consumed: usize,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// How much stdout had been written when stderr was first written.
+    pub stderr_at: Option<usize>,
     pub uid: u32,
     pub gid: u32,
     pub hostname: String,
@@ -40,6 +42,7 @@ impl<'a> Ctx<'a> {
             stdin_consumed: consumed,
             stdout: Vec::new(),
             stderr: Vec::new(),
+            stderr_at: None,
             uid: 0,
             gid: 0,
             hostname: "localhost".into(),
@@ -56,6 +59,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn err(&mut self, s: &str) {
+        self.stderr_at.get_or_insert(self.stdout.len());
         self.stderr.extend_from_slice(s.as_bytes());
     }
 
@@ -165,7 +169,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
         "head" | "tail" | "wc" | "sort" | "uniq" | "cut" | "tr" | "grep" | "egrep" | "fgrep" | "sed" | "awk" | "mawk" | "gawk" | "seq" | "xargs" | "yes" | "rev" | "nl" | "tac" | "md5sum" | "sha256sum" | "more" | "less" | "base64" | "expr" => {
             text::run(name, args, ctx)
         }
-        "python" | "python3" | "pip" | "pip3" => return super::packages::run(name, argv, ctx),
+        "python" | "python3" | "pip" | "pip3" | "apt-get" | "apt" => return super::packages::run(name, argv, ctx),
         _ => return system::run(name, argv, ctx),
     };
     Some(status)

@@ -1,8 +1,9 @@
 //! Package managers and language runtimes of the emulated userland: `python` (its
-//! installation, `-m venv`, imports) and `pip` over an offline index of real PyPI
-//! projects. What they install is modelled — real names, versions, dependencies and
+//! installation, `-m venv`, imports), `pip` over an offline index of real PyPI projects,
+//! and `apt-get`/`apt` over one of Debian and Ubuntu packages. What they install is modelled — real names, versions, dependencies and
 //! sizes, placeholder contents — and says so in the files it writes.
 
+pub mod apt;
 pub mod pip;
 pub mod python;
 pub mod version;
@@ -22,6 +23,8 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
                 None => ctx.fail(&argv[0], "cannot find the Python installation it belongs to", 127),
             }
         }
+        "apt-get" => apt::run(&argv[1..], false, ctx),
+        "apt" => apt::run(&argv[1..], true, ctx),
         _ => return None,
     })
 }
