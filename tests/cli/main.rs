@@ -5,6 +5,7 @@
 
 mod apt;
 mod build;
+mod conda;
 mod containers;
 mod images;
 mod lint;

@@ -132,7 +132,7 @@ fn run_command(args: &[String], host: &dyn Host) -> Output {
             prelude.push_str(&format!("Unable to find image '{shown}' locally\n"));
             match pull::pull(&mut store, &Catalog::embedded(), image_name) {
                 Ok(p) => {
-                    prelude.push_str(&(p.lines.into_iter().filter(|l| !l.starts_with("docker.io/")).collect::<Vec<_>>().join("\n") + "\n"));
+                    prelude.push_str(&(p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest").collect::<Vec<_>>().join("\n") + "\n"));
                     p.id
                 }
                 Err(pull::PullError::InvalidReference(m)) => return Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),

@@ -291,7 +291,8 @@ pub fn unpack(layer: &[u8], fs: &mut MemoryFs) -> Result<(), LayerError> {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let mut data = Vec::with_capacity(entry.size() as usize);
                 entry.read_to_end(&mut data)?;
-                fs.put_file(&path, Content::data(data), attrs)?;
+                let content = Content::recognise(data);
+                fs.put_file(&path, content, attrs)?;
             }
             tar::EntryType::Symlink => {
                 let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();

@@ -992,8 +992,20 @@ impl<'fs> Shell<'fs> {
         io.stdout(&ctx.stdout[..split]);
         io.stderr(&ctx.stderr);
         io.stdout(&ctx.stdout[split..]);
-        let mut i = input.borrow_mut();
-        i.pos = (i.pos + consumed).min(i.data.len());
+        {
+            let mut i = input.borrow_mut();
+            i.pos = (i.pos + consumed).min(i.data.len());
+        }
+        if let Some((argv, env)) = ctx.then_exec.take() {
+            drop(ctx);
+            if argv.is_empty() {
+                return Some(status);
+            }
+            self.depth += 1;
+            let s = if self.depth > MAX_DEPTH { 126 } else { self.exec(&argv, &env, io) };
+            self.depth -= 1;
+            return Some(s);
+        }
         Some(status)
     }
 

@@ -239,6 +239,25 @@ impl Content {
         }
     }
 
+    /// Bytes read back from a layer: modelled content (the repeated pattern lazy content
+    /// reads as) becomes lazy again, so it keeps its label and costs no memory.
+    pub fn recognise(data: Vec<u8>) -> Content {
+        const HEAD: &[u8] = b"[berth: modelled content of ";
+        if data.starts_with(HEAD) {
+            if let Some(end) = data.iter().position(|b| *b == b'\n') {
+                let first = String::from_utf8_lossy(&data[HEAD.len()..end]).into_owned();
+                if let Some(label) = first.strip_suffix("; the real file's bytes are not part of the sandbox]") {
+                    let lazy = Content::lazy(data.len() as u64, label);
+                    let pattern = lazy_pattern(label);
+                    if data.chunks(pattern.len()).all(|c| pattern.starts_with(c)) {
+                        return lazy;
+                    }
+                }
+            }
+        }
+        Content::data(data)
+    }
+
     /// The whole content.
     pub fn to_vec(&self) -> Vec<u8> {
         match self {
@@ -246,6 +265,19 @@ impl Content {
             lazy => lazy.read_range(0, lazy.len() as usize),
         }
     }
+}
+
+#[test]
+fn modelled_content_is_recognised_again() {
+    let lazy = Content::lazy(1000, "exec:python");
+    match Content::recognise(lazy.to_vec()) {
+        Content::Lazy { size, label } => assert_eq!((size, label.as_ref()), (1000, "exec:python")),
+        Content::Data(_) => panic!("not recognised"),
+    }
+    let mut tampered = lazy.to_vec();
+    tampered[500] ^= 1;
+    assert!(matches!(Content::recognise(tampered), Content::Data(_)));
+    assert!(matches!(Content::recognise(b"plain".to_vec()), Content::Data(_)));
 }
 
 fn lazy_pattern(label: &str) -> Vec<u8> {

@@ -24,6 +24,9 @@ pub struct Ctx<'a> {
     pub stderr: Vec<u8>,
     /// How much stdout had been written when stderr was first written.
     pub stderr_at: Option<usize>,
+    /// A program the applet hands over to once it returns (as `execve` does), with its
+    /// environment: `conda run` sets the environment up and runs the command.
+    pub then_exec: Option<(Vec<String>, BTreeMap<String, String>)>,
     pub uid: u32,
     pub gid: u32,
     pub hostname: String,
@@ -43,6 +46,7 @@ impl<'a> Ctx<'a> {
             stdout: Vec::new(),
             stderr: Vec::new(),
             stderr_at: None,
+            then_exec: None,
             uid: 0,
             gid: 0,
             hostname: "localhost".into(),
@@ -169,7 +173,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
         "head" | "tail" | "wc" | "sort" | "uniq" | "cut" | "tr" | "grep" | "egrep" | "fgrep" | "sed" | "awk" | "mawk" | "gawk" | "seq" | "xargs" | "yes" | "rev" | "nl" | "tac" | "md5sum" | "sha256sum" | "more" | "less" | "base64" | "expr" => {
             text::run(name, args, ctx)
         }
-        "python" | "python3" | "pip" | "pip3" | "apt-get" | "apt" => return super::packages::run(name, argv, ctx),
+        "python" | "python3" | "pip" | "pip3" | "apt-get" | "apt" | "conda" => return super::packages::run(name, argv, ctx),
         _ => return system::run(name, argv, ctx),
     };
     Some(status)

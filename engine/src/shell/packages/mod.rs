@@ -4,6 +4,7 @@
 //! sizes, placeholder contents — and says so in the files it writes.
 
 pub mod apt;
+pub mod conda;
 pub mod pip;
 pub mod python;
 pub mod version;
@@ -23,6 +24,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
                 None => ctx.fail(&argv[0], "cannot find the Python installation it belongs to", 127),
             }
         }
+        "conda" => conda::run(argv, ctx),
         "apt-get" => apt::run(&argv[1..], false, ctx),
         "apt" => apt::run(&argv[1..], true, ctx),
         _ => return None,

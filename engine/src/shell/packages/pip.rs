@@ -16,16 +16,16 @@ use crate::shell::applets::Ctx;
 use crate::vfs::{join, Attrs, Content, FileSystem, FsResult};
 
 #[derive(Deserialize)]
-struct Index {
-    packages: BTreeMap<String, Package>,
+pub(super) struct Index {
+    pub(super) packages: BTreeMap<String, Package>,
 }
 
 #[derive(Deserialize)]
-struct Package {
+pub(super) struct Package {
     /// Version → [wheel size in kB, installed size in kB].
-    versions: BTreeMap<String, [u64; 2]>,
+    pub(super) versions: BTreeMap<String, [u64; 2]>,
     #[serde(default)]
-    requires: Vec<String>,
+    pub(super) requires: Vec<String>,
     #[serde(default)]
     import: Option<String>,
     #[serde(default)]
@@ -38,7 +38,7 @@ struct Package {
     requires_python: BTreeMap<String, String>,
 }
 
-fn index() -> &'static Index {
+pub(super) fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| serde_json::from_str(include_str!("../../../catalog/pypi.json")).unwrap_or(Index { packages: BTreeMap::new() }))
 }
@@ -192,7 +192,7 @@ fn read_requirements(ctx: &mut Ctx, file: &str, depth: usize, out: &mut Vec<Req>
     Ok(())
 }
 
-fn size_text(kb: u64) -> String {
+pub(super) fn size_text(kb: u64) -> String {
     if kb >= 1000 {
         format!("{:.1} MB", kb as f64 / 1000.0)
     } else {
@@ -210,7 +210,7 @@ fn wheel_name(name: &str, version: &str, pkg: &Package, xy: &str) -> String {
     }
 }
 
-fn python_ok(pkg: &Package, version: &str, python: &str) -> Option<String> {
+pub(super) fn python_ok(pkg: &Package, version: &str, python: &str) -> Option<String> {
     let rp = pkg.requires_python.get(version)?;
     let clauses = parse_specifier(rp).ok()?;
     (!satisfies(python, &clauses)).then(|| rp.clone())

@@ -182,6 +182,9 @@ pub fn run(argv: &[String], ctx: &mut Ctx) -> i32 {
             if text.contains("from pip._internal.cli.main import main") {
                 return super::pip::run(&env, &rest[1..], ctx);
             }
+            if text.contains("from conda_pack.") {
+                return super::conda::pack(&rest[1..], ctx);
+            }
             run_code(&env, &text, script, ctx)
         }
         _ => {
