@@ -57,3 +57,17 @@ fn apt_needs_lists_root_and_a_yes() {
         ]
     ));
 }
+
+#[test]
+fn apk_needs_an_index_and_replaces_busybox_links() {
+    insta::assert_snapshot!(sessions(
+        "//- Dockerfile\nFROM alpine:3.20\nRUN apk add --no-cache curl patch\nRUN apk update && apk add --virtual .build-deps make && apk del .build-deps make\n",
+        &[
+            "berth run --rm alpine:3.20 apk add curl",
+            "berth run --rm alpine:3.20 apk add --no-cache curll",
+            "berth run --rm --user 1000 alpine:3.20 apk add --no-cache curl",
+            "berth build -q -t tools .",
+            "berth run --rm tools sh -c \"ls -l /usr/bin/patch; cat /etc/apk/world; ls /var/cache/apk | wc -l\"",
+        ]
+    ));
+}

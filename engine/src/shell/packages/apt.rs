@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::python::put_text;
+use super::python::{put_content, put_text};
 use crate::shell::applets::Ctx;
 use crate::vfs::{Attrs, Content, FileSystem};
 
@@ -354,8 +354,7 @@ fn write_package(fs: &mut dyn FileSystem, name: &str, version: &str, p: &Package
     put_text(fs, &files[0], &format!("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: {name}\nComment: modelled by Berth; version {version}\n"), 0o644)?;
     for prog in &p.programs {
         let path = format!("/usr/bin/{prog}");
-        fs.create_dir_all("/usr/bin", 0o755)?;
-        fs.put_file(&path, Content::lazy(200_000, &format!("exec:{prog}")), Attrs::mode(0o755))?;
+        put_content(fs, &path, Content::lazy(200_000, &format!("exec:{prog}")), 0o755)?;
         files.push(path);
     }
     let payload = format!("/usr/lib/x86_64-linux-gnu/{name}.modelled");

@@ -1,8 +1,10 @@
 //! Package managers and language runtimes of the emulated userland: `python` (its
 //! installation, `-m venv`, imports), `pip` over an offline index of real PyPI projects,
-//! and `apt-get`/`apt` over one of Debian and Ubuntu packages. What they install is modelled — real names, versions, dependencies and
+//! `conda` over the same index, `apt-get`/`apt` over one of Debian and Ubuntu packages and
+//! `apk` over one of Alpine's. What they install is modelled — real names, versions, dependencies and
 //! sizes, placeholder contents — and says so in the files it writes.
 
+pub mod apk;
 pub mod apt;
 pub mod conda;
 pub mod pip;
@@ -25,6 +27,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
             }
         }
         "conda" => conda::run(argv, ctx),
+        "apk" => apk::run(&argv[1..], ctx),
         "apt-get" => apt::run(&argv[1..], false, ctx),
         "apt" => apt::run(&argv[1..], true, ctx),
         _ => return None,

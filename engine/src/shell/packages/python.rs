@@ -418,10 +418,19 @@ fn make_venv(fs: &mut dyn FileSystem, env: &PyEnv, root: &str, system_site: bool
     Ok(())
 }
 
-/// Writes a file's data as a [`Content`], keeping whatever was there otherwise.
+/// Writes `text` at `path`, creating parent directories.
 pub(super) fn put_text(fs: &mut dyn FileSystem, path: &str, text: &str, mode: u32) -> crate::vfs::FsResult<()> {
+    put_content(fs, path, Content::data(text.as_bytes().to_vec()), mode)
+}
+
+/// Installs a file as a package manager does: parents created, and a symlink at `path`
+/// (BusyBox's `/usr/bin/patch`, an alternatives link) replaced rather than followed.
+pub(super) fn put_content(fs: &mut dyn FileSystem, path: &str, content: Content, mode: u32) -> crate::vfs::FsResult<()> {
     if let Some((parent, _)) = split_parent(path) {
         fs.create_dir_all(&parent, 0o755)?;
     }
-    fs.put_file(path, Content::data(text.as_bytes().to_vec()), Attrs::mode(mode))
+    if fs.lstat(path).is_ok_and(|m| m.is_symlink()) {
+        fs.remove_file(path)?;
+    }
+    fs.put_file(path, content, Attrs::mode(mode))
 }
