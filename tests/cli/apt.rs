@@ -54,6 +54,7 @@ fn apt_needs_lists_root_and_a_yes() {
             "berth run --rm debian:bookworm-slim sh -c \"apt-get update -qq && apt-get install git </dev/null; echo exit $?\"",
             "berth run --rm debian:bookworm-slim sh -c \"apt-get update -qq && apt-get install -y -qq jq >/dev/null && jq --version; dpkg -s jq 2>&1 | head -3; apt-get install -y jq | tail -2\"",
             "berth run --rm ubuntu:22.04 sh -c \"apt-get update | head -2; apt-get instal vim\"",
+            "berth run --rm debian:bookworm-slim sh -c \"apt-cache show gcc; apt-get update -qq; apt-cache show gcc; apt-cache policy gcc\"",
         ]
     ));
 }

@@ -152,9 +152,67 @@ pub fn run(args: &[String], modern: bool, ctx: &mut Ctx) -> i32 {
             }
             0
         }
-        "show" | "policy" | "search" if !lists_present(&*ctx.fs) => {
-            ctx.err("E: No packages found\n");
+        "show" | "policy" | "search" => cache(&words, ctx),
+        other => {
+            ctx.err(&format!("E: Invalid operation {other}\n"));
             100
+        }
+    }
+}
+
+/// `apt-cache show|policy|search`, answered from the lists `update` fetched.
+pub fn cache(words: &[String], ctx: &mut Ctx) -> i32 {
+    let Some(command) = words.first() else {
+        ctx.err("E: No operation specified\n");
+        return 100;
+    };
+    let names = &words[1..];
+    let index = index();
+    let release = codename(&*ctx.fs);
+    let lists = lists_present(&*ctx.fs);
+    let have = installed(&*ctx.fs);
+    let base = index.archives.get(&release).cloned().unwrap_or_else(|| "http://deb.debian.org/debian".into());
+    let known = |n: &str| if lists { index.packages.get(n) } else { None };
+    match command.as_str() {
+        "show" => {
+            let mut status = 0;
+            for n in names {
+                let Some(p) = known(n) else {
+                    ctx.err("E: No packages found\n");
+                    status = 100;
+                    continue;
+                };
+                let v = p.versions.get(&release).cloned().unwrap_or_default();
+                let mut text = format!("Package: {n}\nVersion: {v}\nInstalled-Size: {}\nArchitecture: amd64\n", p.size[1]);
+                if !p.depends.is_empty() {
+                    text.push_str(&format!("Depends: {}\n", p.depends.join(", ")));
+                }
+                if !p.recommends.is_empty() {
+                    text.push_str(&format!("Recommends: {}\n", p.recommends.join(", ")));
+                }
+                text.push_str(&format!("Section: {}\nPriority: optional\nFilename: pool/main/{}/{n}/{n}_{}_amd64.deb\nSize: {}\nDescription: {n} (modelled by Berth)\n\n", p.section, &n[..1], v.split(':').next_back().unwrap_or(&v), p.size[0] * 1024));
+                ctx.out(&text);
+            }
+            status
+        }
+        "policy" => {
+            for n in names {
+                let Some(p) = known(n) else {
+                    ctx.err(&format!("N: Unable to locate package {n}\n"));
+                    continue;
+                };
+                let v = p.versions.get(&release).cloned().unwrap_or_default();
+                let inst = have.get(n).cloned().unwrap_or_else(|| "(none)".into());
+                ctx.out(&format!("{n}:\n  Installed: {inst}\n  Candidate: {v}\n  Version table:\n     {v} 500\n        500 {base} {release}/main amd64 Packages\n"));
+            }
+            0
+        }
+        "search" => {
+            let pattern = names.first().cloned().unwrap_or_default();
+            for n in index.packages.keys().filter(|n| lists && n.contains(pattern.as_str())) {
+                ctx.out(&format!("{n} - {n} (modelled by Berth)\n"));
+            }
+            0
         }
         other => {
             ctx.err(&format!("E: Invalid operation {other}\n"));

@@ -30,6 +30,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
         "apk" => apk::run(&argv[1..], ctx),
         "apt-get" => apt::run(&argv[1..], false, ctx),
         "apt" => apt::run(&argv[1..], true, ctx),
+        "apt-cache" => apt::cache(&argv[1..], ctx),
         _ => return None,
     })
 }
