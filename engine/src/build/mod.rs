@@ -293,7 +293,8 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         out.log = p.log;
                         return fail(&mut out, format!("failed to solve: {err}"));
                     }
-                    add_layer(store, &mut state, upper, &text, req.now);
+                    // BuildKit records the command as run, through the stage's shell.
+                    add_layer(store, &mut state, upper, &format!("RUN {} # buildkit", argv.join(" ")), req.now);
                     p.line(n, &format!("DONE {:.1}s", elapsed()));
                     store.cache_put(&key, &cache_entry(&state));
                     state.key = key;
@@ -356,7 +357,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         out.log = p.log;
                         return fail(&mut out, format!("failed to solve: {e}"));
                     }
-                    add_layer(store, &mut state, overlay.into_upper(), &text, req.now);
+                    add_layer(store, &mut state, overlay.into_upper(), &format!("{text} # buildkit"), req.now);
                     p.line(n, &format!("DONE {:.1}s", elapsed()));
                     store.cache_put(&key, &cache_entry(&state));
                     state.key = key;
@@ -390,8 +391,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     p.line(n, &format!("DONE {:.1}s", elapsed()));
                 }
                 other => {
+                    let recorded = history_text(other, &text, &shell_cmd);
                     apply_metadata(other, &mut state.config, &mut shell_cmd, &mut cmd_set);
-                    state.config.history.push(History { created: Some(crate::time::rfc3339(req.now)), created_by: Some(text.clone()), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: true });
+                    state.config.history.push(History { created: Some(crate::time::rfc3339(req.now)), created_by: Some(recorded), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: true });
                     state.key = Digest::of(format!("{}|{}", state.key, text).as_bytes());
                 }
             }
@@ -612,6 +614,18 @@ pub fn user_ids(fs: &dyn FileSystem, user: &str) -> (u32, u32) {
     }
     .unwrap_or(uid);
     (uid, gid)
+}
+
+/// What BuildKit records as `created_by` for an instruction without a layer: values
+/// expanded, commands as Go prints a string slice.
+fn history_text(instruction: &Instruction, text: &str, shell: &[String]) -> String {
+    let go_slice = |v: &[String]| format!("[{}]", v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(" "));
+    match instruction {
+        Instruction::Env(kvs) => format!("ENV {}", kvs.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect::<Vec<_>>().join(" ")),
+        Instruction::Cmd(c) => format!("CMD {}", go_slice(&command_vec(c, shell))),
+        Instruction::Entrypoint(c) => format!("ENTRYPOINT {}", go_slice(&command_vec(c, shell))),
+        _ => text.to_string(),
+    }
 }
 
 fn apply_metadata(instruction: &Instruction, config: &mut ImageConfig, shell: &mut Vec<String>, cmd_set: &mut bool) {

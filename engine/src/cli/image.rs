@@ -47,6 +47,7 @@ pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
         "tag" => tag_command(args, host),
         "rmi" => rmi_command(args, host),
         "save" => save_command(args, host),
+        "history" => history_command(args, host),
         _ => load_command(args, host),
     }
 }
@@ -174,6 +175,61 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
     }
     let mut table_rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     table_rows.extend(rows.into_iter().map(|(_, r)| r));
+    Output::ok(table(&table_rows))
+}
+
+/// `history`: the image's config history, newest first, with each layer's size.
+fn history_command(args: &[String], host: &dyn Host) -> Output {
+    let help = usage("history", "[OPTIONS] IMAGE", "Show the history of an image\n\nOptions:\n  -H, --human      Print sizes and dates in human readable format (default true)\n      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
+    let (flags, names) = match positional_only("history", args, &help) {
+        Ok(x) => x,
+        Err(o) => return o,
+    };
+    let (mut quiet, mut no_trunc) = (false, false);
+    for f in flags {
+        match f {
+            "-q" | "--quiet" => quiet = true,
+            "--no-trunc" => no_trunc = true,
+            "-H" | "--human" => {}
+            other => return unknown_flag("history", other),
+        }
+    }
+    let [name] = names.as_slice() else {
+        return Output::fail(1, "\"berth history\" requires exactly 1 argument.\nSee 'berth history --help'.\n\nUsage:  berth history [OPTIONS] IMAGE\n\nShow the history of an image\n");
+    };
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let Some(record) = store.resolve(name).cloned() else {
+        return daemon_error(format!("No such image: {}", shown_name(name)));
+    };
+    let config = match store.config(&record.id) {
+        Ok(c) => c,
+        Err(e) => return store_error(e),
+    };
+    let layers: Vec<_> = store.manifest(&record).map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
+    let mut sizes = layers.iter().map(|d| store.layer_content_size(d));
+    let now = host.now();
+    let mut rows = Vec::new();
+    for h in &config.history {
+        let size = if h.empty_layer { 0 } else { sizes.next().unwrap_or(0) };
+        let created = h.created.as_deref().and_then(parse_rfc3339).map_or_else(|| "N/A".to_string(), |t| format!("{} ago", human_duration(now - t)));
+        let mut by = h.created_by.clone().unwrap_or_default();
+        if !no_trunc && by.chars().count() > 45 {
+            by = by.chars().take(44).collect::<String>() + "…";
+        }
+        rows.push(vec!["<missing>".to_string(), created, by, human_size(size), h.comment.clone().unwrap_or_default()]);
+    }
+    rows.reverse();
+    if let Some(first) = rows.first_mut() {
+        first[0] = if no_trunc { record.id.to_string() } else { record.id.short() };
+    }
+    if quiet {
+        return Output::ok(rows.iter().map(|r| format!("{}\n", r[0])).collect::<String>());
+    }
+    let mut table_rows = vec![["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    table_rows.extend(rows);
     Output::ok(table(&table_rows))
 }
 

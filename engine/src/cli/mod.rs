@@ -80,6 +80,7 @@ Image commands:
   rmi         Remove one or more images
   save        Save one or more images to a tar archive
   load        Load an image from a tar archive
+  history     Show the history of an image
 
 Dockerfile commands:
   lint        Check a Dockerfile for errors and common mistakes
@@ -111,10 +112,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
         "debug" => debug::run(rest, host),
-        "pull" | "images" | "tag" | "rmi" | "save" | "load" => image::run(command, rest, host),
+        "pull" | "images" | "tag" | "rmi" | "save" | "load" | "history" => image::run(command, rest, host),
         "image" => match rest.split_first() {
             Some((sub, args)) => match sub.as_str() {
-                "pull" | "tag" | "save" | "load" => image::run(sub, args, host),
+                "pull" | "tag" | "save" | "load" | "history" => image::run(sub, args, host),
                 "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),
                 "rm" | "remove" => image::run("rmi", args, host),

@@ -530,6 +530,17 @@ impl ImageStore {
         Some(fs)
     }
 
+    /// The bytes a layer's files take once unpacked (what `docker history` shows).
+    pub fn layer_content_size(&mut self, digest: &Digest) -> u64 {
+        if let Some((_, size)) = self.synthetic.get(&digest.hex()) {
+            return *size;
+        }
+        if let Some((_, size)) = self.layer_sizes.get(digest) {
+            return *size;
+        }
+        self.layer_fs(digest).map_or(0, |fs| fs.apparent_bytes())
+    }
+
     /// Records a built image: its config and the layer blobs (already stored) it lists.
     pub fn add_built(&mut self, config: &ImageConfig, layers: &[Digest], tags: &[String], created: &str) -> Result<Digest, StoreError> {
         let config_bytes = config.to_bytes();
