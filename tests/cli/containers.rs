@@ -69,3 +69,29 @@ fn built_images_run_with_their_entrypoint_and_cmd() {
         &["berth build -q -t greet .", "berth run --rm greet", "berth run --rm greet class", "berth run --rm --entrypoint cat greet greet.sh"]
     ));
 }
+
+#[test]
+fn detach_stop_wait_restart_rename_and_prune() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth run -d --name job alpine:3.20 sh -c \"echo working; exit 3\"",
+            "berth logs job",
+            "berth wait job",
+            "berth stop job",
+            "berth kill job",
+            "berth exec job ls",
+            "berth restart job",
+            "berth logs job",
+            "berth rename job job2",
+            "berth ps -a --format \"{{.Names}} {{.Status}}\"",
+            "berth ps -a --format \"table {{.ID}}\\t{{.Names}}\\t{{.State}}\"",
+            "berth images --format \"{{.Repository}}:{{.Tag}} {{.Size}}\"",
+            "berth run --name other alpine:3.20 true",
+            "berth rename job2 other",
+            "berth container prune -f",
+            "berth ps -a -q",
+            "berth stop nope",
+        ]
+    ));
+}

@@ -45,10 +45,11 @@ struct RunOptions {
     ports: Vec<String>,
     hostname: Option<String>,
     gpus: bool,
+    detach: bool,
 }
 
 fn run_command(args: &[String], host: &dyn Host) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, detach: false };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -61,7 +62,8 @@ fn run_command(args: &[String], host: &dyn Host) -> Output {
                 break;
             }
             Arg::Flag("--rm", _) => o.rm = true,
-            Arg::Flag("-d" | "--detach" | "-i" | "--interactive" | "-t" | "--tty" | "-it" | "-ti" | "-itd" | "-dit" | "--init" | "--privileged", _) => {}
+            Arg::Flag("-d" | "--detach" | "-itd" | "-dit" | "-td" | "-dt", _) => o.detach = true,
+            Arg::Flag("-i" | "--interactive" | "-t" | "--tty" | "-it" | "-ti" | "--init" | "--privileged", _) => {}
             Arg::Flag("--name", v) => match it.value("--name", v) {
                 Ok(v) => o.name = Some(v.to_string()),
                 Err(e) => return e,
@@ -220,7 +222,85 @@ fn run_command(args: &[String], host: &dyn Host) -> Output {
             return out;
         }
     };
+    if o.detach {
+        // Detached: the ID on stdout, the output in the logs. The emulated process has
+        // already run to completion.
+        return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
+    }
     Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: prelude + &String::from_utf8_lossy(&stderr) }
+}
+
+/// `stop`, `kill`, `restart`, `wait`, `exec`, `rename` and `container prune`. Emulated
+/// processes run to completion when started, so a container is never running by the
+/// time one of these is given: they act as Docker does on a stopped container.
+pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let (mut store, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let usage = |n: usize, what: &str, syntax: &str| Output::fail(1, format!("\"docker {command}\" requires {what} {n} argument{}.\nSee 'docker {command} --help'.\n\nUsage:  docker {command} {syntax}\n", if n == 1 { "" } else { "s" }));
+    match command {
+        "rename" => {
+            let [old, new] = names[..] else { return usage(2, "exactly", "CONTAINER NEW_NAME") };
+            let Some(c) = containers.find(old).cloned() else { return no_such(old) };
+            if containers.find(new).is_some_and(|o| o.id != c.id) {
+                return Output::fail(1, format!("Error response from daemon: Conflict. The container name \"/{new}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.\n", containers.find(new).map(|o| o.id.clone()).unwrap_or_default()));
+            }
+            if let Some(entry) = containers.list.get_mut(&c.id) {
+                entry.name = new.to_string();
+            }
+            let _ = containers.save();
+            Output::ok("")
+        }
+        "prune" => {
+            let stopped: Vec<String> = containers.list.values().filter(|c| c.status != Status::Running).map(|c| c.id.clone()).collect();
+            let mut out = String::from("Deleted Containers:\n");
+            for id in &stopped {
+                let _ = containers.remove(id);
+                out.push_str(&format!("{id}\n"));
+            }
+            if stopped.is_empty() {
+                out.clear();
+            } else {
+                out.push('\n');
+            }
+            out.push_str("Total reclaimed space: 0B\n");
+            Output::ok(out)
+        }
+        _ => {
+            if names.is_empty() {
+                return usage(1, "at least", "[OPTIONS] CONTAINER [CONTAINER...]");
+            }
+            let mut out = Output::ok("");
+            for n in names {
+                let Some(c) = containers.find(n).cloned() else {
+                    out.stderr.push_str(&format!("Error response from daemon: No such container: {n}\n"));
+                    out.code = 1;
+                    continue;
+                };
+                match command {
+                    "stop" => out.stdout.push_str(&format!("{n}\n")),
+                    "wait" => out.stdout.push_str(&format!("{}\n", c.exit_code)),
+                    "kill" => {
+                        out.stderr.push_str(&format!("Error response from daemon: cannot kill container: {n}: container {} is not running\n", c.id));
+                        out.code = 1;
+                    }
+                    "exec" => {
+                        return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
+                    }
+                    _ => match execute(&mut store, &mut containers, &c, host) {
+                        Ok(_) => out.stdout.push_str(&format!("{n}\n")),
+                        Err(e) => {
+                            out.stderr.push_str(&e.stderr);
+                            out.code = 1;
+                        }
+                    },
+                }
+            }
+            out
+        }
+    }
 }
 
 /// Runs a container's process to completion and records the result.
@@ -374,6 +454,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
     let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-aq" || a == "-qa");
     let quiet = args.iter().any(|a| a == "-q" || a == "--quiet" || a == "-aq" || a == "-qa");
     let status_filter = args.iter().position(|a| a == "--filter" || a == "-f").and_then(|i| args.get(i + 1)).and_then(|f| f.strip_prefix("status=")).map(str::to_string);
+    let format = args.iter().position(|a| a == "--format").and_then(|i| args.get(i + 1)).cloned().or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")).map(str::to_string));
     let (_, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
@@ -393,13 +474,25 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
         return Output::ok(list.iter().map(|c| format!("{}\n", c.short_id())).collect::<String>());
     }
     let mut rows = vec![["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let mut docs = Vec::new();
     for c in list {
         let status = match c.status {
             Status::Exited => format!("Exited ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
             Status::Created => "Created".into(),
             Status::Running => format!("Up {}", human_duration(now - c.started.unwrap_or(now))),
         };
-        rows.push(vec![c.short_id(), c.image.clone(), quote_command(&c.argv), format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()]);
+        let row = vec![c.short_id(), c.image.clone(), quote_command(&c.argv), format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()];
+        let state = match c.status {
+            Status::Exited => "exited",
+            Status::Created => "created",
+            Status::Running => "running",
+        };
+        docs.push(serde_json::json!({"ID": row[0], "Image": row[1], "Command": row[2], "RunningFor": human_duration(now - c.created), "CreatedAt": crate::time::rfc3339(c.created), "Status": row[4], "State": state, "Ports": "", "Names": row[6]}));
+        rows.push(row);
+    }
+    if let Some(f) = format {
+        let fields = [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), ("RunningFor", "CREATED"), ("CreatedAt", "CREATED AT"), ("Status", "STATUS"), ("State", "STATE"), ("Ports", "PORTS"), ("Names", "NAMES")];
+        return Output::ok(super::format::format_rows(&f, &fields, &docs));
     }
     Output::ok(table(&rows))
 }

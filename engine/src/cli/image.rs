@@ -116,8 +116,12 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
     };
     let mut quiet = false;
     let mut no_trunc = false;
+    let format = args.iter().position(|a| a == "--format").and_then(|i| args.get(i + 1)).cloned().or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")).map(str::to_string));
+    let names: Vec<&str> = names.into_iter().filter(|n| Some(*n) != format.as_deref()).collect();
     for f in flags {
         match f {
+            "--format" => {}
+            f if f.starts_with("--format=") => {}
             "-q" | "--quiet" => quiet = true,
             "-a" | "--all" => {}
             "--no-trunc" => no_trunc = true,
@@ -172,6 +176,11 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
             }
         }
         return Output::ok(seen.iter().map(|id| format!("{id}\n")).collect::<String>());
+    }
+    if let Some(f) = format {
+        let docs: Vec<serde_json::Value> = rows.iter().map(|(t, r)| serde_json::json!({"Repository": r[0], "Tag": r[1], "ID": r[2], "CreatedSince": r[3], "CreatedAt": rfc3339(*t), "Size": r[4]})).collect();
+        let fields = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("Size", "SIZE")];
+        return Output::ok(super::format::format_rows(&f, &fields, &docs));
     }
     let mut table_rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     table_rows.extend(rows.into_iter().map(|(_, r)| r));

@@ -70,6 +70,12 @@ Container commands:
   logs        Fetch the logs of a container
   start       Start one or more stopped containers
   rm          Remove one or more containers
+  stop        Stop one or more running containers
+  kill        Kill one or more running containers
+  restart     Restart one or more containers
+  wait        Block until one or more containers stop, then print their exit codes
+  exec        Execute a command in a running container
+  rename      Rename a container
   cp          Copy files between a container and the local filesystem
   inspect     Return low-level information on containers and images
 
@@ -104,10 +110,12 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "build" => build::run(rest, host),
         "run" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
+        "stop" | "kill" | "restart" | "wait" | "exec" | "rename" => container::lifecycle(command, rest, host),
         "container" => match rest.split_first() {
             Some((sub, args)) if matches!(sub.as_str(), "run" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
             Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),
-            _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  cp, inspect, logs, ls, rm, run, start\n"),
+            Some((sub, args)) if matches!(sub.as_str(), "stop" | "kill" | "restart" | "wait" | "exec" | "rename" | "prune") => container::lifecycle(sub, args, host),
+            _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  cp, exec, inspect, kill, logs, ls, prune, rename, restart, rm, run, start, stop, wait\n"),
         },
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
