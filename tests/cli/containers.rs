@@ -95,3 +95,23 @@ fn detach_stop_wait_restart_rename_and_prune() {
         ]
     ));
 }
+
+#[test]
+fn volume_commands() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth volume create data",
+            "berth run --name writer -v data:/data alpine:3.20 sh -c \"echo kept > /data/f\"",
+            "berth run --rm -v /scratch alpine:3.20 true",
+            "berth volume ls",
+            "berth run --rm -v data:/data alpine:3.20 cat /data/f",
+            "berth volume rm data",
+            "berth volume inspect data nope",
+            "berth volume prune -f",
+            "berth rm writer",
+            "berth volume rm data",
+            "berth volume ls -q",
+        ]
+    ));
+}

@@ -190,7 +190,11 @@ fn run_command(args: &[String], host: &dyn Host) -> Output {
             return daemon(&format!("invalid volume specification: '{v}': invalid mount config for type \"bind\": invalid mount path: '{target}' mount path must be absolute"), 125);
         }
         let kind = if source.starts_with('/') || source.starts_with('.') { "bind" } else { "volume" };
-        let source = if source.is_empty() { containers.new_id(&format!("volume/{id}/{target}")) } else { source };
+        let anonymous = source.is_empty();
+        let source = if anonymous { containers.new_id(&format!("volume/{id}/{target}")) } else { source };
+        if kind == "volume" {
+            let _ = containers.register_volume(&source, host.now(), anonymous);
+        }
         mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro });
     }
     let container = Container {
@@ -715,5 +719,91 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
             Output::ok(out)
         }
         None => Output::ok(serde_json::to_string_pretty(&docs).unwrap_or_default() + "\n"),
+    }
+}
+
+/// `volume create|ls|inspect|rm|prune`.
+pub fn volume(args: &[String], host: &dyn Host) -> Output {
+    let Some((sub, rest)) = args.split_first() else {
+        return Output::ok("Usage:  docker volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n");
+    };
+    let names: Vec<&String> = rest.iter().filter(|a| !a.starts_with('-')).collect();
+    let quiet = rest.iter().any(|a| a == "-q" || a == "--quiet");
+    let (_, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let all = containers.volumes();
+    match sub.as_str() {
+        "create" => {
+            let name = names.first().map(|n| n.to_string()).unwrap_or_else(|| containers.new_id(&format!("volume/{}", host.now())));
+            if let Err(e) = containers.register_volume(&name, host.now(), names.is_empty()) {
+                return daemon(&e, 1);
+            }
+            Output::ok(format!("{name}\n"))
+        }
+        "ls" | "list" => {
+            if quiet {
+                return Output::ok(all.keys().map(|n| format!("{n}\n")).collect::<String>());
+            }
+            let mut rows = vec![vec!["DRIVER".to_string(), "VOLUME NAME".to_string()]];
+            rows.extend(all.keys().map(|n| vec!["local".to_string(), n.clone()]));
+            Output::ok(table(&rows))
+        }
+        "inspect" => {
+            let mut docs = Vec::new();
+            let mut out = Output::ok("");
+            for n in &names {
+                match all.get(n.as_str()) {
+                    Some((created, _)) => docs.push(serde_json::json!({"CreatedAt": crate::time::rfc3339(*created), "Driver": "local", "Labels": null, "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Name": n, "Options": null, "Scope": "local"})),
+                    None => {
+                        out.stderr.push_str(&format!("Error response from daemon: get {n}: no such volume\n"));
+                        out.code = 1;
+                    }
+                }
+            }
+            out.stdout = format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    "));
+            out
+        }
+        "rm" | "remove" => {
+            let mut out = Output::ok("");
+            for n in &names {
+                if !all.contains_key(n.as_str()) {
+                    out.stderr.push_str(&format!("Error response from daemon: get {n}: no such volume\n"));
+                    out.code = 1;
+                    continue;
+                }
+                let users = containers.volume_users(n);
+                if !users.is_empty() {
+                    out.stderr.push_str(&format!("Error response from daemon: remove {n}: volume is in use - [{}]\n", users.join(", ")));
+                    out.code = 1;
+                    continue;
+                }
+                let _ = containers.remove_volume(n);
+                out.stdout.push_str(&format!("{n}\n"));
+            }
+            out
+        }
+        "prune" => {
+            let everything = rest.iter().any(|a| a == "-a" || a == "--all");
+            let mut deleted = Vec::new();
+            for (n, (_, anonymous)) in &all {
+                if (everything || *anonymous) && containers.volume_users(n).is_empty() {
+                    let _ = containers.remove_volume(n);
+                    deleted.push(n.clone());
+                }
+            }
+            let mut text = String::new();
+            if !deleted.is_empty() {
+                text.push_str("Deleted Volumes:\n");
+                for d in &deleted {
+                    text.push_str(&format!("{d}\n"));
+                }
+                text.push('\n');
+            }
+            text.push_str("Total reclaimed space: 0B\n");
+            Output::ok(text)
+        }
+        other => Output::fail(1, format!("docker: 'volume {other}' is not a docker command.\nSee 'docker --help'\n")),
     }
 }

@@ -88,6 +88,9 @@ Image commands:
   load        Load an image from a tar archive
   history     Show the history of an image
 
+Volume commands:
+  volume      Manage volumes (create, ls, inspect, rm, prune)
+
 Dockerfile commands:
   lint        Check a Dockerfile for errors and common mistakes
   debug       Inspect how Berth reads a Dockerfile (parse, stages)
@@ -111,6 +114,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "build" => build::run(rest, host),
         "run" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
         "stop" | "kill" | "restart" | "wait" | "exec" | "rename" => container::lifecycle(command, rest, host),
+        "volume" => container::volume(rest, host),
         "container" => match rest.split_first() {
             Some((sub, args)) if matches!(sub.as_str(), "run" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
             Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),

@@ -35,6 +35,8 @@ pub struct Mount {
     pub read_only: bool,
 }
 
+const VOLUMES_KEY: &str = "volumes/index.json";
+
 /// What Berth records about a container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Container {
@@ -184,6 +186,33 @@ impl Containers {
     pub fn set_volume(&mut self, name: &str, fs: &MemoryFs) -> Result<(), String> {
         let tar = tar_of(fs, &LayerOptions::default()).map_err(|e| e.to_string())?;
         self.storage.write(&format!("volumes/{name}.tar"), &tar)
+    }
+
+    /// Named and anonymous volumes: name → (created, anonymous).
+    pub fn volumes(&self) -> BTreeMap<String, (i64, bool)> {
+        self.storage.read(VOLUMES_KEY).and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
+    }
+
+    /// Records a volume (`volume create`, or a first mount) if it is new.
+    pub fn register_volume(&mut self, name: &str, now: i64, anonymous: bool) -> Result<(), String> {
+        let mut all = self.volumes();
+        if all.contains_key(name) {
+            return Ok(());
+        }
+        all.insert(name.to_string(), (now, anonymous));
+        self.storage.write(VOLUMES_KEY, &serde_json::to_vec(&all).unwrap_or_default())
+    }
+
+    pub fn remove_volume(&mut self, name: &str) -> Result<(), String> {
+        let mut all = self.volumes();
+        all.remove(name);
+        self.storage.remove(&format!("volumes/{name}.tar"));
+        self.storage.write(VOLUMES_KEY, &serde_json::to_vec(&all).unwrap_or_default())
+    }
+
+    /// Containers that mount volume `name`.
+    pub fn volume_users(&self, name: &str) -> Vec<String> {
+        self.list.values().filter(|c| c.mounts.iter().any(|m| m.kind == "volume" && m.source == name)).map(|c| c.id.clone()).collect()
     }
 
     pub fn remove(&mut self, id: &str) -> Result<(), String> {
