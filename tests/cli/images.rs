@@ -59,3 +59,20 @@ fn native_state_persists_under_berth_root() {
     assert!(root.join("oci-layout").exists() && root.join("index.json").exists() && root.join("berth/images.json").exists());
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn concurrent_commands_do_not_lose_each_others_writes() {
+    let root = std::env::temp_dir().join(format!("berth-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let berth = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &root).output().expect("berth runs");
+    assert_eq!(berth(&["pull", "alpine:3.20"]).status.code(), Some(0));
+    let children: Vec<_> = (0..12)
+        .map(|i| std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(["tag", "alpine:3.20", &format!("copy:{i}")]).env("BERTH_ROOT", &root).spawn().expect("berth runs"))
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let listed = String::from_utf8(berth(&["images", "copy"]).stdout).unwrap();
+    assert_eq!(listed.lines().count(), 13, "every tag survives:\n{listed}");
+    std::fs::remove_dir_all(&root).unwrap();
+}

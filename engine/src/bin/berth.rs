@@ -67,8 +67,20 @@ fn state_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(home).join(".local/share/berth")
 }
 
+/// Holds `<state>/lock` for the whole command, so concurrent `berth` processes take turns
+/// on the store instead of losing each other's writes. Released when the process exits.
+fn lock_state() -> Option<std::fs::File> {
+    let root = state_dir();
+    std::fs::create_dir_all(&root).ok()?;
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(root.join("lock")).ok()?;
+    file.lock().ok()?;
+    Some(file)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
+    let _lock = if stateless { None } else { lock_state() };
     let out = engine::cli::run(&args, &NativeHost);
     // Write errors (a closed pipe) are not worth a panic.
     let _ = std::io::stdout().write_all(out.stdout.as_bytes());
