@@ -76,3 +76,11 @@ fn concurrent_commands_do_not_lose_each_others_writes() {
     assert_eq!(listed.lines().count(), 13, "every tag survives:\n{listed}");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn image_prune_removes_dangling_images_no_container_uses() {
+    insta::assert_snapshot!(sessions(
+        "//- Dockerfile\nFROM alpine:3.20\nRUN echo one > /f\n//- v2/Dockerfile\nFROM alpine:3.20\nRUN echo two > /f\n",
+        &["berth build -q -t app .", "berth build -q -t app v2", "berth images", "berth image prune -f", "berth images", "berth image prune -a -f", "berth images"]
+    ));
+}

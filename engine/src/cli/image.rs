@@ -306,6 +306,51 @@ fn rmi_command(args: &[String], host: &dyn Host) -> Output {
     out
 }
 
+/// `image prune [-a] [-f]`: dangling images (all unused ones with `-a`) that no container
+/// uses.
+pub fn prune_command(args: &[String], host: &dyn Host) -> Output {
+    let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-af" || a == "-fa");
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let containers = match host.storage() {
+        Ok(s) => crate::runtime::Containers::open(s),
+        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    };
+    // Space comes back only for layers no remaining image shares.
+    let layer_sizes = |store: &mut ImageStore| -> std::collections::BTreeMap<String, u64> {
+        let records: Vec<_> = store.images().cloned().collect();
+        let mut out = std::collections::BTreeMap::new();
+        for r in records {
+            for l in store.manifest(&r).map(|m| m.layers).unwrap_or_default() {
+                let size = store.layer_content_size(&l.digest);
+                out.insert(l.digest.hex(), size);
+            }
+        }
+        out
+    };
+    let before = layer_sizes(&mut store);
+    let candidates: Vec<(crate::image::Digest, bool)> = store.images().map(|r| (r.id.clone(), r.tags.is_empty())).collect();
+    let mut lines = Vec::new();
+    for (id, dangling) in candidates {
+        if (!dangling && !all) || containers.using_image(&id).is_some() {
+            continue;
+        }
+        if let Ok(removed) = store.remove(&id.to_string(), true, &|_: &crate::image::Digest| None) {
+            lines.extend(removed.into_iter().map(|l| l.replacen("Deleted", "deleted", 1).replacen("Untagged", "untagged", 1)));
+        }
+    }
+    let after = layer_sizes(&mut store);
+    let reclaimed: u64 = before.iter().filter(|(d, _)| !after.contains_key(*d)).map(|(_, s)| s).sum();
+    let mut text = String::new();
+    if !lines.is_empty() {
+        text.push_str(&format!("Deleted Images:\n{}\n\n", lines.join("\n")));
+    }
+    text.push_str(&format!("Total reclaimed space: {}\n", human_size(reclaimed)));
+    Output::ok(text)
+}
+
 fn save_command(args: &[String], host: &dyn Host) -> Output {
     let mut output = None;
     let mut names = Vec::new();

@@ -130,6 +130,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 "pull" | "tag" | "save" | "load" | "history" => image::run(sub, args, host),
                 "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),
+                "prune" => image::prune_command(args, host),
                 "rm" | "remove" => image::run("rmi", args, host),
                 other => Output::fail(1, format!("berth image: '{other}' is not a berth image command.\nSee 'berth image --help'\n")),
             },
