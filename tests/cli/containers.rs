@@ -112,6 +112,7 @@ fn volume_commands() {
             "berth rm writer",
             "berth volume rm data",
             "berth volume ls -q",
+            "berth system df",
         ]
     ));
 }

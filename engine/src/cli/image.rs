@@ -351,6 +351,49 @@ pub fn prune_command(args: &[String], host: &dyn Host) -> Output {
     Output::ok(text)
 }
 
+/// `system df`: images, containers, volumes and the build cache, with what could be
+/// reclaimed.
+pub fn system_df(host: &dyn Host) -> Output {
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let containers = match host.storage() {
+        Ok(s) => crate::runtime::Containers::open(s),
+        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    };
+    let records: Vec<_> = store.images().cloned().collect();
+    let mut layers: std::collections::BTreeMap<String, (u64, bool)> = std::collections::BTreeMap::new();
+    let mut active_images = 0;
+    for r in &records {
+        let active = containers.using_image(&r.id).is_some();
+        active_images += usize::from(active);
+        for l in store.manifest(r).map(|m| m.layers).unwrap_or_default() {
+            let size = store.layer_content_size(&l.digest);
+            let e = layers.entry(l.digest.hex()).or_insert((size, false));
+            e.1 |= active;
+        }
+    }
+    let image_total: u64 = layers.values().map(|(s, _)| s).sum();
+    let image_free: u64 = layers.values().filter(|(_, a)| !a).map(|(s, _)| s).sum();
+    let container_sizes: Vec<(u64, bool)> = containers.list.values().map(|c| (containers.upper(&c.id).apparent_bytes(), c.status == crate::runtime::Status::Running)).collect();
+    let c_total: u64 = container_sizes.iter().map(|(s, _)| s).sum();
+    let c_free: u64 = container_sizes.iter().filter(|(_, r)| !r).map(|(s, _)| s).sum();
+    let volumes = containers.volumes();
+    let v_sizes: Vec<(u64, bool)> = volumes.keys().map(|n| (containers.volume(n).apparent_bytes(), !containers.volume_users(n).is_empty())).collect();
+    let v_total: u64 = v_sizes.iter().map(|(s, _)| s).sum();
+    let v_free: u64 = v_sizes.iter().filter(|(_, used)| !used).map(|(s, _)| s).sum();
+    let pct = |free: u64, total: u64| if total == 0 { human_size(free) } else { format!("{} ({}%)", human_size(free), free * 100 / total) };
+    let rows = vec![
+        vec!["TYPE".to_string(), "TOTAL".into(), "ACTIVE".into(), "SIZE".into(), "RECLAIMABLE".into()],
+        vec!["Images".to_string(), records.len().to_string(), active_images.to_string(), human_size(image_total), pct(image_free, image_total)],
+        vec!["Containers".to_string(), container_sizes.len().to_string(), container_sizes.iter().filter(|(_, r)| *r).count().to_string(), human_size(c_total), pct(c_free, c_total)],
+        vec!["Local Volumes".to_string(), v_sizes.len().to_string(), v_sizes.iter().filter(|(_, u)| *u).count().to_string(), human_size(v_total), pct(v_free, v_total)],
+        vec!["Build Cache".to_string(), store.cache_entries().to_string(), "0".into(), "0B".into(), "0B".into()],
+    ];
+    Output::ok(table(&rows))
+}
+
 fn save_command(args: &[String], host: &dyn Host) -> Output {
     let mut output = None;
     let mut names = Vec::new();

@@ -115,6 +115,16 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "run" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
         "stop" | "kill" | "restart" | "wait" | "exec" | "rename" => container::lifecycle(command, rest, host),
         "volume" => container::volume(rest, host),
+        "system" => match rest.first().map(String::as_str) {
+            Some("df") => image::system_df(host),
+            Some("prune") => {
+                let mut out = container::lifecycle("prune", &[], host);
+                let images = image::prune_command(rest, host);
+                out.stdout.push_str(&images.stdout);
+                out
+            }
+            _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  prune       Remove stopped containers and dangling images\n"),
+        },
         "container" => match rest.split_first() {
             Some((sub, args)) if matches!(sub.as_str(), "run" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
             Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),

@@ -496,6 +496,11 @@ impl ImageStore {
         self.images.get(&id.hex())
     }
 
+    /// How many build steps the cache holds.
+    pub fn cache_entries(&self) -> usize {
+        self.cache.len()
+    }
+
     /// The build cache entry for a step key.
     pub fn cache_get(&self, key: &Digest) -> Option<CacheEntry> {
         self.cache.get(&key.hex()).cloned()
