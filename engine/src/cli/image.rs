@@ -383,7 +383,10 @@ pub fn system_df(host: &dyn Host) -> Output {
     let v_sizes: Vec<(u64, bool)> = volumes.keys().map(|n| (containers.volume(n).apparent_bytes(), !containers.volume_users(n).is_empty())).collect();
     let v_total: u64 = v_sizes.iter().map(|(s, _)| s).sum();
     let v_free: u64 = v_sizes.iter().filter(|(_, used)| !used).map(|(s, _)| s).sum();
-    let pct = |free: u64, total: u64| if total == 0 { human_size(free) } else { format!("{} ({}%)", human_size(free), free * 100 / total) };
+    let pct = |free: u64, total: u64| match (free * 100).checked_div(total) {
+        Some(p) => format!("{} ({p}%)", human_size(free)),
+        None => human_size(free),
+    };
     let rows = vec![
         vec!["TYPE".to_string(), "TOTAL".into(), "ACTIVE".into(), "SIZE".into(), "RECLAIMABLE".into()],
         vec!["Images".to_string(), records.len().to_string(), active_images.to_string(), human_size(image_total), pct(image_free, image_total)],
