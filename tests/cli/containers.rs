@@ -116,3 +116,21 @@ fn volume_commands() {
         ]
     ));
 }
+
+#[test]
+fn create_diff_and_commit() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth create --name box alpine:3.20 sh -c \"echo hi > /tmp/note; rm /etc/shells; echo more >> /etc/hostname; cat /tmp/note\"",
+            "berth ps -a --format \"{{.Names}} {{.State}}\"",
+            "berth start -a box",
+            "berth diff box",
+            "berth commit -m \"adds a note\" box notes:1",
+            "berth run --rm notes:1 cat /tmp/note",
+            "berth run --rm notes:1 cat /etc/shells",
+            "berth history notes:1",
+            "berth diff nope",
+        ]
+    ));
+}

@@ -24,7 +24,8 @@ fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
 
 pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
     match command {
-        "run" => run_command(args, host),
+        "run" => run_command(args, host, false),
+        "create" => run_command(args, host, true),
         "ps" => ps(args, host),
         "logs" => logs(args, host),
         "rm" => rm(args, host),
@@ -48,7 +49,7 @@ struct RunOptions {
     detach: bool,
 }
 
-fn run_command(args: &[String], host: &dyn Host) -> Output {
+fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, detach: false };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
@@ -217,6 +218,16 @@ fn run_command(args: &[String], host: &dyn Host) -> Output {
         auto_remove: o.rm,
         config,
     };
+    if create_only {
+        let mut record = container.clone();
+        record.status = Status::Created;
+        record.started = None;
+        containers.list.insert(id.clone(), record);
+        if let Err(e) = containers.save() {
+            return daemon(&e, 125);
+        }
+        return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
+    }
     let result = execute(&mut store, &mut containers, &container, host);
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
@@ -805,5 +816,98 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             Output::ok(text)
         }
         other => Output::fail(1, format!("docker: 'volume {other}' is not a docker command.\nSee 'docker --help'\n")),
+    }
+}
+
+/// `diff CONTAINER`: what the container changed, as `A`dded, `C`hanged and `D`eleted
+/// paths of its writable layer against its image.
+pub fn diff(args: &[String], host: &dyn Host) -> Output {
+    let [name] = args.iter().filter(|a| !a.starts_with('-')).collect::<Vec<_>>()[..] else {
+        return Output::fail(1, "\"docker diff\" requires exactly 1 argument.\nSee 'docker diff --help'.\n\nUsage:  docker diff CONTAINER\n");
+    };
+    let (mut store, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
+    let layers = match store.layers(&c.image_id) {
+        Ok(l) => l,
+        Err(e) => return daemon(&e.to_string(), 1),
+    };
+    let lower = crate::vfs::OverlayFs::new(layers, MemoryFs::new());
+    let upper = containers.upper(&c.id);
+    let mut lines = Vec::new();
+    for (rel, _) in walk::walk(&upper, "/").unwrap_or_default() {
+        let path = format!("/{rel}");
+        let (parent, base) = crate::vfs::split_parent(&path).unwrap_or_default();
+        if base == ".wh..wh..opq" {
+            continue;
+        }
+        if let Some(gone) = base.strip_prefix(".wh.") {
+            lines.push(format!("D {}", crate::vfs::join(&parent, gone)));
+        } else if lower.lstat(&path).is_ok() {
+            lines.push(format!("C {path}"));
+        } else {
+            lines.push(format!("A {path}"));
+        }
+    }
+    lines.sort_by(|a, b| a[2..].cmp(&b[2..]));
+    Output::ok(lines.iter().map(|l| format!("{l}\n")).collect::<String>())
+}
+
+/// `commit [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]`: the container's writable layer
+/// on top of its image, with the container's command as CMD.
+pub fn commit(args: &[String], host: &dyn Host) -> Output {
+    let mut message = None;
+    let mut operands = Vec::new();
+    let mut it = Args::new(args);
+    while let Some(a) = it.next() {
+        match a {
+            Arg::Flag("-m" | "--message", v) => match it.value("--message", v) {
+                Ok(v) => message = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-a" | "--author", v) => {
+                if let Err(e) = it.value("--author", v) {
+                    return e;
+                }
+            }
+            Arg::Flag("-p" | "--pause", _) => {}
+            Arg::Flag(other, _) => return super::unknown_flag("commit", other),
+            Arg::Positional(p) => operands.push(p.to_string()),
+        }
+    }
+    let Some(name) = operands.first() else {
+        return Output::fail(1, "\"docker commit\" requires at least 1 and at most 2 arguments.\nSee 'docker commit --help'.\n\nUsage:  docker commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n");
+    };
+    let (mut store, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
+    let Some(record) = store.record(&c.image_id).cloned() else {
+        return daemon(&format!("No such image: {}", c.image), 1);
+    };
+    let mut config = match store.config(&c.image_id) {
+        Ok(cfg) => cfg,
+        Err(e) => return daemon(&e.to_string(), 1),
+    };
+    let mut layers: Vec<_> = store.manifest(&record).map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
+    let upper = containers.upper(&c.id);
+    let blob = match crate::image::layer::layer_of(&upper, &crate::image::layer::LayerOptions::default()) {
+        Ok(b) => b,
+        Err(e) => return daemon(&e.to_string(), 1),
+    };
+    layers.push(store.put_layer(&blob, std::sync::Arc::new(upper)));
+    config.rootfs.diff_ids.push(blob.diff_id.clone());
+    let entrypoint = config.config.entrypoint.clone().unwrap_or_default();
+    config.config.cmd = Some(if c.argv.starts_with(&entrypoint) { c.argv[entrypoint.len()..].to_vec() } else { c.argv.clone() });
+    config.config.env = c.env.clone();
+    config.created = Some(crate::time::rfc3339(host.now()));
+    config.history.push(crate::image::oci::History { created: Some(crate::time::rfc3339(host.now())), created_by: Some(c.argv.join(" ")), comment: message, empty_layer: false });
+    let tags: Vec<String> = operands.get(1).cloned().into_iter().collect();
+    match store.add_built(&config, &layers, &tags, &crate::time::rfc3339(host.now())) {
+        Ok(id) => Output::ok(format!("{id}\n")),
+        Err(e) => daemon(&e.to_string(), 1),
     }
 }

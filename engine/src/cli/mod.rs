@@ -76,6 +76,9 @@ Container commands:
   wait        Block until one or more containers stop, then print their exit codes
   exec        Execute a command in a running container
   rename      Rename a container
+  create      Create a new container without starting it
+  diff        Inspect changes to files on a container's filesystem
+  commit      Create a new image from a container's changes
   cp          Copy files between a container and the local filesystem
   inspect     Return low-level information on containers and images
 
@@ -112,7 +115,9 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-h" | "--help" | "help" => Output::ok(HELP),
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "build" => build::run(rest, host),
-        "run" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
+        "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
+        "diff" => container::diff(rest, host),
+        "commit" => container::commit(rest, host),
         "stop" | "kill" | "restart" | "wait" | "exec" | "rename" => container::lifecycle(command, rest, host),
         "volume" => container::volume(rest, host),
         "system" => match rest.first().map(String::as_str) {
@@ -126,10 +131,12 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  prune       Remove stopped containers and dangling images\n"),
         },
         "container" => match rest.split_first() {
-            Some((sub, args)) if matches!(sub.as_str(), "run" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
+            Some((sub, args)) if matches!(sub.as_str(), "run" | "create" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
+            Some((sub, args)) if sub == "diff" => container::diff(args, host),
+            Some((sub, args)) if sub == "commit" => container::commit(args, host),
             Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),
             Some((sub, args)) if matches!(sub.as_str(), "stop" | "kill" | "restart" | "wait" | "exec" | "rename" | "prune") => container::lifecycle(sub, args, host),
-            _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  cp, exec, inspect, kill, logs, ls, prune, rename, restart, rm, run, start, stop, wait\n"),
+            _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  commit, cp, create, diff, exec, inspect, kill, logs, ls, prune, rename, restart, rm, run, start, stop, wait\n"),
         },
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
