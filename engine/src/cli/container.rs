@@ -245,7 +245,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: prelude + &String::from_utf8_lossy(&stderr) }
 }
 
-/// `stop`, `kill`, `restart`, `wait`, `exec`, `rename` and `container prune`. Emulated
+/// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. Emulated
 /// processes run to completion when started, so a container is never running by the
 /// time one of these is given: they act as Docker does on a stopped container.
 pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
@@ -301,7 +301,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                         out.stderr.push_str(&format!("Error response from daemon: cannot kill container: {n}: container {} is not running\n", c.id));
                         out.code = 1;
                     }
-                    "exec" => {
+                    "exec" | "top" => {
                         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
                     }
                     _ => match execute(&mut store, &mut containers, &c, host) {
@@ -375,6 +375,13 @@ fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, h
     }
     let (code, stdout, stderr) = result;
     if c.auto_remove {
+        // `--rm` takes the container's anonymous volumes with it, as Docker does.
+        let anonymous = containers.volumes();
+        for m in c.mounts.iter().filter(|m| m.kind == "volume") {
+            if anonymous.get(&m.source).is_some_and(|(_, anon)| *anon) {
+                let _ = containers.remove_volume(&m.source);
+            }
+        }
         return Ok((code, stdout, stderr));
     }
     let mut record = c.clone();
