@@ -148,10 +148,11 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),
                 "prune" => image::prune_command(args, host),
+                "inspect" => container::run("inspect", args, host),
                 "rm" | "remove" => image::run("rmi", args, host),
                 other => Output::fail(1, format!("berth image: '{other}' is not a berth image command.\nSee 'berth image --help'\n")),
             },
-            None => Output::ok("Usage:  berth image COMMAND\n\nCommands:\n  load, ls, pull, rm, save, tag\n"),
+            None => Output::ok("Usage:  berth image COMMAND\n\nCommands:\n  build, history, inspect, load, ls, prune, pull, rm, save, tag\n"),
         },
         other => Output::fail(1, format!("berth: '{other}' is not a berth command.\nSee 'berth --help'\n")),
     }
