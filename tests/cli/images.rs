@@ -84,3 +84,37 @@ fn image_prune_removes_dangling_images_no_container_uses() {
         &["berth build -q -t app .", "berth build -q -t app v2", "berth images", "berth image prune -f", "berth images", "berth image prune -a -f", "berth images"]
     ));
 }
+
+#[test]
+fn native_build_reads_the_dockerfile_from_stdin() {
+    use std::io::Write;
+    let root = std::env::temp_dir().join(format!("berth-stdin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["build", "-q", "-t", "from-stdin", "-f", "-", "."])
+        .current_dir(&root)
+        .env("BERTH_ROOT", root.join("state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("berth runs");
+    child.stdin.take().unwrap().write_all(b"FROM alpine:3.20\nRUN echo built > /marker\nRUNN oops\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dockerfile parse error on line 3: unknown instruction: RUNN"), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["build", "-q", "-t", "from-stdin", "-f", "-", "."])
+        .current_dir(&root)
+        .env("BERTH_ROOT", root.join("state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("berth runs");
+    child.stdin.take().unwrap().write_all(b"FROM alpine:3.20\nRUN echo built > /marker\n").unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "from-stdin", "cat", "/marker"]).env("BERTH_ROOT", root.join("state")).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "built\n");
+    std::fs::remove_dir_all(&root).unwrap();
+}

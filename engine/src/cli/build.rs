@@ -91,7 +91,8 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         Ok(s) => s,
         Err(e) => return Output::fail(1, format!("berth: cannot read the image store: {e}\n")),
     };
-    let name = file.as_deref().map(|f| f.rsplit('/').next().unwrap_or(f).to_string()).unwrap_or_else(|| "Dockerfile".into());
+    // A Dockerfile from stdin (`-f -`) is called `Dockerfile` in messages, as in Docker.
+    let name = file.as_deref().filter(|f| *f != "-").map(|f| f.rsplit('/').next().unwrap_or(f).to_string()).unwrap_or_else(|| "Dockerfile".into());
     let request = BuildRequest {
         dockerfile,
         dockerfile_name: name,
