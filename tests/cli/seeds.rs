@@ -78,3 +78,102 @@ fn seed_dockerfiles_read_as_docker_reads_them() {
     println!("seed Dockerfiles: {complete} complete accepted, {fragments} fragments parsed, {typos} typo(s) rejected with Docker's error");
     assert_eq!(typos, EXPECTED_ERRORS.len());
 }
+
+/// The first Dockerfile block of document `doc` (by file-name prefix) containing `marker`.
+fn block(blocks: &[(String, usize, String)], doc: &str, marker: &str) -> String {
+    blocks.iter().find(|(d, _, t)| d.starts_with(doc) && t.contains(marker)).map(|(_, _, t)| t.clone()).unwrap_or_else(|| panic!("no block with {marker:?} in {doc}"))
+}
+
+/// A fenced block of another language (`yml`) of document `doc` containing `marker`.
+fn text_block(doc: &str, marker: &str) -> String {
+    let dir = shared_dir().join("seeds");
+    let path = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with(doc)).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("```").skip(1).step_by(2).map(|b| b.split_once('\n').map(|(_, body)| body).unwrap_or("")).find(|b| b.contains(marker)).unwrap_or_else(|| panic!("no block with {marker:?} in {doc}")).to_string()
+}
+
+fn fixture(files: &[(&str, &str)]) -> String {
+    files.iter().map(|(path, body)| format!("//- {path}\n{body}{}", if body.ends_with('\n') { "" } else { "\n" })).collect()
+}
+
+/// The five course documents' workflows, with their own Dockerfiles and commands (`docker`
+/// spelled `berth`), from a fresh state. Files the documents only describe
+/// (requirements.txt, the scripts) are small stand-ins.
+#[test]
+fn seed_workflows_run_end_to_end() {
+    let blocks = dockerfile_blocks();
+    let mut report = String::new();
+
+    // 000: a dev stage with a venv, and a share stage; the deploy script's builds and runs.
+    let project = fixture(&[("Dockerfile", &block(&blocks, "000", "as dev")), ("requirements.txt", "numpy\npandas\n"), ("training.py", "import numpy, pandas\nprint('training with numpy', numpy.__version__)\n")]);
+    report += &crate::sessions(
+        &project,
+        &[
+            "berth build -q -t your-image-name --target dev .",
+            "berth run -v /:/usr/src/app your-image-name:latest ls",
+            "berth build -q -t your-image-name --target share .",
+            "berth run --rm your-image-name:latest python training.py",
+        ],
+    );
+
+    // 001: conda environments. The document's environment.yml names `myenv`; its later
+    // Dockerfiles use `-n example`, which fails as it would under Docker.
+    let env_file = text_block("001", "dependencies:");
+    let project = fixture(&[
+        ("Dockerfile", &block(&blocks, "001", "COPY run.py")),
+        ("environment.yml", &env_file),
+        ("run.py", "import numpy\nprint('numpy', numpy.__version__)\n"),
+        ("example/Dockerfile", &block(&blocks, "001", "print('success!')\"]")),
+        ("example/environment.yml", &env_file),
+        ("pack/Dockerfile", &block(&blocks, "001", "conda-pack -n example")),
+        ("pack/environment.yml", &env_file),
+    ]);
+    report += &crate::sessions(
+        &project,
+        &["berth build -q -t dockerized-run .", "berth run --rm dockerized-run", "berth build -q -t example example", "berth run --rm example", "berth build -q -t packed pack"],
+    );
+
+    // 002: the trainer image, assembled from the document's fragments in order.
+    let fragments: Vec<&String> = blocks.iter().filter(|(d, _, _)| d.starts_with("002")).map(|(_, _, t)| t).take_while(|t| !t.contains("anibali")).collect();
+    let mut train = String::new();
+    for f in fragments.iter().take_while(|t| !t.contains("pytorch")) {
+        if train.contains("ENTRYPOINT") {
+            break;
+        }
+        train.push_str(f);
+    }
+    let project = fixture(&[
+        ("train.dockerfile", &train),
+        ("requirements.txt", "numpy\nrequests\n"),
+        ("setup.py", "from setuptools import setup\n"),
+        ("src/models/train_model.py", "import numpy\nprint('epoch 1 done')\n"),
+        ("data/README", "raw data\n"),
+    ]);
+    report += &crate::sessions(&project, &["berth build -q -f train.dockerfile . -t trainer:latest", "berth run --name experiment1 trainer:latest", "berth ps -a --format \"{{.Names}} {{.Status}}\""]);
+
+    // 003 has neither Dockerfiles nor commands to run.
+    assert!(!blocks.iter().any(|(d, _, _)| d.starts_with("003")));
+
+    // 004: python images, greet-app and img2vid. Its scripts compute (`print(x*n)`), which
+    // needs the Python runtime; Berth says so instead of pretending.
+    let project = fixture(&[
+        ("Dockerfile", &block(&blocks, "004", "COPY greet.py /app")),
+        ("greet.py", "greet = lambda x,n: print(x*n); greet('hello world ', 2)\n"),
+        ("img2vid/Dockerfile", &block(&blocks, "004", "opencv-python")),
+        ("img2vid/img2vid.py", "import cv2\n"),
+    ]);
+    report += &crate::sessions(
+        &project,
+        &[
+            "berth run python:3.11.9-bullseye",
+            "berth run python:3.11.9-bullseye python --version",
+            "berth run python:3.11.9-bullseye python greet.py",
+            "berth build -q -t greet-app:1 .",
+            "berth run greet-app:1",
+            "berth run greet2-app \"hello earthling \" 3",
+            "berth build -q -t img2vid-app:1 img2vid",
+            "berth run --rm --entrypoint python img2vid-app:1 -c \"import cv2; print(cv2.__version__)\"",
+        ],
+    );
+    insta::assert_snapshot!(report);
+}

@@ -173,7 +173,8 @@ pub fn run(argv: &[String], ctx: &mut Ctx) -> i32 {
             let data = match ctx.fs.read(&path) {
                 Ok(d) => d,
                 Err(e) => {
-                    let shown = if script.starts_with('/') { script.to_string() } else { path.clone() };
+                    // CPython joins the working directory and the name as given: `//greet.py` in `/`.
+                    let shown = if script.starts_with('/') { script.to_string() } else { format!("{}/{script}", ctx.cwd) };
                     ctx.err(&format!("{}: can't open file '{shown}': [Errno {}] {}\n", argv[0], e.errno.code(), e.errno.message()));
                     return 2;
                 }
