@@ -34,6 +34,8 @@ pub struct BuildRequest<'a> {
     pub tags: Vec<String>,
     pub target: Option<String>,
     pub build_args: Vec<(String, String)>,
+    /// `--label KEY=VALUE`: set on the final image, over the Dockerfile's labels.
+    pub labels: Vec<(String, String)>,
     pub no_cache: bool,
     /// Seconds since the epoch, for `created`.
     pub now: i64,
@@ -113,7 +115,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
     }
     let build_args = EnvList(req.build_args.clone());
     let meta: Vec<ArgDecl> = ins.meta_args.iter().flat_map(|a| a.value.clone()).collect();
-    let global = match GlobalScope::new(&meta, &build_args, &Platform::default()) {
+    let mut global = match GlobalScope::new(&meta, &build_args, &Platform::default()) {
         Ok(g) => g,
         Err(e) => {
             out.log = p.log;
@@ -136,6 +138,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         out.log = p.log;
         return fail(&mut out, "failed to solve: dockerfile contains no stages to build".into());
     }
+    // TARGETSTAGE: a built-in arg (visible once declared) naming the stage being built.
+    let target_name = ins.stages.get(target).and_then(|s| s.name.clone()).unwrap_or_else(|| "default".into());
+    global.values.set("TARGETSTAGE", &target_name);
     let needed = crate::cli::needed_stages(&ins, target);
     if let Some(e) = check_stage_references(&ins) {
         out.log = p.log;
@@ -247,12 +252,15 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                 Instruction::Run(run) => {
                     let argv = run_argv(&run.command, &shell_cmd, &run.heredocs);
                     let mut env = scope.run_env();
+                    // Proxy args reach RUN without an ARG line, in upper case, and stay out of
+                    // the cache key, as BuildKit passes them.
+                    let key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), env.0).as_bytes());
                     for (k, v) in &build_args.0 {
-                        if crate::dockerfile::scope::PROXY_ARGS.contains(&k.as_str()) && env.get(k).is_none() {
-                            env.set(k, v);
+                        let upper = k.to_uppercase();
+                        if crate::dockerfile::scope::PROXY_ARGS.contains(&k.as_str()) && env.get(&upper).is_none() {
+                            env.set(&upper, v);
                         }
                     }
-                    let key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), env.0).as_bytes());
                     let n = p.start(&format!("{step_name} {text}"));
                     if !req.no_cache {
                         if let Some(hit) = store.cache_get(&key) {
@@ -409,6 +417,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
     let n = p.start("exporting to image");
     p.line(n, "exporting layers done");
     let mut config = final_state.config.clone();
+    for (k, v) in &req.labels {
+        config.config.labels.insert(k.clone(), v.clone());
+    }
     config.created = Some(crate::time::rfc3339(req.now));
     let id = match store.add_built(&config, &final_state.layers, &req.tags, &crate::time::rfc3339(req.now)) {
         Ok(id) => id,

@@ -12,6 +12,7 @@ Build an image from a Dockerfile
 
 Options:
       --build-arg list     Set build-time variables
+      --label list         Set metadata for an image
   -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
       --no-cache           Do not use cache when building the image
       --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
@@ -25,6 +26,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut file = None;
     let mut target = None;
     let mut build_args = Vec::new();
+    let mut labels: Vec<(String, String)> = Vec::new();
     let mut no_cache = false;
     let mut quiet = false;
     let mut context = None;
@@ -46,6 +48,13 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             },
             Arg::Flag("--build-arg", v) => match it.value("--build-arg", v) {
                 Ok(v) => build_args.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--label", v) => match it.value("--label", v) {
+                Ok(v) => labels.push(match v.split_once('=') {
+                    Some((k, val)) => (k.to_string(), val.to_string()),
+                    None => (v.to_string(), String::new()),
+                }),
                 Err(e) => return e,
             },
             Arg::Flag("--progress", v) => {
@@ -103,6 +112,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             Some((k, v)) => (k.to_string(), v.to_string()),
             None => (a.clone(), String::new()),
         }).collect(),
+        labels,
         no_cache,
         now: host.now(),
         clock: Some(&|| host.clock()),
