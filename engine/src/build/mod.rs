@@ -621,7 +621,8 @@ pub fn user_ids(fs: &dyn FileSystem, user: &str) -> (u32, u32) {
             let group = fs.read("/etc/group").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
             group.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.first() == Some(&g)).and_then(|f| f.get(2)?.parse().ok())
         }),
-        None => entry.as_ref().and_then(|f| f.get(3)?.parse().ok()),
+        // A user with no passwd entry runs with group 0, as runc sets it.
+        None => Some(entry.as_ref().and_then(|f| f.get(3)?.parse().ok()).unwrap_or(0)),
     }
     .unwrap_or(uid);
     (uid, gid)

@@ -906,13 +906,21 @@ impl<'fs> Shell<'fs> {
         let mut i = 1;
         let mut errexit = false;
         let mut xtrace = false;
-        while i < argv.len() && argv[i].starts_with('-') && argv[i] != "-c" && argv[i].len() > 1 {
-            errexit |= argv[i].contains('e');
-            xtrace |= argv[i].contains('x');
+        // Options may come bundled (`-euxc`): a `c` among them makes the next word the script.
+        let mut command_mode = false;
+        while i < argv.len() && argv[i].starts_with('-') && argv[i].len() > 1 && argv[i] != "--" {
+            let flags = &argv[i][1..];
+            errexit |= flags.contains('e');
+            xtrace |= flags.contains('x');
             i += 1;
+            if flags.contains('c') {
+                command_mode = true;
+                break;
+            }
         }
         let name = argv[0].rsplit('/').next().unwrap_or("sh").to_string();
-        let (script, arg0, args) = if argv.get(i).map(String::as_str) == Some("-c") {
+        let (script, arg0, args) = if command_mode {
+            i -= 1;
             let Some(cmd) = argv.get(i + 1) else {
                 io.stderr(format!("{name}: -c requires an argument\n").as_bytes());
                 return 2;

@@ -404,8 +404,10 @@ fn id(args: &[String], ctx: &mut Ctx) -> i32 {
     } else if p.has('G') {
         groups.iter().map(|g| if name { name_of(&*ctx.fs, "/etc/group", *g) } else { g.to_string() }).collect::<Vec<_>>().join(" ")
     } else {
-        let list: Vec<String> = groups.iter().map(|g| format!("{g}({})", name_of(&*ctx.fs, "/etc/group", *g))).collect();
-        format!("uid={uid}({user}) gid={gid}({group}) groups={}", list.join(","))
+        // A name in parentheses only where the id has one, as coreutils and BusyBox print.
+        let named = |id: u32, name: &str| if name == id.to_string() { id.to_string() } else { format!("{id}({name})") };
+        let list: Vec<String> = groups.iter().map(|g| named(*g, &name_of(&*ctx.fs, "/etc/group", *g))).collect();
+        format!("uid={} gid={} groups={}", named(uid, &user), named(gid, &group), list.join(","))
     };
     ctx.out(&format!("{text}\n"));
     0
