@@ -177,13 +177,26 @@ pub fn copy_into(from: &dyn FileSystem, sources: &[Resolved], c: &Copy, is_add: 
             None => {}
         }
     };
+    // Directories COPY creates on the way get the copy's owner and mode, as in BuildKit.
+    let mkdirs = |fs: &mut dyn FileSystem, dir: &str| {
+        let mut missing = Vec::new();
+        let mut cur = dir.to_string();
+        while !cur.is_empty() && cur != "/" && fs.stat(&cur).is_err() {
+            missing.push(cur.clone());
+            cur = crate::vfs::split_parent(&cur).map(|p| p.0).unwrap_or_default();
+        }
+        for d in missing.iter().rev() {
+            let _ = fs.create_dir(d, 0o755);
+            fix(fs, d, true);
+        }
+    };
     let mkparent = |fs: &mut dyn FileSystem, path: &str| {
         if let Some((parent, _)) = crate::vfs::split_parent(path) {
-            let _ = fs.create_dir_all(&parent, 0o755);
+            mkdirs(fs, &parent);
         }
     };
     if dest_is_dir {
-        let _ = dest_fs.create_dir_all(&dest, 0o755);
+        mkdirs(dest_fs, &dest);
     }
     for s in sources {
         match s {
