@@ -590,6 +590,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
     sh.set_cwd(&workdir);
     sh.uid = uid;
     sh.gid = gid;
+    sh.group_explicit = config.config.user.as_deref().unwrap_or("").contains(':');
     sh.set_budget(5_000_000);
     let out = sh.run_argv_merged(argv, b"");
     (out.status, out.stdout, out.stderr)

@@ -262,6 +262,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8]) -> (i3
     sh.set_cwd(&c.working_dir);
     sh.uid = uid;
     sh.gid = gid;
+    sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
     let out = sh.run_argv(&c.argv, stdin);
     (out.status, out.stdout, out.stderr)

@@ -154,6 +154,9 @@ pub struct Shell<'fs> {
     budget: Option<u64>,
     pub uid: u32,
     pub gid: u32,
+    /// `USER name:group` named the group: the process has that group only, without the
+    /// user's supplementary groups.
+    pub group_explicit: bool,
     pub hostname: String,
     depth: u32,
 }
@@ -179,6 +182,7 @@ impl<'fs> Shell<'fs> {
             interrupt: None,
             budget: None,
             uid: 0,
+            group_explicit: false,
             gid: 0,
             hostname: "localhost".into(),
             depth: 0,
@@ -959,6 +963,7 @@ impl<'fs> Shell<'fs> {
             child.set_env("PWD", &self.cwd);
             child.uid = self.uid;
             child.gid = self.gid;
+            child.group_explicit = self.group_explicit;
             child.hostname = self.hostname.clone();
             child.interrupt = self.interrupt.clone();
             child.budget = self.budget;
@@ -990,6 +995,7 @@ impl<'fs> Shell<'fs> {
         };
         let mut ctx = Ctx::new(self.fs, &self.cwd, env, stdin);
         ctx.uid = self.uid;
+        ctx.group_explicit = self.group_explicit;
         ctx.gid = self.gid;
         ctx.hostname = self.hostname.clone();
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;

@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub then_exec: Option<(Vec<String>, BTreeMap<String, String>)>,
     pub uid: u32,
     pub gid: u32,
+    /// The group was given with the user (`USER app:staff`): no supplementary groups.
+    pub group_explicit: bool,
     pub hostname: String,
     /// dash's `echo` interprets backslash escapes; bash's and BusyBox's do not.
     pub flavor_echo_escapes: bool,
@@ -49,6 +51,7 @@ impl<'a> Ctx<'a> {
             then_exec: None,
             uid: 0,
             gid: 0,
+            group_explicit: false,
             hostname: "localhost".into(),
             flavor_echo_escapes: true,
         }

@@ -207,6 +207,7 @@ fn env(args: &[String], ctx: &mut Ctx) -> i32 {
     let applet = applet.unwrap_or_else(|| program.rsplit('/').next().unwrap_or(&program).to_string());
     let mut sub = Ctx::new(ctx.fs, &ctx.cwd, &env, ctx.stdin.clone());
     sub.uid = ctx.uid;
+    sub.group_explicit = ctx.group_explicit;
     sub.gid = ctx.gid;
     match super::run(&applet, &argv, &mut sub) {
         Some(s) => {
@@ -395,7 +396,7 @@ fn id(args: &[String], ctx: &mut Ctx) -> i32 {
     let group = name_of(&*ctx.fs, "/etc/group", gid);
     // Supplementary groups apply to the user's own name when the primary group is theirs.
     let primary_is_users = primary_gid(&*ctx.fs, uid) == Some(gid);
-    let groups = if primary_is_users || !p.operands.is_empty() { groups_of(&*ctx.fs, &user, gid) } else { vec![gid] };
+    let groups = if !p.operands.is_empty() || (primary_is_users && !ctx.group_explicit) { groups_of(&*ctx.fs, &user, gid) } else { vec![gid] };
     let name = p.has('n');
     let text = if p.has('u') {
         if name { user } else { uid.to_string() }

@@ -1038,6 +1038,7 @@ fn xargs(args: &[String], ctx: &mut Ctx) -> i32 {
         let program = argv[0].rsplit('/').next().unwrap_or(&argv[0]).to_string();
         let mut sub = Ctx::new(ctx.fs, &ctx.cwd, &ctx.env, Vec::new());
         sub.uid = ctx.uid;
+        sub.group_explicit = ctx.group_explicit;
         sub.gid = ctx.gid;
         match super::run(&program, &argv, &mut sub) {
             Some(s) => {
