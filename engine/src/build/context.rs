@@ -211,7 +211,9 @@ pub fn copy_into(from: &dyn FileSystem, sources: &[Resolved], c: &Copy, is_add: 
                 return Err(format!("failed to load cache key: Get \"{p}\": dial tcp: lookup {host}: no such host"));
             }
             Resolved::Path(p) => {
-                let meta = from.lstat(p).map_err(|e| e.to_string())?;
+                // A source that is a symlink is copied as what it points to (chains too);
+                // links inside a copied directory stay links.
+                let meta = from.stat(p).or_else(|_| from.lstat(p)).map_err(|e| e.to_string())?;
                 if meta.is_dir() {
                     // A directory's contents are copied, not the directory itself.
                     let _ = dest_fs.create_dir_all(&dest, 0o755);
