@@ -72,3 +72,41 @@ fn pip_install_upgrade_uninstall_and_the_cache() {
         ]
     ));
 }
+
+/// Package-manager input is user input: mangled requirement files, environment files and
+/// specs must give errors, never a panic (which would take the browser tab down).
+#[test]
+fn mangled_package_input_never_panics() {
+    let seeds = [
+        "flask==3.0.3", "numpy>=1.2,<2", "pandas[excel]~=2.0", "requests @ https://x", "-r other.txt", "torch; python_version>'3'", "scikit-learn===1.3.2",
+        "name: env\ndependencies:\n  - python=3.8\n  - pip:\n    - flask\n", "build-essential", "py3-pip",
+    ];
+    let noise = ["", "é", "==", ">=<", "[", "]", "\u{0}", "💥", "-", ".*", "~=", "'", "\"", ":", " ", "\n", "=1.", "@"];
+    let mut cases = 0;
+    for (i, seed) in seeds.iter().enumerate() {
+        for (j, n) in noise.iter().enumerate() {
+            let at = (i * 7 + j * 3) % (seed.len() + 1);
+            let at = (0..=at).rev().find(|k| seed.is_char_boundary(*k)).unwrap_or(0);
+            let mangled = format!("{}{n}{}", &seed[..at], &seed[at..]);
+            let quoted = mangled.replace('\'', "'\\''");
+            let script = format!(
+                "printf '%s\\n' '{quoted}' > /tmp/req.txt; pip install -r /tmp/req.txt; pip install '{quoted}'; pip show '{quoted}'; \
+                 python -c '{quoted}'; cp /tmp/req.txt /tmp/env.yml; conda env create -f /tmp/env.yml; true"
+            );
+            let host = crate::MemoryHost::new("");
+            for image in ["python:3.11-slim", "continuumio/miniconda3"] {
+                let args: Vec<String> = ["run", "--rm", image, "sh", "-c", &script].iter().map(|s| s.to_string()).collect();
+                let out = engine::cli::run(&args, &host);
+                assert!(out.code != 101, "{image}: {mangled:?}: {}", out.stderr);
+                cases += 1;
+            }
+            let apt = format!("apt-get update -qq; apt-get install -y '{quoted}'; apt-cache show '{quoted}'; apk add --no-cache '{quoted}'; true");
+            for image in ["debian:bookworm-slim", "alpine:3.20"] {
+                let args: Vec<String> = ["run", "--rm", image, "sh", "-c", &apt].iter().map(|s| s.to_string()).collect();
+                engine::cli::run(&args, &host);
+                cases += 1;
+            }
+        }
+    }
+    println!("mangled package inputs: {cases} runs without a panic");
+}
