@@ -137,3 +137,14 @@ fn create_diff_and_commit() {
         ]
     ));
 }
+
+#[test]
+fn alpine_commands_speak_busybox() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth run --rm alpine:3.20 sh -c \"cat /nope; ls /nope; rm /nope; mkdir /etc; head /nope\"",
+            "berth run --rm debian:bookworm-slim sh -c \"cat /nope; ls /nope; rm /nope; mkdir /etc; head /nope\"",
+        ]
+    ));
+}

@@ -999,6 +999,7 @@ impl<'fs> Shell<'fs> {
         ctx.gid = self.gid;
         ctx.hostname = self.hostname.clone();
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
+        ctx.busybox = self.flavor == Flavor::Ash;
         let status = applets::run(name, argv, &mut ctx)?;
         let consumed = ctx.stdin_consumed;
         // Where both streams reach one log, the first error keeps its place in the output.

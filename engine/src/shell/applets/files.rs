@@ -161,7 +161,8 @@ fn ls(args: &[String], ctx: &mut Ctx) -> i32 {
             Ok(_) => files.push(t.clone()),
             Err(e) => {
                 status = 2;
-                ctx.err(&format!("ls: cannot access '{t}': {}\n", e.errno.message()));
+                let msg = if ctx.busybox { format!("ls: {t}: {}\n", e.errno.message()) } else { format!("ls: cannot access '{t}': {}\n", e.errno.message()) };
+                ctx.err(&msg);
             }
         }
     }
@@ -268,7 +269,8 @@ fn mkdir(args: &[String], ctx: &mut Ctx) -> i32 {
         let path = ctx.path(&d);
         let r = if parents { ctx.fs.create_dir_all(&path, mode) } else { ctx.fs.create_dir(&path, mode) };
         if let Err(e) = r {
-            status = ctx.fail("mkdir", &format!("cannot create directory '{d}': {}", e.errno.message()), 1);
+            let verb = if ctx.busybox { "can't" } else { "cannot" };
+            status = ctx.fail("mkdir", &format!("{verb} create directory '{d}': {}", e.errno.message()), 1);
         } else if let (Some(uid), Some(gid)) = (Some(ctx.uid), Some(ctx.gid)) {
             let _ = ctx.fs.set_owner(&path, uid, gid);
         }
@@ -301,7 +303,7 @@ fn rm(args: &[String], ctx: &mut Ctx) -> i32 {
             Ok(m) => m,
             Err(e) => {
                 if !force {
-                    status = ctx.fail("rm", &format!("cannot remove '{f}': {}", e.errno.message()), 1);
+                    status = ctx.fail("rm", &format!("{} remove '{f}': {}", if ctx.busybox { "can't" } else { "cannot" }, e.errno.message()), 1);
                 }
                 continue;
             }
@@ -312,7 +314,7 @@ fn rm(args: &[String], ctx: &mut Ctx) -> i32 {
         }
         let r = if meta.is_dir() {
             if !recursive {
-                status = ctx.fail("rm", &format!("cannot remove '{f}': Is a directory"), 1);
+                status = ctx.fail("rm", &format!("{} remove '{f}': Is a directory", if ctx.busybox { "can't" } else { "cannot" }), 1);
                 continue;
             }
             ctx.fs.remove_all(&path)
@@ -320,7 +322,7 @@ fn rm(args: &[String], ctx: &mut Ctx) -> i32 {
             ctx.fs.remove_file(&path)
         };
         if let Err(e) = r {
-            status = ctx.fail("rm", &format!("cannot remove '{f}': {}", e.errno.message()), 1);
+            status = ctx.fail("rm", &format!("{} remove '{f}': {}", if ctx.busybox { "can't" } else { "cannot" }, e.errno.message()), 1);
         }
     }
     status

@@ -34,6 +34,8 @@ pub struct Ctx<'a> {
     pub hostname: String,
     /// dash's `echo` interprets backslash escapes; bash's and BusyBox's do not.
     pub flavor_echo_escapes: bool,
+    /// The applets are BusyBox's (Alpine, busybox images): its error wording.
+    pub busybox: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -54,6 +56,7 @@ impl<'a> Ctx<'a> {
             group_explicit: false,
             hostname: "localhost".into(),
             flavor_echo_escapes: true,
+            busybox: false,
         }
     }
 
@@ -97,6 +100,7 @@ impl<'a> Ctx<'a> {
                     Ok(d) => out.push((f.clone(), d)),
                     Err(e) => status = self.fail(prog, &format!("{f}: {}", e.errno.message()), 1),
                 },
+                Err(e) if self.busybox => status = self.fail(prog, &format!("can't open '{f}': {}", e.errno.message()), 1),
                 Err(e) => status = self.fail(prog, &format!("{f}: {}", e.errno.message()), 1),
             }
         }
