@@ -221,6 +221,7 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
     let mut no_cache = ctx.env.get("PIP_NO_CACHE_DIR").is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
     let mut upgrade = false;
     let mut no_deps = false;
+    let mut user = false;
     let mut i = 0;
     while let Some(a) = args.get(i) {
         i += 1;
@@ -240,7 +241,8 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
             "-U" | "--upgrade" => upgrade = true,
             "--no-deps" => no_deps = true,
             "-q" | "--quiet" => quiet = true,
-            "--user" | "--no-warn-script-location" | "--root-user-action=ignore" | "--break-system-packages" | "--no-compile" | "--disable-pip-version-check" | "--progress-bar=off" => {}
+            "--user" => user = true,
+            "--no-warn-script-location" | "--root-user-action=ignore" | "--break-system-packages" | "--no-compile" | "--disable-pip-version-check" | "--progress-bar=off" => {}
             "-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links" | "--root-user-action" | "--progress-bar" => i += 1,
             a if a.starts_with("--index-url=") || a.starts_with("--extra-index-url=") => {}
             a if a.starts_with('-') => {
@@ -262,9 +264,14 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
     }
     let user_env;
     let mut env = env;
-    if ctx.uid != 0 && !writable(ctx, &env.site_packages()) {
-        // pip falls back to the user's site-packages under $HOME/.local.
-        if !quiet {
+    if user && env.venv {
+        ctx.err("ERROR: Can not perform a '--user' install. User site-packages are not visible in this virtualenv.\n");
+        return 1;
+    }
+    let fallback = ctx.uid != 0 && !writable(ctx, &env.site_packages());
+    if user || fallback {
+        // `--user`, or pip's fallback: the user's site-packages under $HOME/.local.
+        if fallback && !quiet {
             ctx.out("Defaulting to user installation because normal site-packages is not writeable\n");
         }
         let home = ctx.env.get("HOME").cloned().unwrap_or_else(|| "/".into());
