@@ -31,6 +31,10 @@ fn open(host: &dyn Host) -> Result<ImageStore, Output> {
     ImageStore::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the image store: {e}\n")))
 }
 
+fn open_containers(host: &dyn Host) -> Result<crate::runtime::Containers, Output> {
+    host.storage().map(crate::runtime::Containers::open).map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))
+}
+
 fn usage(command: &str, args: &str, summary: &str) -> Output {
     Output::ok(format!("\nUsage:  berth {command} {args}\n\n{summary}\n"))
 }
@@ -288,9 +292,9 @@ fn rmi_command(args: &[String], host: &dyn Host) -> Output {
         Err(o) => return o,
     };
     let mut out = Output::ok("");
-    let containers = match host.storage() {
-        Ok(s) => crate::runtime::Containers::open(s),
-        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    let containers = match open_containers(host) {
+        Ok(c) => c,
+        Err(o) => return o,
     };
     let in_use = |id: &crate::image::Digest| containers.using_image(id);
     for name in names {
@@ -314,9 +318,9 @@ pub fn prune_command(args: &[String], host: &dyn Host) -> Output {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let containers = match host.storage() {
-        Ok(s) => crate::runtime::Containers::open(s),
-        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    let containers = match open_containers(host) {
+        Ok(c) => c,
+        Err(o) => return o,
     };
     // Space comes back only for layers no remaining image shares.
     let layer_sizes = |store: &mut ImageStore| -> std::collections::BTreeMap<String, u64> {
@@ -358,9 +362,9 @@ pub fn system_df(host: &dyn Host) -> Output {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let containers = match host.storage() {
-        Ok(s) => crate::runtime::Containers::open(s),
-        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    let containers = match open_containers(host) {
+        Ok(c) => c,
+        Err(o) => return o,
     };
     let records: Vec<_> = store.images().cloned().collect();
     let mut layers: std::collections::BTreeMap<String, (u64, bool)> = std::collections::BTreeMap::new();

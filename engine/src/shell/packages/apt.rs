@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use super::pip::size_text;
 use super::python::{put_content, put_text};
 use crate::shell::applets::Ctx;
 use crate::vfs::{Attrs, Content, FileSystem};
@@ -68,12 +69,16 @@ fn lists_present(fs: &dyn FileSystem) -> bool {
     fs.read_dir(LISTS).is_ok_and(|v| v.iter().any(|e| e.name.ends_with("_Packages.lz4")))
 }
 
-fn size_text(kb: u64) -> String {
-    if kb >= 1000 {
-        format!("{:.1} MB", kb as f64 / 1000.0)
-    } else {
-        format!("{kb} kB")
+/// apt's `Do you want to continue? [Y/n]`, answered from stdin; no answer aborts, as it
+/// does when apt reads end-of-file.
+fn confirm(ctx: &mut Ctx) -> bool {
+    ctx.out("Do you want to continue? [Y/n] ");
+    let answer = String::from_utf8_lossy(&ctx.stdin).lines().next().map(|l| l.trim().to_lowercase());
+    let yes = matches!(answer.as_deref(), Some("" | "y" | "yes"));
+    if !yes {
+        ctx.out("Abort.\n");
     }
+    yes
 }
 
 /// `apt-get ARGS…` (`modern` for `apt`, which warns in scripts and prints progress
@@ -340,13 +345,8 @@ fn install(ctx: &mut Ctx, names: &[String], yes: bool, no_recommends: bool, quie
         size_text(download),
         size_text(disk)
     ));
-    if !extra.is_empty() && !yes {
-        ctx.out("Do you want to continue? [Y/n] ");
-        let answer = String::from_utf8_lossy(&ctx.stdin).lines().next().map(|l| l.trim().to_lowercase());
-        if !matches!(answer.as_deref(), Some("" | "y" | "yes")) {
-            ctx.out("Abort.\n");
-            return 1;
-        }
+    if !extra.is_empty() && !yes && !confirm(ctx) {
+        return 1;
     }
     let base = index.archives.get(&release).cloned().unwrap_or_else(|| "http://deb.debian.org/debian".into());
     for (i, n) in order.iter().enumerate() {
@@ -443,13 +443,8 @@ fn remove(ctx: &mut Ctx, names: &[String], yes: bool, purge: bool) -> i32 {
     }
     ctx.out(&format!("The following packages will be REMOVED:\n{}", wrap(&gone.iter().map(|g| if purge { format!("{g}*") } else { g.clone() }).collect::<Vec<_>>().iter().collect::<Vec<_>>())));
     ctx.out(&format!("0 upgraded, 0 newly installed, {} to remove and 0 not upgraded.\n", gone.len()));
-    if !yes {
-        ctx.out("Do you want to continue? [Y/n] ");
-        let answer = String::from_utf8_lossy(&ctx.stdin).lines().next().map(|l| l.trim().to_lowercase());
-        if !matches!(answer.as_deref(), Some("" | "y" | "yes")) {
-            ctx.out("Abort.\n");
-            return 1;
-        }
+    if !yes && !confirm(ctx) {
+        return 1;
     }
     let status = String::from_utf8_lossy(&ctx.fs.read(STATUS).unwrap_or_default()).into_owned();
     let kept: Vec<&str> = status.split("\n\n").filter(|s| !s.trim().is_empty()).filter(|s| !gone.iter().any(|g| s.lines().any(|l| l == format!("Package: {g}")))).collect();
