@@ -56,3 +56,16 @@ fn history_shows_each_step_and_its_layer_size() {
         &["berth build -q -t web:1 app", "berth history web:1", "berth history -q web:1", "berth image history --no-trunc alpine:3.20", "berth history", "berth history nope", "berth image inspect --format \"{{.Config.Cmd}} {{.Config.WorkingDir}}\" web:1"]
     ));
 }
+
+#[test]
+fn onbuild_triggers_run_in_the_child_only() {
+    insta::assert_snapshot!(sessions(
+        "//- base/Dockerfile\nFROM alpine:3.20\nONBUILD RUN echo triggered > /marker\nONBUILD COPY app.txt /app/\n//- child/Dockerfile\nFROM base:1\nRUN cat /marker /app/app.txt\n//- child/app.txt\nchild app\n//- grandchild/Dockerfile\nFROM child:1\nRUN ls /app\n",
+        &[
+            "berth build -q -t base:1 base",
+            "berth build --progress=plain -t child:1 child",
+            "berth build --progress=plain -t grandchild:1 grandchild",
+            "berth inspect --format \"{{json .Config.OnBuild}}\" base:1 child:1",
+        ]
+    ));
+}

@@ -222,6 +222,16 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         } else {
             normalize(&base).unwrap_or(base.clone())
         };
+        // ONBUILD triggers of an image base run first, as if written after FROM, and are
+        // not passed on.
+        let triggers = if parent_stage.is_none() { state.config.config.on_build.take().unwrap_or_default() } else { Vec::new() };
+        let trigger_text = format!("FROM scratch\n{}\n", triggers.join("\n"));
+        let (trigger_file, _) = parse(&trigger_text);
+        let (trigger_ins, _) = instructions::from_ast(&trigger_file);
+        let trigger_steps = if triggers.is_empty() { Vec::new() } else { trigger_ins.stages.first().map(|s| s.instructions.clone()).unwrap_or_default() };
+        let total = total + trigger_steps.iter().filter(|i| is_step(&i.value)).count();
+        let steps = trigger_steps.iter().map(|l| (l, &trigger_file.instructions[l.node], true)).chain(stage.instructions.iter().map(|l| (l, &file.instructions[l.node], false)));
+
         // BuildKit shows no vertex for a stage built on another stage: the state is shared.
         if parent_stage.is_none() {
             let n = p.start(&format!("[{stage_label}1/{total}] FROM {from_text}"));
@@ -232,14 +242,14 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         let mut scope = StageScope::new(&global, &build_args, image_env);
         let mut shell_cmd: Vec<String> = state.config.config.shell.clone().unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]);
         let mut cmd_set = false;
-        for located in &stage.instructions {
+        for (located, node, is_trigger) in steps {
             if is_step(&located.value) {
                 step_no += 1;
             }
             let step_name = format!("[{stage_label}{step_no}/{total}]");
             let started = req.clock.map_or(0.0, |c| c());
             let elapsed = || req.clock.map_or(0.0, |c| c() - started);
-            let node = &file.instructions[located.node];
+            let (source_name, source_text) = if is_trigger { ("ONBUILD", trigger_text.as_str()) } else { (req.dockerfile_name.as_str(), req.dockerfile.as_str()) };
             let expanded = match scope.apply(&located.value) {
                 Ok(e) => e,
                 Err(e) => {
@@ -247,7 +257,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     return fail(&mut out, format!("failed to solve: {e}"));
                 }
             };
-            let text = node.original.trim().to_string();
+            let text = if is_trigger { format!("ONBUILD {}", node.original.trim()) } else { node.original.trim().to_string() };
             match &expanded {
                 Instruction::Run(run) => {
                     let argv = run_argv(&run.command, &shell_cmd, &run.heredocs);
@@ -297,7 +307,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                             p.log.push_str(&format!("{t:.3} {line}\n"));
                         }
                         p.log.push_str("------\n");
-                        p.log.push_str(&source_excerpt(&req.dockerfile_name, &req.dockerfile, node.start_line, node.end_line));
+                        p.log.push_str(&source_excerpt(source_name, source_text, node.start_line, node.end_line));
                         out.log = p.log;
                         return fail(&mut out, format!("failed to solve: {err}"));
                     }
@@ -343,7 +353,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         Err(missing) => {
                             let what = if is_add { "ADD" } else { "COPY" };
                             p.line(n, &format!("ERROR: failed to calculate checksum of ref: \"/{missing}\": not found"));
-                            p.log.push_str(&source_excerpt(&req.dockerfile_name, &req.dockerfile, node.start_line, node.end_line));
+                            p.log.push_str(&source_excerpt(source_name, source_text, node.start_line, node.end_line));
                             out.log = p.log;
                             return fail(&mut out, format!("failed to solve: {what} failed: file not found in build context or excluded by .dockerignore: stat {missing}: file does not exist"));
                         }
