@@ -118,3 +118,26 @@ fn native_build_reads_the_dockerfile_from_stdin() {
     assert_eq!(String::from_utf8_lossy(&run.stdout), "built\n");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn native_run_dash_i_feeds_stdin_to_the_container() {
+    use std::io::Write;
+    let root = std::env::temp_dir().join(format!("berth-stdin-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let run = |args: &[&str], input: &[u8]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(args)
+            .env("BERTH_ROOT", &root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("berth runs");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    assert_eq!(run(&["run", "--rm", "-i", "alpine:3.20", "sh"], b"x=21; echo $((x * 2))\n"), "42\n");
+    // Without -i the container's stdin is empty, as in Docker.
+    assert_eq!(run(&["run", "--rm", "alpine:3.20", "cat"], b"ignored\n"), "");
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -47,10 +47,12 @@ struct RunOptions {
     hostname: Option<String>,
     gpus: bool,
     detach: bool,
+    /// `-i`: the container's stdin is the command's stdin.
+    interactive: bool,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, detach: false };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, detach: false, interactive: false };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -64,7 +66,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             }
             Arg::Flag("--rm", _) => o.rm = true,
             Arg::Flag("-d" | "--detach" | "-itd" | "-dit" | "-td" | "-dt", _) => o.detach = true,
-            Arg::Flag("-i" | "--interactive" | "-t" | "--tty" | "-it" | "-ti" | "--init" | "--privileged", _) => {}
+            Arg::Flag("-i" | "--interactive" | "-it" | "-ti", _) => o.interactive = true,
+            Arg::Flag("-t" | "--tty" | "--init" | "--privileged", _) => {}
             Arg::Flag("--name", v) => match it.value("--name", v) {
                 Ok(v) => o.name = Some(v.to_string()),
                 Err(e) => return e,
@@ -228,7 +231,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         }
         return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
     }
-    let result = execute(&mut store, &mut containers, &container, host);
+    // With -i the process reads the command's stdin (`echo 'echo hi' | berth run -i alpine sh`).
+    let stdin = if o.interactive && !o.detach { host.read_file("-").unwrap_or_default() } else { Vec::new() };
+    let result = execute_with(&mut store, &mut containers, &container, host, &stdin);
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
         Err(out) => {
@@ -320,6 +325,10 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
 
 /// Runs a container's process to completion and records the result.
 fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+    execute_with(store, containers, c, host, b"")
+}
+
+fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8]) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
     let layers = store.layers(&c.image_id).map_err(|e| daemon(&e.to_string(), 125))?;
     let upper = containers.upper(&c.id);
     let mut root = crate::runtime::rootfs(layers, upper);
@@ -368,7 +377,7 @@ fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, h
             }
             return Err(daemon(&msg, code));
         }
-        run_emulated(&mut fs, c, b"")
+        run_emulated(&mut fs, c, stdin)
     };
     for (name, fs) in &volumes {
         let _ = containers.set_volume(name, fs);
