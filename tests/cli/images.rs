@@ -85,57 +85,46 @@ fn image_prune_removes_dangling_images_no_container_uses() {
     ));
 }
 
-#[test]
-fn native_build_reads_the_dockerfile_from_stdin() {
+/// Runs the native `berth` in `dir` with state under `dir/state`, feeding `input` on stdin.
+fn native_with_stdin(dir: &std::path::Path, args: &[&str], input: &[u8]) -> std::process::Output {
     use std::io::Write;
-    let root = std::env::temp_dir().join(format!("berth-stdin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["build", "-q", "-t", "from-stdin", "-f", "-", "."])
-        .current_dir(&root)
-        .env("BERTH_ROOT", root.join("state"))
+        .args(args)
+        .current_dir(dir)
+        .env("BERTH_ROOT", dir.join("state"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("berth runs");
-    child.stdin.take().unwrap().write_all(b"FROM alpine:3.20\nRUN echo built > /marker\nRUNN oops\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("berth-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    root
+}
+
+#[test]
+fn native_build_reads_the_dockerfile_from_stdin() {
+    let root = scratch_dir("stdin");
+    let build = ["build", "-q", "-t", "from-stdin", "-f", "-", "."];
+    let out = native_with_stdin(&root, &build, b"FROM alpine:3.20\nRUN echo built > /marker\nRUNN oops\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("dockerfile parse error on line 3: unknown instruction: RUNN"), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["build", "-q", "-t", "from-stdin", "-f", "-", "."])
-        .current_dir(&root)
-        .env("BERTH_ROOT", root.join("state"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("berth runs");
-    child.stdin.take().unwrap().write_all(b"FROM alpine:3.20\nRUN echo built > /marker\n").unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "from-stdin", "cat", "/marker"]).env("BERTH_ROOT", root.join("state")).output().unwrap();
+    assert!(native_with_stdin(&root, &build, b"FROM alpine:3.20\nRUN echo built > /marker\n").status.success());
+    let run = native_with_stdin(&root, &["run", "--rm", "from-stdin", "cat", "/marker"], b"");
     assert_eq!(String::from_utf8_lossy(&run.stdout), "built\n");
     std::fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
 fn native_run_dash_i_feeds_stdin_to_the_container() {
-    use std::io::Write;
-    let root = std::env::temp_dir().join(format!("berth-stdin-run-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let run = |args: &[&str], input: &[u8]| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
-            .args(args)
-            .env("BERTH_ROOT", &root)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("berth runs");
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-    };
+    let root = scratch_dir("stdin-run");
+    let run = |args: &[&str], input: &[u8]| String::from_utf8(native_with_stdin(&root, args, input).stdout).unwrap();
     assert_eq!(run(&["run", "--rm", "-i", "alpine:3.20", "sh"], b"x=21; echo $((x * 2))\n"), "42\n");
     // Without -i the container's stdin is empty, as in Docker.
     assert_eq!(run(&["run", "--rm", "alpine:3.20", "cat"], b"ignored\n"), "");

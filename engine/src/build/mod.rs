@@ -272,14 +272,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         }
                     }
                     let n = p.start(&format!("{step_name} {text}"));
-                    if !req.no_cache {
-                        if let Some(hit) = store.cache_get(&key) {
-                            if restore(store, &mut state, &hit) {
-                                p.line(n, "CACHED");
-                                state.key = key;
-                                continue;
-                            }
-                        }
+                    if from_cache(store, &mut state, &key, req.no_cache) {
+                        p.line(n, "CACHED");
+                        continue;
                     }
                     let mut upper = MemoryFs::new();
                     let result = {
@@ -360,14 +355,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     };
                     let content_key = context::sources_digest(&*from_fs, &sources);
                     let key = Digest::of(format!("{}|{}|{}|{}|{:?}|{:?}|{}", state.key, if is_add { "ADD" } else { "COPY" }, c.dest, workdir, c.chown, c.chmod, content_key).as_bytes());
-                    if !req.no_cache {
-                        if let Some(hit) = store.cache_get(&key) {
-                            if restore(store, &mut state, &hit) {
-                                p.line(n, "CACHED");
-                                state.key = key;
-                                continue;
-                            }
-                        }
+                    if from_cache(store, &mut state, &key, req.no_cache) {
+                        p.line(n, "CACHED");
+                        continue;
                     }
                     let mut overlay = OverlayFs::new(state.fs_layers.clone(), MemoryFs::new());
                     if let Err(e) = context::copy_into(&*from_fs, &sources, c, is_add, &workdir, &mut overlay) {
@@ -385,14 +375,9 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     let current = state.config.config.working_dir.clone().unwrap_or_else(|| "/".into());
                     let path = join(&current, dir);
                     let key = Digest::of(format!("{}|WORKDIR|{path}", state.key).as_bytes());
-                    if !req.no_cache {
-                        if let Some(hit) = store.cache_get(&key) {
-                            if restore(store, &mut state, &hit) {
-                                p.line(n, "CACHED");
-                                state.key = key;
-                                continue;
-                            }
-                        }
+                    if from_cache(store, &mut state, &key, req.no_cache) {
+                        p.line(n, "CACHED");
+                        continue;
                     }
                     state.config.config.working_dir = Some(path.clone());
                     // BuildKit creates the directory; the change is a layer only if it is new.
@@ -528,6 +513,16 @@ fn default_config() -> ImageConfig {
 
 fn cache_entry(state: &StageState) -> CacheEntry {
     CacheEntry { layers: state.layers.clone(), config: String::from_utf8_lossy(&state.config.to_bytes()).into_owned() }
+}
+
+/// Takes a step from the build cache when its key is there (and the cache is on).
+fn from_cache(store: &mut ImageStore, state: &mut StageState, key: &Digest, no_cache: bool) -> bool {
+    let hit = if no_cache { None } else { store.cache_get(key) };
+    if hit.is_some_and(|hit| restore(store, state, &hit)) {
+        state.key = key.clone();
+        return true;
+    }
+    false
 }
 
 fn restore(store: &mut ImageStore, state: &mut StageState, hit: &CacheEntry) -> bool {

@@ -485,7 +485,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
     let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-aq" || a == "-qa");
     let quiet = args.iter().any(|a| a == "-q" || a == "--quiet" || a == "-aq" || a == "-qa");
     let status_filter = args.iter().position(|a| a == "--filter" || a == "-f").and_then(|i| args.get(i + 1)).and_then(|f| f.strip_prefix("status=")).map(str::to_string);
-    let format = args.iter().position(|a| a == "--format").and_then(|i| args.get(i + 1)).cloned().or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")).map(str::to_string));
+    let format = super::format::format_flag(args);
     let (_, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,

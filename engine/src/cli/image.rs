@@ -120,7 +120,7 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
     };
     let mut quiet = false;
     let mut no_trunc = false;
-    let format = args.iter().position(|a| a == "--format").and_then(|i| args.get(i + 1)).cloned().or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")).map(str::to_string));
+    let format = super::format::format_flag(args);
     let names: Vec<&str> = names.into_iter().filter(|n| Some(*n) != format.as_deref()).collect();
     for f in flags {
         match f {
