@@ -38,3 +38,46 @@ ensure_podman() {
       || log "podman could not be installed; the interop test will be skipped"
   fi
 }
+
+# The browser sandbox's build tools, at the versions Trunk.toml names, so Trunk never
+# downloads anything. Installed once into $CARGO_HOME/bin and skipped when present.
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' "$ROOT/Cargo.lock")"
+
+ensure_web_tools() {
+  ensure_wasm_target
+  if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+    log "installing trunk $TRUNK_VERSION (once; several minutes)"
+    CARGO_TARGET_DIR="$BERTH_CACHE/target-tools" cargo install --locked trunk --version "$TRUNK_VERSION"
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once; a few minutes)"
+    # Not --locked: its lock file names a webpki-roots version the registry no longer has.
+    CARGO_TARGET_DIR="$BERTH_CACHE/target-tools" cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  ensure_npm_packages
+}
+
+# npm packages (package-lock.json): binaryen's wasm-opt, xterm.js, playwright-core.
+ensure_npm_packages() {
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing node and npm"
+    apt_install nodejs npm
+  fi
+  if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "npm ci (binaryen, xterm.js, playwright-core)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  export PATH="$ROOT/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then return 0; fi
+  log "installing chromium (browser tests)"
+  apt_install chromium chromium-driver
+}
+
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}

@@ -2,6 +2,7 @@
 //! docker-compatible command line build on it. Builds for Linux and for
 //! `wasm32-unknown-unknown`; host access goes through traits passed in.
 
+pub mod api;
 pub mod build;
 pub mod cli;
 pub mod dockerfile;
@@ -9,6 +10,7 @@ pub mod dockerignore;
 pub mod image;
 pub mod reference;
 pub mod runtime;
+pub mod sandbox;
 pub mod shell;
 pub mod time;
 pub mod vfs;

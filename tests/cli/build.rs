@@ -53,7 +53,7 @@ fn missing_files_and_dockerfiles() {
 fn history_shows_each_step_and_its_layer_size() {
     insta::assert_snapshot!(sessions(
         APP,
-        &["berth build -q -t web:1 app", "berth history web:1", "berth history -q web:1", "berth image history --no-trunc alpine:3.20", "berth history", "berth history nope", "berth image inspect --format \"{{.Config.Cmd}} {{.Config.WorkingDir}}\" web:1"]
+        &["berth build -q -t web:1 app", "berth history web:1", "berth history -q web:1", "berth image history --no-trunc alpine:3.20", "berth history", "berth history nope", "berth history --format \"{{.ID}} {{.Size}} {{.CreatedBy}}\" web:1", "berth history --format \"table {{.ID}}\\t{{.Size}}\" web:1", "berth image inspect --format \"{{.Config.Cmd}} {{.Config.WorkingDir}}\" web:1"]
     ));
 }
 

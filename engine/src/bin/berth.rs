@@ -1,5 +1,5 @@
-//! The native `berth` command: reads files from the host and hands argv to the shared
-//! command-line layer.
+//! The native `berth` command: reads files from the host and hands argv to the engine's
+//! API (`engine::api::cli`).
 
 use std::io::{Read, Write};
 
@@ -81,9 +81,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let _lock = if stateless { None } else { lock_state() };
-    let out = engine::cli::run(&args, &NativeHost);
+    let (code, stdout, stderr) = match engine::api::cli(&args, &NativeHost) {
+        engine::api::Response::Output { code, stdout, stderr, .. } => (code, stdout, stderr),
+        other => (1, String::new(), format!("berth: unexpected engine response {other:?}\n")),
+    };
     // Write errors (a closed pipe) are not worth a panic.
-    let _ = std::io::stdout().write_all(out.stdout.as_bytes());
-    let _ = std::io::stderr().write_all(out.stderr.as_bytes());
-    std::process::exit(out.code);
+    let _ = std::io::stdout().write_all(stdout.as_bytes());
+    let _ = std::io::stderr().write_all(stderr.as_bytes());
+    std::process::exit(code);
 }

@@ -193,14 +193,18 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
 
 /// `history`: the image's config history, newest first, with each layer's size.
 fn history_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("history", "[OPTIONS] IMAGE", "Show the history of an image\n\nOptions:\n  -H, --human      Print sizes and dates in human readable format (default true)\n      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
+    let help = usage("history", "[OPTIONS] IMAGE", "Show the history of an image\n\nOptions:\n      --format string  Format output using a custom template\n  -H, --human      Print sizes and dates in human readable format (default true)\n      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
     let (flags, names) = match positional_only("history", args, &help) {
         Ok(x) => x,
         Err(o) => return o,
     };
+    let format = super::format::format_flag(args);
+    let names: Vec<&str> = names.into_iter().filter(|n| Some(*n) != format.as_deref()).collect();
     let (mut quiet, mut no_trunc) = (false, false);
     for f in flags {
         match f {
+            "--format" => {}
+            f if f.starts_with("--format=") => {}
             "-q" | "--quiet" => quiet = true,
             "--no-trunc" => no_trunc = true,
             "-H" | "--human" => {}
@@ -225,10 +229,19 @@ fn history_command(args: &[String], host: &dyn Host) -> Output {
     let mut sizes = layers.iter().map(|d| store.layer_content_size(d));
     let now = host.now();
     let mut rows = Vec::new();
+    let mut docs = Vec::new();
     for h in &config.history {
         let size = if h.empty_layer { 0 } else { sizes.next().unwrap_or(0) };
         let created = h.created.as_deref().and_then(parse_rfc3339).map_or_else(|| "N/A".to_string(), |t| format!("{} ago", human_duration(now - t)));
         let mut by = h.created_by.clone().unwrap_or_default();
+        docs.push(serde_json::json!({
+            "ID": "<missing>",
+            "CreatedAt": h.created.clone().unwrap_or_default(),
+            "CreatedSince": created,
+            "CreatedBy": by,
+            "Size": human_size(size),
+            "Comment": h.comment.clone().unwrap_or_default(),
+        }));
         if !no_trunc && by.chars().count() > 45 {
             by = by.chars().take(44).collect::<String>() + "…";
         }
@@ -240,6 +253,14 @@ fn history_command(args: &[String], host: &dyn Host) -> Output {
     }
     if quiet {
         return Output::ok(rows.iter().map(|r| format!("{}\n", r[0])).collect::<String>());
+    }
+    if let Some(f) = format {
+        docs.reverse();
+        if let (Some(first), Some(row)) = (docs.first_mut(), rows.first()) {
+            first["ID"] = serde_json::Value::String(row[0].clone());
+        }
+        let fields = [("ID", "IMAGE"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("CreatedBy", "CREATED BY"), ("Size", "SIZE"), ("Comment", "COMMENT")];
+        return Output::ok(super::format::format_rows(&f, &fields, &docs));
     }
     let mut table_rows = vec![["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     table_rows.extend(rows);

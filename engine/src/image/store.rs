@@ -27,6 +27,9 @@ pub trait Storage {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStorage {
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Keys written or removed since [`SharedStorage::take_changes`], for a front end
+    /// that persists the state elsewhere (IndexedDB).
+    pub changed: std::collections::BTreeSet<String>,
 }
 
 impl Storage for MemoryStorage {
@@ -35,12 +38,17 @@ impl Storage for MemoryStorage {
     }
 
     fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
-        self.files.insert(key.to_string(), data.to_vec());
+        if self.files.get(key).map(Vec::as_slice) != Some(data) {
+            self.files.insert(key.to_string(), data.to_vec());
+            self.changed.insert(key.to_string());
+        }
         Ok(())
     }
 
     fn remove(&mut self, key: &str) {
-        self.files.remove(key);
+        if self.files.remove(key).is_some() {
+            self.changed.insert(key.to_string());
+        }
     }
 }
 
@@ -48,6 +56,13 @@ impl Storage for MemoryStorage {
 /// or a test that runs several commands).
 #[derive(Debug, Default, Clone)]
 pub struct SharedStorage(pub std::sync::Arc<std::sync::Mutex<MemoryStorage>>);
+
+impl SharedStorage {
+    /// The keys written or removed since the last call.
+    pub fn take_changes(&self) -> Vec<String> {
+        self.0.lock().map(|mut s| std::mem::take(&mut s.changed).into_iter().collect()).unwrap_or_default()
+    }
+}
 
 impl Storage for SharedStorage {
     fn read(&self, key: &str) -> Option<Vec<u8>> {

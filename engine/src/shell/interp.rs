@@ -32,6 +32,18 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
 }
 
+/// What a [`HostProgram`] is called with.
+pub struct HostCall<'a> {
+    pub argv: &'a [String],
+    pub stdin: &'a [u8],
+    pub cwd: &'a str,
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// A program the machine running the shell provides outside its filesystem: the
+/// sandbox host's `docker` and `berth`. It returns `None` for a name it does not know.
+pub type HostProgram = Rc<dyn Fn(&HostCall<'_>) -> Option<Outcome>>;
+
 #[derive(Debug, Clone)]
 struct Var {
     value: String,
@@ -159,6 +171,7 @@ pub struct Shell<'fs> {
     pub group_explicit: bool,
     pub hostname: String,
     depth: u32,
+    host_program: Option<HostProgram>,
 }
 
 const MAX_DEPTH: u32 = 200;
@@ -186,6 +199,7 @@ impl<'fs> Shell<'fs> {
             gid: 0,
             hostname: "localhost".into(),
             depth: 0,
+            host_program: None,
         };
         for (k, v) in [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root"), ("IFS", " \t\n"), ("PWD", "/")] {
             sh.vars.insert(k.into(), Var { value: v.into(), exported: k != "IFS" });
@@ -213,6 +227,11 @@ impl<'fs> Shell<'fs> {
         self.interrupt = Some(flag);
     }
 
+    /// Programs the host provides (the sandbox's `docker`), tried when `PATH` has none.
+    pub fn set_host_program(&mut self, program: HostProgram) {
+        self.host_program = Some(program);
+    }
+
     /// Stops the run after this many commands (a guard against runaway loops).
     pub fn set_budget(&mut self, commands: u64) {
         self.budget = Some(commands);
@@ -225,6 +244,21 @@ impl<'fs> Shell<'fs> {
     /// The exported variables, as a program's environment.
     pub fn environment(&self) -> BTreeMap<String, String> {
         self.vars.iter().filter(|(_, v)| v.exported).map(|(k, v)| (k.clone(), v.value.clone())).collect()
+    }
+
+    /// Every variable with its value and whether it is exported (an interactive host
+    /// shell keeps them from one command line to the next).
+    pub fn variables(&self) -> Vec<(String, String, bool)> {
+        self.vars.iter().map(|(k, v)| (k.clone(), v.value.clone(), v.exported)).collect()
+    }
+
+    /// `$?` before the first command runs (the previous command line's status).
+    pub fn set_last_status(&mut self, status: i32) {
+        self.last_status = status;
+    }
+
+    pub fn set_variable(&mut self, name: &str, value: &str, exported: bool) {
+        self.vars.insert(name.to_string(), Var { value: value.to_string(), exported });
     }
 
     /// Runs `script` with `stdin`, as `sh -c`.
@@ -816,6 +850,9 @@ impl<'fs> Shell<'fs> {
             if let Some(status) = self.run_program(name, argv, env, io) {
                 return status;
             }
+            if let Some(status) = self.run_host_program(argv, env, io) {
+                return status;
+            }
             return self.not_found(name, io);
         };
         let meta = match self.fs.stat(&path) {
@@ -888,6 +925,21 @@ impl<'fs> Shell<'fs> {
                 self.nested_shell(self.flavor, &script, path.as_str(), &argv[1..], env, io)
             }
         }
+    }
+
+    fn run_host_program(&mut self, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> Option<i32> {
+        let program = self.host_program.clone()?;
+        let input = io.input();
+        let stdin = {
+            let mut i = input.borrow_mut();
+            let rest = i.data[i.pos..].to_vec();
+            i.pos = i.data.len();
+            rest
+        };
+        let out = program(&HostCall { argv, stdin: &stdin, cwd: &self.cwd, env })?;
+        io.stdout(&out.stdout);
+        io.stderr(&out.stderr);
+        Some(out.status)
     }
 
     fn run_program(&mut self, program: &str, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> Option<i32> {
@@ -968,6 +1020,7 @@ impl<'fs> Shell<'fs> {
             child.interrupt = self.interrupt.clone();
             child.budget = self.budget;
             child.depth = self.depth + 1;
+            child.host_program = self.host_program.clone();
             child.options.errexit = errexit;
             child.options.xtrace = xtrace;
             child.set_args(&arg0, &args);

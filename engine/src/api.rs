@@ -1,0 +1,348 @@
+//! The engine's API: plain-data requests and responses (serde), the one boundary between
+//! the engine and its front ends.
+//!
+//! - The native `berth` binary hands its argv to [`cli`] with a [`Host`] over `std::fs`.
+//! - The browser sandbox runs a [`Session`] in a Web Worker. The page sends [`Request`]s
+//!   as JSON and gets [`Response`]s back; after each one the worker persists
+//!   [`Session::take_changes`] in IndexedDB.
+//!
+//! Nothing here touches a host: time comes from the [`Clock`] the front end passes in.
+
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::Host;
+use crate::image::store::{familiar, ImageStore};
+use crate::runtime::{Containers, Status};
+use crate::sandbox::{Clock, Sandbox, WORKSPACE};
+use crate::vfs::{self, FileSystem};
+
+/// What a front end asks of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Runs a command line in the sandbox host's shell (`docker build -t x .`, `ls`).
+    Exec { line: String },
+    /// Completions for the word before the cursor (Tab in the terminal).
+    Complete { line: String },
+    /// The workspace's files and directories.
+    ListFiles,
+    ReadFile { path: String },
+    /// Saves a file from the editor (or an upload), creating its directories.
+    WriteFile { path: String, data: Vec<u8> },
+    CreateDir { path: String },
+    Rename { from: String, to: String },
+    Remove { path: String },
+    /// Images (with their layers) and containers, for the panels.
+    State,
+    /// The workspace as a tar archive (download).
+    ExportWorkspace,
+}
+
+/// The answer to one [`Request`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// A command line finished. `prompt` is the shell's next prompt.
+    Output { code: i32, stdout: String, stderr: String, prompt: String },
+    Completions { items: Vec<String> },
+    Files { entries: Vec<FileEntry> },
+    File { path: String, data: Vec<u8> },
+    State { images: Vec<ImageInfo>, containers: Vec<ContainerInfo>, last_build: Vec<BuildStep> },
+    Archive { data: Vec<u8> },
+    Done,
+    Error { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Relative to the workspace (`src/app.py`).
+    pub path: String,
+    pub dir: bool,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    pub id: String,
+    /// Familiar names (`python:3.11-slim`); empty for a dangling image.
+    pub tags: Vec<String>,
+    pub size: u64,
+    pub created: String,
+    /// Oldest first, as the image's history lists them.
+    pub layers: Vec<LayerInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    pub created_by: String,
+    pub size: u64,
+    /// Whether the step is metadata only (`ENV`, `CMD`): no filesystem layer.
+    pub empty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerInfo {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub command: String,
+    /// `created`, `running` or `exited`.
+    pub state: String,
+    pub exit_code: i32,
+    pub created: i64,
+}
+
+/// One step of a build as its plain progress output showed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildStep {
+    /// `[2/4] RUN pip install -r requirements.txt`, `[builder 1/3] FROM …`.
+    pub name: String,
+    pub cached: bool,
+}
+
+/// Engine state and workspace files changed since the last call, for the front end to
+/// persist: `(key, None)` is a removal.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    pub storage: Vec<(String, Option<Vec<u8>>)>,
+    /// The whole workspace as a tar, when any of its files changed.
+    pub workspace: Option<Vec<u8>>,
+}
+
+/// Runs one docker-style command line against a host (the native binary).
+pub fn cli(argv: &[String], host: &dyn Host) -> Response {
+    let out = crate::cli::run(argv, host);
+    Response::Output { code: out.code, stdout: out.stdout, stderr: out.stderr, prompt: String::new() }
+}
+
+/// A browser tab's engine: the sandbox host and its engine state.
+pub struct Session {
+    pub sandbox: Sandbox,
+    workspace_version: u64,
+}
+
+impl Session {
+    pub fn new(clock: Rc<dyn Clock>) -> Session {
+        let sandbox = Sandbox::new(clock);
+        let workspace_version = workspace_version(&sandbox);
+        Session { sandbox, workspace_version }
+    }
+
+    /// A session restored from what [`Session::take_changes`] handed out earlier.
+    pub fn restore(clock: Rc<dyn Clock>, storage: Vec<(String, Vec<u8>)>, workspace: Option<&[u8]>) -> Result<Session, String> {
+        let mut session = Session::new(clock);
+        if let Ok(mut s) = session.sandbox.storage.0.lock() {
+            for (k, v) in storage {
+                s.files.insert(k, v);
+            }
+        }
+        if let Some(tar) = workspace {
+            session.sandbox.import_workspace(tar)?;
+        }
+        session.sandbox.storage.take_changes();
+        session.workspace_version = workspace_version(&session.sandbox);
+        Ok(session)
+    }
+
+    pub fn prompt(&self) -> String {
+        self.sandbox.prompt()
+    }
+
+    pub fn handle(&mut self, request: Request) -> Response {
+        self.handle_with(request, None)
+    }
+
+    /// [`Session::handle`] with an interrupt flag for a command line (Ctrl-C).
+    pub fn handle_with(&mut self, request: Request, interrupt: Option<Arc<AtomicBool>>) -> Response {
+        let fail = |message: String| Response::Error { message };
+        match request {
+            Request::Exec { line } => {
+                let out = self.sandbox.run_line_with(&line, &[], interrupt);
+                Response::Output { code: out.status, stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), prompt: self.sandbox.prompt() }
+            }
+            Request::Complete { line } => Response::Completions { items: self.sandbox.complete(&line) },
+            Request::ListFiles => match vfs::walk::walk(&self.sandbox.fs, WORKSPACE) {
+                Ok(list) => Response::Files {
+                    entries: list
+                        .into_iter()
+                        .map(|(path, meta)| FileEntry { path, dir: meta.is_dir(), size: meta.size })
+                        .collect(),
+                },
+                Err(e) => fail(e.to_string()),
+            },
+            Request::ReadFile { path } => match self.sandbox.read_file(&path) {
+                Ok(data) => Response::File { path, data },
+                Err(e) => fail(e),
+            },
+            Request::WriteFile { path, data } => self.sandbox.write_file(&path, &data).map_or_else(fail, |()| Response::Done),
+            Request::CreateDir { path } => self.sandbox.fs.create_dir_all(&Sandbox::workspace_path(&path), 0o755).map_or_else(|e| fail(e.to_string()), |()| Response::Done),
+            Request::Rename { from, to } => self.sandbox.fs.rename(&Sandbox::workspace_path(&from), &Sandbox::workspace_path(&to)).map_or_else(|e| fail(e.to_string()), |()| Response::Done),
+            Request::Remove { path } => {
+                let full = Sandbox::workspace_path(&path);
+                if full == WORKSPACE {
+                    return fail("the workspace itself cannot be removed".into());
+                }
+                self.sandbox.fs.remove_all(&full).map_or_else(|e| fail(e.to_string()), |()| Response::Done)
+            }
+            Request::State => self.state(),
+            Request::ExportWorkspace => self.sandbox.export_workspace().map_or_else(fail, |data| Response::Archive { data }),
+        }
+    }
+
+    fn state(&self) -> Response {
+        let mut images = Vec::new();
+        if let Ok(mut store) = ImageStore::open(Box::new(self.sandbox.storage.clone())) {
+            let records: Vec<_> = store.images().cloned().collect();
+            for record in &records {
+                let mut layers = Vec::new();
+                if let Ok(config) = store.config(&record.id) {
+                    let digests: Vec<_> = store.manifest(record).map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
+                    let mut sizes = digests.iter().map(|d| store.layer_content_size(d));
+                    for h in &config.history {
+                        let size = if h.empty_layer { 0 } else { sizes.next().unwrap_or(0) };
+                        layers.push(LayerInfo { created_by: h.created_by.clone().unwrap_or_default(), size, empty: h.empty_layer });
+                    }
+                }
+                images.push(ImageInfo { id: record.id.short(), tags: record.tags.iter().map(|t| familiar(t)).collect(), size: record.size, created: record.created.clone(), layers });
+            }
+        }
+        let containers = Containers::open(Box::new(self.sandbox.storage.clone()))
+            .list
+            .values()
+            .map(|c| ContainerInfo {
+                id: c.short_id(),
+                name: c.name.clone(),
+                image: c.image.clone(),
+                command: c.argv.join(" "),
+                state: match c.status {
+                    Status::Created => "created",
+                    Status::Running => "running",
+                    Status::Exited => "exited",
+                }
+                .into(),
+                exit_code: c.exit_code,
+                created: c.created,
+            })
+            .collect();
+        Response::State { images, containers, last_build: self.sandbox.last_build() }
+    }
+
+    /// What changed since the last call: engine state keys, and the workspace when any
+    /// file in it changed.
+    pub fn take_changes(&mut self) -> Changes {
+        let storage = self.sandbox.storage.take_changes().into_iter().map(|k| {
+            let v = self.sandbox.storage.0.lock().ok().and_then(|s| s.files.get(&k).cloned());
+            (k, v)
+        });
+        let storage = storage.collect();
+        let version = workspace_version(&self.sandbox);
+        let workspace = if version != self.workspace_version {
+            self.workspace_version = version;
+            self.sandbox.export_workspace().ok()
+        } else {
+            None
+        };
+        Changes { storage, workspace }
+    }
+}
+
+/// A cheap fingerprint of the workspace: paths, sizes, modes and mtimes.
+fn workspace_version(sandbox: &Sandbox) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if let Ok(list) = vfs::walk::walk(&sandbox.fs, WORKSPACE) {
+        for (path, meta) in list {
+            (path, meta.size, meta.mode, meta.mtime, meta.ino).hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// The steps of a build from its plain progress output (`#5 [2/4] RUN …`, `#5 CACHED`).
+pub fn build_steps(progress: &str) -> Vec<BuildStep> {
+    let mut steps: Vec<(String, BuildStep)> = Vec::new();
+    for line in progress.lines() {
+        let Some(rest) = line.strip_prefix('#') else { continue };
+        let Some((id, text)) = rest.split_once(' ') else { continue };
+        if text.starts_with('[') && !text.starts_with("[internal]") && !text.starts_with("[auth]") {
+            if !steps.iter().any(|(i, _)| i == id) {
+                steps.push((id.to_string(), BuildStep { name: text.to_string(), cached: false }));
+            }
+        } else if text == "CACHED" {
+            if let Some((_, s)) = steps.iter_mut().find(|(i, _)| i == id) {
+                s.cached = true;
+            }
+        }
+    }
+    steps.into_iter().map(|(_, s)| s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::FixedClock;
+
+    fn session() -> Session {
+        Session::new(Rc::new(FixedClock(1_700_000_000)))
+    }
+
+    fn exec(s: &mut Session, line: &str) -> (i32, String) {
+        match s.handle(Request::Exec { line: line.into() }) {
+            Response::Output { code, stdout, stderr, .. } => (code, stdout + &stderr),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_and_responses_are_plain_json() {
+        let req: Request = serde_json::from_str(r#"{"type":"exec","line":"ls"}"#).unwrap();
+        assert_eq!(req, Request::Exec { line: "ls".into() });
+        let resp = serde_json::to_string(&Response::Completions { items: vec!["build".into()] }).unwrap();
+        assert_eq!(resp, r#"{"type":"completions","items":["build"]}"#);
+    }
+
+    #[test]
+    fn a_session_survives_a_restore_from_its_changes() {
+        let mut s = session();
+        s.handle(Request::WriteFile { path: "Dockerfile".into(), data: b"FROM alpine\nRUN echo hi > /hi\nCMD [\"cat\", \"/hi\"]\n".to_vec() });
+        let (code, out) = exec(&mut s, "docker build -t greet .");
+        assert_eq!(code, 0, "{out}");
+        let changes = s.take_changes();
+        assert!(changes.workspace.is_some());
+        assert!(!changes.storage.is_empty());
+        assert_eq!(s.take_changes(), Changes::default(), "nothing changed since");
+        let saved: Vec<(String, Vec<u8>)> = changes.storage.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        let mut restored = Session::restore(Rc::new(FixedClock(1_700_000_100)), saved, changes.workspace.as_deref()).unwrap();
+        assert_eq!(exec(&mut restored, "docker run --rm greet"), (0, "hi\n".into()));
+        assert_eq!(exec(&mut restored, "cat Dockerfile | head -n 1"), (0, "FROM alpine\n".into()));
+    }
+
+    #[test]
+    fn state_lists_images_with_layers_containers_and_the_last_build() {
+        let mut s = session();
+        s.handle(Request::WriteFile { path: "Dockerfile".into(), data: b"FROM alpine\nRUN echo hi > /hi\n".to_vec() });
+        exec(&mut s, "docker build -t greet . && docker build -t greet . && docker run --name c greet true");
+        let Response::State { images, containers, last_build } = s.handle(Request::State) else { panic!() };
+        let greet = images.iter().find(|i| i.tags == ["greet:latest"]).unwrap();
+        assert_eq!(greet.layers.last().unwrap().created_by, "RUN /bin/sh -c echo hi > /hi # buildkit");
+        assert_eq!(containers[0].name, "c");
+        assert_eq!(containers[0].state, "exited");
+        assert_eq!(last_build.iter().map(|b| (b.name.as_str(), b.cached)).collect::<Vec<_>>(), [("[1/2] FROM docker.io/library/alpine:latest", false), ("[2/2] RUN echo hi > /hi", true)]);
+    }
+
+    #[test]
+    fn files_can_be_listed_renamed_and_removed() {
+        let mut s = session();
+        s.handle(Request::WriteFile { path: "src/a.py".into(), data: b"x".to_vec() });
+        s.handle(Request::Rename { from: "src/a.py".into(), to: "src/b.py".into() });
+        let Response::Files { entries } = s.handle(Request::ListFiles) else { panic!() };
+        assert_eq!(entries.iter().map(|e| (e.path.as_str(), e.dir)).collect::<Vec<_>>(), [("src", true), ("src/b.py", false)]);
+        assert_eq!(s.handle(Request::Remove { path: "src".into() }), Response::Done);
+        assert!(matches!(s.handle(Request::Remove { path: "/".into() }), Response::Error { .. }));
+        assert!(matches!(s.handle(Request::ReadFile { path: "src/b.py".into() }), Response::Error { .. }));
+    }
+}

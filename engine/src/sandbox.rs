@@ -1,0 +1,414 @@
+//! The sandbox host: the small machine a student's terminal runs on. In the browser it is
+//! the machine behind the terminal; natively, `berth lesson` runs lesson checks on it.
+//!
+//! Its filesystem holds the student's project at [`WORKSPACE`]; its shell is Berth's
+//! shell (dash wording) with the applets, and `docker` and `berth` run the engine's
+//! command line against the sandbox's own engine state. A bind mount (`-v "$(pwd)":/app`)
+//! and a build context are views of the same files, so a change shows both ways at once.
+//!
+//! ```
+//! use engine::sandbox::{Sandbox, FixedClock};
+//! let mut sb = Sandbox::new(std::rc::Rc::new(FixedClock(0)));
+//! sb.run_line("printf 'FROM alpine\\nCMD [\"echo\", \"hi\"]\\n' > Dockerfile", &[]);
+//! assert_eq!(sb.run_line("docker build -q -t hi . >/dev/null && docker run --rm hi", &[]).stdout, b"hi\n");
+//! ```
+
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::cli::{self, Host};
+use crate::image::layer::{self, LayerOptions};
+use crate::image::store::{SharedStorage, Storage};
+use crate::shell::{Flavor, HostCall, Outcome, Shell};
+use crate::vfs::{self, Attrs, Content, FileSystem, MemoryFs, SharedFs, SubdirFs};
+
+/// Where the student's project lives on the sandbox host (and its `$HOME`).
+pub const WORKSPACE: &str = "/workspace";
+/// The student's user on the sandbox host, as `id` shows it.
+pub const USER: (&str, u32) = ("student", 1000);
+pub const HOSTNAME: &str = "berth";
+
+/// Time as the front end knows it (the engine reads no clock of its own: there is none
+/// on `wasm32-unknown-unknown`).
+pub trait Clock {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> i64;
+    /// Seconds on a monotonic clock, for durations.
+    fn monotonic(&self) -> f64;
+}
+
+/// A clock that stands still (tests, docs).
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> i64 {
+        self.0
+    }
+    fn monotonic(&self) -> f64 {
+        0.0
+    }
+}
+
+/// The sandbox host: files, engine state, and the shell's state between command lines.
+pub struct Sandbox {
+    /// The host's files (the workspace, `/etc/passwd`, `/tmp`).
+    pub fs: SharedFs,
+    /// The engine's state: images, containers, volumes, build cache.
+    pub storage: SharedStorage,
+    clock: Rc<dyn Clock>,
+    cwd: String,
+    vars: Vec<(String, String, bool)>,
+    last_status: i32,
+    /// The progress output of the last `docker build`.
+    last_build: Rc<std::cell::RefCell<String>>,
+}
+
+/// Commands Tab offers first on the host.
+const COMMANDS: &[&str] = &[
+    "docker", "berth", "ls", "cat", "cd", "pwd", "mkdir", "rm", "cp", "mv", "touch", "echo", "printf", "head", "tail", "grep", "sed", "awk", "wc", "sort", "find", "tree", "chmod", "clear", "history", "env", "export", "bash", "sh", "id", "whoami", "date", "tar", "gzip",
+];
+
+const DOCKER_COMMANDS: &[&str] = &[
+    "build", "run", "ps", "images", "pull", "logs", "rm", "rmi", "start", "stop", "kill", "restart", "wait", "exec", "cp", "inspect", "history", "tag", "save", "load", "create", "diff", "commit", "top", "rename", "volume", "image", "container", "system", "builder", "lint", "version", "help",
+];
+
+const DOCKER_FLAGS: &[(&str, &[&str])] = &[
+    ("build", &["--tag", "--file", "--target", "--build-arg", "--no-cache", "--progress", "--quiet", "--label"]),
+    ("run", &["--rm", "--name", "--detach", "--interactive", "--tty", "--env", "--env-file", "--volume", "--mount", "--workdir", "--user", "--entrypoint", "--publish", "--hostname", "--init", "--ipc", "--gpus", "--network", "--memory", "--cpus"]),
+    ("ps", &["--all", "--quiet", "--format", "--filter", "--no-trunc"]),
+    ("images", &["--all", "--quiet", "--format"]),
+    ("rm", &["--force", "--volumes"]),
+    ("logs", &["--follow", "--tail", "--timestamps"]),
+    ("history", &["--no-trunc", "--quiet", "--format", "--human"]),
+];
+
+impl Sandbox {
+    pub fn new(clock: Rc<dyn Clock>) -> Sandbox {
+        let mut fs = MemoryFs::new();
+        let (user, uid) = USER;
+        let files = [
+            ("/etc/passwd", format!("root:x:0:0:root:/root:/bin/sh\n{user}:x:{uid}:{uid}:{user}:{WORKSPACE}:/bin/sh\n")),
+            ("/etc/group", format!("root:x:0:\n{user}:x:{uid}:\n")),
+            ("/etc/hostname", format!("{HOSTNAME}\n")),
+        ];
+        let _ = fs.create_dir_all("/etc", 0o755);
+        for (path, text) in files {
+            let _ = fs.put_file(path, Content::data(text), Attrs::mode(0o644));
+        }
+        let _ = fs.create_dir_all("/tmp", 0o777);
+        let _ = fs.set_mode("/tmp", 0o1777);
+        let _ = fs.create_dir_all(WORKSPACE, 0o755);
+        let _ = fs.set_owner(WORKSPACE, uid, uid);
+        let vars = [("HOME", WORKSPACE), ("USER", user), ("HOSTNAME", HOSTNAME), ("PATH", "/usr/local/bin:/usr/bin:/bin"), ("TERM", "xterm-256color")];
+        Sandbox {
+            fs: SharedFs::new(fs),
+            storage: SharedStorage::default(),
+            clock,
+            cwd: WORKSPACE.to_string(),
+            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string(), true)).collect(),
+            last_status: 0,
+            last_build: Rc::default(),
+        }
+    }
+
+    /// The shell's working directory.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    /// The exit status of the last command line (`$?`).
+    pub fn last_status(&self) -> i32 {
+        self.last_status
+    }
+
+    /// The prompt, as bash's default shows it (`student@berth:~/app$ `).
+    pub fn prompt(&self) -> String {
+        let dir = match self.cwd.strip_prefix(WORKSPACE) {
+            Some("") => "~".to_string(),
+            Some(rest) if rest.starts_with('/') => format!("~{rest}"),
+            _ => self.cwd.clone(),
+        };
+        format!("{}@{HOSTNAME}:{dir}$ ", USER.0)
+    }
+
+    /// Runs one command line in the host shell. `cd`, variables and `$?` carry over to
+    /// the next line. `interrupt` stops it at the next command (Ctrl-C).
+    pub fn run_line_with(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>) -> Outcome {
+        let mut fs = self.fs.clone();
+        let mut sh = Shell::new(&mut fs, Flavor::Dash);
+        sh.set_args("sh", &[]);
+        for (k, v, exported) in &self.vars {
+            sh.set_variable(k, v, *exported);
+        }
+        sh.set_env("BERTH_NOW", &self.clock.now().to_string());
+        sh.set_cwd(&self.cwd);
+        sh.set_last_status(self.last_status);
+        sh.uid = USER.1;
+        sh.gid = USER.1;
+        sh.hostname = HOSTNAME.to_string();
+        if let Some(flag) = interrupt {
+            sh.set_interrupt(flag);
+        }
+        let (fs_handle, storage, clock, last_build) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone());
+        sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
+            let name = call.argv.first()?.rsplit('/').next()?;
+            if name != "docker" && name != "berth" {
+                return None;
+            }
+            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec() };
+            let args = &call.argv[1..];
+            let out = cli::run(args, &host);
+            let sub: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).take(2).collect();
+            if matches!(sub.as_slice(), ["build", ..] | ["image" | "builder" | "buildx", "build"]) {
+                *last_build.borrow_mut() = out.stderr.clone();
+            }
+            Some(Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() })
+        }));
+        let out = sh.run_str(line, stdin);
+        self.cwd = sh.cwd().to_string();
+        self.vars = sh.variables().into_iter().filter(|(k, _, _)| !matches!(k.as_str(), "BERTH_NOW" | "PWD")).collect();
+        self.last_status = out.status;
+        out
+    }
+
+    /// [`Sandbox::run_line_with`] without an interrupt.
+    pub fn run_line(&mut self, line: &str, stdin: &[u8]) -> Outcome {
+        self.run_line_with(line, stdin, None)
+    }
+
+    /// An absolute path for a path given relative to the workspace; `..` cannot leave it.
+    pub fn workspace_path(path: &str) -> String {
+        vfs::join(WORKSPACE, vfs::normalize(&format!("/{path}")).trim_start_matches('/'))
+    }
+
+    /// The steps of the last `docker build` that ran on this host.
+    pub fn last_build(&self) -> Vec<crate::api::BuildStep> {
+        crate::api::build_steps(&self.last_build.borrow())
+    }
+
+    /// Candidates for the last word of `line` (Tab): commands, docker's subcommands and
+    /// flags, image and container names, paths.
+    pub fn complete(&self, line: &str) -> Vec<String> {
+        let segment = line.rsplit(['|', ';', '&']).next().unwrap_or("").trim_start();
+        let mut words: Vec<&str> = segment.split_whitespace().collect();
+        let current = if segment.is_empty() || segment.ends_with(char::is_whitespace) { "" } else { words.pop().unwrap_or("") };
+        let mut out: Vec<String> = match words.as_slice() {
+            [] => COMMANDS.iter().map(|c| c.to_string()).collect(),
+            [docker] if matches!(*docker, "docker" | "berth") => DOCKER_COMMANDS.iter().map(|c| c.to_string()).collect(),
+            [docker, sub, ..] if matches!(*docker, "docker" | "berth") && current.starts_with('-') => {
+                DOCKER_FLAGS.iter().find(|(c, _)| c == sub).map(|(_, f)| f.iter().map(|f| f.to_string()).collect()).unwrap_or_default()
+            }
+            [docker, sub, ..] if matches!(*docker, "docker" | "berth") && matches!(*sub, "run" | "create" | "rmi" | "tag" | "history" | "save" | "push") => self.image_names(),
+            [docker, sub, ..] if matches!(*docker, "docker" | "berth") && matches!(*sub, "rm" | "logs" | "start" | "stop" | "kill" | "restart" | "wait" | "exec" | "inspect" | "diff" | "commit" | "rename" | "top" | "cp") => {
+                let mut names = self.container_names();
+                if *sub == "cp" || *sub == "inspect" {
+                    names.extend(self.paths(current));
+                }
+                names
+            }
+            _ => self.paths(current),
+        };
+        out.retain(|c| c.starts_with(current));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn image_names(&self) -> Vec<String> {
+        crate::image::store::ImageStore::open(Box::new(self.storage.clone()))
+            .map(|s| s.images().flat_map(|r| r.tags.iter().map(|t| crate::image::store::familiar(t))).collect())
+            .unwrap_or_default()
+    }
+
+    fn container_names(&self) -> Vec<String> {
+        crate::runtime::Containers::open(Box::new(self.storage.clone())).list.values().map(|c| c.name.clone()).collect()
+    }
+
+    /// Paths that complete `word` (directories with a trailing `/`).
+    fn paths(&self, word: &str) -> Vec<String> {
+        let (dir, _) = word.rsplit_once('/').map_or(("", word), |(d, b)| (d, b));
+        let prefix = if word.contains('/') { format!("{dir}/") } else { String::new() };
+        let full = vfs::join(&self.cwd, if dir.is_empty() && word.starts_with('/') { "/" } else if dir.is_empty() { "." } else { dir });
+        self.fs
+            .read_dir(&full)
+            .map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|e| {
+                        let slash = if self.fs.stat(&vfs::join(&full, &e.name)).is_ok_and(|m| m.is_dir()) { "/" } else { "" };
+                        format!("{prefix}{}{slash}", e.name)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The workspace as a tar archive (for saving it in the browser, or downloading).
+    pub fn export_workspace(&self) -> Result<Vec<u8>, String> {
+        let view = SubdirFs { inner: self.fs.clone(), base: WORKSPACE.to_string() };
+        layer::tar_of(&view, &LayerOptions::default()).map_err(|e| e.to_string())
+    }
+
+    /// Replaces the workspace with the files of a tar archive (a saved session).
+    pub fn import_workspace(&mut self, tar: &[u8]) -> Result<(), String> {
+        let mut unpacked = MemoryFs::new();
+        layer::unpack(tar, &mut unpacked).map_err(|e| e.to_string())?;
+        let _ = self.fs.remove_all(WORKSPACE);
+        vfs::walk::copy_tree(&unpacked, "/", &mut self.fs, WORKSPACE).map_err(|e| e.to_string())?;
+        let _ = self.fs.set_owner(WORKSPACE, USER.1, USER.1);
+        Ok(())
+    }
+
+    /// Reads a file; a relative path is taken from the workspace.
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
+        self.fs.read(&Self::workspace_path(path)).map_err(|e| e.to_string())
+    }
+
+    /// Writes a file (creating its directories), as the editor saves it.
+    pub fn write_file(&mut self, path: &str, data: &[u8]) -> Result<(), String> {
+        let path = Self::workspace_path(path);
+        if let Some((parent, _)) = vfs::split_parent(&path) {
+            self.fs.create_dir_all(&parent, 0o755).map_err(|e| e.to_string())?;
+        }
+        let exists = self.fs.exists(&path);
+        self.fs.write(&path, data).map_err(|e| e.to_string())?;
+        if !exists {
+            let _ = self.fs.set_owner(&path, USER.1, USER.1);
+        }
+        Ok(())
+    }
+}
+
+/// What `docker` on the sandbox host sees of its machine.
+struct SandboxHost {
+    fs: SharedFs,
+    storage: SharedStorage,
+    clock: Rc<dyn Clock>,
+    cwd: String,
+    stdin: Vec<u8>,
+}
+
+impl SandboxHost {
+    fn path(&self, path: &str) -> String {
+        vfs::join(&self.cwd, path)
+    }
+}
+
+impl Host for SandboxHost {
+    fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
+        if path == "-" {
+            return Ok(self.stdin.clone());
+        }
+        self.fs.read(&self.path(path)).map_err(|e| format!("open {path}: {}", e.errno.message().to_lowercase()))
+    }
+
+    fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String> {
+        let mut fs = self.fs.clone();
+        fs.write(&self.path(path), data).map_err(|e| format!("open {path}: {}", e.errno.message().to_lowercase()))
+    }
+
+    fn storage(&self) -> Result<Box<dyn Storage>, String> {
+        Ok(Box::new(self.storage.clone()))
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn clock(&self) -> f64 {
+        self.clock.monotonic()
+    }
+
+    fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
+        let full = self.path(path);
+        match self.fs.stat(&full) {
+            Ok(_) => Ok(Box::new(SubdirFs { inner: self.fs.clone(), base: full })),
+            Err(_) => Err(format!("{path}: no such file or directory")),
+        }
+    }
+
+    fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
+        let full = self.path(path);
+        match self.fs.stat(&full) {
+            Ok(m) if m.is_dir() => Ok(Box::new(SubdirFs { inner: self.fs.clone(), base: full })),
+            _ => Err(format!("path \"{path}\" not found")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sandbox() -> Sandbox {
+        Sandbox::new(Rc::new(FixedClock(1_700_000_000)))
+    }
+
+    fn text(out: &Outcome) -> String {
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    #[test]
+    fn cd_and_variables_carry_over_between_lines() {
+        let mut sb = sandbox();
+        assert_eq!(sb.prompt(), "student@berth:~$ ");
+        sb.run_line("mkdir -p app && cd app && x=42", &[]);
+        assert_eq!(sb.cwd(), "/workspace/app");
+        assert_eq!(sb.prompt(), "student@berth:~/app$ ");
+        assert_eq!(sb.run_line("echo $x $(pwd); id -u", &[]).stdout, b"42 /workspace/app\n1000\n");
+        assert_eq!(sb.run_line("false", &[]).status, 1);
+        assert_eq!(sb.run_line("echo $?", &[]).stdout, b"1\n");
+    }
+
+    #[test]
+    fn docker_builds_the_workspace_and_binds_it_both_ways() {
+        let mut sb = sandbox();
+        sb.write_file("Dockerfile", b"FROM alpine\nWORKDIR /app\nCOPY hello.txt .\nCMD [\"cat\", \"hello.txt\"]\n").unwrap();
+        sb.write_file("hello.txt", b"hello\n").unwrap();
+        let out = sb.run_line("docker build -t greet .", &[]);
+        assert_eq!(out.status, 0, "{}", text(&out));
+        assert_eq!(sb.run_line("docker run --rm greet", &[]).stdout, b"hello\n");
+        let out = sb.run_line("docker run --rm -v \"$(pwd)\":/data alpine sh -c 'echo from-container > /data/out.txt'", &[]);
+        assert_eq!(out.status, 0, "{}", text(&out));
+        assert_eq!(sb.run_line("cat out.txt", &[]).stdout, b"from-container\n");
+        assert_eq!(sb.run_line("docker images -q greet | wc -l", &[]).stdout, b"1\n");
+        let out = sb.run_line("docker nosuch", &[]);
+        assert_eq!(out.status, 1);
+    }
+
+    #[test]
+    fn tab_completes_commands_subcommands_names_and_paths() {
+        let mut sb = sandbox();
+        sb.write_file("Dockerfile", b"FROM alpine\n").unwrap();
+        sb.write_file("docs/notes.md", b"").unwrap();
+        sb.run_line("docker build -q -t greet . && docker run --name greeter greet true", &[]);
+        assert_eq!(sb.complete("dock"), ["docker"]);
+        assert_eq!(sb.complete("docker bu"), ["build", "builder"]);
+        assert_eq!(sb.complete("docker run --r"), ["--rm"]);
+        assert_eq!(sb.complete("docker run --rm gr"), ["greet:latest"]);
+        assert_eq!(sb.complete("docker logs g"), ["greeter"]);
+        assert_eq!(sb.complete("cat Do"), ["Dockerfile"]);
+        assert_eq!(sb.complete("ls do"), ["docs/"]);
+        assert_eq!(sb.complete("cat docs/n"), ["docs/notes.md"]);
+        assert_eq!(sb.complete("ls | gr"), ["grep"]);
+    }
+
+    #[test]
+    fn workspace_round_trips_through_a_tar() {
+        let mut sb = sandbox();
+        sb.run_line("mkdir -p src && echo 'print(1)' > src/app.py && chmod 755 src/app.py", &[]);
+        let tar = sb.export_workspace().unwrap();
+        let mut other = sandbox();
+        other.import_workspace(&tar).unwrap();
+        assert_eq!(other.read_file("src/app.py").unwrap(), b"print(1)\n");
+        assert_eq!(other.run_line("stat -c %a src/app.py", &[]).stdout, b"755\n");
+    }
+
+    #[test]
+    fn unknown_commands_fail_as_in_a_shell() {
+        let mut sb = sandbox();
+        let out = sb.run_line("dockr ps", &[]);
+        assert_eq!((out.status, text(&out)), (127, "sh: 1: dockr: not found\n".to_string()));
+    }
+}
