@@ -113,6 +113,119 @@ pub struct Changes {
     pub workspace: Option<Vec<u8>>,
 }
 
+/// One finding of the parser or linter, for the editor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LintItem {
+    /// Byte offsets into the source.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based, as `berth lint` prints them.
+    pub line: usize,
+    pub column: usize,
+    /// `error`, `warning` or `info`.
+    pub severity: String,
+    pub rule: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The parser's and linter's findings for a Dockerfile, as the editor underlines them.
+pub fn lint(source: &str) -> Vec<LintItem> {
+    let lines = crate::dockerfile::LineIndex::new(source);
+    crate::dockerfile::lint::lint(source, &Default::default())
+        .into_iter()
+        .map(|d| {
+            let (line, column) = lines.line_col(source, d.span.start);
+            LintItem { start: d.span.start, end: d.span.end.max(d.span.start), line, column, severity: d.severity.as_str().to_string(), rule: d.rule, message: d.message, hint: d.help }
+        })
+        .collect()
+}
+
+/// What a piece of Dockerfile text is, for highlighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Instruction,
+    Comment,
+    Flag,
+    String,
+    Variable,
+    Text,
+}
+
+/// Splits a Dockerfile into highlighted pieces that cover it exactly, in order. Line by
+/// line: a comment, or an instruction keyword at the start of an instruction, then its
+/// flags (`--from=build`), quoted strings and `$VARIABLES`. Continuation lines carry on.
+pub fn highlight(source: &str) -> Vec<(TokenKind, &str)> {
+    let mut out = Vec::new();
+    let mut continued = false;
+    let mut heredoc: Option<String> = None;
+    for line in source.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        if let Some(end) = &heredoc {
+            if body.trim_start_matches('\t') == end {
+                heredoc = None;
+            }
+            out.push((TokenKind::String, line));
+            continue;
+        }
+        let trimmed = body.trim_start();
+        let indent = &line[..body.len() - trimmed.len()];
+        if !indent.is_empty() {
+            out.push((TokenKind::Text, indent));
+        }
+        let rest = &line[indent.len()..];
+        if trimmed.starts_with('#') {
+            out.push((TokenKind::Comment, rest));
+            continue;
+        }
+        let mut rest = rest;
+        if !continued && !trimmed.is_empty() {
+            let word_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push((TokenKind::Instruction, &rest[..word_len]));
+            rest = &rest[word_len..];
+        }
+        if let Some(pos) = body.find("<<") {
+            let marker = body[pos + 2..].trim_start_matches('-').split_whitespace().next().unwrap_or("").trim_matches(['"', '\'']);
+            if !marker.is_empty() && marker.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                heredoc = Some(marker.to_string());
+            }
+        }
+        continued = body.ends_with('\\');
+        highlight_words(rest, &mut out);
+    }
+    out
+}
+
+fn highlight_words<'a>(mut rest: &'a str, out: &mut Vec<(TokenKind, &'a str)>) {
+    while !rest.is_empty() {
+        let bytes = rest.as_bytes();
+        let (kind, len) = match bytes[0] {
+            b'"' | b'\'' => {
+                let q = bytes[0];
+                let end = bytes[1..].iter().position(|&b| b == q || b == b'\n').map_or(rest.len(), |i| i + 2).min(rest.len());
+                (TokenKind::String, end)
+            }
+            b'$' if bytes.len() > 1 && (bytes[1] == b'{' || bytes[1].is_ascii_alphabetic() || bytes[1] == b'_') => {
+                let end = if bytes[1] == b'{' { rest.find('}').map_or(rest.len(), |i| i + 1) } else { 1 + rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len() - 1) };
+                (TokenKind::Variable, end)
+            }
+            b'-' if rest.starts_with("--") && bytes.get(2).is_some_and(u8::is_ascii_alphabetic) => {
+                let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+                (TokenKind::Flag, end)
+            }
+            _ => {
+                let end = rest.char_indices().skip(1).find(|(_, c)| matches!(c, '"' | '\'' | '$') || c.is_whitespace()).map_or(rest.len(), |(i, _)| i);
+                let end = if rest.starts_with(char::is_whitespace) { rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len()) } else { end };
+                (TokenKind::Text, end.max(1))
+            }
+        };
+        let len = (1..=len).rev().find(|&l| rest.is_char_boundary(l)).unwrap_or(rest.len());
+        out.push((kind, &rest[..len]));
+        rest = &rest[len..];
+    }
+}
+
 /// Runs one docker-style command line against a host (the native binary).
 pub fn cli(argv: &[String], host: &dyn Host) -> Response {
     let out = crate::cli::run(argv, host);
@@ -332,6 +445,32 @@ mod tests {
         assert_eq!(containers[0].name, "c");
         assert_eq!(containers[0].state, "exited");
         assert_eq!(last_build.iter().map(|b| (b.name.as_str(), b.cached)).collect::<Vec<_>>(), [("[1/2] FROM docker.io/library/alpine:latest", false), ("[2/2] RUN echo hi > /hi", true)]);
+    }
+
+    #[test]
+    fn highlighting_covers_the_source_exactly() {
+        let src = "# syntax=docker/dockerfile:1\nFROM python:3.11 AS base\nCOPY --from=base \"/a b\" $HOME/\nRUN apt-get update && \\\n    echo ${X:-y}\nRUN <<EOF\necho hi\nEOF\nCMD [\"python\"]\n";
+        let tokens = highlight(src);
+        assert_eq!(tokens.iter().map(|(_, t)| *t).collect::<String>(), src);
+        let kinds = |k: TokenKind| tokens.iter().filter(|(kind, _)| *kind == k).map(|(_, t)| *t).collect::<Vec<_>>();
+        assert_eq!(kinds(TokenKind::Instruction), ["FROM", "COPY", "RUN", "RUN", "CMD"]);
+        assert_eq!(kinds(TokenKind::Comment), ["# syntax=docker/dockerfile:1\n"]);
+        assert_eq!(kinds(TokenKind::Flag), ["--from=base"]);
+        assert_eq!(kinds(TokenKind::Variable), ["$HOME", "${X:-y}"]);
+        assert_eq!(kinds(TokenKind::String), ["\"/a b\"", "echo hi\n", "EOF\n", "\"python\""]);
+        for src in ["\"", "$", "${", "--", "é$é\"é", "RUN \\\n\n"] {
+            assert_eq!(highlight(src).iter().map(|(_, t)| *t).collect::<String>(), src);
+        }
+    }
+
+    #[test]
+    fn lint_items_carry_offsets_lines_and_rules() {
+        let items = lint("FROM alpine\nRUNN echo\n");
+        let items: Vec<_> = items.into_iter().filter(|i| i.severity == "error").collect();
+        assert_eq!((items[0].line, items[0].column, items[0].start), (2, 1, 12));
+        assert_eq!(items[0].severity, "error");
+        assert_eq!(items[0].message, "unknown instruction: RUNN");
+        assert_eq!(items[0].hint.as_deref(), Some("did you mean RUN?"));
     }
 
     #[test]

@@ -1,33 +1,729 @@
-//! Berth's browser sandbox. For now a single page that lints the Dockerfile in a text
-//! area with the engine's linter (the same diagnostics as `berth lint`); the terminal,
-//! editor and worker arrive with the web issue.
+//! Berth's browser sandbox: a terminal (xterm.js), a Dockerfile editor with live lint, the
+//! workspace's files, and panels for images (with a picture of their layers) and
+//! containers. The engine runs in a Web Worker (`bin/worker.rs`); this page only draws
+//! and sends `engine::api::Request`s.
 
+use std::collections::HashMap;
+
+use engine::api::{BuildStep, ContainerInfo, FileEntry, ImageInfo, LintItem, Request, Response};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web::editor;
+use web::lineedit::{Action, LineEditor};
+use web::protocol::{Call, Note, DB_NAME};
+use yew::html::Scope;
 use yew::prelude::*;
 
-#[function_component(App)]
-fn app() -> Html {
-    let source = use_state(|| String::from("FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"));
-    let oninput = {
-        let source = source.clone();
-        Callback::from(move |e: InputEvent| {
-            let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
-            source.set(area.value());
-        })
-    };
-    let diagnostics = engine::dockerfile::lint::lint(&source, &Default::default());
-    let lines = engine::dockerfile::LineIndex::new(&source);
-    html! {
-        <main>
-            <h1>{ "Berth" }</h1>
-            <textarea rows="12" cols="80" value={(*source).clone()} {oninput} />
-            <ul>
-                { for diagnostics.iter().map(|d| {
-                    let (line, col) = lines.line_col(&source, d.span.start);
-                    let rule = d.rule.as_deref().map(|r| format!("[{r}]")).unwrap_or_default();
-                    html! { <li>{ format!("Dockerfile:{line}:{col}: {}{rule}: {}", d.severity.as_str(), d.message) }</li> }
+#[wasm_bindgen]
+extern "C" {
+    /// xterm.js's `Terminal` (vendored from npm into the build, loaded by `index.html`).
+    type Terminal;
+    #[wasm_bindgen(constructor)]
+    fn new(options: &JsValue) -> Terminal;
+    #[wasm_bindgen(method)]
+    fn open(this: &Terminal, parent: &web_sys::HtmlElement);
+    #[wasm_bindgen(method)]
+    fn write(this: &Terminal, data: &str);
+    #[wasm_bindgen(method)]
+    fn clear(this: &Terminal);
+    #[wasm_bindgen(method)]
+    fn focus(this: &Terminal);
+    #[wasm_bindgen(method, js_name = onData)]
+    fn on_data(this: &Terminal, callback: &js_sys::Function) -> JsValue;
+    #[wasm_bindgen(method, js_name = loadAddon)]
+    fn load_addon(this: &Terminal, addon: &JsValue);
+}
+
+/// The worker script Trunk writes for `bin/worker.rs`.
+const WORKER_SCRIPT: &str = "./worker_loader.js";
+
+struct EngineLink {
+    worker: web_sys::Worker,
+    _onmessage: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+impl EngineLink {
+    fn spawn(link: &Scope<App>) -> Result<EngineLink, String> {
+        let worker = web_sys::Worker::new(WORKER_SCRIPT).map_err(|e| format!("{e:?}"))?;
+        let notes = link.callback(Msg::Note);
+        let onmessage = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                match serde_json::from_str::<Note>(&text) {
+                    Ok(note) => notes.emit(note),
+                    Err(err) => notes.emit(Note::Problem { message: format!("unreadable message from the engine: {err}") }),
+                }
+            }
+        });
+        let problems = link.callback(Msg::Note);
+        let onerror = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+            problems.emit(Note::Problem { message: format!("the engine failed to start: {}", e.message()) });
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        Ok(EngineLink { worker, _onmessage: onmessage, _onerror: onerror })
+    }
+}
+
+impl Drop for EngineLink {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// What a reply is for.
+enum Pending {
+    Exec,
+    Complete,
+    Files,
+    Open(String),
+    Saved(String),
+    State,
+    Archive,
+    Quiet,
+}
+
+struct OpenFile {
+    path: String,
+    text: String,
+    saved: String,
+}
+
+pub enum Msg {
+    Note(Note),
+    TermData(String),
+    EditorInput(String),
+    EditorKey(KeyboardEvent),
+    EditorHover(MouseEvent),
+    Save,
+    Open(String),
+    NewFile,
+    NewDir,
+    Rename(String),
+    Delete(String),
+    Upload(web_sys::FileList),
+    Uploaded(String, Vec<u8>),
+    Download,
+    Reset,
+    ResetDone,
+    SelectImage(String),
+    /// Types a command into the terminal and runs it (panel buttons).
+    Type(String),
+}
+
+struct App {
+    engine: Option<EngineLink>,
+    ready: bool,
+    next_id: u32,
+    pending: HashMap<u32, Pending>,
+    term: Option<Terminal>,
+    fit: Option<JsValue>,
+    term_ref: NodeRef,
+    _on_data: Option<Closure<dyn FnMut(String)>>,
+    _on_resize: Option<Closure<dyn FnMut()>>,
+    line: LineEditor,
+    running: bool,
+    /// Tab asked the engine for completions.
+    completing: bool,
+    /// Keys typed while a command runs, the engine starts or Tab waits: they are fed to
+    /// the line editor once it can take them (type-ahead, as in a real terminal).
+    held: String,
+    files: Vec<FileEntry>,
+    open: Option<OpenFile>,
+    findings: Vec<LintItem>,
+    hover: String,
+    images: Vec<ImageInfo>,
+    containers: Vec<ContainerInfo>,
+    last_build: Vec<BuildStep>,
+    selected_image: Option<String>,
+    problem: Option<String>,
+    status: String,
+}
+
+fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a page has a window")
+}
+
+fn human_size(bytes: u64) -> String {
+    engine::cli::human_size(bytes)
+}
+
+impl App {
+    fn call(&mut self, request: Request, pending: Pending) {
+        let Some(engine) = &self.engine else { return };
+        if !self.ready {
+            return;
+        }
+        self.next_id += 1;
+        let id = self.next_id;
+        let Ok(text) = serde_json::to_string(&Call { id, request }) else { return };
+        if engine.worker.post_message(&JsValue::from_str(&text)).is_ok() {
+            self.pending.insert(id, pending);
+        }
+    }
+
+    fn write(&self, text: &str) {
+        if let Some(t) = &self.term {
+            t.write(text);
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.call(Request::State, Pending::State);
+        self.call(Request::ListFiles, Pending::Files);
+        if let Some(open) = &self.open {
+            if open.text == open.saved {
+                let path = open.path.clone();
+                self.call(Request::ReadFile { path: path.clone() }, Pending::Open(path));
+            }
+        }
+    }
+
+    fn start_engine(&mut self, ctx: &Context<Self>) {
+        self.ready = false;
+        self.completing = false;
+        self.pending.clear();
+        self.status = "starting the engine…".into();
+        match EngineLink::spawn(ctx.link()) {
+            Ok(link) => self.engine = Some(link),
+            Err(e) => self.problem = Some(format!("the engine could not start: {e}")),
+        }
+    }
+
+    fn submit(&mut self, line: String) {
+        if line.trim().is_empty() {
+            self.write(&self.line.redraw());
+            return;
+        }
+        self.running = true;
+        self.status = format!("running: {line}");
+        self.call(Request::Exec { line }, Pending::Exec);
+    }
+
+    /// Feeds the keys typed ahead, once the line editor can take them.
+    fn release_held(&mut self, ctx: &Context<Self>) {
+        if !self.held.is_empty() {
+            ctx.link().send_message(Msg::TermData(std::mem::take(&mut self.held)));
+        }
+    }
+
+    fn set_open(&mut self, path: String, data: Vec<u8>) {
+        let text = String::from_utf8_lossy(&data).into_owned();
+        self.findings = if editor::is_dockerfile(&path) { engine::api::lint(&text) } else { Vec::new() };
+        self.open = Some(OpenFile { path, saved: text.clone(), text });
+    }
+
+    fn on_reply(&mut self, ctx: &Context<Self>, pending: Pending, response: Response) {
+        match (pending, response) {
+            (Pending::Exec, Response::Output { stdout, stderr, prompt, .. }) => {
+                self.write(&crlf(&stdout));
+                self.write(&crlf(&stderr));
+                self.line.set_prompt(&prompt);
+                self.running = false;
+                self.status = "ready".into();
+                self.write(&self.line.redraw());
+                self.refresh();
+                self.release_held(ctx);
+            }
+            (Pending::Complete, Response::Completions { items }) => {
+                let draw = self.line.complete(&items);
+                self.write(&draw);
+                self.completing = false;
+                // The line editor's keys after the Tab, then those typed while waiting.
+                ctx.link().send_message(Msg::TermData(std::mem::take(&mut self.held)));
+            }
+            (Pending::Files, Response::Files { entries }) => self.files = entries,
+            (Pending::Open(path), Response::File { data, .. }) => {
+                let unchanged = self.open.as_ref().is_some_and(|o| o.path == path && o.saved.as_bytes() == data.as_slice());
+                if !unchanged {
+                    self.set_open(path, data);
+                }
+            }
+            (Pending::Open(path), Response::Error { .. }) if self.open.as_ref().is_some_and(|o| o.path == path) => {
+                self.open = None;
+                self.findings.clear();
+            }
+            (Pending::Open(_), Response::Error { .. }) => {}
+            (Pending::Saved(path), Response::Done) => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.path == path) {
+                    open.saved = open.text.clone();
+                }
+                self.status = format!("saved {path}");
+                self.call(Request::ListFiles, Pending::Files);
+            }
+            (Pending::State, Response::State { images, containers, last_build }) => {
+                self.images = images;
+                self.containers = containers;
+                self.last_build = last_build;
+            }
+            (Pending::Archive, Response::Archive { data }) => download("workspace.tar", &data),
+            (_, Response::Error { message }) => self.problem = Some(message),
+            (Pending::Quiet, _) => self.refresh(),
+            _ => {}
+        }
+        let _ = ctx;
+    }
+
+    fn mount_terminal(&mut self, ctx: &Context<Self>) {
+        let Some(el) = self.term_ref.cast::<web_sys::HtmlElement>() else { return };
+        let options = js_sys::Object::new();
+        for (k, v) in [("cursorBlink", JsValue::TRUE), ("screenReaderMode", JsValue::TRUE), ("convertEol", JsValue::FALSE), ("fontSize", JsValue::from_f64(14.0)), ("scrollback", JsValue::from_f64(5000.0))] {
+            let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), &v);
+        }
+        let term = Terminal::new(&options);
+        if let Some(fit) = fit_addon() {
+            term.load_addon(&fit);
+            self.fit = Some(fit);
+        }
+        term.open(&el);
+        let link = ctx.link().clone();
+        let on_data = Closure::<dyn FnMut(String)>::new(move |data: String| link.send_message(Msg::TermData(data)));
+        term.on_data(on_data.as_ref().unchecked_ref());
+        self._on_data = Some(on_data);
+        if let Some(fit) = self.fit.clone() {
+            call_method(&fit, "fit");
+            let on_resize = Closure::<dyn FnMut()>::new(move || call_method(&fit, "fit"));
+            window().set_onresize(Some(on_resize.as_ref().unchecked_ref()));
+            self._on_resize = Some(on_resize);
+        }
+        term.write("Berth: a Docker-compatible sandbox. Try `docker build -t hello hello` then `docker run --rm hello`.\r\n");
+        term.focus();
+        self.term = Some(term);
+    }
+
+    fn layer_view(&self) -> Html {
+        let Some(image) = self.selected_image.as_ref().and_then(|id| self.images.iter().find(|i| &i.id == id)).or_else(|| self.images.first()) else {
+            return html! { <p class="muted">{ "No images yet. Pull or build one." }</p> };
+        };
+        let max = image.layers.iter().map(|l| l.size).max().unwrap_or(0).max(1);
+        let cached = |created_by: &str| {
+            let step = normalise_instruction(created_by);
+            self.last_build.iter().any(|b| b.cached && b.name.split_once("] ").map(|(_, s)| s) == Some(step.as_str()))
+        };
+        let name = image.tags.first().cloned().unwrap_or_else(|| format!("<none> {}", image.id));
+        html! {
+            <div class="layers" aria-label={format!("layers of {name}")}>
+                <h3>{ format!("{name} — {} in {} layers", human_size(image.size), image.layers.iter().filter(|l| !l.empty).count()) }</h3>
+                { for image.layers.iter().rev().map(|l| {
+                    let width = if l.empty { 0.0 } else { (l.size as f64 / max as f64 * 100.0).max(0.5) };
+                    let hit = cached(&l.created_by);
+                    html! {
+                        <div class={classes!("layer", l.empty.then_some("empty"), hit.then_some("cached"))} title={l.created_by.clone()}>
+                            <div class="bar" style={format!("width:{width:.1}%")}></div>
+                            <span class="label">{ shorten(&normalise_instruction(&l.created_by), 60) }</span>
+                            <span class="size">{ if l.empty { "0 B (metadata)".to_string() } else { human_size(l.size) } }{ if hit { " · CACHED" } else { "" } }</span>
+                        </div>
+                    }
                 }) }
-            </ul>
-        </main>
+            </div>
+        }
+    }
+
+    fn editor_view(&self, ctx: &Context<Self>) -> Html {
+        let Some(open) = &self.open else {
+            return html! { <div class="editor empty"><p class="muted">{ "Open a file from the list, or create one with “New file”." }</p></div> };
+        };
+        let link = ctx.link();
+        let dockerfile = editor::is_dockerfile(&open.path);
+        let pieces = editor::pieces(&open.text, dockerfile, &self.findings);
+        let lines = open.text.matches('\n').count() + 1;
+        let widest = open.text.lines().map(|l| l.chars().count()).max().unwrap_or(0) + 2;
+        let flagged: Vec<usize> = self.findings.iter().map(|f| f.line).collect();
+        let dirty = open.text != open.saved;
+        html! {
+            <div class="editor">
+                <div class="editor-bar">
+                    <span class="path">{ &open.path }{ if dirty { " ●" } else { "" } }</span>
+                    <button onclick={link.callback(|_| Msg::Save)} title="Ctrl-S">{ "Save" }</button>
+                </div>
+                <div class="code">
+                    <pre class="gutter" aria-hidden="true">{ for (1..=lines).map(|n| html! { <div class={classes!(flagged.contains(&n).then_some("flag"))}>{ n }</div> }) }</pre>
+                    <div class="text" style={format!("min-width:{widest}ch")}>
+                        <pre class="highlight" aria-hidden="true">
+                            { for pieces.iter().map(|p| html! {
+                                <span class={classes!(format!("t-{:?}", p.kind).to_lowercase(), p.severity.map(|s| format!("d-{s}")))} title={p.message.map(str::to_string)}>{ p.text }</span>
+                            }) }
+                            { "\n" }
+                        </pre>
+                        <textarea id="editor" spellcheck="false" wrap="off" rows={(lines + 1).to_string()} aria-label={format!("editor: {}", open.path)}
+                            value={open.text.clone()} title={self.hover.clone()}
+                            oninput={link.callback(|e: InputEvent| Msg::EditorInput(e.target_unchecked_into::<web_sys::HtmlTextAreaElement>().value()))}
+                            onkeydown={link.callback(Msg::EditorKey)}
+                            onmousemove={link.callback(Msg::EditorHover)} />
+                    </div>
+                </div>
+                if dockerfile {
+                    <ul class="problems" aria-label="problems">
+                        { for self.findings.iter().map(|f| html! {
+                            <li class={format!("d-{}", f.severity)}>
+                                { format!("{}:{}:{}: {}{}: {}", open.path.rsplit('/').next().unwrap_or(&open.path), f.line, f.column, f.severity, f.rule.as_ref().map(|r| format!(" [{r}]")).unwrap_or_default(), f.message) }
+                                { f.hint.as_ref().map(|h| html! { <span class="hint">{ format!(" — hint: {h}") }</span> }).unwrap_or_default() }
+                            </li>
+                        }) }
+                        if self.findings.is_empty() { <li class="ok">{ "No problems found." }</li> }
+                    </ul>
+                }
+            </div>
+        }
+    }
+}
+
+fn fit_addon() -> Option<JsValue> {
+    let ns = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("FitAddon")).ok()?;
+    let ctor = js_sys::Reflect::get(&ns, &JsValue::from_str("FitAddon")).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).ok()
+}
+
+fn call_method(target: &JsValue, name: &str) {
+    if let Ok(f) = js_sys::Reflect::get(target, &JsValue::from_str(name)).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+        let _ = f.call0(target);
+    }
+}
+
+/// `RUN /bin/sh -c pip install x # buildkit` → `RUN pip install x`, as the build's steps
+/// name it.
+fn normalise_instruction(created_by: &str) -> String {
+    let s = created_by.trim_end_matches(" # buildkit");
+    let s = s.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(s);
+    match s.strip_prefix("RUN /bin/sh -c ") {
+        Some(rest) => format!("RUN {rest}"),
+        None => s.to_string(),
+    }
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
+fn download(name: &str, data: &[u8]) {
+    let array = js_sys::Array::of1(&js_sys::Uint8Array::from(data).into());
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence(&array) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    if let Some(a) = window().document().and_then(|d| d.create_element("a").ok()).and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn ask(question: &str, default: &str) -> Option<String> {
+    window().prompt_with_message_and_default(question, default).ok().flatten().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let mut app = App {
+            engine: None,
+            ready: false,
+            next_id: 0,
+            pending: HashMap::new(),
+            term: None,
+            fit: None,
+            term_ref: NodeRef::default(),
+            _on_data: None,
+            _on_resize: None,
+            line: LineEditor::new("$ "),
+            running: false,
+            completing: false,
+            held: String::new(),
+            files: Vec::new(),
+            open: None,
+            findings: Vec::new(),
+            hover: String::new(),
+            images: Vec::new(),
+            containers: Vec::new(),
+            last_build: Vec::new(),
+            selected_image: None,
+            problem: None,
+            status: String::new(),
+        };
+        app.start_engine(ctx);
+        app
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        if first_render {
+            self.mount_terminal(ctx);
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Note(Note::Ready { prompt, restored }) => {
+                self.ready = true;
+                self.running = false;
+                self.status = if restored { "ready (sandbox restored)".into() } else { "ready".into() };
+                self.line.set_prompt(&prompt);
+                self.write(&self.line.redraw());
+                self.refresh();
+                if self.open.is_none() {
+                    let first = if restored { "Dockerfile" } else { "hello/Dockerfile" };
+                    self.call(Request::ReadFile { path: first.into() }, Pending::Open(first.into()));
+                }
+                self.release_held(ctx);
+            }
+            Msg::Note(Note::Reply { id, response }) => {
+                if let Some(p) = self.pending.remove(&id) {
+                    self.on_reply(ctx, p, response);
+                }
+            }
+            Msg::Note(Note::Problem { message }) => self.problem = Some(message),
+            Msg::TermData(data) => {
+                if self.running && data.contains('\x03') {
+                    // Ctrl-C: the program runs inside the worker, so the worker goes.
+                    // Everything that finished before is already saved.
+                    self.write("^C\r\n");
+                    self.held.clear();
+                    self.running = false;
+                    self.engine = None;
+                    self.start_engine(ctx);
+                    self.status = "interrupted; restarting the engine…".into();
+                    return true;
+                }
+                if self.running || !self.ready || self.completing {
+                    self.held.push_str(&data);
+                    return false;
+                }
+                let mut submitted = false;
+                for action in self.line.feed(&data) {
+                    match action {
+                        Action::Draw(s) => self.write(&s),
+                        Action::Submit(line) => {
+                            submitted = true;
+                            self.submit(line);
+                        }
+                        Action::Interrupt => {
+                            self.write("^C\r\n");
+                            self.write(&self.line.redraw());
+                        }
+                        Action::Clear => {
+                            if let Some(t) = &self.term {
+                                t.clear();
+                            }
+                        }
+                        Action::Complete(line) => {
+                            // Keys typed until the answer comes wait for it, as in readline.
+                            self.completing = true;
+                            self.call(Request::Complete { line }, Pending::Complete);
+                        }
+                    }
+                }
+                return submitted;
+            }
+            Msg::EditorInput(text) => {
+                if let Some(open) = self.open.as_mut() {
+                    self.findings = if editor::is_dockerfile(&open.path) { engine::api::lint(&text) } else { Vec::new() };
+                    open.text = text;
+                }
+            }
+            Msg::EditorKey(e) => {
+                if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("s") {
+                    e.prevent_default();
+                    ctx.link().send_message(Msg::Save);
+                } else if e.key() == "Tab" {
+                    // Tab indents instead of leaving the editor.
+                    e.prevent_default();
+                    if let Some(area) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) {
+                        let start = area.selection_start().ok().flatten().unwrap_or(0);
+                        let _ = area.set_range_text("    ");
+                        let _ = area.set_selection_range(start + 4, start + 4);
+                        ctx.link().send_message(Msg::EditorInput(area.value()));
+                    }
+                }
+                return false;
+            }
+            Msg::EditorHover(e) => {
+                let Some(open) = &self.open else { return false };
+                // 20 px per line and 8 px of padding, as the stylesheet sets them.
+                let line = ((e.offset_y() - 8).max(0) / 20) as usize + 1;
+                let hover = editor::messages_on_line(&open.text, &self.findings, line);
+                if hover == self.hover {
+                    return false;
+                }
+                self.hover = hover;
+            }
+            Msg::Save => {
+                if let Some(open) = &self.open {
+                    let (path, data) = (open.path.clone(), open.text.clone().into_bytes());
+                    self.call(Request::WriteFile { path: path.clone(), data }, Pending::Saved(path));
+                }
+            }
+            Msg::Open(path) => self.call(Request::ReadFile { path: path.clone() }, Pending::Open(path)),
+            Msg::NewFile => {
+                if let Some(path) = ask("New file (a path in the workspace):", "Dockerfile") {
+                    self.call(Request::WriteFile { path: path.clone(), data: Vec::new() }, Pending::Quiet);
+                    self.set_open(path, Vec::new());
+                }
+            }
+            Msg::NewDir => {
+                if let Some(path) = ask("New folder:", "") {
+                    self.call(Request::CreateDir { path }, Pending::Quiet);
+                }
+            }
+            Msg::Rename(from) => {
+                if let Some(to) = ask(&format!("Rename {from} to:"), &from) {
+                    if self.open.as_ref().is_some_and(|o| o.path == from) {
+                        self.open = None;
+                    }
+                    self.call(Request::Rename { from, to }, Pending::Quiet);
+                }
+            }
+            Msg::Delete(path) => {
+                if window().confirm_with_message(&format!("Delete {path}?")).unwrap_or(false) {
+                    self.call(Request::Remove { path }, Pending::Quiet);
+                }
+            }
+            Msg::Upload(list) => {
+                for i in 0..list.length() {
+                    let Some(file) = list.get(i) else { continue };
+                    let link = ctx.link().clone();
+                    let file = gloo::file::File::from(file);
+                    let name = file.name();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(bytes) = gloo::file::futures::read_as_bytes(&file).await {
+                            link.send_message(Msg::Uploaded(name, bytes));
+                        }
+                    });
+                }
+            }
+            Msg::Uploaded(name, data) => self.call(Request::WriteFile { path: name, data }, Pending::Quiet),
+            Msg::Download => self.call(Request::ExportWorkspace, Pending::Archive),
+            Msg::Reset => {
+                if !window().confirm_with_message("Reset the sandbox? Your files, images, containers and volumes in this browser will be deleted.").unwrap_or(false) {
+                    return false;
+                }
+                self.engine = None;
+                self.ready = false;
+                self.status = "resetting…".into();
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = web::idb::delete(DB_NAME).await;
+                    link.send_message(Msg::ResetDone);
+                });
+            }
+            Msg::ResetDone => {
+                self.open = None;
+                self.findings.clear();
+                self.files.clear();
+                self.images.clear();
+                self.containers.clear();
+                self.last_build.clear();
+                self.held.clear();
+                if let Some(t) = &self.term {
+                    t.clear();
+                    t.write("\r\x1b[KThe sandbox was reset.\r\n");
+                }
+                self.start_engine(ctx);
+            }
+            Msg::SelectImage(id) => self.selected_image = Some(id),
+            Msg::Type(command) => {
+                if let Some(t) = &self.term {
+                    t.focus();
+                }
+                ctx.link().send_message(Msg::TermData(format!("{command}\r")));
+            }
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let upload = link.batch_callback(|e: Event| e.target_unchecked_into::<web_sys::HtmlInputElement>().files().map(Msg::Upload));
+        html! {
+            <div class="app">
+                <header>
+                    <h1>{ "Berth" }</h1>
+                    <span class="status" aria-live="polite">{ &self.status }</span>
+                    if let Some(p) = &self.problem { <span class="problem" role="alert">{ p }</span> }
+                    <button class="reset" onclick={link.callback(|_| Msg::Reset)}>{ "Reset sandbox" }</button>
+                </header>
+                <aside class="files">
+                    <div class="toolbar">
+                        <button onclick={link.callback(|_| Msg::NewFile)}>{ "New file" }</button>
+                        <button onclick={link.callback(|_| Msg::NewDir)}>{ "New folder" }</button>
+                        <label class="button">{ "Upload" }<input type="file" multiple=true onchange={upload} /></label>
+                        <button onclick={link.callback(|_| Msg::Download)} title="the whole workspace as a tar archive">{ "Download" }</button>
+                    </div>
+                    <ul aria-label="workspace files">
+                        { for self.files.iter().map(|f| {
+                            let depth = f.path.matches('/').count();
+                            let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
+                            let (p1, p2, p3) = (f.path.clone(), f.path.clone(), f.path.clone());
+                            let active = self.open.as_ref().is_some_and(|o| o.path == f.path);
+                            html! {
+                                <li class={classes!(f.dir.then_some("dir"), active.then_some("active"))} style={format!("padding-left:{}em", depth as f32 * 1.0 + 0.3)}>
+                                    if f.dir { <span>{ format!("{name}/") }</span> }
+                                    else { <a href="#" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::Open(p1.clone()) })}>{ name }</a> }
+                                    <button class="icon" title={format!("rename {}", f.path)} onclick={link.callback(move |_| Msg::Rename(p2.clone()))}>{ "✎" }</button>
+                                    <button class="icon" title={format!("delete {}", f.path)} onclick={link.callback(move |_| Msg::Delete(p3.clone()))}>{ "✕" }</button>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                </aside>
+                <main>
+                    { self.editor_view(ctx) }
+                    <div class="term-pane" ref={self.term_ref.clone()} aria-label="terminal"></div>
+                </main>
+                <aside class="panels">
+                    <section>
+                        <h2>{ "Images" }</h2>
+                        <table aria-label="images">
+                            <tr><th>{ "Image" }</th><th>{ "ID" }</th><th>{ "Size" }</th><th></th></tr>
+                            { for self.images.iter().map(|i| {
+                                let name = i.tags.first().cloned().unwrap_or_else(|| "<none>".into());
+                                let (id, run, rmi) = (i.id.clone(), format!("docker run --rm {name}"), format!("docker rmi {}", if i.tags.is_empty() { &i.id } else { &name }));
+                                html! {
+                                    <tr class={classes!((self.selected_image.as_ref() == Some(&i.id)).then_some("selected"))}>
+                                        <td><a href="#" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::SelectImage(id.clone()) })}>{ name }</a></td>
+                                        <td class="mono">{ &i.id }</td>
+                                        <td>{ human_size(i.size) }</td>
+                                        <td>
+                                            <button class="icon" title="run" onclick={link.callback(move |_| Msg::Type(run.clone()))}>{ "▶" }</button>
+                                            <button class="icon" title="remove" onclick={link.callback(move |_| Msg::Type(rmi.clone()))}>{ "✕" }</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }) }
+                        </table>
+                        { self.layer_view() }
+                    </section>
+                    <section>
+                        <h2>{ "Containers" }</h2>
+                        <table aria-label="containers">
+                            <tr><th>{ "Name" }</th><th>{ "Image" }</th><th>{ "Status" }</th><th></th></tr>
+                            { for self.containers.iter().map(|c| {
+                                let status = match c.state.as_str() { "exited" => format!("Exited ({})", c.exit_code), other => other.to_string() };
+                                let (logs, rm) = (format!("docker logs {}", c.name), format!("docker rm {}", c.name));
+                                html! {
+                                    <tr title={c.command.clone()}>
+                                        <td>{ &c.name }</td>
+                                        <td>{ &c.image }</td>
+                                        <td>{ status }</td>
+                                        <td>
+                                            <button class="icon" title="logs" onclick={link.callback(move |_| Msg::Type(logs.clone()))}>{ "☰" }</button>
+                                            <button class="icon" title="remove" onclick={link.callback(move |_| Msg::Type(rm.clone()))}>{ "✕" }</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }) }
+                        </table>
+                    </section>
+                </aside>
+            </div>
+        }
     }
 }
 

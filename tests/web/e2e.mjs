@@ -1,0 +1,129 @@
+// End-to-end test of the browser sandbox in real headless Chromium (Debian's chromium,
+// driven by playwright-core; no browser download). Serves dist/ as any static host
+// would, then acts as a student: creates a Dockerfile in the editor, builds and runs it
+// in the terminal, reloads and finds everything still there, and stops a runaway loop
+// with Ctrl-C. Saves a screenshot as an artifact.
+//
+//   node tests/web/e2e.mjs DIST_DIR ARTIFACT_DIR
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const dist = process.argv[2] || "dist";
+const artifacts = process.argv[3] || "target/web-artifacts";
+mkdirSync(artifacts, { recursive: true });
+const port = 8200 + Math.floor(Math.random() * 500);
+const server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dist], { stdio: "ignore" });
+const url = `http://127.0.0.1:${port}/`;
+
+let failures = 0;
+function check(name, ok, detail = "") {
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok || !detail ? "" : `\n     ${detail}`}`);
+  if (!ok) failures++;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+page.on("dialog", (d) => d.accept(d.type() === "prompt" ? "Dockerfile" : undefined));
+page.on("pageerror", (e) => console.log("page error:", e.message));
+
+const screen = () => page.locator(".xterm-rows").innerText();
+async function waitFor(what, predicate, ms = 30000) {
+  const end = Date.now() + ms;
+  let last = "";
+  while (Date.now() < end) {
+    last = await screen();
+    if (predicate(last)) {
+      check(what, true);
+      return true;
+    }
+    await page.waitForTimeout(100);
+  }
+  check(what, false, `terminal shows:\n${last}`);
+  return false;
+}
+async function type(line) {
+  await page.locator(".term-pane").click();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+}
+const ready = () => page.waitForFunction(() => document.querySelector(".status")?.textContent.startsWith("ready"), null, { timeout: 60000 });
+// Counts occurrences of a prompt at the start of a line (each finished command adds one).
+const prompts = (text) => text.split("\n").filter((l) => l.startsWith("student@berth:~$")).length;
+
+try {
+  // 1. Load and wait for the engine.
+  const t0 = Date.now();
+  await page.goto(url);
+  await ready();
+  check(`page loads and the engine is ready (${Date.now() - t0} ms)`, true);
+
+  // 2. A Dockerfile written in the editor, saved with Ctrl-S.
+  await page.getByRole("button", { name: "New file" }).click();
+  const editor = page.locator("#editor");
+  await editor.click();
+  await page.keyboard.type('FROM alpine:3.20\nRUN echo "hello from the build" > /greeting\nCMD ["cat", "/greeting"]\n');
+  await page.keyboard.press("Control+s");
+  await page.waitForFunction(() => document.querySelector(".status")?.textContent === "saved Dockerfile", null, { timeout: 10000 });
+  check("the editor saves the Dockerfile", true);
+  check("the linter finds no error in it", (await page.locator(".problems li.d-error").count()) === 0, await page.locator(".problems").innerText());
+
+  // 3. Build and run it in the terminal.
+  await type("docker build -t greet .");
+  await waitFor("docker build names the image", (s) => s.includes("naming to docker.io/library/greet:latest done"));
+  await type("docker run --rm greet");
+  await waitFor("docker run prints the file the build wrote", (s) => s.includes("hello from the build"));
+  await page.waitForFunction(() => document.querySelector('table[aria-label="images"]')?.textContent.includes("greet:latest"), null, { timeout: 10000 });
+  check("the images panel lists greet:latest", true);
+
+  // 4. Lint in the editor, live.
+  await editor.click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("RUNN echo typo\n");
+  const problems = await page.locator(".problems").innerText();
+  check("a typo is flagged live with Docker's words", problems.includes("unknown instruction: RUNN") && problems.includes("did you mean RUN?"), problems);
+  check("the typo is underlined", (await page.locator(".highlight .d-error").count()) > 0);
+  await page.keyboard.press("Control+z");
+
+  // 5. Reload: files and images are still there.
+  await page.reload();
+  await ready();
+  const files = await page.locator('ul[aria-label="workspace files"]').innerText();
+  check("after a reload the Dockerfile is still in the workspace", files.includes("Dockerfile"), files);
+  await type("docker images --format '{{.Repository}}:{{.Tag}}'");
+  await waitFor("after a reload the image is still there", (s) => s.includes("greet:latest"));
+  await type("cat Dockerfile");
+  await waitFor("after a reload the file's content is intact", (s) => s.includes('RUN echo "hello from the build" > /greeting'));
+
+  // 6. Ctrl-C stops a runaway loop; the engine comes back with everything saved.
+  await type("while true; do :; done");
+  await page.waitForTimeout(1000);
+  await page.keyboard.press("Control+c");
+  await ready();
+  await type("echo still-here && docker images -q greet | wc -l");
+  await waitFor("Ctrl-C interrupts `while true` and the sandbox keeps its state", (s) => /still-here\s+1/.test(s));
+
+  // 7. Tab completion.
+  await page.locator(".term-pane").click();
+  await page.keyboard.type("docker ru");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("--rm gre");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await waitFor("Tab completes `docker run --rm greet:latest`", (s) => s.includes("docker run --rm greet:latest") && s.split("hello from the build").length >= 2);
+
+  await page.screenshot({ path: join(artifacts, "sandbox.png") });
+  console.log(`screenshot: ${join(artifacts, "sandbox.png")}`);
+} catch (e) {
+  check("end-to-end run", false, String(e && e.stack || e));
+  await page.screenshot({ path: join(artifacts, "failure.png") }).catch(() => {});
+} finally {
+  await browser.close();
+  server.kill();
+}
+console.log(failures ? `${failures} browser check(s) failed` : "all browser checks passed");
+process.exit(failures ? 1 : 0);

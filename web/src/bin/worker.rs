@@ -1,0 +1,143 @@
+//! The engine's Web Worker. It restores the sandbox from IndexedDB, answers the page's
+//! calls with `engine::api::Session`, and saves each call's changes before it replies,
+//! so a reply means "done and saved". A runaway program is stopped by the page
+//! terminating this worker (Ctrl-C): what had finished before it is already saved.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use engine::api::{Request, Session};
+use engine::sandbox::Clock;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web::protocol::{Call, Note, DB_NAME, ENGINE_PREFIX, WORKSPACE_KEY};
+use web_sys::{DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
+
+struct BrowserClock;
+
+impl Clock for BrowserClock {
+    fn now(&self) -> i64 {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+    fn monotonic(&self) -> f64 {
+        let performance = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
+        performance.and_then(|p| p.dyn_into::<web_sys::Performance>().ok()).map_or(0.0, |p| p.now() / 1000.0)
+    }
+}
+
+struct Worker {
+    session: Session,
+    db: Option<IdbDatabase>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Rc<RefCell<Worker>>>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(note: &Note) {
+    match serde_json::to_string(note) {
+        Ok(text) => {
+            let _ = scope().post_message(&JsValue::from_str(&text));
+        }
+        Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!("berth worker: {e}"))),
+    }
+}
+
+/// A first visit's workspace: a small project to build.
+fn starter(session: &mut Session) {
+    let files: [(&str, &[u8]); 3] = [
+        ("README.md", include_bytes!("../../starter/README.md")),
+        ("hello/Dockerfile", include_bytes!("../../starter/hello/Dockerfile")),
+        ("hello/greet.sh", include_bytes!("../../starter/hello/greet.sh")),
+    ];
+    for (path, data) in files {
+        session.handle(Request::WriteFile { path: path.into(), data: data.to_vec() });
+    }
+}
+
+async fn start() {
+    let db = match web::idb::open(DB_NAME).await {
+        Ok(db) => Some(db),
+        Err(e) => {
+            post(&Note::Problem { message: format!("IndexedDB is not available, so nothing will be kept after a reload ({e:?})") });
+            None
+        }
+    };
+    let saved = match &db {
+        Some(db) => web::idb::load_all(db).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let restored = !saved.is_empty();
+    let mut workspace = None;
+    let mut engine_state = Vec::new();
+    for (key, value) in saved {
+        if key == WORKSPACE_KEY {
+            workspace = Some(value);
+        } else if let Some(k) = key.strip_prefix(ENGINE_PREFIX) {
+            engine_state.push((k.to_string(), value));
+        }
+    }
+    let clock: Rc<dyn Clock> = Rc::new(BrowserClock);
+    let mut session = match Session::restore(clock.clone(), engine_state, workspace.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            post(&Note::Problem { message: format!("the saved sandbox could not be restored ({e}); starting a fresh one") });
+            Session::new(clock)
+        }
+    };
+    if !restored {
+        starter(&mut session);
+    }
+    let prompt = session.prompt();
+    let worker = Rc::new(RefCell::new(Worker { session, db }));
+    WORKER.with(|w| *w.borrow_mut() = Some(worker.clone()));
+    if !restored {
+        save(&worker).await;
+    }
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(text) = event.data().as_string() else { return };
+        let call: Call = match serde_json::from_str(&text) {
+            Ok(c) => c,
+            Err(e) => {
+                post(&Note::Problem { message: format!("a message the engine does not understand: {e}") });
+                return;
+            }
+        };
+        let worker = worker.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let response = worker.borrow_mut().session.handle(call.request);
+            save(&worker).await;
+            post(&Note::Reply { id: call.id, response });
+        });
+    });
+    scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&Note::Ready { prompt, restored });
+}
+
+/// Writes what the last call changed to IndexedDB and waits for the commit.
+async fn save(worker: &Rc<RefCell<Worker>>) {
+    let (changes, db) = {
+        let mut w = worker.borrow_mut();
+        (w.session.take_changes(), w.db.clone())
+    };
+    let Some(db) = db else { return };
+    let mut records: Vec<(String, Option<Vec<u8>>)> = changes.storage.into_iter().map(|(k, v)| (format!("{ENGINE_PREFIX}{k}"), v)).collect();
+    if let Some(tar) = changes.workspace {
+        records.push((WORKSPACE_KEY.to_string(), Some(tar)));
+    }
+    if let Err(e) = web::idb::apply(&db, &records).await {
+        post(&Note::Problem { message: format!("could not save the sandbox: {e:?}") });
+    }
+}
+
+fn main() {
+    std::panic::set_hook(Box::new(|info| {
+        post(&Note::Problem { message: format!("the engine stopped on an internal error: {info}") });
+    }));
+    wasm_bindgen_futures::spawn_local(start());
+}

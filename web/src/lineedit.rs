@@ -1,0 +1,336 @@
+//! The terminal's line discipline: what a shell's readline does with the keys xterm.js
+//! hands over (editing, history, Tab, Ctrl-C, Ctrl-L), as plain logic that tests can
+//! drive without a browser. It returns what to draw and what to run.
+
+/// What the terminal should do after some input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write this to the terminal (echo and redraws).
+    Draw(String),
+    /// Run this command line.
+    Submit(String),
+    /// Ctrl-C.
+    Interrupt,
+    /// Ctrl-L: clear the screen, then redraw the line.
+    Clear,
+    /// Tab: complete the line up to the cursor.
+    Complete(String),
+}
+
+#[derive(Debug, Default)]
+pub struct LineEditor {
+    prompt: String,
+    line: Vec<char>,
+    cursor: usize,
+    history: Vec<String>,
+    /// Position in `history` while browsing it with ↑/↓, and the line being typed.
+    browsing: Option<(usize, String)>,
+    /// An escape sequence split across two inputs.
+    pending: String,
+}
+
+impl LineEditor {
+    pub fn new(prompt: &str) -> LineEditor {
+        LineEditor { prompt: prompt.to_string(), ..LineEditor::default() }
+    }
+
+    pub fn set_prompt(&mut self, prompt: &str) {
+        self.prompt = prompt.to_string();
+    }
+
+    pub fn line(&self) -> String {
+        self.line.iter().collect()
+    }
+
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// The prompt and the line, with the cursor in place, from the start of the row.
+    pub fn redraw(&self) -> String {
+        let back = self.line.len() - self.cursor;
+        let mut s = format!("\r\x1b[K{}{}", self.prompt, self.line());
+        if back > 0 {
+            s.push_str(&format!("\x1b[{back}D"));
+        }
+        s
+    }
+
+    /// Feeds keys (or pasted text) and returns what to do, in order.
+    pub fn feed(&mut self, data: &str) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let input = std::mem::take(&mut self.pending) + data;
+        let mut chars = input.chars().peekable();
+        let mut dirty = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' | '\n' => {
+                    if c == '\r' && chars.peek() == Some(&'\n') {
+                        chars.next();
+                    }
+                    if dirty {
+                        actions.push(Action::Draw(self.redraw()));
+                        dirty = false;
+                    }
+                    let line = self.line();
+                    if !line.trim().is_empty() && self.history.last() != Some(&line) {
+                        self.history.push(line.clone());
+                    }
+                    self.line.clear();
+                    self.cursor = 0;
+                    self.browsing = None;
+                    actions.push(Action::Draw("\r\n".into()));
+                    actions.push(Action::Submit(line));
+                }
+                '\x03' => {
+                    if dirty {
+                        actions.push(Action::Draw(self.redraw()));
+                        dirty = false;
+                    }
+                    self.line.clear();
+                    self.cursor = 0;
+                    self.browsing = None;
+                    actions.push(Action::Interrupt);
+                }
+                '\x0c' => {
+                    actions.push(Action::Clear);
+                    dirty = true;
+                }
+                '\t' => {
+                    if dirty {
+                        actions.push(Action::Draw(self.redraw()));
+                        dirty = false;
+                    }
+                    actions.push(Action::Complete(self.line[..self.cursor].iter().collect()));
+                    // What follows Tab waits until its candidates are applied
+                    // (`complete`, then `feed("")`).
+                    self.pending = chars.collect();
+                    break;
+                }
+                '\x7f' | '\x08' if self.cursor > 0 => {
+                    self.cursor -= 1;
+                    self.line.remove(self.cursor);
+                    dirty = true;
+                }
+                '\x01' => {
+                    self.cursor = 0;
+                    dirty = true;
+                }
+                '\x05' => {
+                    self.cursor = self.line.len();
+                    dirty = true;
+                }
+                '\x15' => {
+                    self.line.drain(..self.cursor);
+                    self.cursor = 0;
+                    dirty = true;
+                }
+                '\x0b' => {
+                    self.line.truncate(self.cursor);
+                    dirty = true;
+                }
+                '\x17' => {
+                    let mut start = self.cursor;
+                    while start > 0 && self.line[start - 1] == ' ' {
+                        start -= 1;
+                    }
+                    while start > 0 && self.line[start - 1] != ' ' {
+                        start -= 1;
+                    }
+                    self.line.drain(start..self.cursor);
+                    self.cursor = start;
+                    dirty = true;
+                }
+                '\x1b' => {
+                    let seq: String = chars.clone().take(3).collect();
+                    let (consumed, key) = match () {
+                        _ if seq.starts_with("[3~") => (3, Some('x')),
+                        _ if seq.starts_with("[A") || seq.starts_with("OA") => (2, Some('A')),
+                        _ if seq.starts_with("[B") || seq.starts_with("OB") => (2, Some('B')),
+                        _ if seq.starts_with("[C") || seq.starts_with("OC") => (2, Some('C')),
+                        _ if seq.starts_with("[D") || seq.starts_with("OD") => (2, Some('D')),
+                        _ if seq.starts_with("[H") || seq.starts_with("OH") => (2, Some('H')),
+                        _ if seq.starts_with("[F") || seq.starts_with("OF") => (2, Some('F')),
+                        _ if seq.is_empty() || seq == "[" || seq == "[3" || seq == "O" => {
+                            // The rest of the sequence comes with the next input.
+                            self.pending = format!("\x1b{seq}");
+                            break;
+                        }
+                        _ => (seq.chars().take_while(|c| !c.is_ascii_alphabetic() && *c != '~').count() + 1, None),
+                    };
+                    for _ in 0..consumed {
+                        chars.next();
+                    }
+                    match key {
+                        Some('A') => self.history_step(-1),
+                        Some('B') => self.history_step(1),
+                        Some('C') => self.cursor = (self.cursor + 1).min(self.line.len()),
+                        Some('D') => self.cursor = self.cursor.saturating_sub(1),
+                        Some('H') => self.cursor = 0,
+                        Some('F') => self.cursor = self.line.len(),
+                        Some('x') if self.cursor < self.line.len() => {
+                            self.line.remove(self.cursor);
+                        }
+                        _ => {}
+                    }
+                    dirty = true;
+                }
+                c if !c.is_control() => {
+                    self.line.insert(self.cursor, c);
+                    self.cursor += 1;
+                    dirty = true;
+                }
+                _ => {}
+            }
+        }
+        if dirty {
+            actions.push(Action::Draw(self.redraw()));
+        }
+        actions
+    }
+
+    fn history_step(&mut self, delta: i32) {
+        if self.history.is_empty() {
+            return;
+        }
+        let (pos, typed) = match self.browsing.take() {
+            Some(b) => b,
+            None => (self.history.len(), self.line()),
+        };
+        let next = (pos as i64 + delta as i64).clamp(0, self.history.len() as i64) as usize;
+        let text = if next == self.history.len() { typed.clone() } else { self.history[next].clone() };
+        self.line = text.chars().collect();
+        self.cursor = self.line.len();
+        self.browsing = (next != self.history.len()).then_some((next, typed));
+    }
+
+    /// Applies Tab's candidates for the word before the cursor: one is inserted (with a
+    /// space unless it is a directory), several extend the word by their common prefix
+    /// or, when they cannot, are listed under the line.
+    pub fn complete(&mut self, items: &[String]) -> String {
+        let before: String = self.line[..self.cursor].iter().collect();
+        let word_start = before.rfind([' ', '|', ';', '&']).map_or(0, |i| i + 1);
+        let word = &before[word_start..];
+        let word_chars = word.chars().count();
+        let insert = match items {
+            [] => return String::new(),
+            [one] => {
+                let mut s = one.clone();
+                if !s.ends_with('/') {
+                    s.push(' ');
+                }
+                s
+            }
+            many => {
+                let prefix = common_prefix(many);
+                if prefix.chars().count() <= word_chars {
+                    let list = many.join("  ");
+                    return format!("\r\n{list}\r\n{}", self.redraw().trim_start_matches("\r\x1b[K"));
+                }
+                prefix
+            }
+        };
+        let start = self.cursor - word_chars;
+        let new: Vec<char> = insert.chars().collect();
+        self.line.splice(start..self.cursor, new.iter().copied());
+        self.cursor = start + new.len();
+        self.redraw()
+    }
+}
+
+fn common_prefix(items: &[String]) -> String {
+    let first = &items[0];
+    let mut len = first.len();
+    for item in &items[1..] {
+        len = first.bytes().zip(item.bytes()).take(len).take_while(|(a, b)| a == b).count();
+    }
+    while !first.is_char_boundary(len) {
+        len -= 1;
+    }
+    first[..len].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submitted(actions: &[Action]) -> Vec<String> {
+        actions.iter().filter_map(|a| if let Action::Submit(s) = a { Some(s.clone()) } else { None }).collect()
+    }
+
+    #[test]
+    fn typing_editing_and_enter() {
+        let mut ed = LineEditor::new("$ ");
+        assert_eq!(ed.feed("echo hx"), [Action::Draw("\r\x1b[K$ echo hx".into())]);
+        ed.feed("\x7fi");
+        ed.feed("\x1b[D\x1b[D\x1b[D!"); // left three times, insert
+        assert_eq!(ed.line(), "echo! hi");
+        ed.feed("\x01\x1b[3~");
+        assert_eq!(submitted(&ed.feed("\r")), ["cho! hi"]);
+        assert_eq!(ed.line(), "");
+    }
+
+    #[test]
+    fn history_goes_back_and_forth_and_keeps_the_typed_line() {
+        let mut ed = LineEditor::new("$ ");
+        ed.feed("ls\rpwd\r");
+        ed.feed("draft");
+        ed.feed("\x1b[A");
+        assert_eq!(ed.line(), "pwd");
+        ed.feed("\x1b[A\x1b[A");
+        assert_eq!(ed.line(), "ls");
+        ed.feed("\x1b[B\x1b[B");
+        assert_eq!(ed.line(), "draft");
+        assert_eq!(ed.history(), ["ls", "pwd"]);
+    }
+
+    #[test]
+    fn paste_of_several_lines_submits_each() {
+        let mut ed = LineEditor::new("$ ");
+        assert_eq!(submitted(&ed.feed("mkdir app\r\ncd app\nls")), ["mkdir app", "cd app"]);
+        assert_eq!(ed.line(), "ls");
+    }
+
+    #[test]
+    fn control_keys() {
+        let mut ed = LineEditor::new("$ ");
+        ed.feed("sleep 100");
+        assert!(ed.feed("\x03").contains(&Action::Interrupt));
+        assert_eq!(ed.line(), "");
+        assert_eq!(ed.feed("\x0c")[0], Action::Clear);
+        ed.feed("docker run --rm alpine");
+        ed.feed("\x17");
+        assert_eq!(ed.line(), "docker run --rm ");
+        ed.feed("\x15");
+        assert_eq!(ed.line(), "");
+    }
+
+    #[test]
+    fn escape_sequences_split_across_inputs() {
+        let mut ed = LineEditor::new("$ ");
+        ed.feed("ab\x1b");
+        ed.feed("[D");
+        ed.feed("X");
+        assert_eq!(ed.line(), "aXb");
+    }
+
+    #[test]
+    fn tab_inserts_one_candidate_or_the_common_prefix_or_lists_them() {
+        let mut ed = LineEditor::new("$ ");
+        ed.feed("docker bu");
+        assert_eq!(ed.feed("\t -q"), [Action::Complete("docker bu".into())]);
+        ed.complete(&["build".into(), "builder".into()]);
+        assert_eq!(ed.line(), "docker build");
+        ed.feed("");
+        assert_eq!(ed.line(), "docker build -q");
+        ed.feed("\x7f\x7f\x7f");
+        let listed = ed.complete(&["build".into(), "builder".into()]);
+        assert!(listed.contains("build  builder"), "{listed:?}");
+        ed.feed(" ");
+        ed.feed("-t greet sr");
+        ed.complete(&["src/".into()]);
+        assert_eq!(ed.line(), "docker build -t greet src/");
+        ed.complete(&["src/app.py".into()]);
+        assert_eq!(ed.line(), "docker build -t greet src/app.py ");
+    }
+}

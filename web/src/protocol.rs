@@ -1,0 +1,31 @@
+//! Messages between the page and the engine's worker: the engine API's own types
+//! (`engine::api::Request` / `Response`) in a small envelope, as JSON text.
+
+use engine::api::{Request, Response};
+use serde::{Deserialize, Serialize};
+
+/// Page → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Call {
+    pub id: u32,
+    pub request: Request,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Note {
+    /// The engine is up: state restored from IndexedDB (`restored`) or a fresh sandbox.
+    Ready { prompt: String, restored: bool },
+    /// The answer to call `id`, sent once its changes are saved in IndexedDB.
+    Reply { id: u32, response: Response },
+    /// Something went wrong that the page should show (the engine keeps running).
+    Problem { message: String },
+}
+
+/// The IndexedDB database and object store the worker keeps the sandbox in.
+pub const DB_NAME: &str = "berth";
+pub const STORE: &str = "state";
+/// The key of the workspace's tar; engine state keys are stored under `engine/…`.
+pub const WORKSPACE_KEY: &str = "workspace.tar";
+pub const ENGINE_PREFIX: &str = "engine/";
