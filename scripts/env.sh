@@ -81,3 +81,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
     || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
+
+ensure_python3() {
+  command -v python3 >/dev/null 2>&1 || { log "installing python3"; apt_install python3; }
+}
+
+# Builds the browser sandbox into dist/ with Trunk, offline, with the tools on PATH.
+build_web() {
+  log "building the browser sandbox (trunk build --release)"
+  (cd "$ROOT" && trunk build --release --offline --skip-version-check)
+}
