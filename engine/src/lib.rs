@@ -8,6 +8,7 @@ pub mod cli;
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod image;
+pub mod lesson;
 pub mod reference;
 pub mod runtime;
 pub mod sandbox;

@@ -100,6 +100,8 @@ impl Sandbox {
         let _ = fs.set_mode("/tmp", 0o1777);
         let _ = fs.create_dir_all(WORKSPACE, 0o755);
         let _ = fs.set_owner(WORKSPACE, uid, uid);
+        // Killercoda scenarios work in /root: here that is the workspace.
+        let _ = fs.symlink(WORKSPACE, "/root");
         let vars = [("HOME", WORKSPACE), ("USER", user), ("HOSTNAME", HOSTNAME), ("PATH", "/usr/local/bin:/usr/bin:/bin"), ("TERM", "xterm-256color")];
         Sandbox {
             fs: SharedFs::new(fs),
@@ -180,6 +182,23 @@ impl Sandbox {
     /// An absolute path for a path given relative to the workspace; `..` cannot leave it.
     pub fn workspace_path(path: &str) -> String {
         vfs::join(WORKSPACE, vfs::normalize(&format!("/{path}")).trim_start_matches('/'))
+    }
+
+    /// Forgets the last build's record (a fresh lesson).
+    pub fn take_last_build(&mut self) -> String {
+        std::mem::take(&mut *self.last_build.borrow_mut())
+    }
+
+    /// What a command line can change of the shell itself, for checks to put back.
+    pub(crate) fn shell_state(&self) -> (String, Vec<(String, String, bool)>, i32, String) {
+        (self.cwd.clone(), self.vars.clone(), self.last_status, self.last_build.borrow().clone())
+    }
+
+    pub(crate) fn restore_shell_state(&mut self, (cwd, vars, status, build): (String, Vec<(String, String, bool)>, i32, String)) {
+        self.cwd = cwd;
+        self.vars = vars;
+        self.last_status = status;
+        *self.last_build.borrow_mut() = build;
     }
 
     /// The steps of the last `docker build` that ran on this host.

@@ -8,6 +8,7 @@ mod build;
 mod conda;
 mod containers;
 mod images;
+mod lessons;
 mod lint;
 mod podman;
 mod python;

@@ -42,6 +42,21 @@ impl engine::cli::Host for NativeHost {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
     }
 
+    fn emit(&self, text: &str) {
+        let mut out = std::io::stdout();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    fn read_line(&self, prompt: &str) -> Option<String> {
+        self.emit(prompt);
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+        }
+    }
+
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         if path == "-" {
             let mut buf = Vec::new();
@@ -79,7 +94,7 @@ fn lock_state() -> Option<std::fs::File> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
+    let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let _lock = if stateless { None } else { lock_state() };
     let (code, stdout, stderr) = match engine::api::cli(&args, &NativeHost) {
         engine::api::Response::Output { code, stdout, stderr, .. } => (code, stdout, stderr),

@@ -150,11 +150,6 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             }
         }
     };
-    if o.gpus {
-        let mut out = daemon("could not select device driver \"\" with capabilities: [[gpu]]", 125);
-        out.stderr = prelude + &out.stderr;
-        return out;
-    }
     if let Some(name) = &o.name {
         if let Some(existing) = containers.by_name(name) {
             let mut out = daemon(&format!("Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name", existing.id), 125);
@@ -221,7 +216,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         auto_remove: o.rm,
         config,
     };
-    if create_only {
+    // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
+    // stays in `ps -a` as Created (unless --rm).
+    if create_only || (o.gpus && !o.rm) {
         let mut record = container.clone();
         record.status = Status::Created;
         record.started = None;
@@ -229,7 +226,14 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         if let Err(e) = containers.save() {
             return daemon(&e, 125);
         }
-        return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
+        if create_only {
+            return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
+        }
+    }
+    if o.gpus {
+        let mut out = daemon("could not select device driver \"\" with capabilities: [[gpu]]", 125);
+        out.stderr = prelude + &out.stderr;
+        return out;
     }
     // With -i the process reads the command's stdin (`echo 'echo hi' | berth run -i alpine sh`).
     let stdin = if o.interactive && !o.detach { host.read_file("-").unwrap_or_default() } else { Vec::new() };
@@ -772,6 +776,10 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
         "ls" | "list" => {
             if quiet {
                 return Output::ok(all.keys().map(|n| format!("{n}\n")).collect::<String>());
+            }
+            if let Some(f) = super::format::format_flag(rest) {
+                let docs: Vec<_> = all.keys().map(|n| serde_json::json!({"Driver": "local", "Name": n, "Scope": "local", "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Labels": ""})).collect();
+                return Output::ok(super::format::format_rows(&f, &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Scope", "SCOPE"), ("Mountpoint", "MOUNTPOINT")], &docs));
             }
             let mut rows = vec![vec!["DRIVER".to_string(), "VOLUME NAME".to_string()]];
             rows.extend(all.keys().map(|n| vec!["local".to_string(), n.clone()]));

@@ -10,6 +10,7 @@ mod format;
 pub use debug::needed_stages;
 pub use format::human_size;
 mod image;
+mod lesson;
 mod lint;
 mod template;
 
@@ -34,6 +35,12 @@ pub trait Host {
     fn bind(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
     /// A build context directory as a filesystem (its root is the directory).
     fn context(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
+    /// Shows output at once, for interactive commands (`lesson run`); others return it.
+    fn emit(&self, _text: &str) {}
+    /// Reads a line typed by the user after showing `prompt`; `None` at the end of input.
+    fn read_line(&self, _prompt: &str) -> Option<String> {
+        None
+    }
 }
 
 /// What a command produced.
@@ -98,6 +105,9 @@ Dockerfile commands:
   lint        Check a Dockerfile for errors and common mistakes
   debug       Inspect how Berth reads a Dockerfile (parse, stages)
 
+Lesson commands:
+  lesson      Check or play lessons (check, run)
+
 Options:
   -v, --version   Print version information and quit
   -h, --help      Print this help
@@ -140,6 +150,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         },
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
+        "lesson" => lesson::run(rest, host),
         "debug" => debug::run(rest, host),
         "pull" | "images" | "tag" | "rmi" | "save" | "load" | "history" => image::run(command, rest, host),
         "image" => match rest.split_first() {
