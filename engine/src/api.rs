@@ -40,6 +40,18 @@ pub enum Request {
     State,
     /// The workspace as a tar archive (download).
     ExportWorkspace,
+    /// The lessons, with progress (a `Workbench` answers the lesson requests).
+    Lessons,
+    /// Moves the terminal to a lesson's sandbox: as it was left, or `fresh`.
+    OpenLesson { slug: String, fresh: bool },
+    /// Checks the open lesson's current step, and moves on when it passes.
+    CheckLesson,
+    /// Applies the current step's reference solution, then checks.
+    SolveLesson,
+    /// Back to the student's own sandbox.
+    CloseLesson,
+    /// Adds a lesson from its files (an instructor's dropped folder).
+    AddLesson { slug: String, files: Vec<(String, Vec<u8>)> },
 }
 
 /// The answer to one [`Request`].
@@ -53,6 +65,10 @@ pub enum Response {
     File { path: String, data: Vec<u8> },
     State { images: Vec<ImageInfo>, containers: Vec<ContainerInfo>, last_build: Vec<BuildStep> },
     Archive { data: Vec<u8> },
+    Lessons { lessons: Vec<crate::workbench::LessonInfo>, active: Option<String> },
+    Lesson { view: crate::workbench::LessonView },
+    Solved { transcript: String, view: crate::workbench::LessonView },
+    Prompt { prompt: String },
     Done,
     Error { message: String },
 }
@@ -303,6 +319,7 @@ impl Session {
             }
             Request::State => self.state(),
             Request::ExportWorkspace => self.sandbox.export_workspace().map_or_else(fail, |data| Response::Archive { data }),
+            Request::Lessons | Request::OpenLesson { .. } | Request::CheckLesson | Request::SolveLesson | Request::CloseLesson | Request::AddLesson { .. } => fail("lessons need a workbench (engine::workbench::Workbench)".into()),
         }
     }
 
@@ -342,6 +359,16 @@ impl Session {
             })
             .collect();
         Response::State { images, containers, last_build: self.sandbox.last_build() }
+    }
+
+    /// Makes the next [`Session::take_changes`] hand out everything (a fresh start that
+    /// replaces saved state).
+    pub fn mark_all_changed(&mut self) {
+        if let Ok(mut s) = self.sandbox.storage.0.lock() {
+            let keys: Vec<String> = s.files.keys().cloned().collect();
+            s.changed.extend(keys);
+        }
+        self.workspace_version = 0;
     }
 
     /// What changed since the last call: engine state keys, and the workspace when any

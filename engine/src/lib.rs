@@ -15,3 +15,4 @@ pub mod sandbox;
 pub mod shell;
 pub mod time;
 pub mod vfs;
+pub mod workbench;

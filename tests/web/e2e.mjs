@@ -117,6 +117,36 @@ try {
   await waitFor("Tab completes `docker run --rm greet:latest`", (s) => s.includes("docker run --rm greet:latest") && s.split("hello from the build").length >= 2);
 
   await page.screenshot({ path: join(artifacts, "sandbox.png") });
+
+  // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic
+  //    checks after each command, progress kept across a reload.
+  await page.goto(url + "#/lessons/02-first-dockerfile");
+  await ready();
+  await page.waitForSelector(".step-title", { timeout: 10000 });
+  check("a lesson opens from its link", (await page.locator(".lesson h2").innerText()) === "Your first Dockerfile");
+  await type("ls");
+  await waitFor("the lesson's sandbox holds the lesson's starting files", (s) => /\$ ls\s+greet\.py\s/.test(s));
+  await page.getByRole("button", { name: "Check" }).click();
+  await page.waitForSelector(".note.fail", { timeout: 10000 });
+  check("Check explains what is missing", (await page.locator(".note").innerText()).includes("there is no file Dockerfile"));
+  await page.getByRole("button", { name: "Show solution" }).click();
+  await page.getByRole("button", { name: "Apply the solution" }).click();
+  await page.waitForFunction(() => document.querySelector(".step-title")?.textContent.startsWith("Step 2 of 4"), null, { timeout: 15000 });
+  check("the reference solution completes step 1", true);
+  await page.locator("pre.exec", { hasText: "docker build -t greet:v1 ." }).click();
+  await page.waitForFunction(() => document.querySelector(".step-title")?.textContent.startsWith("Step 3 of 4"), null, { timeout: 30000 });
+  check("a click-to-run command runs in the terminal and the automatic check moves on", true);
+  await page.reload();
+  await ready();
+  await page.waitForFunction(() => document.querySelector(".step-title")?.textContent.startsWith("Step 3 of 4"), null, { timeout: 15000 });
+  check("after a reload the lesson is at the same step", true);
+  await page.screenshot({ path: join(artifacts, "lesson.png") });
+  await page.getByTitle("all lessons").click();
+  await page.waitForSelector('section[aria-label="lessons"] li', { timeout: 10000 });
+  const list = await page.locator('section[aria-label="lessons"]').innerText();
+  check("the lesson list shows progress", list.includes("Your first Dockerfile") && list.includes("2/4"), list);
+  await type("docker images --format '{{.Repository}}:{{.Tag}}' | sort");
+  await waitFor("back in the student's own sandbox", (s) => /greet:latest\s+student@berth/.test(s.split("own sandbox").pop()));
   console.log(`screenshot: ${join(artifacts, "sandbox.png")}`);
 } catch (e) {
   check("end-to-end run", false, String(e && e.stack || e));

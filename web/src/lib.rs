@@ -5,4 +5,5 @@
 pub mod editor;
 pub mod idb;
 pub mod lineedit;
+pub mod markdown;
 pub mod protocol;

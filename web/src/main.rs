@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 
 use engine::api::{BuildStep, ContainerInfo, FileEntry, ImageInfo, LintItem, Request, Response};
+use engine::workbench::{LessonInfo, LessonView};
+use web::markdown::{self, Node};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web::editor;
@@ -81,6 +83,10 @@ enum Pending {
     State,
     Archive,
     Quiet,
+    Lessons,
+    /// A lesson view; `auto` for the check after each command (no feedback on failure).
+    Lesson { auto: bool },
+    Prompt,
 }
 
 struct OpenFile {
@@ -109,6 +115,15 @@ pub enum Msg {
     SelectImage(String),
     /// Types a command into the terminal and runs it (panel buttons).
     Type(String),
+    OpenLesson(String, bool),
+    HashChanged,
+    CheckLesson,
+    SolveLesson,
+    CloseLesson,
+    Hint,
+    ShowSolution,
+    PreviewFolder(web_sys::FileList),
+    PreviewLoaded(String, Vec<(String, Vec<u8>)>),
 }
 
 struct App {
@@ -121,6 +136,7 @@ struct App {
     term_ref: NodeRef,
     _on_data: Option<Closure<dyn FnMut(String)>>,
     _on_resize: Option<Closure<dyn FnMut()>>,
+    _on_hash: Option<Closure<dyn FnMut()>>,
     line: LineEditor,
     running: bool,
     /// Tab asked the engine for completions.
@@ -138,6 +154,12 @@ struct App {
     selected_image: Option<String>,
     problem: Option<String>,
     status: String,
+    lessons: Vec<LessonInfo>,
+    lesson: Option<LessonView>,
+    hints_shown: usize,
+    solution_shown: bool,
+    /// What the last explicit check said, or the step just completed.
+    lesson_note: Option<(bool, String)>,
 }
 
 fn crlf(text: &str) -> String {
@@ -227,6 +249,9 @@ impl App {
                 self.status = "ready".into();
                 self.write(&self.line.redraw());
                 self.refresh();
+                if self.lesson.is_some() {
+                    self.call(Request::CheckLesson, Pending::Lesson { auto: true });
+                }
                 self.release_held(ctx);
             }
             (Pending::Complete, Response::Completions { items }) => {
@@ -261,11 +286,111 @@ impl App {
                 self.last_build = last_build;
             }
             (Pending::Archive, Response::Archive { data }) => download("workspace.tar", &data),
+            (Pending::Lessons, Response::Lessons { lessons, .. }) => self.lessons = lessons,
+            (Pending::Lesson { auto }, Response::Lesson { view }) => self.show_lesson(view, auto),
+            (Pending::Lesson { .. }, Response::Solved { transcript, view }) => {
+                self.write(&format!("\r\n{}", crlf(&transcript)));
+                self.show_lesson(view, false);
+                self.write(&self.line.redraw());
+                self.refresh();
+            }
+            (Pending::Prompt, Response::Prompt { prompt }) => {
+                self.write("\r\n\x1b[2m— back in your own sandbox —\x1b[0m\r\n");
+                self.line.set_prompt(&prompt);
+                self.write(&self.line.redraw());
+                self.refresh();
+                self.call(Request::Lessons, Pending::Lessons);
+            }
             (_, Response::Error { message }) => self.problem = Some(message),
             (Pending::Quiet, _) => self.refresh(),
             _ => {}
         }
         let _ = ctx;
+    }
+
+    fn show_lesson(&mut self, view: LessonView, auto: bool) {
+        let moved = self.lesson.as_ref().is_none_or(|l| l.slug != view.slug || l.step != view.step);
+        let entered = self.lesson.as_ref().is_none_or(|l| l.slug != view.slug);
+        if entered {
+            self.write(&format!("\r\n\x1b[2m— lesson “{}”: its own sandbox —\x1b[0m\r\n", view.title));
+            self.line.set_prompt(&view.prompt);
+            self.write(&self.line.redraw());
+            set_hash(&format!("#/lessons/{}", view.slug));
+            self.refresh();
+        }
+        if moved {
+            self.hints_shown = 0;
+            self.solution_shown = false;
+        }
+        match &view.verdict {
+            Some(v) if v.passed => {
+                let done = if view.step >= view.total { "Lesson complete!".to_string() } else { format!("Step {} done.", view.step) };
+                self.lesson_note = Some((true, if v.feedback.is_empty() { done } else { format!("{done} {}", v.feedback) }));
+            }
+            Some(v) if !auto => self.lesson_note = Some((false, if v.feedback.is_empty() { "Not done yet.".into() } else { v.feedback.clone() })),
+            _ if moved && !entered => {}
+            _ if entered => self.lesson_note = None,
+            _ => {}
+        }
+        self.lesson = Some(view);
+    }
+
+    fn lesson_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let Some(view) = &self.lesson else {
+            let preview = link.batch_callback(|e: Event| e.target_unchecked_into::<web_sys::HtmlInputElement>().files().map(Msg::PreviewFolder));
+            return html! {
+                <section class="lessons" aria-label="lessons">
+                    <h2>{ "Lessons" }</h2>
+                    <ol>
+                        { for self.lessons.iter().map(|l| {
+                            let slug = l.slug.clone();
+                            let state = if l.done >= l.steps { "done".to_string() } else if l.done > 0 { format!("{}/{}", l.done, l.steps) } else { String::new() };
+                            html! {
+                                <li>
+                                    <a href={format!("#/lessons/{}", l.slug)} onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::OpenLesson(slug.clone(), false) })}>{ &l.title }</a>
+                                    <span class="progress">{ state }</span>
+                                    <div class="muted small">{ format!("{} · {}", l.difficulty, l.time) }</div>
+                                </li>
+                            }
+                        }) }
+                    </ol>
+                    <label class="button small" title="an index.json scenario folder, for instructors">{ "Preview a lesson folder…" }
+                        <input type="file" webkitdirectory=true multiple=true onchange={preview} />
+                    </label>
+                </section>
+            };
+        };
+        let finished = view.step >= view.total;
+        let slug = view.slug.clone();
+        html! {
+            <section class="lessons lesson" aria-label="lesson">
+                <div class="lesson-head">
+                    <button class="icon" title="all lessons" onclick={link.callback(|_| Msg::CloseLesson)}>{ "← Lessons" }</button>
+                    <button class="icon" title="start this lesson again in a fresh sandbox" onclick={link.callback(move |_| Msg::OpenLesson(slug.clone(), true))}>{ "↺ Start over" }</button>
+                </div>
+                <h2>{ &view.title }</h2>
+                <div class="step-title">{ if finished { "Finished".to_string() } else { format!("Step {} of {}: {}", view.step + 1, view.total, view.step_title) } }</div>
+                <div class="lesson-text">{ for markdown::render(&view.text).into_iter().map(|n| node_html(n, link)) }</div>
+                if let Some((ok, note)) = &self.lesson_note {
+                    <div class={classes!("note", if *ok { "ok" } else { "fail" })} role="status">{ note }</div>
+                }
+                if !finished {
+                    <div class="lesson-actions">
+                        <button onclick={link.callback(|_| Msg::CheckLesson)}>{ "Check" }</button>
+                        <button onclick={link.callback(|_| Msg::Hint)} disabled={view.hints.is_empty()}>{ "Hint" }</button>
+                        <button onclick={link.callback(|_| Msg::ShowSolution)}>{ "Show solution" }</button>
+                    </div>
+                    <ol class="hints">{ for view.hints.iter().take(self.hints_shown).map(|h| html! { <li>{ for markdown::render(h).into_iter().map(|n| node_html(n, link)) }</li> }) }</ol>
+                    if self.solution_shown {
+                        <div class="solution">
+                            { for view.solution.iter().map(|c| if c.starts_with('#') { html! { <div class="muted">{ c }</div> } } else { node_html(Node::Exec { command: c.clone(), block: true }, link) }) }
+                            <button onclick={link.callback(|_| Msg::SolveLesson)}>{ "Apply the solution" }</button>
+                        </div>
+                    }
+                }
+            </section>
+        }
     }
 
     fn mount_terminal(&mut self, ctx: &Context<Self>) {
@@ -372,6 +497,44 @@ impl App {
     }
 }
 
+/// Draws a lesson's Markdown node; `{{exec}}` commands type themselves into the terminal.
+fn node_html(node: Node, link: &Scope<App>) -> Html {
+    match node {
+        Node::Text(t) => html! { { t } },
+        Node::Exec { command, block } => {
+            let c = command.clone();
+            let onclick = link.callback(move |_| Msg::Type(c.clone()));
+            if block {
+                html! { <pre class="exec" title="click to run it in the terminal" {onclick}>{ command }</pre> }
+            } else {
+                html! { <code class="exec" title="click to run it in the terminal" {onclick}>{ command }</code> }
+            }
+        }
+        Node::Element { tag, href, children } => {
+            let children: Html = children.into_iter().map(|n| node_html(n, link)).collect();
+            match tag {
+                "a" => match href {
+                    Some(h) if h.starts_with('#') => html! { <a href={h}>{ children }</a> },
+                    Some(h) => html! { <a href={h} target="_blank" rel="noopener noreferrer">{ children }</a> },
+                    None => html! { <span class="link">{ children }</span> },
+                },
+                "br" => html! { <br /> },
+                "hr" => html! { <hr /> },
+                tag => html! { <@{tag}>{ children }</@> },
+            }
+        }
+    }
+}
+
+fn set_hash(hash: &str) {
+    let _ = window().location().set_hash(hash);
+}
+
+fn hash_lesson() -> Option<String> {
+    let hash = window().location().hash().ok()?;
+    hash.strip_prefix("#/lessons/").map(|s| s.trim_end_matches('/').to_string()).filter(|s| !s.is_empty())
+}
+
 fn fit_addon() -> Option<JsValue> {
     let ns = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("FitAddon")).ok()?;
     let ctor = js_sys::Reflect::get(&ns, &JsValue::from_str("FitAddon")).ok()?.dyn_into::<js_sys::Function>().ok()?;
@@ -434,6 +597,7 @@ impl Component for App {
             term_ref: NodeRef::default(),
             _on_data: None,
             _on_resize: None,
+            _on_hash: None,
             line: LineEditor::new("$ "),
             running: false,
             completing: false,
@@ -448,14 +612,27 @@ impl Component for App {
             selected_image: None,
             problem: None,
             status: String::new(),
+            lessons: Vec::new(),
+            lesson: None,
+            hints_shown: 0,
+            solution_shown: false,
+            lesson_note: None,
         };
         app.start_engine(ctx);
+        // A link to a lesson (`#/lessons/03-multi-stage`) opens it.
+        let link = ctx.link().clone();
+        let on_hash = Closure::<dyn FnMut()>::new(move || link.send_message(Msg::HashChanged));
+        window().set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
+        app._on_hash = Some(on_hash);
         app
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         if first_render {
             self.mount_terminal(ctx);
+        } else if let Some(fit) = &self.fit {
+            // Panels may have changed size (a lesson opened or closed).
+            call_method(fit, "fit");
         }
     }
 
@@ -468,6 +645,12 @@ impl Component for App {
                 self.line.set_prompt(&prompt);
                 self.write(&self.line.redraw());
                 self.refresh();
+                self.call(Request::Lessons, Pending::Lessons);
+                let reopen = self.lesson.as_ref().map(|l| l.slug.clone()).or_else(hash_lesson);
+                self.lesson = None;
+                if let Some(slug) = reopen {
+                    self.call(Request::OpenLesson { slug, fresh: false }, Pending::Lesson { auto: true });
+                }
                 if self.open.is_none() {
                     let first = if restored { "Dockerfile" } else { "hello/Dockerfile" };
                     self.call(Request::ReadFile { path: first.into() }, Pending::Open(first.into()));
@@ -628,6 +811,56 @@ impl Component for App {
                 self.start_engine(ctx);
             }
             Msg::SelectImage(id) => self.selected_image = Some(id),
+            Msg::OpenLesson(slug, fresh) => {
+                if fresh && !window().confirm_with_message("Start this lesson again? Its sandbox (files, images, containers) starts over.").unwrap_or(false) {
+                    return false;
+                }
+                if fresh {
+                    self.lesson = None;
+                }
+                self.open = None;
+                self.call(Request::OpenLesson { slug, fresh }, Pending::Lesson { auto: true });
+            }
+            Msg::HashChanged => match hash_lesson() {
+                Some(slug) if self.lesson.as_ref().is_none_or(|l| l.slug != slug) => ctx.link().send_message(Msg::OpenLesson(slug, false)),
+                _ => return false,
+            },
+            Msg::CheckLesson => self.call(Request::CheckLesson, Pending::Lesson { auto: false }),
+            Msg::SolveLesson => self.call(Request::SolveLesson, Pending::Lesson { auto: false }),
+            Msg::CloseLesson => {
+                self.lesson = None;
+                self.lesson_note = None;
+                self.open = None;
+                set_hash("#/");
+                self.call(Request::CloseLesson, Pending::Prompt);
+            }
+            Msg::Hint => self.hints_shown += 1,
+            Msg::ShowSolution => self.solution_shown = true,
+            Msg::PreviewFolder(list) => {
+                let mut files = Vec::new();
+                for i in 0..list.length() {
+                    if let Some(f) = list.get(i) {
+                        // webkitRelativePath is `folder/sub/file`.
+                        let rel = js_sys::Reflect::get(&f, &JsValue::from_str("webkitRelativePath")).ok().and_then(|v| v.as_string()).filter(|r| !r.is_empty()).unwrap_or_else(|| f.name());
+                        files.push((rel, gloo::file::File::from(f)));
+                    }
+                }
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut loaded = Vec::new();
+                    let mut root = String::new();
+                    for (rel, file) in files {
+                        // Paths inside the dropped folder: drop the folder's own name.
+                        let (top, path) = rel.split_once('/').map_or((String::new(), rel.clone()), |(a, b)| (a.to_string(), b.to_string()));
+                        root = top;
+                        if let Ok(bytes) = gloo::file::futures::read_as_bytes(&file).await {
+                            loaded.push((path, bytes));
+                        }
+                    }
+                    link.send_message(Msg::PreviewLoaded(format!("preview-{root}"), loaded));
+                });
+            }
+            Msg::PreviewLoaded(slug, files) => self.call(Request::AddLesson { slug, files }, Pending::Lessons),
             Msg::Type(command) => {
                 if let Some(t) = &self.term {
                     t.focus();
@@ -673,6 +906,7 @@ impl Component for App {
                         }) }
                     </ul>
                 </aside>
+                <aside class="lesson-pane">{ self.lesson_view(ctx) }</aside>
                 <main>
                     { self.editor_view(ctx) }
                     <div class="term-pane" ref={self.term_ref.clone()} aria-label="terminal"></div>

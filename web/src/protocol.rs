@@ -26,6 +26,3 @@ pub enum Note {
 /// The IndexedDB database and object store the worker keeps the sandbox in.
 pub const DB_NAME: &str = "berth";
 pub const STORE: &str = "state";
-/// The key of the workspace's tar; engine state keys are stored under `engine/…`.
-pub const WORKSPACE_KEY: &str = "workspace.tar";
-pub const ENGINE_PREFIX: &str = "engine/";

@@ -6,11 +6,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use engine::api::{Request, Session};
+use engine::api::Request;
 use engine::sandbox::Clock;
+use engine::workbench::Workbench;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web::protocol::{Call, Note, DB_NAME, ENGINE_PREFIX, WORKSPACE_KEY};
+use web::protocol::{Call, Note, DB_NAME};
 use web_sys::{DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
 
 struct BrowserClock;
@@ -25,8 +26,12 @@ impl Clock for BrowserClock {
     }
 }
 
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
+}
+
 struct Worker {
-    session: Session,
+    bench: Workbench,
     db: Option<IdbDatabase>,
 }
 
@@ -48,14 +53,14 @@ fn post(note: &Note) {
 }
 
 /// A first visit's workspace: a small project to build.
-fn starter(session: &mut Session) {
+fn starter(bench: &mut Workbench) {
     let files: [(&str, &[u8]); 3] = [
         ("README.md", include_bytes!("../../starter/README.md")),
         ("hello/Dockerfile", include_bytes!("../../starter/hello/Dockerfile")),
         ("hello/greet.sh", include_bytes!("../../starter/hello/greet.sh")),
     ];
     for (path, data) in files {
-        session.handle(Request::WriteFile { path: path.into(), data: data.to_vec() });
+        bench.handle(Request::WriteFile { path: path.into(), data: data.to_vec() });
     }
 }
 
@@ -71,29 +76,21 @@ async fn start() {
         Some(db) => web::idb::load_all(db).await.unwrap_or_default(),
         None => Vec::new(),
     };
-    let restored = !saved.is_empty();
-    let mut workspace = None;
-    let mut engine_state = Vec::new();
-    for (key, value) in saved {
-        if key == WORKSPACE_KEY {
-            workspace = Some(value);
-        } else if let Some(k) = key.strip_prefix(ENGINE_PREFIX) {
-            engine_state.push((k.to_string(), value));
-        }
-    }
+    // Records of the first release had no `main/` prefix.
+    let saved = saved.into_iter().map(|(k, v)| if k.starts_with("main/") || k.starts_with("lesson/") { (k, v) } else { (format!("main/{k}"), v) }).collect();
     let clock: Rc<dyn Clock> = Rc::new(BrowserClock);
-    let mut session = match Session::restore(clock.clone(), engine_state, workspace.as_deref()) {
-        Ok(s) => s,
-        Err(e) => {
-            post(&Note::Problem { message: format!("the saved sandbox could not be restored ({e}); starting a fresh one") });
-            Session::new(clock)
+    let (mut bench, restored) = Workbench::restore(clock, saved);
+    for (slug, files) in bundled::LESSONS {
+        let files = files.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
+        if let Err(e) = bench.add_lesson(slug, files) {
+            post(&Note::Problem { message: format!("lesson {slug}: {e}") });
         }
-    };
-    if !restored {
-        starter(&mut session);
     }
-    let prompt = session.prompt();
-    let worker = Rc::new(RefCell::new(Worker { session, db }));
+    if !restored {
+        starter(&mut bench);
+    }
+    let prompt = bench.session().prompt();
+    let worker = Rc::new(RefCell::new(Worker { bench, db }));
     WORKER.with(|w| *w.borrow_mut() = Some(worker.clone()));
     if !restored {
         save(&worker).await;
@@ -109,7 +106,7 @@ async fn start() {
         };
         let worker = worker.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let response = worker.borrow_mut().session.handle(call.request);
+            let response = worker.borrow_mut().bench.handle(call.request);
             save(&worker).await;
             post(&Note::Reply { id: call.id, response });
         });
@@ -121,15 +118,11 @@ async fn start() {
 
 /// Writes what the last call changed to IndexedDB and waits for the commit.
 async fn save(worker: &Rc<RefCell<Worker>>) {
-    let (changes, db) = {
+    let (records, db) = {
         let mut w = worker.borrow_mut();
-        (w.session.take_changes(), w.db.clone())
+        (w.bench.take_changes(), w.db.clone())
     };
     let Some(db) = db else { return };
-    let mut records: Vec<(String, Option<Vec<u8>>)> = changes.storage.into_iter().map(|(k, v)| (format!("{ENGINE_PREFIX}{k}"), v)).collect();
-    if let Some(tar) = changes.workspace {
-        records.push((WORKSPACE_KEY.to_string(), Some(tar)));
-    }
     if let Err(e) = web::idb::apply(&db, &records).await {
         post(&Note::Problem { message: format!("could not save the sandbox: {e:?}") });
     }
