@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::cli::{self, Host};
 use crate::image::layer::{self, LayerOptions};
 use crate::image::store::{SharedStorage, Storage};
+use crate::runtime::TtySession;
 use crate::shell::{Flavor, HostCall, Outcome, Shell};
 use crate::vfs::{self, Attrs, Content, FileSystem, MemoryFs, SharedFs, SubdirFs};
 
@@ -62,6 +63,9 @@ pub struct Sandbox {
     last_status: i32,
     /// The progress output of the last `docker build`.
     last_build: Rc<std::cell::RefCell<String>>,
+    /// A container's shell the terminal is attached to (`docker run -it … sh`): typed
+    /// lines run in it until it exits.
+    attached: Rc<std::cell::RefCell<Option<TtySession>>>,
 }
 
 /// Commands Tab offers first on the host.
@@ -111,6 +115,7 @@ impl Sandbox {
             vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string(), true)).collect(),
             last_status: 0,
             last_build: Rc::default(),
+            attached: Rc::default(),
         }
     }
 
@@ -124,8 +129,12 @@ impl Sandbox {
         self.last_status
     }
 
-    /// The prompt, as bash's default shows it (`student@berth:~/app$ `).
+    /// The prompt, as bash's default shows it (`student@berth:~/app$ `), or the attached
+    /// container shell's.
     pub fn prompt(&self) -> String {
+        if let Some(session) = self.attached.borrow().as_ref() {
+            return session.prompt();
+        }
         let dir = match self.cwd.strip_prefix(WORKSPACE) {
             Some("") => "~".to_string(),
             Some(rest) if rest.starts_with('/') => format!("~{rest}"),
@@ -134,9 +143,33 @@ impl Sandbox {
         format!("{}@{HOSTNAME}:{dir}$ ", USER.0)
     }
 
-    /// Runs one command line in the host shell. `cd`, variables and `$?` carry over to
-    /// the next line. `interrupt` stops it at the next command (Ctrl-C).
+    /// Runs one command line: in the attached container's shell if there is one,
+    /// otherwise in the host shell. `cd`, variables and `$?` carry over to the next line.
+    /// `interrupt` stops it at the next command (Ctrl-C).
     pub fn run_line_with(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>) -> Outcome {
+        let attached = self.attached.borrow_mut().take();
+        if let Some(mut session) = attached {
+            let host = self.host(WORKSPACE, &[]);
+            let result = cli::attached_line(&mut session, line, &host);
+            if result.exited.is_none() {
+                *self.attached.borrow_mut() = Some(session);
+            }
+            let out = result.output;
+            return Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() };
+        }
+        self.run_host_line(line, stdin, interrupt)
+    }
+
+    fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone() }
+    }
+
+    /// Whether the terminal is in a container's shell (`docker run -it … sh`).
+    pub fn attached_container(&self) -> Option<String> {
+        self.attached.borrow().as_ref().map(|s| s.container.clone())
+    }
+
+    fn run_host_line(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>) -> Outcome {
         let mut fs = self.fs.clone();
         let mut sh = Shell::new(&mut fs, Flavor::Dash);
         sh.set_args("sh", &[]);
@@ -152,13 +185,13 @@ impl Sandbox {
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
         }
-        let (fs_handle, storage, clock, last_build) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone());
+        let (fs_handle, storage, clock, last_build, attached) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone());
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
             if name != "docker" && name != "berth" {
                 return None;
             }
-            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec() };
+            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone() };
             let args = &call.argv[1..];
             let out = cli::run(args, &host);
             let sub: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).take(2).collect();
@@ -306,6 +339,7 @@ struct SandboxHost {
     clock: Rc<dyn Clock>,
     cwd: String,
     stdin: Vec<u8>,
+    attached: Rc<std::cell::RefCell<Option<TtySession>>>,
 }
 
 impl SandboxHost {
@@ -329,6 +363,11 @@ impl Host for SandboxHost {
 
     fn storage(&self) -> Result<Box<dyn Storage>, String> {
         Ok(Box::new(self.storage.clone()))
+    }
+
+    fn attach(&self, session: &TtySession) -> bool {
+        *self.attached.borrow_mut() = Some(session.clone());
+        true
     }
 
     fn now(&self) -> i64 {
@@ -394,6 +433,34 @@ mod tests {
         assert_eq!(sb.run_line("docker images -q greet | wc -l", &[]).stdout, b"1\n");
         let out = sb.run_line("docker nosuch", &[]);
         assert_eq!(out.status, 1);
+    }
+
+    #[test]
+    fn docker_run_it_attaches_the_terminal_to_the_container_shell_until_exit() {
+        let mut sb = sandbox();
+        sb.write_file("data.txt", b"from the host\n").unwrap();
+        let out = sb.run_line("docker run -it --name box -v \"$(pwd)\":/data -w /data alpine:3.20 sh", &[]);
+        assert_eq!(out.status, 0, "{}", text(&out));
+        let id = sb.attached_container().expect("attached");
+        assert_eq!(sb.prompt(), "/data # ");
+        assert_eq!(sb.run_line("docker ps --format '{{.Names}} {{.State}}'", &[]).stdout, b"", "docker is not a program inside the container");
+        assert_eq!(sb.run_line("cat data.txt; cd /etc && x=5", &[]).stdout, b"from the host\n");
+        assert_eq!(sb.prompt(), "/etc # ");
+        assert_eq!(sb.run_line("echo $x $(pwd) $HOSTNAME > /tmp/state; cat /tmp/state", &[]).stdout, format!("5 /etc {}\n", &id[..12]).as_bytes());
+        assert_eq!(sb.run_line("touch /data/made-inside", &[]).status, 0);
+        let out = sb.run_line("exit 3", &[]);
+        assert_eq!(out.status, 3);
+        assert_eq!(sb.attached_container(), None);
+        assert_eq!(sb.prompt(), "student@berth:~$ ");
+        assert_eq!(sb.run_line("docker ps -a --format '{{.Names}} {{.Status}}'", &[]).stdout, b"box Exited (3) Less than a second ago\n");
+        assert_eq!(sb.run_line("docker cp -q box:/tmp/state state.txt && cat state.txt", &[]).stdout, format!("5 /etc {}\n", &id[..12]).as_bytes(), "the container's files persist between lines");
+        assert_eq!(sb.run_line("ls made-inside", &[]).stdout, b"made-inside\n");
+        // bash in a Debian image, and --rm.
+        sb.run_line("docker run --rm -it python:3.11-slim bash", &[]);
+        assert!(sb.prompt().starts_with("root@") && sb.prompt().ends_with(":/# "), "{}", sb.prompt());
+        assert_eq!(sb.run_line("python --version", &[]).stdout, b"Python 3.11.10\n");
+        sb.run_line("exit", &[]);
+        assert_eq!(sb.run_line("docker ps -aq | wc -l", &[]).stdout, b"1\n", "--rm removed the bash container");
     }
 
     #[test]

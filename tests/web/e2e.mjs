@@ -116,6 +116,13 @@ try {
   await page.keyboard.press("Enter");
   await waitFor("Tab completes `docker run --rm greet:latest`", (s) => s.includes("docker run --rm greet:latest") && s.split("hello from the build").length >= 2);
 
+  // An interactive shell in a container, until `exit`.
+  await type("docker run -it --rm --name box alpine:3.20 sh");
+  await waitFor("docker run -it gives the container's shell prompt", (s) => s.trimEnd().endsWith("/ #"));
+  await type("cd /etc && cat alpine-release");
+  await waitFor("commands run inside the container and keep their directory", (s) => /3\.20\.\d+\s+\/etc #/.test(s));
+  await type("exit");
+  await waitFor("exit returns to the sandbox host", (s) => s.trimEnd().endsWith("student@berth:~$"));
   await page.screenshot({ path: join(artifacts, "sandbox.png") });
 
   // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic

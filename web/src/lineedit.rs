@@ -92,6 +92,11 @@ impl LineEditor {
                     self.browsing = None;
                     actions.push(Action::Interrupt);
                 }
+                // Ctrl-D on an empty line ends the shell, as in bash.
+                '\x04' if self.line.is_empty() => {
+                    actions.push(Action::Draw("exit\r\n".into()));
+                    actions.push(Action::Submit("exit".into()));
+                }
                 '\x0c' => {
                     actions.push(Action::Clear);
                     dirty = true;
@@ -303,6 +308,7 @@ mod tests {
         assert_eq!(ed.line(), "docker run --rm ");
         ed.feed("\x15");
         assert_eq!(ed.line(), "");
+        assert_eq!(submitted(&ed.feed("\x04")), ["exit"]);
     }
 
     #[test]

@@ -1,11 +1,20 @@
 //! The native `berth` command: reads files from the host and hands argv to the engine's
 //! API (`engine::api::cli`).
 
-use std::io::{Read, Write};
+use std::cell::RefCell;
+use std::io::{IsTerminal, Read, Write};
 
-struct NativeHost;
+use engine::cli::Host;
+use engine::runtime::TtySession;
 
-impl engine::cli::Host for NativeHost {
+/// The host: files through `std::fs`, state under `BERTH_ROOT`, the terminal for `-it`.
+#[derive(Default)]
+struct NativeHost {
+    /// The container shell `run -it` attached to, which `main` then feeds typed lines.
+    attached: RefCell<Option<TtySession>>,
+}
+
+impl Host for NativeHost {
     fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String> {
         std::fs::write(path, data).map_err(|e| format!("open {path}: {e}"))
     }
@@ -40,6 +49,14 @@ impl engine::cli::Host for NativeHost {
 
     fn now(&self) -> i64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    }
+
+    fn attach(&self, session: &TtySession) -> bool {
+        if !std::io::stdin().is_terminal() {
+            return false;
+        }
+        *self.attached.borrow_mut() = Some(session.clone());
+        true
     }
 
     fn emit(&self, text: &str) {
@@ -96,12 +113,31 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let _lock = if stateless { None } else { lock_state() };
-    let (code, stdout, stderr) = match engine::api::cli(&args, &NativeHost) {
+    let host = NativeHost::default();
+    let (mut code, stdout, stderr) = match engine::api::cli(&args, &host) {
         engine::api::Response::Output { code, stdout, stderr, .. } => (code, stdout, stderr),
         other => (1, String::new(), format!("berth: unexpected engine response {other:?}\n")),
     };
     // Write errors (a closed pipe) are not worth a panic.
     let _ = std::io::stdout().write_all(stdout.as_bytes());
     let _ = std::io::stderr().write_all(stderr.as_bytes());
+    // `run -it … sh` on a terminal: each line typed runs in the container until `exit`
+    // (or Ctrl-D).
+    let attached = host.attached.borrow_mut().take();
+    if let Some(mut session) = attached {
+        loop {
+            let line = host.read_line(&session.prompt()).unwrap_or_else(|| {
+                host.emit("exit\n");
+                "exit".into()
+            });
+            let result = engine::cli::attached_line(&mut session, &line, &host);
+            let _ = std::io::stdout().write_all(result.output.stdout.as_bytes());
+            let _ = std::io::stderr().write_all(result.output.stderr.as_bytes());
+            if let Some(status) = result.exited {
+                code = status;
+                break;
+            }
+        }
+    }
     std::process::exit(code);
 }

@@ -46,13 +46,14 @@ struct RunOptions {
     ports: Vec<String>,
     hostname: Option<String>,
     gpus: bool,
+    tty: bool,
     detach: bool,
     /// `-i`: the container's stdin is the command's stdin.
     interactive: bool,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, detach: false, interactive: false };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, detach: false, interactive: false };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -65,9 +66,19 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 break;
             }
             Arg::Flag("--rm", _) => o.rm = true,
-            Arg::Flag("-d" | "--detach" | "-itd" | "-dit" | "-td" | "-dt", _) => o.detach = true,
-            Arg::Flag("-i" | "--interactive" | "-it" | "-ti", _) => o.interactive = true,
-            Arg::Flag("-t" | "--tty" | "--init" | "--privileged", _) => {}
+            Arg::Flag(f @ ("-itd" | "-dit" | "-tid" | "-td" | "-dt"), _) => {
+                o.detach = true;
+                o.tty = true;
+                o.interactive |= f.contains('i');
+            }
+            Arg::Flag("-d" | "--detach", _) => o.detach = true,
+            Arg::Flag("-it" | "-ti", _) => {
+                o.interactive = true;
+                o.tty = true;
+            }
+            Arg::Flag("-i" | "--interactive", _) => o.interactive = true,
+            Arg::Flag("-t" | "--tty", _) => o.tty = true,
+            Arg::Flag("--init" | "--privileged", _) => {}
             Arg::Flag("--name", v) => match it.value("--name", v) {
                 Ok(v) => o.name = Some(v.to_string()),
                 Err(e) => return e,
@@ -235,6 +246,20 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         out.stderr = prelude + &out.stderr;
         return out;
     }
+    // `-it` with a shell, on a host with a terminal: the session stays open for the lines
+    // the user types next (`attached_line`); the container runs until the shell exits.
+    if o.interactive && o.tty && !o.detach && crate::runtime::is_interactive_shell(&container.argv) {
+        let session = with_container_fs(&mut store, &mut containers, &container, host, |fs| crate::runtime::start_tty(fs, &container));
+        if let Ok((session, _)) = session {
+            if host.attach(&session) {
+                containers.list.insert(id.clone(), container.clone());
+                if let Err(e) = containers.save() {
+                    return daemon(&e, 125);
+                }
+                return Output { code: 0, stdout: String::new(), stderr: prelude };
+            }
+        }
+    }
     // With -i the process reads the command's stdin (`echo 'echo hi' | berth run -i alpine sh`).
     let stdin = if o.interactive && !o.detach { host.read_file("-").unwrap_or_default() } else { Vec::new() };
     let result = execute_with(&mut store, &mut containers, &container, host, &stdin);
@@ -333,10 +358,70 @@ fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, h
 }
 
 fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8]) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+    let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
+    let ran = with_container_fs(store, containers, c, host, |fs| {
+        let argv0 = c.argv[0].clone();
+        if !resolve_program(fs, &argv0, &path, &c.working_dir) {
+            return Err(argv0);
+        }
+        Ok(run_emulated(fs, c, stdin))
+    })?;
+    let ((code, stdout, stderr), upper) = match ran {
+        (Ok(r), upper) => (r, upper),
+        (Err(argv0), _) => {
+            let msg = if argv0.contains('/') {
+                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown")
+            } else {
+                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown")
+            };
+            let code = 127;
+            let mut record = c.clone();
+            record.status = Status::Created;
+            record.exit_code = code;
+            if !c.auto_remove {
+                containers.list.insert(c.id.clone(), record);
+                let _ = containers.save();
+            }
+            return Err(daemon(&msg, code));
+        }
+    };
+    finish(containers, c, host, code, &stdout, &stderr, &upper);
+    Ok((code, stdout, stderr))
+}
+
+/// Records a container's end: exited with `code`, its writable layer and logs kept, or
+/// with `--rm` removed with its anonymous volumes.
+fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs) {
+    if c.auto_remove {
+        // `--rm` takes the container's anonymous volumes with it, as Docker does.
+        let anonymous = containers.volumes();
+        for m in c.mounts.iter().filter(|m| m.kind == "volume") {
+            if anonymous.get(&m.source).is_some_and(|(_, anon)| *anon) {
+                let _ = containers.remove_volume(&m.source);
+            }
+        }
+        containers.list.remove(&c.id);
+        let _ = containers.remove(&c.id);
+        let _ = containers.save();
+        return;
+    }
+    let mut record = c.clone();
+    record.status = Status::Exited;
+    record.exit_code = code;
+    record.finished = Some(host.now());
+    let _ = containers.set_upper(&c.id, upper);
+    let _ = containers.append_logs(&c.id, stdout, stderr);
+    containers.list.insert(c.id.clone(), record);
+    let _ = containers.save();
+}
+
+/// Lays out a container's filesystem (image layers, its writable layer, bind mounts and
+/// volumes), runs `f` over it, saves the volumes, and returns `f`'s result with the
+/// writable layer as it is afterwards.
+fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, f: impl FnOnce(&mut dyn FileSystem) -> T) -> Result<(T, MemoryFs), Output> {
     let layers = store.layers(&c.image_id).map_err(|e| daemon(&e.to_string(), 125))?;
     let upper = containers.upper(&c.id);
     let mut root = crate::runtime::rootfs(layers, upper);
-    let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
     let mut volumes: BTreeMap<String, MemoryFs> = BTreeMap::new();
     let result = {
         let mut mounted: Vec<(String, Box<dyn FileSystem + '_>, bool)> = Vec::new();
@@ -364,49 +449,46 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
             }
         }
         let mut fs = Mounted { root: &mut root, mounts: mounted };
-        let argv0 = c.argv[0].clone();
-        if !resolve_program(&fs, &argv0, &path, &c.working_dir) {
-            let msg = if argv0.contains('/') {
-                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown")
-            } else {
-                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown")
-            };
-            let code = 127;
-            let mut record = c.clone();
-            record.status = Status::Created;
-            record.exit_code = code;
-            if !c.auto_remove {
-                containers.list.insert(c.id.clone(), record);
-                let _ = containers.save();
-            }
-            return Err(daemon(&msg, code));
-        }
-        run_emulated(&mut fs, c, stdin)
+        f(&mut fs)
     };
     for (name, fs) in &volumes {
         let _ = containers.set_volume(name, fs);
     }
-    let (code, stdout, stderr) = result;
-    if c.auto_remove {
-        // `--rm` takes the container's anonymous volumes with it, as Docker does.
-        let anonymous = containers.volumes();
-        for m in c.mounts.iter().filter(|m| m.kind == "volume") {
-            if anonymous.get(&m.source).is_some_and(|(_, anon)| *anon) {
-                let _ = containers.remove_volume(&m.source);
-            }
-        }
-        return Ok((code, stdout, stderr));
+    Ok((result, root.into_upper()))
+}
+
+/// What one line typed into an attached container (`run -it … sh`) did.
+pub struct AttachedLine {
+    pub output: Output,
+    /// The shell exited (with this status): the container has stopped.
+    pub exited: Option<i32>,
+}
+
+/// Runs one line in the shell of a container started with `run -it` on a host that
+/// attached to it, keeping the shell's state in `session` between lines.
+pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host: &dyn Host) -> AttachedLine {
+    let fail = |out: Output| AttachedLine { output: out, exited: Some(1) };
+    let (mut store, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let Some(c) = containers.list.get(&session.container).cloned() else {
+        return fail(Output::fail(1, format!("Error response from daemon: No such container: {}\n", session.container)));
+    };
+    let ran = with_container_fs(&mut store, &mut containers, &c, host, |fs| crate::runtime::run_attached(fs, &c, session, line));
+    let ((status, stdout, stderr, exited), upper) = match ran {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if exited {
+        finish(&mut containers, &c, host, status, &stdout, &stderr, &upper);
+    } else {
+        let _ = containers.set_upper(&c.id, &upper);
+        let _ = containers.append_logs(&c.id, &stdout, &stderr);
+        let _ = containers.save();
     }
-    let mut record = c.clone();
-    record.status = Status::Exited;
-    record.exit_code = code;
-    record.finished = Some(host.now());
-    let upper = root.into_upper();
-    let _ = containers.set_upper(&c.id, &upper);
-    let _ = containers.append_logs(&c.id, &stdout, &stderr);
-    containers.list.insert(c.id.clone(), record);
-    let _ = containers.save();
-    Ok((code, stdout, stderr))
+    let output = Output { code: status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() };
+    AttachedLine { output, exited: exited.then_some(status) }
 }
 
 fn seed_volume(root: &dyn FileSystem, target: &str) -> Option<MemoryFs> {
@@ -632,6 +714,12 @@ fn start(args: &[String], host: &dyn Host) -> Output {
     out
 }
 
+/// `docker cp` reports on stderr (stdout is for a tar stream), unless `-q`.
+fn copied(args: &[String], message: String) -> Output {
+    let quiet = args.iter().any(|a| a == "-q" || a == "--quiet");
+    Output { code: 0, stdout: String::new(), stderr: if quiet { String::new() } else { message } }
+}
+
 fn cp(args: &[String], host: &dyn Host) -> Output {
     let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let [src, dst] = operands[..] else {
@@ -647,7 +735,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
             let Some(c) = containers.find(&cname).cloned() else { return no_such(&cname) };
             let layers = store.layers(&c.image_id).unwrap_or_default();
             let root = crate::runtime::rootfs(layers, containers.upper(&c.id));
-            let path = crate::vfs::join(&c.working_dir, &cpath);
+            let path = crate::vfs::join("/", &cpath);
             let Ok(meta) = root.lstat(&path) else {
                 return Output::fail(1, format!("Error response from daemon: Could not find the file {cpath} in container {cname}\n"));
             };
@@ -660,7 +748,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
             let target = if dest_is_dir { crate::vfs::join(dst, &base) } else { dst.to_string() };
             let r = if meta.is_dir() { walk::copy_tree(&root, &path, host_fs.as_mut(), &target) } else { walk::copy_entry(&root, &path, host_fs.as_mut(), &target, &meta) };
             match r {
-                Ok(()) => Output::ok(format!("Successfully copied {} to {dst}\n", super::human_size(meta.size))),
+                Ok(()) => copied(args, format!("Successfully copied {} to {dst}\n", super::human_size(meta.size))),
                 Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
             }
         }
@@ -675,7 +763,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
             };
             let layers = store.layers(&c.image_id).unwrap_or_default();
             let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id));
-            let path = crate::vfs::join(&c.working_dir, &cpath);
+            let path = crate::vfs::join("/", &cpath);
             let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();
             let target = if root.stat(&path).is_ok_and(|m| m.is_dir()) { crate::vfs::join(&path, &base) } else { path };
             let r = if meta.is_dir() { walk::copy_tree(host_fs.as_ref(), src, &mut root, &target) } else { walk::copy_entry(host_fs.as_ref(), src, &mut root, &target, &meta) };
@@ -683,7 +771,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
                 return Output::fail(1, format!("Error response from daemon: {e}\n"));
             }
             let _ = containers.set_upper(&c.id, root.upper());
-            Output::ok(format!("Successfully copied {} to {cname}:{cpath}\n", super::human_size(meta.size)))
+            copied(args, format!("Successfully copied {} to {cname}:{cpath}\n", super::human_size(meta.size)))
         }
         _ => Output::fail(1, "must specify at least one container source\n"),
     }

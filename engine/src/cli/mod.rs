@@ -7,6 +7,7 @@ mod container;
 mod debug;
 mod format;
 
+pub use container::{attached_line, AttachedLine};
 pub use debug::needed_stages;
 pub use format::human_size;
 mod image;
@@ -35,6 +36,12 @@ pub trait Host {
     fn bind(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
     /// A build context directory as a filesystem (its root is the directory).
     fn context(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
+    /// `run -it` of a shell, where the host has a terminal: the host takes the session
+    /// over and sends the lines typed next to [`attached_line`]. False where there is no
+    /// terminal (the shell then runs to completion with the command's stdin).
+    fn attach(&self, _session: &crate::runtime::TtySession) -> bool {
+        false
+    }
     /// Shows output at once, for interactive commands (`lesson run`); others return it.
     fn emit(&self, _text: &str) {}
     /// Reads a line typed by the user after showing `prompt`; `None` at the end of input.

@@ -268,6 +268,89 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8]) -> (i3
     (out.status, out.stdout, out.stderr)
 }
 
+/// The state of an interactive shell in a container between the lines a user types
+/// (`docker run -it … sh`): each line runs as the container's process would, over its
+/// filesystem, and the shell's directory and variables carry over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtySession {
+    pub container: String,
+    pub cwd: String,
+    pub vars: Vec<(String, String, bool)>,
+    pub status: i32,
+    /// `bash`, `ash` or `sh`: what the prompt looks like.
+    pub shell: String,
+    pub user: String,
+    pub hostname: String,
+}
+
+impl TtySession {
+    /// The prompt the shell would print: bash's `root@id:/app# `, BusyBox ash's
+    /// `/app # `, dash's `# `.
+    pub fn prompt(&self) -> String {
+        let sign = if self.user == "root" { '#' } else { '$' };
+        match self.shell.as_str() {
+            "bash" => format!("{}@{}:{}{sign} ", self.user, self.hostname, if self.cwd == "/root" && self.user == "root" { "~" } else { &self.cwd }),
+            "ash" => format!("{} {sign} ", self.cwd),
+            _ => format!("{sign} "),
+        }
+    }
+}
+
+/// Whether `argv` starts an interactive shell (`sh`, `/bin/bash`, `bash -l`), which a
+/// terminal can attach to.
+pub fn is_interactive_shell(argv: &[String]) -> bool {
+    let name = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("");
+    matches!(name, "sh" | "bash" | "ash" | "dash") && argv[1..].iter().all(|a| matches!(a.as_str(), "-l" | "--login" | "-i"))
+}
+
+/// Starts an attached shell session for container `c` (its environment, user, directory).
+pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
+    let (uid, _) = crate::build::user_ids(fs, &c.user);
+    let base = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_default();
+    let flavor = crate::build::flavor_of(fs);
+    let shell = if base == "bash" { "bash" } else if flavor == crate::shell::Flavor::Ash { "ash" } else { "sh" };
+    let user = if uid == 0 {
+        "root".to_string()
+    } else {
+        let passwd = fs.read("/etc/passwd").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        passwd.lines().find(|l| l.split(':').nth(2) == Some(&uid.to_string())).and_then(|l| l.split(':').next()).map_or_else(|| "I have no name!".to_string(), str::to_string)
+    };
+    let mut vars: Vec<(String, String, bool)> = c.env.iter().filter_map(|e| e.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string(), true)).collect();
+    if !vars.iter().any(|(k, _, _)| k == "HOME") {
+        vars.push(("HOME".into(), if uid == 0 { "/root".into() } else { "/".into() }, true));
+    }
+    vars.push(("HOSTNAME".into(), c.hostname.clone(), true));
+    TtySession { container: c.id.clone(), cwd: c.working_dir.clone(), vars, status: 0, shell: shell.into(), user, hostname: c.hostname.clone() }
+}
+
+/// Runs one typed line in an attached session. Returns the status, output, and whether
+/// the shell exited.
+pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str) -> (i32, Vec<u8>, Vec<u8>, bool) {
+    let (uid, gid) = crate::build::user_ids(fs, &c.user);
+    let flavor = match session.shell.as_str() {
+        "bash" => crate::shell::Flavor::Bash,
+        "ash" => crate::shell::Flavor::Ash,
+        _ => crate::shell::Flavor::Dash,
+    };
+    let mut sh = crate::shell::Shell::new(fs, flavor);
+    for (k, v, exported) in &session.vars {
+        sh.set_variable(k, v, *exported);
+    }
+    sh.set_cwd(&session.cwd);
+    sh.set_last_status(session.status);
+    sh.set_args(&session.shell, &[]);
+    sh.hostname = c.hostname.clone();
+    sh.uid = uid;
+    sh.gid = gid;
+    sh.group_explicit = c.user.contains(':');
+    sh.set_budget(5_000_000);
+    let out = sh.run_str(line, &[]);
+    session.cwd = sh.cwd().to_string();
+    session.vars = sh.variables().into_iter().filter(|(k, _, _)| k != "PWD").collect();
+    session.status = out.status;
+    (out.status, out.stdout, out.stderr, sh.exited)
+}
+
 /// Whether `argv[0]` can be found in the container (for Docker's create-time error).
 pub fn resolve_program(fs: &dyn FileSystem, argv0: &str, path: &str, cwd: &str) -> bool {
     if argv0.contains('/') {

@@ -172,6 +172,8 @@ pub struct Shell<'fs> {
     pub hostname: String,
     depth: u32,
     host_program: Option<HostProgram>,
+    /// The script ran `exit` (or `set -e` stopped it): an interactive shell would end.
+    pub exited: bool,
 }
 
 const MAX_DEPTH: u32 = 200;
@@ -200,6 +202,7 @@ impl<'fs> Shell<'fs> {
             hostname: "localhost".into(),
             depth: 0,
             host_program: None,
+            exited: false,
         };
         for (k, v) in [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root"), ("IFS", " \t\n"), ("PWD", "/")] {
             sh.vars.insert(k.into(), Var { value: v.into(), exported: k != "IFS" });
@@ -315,7 +318,10 @@ impl<'fs> Shell<'fs> {
             }
             Ok(ast) => match self.script(&ast, io) {
                 Ok(s) => s,
-                Err(Flow::Exit(s)) => s,
+                Err(Flow::Exit(s)) => {
+                    self.exited = true;
+                    s
+                }
                 Err(Flow::Return(s)) => s,
                 Err(_) => self.last_status,
             },
