@@ -148,3 +148,22 @@ fn alpine_commands_speak_busybox() {
         ]
     ));
 }
+
+#[test]
+fn mount_network_memory_and_cpus_options() {
+    insta::assert_snapshot!(sessions(
+        "//- project/data.txt\nhello\n",
+        &[
+            "berth run --rm --mount type=bind,source=project,target=/src,readonly alpine:3.20 cat /src/data.txt",
+            "berth run --rm --mount type=bind,src=project,dst=/src,ro alpine:3.20 touch /src/x",
+            "berth run --rm --mount type=volume,source=cache,target=/cache alpine:3.20 sh -c 'echo kept > /cache/f'",
+            "berth run --rm --mount source=cache,target=/c alpine:3.20 cat /c/f",
+            "berth run --rm --mount type=bind,source=project alpine:3.20 true",
+            "berth run --rm --mount type=nfs,target=/x alpine:3.20 true",
+            "berth run --name limited --network none --memory 512m --cpus 1.5 --ipc host alpine:3.20 true",
+            "berth inspect --format \"{{.HostConfig.NetworkMode}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.IpcMode}}\" limited",
+            "berth run --rm --memory 1k alpine:3.20 true",
+            "berth run --rm --cpus lots alpine:3.20 true",
+        ]
+    ));
+}

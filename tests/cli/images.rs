@@ -130,3 +130,31 @@ fn native_run_dash_i_feeds_stdin_to_the_container() {
     assert_eq!(run(&["run", "--rm", "alpine:3.20", "cat"], b"ignored\n"), "");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn push_login_and_pull_through_the_engines_registry() {
+    insta::assert_snapshot!(sessions(
+        "//- app/Dockerfile\nFROM alpine:3.20\nRUN echo v1 > /version\nCMD [\"cat\", \"/version\"]\n",
+        &[
+            "berth build -q -t app:1 app",
+            "berth push app:1",
+            "berth tag app:1 ana/app:1",
+            "berth push ana/app:1",
+            "berth login -u ana -p secret",
+            "berth push ana/app:1",
+            "berth push ana/app:1",
+            "berth tag app:1 localhost:5000/app",
+            "berth push localhost:5000/app",
+            "berth rmi app:1 ana/app:1 localhost:5000/app",
+            "berth images --format \"{{.Repository}}:{{.Tag}}\"",
+            "berth run --rm ana/app:1",
+            "berth pull localhost:5000/app",
+            "berth pull ana/app:2",
+            "berth pull localhost:5000/nope",
+            "berth push ghcr.io/ana/app:1",
+            "berth login",
+            "berth logout",
+            "berth logout",
+        ]
+    ));
+}

@@ -47,13 +47,14 @@ struct RunOptions {
     hostname: Option<String>,
     gpus: bool,
     tty: bool,
+    host: crate::runtime::HostOptions,
     detach: bool,
     /// `-i`: the container's stdin is the command's stdin.
     interactive: bool,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, detach: false, interactive: false };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -119,7 +120,30 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Ok(_) => o.gpus = true,
                 Err(e) => return e,
             },
-            Arg::Flag("--network" | "--net" | "--memory" | "-m" | "--cpus" | "--ipc" | "--shm-size" | "--platform" | "--mount", v) => {
+            Arg::Flag("--mount", v) => match it.value("--mount", v) {
+                Ok(spec) => match mount_to_volume(spec) {
+                    Ok(volume) => o.volumes.push(volume),
+                    Err(message) => return Output::fail(125, format!("invalid argument \"{spec}\" for \"--mount\" flag: {message}\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag(flag @ ("--network" | "--net" | "--memory" | "-m" | "--cpus" | "--ipc"), v) => match it.value(flag, v) {
+                Ok(v) => match flag {
+                    "--network" | "--net" => o.host.network = v.to_string(),
+                    "--ipc" => o.host.ipc = v.to_string(),
+                    "--cpus" => match v.parse::<f64>() {
+                        Ok(n) if n >= 0.0 => o.host.nano_cpus = (n * 1e9) as u64,
+                        _ => return Output::fail(125, format!("invalid argument \"{v}\" for \"--cpus\" flag: failed to parse {v} as a rational number\nSee 'docker run --help'.\n")),
+                    },
+                    _ => match crate::runtime::parse_memory(v) {
+                        Some(bytes) if bytes == 0 || bytes >= 6 << 20 => o.host.memory = bytes,
+                        Some(_) => return daemon("Minimum memory limit allowed is 6MB", 125),
+                        None => return Output::fail(125, format!("invalid argument \"{v}\" for \"-m, --memory\" flag: invalid size: '{v}'\nSee 'docker run --help'.\n")),
+                    },
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag("--shm-size" | "--platform", v) => {
                 if let Err(e) = it.value("--option", v) {
                     return e;
                 }
@@ -225,6 +249,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         status: Status::Running,
         exit_code: 0,
         auto_remove: o.rm,
+        host_config: crate::runtime::HostOptions { network: if o.host.network.is_empty() { "default".into() } else { o.host.network.clone() }, ..o.host.clone() },
         config,
     };
     // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
@@ -714,6 +739,34 @@ fn start(args: &[String], host: &dyn Host) -> Output {
     out
 }
 
+/// `--mount type=bind,source=…,target=…[,readonly]` as the `-v` spec it amounts to.
+/// `tmpfs` mounts are modelled as anonymous volumes.
+fn mount_to_volume(spec: &str) -> Result<String, String> {
+    let (mut kind, mut source, mut target, mut ro) = ("volume".to_string(), String::new(), String::new(), false);
+    for field in spec.split(',') {
+        let (k, v) = field.split_once('=').unwrap_or((field, ""));
+        match k {
+            "type" => kind = v.to_string(),
+            "source" | "src" => source = v.to_string(),
+            "target" | "destination" | "dst" => target = v.to_string(),
+            "readonly" | "ro" => ro = matches!(v, "" | "true" | "1"),
+            "bind-propagation" | "consistency" | "volume-nocopy" | "tmpfs-size" | "tmpfs-mode" => {}
+            other => return Err(format!("unexpected key '{other}' in '{field}'")),
+        }
+    }
+    if target.is_empty() {
+        return Err("target is required".into());
+    }
+    let ro = if ro { ":ro" } else { "" };
+    match kind.as_str() {
+        "bind" if source.is_empty() => Err("source is required when specifying bind mount".into()),
+        "bind" if !source.starts_with('/') && !source.starts_with('.') => Ok(format!("./{source}:{target}{ro}")),
+        "bind" | "volume" if !source.is_empty() => Ok(format!("{source}:{target}{ro}")),
+        "volume" | "tmpfs" => Ok(format!("{target}{ro}")),
+        other => Err(format!("invalid mount type: {other}")),
+    }
+}
+
 /// `docker cp` reports on stderr (stdout is for a tar stream), unless `-q`.
 fn copied(args: &[String], message: String) -> Output {
     let quiet = args.iter().any(|a| a == "-q" || a == "--quiet");
@@ -813,6 +866,14 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
                 "Config": {"Hostname": c.hostname, "User": c.user, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir},
+                "HostConfig": {
+                    "NetworkMode": if c.host_config.network.is_empty() { "default" } else { c.host_config.network.as_str() },
+                    "Memory": c.host_config.memory,
+                    "NanoCpus": c.host_config.nano_cpus,
+                    "IpcMode": if c.host_config.ipc.is_empty() { "private" } else { c.host_config.ipc.as_str() },
+                    "AutoRemove": c.auto_remove,
+                    "PortBindings": c.ports,
+                },
             }));
         } else if let Some(r) = store.resolve(n) {
             let config = store.config(&r.id).ok();

@@ -13,6 +13,7 @@ pub use format::human_size;
 mod image;
 mod lesson;
 mod lint;
+mod registry;
 mod template;
 
 use crate::image::store::Storage;
@@ -104,6 +105,9 @@ Image commands:
   save        Save one or more images to a tar archive
   load        Load an image from a tar archive
   history     Show the history of an image
+  push        Upload an image to a registry (Berth's own)
+  login       Log in to a registry
+  logout      Log out from a registry
 
 Volume commands:
   volume      Manage volumes (create, ls, inspect, rm, prune)
@@ -158,11 +162,15 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
         "lesson" => lesson::run(rest, host),
+        "push" => registry::push(rest, host),
+        "login" => registry::login(rest, host),
+        "logout" => registry::logout(rest, host),
         "debug" => debug::run(rest, host),
         "pull" | "images" | "tag" | "rmi" | "save" | "load" | "history" => image::run(command, rest, host),
         "image" => match rest.split_first() {
             Some((sub, args)) => match sub.as_str() {
                 "pull" | "tag" | "save" | "load" | "history" => image::run(sub, args, host),
+                "push" => registry::push(args, host),
                 "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),
                 "prune" => image::prune_command(args, host),

@@ -40,11 +40,22 @@ pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pul
     if reference.tag.is_none() && reference.digest.is_none() {
         lines.push("Using default tag: latest".to_string());
     }
+    let repository = reference.familiar_name();
+    let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
+    // The engine's own registry first: what `docker push` put there.
+    let full = normalize(&format!("{repository}:{tag}"))?;
+    if store.registry_entry(&full).is_some() {
+        return pull_pushed(store, &reference, &full, lines);
+    }
+    if is_local_registry(&reference.domain) {
+        return Err(PullError::ManifestUnknown(format!("{repository}:{tag}")));
+    }
     if reference.domain != "docker.io" {
         return Err(PullError::NoNetwork(reference.domain.clone()));
     }
-    let repository = reference.familiar_name();
-    let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
+    if store.registry_has_repository(full.rsplit_once(':').map_or(full.as_str(), |(r, _)| r)) {
+        return Err(PullError::ManifestUnknown(format!("{repository}:{tag}")));
+    }
     let Some(image) = catalog.find(&reference) else {
         return Err(if catalog.has_repository(&repository) {
             PullError::ManifestUnknown(format!("{repository}:{tag}"))
@@ -53,7 +64,6 @@ pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pul
         });
     };
     lines.push(format!("{tag}: Pulling from {}", reference.path));
-    let full = normalize(&format!("{repository}:{tag}"))?;
     let before = store.resolve(&full).map(|r| r.id.clone());
     let mut layers = Vec::new();
     for l in &image.layers {
@@ -78,6 +88,34 @@ pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pul
         lines.push(format!("Status: Image is up to date for {}", familiar(&full)));
     }
     lines.push(full);
+    Ok(Pulled { id, lines, layers, downloaded })
+}
+
+/// `localhost:5000`, `127.0.0.1:5000`: the engine's own registry answers for them (as a
+/// `registry:2` container would on a real machine).
+pub fn is_local_registry(domain: &str) -> bool {
+    let host = domain.split(':').next().unwrap_or(domain);
+    host == "localhost" || host == "127.0.0.1"
+}
+
+fn pull_pushed(store: &mut ImageStore, reference: &Reference, full: &str, mut lines: Vec<String>) -> Result<Pulled, PullError> {
+    let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
+    lines.push(format!("{tag}: Pulling from {}", reference.path));
+    let before = store.resolve(full).map(|r| r.id.clone());
+    let entry = store.registry_entry(full).cloned().ok_or_else(|| PullError::ManifestUnknown(familiar(full)))?;
+    let manifest: super::oci::Manifest = serde_json::from_slice(&store.blob(&entry.manifest)?).map_err(|e| StoreError::Document(e.to_string()))?;
+    let mut layers = Vec::new();
+    for l in &manifest.layers {
+        layers.push((l.digest.short(), l.size));
+        if before.is_none() {
+            lines.push(format!("{}: Already exists", l.digest.short()));
+        }
+    }
+    let id = store.pull_from_registry(full)?;
+    lines.push(format!("Digest: {}", entry.manifest));
+    let downloaded = before.as_ref() != Some(&id);
+    lines.push(if downloaded { format!("Status: Downloaded newer image for {}", familiar(full)) } else { format!("Status: Image is up to date for {}", familiar(full)) });
+    lines.push(full.to_string());
     Ok(Pulled { id, lines, layers, downloaded })
 }
 

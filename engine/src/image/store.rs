@@ -174,6 +174,27 @@ struct Metadata {
     /// being stored.
     #[serde(default)]
     synthetic: BTreeMap<String, (String, u64)>,
+    #[serde(default)]
+    registry: BTreeMap<String, RegistryEntry>,
+}
+
+/// An image pushed to the engine's own registry (`docker push`), by full reference. Its
+/// blobs stay in the store, so `docker rmi` of the local copy does not lose it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryEntry {
+    pub id: Digest,
+    pub manifest: Digest,
+    pub size: u64,
+    pub created: String,
+}
+
+/// What `docker push` sent.
+pub struct Pushed {
+    /// Layers top first, and whether the registry already had each.
+    pub layers: Vec<(Digest, bool)>,
+    pub manifest: Digest,
+    /// Bytes of the manifest.
+    pub size: u64,
 }
 
 pub struct ImageStore {
@@ -181,6 +202,7 @@ pub struct ImageStore {
     images: BTreeMap<String, ImageRecord>,
     cache: BTreeMap<String, CacheEntry>,
     synthetic: BTreeMap<String, (String, u64)>,
+    registry: BTreeMap<String, RegistryEntry>,
     unpacked: HashMap<Digest, Arc<MemoryFs>>,
     /// diff ID and content size of layers made in this session.
     layer_sizes: HashMap<Digest, (Digest, u64)>,
@@ -215,7 +237,7 @@ impl ImageStore {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Document(format!("{IMAGES_KEY}: {e}")))?,
             None => Metadata::default(),
         };
-        Ok(ImageStore { storage, images: meta.images, cache: meta.cache, synthetic: meta.synthetic, unpacked: HashMap::new(), layer_sizes: HashMap::new(), catalog_layers: LayerCache::default() })
+        Ok(ImageStore { storage, images: meta.images, cache: meta.cache, synthetic: meta.synthetic, registry: meta.registry, unpacked: HashMap::new(), layer_sizes: HashMap::new(), catalog_layers: LayerCache::default() })
     }
 
     pub fn in_memory() -> ImageStore {
@@ -224,6 +246,7 @@ impl ImageStore {
             images: BTreeMap::new(),
             cache: BTreeMap::new(),
             synthetic: BTreeMap::new(),
+            registry: BTreeMap::new(),
             unpacked: HashMap::new(),
             layer_sizes: HashMap::new(),
             catalog_layers: LayerCache::default(),
@@ -367,6 +390,48 @@ impl ImageStore {
         Ok(id)
     }
 
+    /// `docker push`: records the image `name` resolves to under the full reference
+    /// `target` in the engine's registry. Returns its layers (digest, whether the registry
+    /// already had it) top first, and the manifest's digest and size.
+    pub fn push(&mut self, name: &str, target: &str) -> Result<Pushed, StoreError> {
+        let record = self.resolve(name).ok_or_else(|| StoreError::NotFound(name.to_string()))?.clone();
+        let manifest = self.manifest(&record)?;
+        let known: std::collections::HashSet<Digest> = self
+            .registry
+            .values()
+            .filter_map(|e| serde_json::from_slice::<Manifest>(&self.storage.read(&Self::blob_key(&e.manifest)).unwrap_or_default()).ok())
+            .flat_map(|m| m.layers.into_iter().map(|l| l.digest))
+            .collect();
+        let layers = manifest.layers.iter().rev().map(|l| (l.digest.clone(), known.contains(&l.digest))).collect();
+        let size = self.storage.read(&Self::blob_key(&record.manifest)).map_or(0, |b| b.len() as u64);
+        self.registry.insert(target.to_string(), RegistryEntry { id: record.id.clone(), manifest: record.manifest.clone(), size: record.size, created: record.created.clone() });
+        self.save()?;
+        Ok(Pushed { layers, manifest: record.manifest, size })
+    }
+
+    /// What the engine's registry holds under a full reference.
+    pub fn registry_entry(&self, full: &str) -> Option<&RegistryEntry> {
+        self.registry.get(full)
+    }
+
+    /// Whether the engine's registry has any tag of a repository (`docker.io/ana/app`).
+    pub fn registry_has_repository(&self, repository: &str) -> bool {
+        self.registry.keys().any(|k| k.rsplit_once(':').is_some_and(|(r, _)| r == repository))
+    }
+
+    /// `docker pull` from the engine's registry: the image comes back under `full`.
+    pub fn pull_from_registry(&mut self, full: &str) -> Result<Digest, StoreError> {
+        let entry = self.registry.get(full).cloned().ok_or_else(|| StoreError::NotFound(full.to_string()))?;
+        self.images.entry(entry.id.hex()).or_insert_with(|| ImageRecord { id: entry.id.clone(), manifest: entry.manifest.clone(), tags: Vec::new(), created: entry.created.clone(), size: entry.size, repo_digest: None });
+        self.move_tag(full, &entry.id);
+        if let Some(r) = self.images.get_mut(&entry.id.hex()) {
+            let repo = full.rsplit_once(':').map_or(full, |(r, _)| r);
+            r.repo_digest = Some(format!("{}@{}", familiar(repo), entry.manifest));
+        }
+        self.save()?;
+        Ok(entry.id)
+    }
+
     /// Points `tag` at image `id`, taking it from any other image.
     fn move_tag(&mut self, tag: &str, id: &Digest) {
         for r in self.images.values_mut() {
@@ -435,10 +500,12 @@ impl ImageStore {
         for entry in self.cache.values() {
             used.extend(entry.layers.iter().cloned());
         }
-        for r in self.images.values() {
-            used.insert(r.id.clone());
-            used.insert(r.manifest.clone());
-            if let Ok(m) = serde_json::from_slice::<Manifest>(&self.storage.read(&Self::blob_key(&r.manifest)).unwrap_or_default()) {
+        // Local images and what was pushed to the engine's registry keep their blobs.
+        let pushed = self.registry.values().map(|e| (e.id.clone(), e.manifest.clone()));
+        for (id, manifest) in self.images.values().map(|r| (r.id.clone(), r.manifest.clone())).chain(pushed).collect::<Vec<_>>() {
+            used.insert(id);
+            used.insert(manifest.clone());
+            if let Ok(m) = serde_json::from_slice::<Manifest>(&self.storage.read(&Self::blob_key(&manifest)).unwrap_or_default()) {
                 used.extend(m.layers.into_iter().map(|l| l.digest));
             }
         }
@@ -459,8 +526,9 @@ impl ImageStore {
             images: &'a BTreeMap<String, ImageRecord>,
             cache: &'a BTreeMap<String, CacheEntry>,
             synthetic: &'a BTreeMap<String, (String, u64)>,
+            registry: &'a BTreeMap<String, RegistryEntry>,
         }
-        let meta = serde_json::to_vec_pretty(&MetadataRef { images: &self.images, cache: &self.cache, synthetic: &self.synthetic }).unwrap_or_default();
+        let meta = serde_json::to_vec_pretty(&MetadataRef { images: &self.images, cache: &self.cache, synthetic: &self.synthetic, registry: &self.registry }).unwrap_or_default();
         self.storage.write(IMAGES_KEY, &meta).map_err(StoreError::Storage)?;
         let mut manifests = Vec::new();
         for r in self.images.values() {

@@ -59,6 +59,10 @@ pub struct Container {
     pub status: Status,
     pub exit_code: i32,
     pub auto_remove: bool,
+    /// `--network`, `--memory`, `--cpus`, `--ipc`, `-p`: recorded and shown by `inspect`.
+    /// The emulated runtime has no network and no cgroups to apply them to.
+    #[serde(default)]
+    pub host_config: HostOptions,
     /// The config the container was created with (image config with overrides).
     pub config: ImageConfig,
 }
@@ -67,6 +71,31 @@ impl Container {
     pub fn short_id(&self) -> String {
         self.id[..12].to_string()
     }
+}
+
+/// Resource and namespace options of a container, as `docker inspect` shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostOptions {
+    /// `default` (bridge), `none`, `host` or a network name.
+    pub network: String,
+    /// Bytes (`--memory 512m`), 0 for no limit.
+    pub memory: u64,
+    /// Billionths of a CPU (`--cpus 1.5` is 1500000000), 0 for no limit.
+    pub nano_cpus: u64,
+    pub ipc: String,
+}
+
+/// `--memory` sizes: `512m`, `2g`, `1024k`, `100000` (bytes).
+pub fn parse_memory(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let (num, mult) = match t.trim_end_matches('b').chars().last()? {
+        'k' => (&t[..t.trim_end_matches('b').len() - 1], 1u64 << 10),
+        'm' => (&t[..t.trim_end_matches('b').len() - 1], 1 << 20),
+        'g' => (&t[..t.trim_end_matches('b').len() - 1], 1 << 30),
+        _ => (t.trim_end_matches('b'), 1),
+    };
+    let n: f64 = num.parse().ok()?;
+    (n >= 0.0).then(|| (n * mult as f64) as u64)
 }
 
 /// One line of a container's output.

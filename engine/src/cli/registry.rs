@@ -1,0 +1,172 @@
+//! `login`, `logout` and `push` against the engine's own registry. It answers for Docker
+//! Hub (`docker.io/<user>/…`, after `login`) and for a local registry (`localhost:5000/…`,
+//! no login, as a `registry:2` container would), so a registry lesson works offline.
+//! Pushed images survive `rmi` and come back with `pull` or `run`.
+
+use std::collections::BTreeMap;
+
+use super::{Host, Output};
+use crate::image::pull::is_local_registry;
+use crate::image::store::{normalize, ImageStore, StoreError};
+use crate::reference::Reference;
+
+const AUTH_KEY: &str = "berth/auth.json";
+const HUB: &str = "https://index.docker.io/v1/";
+
+fn open(host: &dyn Host) -> Result<ImageStore, Output> {
+    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
+    ImageStore::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the image store: {e}\n")))
+}
+
+/// Logged-in users by server (`https://index.docker.io/v1/`, `localhost:5000`).
+fn logins(host: &dyn Host) -> BTreeMap<String, String> {
+    host.storage().ok().and_then(|s| s.read(AUTH_KEY)).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+fn save_logins(host: &dyn Host, logins: &BTreeMap<String, String>) -> Result<(), String> {
+    let mut storage = host.storage()?;
+    storage.write(AUTH_KEY, &serde_json::to_vec_pretty(logins).unwrap_or_default())
+}
+
+fn server_key(server: Option<&str>) -> String {
+    match server {
+        None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io" | "https://index.docker.io/v1/") => HUB.to_string(),
+        Some(s) => s.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string(),
+    }
+}
+
+pub fn login(args: &[String], host: &dyn Host) -> Output {
+    let (mut user, mut password, mut server, mut stdin) = (None, None, None, false);
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "-u" | "--username" | "-p" | "--password" => {
+                let Some(v) = args.get(i + 1) else {
+                    return Output::fail(125, format!("flag needs an argument: {a}\nSee 'docker login --help'.\n"));
+                };
+                if a.contains('u') {
+                    user = Some(v.clone());
+                } else {
+                    password = Some(v.clone());
+                }
+                i += 1;
+            }
+            "--password-stdin" => stdin = true,
+            "-h" | "--help" => return Output::ok("\nUsage:  docker login [OPTIONS] [SERVER]\n\nLog in to a registry (Berth's own registry: any non-empty user and password)\n\nOptions:\n  -p, --password string   Password\n      --password-stdin    Take the password from stdin\n  -u, --username string   Username\n"),
+            f if f.starts_with('-') => return super::unknown_flag("login", f),
+            s => server = Some(s.to_string()),
+        }
+        i += 1;
+    }
+    let mut out = Output::ok("");
+    if password.is_some() {
+        out.stderr.push_str("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    }
+    if stdin {
+        password = host.read_file("-").ok().map(|b| String::from_utf8_lossy(&b).trim_end_matches(['\n', '\r']).to_string());
+    }
+    let user = match user.or_else(|| host.read_line("Username: ")) {
+        Some(u) if !u.is_empty() => u,
+        Some(_) => return Output::fail(1, "Error: Non-null Username Required\n"),
+        None => return Output::fail(1, "Error: Cannot perform an interactive login from a non TTY device\n"),
+    };
+    let password = match password.or_else(|| host.read_line("Password: ")) {
+        Some(p) if !p.is_empty() => p,
+        Some(_) => return Output::fail(1, "Error: Password Required\n"),
+        None => return Output::fail(1, "Error: Cannot perform an interactive login from a non TTY device\n"),
+    };
+    let _ = password;
+    let key = server_key(server.as_deref());
+    if key != HUB && !is_local_registry(&key) {
+        return Output::fail(1, format!("Error response from daemon: Get \"https://{key}/v2/\": dial tcp: lookup {}: no such host\n", key.split(':').next().unwrap_or(&key)));
+    }
+    let mut all = logins(host);
+    all.insert(key, user);
+    if let Err(e) = save_logins(host, &all) {
+        return Output::fail(1, format!("Error saving credentials: {e}\n"));
+    }
+    out.stdout.push_str("Login Succeeded\n");
+    out
+}
+
+pub fn logout(args: &[String], host: &dyn Host) -> Output {
+    let key = server_key(args.iter().find(|a| !a.starts_with('-')).map(String::as_str));
+    let mut all = logins(host);
+    let shown = if key == HUB { HUB.to_string() } else { key.clone() };
+    if all.remove(&key).is_none() {
+        return Output::ok(format!("Not logged in to {shown}\n"));
+    }
+    if let Err(e) = save_logins(host, &all) {
+        return Output::fail(1, format!("Error saving credentials: {e}\n"));
+    }
+    Output::ok(format!("Removing login credentials for {shown}\n"))
+}
+
+pub fn push(args: &[String], host: &dyn Host) -> Output {
+    let quiet = args.iter().any(|a| a == "-q" || a == "--quiet");
+    if let Some(f) = args.iter().find(|a| a.starts_with('-') && !matches!(a.as_str(), "-q" | "--quiet" | "-a" | "--all-tags")) {
+        if f == "-h" || f == "--help" {
+            return Output::ok("\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry (Berth's own)\n\nOptions:\n  -q, --quiet   Suppress verbose output\n");
+        }
+        return super::unknown_flag("push", f);
+    }
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let [name] = names[..] else {
+        return Output::fail(1, "\"docker push\" requires exactly 1 argument.\nSee 'docker push --help'.\n\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry\n");
+    };
+    let reference = match Reference::parse(name) {
+        Ok(r) => r,
+        Err(e) => return Output::fail(1, format!("invalid reference format: {e}\n")),
+    };
+    let mut out = Output::ok("");
+    if reference.tag.is_none() && reference.digest.is_none() {
+        out.stdout.push_str("Using default tag: latest\n");
+    }
+    let Ok(full) = normalize(name) else { return Output::fail(1, "invalid reference format\n") };
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    if store.resolve(&full).is_none() {
+        out.code = 1;
+        out.stderr.push_str(&format!("An image does not exist locally with the tag: {}\n", reference.familiar_name()));
+        return out;
+    }
+    let repository = full.rsplit_once(':').map_or(full.as_str(), |(r, _)| r).to_string();
+    if !quiet {
+        out.stdout.push_str(&format!("The push refers to repository [{repository}]\n"));
+    }
+    let deny = |mut out: Output, message: &str| {
+        out.code = 1;
+        out.stderr.push_str(message);
+        out
+    };
+    if is_local_registry(&reference.domain) {
+        // A local registry takes anything.
+    } else if reference.domain == "docker.io" {
+        let namespace = reference.path.split('/').next().unwrap_or("");
+        match logins(host).get(HUB) {
+            Some(user) if reference.path.contains('/') && namespace == user && namespace != "library" => {}
+            _ => return deny(out, "denied: requested access to the resource is denied\n"),
+        }
+    } else {
+        return deny(out, &format!("Get \"https://{}/v2/\": dial tcp: lookup {}: no such host\n", reference.domain, reference.domain.split(':').next().unwrap_or("")));
+    }
+    match store.push(&full, &full) {
+        Ok(crate::image::store::Pushed { layers, manifest, size }) => {
+            let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
+            if quiet {
+                out.stdout = format!("{}\n", crate::image::store::familiar(&full));
+                return out;
+            }
+            for (digest, existed) in layers {
+                out.stdout.push_str(&format!("{}: {}\n", digest.short(), if existed { "Layer already exists" } else { "Pushed" }));
+            }
+            out.stdout.push_str(&format!("{tag}: digest: {manifest} size: {size}\n"));
+            out
+        }
+        Err(StoreError::NotFound(n)) => deny(out, &format!("An image does not exist locally with the tag: {n}\n")),
+        Err(e) => deny(out, &format!("{e}\n")),
+    }
+}
