@@ -95,7 +95,7 @@ pub fn parse_memory(text: &str) -> Option<u64> {
         _ => (t.trim_end_matches('b'), 1),
     };
     let n: f64 = num.parse().ok()?;
-    (n >= 0.0).then(|| (n * mult as f64) as u64)
+    (n >= 0.0).then_some((n * mult as f64) as u64)
 }
 
 /// One line of a container's output.
