@@ -66,7 +66,13 @@ pub struct Sandbox {
     /// A container's shell the terminal is attached to (`docker run -it … sh`): typed
     /// lines run in it until it exits.
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
+    /// Where build progress goes as it happens (the browser's terminal).
+    progress: ProgressSink,
 }
+
+/// A front end's display for build progress as it happens.
+pub type ShowProgress = Rc<dyn Fn(&str)>;
+type ProgressSink = Rc<std::cell::RefCell<Option<ShowProgress>>>;
 
 /// Commands Tab offers first on the host.
 const COMMANDS: &[&str] = &[
@@ -116,6 +122,7 @@ impl Sandbox {
             last_status: 0,
             last_build: Rc::default(),
             attached: Rc::default(),
+            progress: Rc::default(),
         }
     }
 
@@ -161,7 +168,7 @@ impl Sandbox {
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
-        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone() }
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone() }
     }
 
     /// Whether the terminal is in a container's shell (`docker run -it … sh`).
@@ -185,19 +192,14 @@ impl Sandbox {
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
         }
-        let (fs_handle, storage, clock, last_build, attached) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone());
+        let (fs_handle, storage, clock, last_build, attached, progress) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone());
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
             if name != "docker" && name != "berth" {
                 return None;
             }
-            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone() };
-            let args = &call.argv[1..];
-            let out = cli::run(args, &host);
-            let sub: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).take(2).collect();
-            if matches!(sub.as_slice(), ["build", ..] | ["image" | "builder" | "buildx", "build"]) {
-                *last_build.borrow_mut() = out.stderr.clone();
-            }
+            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone() };
+            let out = cli::run(&call.argv[1..], &host);
             Some(Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() })
         }));
         let out = sh.run_str(line, stdin);
@@ -215,6 +217,11 @@ impl Sandbox {
     /// An absolute path for a path given relative to the workspace; `..` cannot leave it.
     pub fn workspace_path(path: &str) -> String {
         vfs::join(WORKSPACE, vfs::normalize(&format!("/{path}")).trim_start_matches('/'))
+    }
+
+    /// Shows build progress as it happens through `show` (the browser's terminal).
+    pub fn set_progress(&mut self, show: Option<ShowProgress>) {
+        *self.progress.borrow_mut() = show;
     }
 
     /// Forgets the last build's record (a fresh lesson).
@@ -340,6 +347,8 @@ struct SandboxHost {
     cwd: String,
     stdin: Vec<u8>,
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
+    last_build: Rc<std::cell::RefCell<String>>,
+    progress: ProgressSink,
 }
 
 impl SandboxHost {
@@ -363,6 +372,20 @@ impl Host for SandboxHost {
 
     fn storage(&self) -> Result<Box<dyn Storage>, String> {
         Ok(Box::new(self.storage.clone()))
+    }
+
+    fn progress(&self, chunk: &str) -> bool {
+        match self.progress.borrow().as_ref() {
+            Some(show) => {
+                show(chunk);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn build_log(&self, log: &str) {
+        *self.last_build.borrow_mut() = log.to_string();
     }
 
     fn attach(&self, session: &TtySession) -> bool {
@@ -461,6 +484,23 @@ mod tests {
         assert_eq!(sb.run_line("python --version", &[]).stdout, b"Python 3.11.10\n");
         sb.run_line("exit", &[]);
         assert_eq!(sb.run_line("docker ps -aq | wc -l", &[]).stdout, b"1\n", "--rm removed the bash container");
+    }
+
+    #[test]
+    fn build_progress_streams_to_the_front_end_as_it_happens() {
+        let mut sb = sandbox();
+        sb.write_file("Dockerfile", b"FROM alpine:3.20\nRUN echo one\nRUN echo two\n").unwrap();
+        let seen = Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+        let sink = seen.clone();
+        sb.set_progress(Some(Rc::new(move |chunk: &str| sink.borrow_mut().push(chunk.to_string()))));
+        let out = sb.run_line("docker build -t two .", &[]);
+        assert_eq!(out.status, 0);
+        assert!(out.stderr.is_empty(), "the progress was shown as it came, not again at the end");
+        let chunks = seen.borrow();
+        assert!(chunks.len() > 10, "{chunks:?}");
+        assert!(chunks.iter().any(|c| c.contains("#5 [2/3] RUN echo one")), "{chunks:?}");
+        assert!(chunks.concat().contains("naming to docker.io/library/two:latest done"));
+        assert_eq!(sb.last_build().len(), 3, "the last build is still recorded for lesson checks");
     }
 
     #[test]

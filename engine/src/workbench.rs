@@ -85,6 +85,8 @@ pub struct Workbench {
     active: Option<String>,
     /// Saved records of lesson sandboxes not opened yet in this tab.
     saved: BTreeMap<String, Vec<(String, Vec<u8>)>>,
+    /// The front end's display for build progress as it happens.
+    progress: Option<crate::sandbox::ShowProgress>,
 }
 
 const MAIN: &str = "main/";
@@ -123,7 +125,16 @@ impl Workbench {
         }
         let (engine, workspace) = split_records(groups.remove(MAIN).unwrap_or_default());
         let main = Session::restore(clock.clone(), engine, workspace.as_deref()).unwrap_or_else(|_| Session::new(clock.clone()));
-        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups }, restored)
+        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, progress: None }, restored)
+    }
+
+    /// Shows build progress as it happens, in every sandbox.
+    pub fn set_progress(&mut self, show: crate::sandbox::ShowProgress) {
+        self.main.sandbox.set_progress(Some(show.clone()));
+        for run in self.runs.values_mut() {
+            run.session.sandbox.set_progress(Some(show.clone()));
+        }
+        self.progress = Some(show);
     }
 
     /// Adds a lesson to the list (a bundled one, or an instructor's preview).
@@ -189,6 +200,8 @@ impl Workbench {
                 }
             };
             self.saved.remove(slug);
+            let mut run = run;
+            run.session.sandbox.set_progress(self.progress.clone());
             self.runs.insert(slug.to_string(), run);
         }
         self.active = Some(slug.to_string());

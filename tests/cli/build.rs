@@ -69,3 +69,11 @@ fn onbuild_triggers_run_in_the_child_only() {
         ]
     ));
 }
+
+#[test]
+fn progress_tty_shows_buildkits_summary_view() {
+    insta::assert_snapshot!(sessions(
+        "//- app/Dockerfile\nFROM alpine:3.20\nWORKDIR /app\nCOPY . .\nRUN echo built > /built\n//- bad/Dockerfile\nFROM alpine:3.20\nRUN nosuchcommand\n",
+        &["berth build --progress=tty -t app app", "berth build --progress tty -t app app", "berth build --progress=tty bad", "berth build --progress=fancy app", "berth build --progress=quiet -t app app"]
+    ));
+}

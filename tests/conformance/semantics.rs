@@ -105,6 +105,7 @@ fn run_case(case: &Value, store: &mut ImageStore) -> Result<(), String> {
         no_cache: false,
         now: 1_700_000_000,
         clock: None,
+        progress: None,
     };
     let expect = &case["expect"];
     if let Some(reason) = unchecked_expectation(expect) {

@@ -92,8 +92,10 @@ try {
   // 5. Reload: files and images are still there.
   await page.reload();
   await ready();
-  const files = await page.locator('ul[aria-label="workspace files"]').innerText();
-  check("after a reload the Dockerfile is still in the workspace", files.includes("Dockerfile"), files);
+  const files = await page
+    .waitForFunction(() => /^Dockerfile/m.test(document.querySelector('ul[aria-label="workspace files"]')?.innerText || ""), null, { timeout: 10000 })
+    .then(() => true, () => false);
+  check("after a reload the Dockerfile is still in the workspace", files, await page.locator('ul[aria-label="workspace files"]').innerText());
   await type("docker images --format '{{.Repository}}:{{.Tag}}'");
   await waitFor("after a reload the image is still there", (s) => s.includes("greet:latest"));
   await type("cat Dockerfile");
@@ -155,6 +157,12 @@ try {
   await type("docker images --format '{{.Repository}}:{{.Tag}}' | sort");
   await waitFor("back in the student's own sandbox", (s) => /greet:latest\s+student@berth/.test(s.split("own sandbox").pop()));
   console.log(`screenshot: ${join(artifacts, "sandbox.png")}`);
+
+  // Reset sandbox (after its confirmation): a first visit's workspace, no images.
+  await page.getByRole("button", { name: "Reset sandbox" }).click();
+  await ready();
+  await type("ls; docker images -q | wc -l");
+  await waitFor("Reset sandbox starts over", (s) => /README\.md\s+hello\s+0\s/.test(s.split("was reset").pop()));
 } catch (e) {
   check("end-to-end run", false, String(e && e.stack || e));
   await page.screenshot({ path: join(artifacts, "failure.png") }).catch(() => {});

@@ -160,6 +160,8 @@ struct App {
     solution_shown: bool,
     /// What the last explicit check said, or the step just completed.
     lesson_note: Option<(bool, String)>,
+    /// Steps of the running build: (current, total).
+    build_progress: Option<(u32, u32)>,
 }
 
 fn crlf(text: &str) -> String {
@@ -242,6 +244,7 @@ impl App {
     fn on_reply(&mut self, ctx: &Context<Self>, pending: Pending, response: Response) {
         match (pending, response) {
             (Pending::Exec, Response::Output { stdout, stderr, prompt, .. }) => {
+                self.build_progress = None;
                 self.write(&crlf(&stdout));
                 self.write(&crlf(&stderr));
                 self.line.set_prompt(&prompt);
@@ -617,6 +620,7 @@ impl Component for App {
             hints_shown: 0,
             solution_shown: false,
             lesson_note: None,
+            build_progress: None,
         };
         app.start_engine(ctx);
         // A link to a lesson (`#/lessons/03-multi-stage`) opens it.
@@ -660,6 +664,17 @@ impl Component for App {
             Msg::Note(Note::Reply { id, response }) => {
                 if let Some(p) = self.pending.remove(&id) {
                     self.on_reply(ctx, p, response);
+                }
+            }
+            Msg::Note(Note::Progress { text }) => {
+                self.write(&crlf(&text));
+                // `#5 [2/4] RUN …`: the build's step count, for the progress bar.
+                for line in text.lines() {
+                    if let Some((k, m)) = line.split_once(" [").and_then(|(_, r)| r.split_once(']')).and_then(|(inside, _)| inside.rsplit(' ').next()?.split_once('/')) {
+                        if let (Ok(k), Ok(m)) = (k.parse::<u32>(), m.parse::<u32>()) {
+                            self.build_progress = Some((k, m));
+                        }
+                    }
                 }
             }
             Msg::Note(Note::Problem { message }) => self.problem = Some(message),
@@ -879,6 +894,9 @@ impl Component for App {
                 <header>
                     <h1>{ "Berth" }</h1>
                     <span class="status" aria-live="polite">{ &self.status }</span>
+                    if let Some((k, m)) = self.build_progress {
+                        <progress class="build" max={m.to_string()} value={k.to_string()} title={format!("building: step {k} of {m}")} />
+                    }
                     if let Some(p) = &self.problem { <span class="problem" role="alert">{ p }</span> }
                     <button class="reset" onclick={link.callback(|_| Msg::Reset)}>{ "Reset sandbox" }</button>
                 </header>

@@ -19,6 +19,8 @@ pub enum Note {
     Ready { prompt: String, restored: bool },
     /// The answer to call `id`, sent once its changes are saved in IndexedDB.
     Reply { id: u32, response: Response },
+    /// Build progress as it happens, before the command's reply.
+    Progress { text: String },
     /// Something went wrong that the page should show (the engine keeps running).
     Problem { message: String },
 }

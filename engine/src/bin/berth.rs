@@ -59,6 +59,17 @@ impl Host for NativeHost {
         true
     }
 
+    fn progress(&self, chunk: &str) -> bool {
+        let mut err = std::io::stderr();
+        let _ = err.write_all(chunk.as_bytes());
+        let _ = err.flush();
+        true
+    }
+
+    fn terminal(&self) -> bool {
+        std::io::stderr().is_terminal()
+    }
+
     fn emit(&self, text: &str) {
         let mut out = std::io::stdout();
         let _ = out.write_all(text.as_bytes());

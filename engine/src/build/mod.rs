@@ -41,6 +41,8 @@ pub struct BuildRequest<'a> {
     pub now: i64,
     /// A monotonic clock in seconds for step timings; without one they print as 0.0.
     pub clock: Option<&'a dyn Fn() -> f64>,
+    /// Called with each piece of the plain progress log as it is written.
+    pub progress: Option<&'a dyn Fn(&str)>,
 }
 
 /// What a build did.
@@ -65,20 +67,29 @@ struct StageState {
     key: Digest,
 }
 
-struct Progress {
+struct Progress<'a> {
     log: String,
     step: usize,
+    /// Sees each piece of the log as it is written (a live display).
+    sink: Option<&'a dyn Fn(&str)>,
 }
 
-impl Progress {
+impl Progress<'_> {
+    fn push(&mut self, text: &str) {
+        self.log.push_str(text);
+        if let Some(sink) = self.sink {
+            sink(text);
+        }
+    }
+
     fn start(&mut self, name: &str) -> usize {
         self.step += 1;
-        self.log.push_str(&format!("\n#{} {name}\n", self.step));
+        self.push(&format!("\n#{} {name}\n", self.step));
         self.step
     }
 
     fn line(&mut self, n: usize, text: &str) {
-        self.log.push_str(&format!("#{n} {text}\n"));
+        self.push(&format!("#{n} {text}\n"));
     }
 }
 
@@ -99,10 +110,8 @@ fn diagnostics_error(name: &str, source: &str, diags: &[Diagnostic]) -> Option<S
 /// Runs a build.
 pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> BuildOutput {
     let mut out = BuildOutput::default();
-    let mut p = Progress { log: String::new(), step: 0 };
-    let n = p.start("[internal] load build definition from ".to_string().as_str());
-    p.log.pop();
-    p.log.push_str(&format!("{}\n", req.dockerfile_name));
+    let mut p = Progress { log: String::new(), step: 0, sink: req.progress };
+    let n = p.start(&format!("[internal] load build definition from {}", req.dockerfile_name));
     p.line(n, &format!("transferring dockerfile: {}B done", req.dockerfile.len()));
     p.line(n, "DONE 0.0s");
 
@@ -297,12 +306,12 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         };
                         let err = format!("process \"{cmd}\" did not complete successfully: exit code: {status}");
                         p.line(n, &format!("ERROR: {err}"));
-                        p.log.push_str(&format!("------\n > {step_name} {text}:\n"));
+                        p.push(&format!("------\n > {step_name} {text}:\n"));
                         for line in shown.lines() {
-                            p.log.push_str(&format!("{t:.3} {line}\n"));
+                            p.push(&format!("{t:.3} {line}\n"));
                         }
-                        p.log.push_str("------\n");
-                        p.log.push_str(&source_excerpt(source_name, source_text, node.start_line, node.end_line));
+                        p.push("------\n");
+                        p.push(&source_excerpt(source_name, source_text, node.start_line, node.end_line));
                         out.log = p.log;
                         return fail(&mut out, format!("failed to solve: {err}"));
                     }
@@ -348,7 +357,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         Err(missing) => {
                             let what = if is_add { "ADD" } else { "COPY" };
                             p.line(n, &format!("ERROR: failed to calculate checksum of ref: \"/{missing}\": not found"));
-                            p.log.push_str(&source_excerpt(source_name, source_text, node.start_line, node.end_line));
+                            p.push(&source_excerpt(source_name, source_text, node.start_line, node.end_line));
                             out.log = p.log;
                             return fail(&mut out, format!("failed to solve: {what} failed: file not found in build context or excluded by .dockerignore: stat {missing}: file does not exist"));
                         }

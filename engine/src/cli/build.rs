@@ -29,6 +29,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut labels: Vec<(String, String)> = Vec::new();
     let mut no_cache = false;
     let mut quiet = false;
+    let mut progress = String::from("auto");
     let mut context = None;
     let mut it = Args::new(args);
     while let Some(arg) = it.next() {
@@ -57,11 +58,11 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 }),
                 Err(e) => return e,
             },
-            Arg::Flag("--progress", v) => {
-                if let Err(e) = it.value("--progress", v) {
-                    return e;
-                }
-            }
+            Arg::Flag("--progress", v) => match it.value("--progress", v) {
+                Ok(mode @ ("auto" | "plain" | "tty" | "quiet")) => progress = mode.to_string(),
+                Ok(other) => return Output::fail(1, format!("ERROR: invalid progress mode \"{other}\": valid values are auto, plain, tty and quiet\n")),
+                Err(e) => return e,
+            },
             Arg::Flag("--no-cache", _) => no_cache = true,
             Arg::Flag("-q" | "--quiet", _) => quiet = true,
             Arg::Flag("--pull" | "--rm" | "--force-rm", _) => {}
@@ -116,10 +117,51 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         no_cache,
         now: host.now(),
         clock: Some(&|| host.clock()),
+        progress: None,
     };
+    let tty = progress == "tty" || (progress == "auto" && host.terminal());
+    let quiet = quiet || progress == "quiet";
+    const HEADER: &str = "#0 building with \"default\" instance using docker driver\n";
+    // Progress as it happens, where the host can show it: plain lines, or the tty view
+    // redrawn in place.
+    let started = host.clock();
+    let log = std::cell::RefCell::new(String::from(HEADER));
+    let drawn = std::cell::Cell::new(0usize);
+    let streamed = std::cell::Cell::new(false);
+    let sink = |chunk: &str| {
+        log.borrow_mut().push_str(chunk);
+        if tty {
+            let frame = render_tty(&log.borrow(), host.clock() - started, false);
+            let up = if drawn.get() > 0 { format!("\x1b[{}A\r\x1b[J", drawn.get()) } else { String::new() };
+            if host.progress(&format!("{up}{frame}")) {
+                drawn.set(frame.matches('\n').count());
+                streamed.set(true);
+            }
+        } else if host.progress(chunk) {
+            streamed.set(true);
+        }
+    };
+    let request = BuildRequest { progress: if quiet { None } else { Some(&sink) }, ..request };
+    if !quiet && !tty && host.progress(HEADER) {
+        streamed.set(true);
+    }
     let result = build(&mut store, &Catalog::embedded(), &request);
-    let mut stderr = String::from("#0 building with \"default\" instance using docker driver\n");
-    stderr.push_str(&result.log);
+    host.build_log(&result.log);
+    let mut stderr = if tty {
+        let frame = render_tty(&format!("{HEADER}{}", result.log), host.clock() - started, true);
+        if streamed.get() {
+            // Replace the live view with the final one.
+            let up = if drawn.get() > 0 { format!("\x1b[{}A\r\x1b[J", drawn.get()) } else { String::new() };
+            let _ = host.progress(&format!("{up}{frame}"));
+            String::new()
+        } else {
+            frame
+        }
+    } else if streamed.get() {
+        String::new()
+    } else {
+        format!("{HEADER}{}", result.log)
+    };
     match (result.id, result.error) {
         (Some(id), None) => {
             if quiet {
@@ -136,4 +178,68 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             Output { code: 1, stdout: String::new(), stderr }
         }
     }
+}
+
+/// BuildKit's tty view of a plain progress log: a header, one line per step with its
+/// time (`CACHED`, `ERROR` marked), sub-status lines, and after the steps what the log
+/// says outside them (an error's output and Dockerfile excerpt).
+pub fn render_tty(log: &str, elapsed: f64, finished: bool) -> String {
+    struct Vertex {
+        name: String,
+        status: Vec<String>,
+        state: Option<String>,
+    }
+    let mut vertices: Vec<(String, Vertex)> = Vec::new();
+    let mut trailer = String::new();
+    for line in log.lines() {
+        let Some(rest) = line.strip_prefix('#') else {
+            if !line.is_empty() {
+                trailer.push_str(line);
+                trailer.push('\n');
+            }
+            continue;
+        };
+        let Some((n, text)) = rest.split_once(' ') else { continue };
+        if n == "0" {
+            continue;
+        }
+        match vertices.iter_mut().find(|(id, _)| id == n) {
+            None => vertices.push((n.to_string(), Vertex { name: text.to_string(), status: Vec::new(), state: None })),
+            Some((_, v)) => {
+                if text == "CACHED" {
+                    v.state = Some("CACHED".into());
+                } else if let Some(t) = text.strip_prefix("DONE ") {
+                    v.state = Some(t.to_string());
+                } else if let Some(t) = text.strip_prefix("ERROR") {
+                    v.state = Some(format!("ERROR{t}"));
+                } else if !text.starts_with(|c: char| c.is_ascii_digit()) {
+                    v.status.push(text.trim_end_matches(" done").to_string());
+                }
+            }
+        }
+    }
+    let done = vertices.iter().filter(|(_, v)| v.state.is_some()).count();
+    let head = format!("[+] Building {elapsed:.1}s ({done}/{}){}", vertices.len(), if finished { " FINISHED" } else { "" });
+    let mut out = format!("{head:<64}{:>16}\n", "docker:default");
+    let fit = |label: &str, width: usize| -> String {
+        if label.chars().count() <= width {
+            format!("{label:<width$}")
+        } else {
+            label.chars().take(width.saturating_sub(1)).collect::<String>() + "…"
+        }
+    };
+    for (_, v) in &vertices {
+        let (prefix, time) = match v.state.as_deref() {
+            Some("CACHED") => ("CACHED ", "0.0s".to_string()),
+            Some(s) if s.starts_with("ERROR") => ("ERROR ", "0.0s".to_string()),
+            Some(t) => ("", t.to_string()),
+            None => ("", String::new()),
+        };
+        out.push_str(&format!(" => {} {time:>5}\n", fit(&format!("{prefix}{}", v.name), 70)));
+        for st in &v.status {
+            out.push_str(&format!(" => => {} {:>5}\n", fit(st, 67), if v.state.is_some() { "0.0s" } else { "" }));
+        }
+    }
+    out.push_str(&trailer);
+    out
 }

@@ -43,6 +43,17 @@ pub trait Host {
     fn attach(&self, _session: &crate::runtime::TtySession) -> bool {
         false
     }
+    /// Shows a piece of build progress as it happens (BuildKit streams it). Returns true
+    /// when it did, and the command's output then leaves the progress out.
+    fn progress(&self, _chunk: &str) -> bool {
+        false
+    }
+    /// Whether progress goes to a terminal (`--progress=auto` then means `tty`).
+    fn terminal(&self) -> bool {
+        false
+    }
+    /// The plain progress log of a finished build (the sandbox remembers the last one).
+    fn build_log(&self, _log: &str) {}
     /// Shows output at once, for interactive commands (`lesson run`); others return it.
     fn emit(&self, _text: &str) {}
     /// Reads a line typed by the user after showing `prompt`; `None` at the end of input.

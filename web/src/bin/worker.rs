@@ -89,6 +89,9 @@ async fn start() {
     if !restored {
         starter(&mut bench);
     }
+    // Build progress reaches the page while the build runs: postMessage does not wait
+    // for this worker to finish the call.
+    bench.set_progress(Rc::new(|text: &str| post(&Note::Progress { text: text.to_string() })));
     let prompt = bench.session().prompt();
     let worker = Rc::new(RefCell::new(Worker { bench, db }));
     WORKER.with(|w| *w.borrow_mut() = Some(worker.clone()));
