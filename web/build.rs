@@ -17,11 +17,16 @@ fn files(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons");
+    // Read at run time: a build script binary may be shared between checkouts.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let root = Path::new(&manifest_dir).join("../lessons");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut code = String::from("/// The lessons bundled with the page: `(slug, [(path, bytes)])`.\n#[allow(clippy::type_complexity)]\npub static LESSONS: &[(&str, &[(&str, &[u8])])] = &[\n");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).map(|r| r.flatten().map(|e| e.path()).filter(|p| p.join("index.json").is_file()).collect()).unwrap_or_default();
     dirs.sort();
+    if dirs.is_empty() {
+        println!("cargo:warning=no lessons found in {}: the sandbox will list none", root.display());
+    }
     for dir in dirs {
         let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut list = Vec::new();

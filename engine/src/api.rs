@@ -52,6 +52,8 @@ pub enum Request {
     CloseLesson,
     /// Adds a lesson from its files (an instructor's dropped folder).
     AddLesson { slug: String, files: Vec<(String, Vec<u8>)> },
+    /// Adds a lesson from a tar of its folder (a lesson served from a URL).
+    AddLessonArchive { slug: String, data: Vec<u8> },
 }
 
 /// The answer to one [`Request`].
@@ -319,7 +321,7 @@ impl Session {
             }
             Request::State => self.state(),
             Request::ExportWorkspace => self.sandbox.export_workspace().map_or_else(fail, |data| Response::Archive { data }),
-            Request::Lessons | Request::OpenLesson { .. } | Request::CheckLesson | Request::SolveLesson | Request::CloseLesson | Request::AddLesson { .. } => fail("lessons need a workbench (engine::workbench::Workbench)".into()),
+            Request::Lessons | Request::OpenLesson { .. } | Request::CheckLesson | Request::SolveLesson | Request::CloseLesson | Request::AddLesson { .. } | Request::AddLessonArchive { .. } => fail("lessons need a workbench (engine::workbench::Workbench)".into()),
         }
     }
 

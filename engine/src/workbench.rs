@@ -32,6 +32,27 @@ impl LessonSource for MemorySource {
     }
 }
 
+/// A lesson's files from a tar of its folder (plain or gzip). The folder may be the
+/// archive's root or its single top-level directory.
+pub fn lesson_files_from_tar(data: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut fs = crate::vfs::MemoryFs::new();
+    crate::image::layer::unpack(data, &mut fs).map_err(|e| format!("not a lesson archive: {e}"))?;
+    use crate::vfs::FileSystem;
+    let entries = crate::vfs::walk::walk(&fs, "/").map_err(|e| e.to_string())?;
+    let root = if fs.exists("/index.json") {
+        String::new()
+    } else {
+        entries.iter().find(|(p, _)| p.ends_with("/index.json") && p.matches('/').count() == 1).map(|(p, _)| p.trim_end_matches("index.json").to_string()).ok_or("the archive has no index.json")?
+    };
+    let mut files = BTreeMap::new();
+    for (path, meta) in entries {
+        if let (true, Some(rel)) = (meta.is_file(), path.strip_prefix(&root)) {
+            files.insert(rel.to_string(), fs.read(&format!("/{path}")).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(files)
+}
+
 /// A lesson in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LessonInfo {
@@ -280,6 +301,10 @@ impl Workbench {
             Request::AddLesson { slug, files } => match self.add_lesson(&slug, files.into_iter().collect()) {
                 Ok(()) => Response::Lessons { lessons: self.lessons(), active: self.active.clone() },
                 Err(e) => fail(e),
+            },
+            Request::AddLessonArchive { slug, data } => match lesson_files_from_tar(&data).and_then(|files| self.add_lesson(&slug, files)) {
+                Ok(()) => Response::Lessons { lessons: self.lessons(), active: self.active.clone() },
+                Err(e) => fail(format!("{slug}: {e}")),
             },
             other => self.session().handle_with(other, interrupt),
         }

@@ -6,7 +6,7 @@
 //
 //   node tests/web/e2e.mjs DIST_DIR ARTIFACT_DIR
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -157,6 +157,22 @@ try {
   await type("docker images --format '{{.Repository}}:{{.Tag}}' | sort");
   await waitFor("back in the student's own sandbox", (s) => /greet:latest\s+student@berth/.test(s.split("own sandbox").pop()));
   console.log(`screenshot: ${join(artifacts, "sandbox.png")}`);
+
+  // A lesson served from a URL as a tar of its folder (an instructor's preview).
+  spawnSync("python3", ["-c", "import sys, tarfile; t = tarfile.open(sys.argv[1], 'w'); t.add('lessons/03-entrypoint-and-cmd', arcname='03-entrypoint-and-cmd'); t.close()", join(dist, "preview-lesson.tar")]);
+  await page.goto(url + "#/lessons/url=preview-lesson.tar");
+  await page.waitForFunction(() => document.querySelector(".lesson h2")?.textContent === "ENTRYPOINT and CMD", null, { timeout: 15000 }).then(
+    () => check("a lesson loads from a URL (a tar of its folder)", true),
+    async () => check("a lesson loads from a URL (a tar of its folder)", false, await page.locator("body").innerText()),
+  );
+  await page.getByTitle("all lessons").click();
+
+  // Offline: the service worker serves the page from its cache.
+  await page.context().setOffline(true);
+  await page.reload();
+  await ready();
+  check("the page opens offline after the first visit", true);
+  await page.context().setOffline(false);
 
   // Reset sandbox (after its confirmation): a first visit's workspace, no images.
   await page.getByRole("button", { name: "Reset sandbox" }).click();

@@ -84,6 +84,8 @@ enum Pending {
     Archive,
     Quiet,
     Lessons,
+    /// A lesson added from a URL, to open once it is in the list.
+    LessonAdded(String),
     /// A lesson view; `auto` for the check after each command (no feedback on failure).
     Lesson { auto: bool },
     Prompt,
@@ -123,6 +125,9 @@ pub enum Msg {
     Hint,
     ShowSolution,
     PreviewFolder(web_sys::FileList),
+    /// `#/lessons/url=URL`: a lesson served as a tar of its folder.
+    LoadLessonUrl(String),
+    LessonArchive(String, Vec<u8>),
     PreviewLoaded(String, Vec<(String, Vec<u8>)>),
 }
 
@@ -290,6 +295,10 @@ impl App {
             }
             (Pending::Archive, Response::Archive { data }) => download("workspace.tar", &data),
             (Pending::Lessons, Response::Lessons { lessons, .. }) => self.lessons = lessons,
+            (Pending::LessonAdded(slug), Response::Lessons { lessons, .. }) => {
+                self.lessons = lessons;
+                self.call(Request::OpenLesson { slug, fresh: false }, Pending::Lesson { auto: true });
+            }
             (Pending::Lesson { auto }, Response::Lesson { view }) => self.show_lesson(view, auto),
             (Pending::Lesson { .. }, Response::Solved { transcript, view }) => {
                 self.write(&format!("\r\n{}", crlf(&transcript)));
@@ -318,7 +327,10 @@ impl App {
             self.write(&format!("\r\n\x1b[2m— lesson “{}”: its own sandbox —\x1b[0m\r\n", view.title));
             self.line.set_prompt(&view.prompt);
             self.write(&self.line.redraw());
-            set_hash(&format!("#/lessons/{}", view.slug));
+            if !view.slug.starts_with("url-") {
+                // A lesson from a URL keeps its `url=` link, to load it again.
+                set_hash(&format!("#/lessons/{}", view.slug));
+            }
             self.refresh();
         }
         if moved {
@@ -529,6 +541,17 @@ fn node_html(node: Node, link: &Scope<App>) -> Html {
     }
 }
 
+/// The bytes at a URL (a lesson archive), with the server's refusal as an error.
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url)).await.map_err(|e| format!("{e:?}"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_string())?;
+    if !response.ok() {
+        return Err(format!("HTTP {} {}", response.status(), response.status_text()));
+    }
+    let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 fn set_hash(hash: &str) {
     let _ = window().location().set_hash(hash);
 }
@@ -653,7 +676,7 @@ impl Component for App {
                 let reopen = self.lesson.as_ref().map(|l| l.slug.clone()).or_else(hash_lesson);
                 self.lesson = None;
                 if let Some(slug) = reopen {
-                    self.call(Request::OpenLesson { slug, fresh: false }, Pending::Lesson { auto: true });
+                    ctx.link().send_message(Msg::OpenLesson(slug, false));
                 }
                 if self.open.is_none() {
                     let first = if restored { "Dockerfile" } else { "hello/Dockerfile" };
@@ -826,6 +849,7 @@ impl Component for App {
                 self.start_engine(ctx);
             }
             Msg::SelectImage(id) => self.selected_image = Some(id),
+            Msg::OpenLesson(slug, _) if slug.starts_with("url=") => ctx.link().send_message(Msg::LoadLessonUrl(slug["url=".len()..].to_string())),
             Msg::OpenLesson(slug, fresh) => {
                 if fresh && !window().confirm_with_message("Start this lesson again? Its sandbox (files, images, containers) starts over.").unwrap_or(false) {
                     return false;
@@ -835,6 +859,22 @@ impl Component for App {
                 }
                 self.open = None;
                 self.call(Request::OpenLesson { slug, fresh }, Pending::Lesson { auto: true });
+            }
+            Msg::LoadLessonUrl(url) => {
+                self.status = format!("loading the lesson at {url}…");
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    match fetch_bytes(&url).await {
+                        Ok(data) => link.send_message(Msg::LessonArchive(url, data)),
+                        Err(e) => link.send_message(Msg::Note(Note::Problem { message: format!("could not load the lesson at {url}: {e}") })),
+                    }
+                });
+            }
+            Msg::LessonArchive(url, data) => {
+                let name = url.rsplit('/').next().unwrap_or("lesson").trim_end_matches(".gz").trim_end_matches(".tgz").trim_end_matches(".tar");
+                let slug = format!("url-{}", name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect::<String>());
+                self.status = "ready".into();
+                self.call(Request::AddLessonArchive { slug: slug.clone(), data }, Pending::LessonAdded(slug));
             }
             Msg::HashChanged => match hash_lesson() {
                 Some(slug) if self.lesson.as_ref().is_none_or(|l| l.slug != slug) => ctx.link().send_message(Msg::OpenLesson(slug, false)),
