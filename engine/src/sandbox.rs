@@ -384,6 +384,10 @@ impl Host for SandboxHost {
         }
     }
 
+    fn pull_progress(&self, line: &str) -> bool {
+        self.progress(line)
+    }
+
     fn build_log(&self, log: &str) {
         *self.last_build.borrow_mut() = log.to_string();
     }
@@ -484,6 +488,16 @@ mod tests {
         assert_eq!(sb.run_line("python --version", &[]).stdout, b"Python 3.11.10\n");
         sb.run_line("exit", &[]);
         assert_eq!(sb.run_line("docker ps -aq | wc -l", &[]).stdout, b"1\n", "--rm removed the bash container");
+        // Python's REPL, over the emulated python.
+        let out = sb.run_line("docker run -it --rm python:3.11.9-bullseye python", &[]);
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("Python 3.11.9 on linux\nType \"help\""), "{}", text(&out));
+        assert_eq!(sb.prompt(), ">>> ");
+        assert_eq!(sb.run_line("print(\"hi\")", &[]).stdout, b"hi\n");
+        assert_eq!(sb.run_line("import sys", &[]).status, 0);
+        let out = sb.run_line("import numpy", &[]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("ModuleNotFoundError: No module named 'numpy'"), "{}", text(&out));
+        sb.run_line("exit()", &[]);
+        assert_eq!(sb.prompt(), "student@berth:~$ ");
     }
 
     #[test]
@@ -501,6 +515,10 @@ mod tests {
         assert!(chunks.iter().any(|c| c.contains("#5 [2/3] RUN echo one")), "{chunks:?}");
         assert!(chunks.concat().contains("naming to docker.io/library/two:latest done"));
         assert_eq!(sb.last_build().len(), 3, "the last build is still recorded for lesson checks");
+        drop(chunks);
+        let out = sb.run_line("docker pull alpine:3.19", &[]);
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("Pull complete"), "pull lines were shown as they came");
+        assert!(seen.borrow().iter().any(|c| c.ends_with(": Pull complete\n")));
     }
 
     #[test]

@@ -691,8 +691,17 @@ impl Component for App {
             }
             Msg::Note(Note::Progress { text }) => {
                 self.write(&crlf(&text));
-                // `#5 [2/4] RUN …`: the build's step count, for the progress bar.
+                // `#5 [2/4] RUN …`: the build's step count, for the progress bar; a pull's
+                // layers (`…: Pull complete`) likewise.
                 for line in text.lines() {
+                    let (done, total) = self.build_progress.unwrap_or((0, 0));
+                    if line.ends_with(": Pulling fs layer") {
+                        self.build_progress = Some((done, total + 1));
+                    } else if line.ends_with(": Pull complete") {
+                        self.build_progress = Some((done + 1, total.max(done + 1)));
+                    } else if line.ends_with(": Already exists") {
+                        self.build_progress = Some((done + 1, total + 1));
+                    }
                     if let Some((k, m)) = line.split_once(" [").and_then(|(_, r)| r.split_once(']')).and_then(|(inside, _)| inside.rsplit(' ').next()?.split_once('/')) {
                         if let (Ok(k), Ok(m)) = (k.parse::<u32>(), m.parse::<u32>()) {
                             self.build_progress = Some((k, m));
@@ -935,7 +944,7 @@ impl Component for App {
                     <h1>{ "Berth" }</h1>
                     <span class="status" aria-live="polite">{ &self.status }</span>
                     if let Some((k, m)) = self.build_progress {
-                        <progress class="build" max={m.to_string()} value={k.to_string()} title={format!("building: step {k} of {m}")} />
+                        <progress class="build" max={m.to_string()} value={k.to_string()} title={format!("{k} of {m}")} />
                     }
                     if let Some(p) = &self.problem { <span class="problem" role="alert">{ p }</span> }
                     <button class="reset" onclick={link.callback(|_| Msg::Reset)}>{ "Reset sandbox" }</button>

@@ -173,7 +173,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             prelude.push_str(&format!("Unable to find image '{shown}' locally\n"));
             match pull::pull(&mut store, &Catalog::embedded(), image_name) {
                 Ok(p) => {
-                    prelude.push_str(&(p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest").collect::<Vec<_>>().join("\n") + "\n"));
+                    let lines = p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest");
+                    prelude.push_str(&lines.map(|l| format!("{l}\n")).filter(|l| !host.pull_progress(l)).collect::<String>());
                     p.id
                 }
                 Err(pull::PullError::InvalidReference(m)) => return Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),
@@ -274,14 +275,18 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     // `-it` with a shell, on a host with a terminal: the session stays open for the lines
     // the user types next (`attached_line`); the container runs until the shell exits.
     if o.interactive && o.tty && !o.detach && crate::runtime::is_interactive_shell(&container.argv) {
-        let session = with_container_fs(&mut store, &mut containers, &container, host, |fs| crate::runtime::start_tty(fs, &container));
-        if let Ok((session, _)) = session {
+        let session = with_container_fs(&mut store, &mut containers, &container, host, |fs| {
+            let session = crate::runtime::start_tty(fs, &container);
+            let banner = if session.shell == "python" { crate::runtime::python_banner(fs, &container) } else { String::new() };
+            (session, banner)
+        });
+        if let Ok(((session, banner), _)) = session {
             if host.attach(&session) {
                 containers.list.insert(id.clone(), container.clone());
                 if let Err(e) = containers.save() {
                     return daemon(&e, 125);
                 }
-                return Output { code: 0, stdout: String::new(), stderr: prelude };
+                return Output { code: 0, stdout: banner, stderr: prelude };
             }
         }
     }

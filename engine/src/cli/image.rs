@@ -93,7 +93,7 @@ fn pull_command(args: &[String], host: &dyn Host) -> Output {
             if quiet {
                 Output::ok(format!("{}\n", p.lines.last().cloned().unwrap_or_default()))
             } else {
-                Output::ok(p.lines.join("\n") + "\n")
+                Output::ok(p.lines.iter().filter(|l| !host.pull_progress(&format!("{l}\n"))).map(|l| format!("{l}\n")).collect::<String>())
             }
         }
         Err(pull::PullError::InvalidReference(message)) => Output::fail(1, format!("{message}\n")),

@@ -48,6 +48,11 @@ pub trait Host {
     fn progress(&self, _chunk: &str) -> bool {
         false
     }
+    /// Shows a line of `pull` progress as it happens. Returns true when it did (the
+    /// browser's terminal); the native CLI keeps pull lines on stdout, as Docker does.
+    fn pull_progress(&self, _line: &str) -> bool {
+        false
+    }
     /// Whether progress goes to a terminal (`--progress=auto` then means `tty`).
     fn terminal(&self) -> bool {
         false

@@ -318,6 +318,7 @@ impl TtySession {
     pub fn prompt(&self) -> String {
         let sign = if self.user == "root" { '#' } else { '$' };
         match self.shell.as_str() {
+            "python" => ">>> ".to_string(),
             "bash" => format!("{}@{}:{}{sign} ", self.user, self.hostname, if self.cwd == "/root" && self.user == "root" { "~" } else { &self.cwd }),
             "ash" => format!("{} {sign} ", self.cwd),
             _ => format!("{sign} "),
@@ -325,11 +326,17 @@ impl TtySession {
     }
 }
 
-/// Whether `argv` starts an interactive shell (`sh`, `/bin/bash`, `bash -l`), which a
-/// terminal can attach to.
+/// Whether `argv` starts an interactive program a terminal can attach to: a shell (`sh`,
+/// `/bin/bash`, `bash -l`) or Python's REPL (`python`, `python3 -i`).
 pub fn is_interactive_shell(argv: &[String]) -> bool {
     let name = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("");
-    matches!(name, "sh" | "bash" | "ash" | "dash") && argv[1..].iter().all(|a| matches!(a.as_str(), "-l" | "--login" | "-i"))
+    let shell = matches!(name, "sh" | "bash" | "ash" | "dash") && argv[1..].iter().all(|a| matches!(a.as_str(), "-l" | "--login" | "-i"));
+    let python = is_python(name) && argv[1..].iter().all(|a| matches!(a.as_str(), "-i" | "-u" | "-q" | "-B"));
+    shell || python
+}
+
+fn is_python(name: &str) -> bool {
+    name == "python" || name.strip_prefix("python").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 /// Starts an attached shell session for container `c` (its environment, user, directory).
@@ -337,7 +344,7 @@ pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
     let (uid, _) = crate::build::user_ids(fs, &c.user);
     let base = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_default();
     let flavor = crate::build::flavor_of(fs);
-    let shell = if base == "bash" { "bash" } else if flavor == crate::shell::Flavor::Ash { "ash" } else { "sh" };
+    let shell = if is_python(&base) { "python" } else if base == "bash" { "bash" } else if flavor == crate::shell::Flavor::Ash { "ash" } else { "sh" };
     let user = if uid == 0 {
         "root".to_string()
     } else {
@@ -355,6 +362,9 @@ pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
 /// Runs one typed line in an attached session. Returns the status, output, and whether
 /// the shell exited.
 pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str) -> (i32, Vec<u8>, Vec<u8>, bool) {
+    if session.shell == "python" {
+        return python_line(fs, c, session, line);
+    }
     let (uid, gid) = crate::build::user_ids(fs, &c.user);
     let flavor = match session.shell.as_str() {
         "bash" => crate::shell::Flavor::Bash,
@@ -378,6 +388,43 @@ pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySes
     session.vars = sh.variables().into_iter().filter(|(k, _, _)| k != "PWD").collect();
     session.status = out.status;
     (out.status, out.stdout, out.stderr, sh.exited)
+}
+
+/// The banner Python's REPL prints when it starts.
+pub fn python_banner(fs: &mut dyn FileSystem, c: &Container) -> String {
+    let mut session = start_tty(fs, c);
+    session.shell = "sh".into();
+    let (_, out, _, _) = run_attached(fs, c, &mut session, &format!("{} -V", shell_quote(&c.argv[0])));
+    let version = String::from_utf8_lossy(&out).trim().to_string();
+    format!("{version} on linux\nType \"help\", \"copyright\", \"credits\" or \"license\" for more information.\n")
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// One line typed at Python's REPL in a container. It runs as `python -c` would, after
+/// the imports typed so far, so `import numpy` on one line serves the next. `exit()`,
+/// `quit()` and Ctrl-D end it.
+fn python_line(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str) -> (i32, Vec<u8>, Vec<u8>, bool) {
+    let code = line.trim();
+    if matches!(code, "exit()" | "quit()" | "exit" | "quit") {
+        return (0, Vec::new(), Vec::new(), true);
+    }
+    if code.is_empty() {
+        return (0, Vec::new(), Vec::new(), false);
+    }
+    let imports = session.vars.iter().find(|(k, _, _)| k == "__repl_imports__").map(|(_, v, _)| v.clone()).unwrap_or_default();
+    let program = format!("{imports}{code}\n");
+    let mut sh_session = TtySession { shell: "sh".into(), ..session.clone() };
+    sh_session.vars.retain(|(k, _, _)| k != "__repl_imports__");
+    let (status, out, err, _) = run_attached(fs, c, &mut sh_session, &format!("{} -c {}", shell_quote(&c.argv[0]), shell_quote(&program)));
+    if status == 0 && (code.starts_with("import ") || code.starts_with("from ")) {
+        session.vars.retain(|(k, _, _)| k != "__repl_imports__");
+        session.vars.push(("__repl_imports__".into(), format!("{imports}{code}\n"), false));
+    }
+    session.status = status;
+    (status, out, err, false)
 }
 
 /// Whether `argv[0]` can be found in the container (for Docker's create-time error).
