@@ -167,6 +167,12 @@ try {
   );
   await page.getByTitle("all lessons").click();
 
+  // A lesson folder picked from disk (the "Preview a lesson folder…" input).
+  await page.locator('input[webkitdirectory]').setInputFiles("lessons/04-volumes-and-files");
+  await page
+    .waitForFunction(() => (document.querySelector('section[aria-label="lessons"]')?.innerText.match(/Getting files in and out/g) || []).length === 2, null, { timeout: 10000 })
+    .then(() => check("a lesson folder from disk joins the list for a preview", true), async () => check("a lesson folder from disk joins the list for a preview", false, await page.locator('section[aria-label="lessons"]').innerText()));
+
   // Offline: the service worker serves the page from its cache.
   await page.context().setOffline(true);
   await page.reload();

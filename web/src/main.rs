@@ -125,6 +125,8 @@ pub enum Msg {
     Hint,
     ShowSolution,
     PreviewFolder(web_sys::FileList),
+    /// A folder dropped on the lessons panel: its entries (FileSystemEntry objects).
+    DroppedFolder(Vec<JsValue>),
     /// `#/lessons/url=URL`: a lesson served as a tar of its folder.
     LoadLessonUrl(String),
     LessonArchive(String, Vec<u8>),
@@ -354,8 +356,19 @@ impl App {
         let link = ctx.link();
         let Some(view) = &self.lesson else {
             let preview = link.batch_callback(|e: Event| e.target_unchecked_into::<web_sys::HtmlInputElement>().files().map(Msg::PreviewFolder));
+            let ondrop = link.batch_callback(|e: DragEvent| {
+                e.prevent_default();
+                let items = e.data_transfer().map(|dt| dt.items())?;
+                let entries: Vec<JsValue> = (0..items.length())
+                    .filter_map(|i| items.get(i))
+                    .filter_map(|item| js_sys::Reflect::get(&item, &JsValue::from_str("webkitGetAsEntry")).ok()?.dyn_into::<js_sys::Function>().ok()?.call0(&item).ok())
+                    .filter(|entry| !entry.is_null())
+                    .collect();
+                Some(Msg::DroppedFolder(entries))
+            });
+            let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
             return html! {
-                <section class="lessons" aria-label="lessons">
+                <section class="lessons" aria-label="lessons" {ondrop} {ondragover} title="drop a lesson folder here to preview it">
                     <h2>{ "Lessons" }</h2>
                     <ol>
                         { for self.lessons.iter().map(|l| {
@@ -539,6 +552,44 @@ fn node_html(node: Node, link: &Scope<App>) -> Html {
             }
         }
     }
+}
+
+/// Reads a dropped file or folder (a `FileSystemEntry`) into `(path, bytes)` pairs, paths
+/// relative to the dropped folder.
+fn read_entry(entry: JsValue, prefix: String, out: &mut Vec<(String, Vec<u8>)>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+    Box::pin(async move {
+        let get = |name: &str| js_sys::Reflect::get(&entry, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        let name = get("name").as_string().unwrap_or_default();
+        if get("isFile").as_bool() == Some(true) {
+            let entry2 = entry.clone();
+            let promise = js_sys::Promise::new(&mut |resolve, reject| {
+                let _ = js_sys::Reflect::get(&entry2, &JsValue::from_str("file")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()).map(|f| f.call2(&entry2, &resolve, &reject));
+            });
+            if let Ok(file) = wasm_bindgen_futures::JsFuture::from(promise).await.and_then(|f| f.dyn_into::<web_sys::File>()) {
+                if let Ok(bytes) = gloo::file::futures::read_as_bytes(&gloo::file::File::from(file)).await {
+                    out.push((if prefix.is_empty() { name } else { prefix }, bytes));
+                }
+            }
+            return;
+        }
+        let Ok(reader) = js_sys::Reflect::get(&entry, &JsValue::from_str("createReader")).and_then(|f| f.dyn_into::<js_sys::Function>()).and_then(|f| f.call0(&entry)) else { return };
+        loop {
+            let reader2 = reader.clone();
+            let promise = js_sys::Promise::new(&mut |resolve, reject| {
+                let _ = js_sys::Reflect::get(&reader2, &JsValue::from_str("readEntries")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()).map(|f| f.call2(&reader2, &resolve, &reject));
+            });
+            let Ok(batch) = wasm_bindgen_futures::JsFuture::from(promise).await else { break };
+            let batch: js_sys::Array = batch.unchecked_into();
+            if batch.length() == 0 {
+                break;
+            }
+            for child in batch.iter() {
+                let child_name = js_sys::Reflect::get(&child, &JsValue::from_str("name")).ok().and_then(|v| v.as_string()).unwrap_or_default();
+                let path = if prefix.is_empty() { child_name } else { format!("{prefix}/{child_name}") };
+                read_entry(child, path, out).await;
+            }
+        }
+    })
 }
 
 /// The bytes at a URL (a lesson archive), with the server's refusal as an error.
@@ -922,6 +973,20 @@ impl Component for App {
                         }
                     }
                     link.send_message(Msg::PreviewLoaded(format!("preview-{root}"), loaded));
+                });
+            }
+            Msg::DroppedFolder(entries) => {
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut files = Vec::new();
+                    let mut name = String::from("dropped");
+                    for entry in entries {
+                        if let Some(n) = js_sys::Reflect::get(&entry, &JsValue::from_str("name")).ok().and_then(|v| v.as_string()) {
+                            name = n;
+                        }
+                        read_entry(entry, String::new(), &mut files).await;
+                    }
+                    link.send_message(Msg::PreviewLoaded(format!("preview-{name}"), files));
                 });
             }
             Msg::PreviewLoaded(slug, files) => self.call(Request::AddLesson { slug, files }, Pending::Lessons),
