@@ -5,8 +5,36 @@ const CACHE = "berth-v1";
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+// Lines typed in the terminal for a program waiting in `read`: the engine's worker asks
+// for one with a synchronous request, and the page posts it here. Whichever comes first
+// waits for the other.
+const typed = [];
+const waiting = [];
+function answer(resolve, entry) {
+  resolve(entry.eof ? new Response("", { status: 204 }) : new Response(entry.line, { status: 200, headers: { "Content-Type": "text/plain; charset=utf-8" } }));
+}
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "stdin") {
+    const resolve = waiting.shift();
+    if (resolve) answer(resolve, data);
+    else typed.push(data);
+  } else if (data.type === "stdin-reset") {
+    typed.length = 0;
+    while (waiting.length) answer(waiting.shift(), { eof: true });
+  }
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
+  if (new URL(request.url).pathname.endsWith("/__berth/stdin")) {
+    event.respondWith(new Promise((resolve) => {
+      const entry = typed.shift();
+      if (entry) answer(resolve, entry);
+      else waiting.push(resolve);
+    }));
+    return;
+  }
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   event.respondWith(
     fetch(request)

@@ -68,6 +68,8 @@ pub struct Sandbox {
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
     /// Where build progress goes as it happens (the browser's terminal).
     progress: ProgressSink,
+    /// Where `read` gets the user's next line while a command runs.
+    terminal_input: Option<crate::shell::TerminalInput>,
 }
 
 /// A front end's display for build progress as it happens.
@@ -123,6 +125,7 @@ impl Sandbox {
             last_build: Rc::default(),
             attached: Rc::default(),
             progress: Rc::default(),
+            terminal_input: None,
         }
     }
 
@@ -168,7 +171,7 @@ impl Sandbox {
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
-        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone() }
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone(), terminal_input: self.terminal_input.clone() }
     }
 
     /// Whether the terminal is in a container's shell (`docker run -it … sh`).
@@ -186,19 +189,20 @@ impl Sandbox {
         sh.set_env("BERTH_NOW", &self.clock.now().to_string());
         sh.set_cwd(&self.cwd);
         sh.set_last_status(self.last_status);
+        sh.set_terminal_input(self.terminal_input.clone());
         sh.uid = USER.1;
         sh.gid = USER.1;
         sh.hostname = HOSTNAME.to_string();
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
         }
-        let (fs_handle, storage, clock, last_build, attached, progress) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone());
+        let (fs_handle, storage, clock, last_build, attached, progress, terminal_input) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone(), self.terminal_input.clone());
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
             if name != "docker" && name != "berth" {
                 return None;
             }
-            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone() };
+            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone(), terminal_input: terminal_input.clone() };
             let out = cli::run(&call.argv[1..], &host);
             Some(Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() })
         }));
@@ -222,6 +226,11 @@ impl Sandbox {
     /// Shows build progress as it happens through `show` (the browser's terminal).
     pub fn set_progress(&mut self, show: Option<ShowProgress>) {
         *self.progress.borrow_mut() = show;
+    }
+
+    /// Lets `read` (in the host shell or an attached container shell) wait for the user.
+    pub fn set_terminal_input(&mut self, input: Option<crate::shell::TerminalInput>) {
+        self.terminal_input = input;
     }
 
     /// Forgets the last build's record (a fresh lesson).
@@ -349,6 +358,7 @@ struct SandboxHost {
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
     last_build: Rc<std::cell::RefCell<String>>,
     progress: ProgressSink,
+    terminal_input: Option<crate::shell::TerminalInput>,
 }
 
 impl SandboxHost {
@@ -382,6 +392,10 @@ impl Host for SandboxHost {
             }
             None => false,
         }
+    }
+
+    fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
+        self.terminal_input.clone()
     }
 
     fn pull_progress(&self, line: &str) -> bool {
@@ -519,6 +533,27 @@ mod tests {
         let out = sb.run_line("docker pull alpine:3.19", &[]);
         assert!(!String::from_utf8_lossy(&out.stdout).contains("Pull complete"), "pull lines were shown as they came");
         assert!(seen.borrow().iter().any(|c| c.ends_with(": Pull complete\n")));
+    }
+
+    #[test]
+    fn read_waits_for_the_users_line_in_the_host_and_in_a_container() {
+        let mut sb = sandbox();
+        let typed = Rc::new(std::cell::RefCell::new(vec!["second".to_string(), "first".to_string()]));
+        let shown = Rc::new(std::cell::RefCell::new(String::new()));
+        let (t, s) = (typed.clone(), shown.clone());
+        sb.set_terminal_input(Some(Rc::new(move |so_far: &str| {
+            s.borrow_mut().push_str(so_far);
+            t.borrow_mut().pop()
+        })));
+        let out = sb.run_line("echo before; read -p 'name? ' name; echo \"hello $name\"", &[]);
+        assert_eq!(shown.borrow().as_str(), "before\nname? ", "what was written before the read is shown first");
+        assert_eq!(out.stdout, b"hello first\n");
+        assert_eq!(sb.run_line("echo piped | read x; echo \"[$x]\"", &[]).stdout, b"[]\n", "a pipe is not the terminal");
+        sb.run_line("docker run -it --rm alpine:3.20 sh", &[]);
+        assert_eq!(sb.run_line("read v && echo got $v", &[]).stdout, b"got second\n");
+        let out = sb.run_line("read v || echo eof", &[]);
+        assert_eq!(out.stdout, b"eof\n", "Ctrl-D (no line) is end of input");
+        sb.run_line("exit", &[]);
     }
 
     #[test]

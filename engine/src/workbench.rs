@@ -108,6 +108,7 @@ pub struct Workbench {
     saved: BTreeMap<String, Vec<(String, Vec<u8>)>>,
     /// The front end's display for build progress as it happens.
     progress: Option<crate::sandbox::ShowProgress>,
+    terminal_input: Option<crate::shell::TerminalInput>,
 }
 
 const MAIN: &str = "main/";
@@ -146,7 +147,7 @@ impl Workbench {
         }
         let (engine, workspace) = split_records(groups.remove(MAIN).unwrap_or_default());
         let main = Session::restore(clock.clone(), engine, workspace.as_deref()).unwrap_or_else(|_| Session::new(clock.clone()));
-        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, progress: None }, restored)
+        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, progress: None, terminal_input: None }, restored)
     }
 
     /// Shows build progress as it happens, in every sandbox.
@@ -156,6 +157,15 @@ impl Workbench {
             run.session.sandbox.set_progress(Some(show.clone()));
         }
         self.progress = Some(show);
+    }
+
+    /// Lets `read` wait for the user's line, in every sandbox.
+    pub fn set_terminal_input(&mut self, input: crate::shell::TerminalInput) {
+        self.main.sandbox.set_terminal_input(Some(input.clone()));
+        for run in self.runs.values_mut() {
+            run.session.sandbox.set_terminal_input(Some(input.clone()));
+        }
+        self.terminal_input = Some(input);
     }
 
     /// Adds a lesson to the list (a bundled one, or an instructor's preview).
@@ -223,6 +233,7 @@ impl Workbench {
             self.saved.remove(slug);
             let mut run = run;
             run.session.sandbox.set_progress(self.progress.clone());
+            run.session.sandbox.set_terminal_input(self.terminal_input.clone());
             self.runs.insert(slug.to_string(), run);
         }
         self.active = Some(slug.to_string());

@@ -109,6 +109,14 @@ try {
   await type("echo still-here && docker images -q greet | wc -l");
   await waitFor("Ctrl-C interrupts `while true` and the sandbox keeps its state", (s) => /still-here\s+1/.test(s));
 
+  // `read` waits for a typed line (answered through the service worker, no
+  // cross-origin isolation needed).
+  await type("read -p 'name? ' who; echo \"hello $who\"");
+  await waitFor("read shows its prompt and waits", (s) => s.trimEnd().endsWith("name?"));
+  await page.keyboard.type("Ada");
+  await page.keyboard.press("Enter");
+  await waitFor("the typed line reaches read", (s) => s.includes("hello Ada"));
+
   // 7. Tab completion.
   await page.locator(".term-pane").click();
   await page.keyboard.type("docker ru");

@@ -169,6 +169,8 @@ struct App {
     lesson_note: Option<(bool, String)>,
     /// Steps of the running build: (current, total).
     build_progress: Option<(u32, u32)>,
+    /// The running command waits in `read` for a typed line.
+    reading: bool,
 }
 
 fn crlf(text: &str) -> String {
@@ -252,6 +254,7 @@ impl App {
         match (pending, response) {
             (Pending::Exec, Response::Output { stdout, stderr, prompt, .. }) => {
                 self.build_progress = None;
+                self.reading = false;
                 self.write(&crlf(&stdout));
                 self.write(&crlf(&stderr));
                 self.line.set_prompt(&prompt);
@@ -592,6 +595,33 @@ fn read_entry(entry: JsValue, prefix: String, out: &mut Vec<(String, Vec<u8>)>) 
     })
 }
 
+fn stdin_message(kind: &str, line: Option<&str>) -> JsValue {
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &JsValue::from_str("type"), &JsValue::from_str(kind));
+    match line {
+        Some(l) => {
+            let _ = js_sys::Reflect::set(&message, &JsValue::from_str("line"), &JsValue::from_str(l));
+        }
+        None => {
+            let _ = js_sys::Reflect::set(&message, &JsValue::from_str("eof"), &JsValue::TRUE);
+        }
+    }
+    message.into()
+}
+
+/// Posts to the service worker that controls the page (it answers the engine's wait
+/// for typed input).
+fn send_stdin_message(message: &JsValue) {
+    if let Some(sw) = window().navigator().service_worker().controller() {
+        let _ = sw.post_message(message);
+    }
+}
+
+/// The line typed for a program in `read` (`None`: end of input, Ctrl-D).
+fn send_typed_line(line: Option<&str>) {
+    send_stdin_message(&stdin_message("stdin", line));
+}
+
 /// The bytes at a URL (a lesson archive), with the server's refusal as an error.
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(url)).await.map_err(|e| format!("{e:?}"))?;
@@ -695,6 +725,7 @@ impl Component for App {
             solution_shown: false,
             lesson_note: None,
             build_progress: None,
+            reading: false,
         };
         app.start_engine(ctx);
         // A link to a lesson (`#/lessons/03-multi-stage`) opens it.
@@ -740,6 +771,15 @@ impl Component for App {
                     self.on_reply(ctx, p, response);
                 }
             }
+            Msg::Note(Note::Input { shown }) => {
+                self.write(&crlf(&shown));
+                self.reading = true;
+                self.line.set_prompt("");
+                let typed = std::mem::take(&mut self.held);
+                if !typed.is_empty() {
+                    ctx.link().send_message(Msg::TermData(typed));
+                }
+            }
             Msg::Note(Note::Progress { text }) => {
                 self.write(&crlf(&text));
                 // `#5 [2/4] RUN …`: the build's step count, for the progress bar; a pull's
@@ -762,12 +802,35 @@ impl Component for App {
             }
             Msg::Note(Note::Problem { message }) => self.problem = Some(message),
             Msg::TermData(data) => {
+                if self.running && self.reading && !data.contains('\x03') {
+                    // A line for the program waiting in `read`, through the service worker.
+                    if data == "\x04" && self.line.line().is_empty() {
+                        self.write("\r\n");
+                        send_typed_line(None);
+                        self.reading = false;
+                        return false;
+                    }
+                    for action in self.line.feed(&data) {
+                        match action {
+                            Action::Draw(s) => self.write(&s),
+                            Action::Submit(line) if self.reading => {
+                                send_typed_line(Some(&line));
+                                self.reading = false;
+                            }
+                            Action::Submit(line) => self.held.push_str(&format!("{line}\r")),
+                            _ => {}
+                        }
+                    }
+                    return false;
+                }
                 if self.running && data.contains('\x03') {
                     // Ctrl-C: the program runs inside the worker, so the worker goes.
                     // Everything that finished before is already saved.
                     self.write("^C\r\n");
                     self.held.clear();
                     self.running = false;
+                    self.reading = false;
+                    send_stdin_message(&stdin_message("stdin-reset", None));
                     self.engine = None;
                     self.start_engine(ctx);
                     self.status = "interrupted; restarting the engine…".into();

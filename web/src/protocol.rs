@@ -19,6 +19,10 @@ pub enum Note {
     Ready { prompt: String, restored: bool },
     /// The answer to call `id`, sent once its changes are saved in IndexedDB.
     Reply { id: u32, response: Response },
+    /// A running command waits for a line typed in the terminal (`read`): `shown` is
+    /// its output so far. The page sends the line to the service worker, which answers
+    /// the worker's synchronous request for it.
+    Input { shown: String },
     /// Build progress as it happens, before the command's reply.
     Progress { text: String },
     /// Something went wrong that the page should show (the engine keeps running).
@@ -28,3 +32,7 @@ pub enum Note {
 /// The IndexedDB database and object store the worker keeps the sandbox in.
 pub const DB_NAME: &str = "berth";
 pub const STORE: &str = "state";
+
+/// The path the worker requests (synchronously) to wait for a typed line, and the
+/// service worker answers.
+pub const STDIN_PATH: &str = "__berth/stdin";

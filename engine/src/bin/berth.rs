@@ -70,6 +70,20 @@ impl Host for NativeHost {
         std::io::stderr().is_terminal()
     }
 
+    fn terminal_input(&self) -> Option<engine::shell::TerminalInput> {
+        // `read` in an attached shell: show what the line wrote so far, then read stdin.
+        Some(std::rc::Rc::new(|shown: &str| {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(shown.as_bytes());
+            let _ = out.flush();
+            let mut line = String::new();
+            match std::io::stdin().read_line(&mut line) {
+                Ok(0) | Err(_) => None,
+                Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+            }
+        }))
+    }
+
     fn emit(&self, text: &str) {
         let mut out = std::io::stdout();
         let _ = out.write_all(text.as_bytes());

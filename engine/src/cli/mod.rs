@@ -53,6 +53,10 @@ pub trait Host {
     fn pull_progress(&self, _line: &str) -> bool {
         false
     }
+    /// Where `read` in an attached container shell gets the user's next line.
+    fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
+        None
+    }
     /// Whether progress goes to a terminal (`--progress=auto` then means `tty`).
     fn terminal(&self) -> bool {
         false

@@ -361,7 +361,7 @@ pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
 
 /// Runs one typed line in an attached session. Returns the status, output, and whether
 /// the shell exited.
-pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str) -> (i32, Vec<u8>, Vec<u8>, bool) {
+pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str, input: Option<crate::shell::TerminalInput>) -> (i32, Vec<u8>, Vec<u8>, bool) {
     if session.shell == "python" {
         return python_line(fs, c, session, line);
     }
@@ -383,6 +383,7 @@ pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySes
     sh.gid = gid;
     sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
+    sh.set_terminal_input(input);
     let out = sh.run_str(line, &[]);
     session.cwd = sh.cwd().to_string();
     session.vars = sh.variables().into_iter().filter(|(k, _, _)| k != "PWD").collect();
@@ -394,7 +395,7 @@ pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySes
 pub fn python_banner(fs: &mut dyn FileSystem, c: &Container) -> String {
     let mut session = start_tty(fs, c);
     session.shell = "sh".into();
-    let (_, out, _, _) = run_attached(fs, c, &mut session, &format!("{} -V", shell_quote(&c.argv[0])));
+    let (_, out, _, _) = run_attached(fs, c, &mut session, &format!("{} -V", shell_quote(&c.argv[0])), None);
     let version = String::from_utf8_lossy(&out).trim().to_string();
     format!("{version} on linux\nType \"help\", \"copyright\", \"credits\" or \"license\" for more information.\n")
 }
@@ -418,7 +419,7 @@ fn python_line(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession,
     let program = format!("{imports}{code}\n");
     let mut sh_session = TtySession { shell: "sh".into(), ..session.clone() };
     sh_session.vars.retain(|(k, _, _)| k != "__repl_imports__");
-    let (status, out, err, _) = run_attached(fs, c, &mut sh_session, &format!("{} -c {}", shell_quote(&c.argv[0]), shell_quote(&program)));
+    let (status, out, err, _) = run_attached(fs, c, &mut sh_session, &format!("{} -c {}", shell_quote(&c.argv[0]), shell_quote(&program)), None);
     if status == 0 && (code.starts_with("import ") || code.starts_with("from ")) {
         session.vars.retain(|(k, _, _)| k != "__repl_imports__");
         session.vars.push(("__repl_imports__".into(), format!("{imports}{code}\n"), false));

@@ -40,6 +40,11 @@ pub struct HostCall<'a> {
     pub env: &'a BTreeMap<String, String>,
 }
 
+/// Where `read` gets a line when the shell's stdin is a terminal and has no more typed
+/// ahead: given the output written so far (to show before waiting), it returns the line
+/// the user types, or `None` at end of input (Ctrl-D).
+pub type TerminalInput = Rc<dyn Fn(&str) -> Option<String>>;
+
 /// A program the machine running the shell provides outside its filesystem: the
 /// sandbox host's `docker` and `berth`. It returns `None` for a name it does not know.
 pub type HostProgram = Rc<dyn Fn(&HostCall<'_>) -> Option<Outcome>>;
@@ -174,6 +179,9 @@ pub struct Shell<'fs> {
     host_program: Option<HostProgram>,
     /// The script ran `exit` (or `set -e` stopped it): an interactive shell would end.
     pub exited: bool,
+    terminal: Option<TerminalInput>,
+    /// The stdin and output of the current `run_str`, for `read` from the terminal.
+    top: Option<(Rc<RefCell<Input>>, Sink, Sink)>,
 }
 
 const MAX_DEPTH: u32 = 200;
@@ -203,6 +211,8 @@ impl<'fs> Shell<'fs> {
             depth: 0,
             host_program: None,
             exited: false,
+            terminal: None,
+            top: None,
         };
         for (k, v) in [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root"), ("IFS", " \t\n"), ("PWD", "/")] {
             sh.vars.insert(k.into(), Var { value: v.into(), exported: k != "IFS" });
@@ -255,6 +265,11 @@ impl<'fs> Shell<'fs> {
         self.vars.iter().map(|(k, v)| (k.clone(), v.value.clone(), v.exported)).collect()
     }
 
+    /// Lets `read` wait for the user when stdin is the terminal (an interactive session).
+    pub fn set_terminal_input(&mut self, input: Option<TerminalInput>) {
+        self.terminal = input;
+    }
+
     /// `$?` before the first command runs (the previous command line's status).
     pub fn set_last_status(&mut self, status: i32) {
         self.last_status = status;
@@ -268,9 +283,11 @@ impl<'fs> Shell<'fs> {
     pub fn run_str(&mut self, script: &str, stdin: &[u8]) -> Outcome {
         let out = Sink::buffer();
         let err = Sink::buffer();
+        let input = Rc::new(RefCell::new(Input { data: stdin.to_vec(), pos: 0 }));
+        self.top = Some((input.clone(), out.clone(), err.clone()));
         let io = Io {
             fds: BTreeMap::from([
-                (0, Fd::In(Rc::new(RefCell::new(Input { data: stdin.to_vec(), pos: 0 })))),
+                (0, Fd::In(input)),
                 (1, Fd::Out(out.clone())),
                 (2, Fd::Out(err.clone())),
             ]),
@@ -1027,6 +1044,8 @@ impl<'fs> Shell<'fs> {
             child.budget = self.budget;
             child.depth = self.depth + 1;
             child.host_program = self.host_program.clone();
+            child.terminal = self.terminal.clone();
+            child.top = self.top.clone();
             child.options.errexit = errexit;
             child.options.xtrace = xtrace;
             child.set_args(&arg0, &args);
@@ -1370,6 +1389,26 @@ impl<'fs> Shell<'fs> {
         (self.flavor == Flavor::Bash && self.fs.exists(&local)).then_some(local)
     }
 
+    /// When `input` is the terminal and nothing is typed ahead, shows the output so far
+    /// and waits for the user's next line.
+    fn await_terminal_line(&mut self, input: &Rc<RefCell<Input>>) {
+        let (Some(terminal), Some((top, out, err))) = (self.terminal.clone(), self.top.clone()) else { return };
+        if !Rc::ptr_eq(&top, input) || input.borrow().pos < input.borrow().data.len() {
+            return;
+        }
+        let mut shown = Vec::new();
+        for sink in [&out, &err] {
+            if let Sink::Buffer(b) = sink {
+                shown.append(&mut b.borrow_mut());
+            }
+        }
+        if let Some(line) = terminal(&String::from_utf8_lossy(&shown)) {
+            let mut i = input.borrow_mut();
+            i.data.extend_from_slice(line.as_bytes());
+            i.data.push(b'\n');
+        }
+    }
+
     fn read_builtin(&mut self, args: &[String], io: &Io) -> i32 {
         let mut raw = false;
         let mut names = Vec::new();
@@ -1394,6 +1433,7 @@ impl<'fs> Shell<'fs> {
             names.push("REPLY".into());
         }
         let input = io.input();
+        self.await_terminal_line(&input);
         let mut input = input.borrow_mut();
         if input.pos >= input.data.len() {
             for n in &names {

@@ -11,7 +11,7 @@ use engine::sandbox::Clock;
 use engine::workbench::Workbench;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web::protocol::{Call, Note, DB_NAME};
+use web::protocol::{Call, Note, DB_NAME, STDIN_PATH};
 use web_sys::{DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
 
 struct BrowserClock;
@@ -92,6 +92,7 @@ async fn start() {
     // Build progress reaches the page while the build runs: postMessage does not wait
     // for this worker to finish the call.
     bench.set_progress(Rc::new(|text: &str| post(&Note::Progress { text: text.to_string() })));
+    bench.set_terminal_input(Rc::new(read_typed_line));
     let prompt = bench.session().prompt();
     let worker = Rc::new(RefCell::new(Worker { bench, db }));
     WORKER.with(|w| *w.borrow_mut() = Some(worker.clone()));
@@ -117,6 +118,20 @@ async fn start() {
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&Note::Ready { prompt, restored });
+}
+
+/// Blocks until the page's service worker hands over the line typed in the terminal:
+/// a synchronous request works in a worker without cross-origin isolation. `None` (end
+/// of input) when there is no service worker to answer, or on Ctrl-D.
+fn read_typed_line(shown: &str) -> Option<String> {
+    post(&Note::Input { shown: shown.to_string() });
+    let xhr = web_sys::XmlHttpRequest::new().ok()?;
+    xhr.open_with_async("GET", &format!("./{STDIN_PATH}"), false).ok()?;
+    xhr.send().ok()?;
+    if xhr.status().ok()? != 200 {
+        return None;
+    }
+    xhr.response_text().ok()?
 }
 
 /// Writes what the last call changed to IndexedDB and waits for the commit.
