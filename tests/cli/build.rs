@@ -77,3 +77,11 @@ fn progress_tty_shows_buildkits_summary_view() {
         &["berth build --progress=tty -t app app", "berth build --progress tty -t app app", "berth build --progress=tty bad", "berth build --progress=fancy app", "berth build --progress=quiet -t app app"]
     ));
 }
+
+#[test]
+fn run_history_records_the_stages_args_as_buildkit_does() {
+    insta::assert_snapshot!(sessions(
+        "//- app/Dockerfile\nFROM alpine:3.20\nARG TOKEN\nARG MODE=fast\nENV MODE=slow\nRUN echo using the token\n",
+        &["berth build -q --build-arg TOKEN=s3cret -t app app", "berth history --no-trunc --format \"{{.CreatedBy}}\" app"]
+    ));
+}

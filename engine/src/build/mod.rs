@@ -316,7 +316,10 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         return fail(&mut out, format!("failed to solve: {err}"));
                     }
                     // BuildKit records the command as run, through the stage's shell.
-                    add_layer(store, &mut state, upper, &format!("RUN {} # buildkit", argv.join(" ")), req.now);
+                    // BuildKit records the stage's ARGs in front: `RUN |1 TOKEN=x /bin/sh -c …`.
+                    let args = scope.run_history_args();
+                    let prefix = if args.is_empty() { String::new() } else { format!("|{} {} ", args.len(), args.join(" ")) };
+                    add_layer(store, &mut state, upper, &format!("RUN {prefix}{} # buildkit", argv.join(" ")), req.now);
                     p.line(n, &format!("DONE {:.1}s", elapsed()));
                     store.cache_put(&key, &cache_entry(&state));
                     state.key = key;

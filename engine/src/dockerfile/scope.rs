@@ -110,12 +110,14 @@ pub struct StageScope<'a> {
     pub env: EnvList,
     /// Build args that some `ARG` of this stage consumed.
     pub consumed: BTreeSet<String>,
+    /// Every `ARG` name of this stage, with or without a value, in declaration order.
+    pub declared: Vec<String>,
 }
 
 impl<'a> StageScope<'a> {
     /// Starts a stage on top of its base image's environment.
     pub fn new(global: &'a GlobalScope, build_args: &'a EnvList, image_env: EnvList) -> StageScope<'a> {
-        StageScope { global, build_args, args: EnvList::new(), env: image_env, consumed: BTreeSet::new() }
+        StageScope { global, build_args, args: EnvList::new(), env: image_env, consumed: BTreeSet::new(), declared: Vec::new() }
     }
 
     /// What expansion sees: args, with `ENV` taking precedence.
@@ -137,6 +139,9 @@ impl<'a> StageScope<'a> {
 
     /// `ARG NAME[=default]` inside the stage.
     pub fn declare_arg(&mut self, decl: &ArgDecl) -> Result<(), ExpandError> {
+        if !self.declared.contains(&decl.name) {
+            self.declared.push(decl.name.clone());
+        }
         let value = if let Some(v) = self.build_args.get(&decl.name) {
             self.consumed.insert(decl.name.clone());
             Some(v.to_string())
@@ -157,6 +162,12 @@ impl<'a> StageScope<'a> {
         let value = self.expand_word(&kv.value)?;
         self.env.set(&key, &value);
         Ok((key, value))
+    }
+
+    /// The stage's ARGs as BuildKit records them in a RUN's history (`|2 A=1 B= `): each
+    /// declared name with its ENV value if there is one, else its arg value, else empty.
+    pub fn run_history_args(&self) -> Vec<String> {
+        self.declared.iter().map(|k| format!("{k}={}", self.env.get(k).or_else(|| self.args.get(k)).unwrap_or(""))).collect()
     }
 
     /// The environment of a `RUN` process: the stage's args and env (env wins).
