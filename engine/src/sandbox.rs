@@ -199,11 +199,15 @@ impl Sandbox {
         let (fs_handle, storage, clock, last_build, attached, progress, terminal_input) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone(), self.terminal_input.clone());
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
-            if name != "docker" && name != "berth" {
+            if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
             }
             let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone(), terminal_input: terminal_input.clone() };
-            let out = cli::run(&call.argv[1..], &host);
+            let mut args = call.argv[1..].to_vec();
+            if name == "docker-compose" {
+                args.insert(0, "compose".into());
+            }
+            let out = cli::run(&args, &host);
             Some(Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() })
         }));
         let out = sh.run_str(line, stdin);
@@ -392,6 +396,10 @@ impl Host for SandboxHost {
             }
             None => false,
         }
+    }
+
+    fn cwd_name(&self) -> String {
+        self.cwd.rsplit('/').find(|s| !s.is_empty()).unwrap_or("workspace").to_string()
     }
 
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {

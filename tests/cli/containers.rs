@@ -167,3 +167,20 @@ fn mount_network_memory_and_cpus_options() {
         ]
     ));
 }
+
+#[test]
+fn compose_up_ps_logs_and_down() {
+    insta::assert_snapshot!(sessions(
+        "//- app/compose.yaml\nversion: \"3.9\"\nservices:\n  web:\n    build: .\n    ports:\n      - \"5000:5000\"\n    environment:\n      GREETING: hello\n    volumes:\n      - ./images:/app/images\n      - cache:/cache\n    depends_on:\n      - worker\n  worker:\n    image: \"alpine:3.20\"\n    command: [\"sh\", \"-c\", \"echo working; ls /\"]\nvolumes:\n  cache:\n//- app/Dockerfile\nFROM alpine:3.20\nWORKDIR /app\nCMD [\"sh\", \"-c\", \"echo $GREETING from web; ls /app/images; echo kept > /cache/f\"]\n//- app/images/cat.png\npng\n",
+        &[
+            "berth compose -f app/compose.yaml up",
+            "berth compose -f app/compose.yaml ps",
+            "berth compose -f app/compose.yaml logs",
+            "berth volume ls",
+            "berth compose -f app/compose.yaml down -v",
+            "berth ps -a",
+            "berth compose -f nope.yaml up",
+            "berth compose up",
+        ]
+    ));
+}

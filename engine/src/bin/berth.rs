@@ -66,6 +66,10 @@ impl Host for NativeHost {
         true
     }
 
+    fn cwd_name(&self) -> String {
+        std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "project".into())
+    }
+
     fn terminal(&self) -> bool {
         std::io::stderr().is_terminal()
     }

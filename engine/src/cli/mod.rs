@@ -3,6 +3,7 @@
 //! files are read through the [`Host`] trait the front end passes in.
 
 mod build;
+mod compose;
 mod container;
 mod debug;
 mod format;
@@ -52,6 +53,10 @@ pub trait Host {
     /// browser's terminal); the native CLI keeps pull lines on stdout, as Docker does.
     fn pull_progress(&self, _line: &str) -> bool {
         false
+    }
+    /// The name of the current directory (Compose's default project name).
+    fn cwd_name(&self) -> String {
+        "project".into()
     }
     /// Where `read` in an attached container shell gets the user's next line.
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
@@ -129,6 +134,9 @@ Image commands:
   login       Log in to a registry
   logout      Log out from a registry
 
+Compose:
+  compose     Run multi-container applications from a Compose file (up, down, ps, build, logs)
+
 Volume commands:
   volume      Manage volumes (create, ls, inspect, rm, prune)
 
@@ -183,6 +191,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "lint" => lint::run(rest, host),
         "lesson" => lesson::run(rest, host),
         "push" => registry::push(rest, host),
+        "compose" => compose::run(rest, host),
         "login" => registry::login(rest, host),
         "logout" => registry::logout(rest, host),
         "debug" => debug::run(rest, host),

@@ -1,0 +1,420 @@
+//! `docker compose` (and `docker-compose`): `up`, `down`, `ps`, `build`, `logs` for the
+//! Compose files course material shows (`services` with `build` or `image`, `command`,
+//! `environment`, `volumes`, `ports`, `working_dir`, `depends_on`; named `volumes`).
+//! Services run on the emulated runtime, so `up` runs each to completion in dependency
+//! order and shows its output with Compose's `name-1  | ` prefixes. The project network
+//! Compose reports is a name only: the emulated runtime has no network.
+
+
+use serde_json::Value;
+
+use super::{Host, Output};
+
+const FILES: &[&str] = &["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
+
+/// A YAML subset: block maps and lists by indentation, `key: value`, `- item`, flow
+/// lists (`[a, b]`), quoted and plain scalars, comments. Enough for Compose files.
+pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    let lines: Vec<(usize, usize, String)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(n, raw)| {
+            let line = strip_comment(raw);
+            let trimmed = line.trim_end();
+            (!trimmed.trim().is_empty() && trimmed.trim() != "---").then(|| (n + 1, trimmed.len() - trimmed.trim_start().len(), trimmed.trim_start().to_string()))
+        })
+        .collect();
+    let mut pos = 0;
+    let value = block(&lines, &mut pos, 0)?;
+    if let Some((n, _, l)) = lines.get(pos) {
+        return Err(format!("line {n}: unexpected {l:?}"));
+    }
+    Ok(value)
+}
+
+fn strip_comment(line: &str) -> String {
+    let mut out = String::new();
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (c, quote) {
+            ('\'' | '"', None) => quote = Some(c),
+            (q, Some(open)) if q == open => quote = None,
+            ('#', None) if i == 0 || line[..i].ends_with(' ') => break,
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn block(lines: &[(usize, usize, String)], pos: &mut usize, indent: usize) -> Result<Value, String> {
+    let Some((_, first_indent, first)) = lines.get(*pos) else { return Ok(Value::Null) };
+    if *first_indent < indent {
+        return Ok(Value::Null);
+    }
+    let indent = *first_indent;
+    if first.starts_with("- ") || first == "-" {
+        let mut items = Vec::new();
+        while let Some((n, ind, line)) = lines.get(*pos) {
+            if *ind != indent || !(line.starts_with("- ") || line == "-") {
+                if *ind > indent {
+                    return Err(format!("line {n}: bad indentation"));
+                }
+                break;
+            }
+            let rest = line[1..].trim_start().to_string();
+            *pos += 1;
+            if rest.is_empty() {
+                items.push(block(lines, pos, indent + 1)?);
+            } else if let Some((k, v)) = key_value(&rest) {
+                // `- key: value` starts a map inside the list.
+                let mut map = serde_json::Map::new();
+                map.insert(k, if v.is_empty() { block(lines, pos, indent + 1)? } else { scalar(&v) });
+                if let Value::Object(more) = block(lines, pos, indent + 1)? {
+                    map.extend(more);
+                }
+                items.push(Value::Object(map));
+            } else {
+                items.push(scalar(&rest));
+            }
+        }
+        return Ok(Value::Array(items));
+    }
+    let mut map = serde_json::Map::new();
+    while let Some((n, ind, line)) = lines.get(*pos) {
+        if *ind < indent {
+            break;
+        }
+        if *ind > indent {
+            return Err(format!("line {n}: bad indentation"));
+        }
+        let Some((k, v)) = key_value(line) else {
+            return Err(format!("line {n}: expected `key: value`, found {line:?}"));
+        };
+        *pos += 1;
+        let value = if v.is_empty() { block(lines, pos, indent + 1)? } else { scalar(&v) };
+        map.insert(k, value);
+    }
+    Ok(Value::Object(map))
+}
+
+fn key_value(line: &str) -> Option<(String, String)> {
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (c, quote) {
+            ('\'' | '"', None) if i == 0 => quote = Some(c),
+            (q, Some(open)) if q == open => quote = None,
+            (':', None) if line[i + 1..].is_empty() || line[i + 1..].starts_with(' ') => {
+                let key = unquote(line[..i].trim());
+                return Some((key, line[i + 1..].trim().to_string()));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    if s.len() >= 2 && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\''))) {
+        s[1..s.len() - 1].to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn scalar(s: &str) -> Value {
+    let s = s.trim();
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return Value::Array(inner.split(',').map(str::trim).filter(|x| !x.is_empty()).map(scalar).collect());
+    }
+    Value::String(unquote(s))
+}
+
+/// One service, as `up` needs it.
+struct Service {
+    name: String,
+    image: String,
+    build: Option<(String, Option<String>, Option<String>)>,
+    run_args: Vec<String>,
+    command: Vec<String>,
+    depends_on: Vec<String>,
+}
+
+struct Project {
+    name: String,
+    services: Vec<Service>,
+    volumes: Vec<String>,
+}
+
+fn text_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Some(Value::Object(m)) => m.keys().cloned().collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn load(host: &dyn Host, file: Option<&str>, name: Option<&str>) -> Result<Project, Output> {
+    let path = match file {
+        Some(f) => f.to_string(),
+        None => FILES.iter().find(|f| host.read_file(f).is_ok()).map(|f| f.to_string()).ok_or_else(|| Output::fail(1, "no configuration file provided: not found\n"))?,
+    };
+    let text = super::read_text(host, &path).map_err(|e| Output::fail(1, format!("{e}\n")))?;
+    let doc = parse_yaml(&text).map_err(|e| Output::fail(1, format!("yaml: {path}: {e}\n")))?;
+    let dir = path.rsplit_once('/').map_or(".".to_string(), |(d, _)| d.to_string());
+    let base = name.map(str::to_string).or_else(|| doc.get("name").and_then(|n| n.as_str()).map(str::to_string)).unwrap_or_else(|| {
+        let cwd = host.cwd_name();
+        if dir == "." { cwd } else { dir.rsplit('/').next().unwrap_or("project").to_string() }
+    });
+    let project: String = base.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    let Some(Value::Object(services)) = doc.get("services") else {
+        return Err(Output::fail(1, format!("{path}: services must be a mapping\n")));
+    };
+    // Paths relative to the Compose file's folder; bind sources keep a `./` so `-v`
+    // reads them as paths.
+    let join = |p: &str| {
+        if p.starts_with('/') {
+            p.to_string()
+        } else if dir == "." {
+            format!("./{}", p.trim_start_matches("./"))
+        } else {
+            format!("./{}/{}", dir.trim_start_matches("./"), p.trim_start_matches("./"))
+        }
+    };
+    let mut list = Vec::new();
+    for (name, svc) in services {
+        let build = match svc.get("build") {
+            Some(Value::String(ctx)) => Some((join(ctx), None, None)),
+            Some(Value::Object(b)) => Some((
+                join(b.get("context").and_then(|c| c.as_str()).unwrap_or(".")),
+                b.get("dockerfile").and_then(|d| d.as_str()).map(str::to_string),
+                b.get("target").and_then(|t| t.as_str()).map(str::to_string),
+            )),
+            _ => None,
+        };
+        let image = match (svc.get("image").and_then(|i| i.as_str()), &build) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(_)) => format!("{project}-{name}"),
+            (None, None) => return Err(Output::fail(1, format!("service \"{name}\" has neither an image nor a build context specified: invalid compose project\n"))),
+        };
+        let mut run_args = Vec::new();
+        match svc.get("environment") {
+            Some(Value::Object(m)) => run_args.extend(m.iter().flat_map(|(k, v)| ["-e".to_string(), format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))])),
+            other => run_args.extend(text_list(other).into_iter().flat_map(|e| ["-e".to_string(), e])),
+        }
+        for v in text_list(svc.get("volumes")) {
+            let (src, rest) = v.split_once(':').unwrap_or(("", &v));
+            let src = if src.starts_with('.') || src.starts_with('/') { join(src) } else if src.is_empty() { String::new() } else { format!("{project}_{src}") };
+            run_args.extend(["-v".to_string(), if src.is_empty() { rest.to_string() } else { format!("{src}:{rest}") }]);
+        }
+        for p in text_list(svc.get("ports")) {
+            run_args.extend(["-p".to_string(), p]);
+        }
+        for (key, flag) in [("working_dir", "-w"), ("user", "-u"), ("hostname", "--hostname")] {
+            if let Some(v) = svc.get(key).and_then(|v| v.as_str()) {
+                run_args.extend([flag.to_string(), v.to_string()]);
+            }
+        }
+        let words = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+            other => text_list(other),
+        };
+        if let Some(ep) = svc.get("entrypoint") {
+            run_args.extend(["--entrypoint".to_string(), words(Some(ep)).join(" ")]);
+        }
+        list.push(Service { name: name.clone(), image, build, run_args, command: words(svc.get("command")), depends_on: text_list(svc.get("depends_on")) });
+    }
+    // Dependencies first, then file order.
+    let mut ordered: Vec<Service> = Vec::new();
+    while !list.is_empty() {
+        let ready = list.iter().position(|s| s.depends_on.iter().all(|d| ordered.iter().any(|o| &o.name == d) || !list.iter().any(|l| &l.name == d)));
+        let Some(i) = ready else {
+            return Err(Output::fail(1, "dependency cycle detected\n"));
+        };
+        ordered.push(list.remove(i));
+    }
+    let volumes = doc.get("volumes").and_then(|v| v.as_object()).map(|m| m.keys().map(|k| format!("{project}_{k}")).collect()).unwrap_or_default();
+    Ok(Project { name: project, services: ordered, volumes })
+}
+
+fn container_name(project: &Project, service: &Service) -> String {
+    format!("{}-{}-1", project.name, service.name)
+}
+
+pub fn run(args: &[String], host: &dyn Host) -> Output {
+    let (mut file, mut name, mut i) = (None, None, 0);
+    while i < args.len() && args[i].starts_with('-') {
+        match args[i].as_str() {
+            "-f" | "--file" => file = args.get(i + 1).cloned(),
+            "-p" | "--project-name" => name = args.get(i + 1).cloned(),
+            "-h" | "--help" => return Output::ok(HELP),
+            f => return Output::fail(1, format!("unknown flag: {f}\n")),
+        }
+        i += 2;
+    }
+    let Some((command, rest)) = args[i.min(args.len())..].split_first() else { return Output::ok(HELP) };
+    let project = match load(host, file.as_deref(), name.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let call = |argv: Vec<String>| super::run(&argv, host);
+    let mut out = Output::ok("");
+    match command.as_str() {
+        "build" | "up" => {
+            let rebuild = command == "build" || rest.iter().any(|a| a == "--build");
+            for s in &project.services {
+                let Some((ctx, dockerfile, target)) = &s.build else { continue };
+                let exists = call(vec!["image".into(), "inspect".into(), s.image.clone()]).code == 0;
+                if exists && !rebuild {
+                    continue;
+                }
+                let mut argv = vec!["build".to_string(), "-t".into(), s.image.clone()];
+                if let Some(d) = dockerfile {
+                    argv.extend(["-f".into(), format!("{ctx}/{d}")]);
+                }
+                if let Some(t) = target {
+                    argv.extend(["--target".into(), t.clone()]);
+                }
+                argv.push(ctx.clone());
+                let b = call(argv);
+                out.stderr.push_str(&b.stderr);
+                if b.code != 0 {
+                    out.code = b.code;
+                    return out;
+                }
+            }
+            if command == "build" {
+                return out;
+            }
+            let detach = rest.iter().any(|a| a == "-d" || a == "--detach");
+            let mut created = Vec::new();
+            for s in &project.services {
+                if s.build.is_none() && call(vec!["image".into(), "inspect".into(), s.image.clone()]).code != 0 {
+                    let p = call(vec!["pull".into(), "-q".into(), s.image.clone()]);
+                    if p.code != 0 {
+                        out.stderr.push_str(&format!(" ✘ {} Error {}", s.name, p.stderr));
+                        out.code = p.code;
+                        return out;
+                    }
+                    out.stderr.push_str(&format!(" ✔ {} Pulled\n", s.name));
+                }
+            }
+            out.stderr.push_str(&format!(" ✔ Network {}_default  Created\n", project.name));
+            for v in &project.volumes {
+                call(vec!["volume".into(), "create".into(), v.clone()]);
+                out.stderr.push_str(&format!(" ✔ Volume \"{v}\"  Created\n"));
+            }
+            for s in &project.services {
+                out.stderr.push_str(&format!(" ✔ Container {}  Created\n", container_name(&project, s)));
+            }
+            let width = project.services.iter().map(|s| s.name.len() + 2).max().unwrap_or(0);
+            if !detach {
+                out.stdout.push_str(&format!("Attaching to {}\n", project.services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")));
+            }
+            for s in &project.services {
+                let cname = container_name(&project, s);
+                call(vec!["rm".into(), "-f".into(), cname.clone()]);
+                let mut argv = vec!["run".to_string(), "--name".into(), cname.clone(), "--hostname".into(), cname.clone()];
+                argv.extend(s.run_args.iter().cloned());
+                argv.push(s.image.clone());
+                argv.extend(s.command.iter().cloned());
+                let r = call(argv);
+                created.push(cname.clone());
+                if detach {
+                    out.stderr.push_str(&format!(" ✔ Container {cname}  Started\n"));
+                    continue;
+                }
+                let label = format!("{}-1", s.name);
+                for line in r.stdout.lines().chain(r.stderr.lines()) {
+                    out.stdout.push_str(&format!("{label:<width$} | {line}\n"));
+                }
+                out.stdout.push_str(&format!("{label} exited with code {}\n", r.code));
+            }
+            out
+        }
+        "down" => {
+            for s in project.services.iter().rev() {
+                let cname = container_name(&project, s);
+                if call(vec!["rm".into(), "-f".into(), cname.clone()]).code == 0 {
+                    out.stderr.push_str(&format!(" ✔ Container {cname}  Removed\n"));
+                }
+            }
+            if rest.iter().any(|a| a == "-v" || a == "--volumes") {
+                for v in &project.volumes {
+                    if call(vec!["volume".into(), "rm".into(), v.clone()]).code == 0 {
+                        out.stderr.push_str(&format!(" ✔ Volume {v}  Removed\n"));
+                    }
+                }
+            }
+            out.stderr.push_str(&format!(" ✔ Network {}_default  Removed\n", project.name));
+            out
+        }
+        "ps" => {
+            let names: Vec<String> = project.services.iter().map(|s| container_name(&project, s)).collect();
+            let listed = call(vec!["ps".into(), "-a".into(), "--format".into(), "{{.Names}}\t{{.Image}}\t{{.Status}}".into()]);
+            let mut rows = vec![vec!["NAME".to_string(), "IMAGE".into(), "SERVICE".into(), "STATUS".into()]];
+            for line in listed.stdout.lines() {
+                let cols: Vec<&str> = line.split('\t').collect();
+                if let (Some(n), Some(image), Some(status)) = (cols.first(), cols.get(1), cols.get(2)) {
+                    if let Some(s) = names.iter().position(|x| x == n).map(|i| &project.services[i]) {
+                        rows.push(vec![n.to_string(), image.to_string(), s.name.clone(), status.to_string()]);
+                    }
+                }
+            }
+            Output::ok(super::format::table(&rows))
+        }
+        "logs" => {
+            let width = project.services.iter().map(|s| s.name.len() + 2).max().unwrap_or(0);
+            for s in &project.services {
+                let l = call(vec!["logs".into(), container_name(&project, s)]);
+                let label = format!("{}-1", s.name);
+                for line in l.stdout.lines().chain(l.stderr.lines()).filter(|l| !l.starts_with("Error response")) {
+                    out.stdout.push_str(&format!("{label:<width$} | {line}\n"));
+                }
+            }
+            out
+        }
+        "config" => Output::ok(format!("name: {}\nservices:\n{}", project.name, project.services.iter().map(|s| format!("  {}:\n    image: {}\n", s.name, s.image)).collect::<String>())),
+        other => Output::fail(1, format!("unknown docker command: \"compose {other}\"\n")),
+    }
+}
+
+const HELP: &str = "\
+Usage:  docker compose [OPTIONS] COMMAND
+
+Define and run multi-container applications (services run on Berth's emulated runtime,
+each to completion)
+
+Options:
+  -f, --file string           Compose configuration file
+  -p, --project-name string   Project name
+
+Commands:
+  build       Build or rebuild services
+  config      Show the services and their images
+  down        Stop and remove containers and the network (-v: volumes too)
+  logs        View output from containers
+  ps          List containers
+  up          Create and start containers (--build, -d)
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_subset_reads_compose_files() {
+        let doc = parse_yaml("version: \"3.9\"\nservices:\n  web:\n    build: .\n    ports:\n      - \"5000:5000\"  # the app\n    environment:\n      FLASK_ENV: development\n  redis:\n    image: \"redis:alpine\"\n    command: [\"redis-server\", \"--save\", \"60\"]\nvolumes:\n  data:\n").unwrap();
+        assert_eq!(doc["version"], "3.9");
+        assert_eq!(doc["services"]["web"]["ports"][0], "5000:5000");
+        assert_eq!(doc["services"]["web"]["environment"]["FLASK_ENV"], "development");
+        assert_eq!(doc["services"]["redis"]["command"][2], "60");
+        assert!(doc["volumes"]["data"].is_null());
+        assert!(parse_yaml("services:\n  web:\n      image: x\n    bad: y\n").is_err());
+        let list = parse_yaml("- name: a\n  value: 1\n- b\n").unwrap();
+        assert_eq!(list[0]["value"], "1");
+        assert_eq!(list[1], "b");
+    }
+}
