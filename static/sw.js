@@ -11,7 +11,7 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 const typed = [];
 const waiting = [];
 function answer(resolve, entry) {
-  resolve(entry.eof ? new Response("", { status: 204 }) : new Response(entry.line, { status: 200, headers: { "Content-Type": "text/plain; charset=utf-8" } }));
+  resolve(entry.eof ? new Response(null, { status: 204 }) : new Response(entry.line, { status: 200, headers: { "Content-Type": "text/plain; charset=utf-8" } }));
 }
 self.addEventListener("message", (event) => {
   const data = event.data || {};
@@ -27,7 +27,13 @@ self.addEventListener("message", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (new URL(request.url).pathname.endsWith("/__berth/stdin")) {
+  const url = new URL(request.url);
+  if (url.pathname.endsWith("/__berth/sleep")) {
+    const ms = Math.min(Number(url.searchParams.get("ms")) || 0, 3600000);
+    event.respondWith(new Promise((resolve) => setTimeout(() => resolve(new Response(null, { status: 204 })), ms)));
+    return;
+  }
+  if (url.pathname.endsWith("/__berth/stdin")) {
     event.respondWith(new Promise((resolve) => {
       const entry = typed.shift();
       if (entry) answer(resolve, entry);

@@ -70,6 +70,8 @@ pub struct Sandbox {
     progress: ProgressSink,
     /// Where `read` gets the user's next line while a command runs.
     terminal_input: Option<crate::shell::TerminalInput>,
+    /// How `sleep` lets time pass (shown output first); instant without it.
+    pause: Option<crate::shell::Pause>,
 }
 
 /// A front end's display for build progress as it happens.
@@ -126,6 +128,7 @@ impl Sandbox {
             attached: Rc::default(),
             progress: Rc::default(),
             terminal_input: None,
+            pause: None,
         }
     }
 
@@ -171,7 +174,7 @@ impl Sandbox {
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
-        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone(), terminal_input: self.terminal_input.clone() }
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone(), terminal_input: self.terminal_input.clone(), pause: self.pause.clone() }
     }
 
     /// Whether the terminal is in a container's shell (`docker run -it … sh`).
@@ -190,19 +193,20 @@ impl Sandbox {
         sh.set_cwd(&self.cwd);
         sh.set_last_status(self.last_status);
         sh.set_terminal_input(self.terminal_input.clone());
+        sh.set_pause(self.pause.clone());
         sh.uid = USER.1;
         sh.gid = USER.1;
         sh.hostname = HOSTNAME.to_string();
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
         }
-        let (fs_handle, storage, clock, last_build, attached, progress, terminal_input) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone(), self.terminal_input.clone());
+        let (fs_handle, storage, clock, last_build, attached, progress, terminal_input, pause) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone(), self.terminal_input.clone(), self.pause.clone());
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
             if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
             }
-            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone(), terminal_input: terminal_input.clone() };
+            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone(), terminal_input: terminal_input.clone(), pause: pause.clone() };
             let mut args = call.argv[1..].to_vec();
             if name == "docker-compose" {
                 args.insert(0, "compose".into());
@@ -235,6 +239,11 @@ impl Sandbox {
     /// Lets `read` (in the host shell or an attached container shell) wait for the user.
     pub fn set_terminal_input(&mut self, input: Option<crate::shell::TerminalInput>) {
         self.terminal_input = input;
+    }
+
+    /// Makes `sleep` wait for real (in the host shell and attached container shells).
+    pub fn set_pause(&mut self, pause: Option<crate::shell::Pause>) {
+        self.pause = pause;
     }
 
     /// Forgets the last build's record (a fresh lesson).
@@ -363,6 +372,7 @@ struct SandboxHost {
     last_build: Rc<std::cell::RefCell<String>>,
     progress: ProgressSink,
     terminal_input: Option<crate::shell::TerminalInput>,
+    pause: Option<crate::shell::Pause>,
 }
 
 impl SandboxHost {
@@ -404,6 +414,10 @@ impl Host for SandboxHost {
 
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
         self.terminal_input.clone()
+    }
+
+    fn pause(&self) -> Option<crate::shell::Pause> {
+        self.pause.clone()
     }
 
     fn pull_progress(&self, line: &str) -> bool {
@@ -561,6 +575,21 @@ mod tests {
         assert_eq!(sb.run_line("read v && echo got $v", &[]).stdout, b"got second\n");
         let out = sb.run_line("read v || echo eof", &[]);
         assert_eq!(out.stdout, b"eof\n", "Ctrl-D (no line) is end of input");
+        sb.run_line("exit", &[]);
+    }
+
+    #[test]
+    fn sleep_shows_the_output_so_far_and_lets_time_pass() {
+        let mut sb = sandbox();
+        let log = Rc::new(std::cell::RefCell::new(Vec::<(String, f64)>::new()));
+        let l = log.clone();
+        sb.set_pause(Some(Rc::new(move |shown: &str, secs: f64| l.borrow_mut().push((shown.to_string(), secs)))));
+        let out = sb.run_line("for i in 1 2; do echo tick $i; sleep 0.5; done; echo done", &[]);
+        assert_eq!(*log.borrow(), [("tick 1\n".to_string(), 0.5), ("tick 2\n".to_string(), 0.5)]);
+        assert_eq!(out.stdout, b"done\n", "what was shown during the run is not repeated");
+        sb.run_line("docker run -it --rm alpine:3.20 sh", &[]);
+        sb.run_line("echo in; sleep 1m", &[]);
+        assert_eq!(log.borrow().last(), Some(&("in\n".to_string(), 60.0)));
         sb.run_line("exit", &[]);
     }
 

@@ -109,6 +109,7 @@ pub struct Workbench {
     /// The front end's display for build progress as it happens.
     progress: Option<crate::sandbox::ShowProgress>,
     terminal_input: Option<crate::shell::TerminalInput>,
+    pause: Option<crate::shell::Pause>,
 }
 
 const MAIN: &str = "main/";
@@ -147,7 +148,7 @@ impl Workbench {
         }
         let (engine, workspace) = split_records(groups.remove(MAIN).unwrap_or_default());
         let main = Session::restore(clock.clone(), engine, workspace.as_deref()).unwrap_or_else(|_| Session::new(clock.clone()));
-        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, progress: None, terminal_input: None }, restored)
+        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, progress: None, terminal_input: None, pause: None }, restored)
     }
 
     /// Shows build progress as it happens, in every sandbox.
@@ -166,6 +167,15 @@ impl Workbench {
             run.session.sandbox.set_terminal_input(Some(input.clone()));
         }
         self.terminal_input = Some(input);
+    }
+
+    /// Makes `sleep` wait for real, in every sandbox.
+    pub fn set_pause(&mut self, pause: crate::shell::Pause) {
+        self.main.sandbox.set_pause(Some(pause.clone()));
+        for run in self.runs.values_mut() {
+            run.session.sandbox.set_pause(Some(pause.clone()));
+        }
+        self.pause = Some(pause);
     }
 
     /// Adds a lesson to the list (a bundled one, or an instructor's preview).
@@ -234,6 +244,7 @@ impl Workbench {
             let mut run = run;
             run.session.sandbox.set_progress(self.progress.clone());
             run.session.sandbox.set_terminal_input(self.terminal_input.clone());
+            run.session.sandbox.set_pause(self.pause.clone());
             self.runs.insert(slug.to_string(), run);
         }
         self.active = Some(slug.to_string());

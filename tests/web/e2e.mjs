@@ -117,6 +117,13 @@ try {
   await page.keyboard.press("Enter");
   await waitFor("the typed line reaches read", (s) => s.includes("hello Ada"));
 
+  // `sleep` really waits, and what was printed before it shows at once.
+  await type("echo first; sleep 2; echo second");
+  await waitFor("output before a sleep shows while it sleeps", (s) => /\$ echo first; sleep 2; echo second\s+first\s*$/.test(s.trimEnd() + "\n"));
+  const slept = Date.now();
+  await waitFor("the line finishes after the sleep", (s) => /first\s+second/.test(s));
+  check("sleep 2 waited before the next line", Date.now() - slept > 1000, `${Date.now() - slept} ms`);
+
   // 7. Tab completion.
   await page.locator(".term-pane").click();
   await page.keyboard.type("docker ru");

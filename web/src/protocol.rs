@@ -36,3 +36,7 @@ pub const STORE: &str = "state";
 /// The path the worker requests (synchronously) to wait for a typed line, and the
 /// service worker answers.
 pub const STDIN_PATH: &str = "__berth/stdin";
+
+/// The path a `sleep` requests (synchronously); the service worker answers it after the
+/// delay in `?ms=`.
+pub const SLEEP_PATH: &str = "__berth/sleep";

@@ -505,8 +505,10 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
     let Some(c) = containers.list.get(&session.container).cloned() else {
         return fail(Output::fail(1, format!("Error response from daemon: No such container: {}\n", session.container)));
     };
-    let input = host.terminal_input();
-    let ran = with_container_fs(&mut store, &mut containers, &c, host, |fs| crate::runtime::run_attached(fs, &c, session, line, input));
+    let (input, pause) = (host.terminal_input(), host.pause());
+    let ran = with_container_fs(&mut store, &mut containers, &c, host, |fs| {
+        crate::runtime::run_attached_with(fs, &c, session, line, input, pause)
+    });
     let ((status, stdout, stderr, exited), upper) = match ran {
         Ok(r) => r,
         Err(e) => return fail(e),

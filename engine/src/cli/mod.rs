@@ -58,6 +58,10 @@ pub trait Host {
     fn cwd_name(&self) -> String {
         "project".into()
     }
+    /// How `sleep` in an attached container shell lets time pass.
+    fn pause(&self) -> Option<crate::shell::Pause> {
+        None
+    }
     /// Where `read` in an attached container shell gets the user's next line.
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
         None

@@ -362,6 +362,11 @@ pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
 /// Runs one typed line in an attached session. Returns the status, output, and whether
 /// the shell exited.
 pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str, input: Option<crate::shell::TerminalInput>) -> (i32, Vec<u8>, Vec<u8>, bool) {
+    run_attached_with(fs, c, session, line, input, None)
+}
+
+/// [`run_attached`] where `sleep` really waits (`pause`).
+pub fn run_attached_with(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str, input: Option<crate::shell::TerminalInput>, pause: Option<crate::shell::Pause>) -> (i32, Vec<u8>, Vec<u8>, bool) {
     if session.shell == "python" {
         return python_line(fs, c, session, line);
     }
@@ -384,6 +389,7 @@ pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySes
     sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
     sh.set_terminal_input(input);
+    sh.set_pause(pause);
     let out = sh.run_str(line, &[]);
     session.cwd = sh.cwd().to_string();
     session.vars = sh.variables().into_iter().filter(|(k, _, _)| k != "PWD").collect();

@@ -45,6 +45,10 @@ pub struct HostCall<'a> {
 /// the user types, or `None` at end of input (Ctrl-D).
 pub type TerminalInput = Rc<dyn Fn(&str) -> Option<String>>;
 
+/// What `sleep` does where time should really pass (an interactive terminal): given the
+/// output written so far (to show now) and the seconds to wait.
+pub type Pause = Rc<dyn Fn(&str, f64)>;
+
 /// A program the machine running the shell provides outside its filesystem: the
 /// sandbox host's `docker` and `berth`. It returns `None` for a name it does not know.
 pub type HostProgram = Rc<dyn Fn(&HostCall<'_>) -> Option<Outcome>>;
@@ -180,6 +184,7 @@ pub struct Shell<'fs> {
     /// The script ran `exit` (or `set -e` stopped it): an interactive shell would end.
     pub exited: bool,
     terminal: Option<TerminalInput>,
+    pause: Option<Pause>,
     /// The stdin and output of the current `run_str`, for `read` from the terminal.
     top: Option<(Rc<RefCell<Input>>, Sink, Sink)>,
 }
@@ -212,6 +217,7 @@ impl<'fs> Shell<'fs> {
             host_program: None,
             exited: false,
             terminal: None,
+            pause: None,
             top: None,
         };
         for (k, v) in [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root"), ("IFS", " \t\n"), ("PWD", "/")] {
@@ -268,6 +274,12 @@ impl<'fs> Shell<'fs> {
     /// Lets `read` wait for the user when stdin is the terminal (an interactive session).
     pub fn set_terminal_input(&mut self, input: Option<TerminalInput>) {
         self.terminal = input;
+    }
+
+    /// Makes `sleep` really wait (and show the output so far first). Without it time is
+    /// simulated and `sleep` returns at once.
+    pub fn set_pause(&mut self, pause: Option<Pause>) {
+        self.pause = pause;
     }
 
     /// `$?` before the first command runs (the previous command line's status).
@@ -1045,6 +1057,7 @@ impl<'fs> Shell<'fs> {
             child.depth = self.depth + 1;
             child.host_program = self.host_program.clone();
             child.terminal = self.terminal.clone();
+            child.pause = self.pause.clone();
             child.top = self.top.clone();
             child.options.errexit = errexit;
             child.options.xtrace = xtrace;
@@ -1066,6 +1079,12 @@ impl<'fs> Shell<'fs> {
     }
 
     fn run_applet(&mut self, name: &str, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> Option<i32> {
+        if name == "sleep" {
+            if let (Some(pause), Some(secs)) = (self.pause.clone(), sleep_seconds(&argv[1..])) {
+                let shown = self.take_shown_output();
+                pause(&shown, secs);
+            }
+        }
         let input = io.input();
         let stdin = {
             let i = input.borrow();
@@ -1387,6 +1406,19 @@ impl<'fs> Shell<'fs> {
         }
         let local = join(&self.cwd, file);
         (self.flavor == Flavor::Bash && self.fs.exists(&local)).then_some(local)
+    }
+
+    /// What the current run wrote to its top-level stdout and stderr so far, taken out
+    /// so that it can be shown now.
+    fn take_shown_output(&mut self) -> String {
+        let Some((_, out, err)) = self.top.clone() else { return String::new() };
+        let mut shown = Vec::new();
+        for sink in [&out, &err] {
+            if let Sink::Buffer(b) = sink {
+                shown.append(&mut b.borrow_mut());
+            }
+        }
+        String::from_utf8_lossy(&shown).into_owned()
     }
 
     /// When `input` is the terminal and nothing is typed ahead, shows the output so far
@@ -1944,4 +1976,20 @@ impl Shell<'_> {
     pub fn write_file(&mut self, path: &str, data: &[u8], mode: u32) -> Result<(), crate::vfs::FsError> {
         self.fs.put_file(path, Content::data(data.to_vec()), Attrs::mode(mode))
     }
+}
+
+/// `sleep`'s operands in seconds (`1.5`, `2m`, `1h 30s`); `None` when one is not a number.
+fn sleep_seconds(args: &[String]) -> Option<f64> {
+    let mut total = 0.0;
+    for a in args {
+        let (num, mult) = match a.chars().last()? {
+            's' => (&a[..a.len() - 1], 1.0),
+            'm' => (&a[..a.len() - 1], 60.0),
+            'h' => (&a[..a.len() - 1], 3600.0),
+            'd' => (&a[..a.len() - 1], 86_400.0),
+            _ => (a.as_str(), 1.0),
+        };
+        total += num.parse::<f64>().ok()? * mult;
+    }
+    (!args.is_empty()).then_some(total)
 }

@@ -11,7 +11,7 @@ use engine::sandbox::Clock;
 use engine::workbench::Workbench;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web::protocol::{Call, Note, DB_NAME, STDIN_PATH};
+use web::protocol::{Call, Note, DB_NAME, SLEEP_PATH, STDIN_PATH};
 use web_sys::{DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
 
 struct BrowserClock;
@@ -93,6 +93,7 @@ async fn start() {
     // for this worker to finish the call.
     bench.set_progress(Rc::new(|text: &str| post(&Note::Progress { text: text.to_string() })));
     bench.set_terminal_input(Rc::new(read_typed_line));
+    bench.set_pause(Rc::new(pause));
     let prompt = bench.session().prompt();
     let worker = Rc::new(RefCell::new(Worker { bench, db }));
     WORKER.with(|w| *w.borrow_mut() = Some(worker.clone()));
@@ -132,6 +133,20 @@ fn read_typed_line(shown: &str) -> Option<String> {
         return None;
     }
     xhr.response_text().ok()?
+}
+
+/// `sleep`: shows the output so far, then blocks on a request the service worker answers
+/// after the delay. Without a service worker it returns at once (simulated time).
+fn pause(shown: &str, secs: f64) {
+    if !shown.is_empty() {
+        post(&Note::Progress { text: shown.to_string() });
+    }
+    let ms = (secs * 1000.0).clamp(0.0, 3_600_000.0) as u64;
+    if let Ok(xhr) = web_sys::XmlHttpRequest::new() {
+        if xhr.open_with_async("GET", &format!("./{SLEEP_PATH}?ms={ms}"), false).is_ok() {
+            let _ = xhr.send();
+        }
+    }
 }
 
 /// Writes what the last call changed to IndexedDB and waits for the commit.
