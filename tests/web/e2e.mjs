@@ -72,6 +72,9 @@ try {
   check("the editor saves the Dockerfile", true);
   check("the linter finds no error in it", (await page.locator(".problems li.d-error").count()) === 0, await page.locator(".problems").innerText());
 
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByTitle("download Dockerfile").click()]);
+  check("a single file downloads", file.suggestedFilename() === "Dockerfile", file.suggestedFilename());
+
   // 3. Build and run it in the terminal.
   await type("docker build -t greet .");
   await waitFor("docker build names the image", (s) => s.includes("naming to docker.io/library/greet:latest done"));

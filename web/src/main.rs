@@ -82,6 +82,8 @@ enum Pending {
     Saved(String),
     State,
     Archive,
+    /// A file to hand to the browser as a download.
+    FileDownload,
     Quiet,
     Lessons,
     /// A lesson added from a URL, to open once it is in the list.
@@ -112,6 +114,8 @@ pub enum Msg {
     Upload(web_sys::FileList),
     Uploaded(String, Vec<u8>),
     Download,
+    /// Downloads one workspace file.
+    DownloadFile(String),
     Reset,
     ResetDone,
     SelectImage(String),
@@ -299,6 +303,7 @@ impl App {
                 self.last_build = last_build;
             }
             (Pending::Archive, Response::Archive { data }) => download("workspace.tar", &data),
+            (Pending::FileDownload, Response::File { path, data }) => download(path.rsplit('/').next().unwrap_or(&path), &data),
             (Pending::Lessons, Response::Lessons { lessons, .. }) => self.lessons = lessons,
             (Pending::LessonAdded(slug), Response::Lessons { lessons, .. }) => {
                 self.lessons = lessons;
@@ -633,6 +638,12 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
+/// "3 minutes ago", as `docker ps` words it.
+fn age(created: i64) -> String {
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    format!("{} ago", engine::cli::human_duration(now - created))
+}
+
 fn set_hash(hash: &str) {
     let _ = window().location().set_hash(hash);
 }
@@ -675,7 +686,10 @@ fn shorten(s: &str, n: usize) -> String {
 
 fn download(name: &str, data: &[u8]) {
     let array = js_sys::Array::of1(&js_sys::Uint8Array::from(data).into());
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence(&array) else { return };
+    // Bytes as they are: a text MIME type would make the browser add `.txt`.
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
     if let Some(a) = window().document().and_then(|d| d.create_element("a").ok()).and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
         a.set_href(&url);
@@ -944,6 +958,7 @@ impl Component for App {
             }
             Msg::Uploaded(name, data) => self.call(Request::WriteFile { path: name, data }, Pending::Quiet),
             Msg::Download => self.call(Request::ExportWorkspace, Pending::Archive),
+            Msg::DownloadFile(path) => self.call(Request::ReadFile { path }, Pending::FileDownload),
             Msg::Reset => {
                 if !window().confirm_with_message("Reset the sandbox? Your files, images, containers and volumes in this browser will be deleted.").unwrap_or(false) {
                     return false;
@@ -1088,12 +1103,15 @@ impl Component for App {
                         { for self.files.iter().map(|f| {
                             let depth = f.path.matches('/').count();
                             let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
-                            let (p1, p2, p3) = (f.path.clone(), f.path.clone(), f.path.clone());
+                            let (p1, p2, p3, p4) = (f.path.clone(), f.path.clone(), f.path.clone(), f.path.clone());
                             let active = self.open.as_ref().is_some_and(|o| o.path == f.path);
                             html! {
                                 <li class={classes!(f.dir.then_some("dir"), active.then_some("active"))} style={format!("padding-left:{}em", depth as f32 * 1.0 + 0.3)}>
                                     if f.dir { <span>{ format!("{name}/") }</span> }
                                     else { <a href="#" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::Open(p1.clone()) })}>{ name }</a> }
+                                    if !f.dir {
+                                        <button class="icon" title={format!("download {}", f.path)} onclick={link.callback(move |_| Msg::DownloadFile(p4.clone()))}>{ "⤓" }</button>
+                                    }
                                     <button class="icon" title={format!("rename {}", f.path)} onclick={link.callback(move |_| Msg::Rename(p2.clone()))}>{ "✎" }</button>
                                     <button class="icon" title={format!("delete {}", f.path)} onclick={link.callback(move |_| Msg::Delete(p3.clone()))}>{ "✕" }</button>
                                 </li>
@@ -1132,7 +1150,7 @@ impl Component for App {
                     <section>
                         <h2>{ "Containers" }</h2>
                         <table aria-label="containers">
-                            <tr><th>{ "Name" }</th><th>{ "Image" }</th><th>{ "Status" }</th><th></th></tr>
+                            <tr><th>{ "Name" }</th><th>{ "Image" }</th><th>{ "Status" }</th><th>{ "Created" }</th><th></th></tr>
                             { for self.containers.iter().map(|c| {
                                 let status = match c.state.as_str() { "exited" => format!("Exited ({})", c.exit_code), other => other.to_string() };
                                 let (logs, rm) = (format!("docker logs {}", c.name), format!("docker rm {}", c.name));
@@ -1141,6 +1159,7 @@ impl Component for App {
                                         <td>{ &c.name }</td>
                                         <td>{ &c.image }</td>
                                         <td>{ status }</td>
+                                        <td>{ age(c.created) }</td>
                                         <td>
                                             <button class="icon" title="logs" onclick={link.callback(move |_| Msg::Type(logs.clone()))}>{ "☰" }</button>
                                             <button class="icon" title="remove" onclick={link.callback(move |_| Msg::Type(rm.clone()))}>{ "✕" }</button>

@@ -10,7 +10,7 @@ mod format;
 
 pub use container::{attached_line, AttachedLine};
 pub use debug::needed_stages;
-pub use format::human_size;
+pub use format::{human_duration, human_size};
 mod image;
 mod lesson;
 mod lint;
