@@ -2,7 +2,7 @@
 // driven by playwright-core; no browser download). Serves dist/ as any static host
 // would, then acts as a student: creates a Dockerfile in the editor, builds and runs it
 // in the terminal, reloads and finds everything still there, and stops a runaway loop
-// with Ctrl-C. Saves a screenshot as an artifact.
+// with Ctrl-C, and more (lessons, input, offline). Saves screenshots as artifacts.
 //
 //   node tests/web/e2e.mjs DIST_DIR ARTIFACT_DIR
 import { chromium } from "playwright-core";
