@@ -406,7 +406,8 @@ impl Sandbox {
     /// see: the working directory, variables and `$?` are put back afterwards.
     pub fn run_check(&mut self, script: &str) -> crate::shell::Outcome {
         let saved = self.shell_state();
-        let out = self.run_line(script, &[]);
+        // Checks run on the host even while the terminal is in a container's shell.
+        let out = self.run_host_check(script);
         self.restore_shell_state(saved);
         out
     }

@@ -177,6 +177,15 @@ impl Sandbox {
         SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone(), terminal_input: self.terminal_input.clone(), pause: self.pause.clone() }
     }
 
+    /// Runs a line in the host shell even while the terminal is attached to a container,
+    /// without `read` waiting for the user (a lesson's check).
+    pub(crate) fn run_host_check(&mut self, line: &str) -> Outcome {
+        let (input, pause) = (self.terminal_input.take(), self.pause.take());
+        let out = self.run_host_line(line, &[], None);
+        (self.terminal_input, self.pause) = (input, pause);
+        out
+    }
+
     /// Whether the terminal is in a container's shell (`docker run -it … sh`).
     pub fn attached_container(&self) -> Option<String> {
         self.attached.borrow().as_ref().map(|s| s.container.clone())
@@ -590,6 +599,17 @@ mod tests {
         sb.run_line("docker run -it --rm alpine:3.20 sh", &[]);
         sb.run_line("echo in; sleep 1m", &[]);
         assert_eq!(log.borrow().last(), Some(&("in\n".to_string(), 60.0)));
+        sb.run_line("exit", &[]);
+    }
+
+    #[test]
+    fn lesson_checks_run_on_the_host_while_a_container_shell_is_attached() {
+        let mut sb = sandbox();
+        sb.run_line("docker run -it --rm alpine:3.20 sh", &[]);
+        sb.run_line("cd /etc", &[]);
+        assert_eq!(sb.run_check("echo $HOSTNAME $(pwd)").stdout, b"berth /workspace\n");
+        assert_eq!(sb.run_line("pwd", &[]).stdout, b"/etc\n", "the container's shell is as it was");
+        assert_eq!(sb.prompt(), "/etc # ");
         sb.run_line("exit", &[]);
     }
 
