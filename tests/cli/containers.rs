@@ -184,3 +184,34 @@ fn compose_up_ps_logs_and_down() {
         ]
     ));
 }
+
+#[test]
+fn mangled_compose_files_and_lesson_manifests_never_panic() {
+    let compose = "services:\n  web:\n    build: .\n    ports:\n      - \"5000:5000\"\n    environment:\n      A: 'x # y'\n    command: [\"sh\", \"-c\", \"echo hi\"]\n    depends_on: [db]\n  db:\n    image: redis:alpine\nvolumes:\n  data:\n";
+    let manifest = r#"{"title": "T", "details": {"steps": [{"title": "S", "checks": [{"file": "a", "contains": "b"}], "solution": {"commands": ["echo b > a"]}}]}}"#;
+    // Unmangled, both are read.
+    assert!(crate::session(&format!("//- compose.yaml\n{compose}"), "berth compose config").contains("image: redis:alpine"));
+    assert!(crate::session(&format!("//- l/index.json\n{manifest}"), "berth lesson check l").contains("1 lesson(s), 1 step(s)"));
+    let mut runs = 0;
+    for (name, text, command) in [("compose.yaml", compose, "berth compose config"), ("l/index.json", manifest, "berth lesson check l")] {
+        let chars: Vec<char> = text.chars().collect();
+        for i in 0..chars.len() {
+            for edit in 0..4 {
+                let mut c = chars.clone();
+                match edit {
+                    0 => c.truncate(i),
+                    1 => {
+                        c.remove(i);
+                    }
+                    2 => c.insert(i, ':'),
+                    _ => c.insert(i, if i % 2 == 0 { '"' } else { '\n' }),
+                }
+                let mangled: String = c.into_iter().collect();
+                // A panic fails the test; an error is fine.
+                let _ = crate::session(&format!("//- {name}\n{mangled}"), command);
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 1000, "{runs}");
+}

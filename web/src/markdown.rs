@@ -189,4 +189,18 @@ mod tests {
         assert!(!html.contains("y.png"), "images are not loaded: {html}");
         assert!(nodes.iter().all(|n| !matches!(n, Node::Element { tag: "script", .. })));
     }
+
+    #[test]
+    fn mangled_markdown_never_panics() {
+        let src = "# T\n\nRun `ls`{{exec}} and:\n\n```\ndocker ps\n```{{exec}}\n\n- [a](https://x) *b* **c**\n\n<b>x</b> ![i](y)\n";
+        let chars: Vec<char> = src.chars().collect();
+        for i in 0..chars.len() {
+            for insert in ['`', '{', '*', '[', '\n', '<', 'é'] {
+                let mut c = chars.clone();
+                c.insert(i, insert);
+                let _ = render(&c.iter().collect::<String>());
+            }
+            let _ = render(&chars[..i].iter().collect::<String>());
+        }
+    }
 }
