@@ -41,18 +41,18 @@ fn a_lesson_plays_over_stdin_with_hints_checks_and_feedback() {
     let (code, stdout, _) = berth(repo(), &["lesson", "run", "lessons/01-images-and-containers"], input);
     assert_eq!(code, 0);
     for expected in [
-        "Step 1/5: Pull an image",
+        "Step 1/6: Pull an image",
         "hint 1/2: The image name goes right after `docker pull`.",
         "hint 2/2: Include the tag",
         "no more hints for this step",
         "✓ step 1 done",
-        "Step 2/5: Run a program in a container",
+        "Step 2/6: Run a program in a container",
         "Python 3.11.9",
         "✓ step 2 done",
         "The reference solution:\n  $ docker run --name peek alpine:3.20 cat /workspace/notes.txt || true",
         "✓ step 3 done",
         "not yet: there is no container named peek2",
-        "Stopped at step 4 of 5.",
+        "Stopped at step 4 of 6.",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
