@@ -66,17 +66,24 @@ pub struct Sandbox {
     /// A container's shell the terminal is attached to (`docker run -it … sh`): typed
     /// lines run in it until it exits.
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
-    /// Where build progress goes as it happens (the browser's terminal).
-    progress: ProgressSink,
-    /// Where `read` gets the user's next line while a command runs.
-    terminal_input: Option<crate::shell::TerminalInput>,
-    /// How `sleep` lets time pass (shown output first); instant without it.
-    pause: Option<crate::shell::Pause>,
+    front: FrontEnd,
 }
 
 /// A front end's display for build progress as it happens.
 pub type ShowProgress = Rc<dyn Fn(&str)>;
-type ProgressSink = Rc<std::cell::RefCell<Option<ShowProgress>>>;
+
+/// What a front end with a live terminal lends the sandbox. Without them (tests, lesson
+/// checks) progress comes with the command's output, `read` sees end of input and
+/// `sleep` returns at once.
+#[derive(Clone, Default)]
+pub struct FrontEnd {
+    /// Where build and pull progress goes as it happens.
+    pub progress: Option<ShowProgress>,
+    /// Where `read` gets the user's next line while a command runs.
+    pub input: Option<crate::shell::TerminalInput>,
+    /// How `sleep` lets time pass (shown output first).
+    pub pause: Option<crate::shell::Pause>,
+}
 
 /// Commands Tab offers first on the host.
 const COMMANDS: &[&str] = &[
@@ -126,9 +133,7 @@ impl Sandbox {
             last_status: 0,
             last_build: Rc::default(),
             attached: Rc::default(),
-            progress: Rc::default(),
-            terminal_input: None,
-            pause: None,
+            front: FrontEnd::default(),
         }
     }
 
@@ -174,15 +179,16 @@ impl Sandbox {
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
-        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), progress: self.progress.clone(), terminal_input: self.terminal_input.clone(), pause: self.pause.clone() }
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), front: self.front.clone() }
     }
 
     /// Runs a line in the host shell even while the terminal is attached to a container,
     /// without `read` waiting for the user (a lesson's check).
     pub(crate) fn run_host_check(&mut self, line: &str) -> Outcome {
-        let (input, pause) = (self.terminal_input.take(), self.pause.take());
+        let quiet = FrontEnd { progress: self.front.progress.clone(), input: None, pause: None };
+        let front = std::mem::replace(&mut self.front, quiet);
         let out = self.run_host_line(line, &[], None);
-        (self.terminal_input, self.pause) = (input, pause);
+        self.front = front;
         out
     }
 
@@ -201,21 +207,21 @@ impl Sandbox {
         sh.set_env("BERTH_NOW", &self.clock.now().to_string());
         sh.set_cwd(&self.cwd);
         sh.set_last_status(self.last_status);
-        sh.set_terminal_input(self.terminal_input.clone());
-        sh.set_pause(self.pause.clone());
+        sh.set_terminal_input(self.front.input.clone());
+        sh.set_pause(self.front.pause.clone());
         sh.uid = USER.1;
         sh.gid = USER.1;
         sh.hostname = HOSTNAME.to_string();
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
         }
-        let (fs_handle, storage, clock, last_build, attached, progress, terminal_input, pause) = (self.fs.clone(), self.storage.clone(), self.clock.clone(), self.last_build.clone(), self.attached.clone(), self.progress.clone(), self.terminal_input.clone(), self.pause.clone());
+        let template = self.host(WORKSPACE, &[]);
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
             if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
             }
-            let host = SandboxHost { fs: fs_handle.clone(), storage: storage.clone(), clock: clock.clone(), cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), attached: attached.clone(), last_build: last_build.clone(), progress: progress.clone(), terminal_input: terminal_input.clone(), pause: pause.clone() };
+            let host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), ..template.clone() };
             let mut args = call.argv[1..].to_vec();
             if name == "docker-compose" {
                 args.insert(0, "compose".into());
@@ -240,19 +246,24 @@ impl Sandbox {
         vfs::join(WORKSPACE, vfs::normalize(&format!("/{path}")).trim_start_matches('/'))
     }
 
+    /// Lends the sandbox a live terminal's hooks (the browser's worker).
+    pub fn set_front_end(&mut self, front: FrontEnd) {
+        self.front = front;
+    }
+
     /// Shows build progress as it happens through `show` (the browser's terminal).
     pub fn set_progress(&mut self, show: Option<ShowProgress>) {
-        *self.progress.borrow_mut() = show;
+        self.front.progress = show;
     }
 
     /// Lets `read` (in the host shell or an attached container shell) wait for the user.
     pub fn set_terminal_input(&mut self, input: Option<crate::shell::TerminalInput>) {
-        self.terminal_input = input;
+        self.front.input = input;
     }
 
     /// Makes `sleep` wait for real (in the host shell and attached container shells).
     pub fn set_pause(&mut self, pause: Option<crate::shell::Pause>) {
-        self.pause = pause;
+        self.front.pause = pause;
     }
 
     /// Forgets the last build's record (a fresh lesson).
@@ -371,6 +382,7 @@ impl Sandbox {
 }
 
 /// What `docker` on the sandbox host sees of its machine.
+#[derive(Clone)]
 struct SandboxHost {
     fs: SharedFs,
     storage: SharedStorage,
@@ -379,9 +391,7 @@ struct SandboxHost {
     stdin: Vec<u8>,
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
     last_build: Rc<std::cell::RefCell<String>>,
-    progress: ProgressSink,
-    terminal_input: Option<crate::shell::TerminalInput>,
-    pause: Option<crate::shell::Pause>,
+    front: FrontEnd,
 }
 
 impl SandboxHost {
@@ -408,7 +418,7 @@ impl Host for SandboxHost {
     }
 
     fn progress(&self, chunk: &str) -> bool {
-        match self.progress.borrow().as_ref() {
+        match self.front.progress.as_ref() {
             Some(show) => {
                 show(chunk);
                 true
@@ -422,11 +432,11 @@ impl Host for SandboxHost {
     }
 
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
-        self.terminal_input.clone()
+        self.front.input.clone()
     }
 
     fn pause(&self) -> Option<crate::shell::Pause> {
-        self.pause.clone()
+        self.front.pause.clone()
     }
 
     fn pull_progress(&self, line: &str) -> bool {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Request, Response, Session};
 use crate::lesson::{Lesson, LessonSource, Verdict};
-use crate::sandbox::Clock;
+use crate::sandbox::{Clock, FrontEnd};
 
 /// A lesson's files in memory (bundled with the page, or a folder an instructor dropped).
 #[derive(Debug, Clone, Default)]
@@ -106,10 +106,11 @@ pub struct Workbench {
     active: Option<String>,
     /// Saved records of lesson sandboxes not opened yet in this tab.
     saved: BTreeMap<String, Vec<(String, Vec<u8>)>>,
-    /// The front end's display for build progress as it happens.
-    progress: Option<crate::sandbox::ShowProgress>,
-    terminal_input: Option<crate::shell::TerminalInput>,
-    pause: Option<crate::shell::Pause>,
+    /// The live terminal's hooks, lent to every sandbox.
+    front: FrontEnd,
+    /// Sandboxes that handled a request since the last `take_changes` (`None` is the
+    /// student's own): only they can have changes to save.
+    touched: std::collections::BTreeSet<Option<String>>,
 }
 
 const MAIN: &str = "main/";
@@ -148,34 +149,16 @@ impl Workbench {
         }
         let (engine, workspace) = split_records(groups.remove(MAIN).unwrap_or_default());
         let main = Session::restore(clock.clone(), engine, workspace.as_deref()).unwrap_or_else(|_| Session::new(clock.clone()));
-        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, progress: None, terminal_input: None, pause: None }, restored)
+        (Workbench { clock, main, catalog: Vec::new(), runs: BTreeMap::new(), active: None, saved: groups, front: FrontEnd::default(), touched: Default::default() }, restored)
     }
 
-    /// Shows build progress as it happens, in every sandbox.
-    pub fn set_progress(&mut self, show: crate::sandbox::ShowProgress) {
-        self.main.sandbox.set_progress(Some(show.clone()));
+    /// Lends every sandbox the live terminal's hooks (progress, typed input, `sleep`).
+    pub fn set_front_end(&mut self, front: FrontEnd) {
+        self.main.sandbox.set_front_end(front.clone());
         for run in self.runs.values_mut() {
-            run.session.sandbox.set_progress(Some(show.clone()));
+            run.session.sandbox.set_front_end(front.clone());
         }
-        self.progress = Some(show);
-    }
-
-    /// Lets `read` wait for the user's line, in every sandbox.
-    pub fn set_terminal_input(&mut self, input: crate::shell::TerminalInput) {
-        self.main.sandbox.set_terminal_input(Some(input.clone()));
-        for run in self.runs.values_mut() {
-            run.session.sandbox.set_terminal_input(Some(input.clone()));
-        }
-        self.terminal_input = Some(input);
-    }
-
-    /// Makes `sleep` wait for real, in every sandbox.
-    pub fn set_pause(&mut self, pause: crate::shell::Pause) {
-        self.main.sandbox.set_pause(Some(pause.clone()));
-        for run in self.runs.values_mut() {
-            run.session.sandbox.set_pause(Some(pause.clone()));
-        }
-        self.pause = Some(pause);
+        self.front = front;
     }
 
     /// Adds a lesson to the list (a bundled one, or an instructor's preview).
@@ -242,9 +225,7 @@ impl Workbench {
             };
             self.saved.remove(slug);
             let mut run = run;
-            run.session.sandbox.set_progress(self.progress.clone());
-            run.session.sandbox.set_terminal_input(self.terminal_input.clone());
-            run.session.sandbox.set_pause(self.pause.clone());
+            run.session.sandbox.set_front_end(self.front.clone());
             self.runs.insert(slug.to_string(), run);
         }
         self.active = Some(slug.to_string());
@@ -313,6 +294,13 @@ impl Workbench {
     }
 
     pub fn handle_with(&mut self, request: Request, interrupt: Option<Arc<AtomicBool>>) -> Response {
+        self.touched.insert(self.active.clone());
+        let response = self.dispatch(request, interrupt);
+        self.touched.insert(self.active.clone());
+        response
+    }
+
+    fn dispatch(&mut self, request: Request, interrupt: Option<Arc<AtomicBool>>) -> Response {
         let fail = |message: String| Response::Error { message };
         match request {
             Request::Lessons => Response::Lessons { lessons: self.lessons(), active: self.active.clone() },
@@ -341,8 +329,11 @@ impl Workbench {
             }
         }
         let mut out = Vec::new();
-        push(&mut out, MAIN, self.main.take_changes());
-        for (slug, run) in &mut self.runs {
+        let touched = std::mem::take(&mut self.touched);
+        if touched.contains(&None) {
+            push(&mut out, MAIN, self.main.take_changes());
+        }
+        for (slug, run) in self.runs.iter_mut().filter(|(slug, _)| touched.contains(&Some(slug.to_string()))) {
             let prefix = format!("lesson/{slug}/");
             push(&mut out, &prefix, run.session.take_changes());
             if run.progress_dirty {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use engine::api::Request;
-use engine::sandbox::Clock;
+use engine::sandbox::{Clock, FrontEnd};
 use engine::workbench::Workbench;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -91,9 +91,11 @@ async fn start() {
     }
     // Build progress reaches the page while the build runs: postMessage does not wait
     // for this worker to finish the call.
-    bench.set_progress(Rc::new(|text: &str| post(&Note::Progress { text: text.to_string() })));
-    bench.set_terminal_input(Rc::new(read_typed_line));
-    bench.set_pause(Rc::new(pause));
+    bench.set_front_end(FrontEnd {
+        progress: Some(Rc::new(|text: &str| post(&Note::Progress { text: text.to_string() }))),
+        input: Some(Rc::new(read_typed_line)),
+        pause: Some(Rc::new(pause)),
+    });
     let prompt = bench.session().prompt();
     let worker = Rc::new(RefCell::new(Worker { bench, db }));
     WORKER.with(|w| *w.borrow_mut() = Some(worker.clone()));
