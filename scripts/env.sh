@@ -86,8 +86,19 @@ ensure_python3() {
   command -v python3 >/dev/null 2>&1 || { log "installing python3"; apt_install python3; }
 }
 
-# Builds the browser sandbox into dist/ with Trunk, offline, with the tools on PATH.
+# The CPython-for-WASI build behind `python` (scripts/build-python; cached, so only the
+# first run compiles it). Exports BERTH_PYTHON_DIR for the engine's tests and tools.
+ensure_python_build() {
+  BERTH_PYTHON_DIR="$("$ROOT/scripts/build-python" | tail -1)"
+  export BERTH_PYTHON_DIR
+}
+
+# Builds the browser sandbox into dist/ with Trunk, offline, with the tools on PATH, and
+# puts the interpreter build next to it (fetched by the worker on the first `python`).
 build_web() {
   log "building the browser sandbox (trunk build --release)"
   (cd "$ROOT" && trunk build --release --offline --skip-version-check)
+  ensure_python_build
+  mkdir -p "$ROOT/dist/python"
+  cp "$BERTH_PYTHON_DIR/python.wasm" "$BERTH_PYTHON_DIR/python311.zip" "$BERTH_PYTHON_DIR/VERSION" "$ROOT/dist/python/"
 }

@@ -15,4 +15,5 @@ pub mod sandbox;
 pub mod shell;
 pub mod time;
 pub mod vfs;
+pub mod wasi;
 pub mod workbench;

@@ -154,26 +154,39 @@ fn seed_workflows_run_end_to_end() {
     // 003 has neither Dockerfiles nor commands to run.
     assert!(!blocks.iter().any(|(d, _, _)| d.starts_with("003")));
 
-    // 004: python images, greet-app and img2vid. Its scripts compute (`print(x*n)`), which
-    // needs the Python runtime; Berth says so instead of pretending.
+    // 004: python images, greet-app (three versions of the script, the last writing
+    // through a bind mount) and img2vid. The scripts run on the real interpreter.
+    let greet_line = text_block("004", "greet = lambda");
+    let greet = greet_line.lines().find_map(|l| l.strip_prefix("$ echo \"")).and_then(|l| l.split_once("\" > greet.py")).map(|(code, _)| code).unwrap();
     let project = fixture(&[
         ("Dockerfile", &block(&blocks, "004", "COPY greet.py /app")),
-        ("greet.py", "greet = lambda x,n: print(x*n); greet('hello world ', 2)\n"),
+        ("greet.py", &format!("{greet}\n")),
+        ("v2/Dockerfile", &block(&blocks, "004", "COPY greet2.py")),
+        ("v2/greet2.py", &text_block("004", "greet(sys.argv[1], int(sys.argv[2]))")),
+        ("v3/Dockerfile", &block(&blocks, "004", "COPY greet3.py")),
+        ("v3/greet3.py", &text_block("004", "def write_greeting")),
         ("img2vid/Dockerfile", &block(&blocks, "004", "opencv-python")),
         ("img2vid/img2vid.py", "import cv2\n"),
     ]);
-    report += &crate::sessions(
-        &project,
+    let host = crate::MemoryHost::new(&project);
+    report += &crate::sessions_on(
+        &host,
         &[
             "berth run python:3.11.9-bullseye",
             "berth run python:3.11.9-bullseye python --version",
             "berth run python:3.11.9-bullseye python greet.py",
             "berth build -q -t greet-app:1 .",
             "berth run greet-app:1",
+            "berth build -q -t greet-app:2 v2",
             "berth run greet2-app \"hello earthling \" 3",
+            "berth run --rm greet-app:2 \"hello earthling \" 3",
+            "berth build -q -t greet-app:3 v3",
+            // `$(pwd)` is the host's project directory: `/v3` here.
+            "berth run --rm -v /v3:/app greet-app:3 \"hello alien \" 3 \"local_output\"",
             "berth build -q -t img2vid-app:1 img2vid",
             "berth run --rm --entrypoint python img2vid-app:1 -c \"import cv2; print(cv2.__version__)\"",
         ],
     );
+    assert_eq!(String::from_utf8(host.file("v3/local_output.txt").expect("written through the bind mount")).unwrap(), "hello alien hello alien hello alien ");
     insta::assert_snapshot!(report);
 }

@@ -7,3 +7,4 @@ pub mod idb;
 pub mod lineedit;
 pub mod markdown;
 pub mod protocol;
+pub mod wasi;

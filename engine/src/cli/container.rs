@@ -8,7 +8,7 @@ use super::{Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
 use crate::image::{pull, ImageStore};
-use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Mount, Status};
+use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Mount, Status, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -291,8 +291,12 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         }
     }
     // With -i the process reads the command's stdin (`echo 'echo hi' | berth run -i alpine sh`).
-    let stdin = if o.interactive && !o.detach { host.read_file("-").unwrap_or_default() } else { Vec::new() };
-    let result = execute_with(&mut store, &mut containers, &container, host, &stdin);
+    // With -it, a program that reads past what was typed ahead waits for the terminal
+    // (Python's input(), `read`), and its sleeps take real time.
+    let terminal = if o.interactive && o.tty && !o.detach { host.terminal_input() } else { None };
+    let stdin = if o.interactive && !o.detach && terminal.is_none() { host.read_file("-").unwrap_or_default() } else { Vec::new() };
+    let pause = if terminal.is_some() { host.pause() } else { None };
+    let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause });
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
         Err(out) => {
@@ -384,17 +388,17 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
 
 /// Runs a container's process to completion and records the result.
 fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
-    execute_with(store, containers, c, host, b"")
+    execute_with(store, containers, c, host, b"", Terminal::default())
 }
 
-fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8]) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
     let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
     let ran = with_container_fs(store, containers, c, host, |fs| {
         let argv0 = c.argv[0].clone();
         if !resolve_program(fs, &argv0, &path, &c.working_dir) {
             return Err(argv0);
         }
-        Ok(run_emulated(fs, c, stdin))
+        Ok(run_emulated(fs, c, stdin, terminal.clone()))
     })?;
     let ((code, stdout, stderr), upper) = match ran {
         (Ok(r), upper) => (r, upper),

@@ -270,8 +270,17 @@ pub fn process_argv(config: &ImageConfig, entrypoint_override: Option<&str>, arg
     entrypoint.into_iter().chain(cmd).collect()
 }
 
+/// What a process attached to the user's terminal (`run -it`) may use of it.
+#[derive(Clone, Default)]
+pub struct Terminal {
+    /// The next typed line, once stdin is used up.
+    pub input: Option<crate::shell::TerminalInput>,
+    /// Real time passing for sleeps.
+    pub pause: Option<crate::shell::Pause>,
+}
+
 /// Runs a container's process in the emulated userland over `fs`.
-pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8]) -> (i32, Vec<u8>, Vec<u8>) {
+pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], terminal: Terminal) -> (i32, Vec<u8>, Vec<u8>) {
     let env = crate::dockerfile::expand::EnvList::from_pairs(&c.env);
     let mut config = c.config.clone();
     config.config.working_dir = Some(c.working_dir.clone());
@@ -293,6 +302,8 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8]) -> (i3
     sh.gid = gid;
     sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
+    sh.set_terminal_input(terminal.input);
+    sh.set_pause(terminal.pause);
     let out = sh.run_argv(&c.argv, stdin);
     (out.status, out.stdout, out.stderr)
 }
@@ -368,6 +379,9 @@ pub fn run_attached(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySes
 /// [`run_attached`] where `sleep` really waits (`pause`).
 pub fn run_attached_with(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str, input: Option<crate::shell::TerminalInput>, pause: Option<crate::shell::Pause>) -> (i32, Vec<u8>, Vec<u8>, bool) {
     if session.shell == "python" {
+        if let Some(input) = input.filter(|_| crate::wasi::python_available()) {
+            return python_repl(fs, c, session, line, input, pause);
+        }
         return python_line(fs, c, session, line);
     }
     let (uid, gid) = crate::build::user_ids(fs, &c.user);
@@ -408,6 +422,25 @@ pub fn python_banner(fs: &mut dyn FileSystem, c: &Container) -> String {
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Python's REPL on the real interpreter: one process reads the line typed first and
+/// then every next one from the terminal, until `exit()` or Ctrl-D. The engine printed
+/// the banner and the first prompt already (`-q`, and the first prompt is not shown
+/// twice).
+fn python_repl(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession, line: &str, input: crate::shell::TerminalInput, pause: Option<crate::shell::Pause>) -> (i32, Vec<u8>, Vec<u8>, bool) {
+    let typed = std::cell::RefCell::new(Some(line.to_string()));
+    let reader: crate::shell::TerminalInput = std::rc::Rc::new(move |shown: &str| match typed.borrow_mut().take() {
+        Some(first) => Some(first),
+        None => input(shown),
+    });
+    let mut argv: Vec<String> = c.argv.iter().map(|a| shell_quote(a)).collect();
+    argv.insert(1, "-q".into());
+    let mut sh_session = TtySession { shell: "sh".into(), ..session.clone() };
+    sh_session.vars.retain(|(k, _, _)| k != "__repl_imports__");
+    let (status, out, err, _) = run_attached_with(fs, c, &mut sh_session, &argv.join(" "), Some(reader), pause);
+    session.status = status;
+    (status, out, err, true)
 }
 
 /// One line typed at Python's REPL in a container. It runs as `python -c` would, after

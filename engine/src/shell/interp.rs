@@ -322,9 +322,11 @@ impl<'fs> Shell<'fs> {
     fn run_argv_into(&mut self, argv: &[String], stdin: &[u8], merged: bool) -> Outcome {
         let out = Sink::buffer();
         let err = if merged { out.clone() } else { Sink::buffer() };
+        let input = Rc::new(RefCell::new(Input { data: stdin.to_vec(), pos: 0 }));
+        self.top = Some((input.clone(), out.clone(), err.clone()));
         let io = Io {
             fds: BTreeMap::from([
-                (0, Fd::In(Rc::new(RefCell::new(Input { data: stdin.to_vec(), pos: 0 })))),
+                (0, Fd::In(input)),
                 (1, Fd::Out(out.clone())),
                 (2, Fd::Out(err.clone())),
             ]),
@@ -951,7 +953,10 @@ impl<'fs> Shell<'fs> {
                     self.depth -= 1;
                     return s;
                 }
-                if bytes.starts_with(b"\x7fELF") || bytes.starts_with(b"\0asm") {
+                if crate::wasi::is_wasm(&bytes) {
+                    return self.run_applet(&format!("wasi:{path}"), argv, env, io).unwrap_or(126);
+                }
+                if bytes.starts_with(b"\x7fELF") {
                     self.error(io, &format!("{name}: Exec format error"));
                     return 126;
                 }
@@ -1097,6 +1102,28 @@ impl<'fs> Shell<'fs> {
         ctx.hostname = self.hostname.clone();
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         ctx.busybox = self.flavor == Flavor::Ash;
+        ctx.interrupt = self.interrupt.clone();
+        // A program that waits (reads the terminal, sleeps) first shows what the shell
+        // wrote before it, then its own output so far.
+        if let Some((top, out, err)) = self.top.clone() {
+            let earlier = move |own: &str| {
+                let mut shown = Vec::new();
+                for sink in [&out, &err] {
+                    if let Sink::Buffer(b) = sink {
+                        shown.append(&mut b.borrow_mut());
+                    }
+                }
+                String::from_utf8_lossy(&shown).into_owned() + own
+            };
+            let earlier = Rc::new(earlier);
+            if let Some(pause) = self.pause.clone() {
+                let earlier = earlier.clone();
+                ctx.pause = Some(Rc::new(move |own: &str, secs: f64| pause(&earlier(own), secs)));
+            }
+            if let Some(terminal) = self.terminal.clone().filter(|_| Rc::ptr_eq(&top, &input)) {
+                ctx.terminal = Some(Rc::new(move |own: &str| terminal(&earlier(own))));
+            }
+        }
         let status = applets::run(name, argv, &mut ctx)?;
         let consumed = ctx.stdin_consumed;
         // Where both streams reach one log, the first error keeps its place in the output.

@@ -78,6 +78,8 @@ async fn start() {
     };
     // Records of the first release had no `main/` prefix.
     let saved = saved.into_iter().map(|(k, v)| if k.starts_with("main/") || k.starts_with("lesson/") { (k, v) } else { (format!("main/{k}"), v) }).collect();
+    // `python` and `\0asm` programs run on the browser's own WebAssembly.
+    engine::wasi::install(web::wasi::machine());
     let clock: Rc<dyn Clock> = Rc::new(BrowserClock);
     let (mut bench, restored) = Workbench::restore(clock, saved);
     for (slug, files) in bundled::LESSONS {

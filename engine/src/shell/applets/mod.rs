@@ -36,6 +36,13 @@ pub struct Ctx<'a> {
     pub flavor_echo_escapes: bool,
     /// The applets are BusyBox's (Alpine, busybox images): its error wording.
     pub busybox: bool,
+    /// Where a program waits for the user's next line once stdin is used up (stdin is
+    /// an attached terminal).
+    pub terminal: Option<crate::shell::TerminalInput>,
+    /// How a program's sleep really waits (an interactive terminal).
+    pub pause: Option<crate::shell::Pause>,
+    /// Set when the run is to stop (Ctrl-C, `docker stop`).
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -57,6 +64,9 @@ impl<'a> Ctx<'a> {
             hostname: "localhost".into(),
             flavor_echo_escapes: true,
             busybox: false,
+            terminal: None,
+            pause: None,
+            interrupt: None,
         }
     }
 
@@ -148,6 +158,9 @@ pub fn split_flags(args: &[String]) -> Parsed {
 
 /// Runs applet `name`; `None` when there is no such applet.
 pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
+    if let Some(path) = name.strip_prefix("wasi:") {
+        return Some(crate::wasi::exec_module(path, argv, ctx));
+    }
     let args = &argv[1..];
     let status = match name {
         "echo" => {

@@ -84,12 +84,8 @@ const STDLIB: &[&str] = &[
     "__future__", "abc", "argparse", "array", "ast", "asyncio", "base64", "bisect", "builtins", "bz2", "calendar", "cmath", "collections", "concurrent", "configparser", "contextlib", "copy", "csv", "ctypes", "dataclasses", "datetime", "decimal", "difflib", "email", "enum", "errno", "fnmatch", "fractions", "functools", "gc", "getpass", "glob", "gzip", "hashlib", "heapq", "hmac", "html", "http", "importlib", "inspect", "io", "ipaddress", "itertools", "json", "keyword", "logging", "lzma", "math", "mimetypes", "multiprocessing", "numbers", "operator", "os", "pathlib", "pickle", "platform", "pprint", "queue", "random", "re", "secrets", "select", "shlex", "shutil", "signal", "socket", "sqlite3", "ssl", "stat", "statistics", "string", "struct", "subprocess", "sys", "sysconfig", "tarfile", "tempfile", "textwrap", "threading", "time", "timeit", "tkinter", "traceback", "types", "typing", "unicodedata", "unittest", "urllib", "uuid", "venv", "warnings", "weakref", "xml", "zipfile", "zlib", "pip", "ensurepip", "site",
 ];
 
-/// Whether `module` can be imported in `env`.
-pub fn importable(fs: &dyn FileSystem, env: &PyEnv, module: &str) -> bool {
-    let top = module.split('.').next().unwrap_or(module);
-    if STDLIB.contains(&top) && top != "pip" {
-        return true;
-    }
+/// The site-packages directories `env`'s interpreter searches, in order.
+pub fn site_dirs(fs: &dyn FileSystem, env: &PyEnv) -> Vec<String> {
     let mut dirs = vec![env.site_packages()];
     if !env.venv {
         dirs.extend(env.user_site.clone());
@@ -97,6 +93,17 @@ pub fn importable(fs: &dyn FileSystem, env: &PyEnv, module: &str) -> bool {
     if !env.venv || venv_system_site(fs, env) {
         dirs.push(format!("{}/lib/python{}/site-packages", env.base, env.xy));
     }
+    dirs.dedup();
+    dirs
+}
+
+/// Whether `module` can be imported in `env`.
+pub fn importable(fs: &dyn FileSystem, env: &PyEnv, module: &str) -> bool {
+    let top = module.split('.').next().unwrap_or(module);
+    if STDLIB.contains(&top) && top != "pip" {
+        return true;
+    }
+    let mut dirs = site_dirs(fs, env);
     dirs.push(format!("{}/lib/python{}", env.base, env.xy));
     dirs.iter().any(|d| fs.exists(&join(d, &format!("{top}/__init__.py"))) || fs.exists(&join(d, &format!("{top}.py"))) || fs.read_dir(&join(d, top)).is_ok())
 }
@@ -137,12 +144,20 @@ pub fn run(argv: &[String], ctx: &mut Ctx) -> i32 {
     let mut i = 1;
     while let Some(a) = argv.get(i) {
         match a.as_str() {
-            "-u" | "-B" | "-O" | "-OO" | "-s" | "-E" | "-I" | "-q" => i += 1,
             "-W" | "-X" => i += 2,
+            // Flags without an argument, alone or bundled (`-uB`).
+            f if f.len() > 1 && f.starts_with('-') && f[1..].chars().all(|c| "bBdEiIOqsSuvx".contains(c)) => i += 1,
             _ => break,
         }
     }
     let rest = &argv[i.min(argv.len())..];
+    // The real interpreter where the front end has one; without it, the subset below.
+    let real = |ctx: &mut Ctx, env: &PyEnv| -> Option<i32> {
+        let machine = crate::wasi::machine()?;
+        let build = (machine.python)().ok()?;
+        let sites = site_dirs(&*ctx.fs, env);
+        Some(crate::wasi::python::run(&machine, &build, env, &sites, argv, ctx))
+    };
     match rest.first().map(String::as_str) {
         Some("-V" | "--version") => {
             ctx.out(&format!("Python {}\n", env.version));
@@ -155,17 +170,23 @@ pub fn run(argv: &[String], ctx: &mut Ctx) -> i32 {
             match module.as_str() {
                 "pip" => super::pip::run(&env, &rest[2..], ctx),
                 "venv" => venv(&env, &rest[2..], ctx),
-                m if !importable(&*ctx.fs, &env, m) => {
-                    ctx.err(&format!("{}: No module named {m}\n", env.exe));
-                    1
-                }
-                m => runtime_needed(ctx, &format!("python -m {m}")),
+                m => match real(ctx, &env) {
+                    Some(status) => status,
+                    None if !importable(&*ctx.fs, &env, m) => {
+                        ctx.err(&format!("{}: No module named {m}\n", env.exe));
+                        1
+                    }
+                    None => runtime_needed(ctx, &format!("python -m {m}")),
+                },
             }
         }
         Some("-c") => {
             let Some(code) = rest.get(1) else {
                 return ctx.fail(&argv[0], "Argument expected for the -c option", 2);
             };
+            if let Some(status) = real(ctx, &env) {
+                return status;
+            }
             run_code(&env, code, "<string>", ctx)
         }
         Some(script) if script != "-" => {
@@ -186,9 +207,15 @@ pub fn run(argv: &[String], ctx: &mut Ctx) -> i32 {
             if text.contains("from conda_pack.") {
                 return super::conda::pack(&rest[1..], ctx);
             }
+            if let Some(status) = real(ctx, &env) {
+                return status;
+            }
             run_code(&env, &text, script, ctx)
         }
         _ => {
+            if let Some(status) = real(ctx, &env) {
+                return status;
+            }
             let code = String::from_utf8_lossy(&ctx.stdin).into_owned();
             run_code(&env, &code, "<stdin>", ctx)
         }
