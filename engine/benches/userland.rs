@@ -1,11 +1,10 @@
 //! Speed of the emulated userland and the engine: a shell loop through a pipeline,
 //! `pip install` of a project with dependencies, the engine-internal time of
 //! `run --rm alpine echo hi` (image already pulled, state in memory), and a cold build and
-//! a fully cached rebuild of an 8-step Dockerfile. Prints median times.
-//! Run with `cargo bench -p engine --bench userland`.
-//!
-//! Not measured yet: `python -c "print(1)"` cold and warm start, which needs the
-//! CPython-for-WASI interpreter the engine does not run yet.
+//! a fully cached rebuild of an 8-step Dockerfile, and `python -c "print(1)"` on the real
+//! interpreter (CPython for WASI under wasmtime): cold with a compile, cold with the
+//! compiled module cached on disk, and warm. Prints median times.
+//! Run with `cargo bench -p engine --bench userland` (after `scripts/build-python`).
 
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is fine
 
@@ -95,6 +94,40 @@ fn main() {
         assert_eq!(out.code, 0, "{}", out.stderr);
     });
     println!("build of the same Dockerfile, fully cached                   {:>9.3} ms", cached.as_secs_f64() * 1e3);
+
+    python(&host);
+}
+
+/// `python -c "print(1)"` in a container: a new runtime that compiles the interpreter,
+/// a new runtime that loads the compiled module from its cache file, then warm runs.
+fn python(host: &BenchHost) {
+    use engine::wasi::native::{python_dir, Wasmtime};
+    use std::rc::Rc;
+    let Some(dir) = python_dir() else {
+        println!("python -c \"print(1)\": skipped, the interpreter is not built (scripts/build-python)");
+        return;
+    };
+    let native = engine::wasi::native::machine().unwrap();
+    let with_runtime = |runtime: Wasmtime| engine::wasi::Machine { runtime: Rc::new(runtime), python: native.python.clone(), clock: native.clock.clone() };
+    let argv = ["run", "--rm", "python:3.11-slim", "python", "-c", "print(1)"].map(str::to_string);
+    let mut once = || {
+        let out = cli::run(&argv, host);
+        assert_eq!(out.stdout, "1\n", "{}", out.stderr);
+    };
+    let compile = time(3, || {
+        engine::wasi::install(with_runtime(Wasmtime::new(None).unwrap()));
+        once();
+    });
+    println!("python -c \"print(1)\", cold: compiles the interpreter          {:>9.3} ms", compile.as_secs_f64() * 1e3);
+    engine::wasi::install(with_runtime(Wasmtime::new(Some(dir.clone())).unwrap()));
+    once();
+    let cached = time(10, || {
+        engine::wasi::install(with_runtime(Wasmtime::new(Some(dir.clone())).unwrap()));
+        once();
+    });
+    println!("python -c \"print(1)\", cold: compiled module from its cache     {:>9.3} ms", cached.as_secs_f64() * 1e3);
+    let warm = time(30, &mut once);
+    println!("python -c \"print(1)\", warm (engine-internal)                   {:>9.3} ms", warm.as_secs_f64() * 1e3);
 }
 
 const DOCKERFILE: &str = "FROM python:3.11-slim

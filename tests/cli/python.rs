@@ -112,3 +112,49 @@ fn mangled_package_input_never_panics() {
     }
     println!("mangled package inputs: {cases} runs without a panic");
 }
+
+const SCRIPT_PROJECT: &str = r#"//- Dockerfile
+FROM python:3.11-slim
+WORKDIR /app
+COPY app.py data.txt ./
+ENTRYPOINT ["python", "-u", "app.py"]
+//- app.py
+import os, sys
+print("argv", sys.argv)
+print("cwd", os.getcwd())
+with open("data.txt") as f:
+    words = f.read().split()
+with open("/tmp/count.txt", "w") as out:
+    out.write(str(len(words)))
+print("counted", len(words), "words:", ", ".join(sorted(words)))
+if "--fail" in sys.argv:
+    raise SystemExit(3)
+//- data.txt
+pear apple fig
+"#;
+
+/// `python` is CPython itself (compiled for WASI): scripts, files, argv, exit codes,
+/// tracebacks, the version the image promises, virtual environments.
+#[test]
+fn the_real_interpreter_runs_what_students_write() {
+    assert!(engine::wasi::python_available(), "the Python interpreter is not built: run scripts/build-python (scripts/test does)");
+    let host = crate::MemoryHost::new(SCRIPT_PROJECT);
+    insta::assert_snapshot!(crate::sessions_on(
+        &host,
+        &[
+            "berth build -q -t counter .",
+            "berth run --rm counter one two",
+            "berth run --name c1 counter --fail",
+            "berth cp c1:/tmp/count.txt count.txt",
+            "berth run --rm counter sh -c \"echo unused\"",
+            "berth run --rm --entrypoint python counter -c \"1/0\"",
+            "berth run --rm --entrypoint python counter -c \"import sys; print(sys.version_info[:3], sys.version.split()[0])\"",
+            "berth run --rm python:3.8-slim python -c \"import sys, platform; print(sys.version_info[:3], platform.python_version())\"",
+            "berth run --rm python:3.11-slim sh -c \"python -m venv /v && /v/bin/python -c 'import sys; print(sys.prefix, sys.base_prefix)'\"",
+            "berth run --rm python:3.11-slim python -c \"import time; t = time.time(); time.sleep(5); print(round(time.time() - t))\"",
+            "berth run --rm python:3.11-slim sh -c \"pip install -q numpy==2.1.2 2>/dev/null; python -c 'import numpy; print(numpy.__version__); numpy.zeros(3)'\"",
+            "berth run --rm python:3.11-slim python -c \"import json, collections; print(json.dumps(collections.Counter('banana').most_common(2)))\"",
+        ]
+    ));
+    assert_eq!(host.file("count.txt").expect("copied out of the exited container"), b"3");
+}

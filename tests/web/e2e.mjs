@@ -143,6 +143,26 @@ try {
   await waitFor("commands run inside the container and keep their directory", (s) => /3\.20\.\d+\s+\/etc #/.test(s));
   await type("exit");
   await waitFor("exit returns to the sandbox host", (s) => s.trimEnd().endsWith("student@berth:~$"));
+
+  // Real Python (CPython for WASI, fetched on first use): computation, input() from the
+  // terminal, and the REPL keeping its variables from one line to the next.
+  await type(`docker run --rm python:3.11-slim python -c "import sys; print(sum(range(10)) * 6, sys.version_info[:2])"`);
+  await waitFor("python computes on the real interpreter", (s) => s.includes("270 (3, 11)"), 90000);
+  await type(`docker run --rm -it python:3.11-slim python -c "print('hi', input('who? '))"`);
+  await waitFor("input() shows its prompt and waits", (s) => s.trimEnd().endsWith("who?"));
+  await page.keyboard.type("Grace");
+  await page.keyboard.press("Enter");
+  await waitFor("the typed line reaches input()", (s) => s.includes("hi Grace"));
+  await type("docker run --rm -it python:3.11-slim python");
+  await waitFor("the REPL shows its banner and prompt", (s) => s.includes("Python 3.11") && s.trimEnd().endsWith(">>>"));
+  await type("x = 6 * 7");
+  await page.waitForTimeout(300);
+  await page.keyboard.type("print(x + 1)");
+  await page.keyboard.press("Enter");
+  await waitFor("the REPL keeps variables between lines", (s) => /print\(x \+ 1\)\s+43\s+>>>\s*$/.test(s.trimEnd() + " "));
+  await page.keyboard.type("exit()");
+  await page.keyboard.press("Enter");
+  await waitFor("exit() returns to the sandbox host", (s) => s.trimEnd().endsWith("student@berth:~$"));
   await page.screenshot({ path: join(artifacts, "sandbox.png") });
 
   // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic
@@ -173,7 +193,7 @@ try {
   const list = await page.locator('section[aria-label="lessons"]').innerText();
   check("the lesson list shows progress", list.includes("Your first Dockerfile") && list.includes("2/4"), list);
   await type("docker images --format '{{.Repository}}:{{.Tag}}' | sort");
-  await waitFor("back in the student's own sandbox", (s) => /greet:latest\s+student@berth/.test(s.split("own sandbox").pop()));
+  await waitFor("back in the student's own sandbox", (s) => /alpine:3.20\s+greet:latest\s+python:3.11-slim\s+student@berth/.test(s.split("own sandbox").pop()));
   console.log(`screenshot: ${join(artifacts, "sandbox.png")}`);
 
   // A lesson served from a URL as a tar of its folder (an instructor's preview).

@@ -27,6 +27,11 @@ pub struct LineEditor {
     browsing: Option<(usize, String)>,
     /// An escape sequence split across two inputs.
     pending: String,
+    /// The terminal's width in cells (0: unknown, lines never wrap).
+    cols: usize,
+    /// Where the last draw left the cursor, in cells from the start of the prompt: a
+    /// long line wraps, and the next draw starts from the prompt's row.
+    drawn: usize,
 }
 
 impl LineEditor {
@@ -36,6 +41,17 @@ impl LineEditor {
 
     pub fn set_prompt(&mut self, prompt: &str) {
         self.prompt = prompt.to_string();
+        self.drawn = 0;
+    }
+
+    /// The terminal's width, so that lines longer than a row redraw in place.
+    pub fn set_cols(&mut self, cols: usize) {
+        self.cols = cols;
+    }
+
+    /// The line starts afresh on a new row (after output, a submitted line, Ctrl-L).
+    pub fn start_row(&mut self) {
+        self.drawn = 0;
     }
 
     pub fn line(&self) -> String {
@@ -46,13 +62,54 @@ impl LineEditor {
         &self.history
     }
 
-    /// The prompt and the line, with the cursor in place, from the start of the row.
-    pub fn redraw(&self) -> String {
-        let back = self.line.len() - self.cursor;
-        let mut s = format!("\r\x1b[K{}{}", self.prompt, self.line());
-        if back > 0 {
-            s.push_str(&format!("\x1b[{back}D"));
+    /// The prompt and the line, with the cursor in place: back to the prompt's row, clear
+    /// to the end of the screen, write, then move to the cursor (rows wrap at `cols`).
+    pub fn redraw(&mut self) -> String {
+        let width = self.prompt.chars().count();
+        let (end, target) = (width + self.line.len(), width + self.cursor);
+        let mut s = String::from("\r");
+        if self.cols == 0 {
+            s.push_str(&format!("\x1b[K{}{}", self.prompt, self.line()));
+            let back = self.line.len() - self.cursor;
+            if back > 0 {
+                s.push_str(&format!("\x1b[{back}D"));
+            }
+            return s;
         }
+        let cols = self.cols;
+        let up = self.drawn / cols;
+        if up > 0 {
+            s.push_str(&format!("\x1b[{up}A"));
+        }
+        s.push_str(&format!("\x1b[J{}{}", self.prompt, self.line()));
+        // A row filled exactly leaves xterm's cursor in its last column: move it down.
+        if end > 0 && end.is_multiple_of(cols) {
+            s.push_str("\r\n");
+        }
+        let rows_up = end / cols - target / cols;
+        if rows_up > 0 {
+            s.push_str(&format!("\x1b[{rows_up}A"));
+        }
+        if end != target || !end.is_multiple_of(cols) {
+            s.push('\r');
+            if target % cols > 0 {
+                s.push_str(&format!("\x1b[{}C", target % cols));
+            }
+        }
+        self.drawn = target;
+        s
+    }
+
+    /// Moves the cursor past the end of the line and to a new row (Enter).
+    fn finish(&mut self) -> String {
+        self.cursor = self.line.len();
+        let mut s = self.redraw();
+        // The draw moved to a new row already when the line filled its last row.
+        let end = self.prompt.chars().count() + self.line.len();
+        if self.cols == 0 || end == 0 || !end.is_multiple_of(self.cols) {
+            s.push_str("\r\n");
+        }
+        self.drawn = 0;
         s
     }
 
@@ -68,18 +125,15 @@ impl LineEditor {
                     if c == '\r' && chars.peek() == Some(&'\n') {
                         chars.next();
                     }
-                    if dirty {
-                        actions.push(Action::Draw(self.redraw()));
-                        dirty = false;
-                    }
+                    dirty = false;
                     let line = self.line();
+                    actions.push(Action::Draw(self.finish()));
                     if !line.trim().is_empty() && self.history.last() != Some(&line) {
                         self.history.push(line.clone());
                     }
                     self.line.clear();
                     self.cursor = 0;
                     self.browsing = None;
-                    actions.push(Action::Draw("\r\n".into()));
                     actions.push(Action::Submit(line));
                 }
                 '\x03' => {
@@ -90,6 +144,7 @@ impl LineEditor {
                     self.line.clear();
                     self.cursor = 0;
                     self.browsing = None;
+                    self.drawn = 0;
                     actions.push(Action::Interrupt);
                 }
                 // Ctrl-D on an empty line ends the shell, as in bash.
@@ -99,6 +154,7 @@ impl LineEditor {
                 }
                 '\x0c' => {
                     actions.push(Action::Clear);
+                    self.drawn = 0;
                     dirty = true;
                 }
                 '\t' => {
@@ -230,7 +286,10 @@ impl LineEditor {
                 let prefix = common_prefix(many);
                 if prefix.chars().count() <= word_chars {
                     let list = many.join("  ");
-                    return format!("\r\n{list}\r\n{}", self.redraw().trim_start_matches("\r\x1b[K"));
+                    let cursor = self.cursor;
+                    let below = self.finish();
+                    self.cursor = cursor;
+                    return format!("{below}{list}\r\n{}", self.redraw());
                 }
                 prefix
             }
@@ -338,5 +397,128 @@ mod tests {
         assert_eq!(ed.line(), "docker build -t greet src/");
         ed.complete(&["src/app.py".into()]);
         assert_eq!(ed.line(), "docker build -t greet src/app.py ");
+    }
+
+    /// A screen that understands what the editor writes (xterm's wrapping included).
+    struct Screen {
+        cols: usize,
+        rows: Vec<Vec<char>>,
+        row: usize,
+        col: usize,
+        pending_wrap: bool,
+    }
+
+    impl Screen {
+        fn new(cols: usize) -> Screen {
+            Screen { cols, rows: vec![Vec::new()], row: 0, col: 0, pending_wrap: false }
+        }
+
+        fn write(&mut self, s: &str) {
+            let mut chars = s.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\r' => {
+                        self.col = 0;
+                        self.pending_wrap = false;
+                    }
+                    '\n' => {
+                        self.row += 1;
+                        self.pending_wrap = false;
+                    }
+                    '\x1b' => {
+                        chars.next();
+                        let mut n = String::new();
+                        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                            n.push(*d);
+                            chars.next();
+                        }
+                        let n: usize = n.parse().unwrap_or(1);
+                        self.pending_wrap = false;
+                        match chars.next() {
+                            Some('A') => self.row -= n,
+                            Some('C') => self.col += n,
+                            Some('D') => self.col -= n,
+                            Some('J') => {
+                                self.rows.truncate(self.row + 1);
+                                self.rows[self.row].truncate(self.col);
+                            }
+                            Some('K') => self.rows[self.row].truncate(self.col),
+                            other => panic!("unexpected escape {other:?}"),
+                        }
+                    }
+                    c => {
+                        if self.pending_wrap {
+                            self.row += 1;
+                            self.col = 0;
+                            self.pending_wrap = false;
+                        }
+                        while self.rows.len() <= self.row {
+                            self.rows.push(Vec::new());
+                        }
+                        let line = &mut self.rows[self.row];
+                        line.resize(line.len().max(self.col), ' ');
+                        if self.col < line.len() {
+                            line[self.col] = c;
+                        } else {
+                            line.push(c);
+                        }
+                        if self.col + 1 == self.cols {
+                            self.pending_wrap = true;
+                        } else {
+                            self.col += 1;
+                        }
+                    }
+                }
+                while self.rows.len() <= self.row {
+                    self.rows.push(Vec::new());
+                }
+            }
+        }
+
+        fn text(&self) -> Vec<String> {
+            self.rows.iter().map(|r| r.iter().collect::<String>()).collect()
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_terminal_wraps_and_redraws_in_place() {
+        let mut ed = LineEditor::new("$ ");
+        ed.set_cols(10);
+        let mut screen = Screen::new(10);
+        let typed = "echo abcdefghijklmnop";
+        for c in typed.chars() {
+            for a in ed.feed(&c.to_string()) {
+                if let Action::Draw(d) = a {
+                    screen.write(&d);
+                }
+            }
+        }
+        assert_eq!(screen.text(), ["$ echo abc", "defghijklm", "nop"]);
+        // Editing in the middle of the first row keeps one copy of the line.
+        for a in ed.feed("\x1b[D".repeat(15).as_str()).into_iter().chain(ed.feed("X")) {
+            if let Action::Draw(d) = a {
+                screen.write(&d);
+            }
+        }
+        assert_eq!(screen.text(), ["$ echo aXb", "cdefghijkl", "mnop"]);
+        assert_eq!((screen.row, screen.col), (0, 9));
+        // Enter leaves the cursor below the whole line.
+        for a in ed.feed("\r") {
+            if let Action::Draw(d) = a {
+                screen.write(&d);
+            }
+        }
+        assert_eq!((screen.row, screen.col), (3, 0));
+        // A line that fills its last row exactly.
+        let mut ed = LineEditor::new("$ ");
+        ed.set_cols(10);
+        let mut screen = Screen::new(10);
+        for a in ed.feed("12345678").into_iter().chain(ed.feed("9")).chain(ed.feed("\r")) {
+            if let Action::Draw(d) = a {
+                screen.write(&d);
+            }
+        }
+        assert_eq!(screen.text()[..2], ["$ 12345678", "9"]);
+        assert_eq!((screen.row, screen.col), (2, 0));
     }
 }

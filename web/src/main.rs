@@ -155,6 +155,8 @@ struct App {
     /// Keys typed while a command runs, the engine starts or Tab waits: they are fed to
     /// the line editor once it can take them (type-ahead, as in a real terminal).
     held: String,
+    /// What the terminal's current row shows (text after the last newline written).
+    row: std::cell::RefCell<String>,
     files: Vec<FileEntry>,
     open: Option<OpenFile>,
     findings: Vec<LintItem>,
@@ -203,9 +205,26 @@ impl App {
         }
     }
 
+    /// Tells the line editor how wide the terminal is (it wraps long lines).
+    fn sync_cols(&mut self) {
+        let cols = self.term.as_ref().and_then(|t| js_sys::Reflect::get(t, &JsValue::from_str("cols")).ok()).and_then(|c| c.as_f64()).unwrap_or(0.0);
+        self.line.set_cols(cols as usize);
+    }
+
+    fn redraw_line(&mut self) {
+        self.sync_cols();
+        let d = self.line.redraw();
+        self.write(&d);
+    }
+
     fn write(&self, text: &str) {
         if let Some(t) = &self.term {
             t.write(text);
+        }
+        let mut row = self.row.borrow_mut();
+        match text.rfind('\n') {
+            Some(i) => *row = text[i + 1..].to_string(),
+            None => row.push_str(text),
         }
     }
 
@@ -233,7 +252,7 @@ impl App {
 
     fn submit(&mut self, line: String) {
         if line.trim().is_empty() {
-            self.write(&self.line.redraw());
+            self.redraw_line();
             return;
         }
         self.running = true;
@@ -264,7 +283,7 @@ impl App {
                 self.line.set_prompt(&prompt);
                 self.running = false;
                 self.status = "ready".into();
-                self.write(&self.line.redraw());
+                self.redraw_line();
                 self.refresh();
                 if self.lesson.is_some() {
                     self.call(Request::CheckLesson, Pending::Lesson { auto: true });
@@ -313,13 +332,13 @@ impl App {
             (Pending::Lesson { .. }, Response::Solved { transcript, view }) => {
                 self.write(&format!("\r\n{}", crlf(&transcript)));
                 self.show_lesson(view, false);
-                self.write(&self.line.redraw());
+                self.redraw_line();
                 self.refresh();
             }
             (Pending::Prompt, Response::Prompt { prompt }) => {
                 self.write("\r\n\x1b[2m— back in your own sandbox —\x1b[0m\r\n");
                 self.line.set_prompt(&prompt);
-                self.write(&self.line.redraw());
+                self.redraw_line();
                 self.refresh();
                 self.call(Request::Lessons, Pending::Lessons);
             }
@@ -336,7 +355,7 @@ impl App {
         if entered {
             self.write(&format!("\r\n\x1b[2m— lesson “{}”: its own sandbox —\x1b[0m\r\n", view.title));
             self.line.set_prompt(&view.prompt);
-            self.write(&self.line.redraw());
+            self.redraw_line();
             if !view.slug.starts_with("url-") {
                 // A lesson from a URL keeps its `url=` link, to load it again.
                 set_hash(&format!("#/lessons/{}", view.slug));
@@ -723,6 +742,7 @@ impl Component for App {
             running: false,
             completing: false,
             held: String::new(),
+            row: Default::default(),
             files: Vec::new(),
             open: None,
             findings: Vec::new(),
@@ -766,7 +786,7 @@ impl Component for App {
                 self.running = false;
                 self.status = if restored { "ready (sandbox restored)".into() } else { "ready".into() };
                 self.line.set_prompt(&prompt);
-                self.write(&self.line.redraw());
+                self.redraw_line();
                 self.refresh();
                 self.call(Request::Lessons, Pending::Lessons);
                 let reopen = self.lesson.as_ref().map(|l| l.slug.clone()).or_else(hash_lesson);
@@ -788,7 +808,10 @@ impl Component for App {
             Msg::Note(Note::Input { shown }) => {
                 self.write(&crlf(&shown));
                 self.reading = true;
-                self.line.set_prompt("");
+                // What the program printed on this row (`name? `, `>>> `) stays when the
+                // typed line is redrawn.
+                let row = self.row.borrow().rsplit('\r').next().unwrap_or("").to_string();
+                self.line.set_prompt(&row);
                 let typed = std::mem::take(&mut self.held);
                 if !typed.is_empty() {
                     ctx.link().send_message(Msg::TermData(typed));
@@ -824,6 +847,7 @@ impl Component for App {
                         self.reading = false;
                         return false;
                     }
+                    self.sync_cols();
                     for action in self.line.feed(&data) {
                         match action {
                             Action::Draw(s) => self.write(&s),
@@ -855,6 +879,7 @@ impl Component for App {
                     return false;
                 }
                 let mut submitted = false;
+                self.sync_cols();
                 for action in self.line.feed(&data) {
                     match action {
                         Action::Draw(s) => self.write(&s),
@@ -864,7 +889,7 @@ impl Component for App {
                         }
                         Action::Interrupt => {
                             self.write("^C\r\n");
-                            self.write(&self.line.redraw());
+                            self.redraw_line();
                         }
                         Action::Clear => {
                             if let Some(t) = &self.term {

@@ -170,7 +170,11 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         Some(id) => id,
         None => {
             let shown = crate::image::store::normalize(image_name).map(|f| familiar(&f)).unwrap_or(image_name.clone());
-            prelude.push_str(&format!("Unable to find image '{shown}' locally\n"));
+            // Shown first, as Docker does, where the host streams pull progress.
+            let unable = format!("Unable to find image '{shown}' locally\n");
+            if !host.pull_progress(&unable) {
+                prelude.push_str(&unable);
+            }
             match pull::pull(&mut store, &Catalog::embedded(), image_name) {
                 Ok(p) => {
                     let lines = p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest");
