@@ -87,10 +87,12 @@ ensure_python3() {
 }
 
 # The CPython-for-WASI build behind `python` (scripts/build-python; cached, so only the
-# first run compiles it). Exports BERTH_PYTHON_DIR for the engine's tests and tools.
+# first run compiles it) and the wheelhouse pip installs pure-Python packages from
+# (scripts/fetch-wheels). Exports BERTH_PYTHON_DIR and BERTH_WHEELHOUSE for the engine.
 ensure_python_build() {
   BERTH_PYTHON_DIR="$("$ROOT/scripts/build-python" | tail -1)"
-  export BERTH_PYTHON_DIR
+  BERTH_WHEELHOUSE="$("$ROOT/scripts/fetch-wheels" | tail -1)"
+  export BERTH_PYTHON_DIR BERTH_WHEELHOUSE
 }
 
 # Builds the browser sandbox into dist/ with Trunk, offline, with the tools on PATH, and
@@ -99,6 +101,7 @@ build_web() {
   log "building the browser sandbox (trunk build --release)"
   (cd "$ROOT" && trunk build --release --offline --skip-version-check)
   ensure_python_build
-  mkdir -p "$ROOT/dist/python"
+  mkdir -p "$ROOT/dist/python" "$ROOT/dist/wheels"
   cp "$BERTH_PYTHON_DIR/python.wasm" "$BERTH_PYTHON_DIR/python311.zip" "$BERTH_PYTHON_DIR/VERSION" "$ROOT/dist/python/"
+  cp "$BERTH_WHEELHOUSE"/*.whl "$BERTH_WHEELHOUSE/index.json" "$ROOT/dist/wheels/"
 }

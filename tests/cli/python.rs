@@ -158,3 +158,33 @@ fn the_real_interpreter_runs_what_students_write() {
     ));
     assert_eq!(host.file("count.txt").expect("copied out of the exited container"), b"3");
 }
+
+/// Distributions of the wheelhouse (pure Python) install from their real wheels and run.
+#[test]
+fn pure_python_packages_install_from_their_wheels_and_run() {
+    assert!(engine::wasi::wheel("tabulate", "0.9.0").is_some(), "no wheelhouse: run scripts/fetch-wheels (scripts/test does)");
+    insta::assert_snapshot!(sessions(
+        "//- app.py
+from flask import Flask
+from tabulate import tabulate
+
+app = Flask(__name__)
+
+@app.route('/')
+def index():
+    return tabulate([['pear', 3], ['fig', 12]], headers=['fruit', 'count'])
+
+print(app.test_client().get('/').data.decode())
+//- net.py
+import requests
+try:
+    requests.get('http://example.com', timeout=5)
+except requests.exceptions.ConnectionError as e:
+    print('no network:', type(e).__name__)
+",
+        &[
+            "berth run --rm -v /:/app -w /app python:3.11-slim sh -c \"pip install -q flask==3.0.3 tabulate 2>/dev/null && python app.py && flask --version && ls /usr/local/lib/python3.11/site-packages/flask | head -4\"",
+            "berth run --rm -v /:/app -w /app python:3.11-slim sh -c \"pip install -q requests 2>/dev/null && python net.py\"",
+        ]
+    ));
+}

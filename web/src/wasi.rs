@@ -130,10 +130,17 @@ impl WasmRuntime for BrowserRuntime {
     }
 }
 
+/// Where the page keeps its wheelhouse.
+pub const WHEELS_DIR: &str = "./wheels";
+
 /// Fetches `name` from the interpreter's directory with a synchronous request (the
 /// worker may block; the service worker answers from its cache when offline).
 fn fetch(name: &str) -> Result<Vec<u8>, String> {
-    let url = format!("{PYTHON_DIR}/{name}");
+    fetch_from(PYTHON_DIR, name)
+}
+
+fn fetch_from(dir: &str, name: &str) -> Result<Vec<u8>, String> {
+    let url = format!("{dir}/{name}");
     let xhr = web_sys::XmlHttpRequest::new().map_err(js_error)?;
     xhr.open_with_async("GET", &url, false).map_err(js_error)?;
     xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
@@ -154,6 +161,23 @@ fn python_build() -> Result<PythonBuild, String> {
     Ok(build)
 }
 
+/// A wheel of the page's wheelhouse (`wheels/`, listed by its `index.json`).
+fn wheel(name: &str, version: &str) -> Option<Arc<Vec<u8>>> {
+    thread_local! {
+        static INDEX: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    }
+    let index = match INDEX.with(|i| i.borrow().clone()) {
+        Some(i) => i,
+        None => {
+            let i = fetch_from(WHEELS_DIR, "index.json").unwrap_or_default();
+            INDEX.with(|x| *x.borrow_mut() = Some(i.clone()));
+            i
+        }
+    };
+    let file = engine::wasi::wheel_file(&index, name, version)?;
+    fetch_from(WHEELS_DIR, &file).ok().map(Arc::new)
+}
+
 /// The worker's machine: the browser's WebAssembly, the interpreter fetched on first
 /// use, the page's clock.
 pub fn machine() -> Machine {
@@ -161,5 +185,6 @@ pub fn machine() -> Machine {
         runtime: Rc::new(BrowserRuntime::default()),
         python: Rc::new(python_build),
         clock: Rc::new(|| (js_sys::Date::now() * 1_000_000.0) as u64),
+        wheels: Rc::new(wheel),
     }
 }

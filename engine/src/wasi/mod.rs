@@ -136,6 +136,9 @@ pub struct PythonBuild {
     pub version: String,
 }
 
+/// Gives the `.whl` bytes of a distribution (normalized name, version), if available.
+pub type WheelSource = dyn Fn(&str, &str) -> Option<Arc<Vec<u8>>>;
+
 /// Where the front end keeps the runtime and the interpreter: set once per thread
 /// (the native binary at start, the browser's worker when it loads).
 #[derive(Clone)]
@@ -145,6 +148,20 @@ pub struct Machine {
     pub python: Rc<dyn Fn() -> Result<PythonBuild, String>>,
     /// The real time, in nanoseconds since the Unix epoch.
     pub clock: Rc<dyn Fn() -> u64>,
+    /// The wheelhouse (`engine/catalog/wheelhouse.txt`): the `.whl` of a distribution
+    /// name and version, where the build has it.
+    pub wheels: Rc<WheelSource>,
+}
+
+/// The wheel of `name==version` from the front end's wheelhouse, if it has one.
+pub fn wheel(name: &str, version: &str) -> Option<Arc<Vec<u8>>> {
+    (machine()?.wheels)(&name.to_lowercase().replace('_', "-"), version)
+}
+
+/// The wheel file named for `name==version` in a wheelhouse's `index.json`.
+pub fn wheel_file(index: &[u8], name: &str, version: &str) -> Option<String> {
+    let index: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> = serde_json::from_slice(index).ok()?;
+    index.get(name)?.get(version).cloned()
 }
 
 thread_local! {

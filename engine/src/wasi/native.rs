@@ -188,6 +188,23 @@ pub fn python_dir() -> Option<PathBuf> {
     builds.pop()
 }
 
+/// The wheelhouse `scripts/fetch-wheels` left: `BERTH_WHEELHOUSE`, or the newest
+/// `wheelhouse-*` in the cache.
+pub fn wheelhouse_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("BERTH_WHEELHOUSE") {
+        return Some(PathBuf::from(dir));
+    }
+    let cache = std::env::var_os("BERTH_CACHE").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/berth")))?;
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(cache)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("wheelhouse-") && !n.ends_with(".tmp")))
+        .filter_map(|p| Some((std::fs::metadata(p.join("index.json")).ok()?.modified().ok()?, p)))
+        .collect();
+    found.sort();
+    found.pop().map(|(_, p)| p)
+}
+
 fn load_build(dir: &std::path::Path) -> Result<super::PythonBuild, String> {
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()));
     let version = String::from_utf8_lossy(&read("VERSION").unwrap_or_else(|_| b"3.11".to_vec())).trim().to_string();
@@ -213,5 +230,11 @@ pub fn machine() -> Option<super::Machine> {
         Ok(build)
     };
     let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock) })
+    let wheelhouse = wheelhouse_dir();
+    let wheels = move |name: &str, version: &str| {
+        let dir = wheelhouse.as_ref()?;
+        let file = super::wheel_file(&std::fs::read(dir.join("index.json")).ok()?, name, version)?;
+        std::fs::read(dir.join(file)).ok().map(Arc::new)
+    };
+    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels) })
 }

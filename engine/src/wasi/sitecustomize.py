@@ -4,6 +4,7 @@ The engine runs every `python` with one interpreter build (see Berth's README). 
 passes the version the image promises and the image's site-packages directories in
 BERTH_PYTHON; this module, imported by `site` at start-up, makes `sys.version`,
 `sys.version_info` and `sys.path` say what the image says, then removes the variable.
+It also makes name lookups fail as they do without a network.
 """
 import os
 import sys
@@ -43,5 +44,22 @@ def _berth_fit():
             site.addsitedir(d)
 
 
+def _berth_no_network():
+    # A container here has no network: name lookups fail as they do in one started
+    # with `--network none` (WASI has no resolver to fail on its own).
+    try:
+        import _socket
+    except ImportError:
+        return
+
+    def _fail(*args, **kwargs):
+        raise _socket.gaierror(-3, "Temporary failure in name resolution")
+
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
+        if not hasattr(_socket, name):
+            setattr(_socket, name, _fail)
+
+
 _berth_fit()
-del _berth_fit
+_berth_no_network()
+del _berth_fit, _berth_no_network

@@ -10,6 +10,7 @@ pub mod conda;
 pub mod pip;
 pub mod python;
 pub mod version;
+pub mod wheel;
 
 use super::applets::Ctx;
 

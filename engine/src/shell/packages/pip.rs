@@ -86,10 +86,54 @@ fn installed(fs: &dyn FileSystem, env: &PyEnv) -> BTreeMap<String, Dist> {
         let meta = String::from_utf8_lossy(&meta).into_owned();
         let field = |k: &str| meta.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim().to_string());
         let (Some(name), Some(version)) = (field("Name:"), field("Version:")) else { continue };
-        let requires = meta.lines().filter_map(|l| l.strip_prefix("Requires-Dist:")).map(|v| v.trim().to_string()).collect();
+        let requires = meta.lines().filter_map(|l| l.strip_prefix("Requires-Dist:")).filter_map(|v| applies(v.trim(), &env.xy)).collect();
         out.insert(normalize_name(&name), Dist { name, version, dir, requires });
     }
     out
+}
+
+/// A `Requires-Dist` value without its environment marker, when the marker holds on
+/// Linux with Python `xy` and no extras requested (`watchdog>=2.3; extra == "watchdog"`
+/// does not apply; `importlib-metadata; python_version < "3.10"` does on 3.8).
+fn applies(requirement: &str, xy: &str) -> Option<String> {
+    let Some((req, marker)) = requirement.split_once(';') else { return Some(requirement.to_string()) };
+    let py = parse_version_tuple(xy);
+    let holds = |clause: &str| -> bool {
+        let words: Vec<&str> = clause.split_whitespace().collect();
+        match words.as_slice() {
+            ["extra", "==", _] => false,
+            ["platform_system" | "sys_platform" | "os_name", op, value] => {
+                let value = value.trim_matches(['"', '\'']);
+                let here = if clause.starts_with("os_name") { "posix" } else if clause.starts_with("sys_platform") { "linux" } else { "Linux" };
+                match *op {
+                    "==" => here == value,
+                    "!=" => here != value,
+                    _ => true,
+                }
+            }
+            ["python_version" | "python_full_version", op, value] => {
+                let v = parse_version_tuple(value.trim_matches(['"', '\'']));
+                match *op {
+                    "<" => py < v,
+                    "<=" => py <= v,
+                    ">" => py > v,
+                    ">=" => py >= v,
+                    "==" => py == v,
+                    "!=" => py != v,
+                    _ => true,
+                }
+            }
+            _ => true,
+        }
+    };
+    // `a and b`, `a or b` (no parentheses in what the wheelhouse carries).
+    let marker = marker.replace(['(', ')'], " ");
+    let value = marker.split(" or ").any(|alt| alt.split(" and ").all(|c| holds(c.trim())));
+    value.then(|| req.trim().to_string())
+}
+
+fn parse_version_tuple(v: &str) -> Vec<u32> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 /// `pip ARGS…` for the installation `env`.
@@ -439,6 +483,10 @@ fn chain(parent: &str, req: &Req) -> String {
 
 /// Writes distribution `name==version` into `env`'s site-packages.
 pub(super) fn write_distribution(fs: &mut dyn FileSystem, env: &PyEnv, name: &str, version: &str, requested: bool) -> FsResult<()> {
+    // A pure-Python distribution of the wheelhouse installs for real.
+    if let Some(wheel) = crate::wasi::wheel(name, version) {
+        return super::wheel::install(fs, env, &wheel, requested).map(|_| ());
+    }
     let site = env.site_packages();
     let pkg = index().packages.get(name);
     let module = pkg.and_then(|p| p.import.clone()).unwrap_or_else(|| name.replace('-', "_"));
