@@ -163,6 +163,13 @@ try {
   await page.keyboard.type("exit()");
   await page.keyboard.press("Enter");
   await waitFor("exit() returns to the sandbox host", (s) => s.trimEnd().endsWith("student@berth:~$"));
+  await type(`docker run --rm -it python:3.11-slim python -c "import time; print('tick'); time.sleep(2); print('tock')"`);
+  await waitFor("time.sleep shows the output before it and waits", (s) => /\btick\s*$/.test(s.trimEnd()));
+  const ticked = Date.now();
+  await waitFor("the program goes on after the sleep", (s) => /tick\s+tock/.test(s));
+  check("time.sleep(2) waited", Date.now() - ticked > 1000, `${Date.now() - ticked} ms`);
+  await type(`docker run --rm python:3.11-slim sh -c "pip install -q tabulate 2>/dev/null; python -c 'from tabulate import tabulate; print(tabulate([[1, 22]]))'"`);
+  await waitFor("a pure-Python wheel installs from the wheelhouse and runs", (s) => /-\s+--\s+1\s+22\s+-\s+--/.test(s));
   await page.screenshot({ path: join(artifacts, "sandbox.png") });
 
   // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic
