@@ -188,3 +188,12 @@ except requests.exceptions.ConnectionError as e:
         ]
     ));
 }
+
+/// `while True: pass` stops at the runtime's time limit instead of hanging the engine.
+#[test]
+fn a_runaway_python_loop_stops_at_the_time_limit() {
+    let mut machine = engine::wasi::native::machine().expect("wasmtime");
+    machine.time_limit = Some(1.0);
+    engine::wasi::install(machine);
+    insta::assert_snapshot!(sessions("", &["berth run --rm python:3.11-slim sh -c \"python -c 'while True: pass'; echo status $?\""]));
+}

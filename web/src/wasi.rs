@@ -124,6 +124,7 @@ impl WasmRuntime for BrowserRuntime {
         match (result, EXIT.with(|e| e.borrow_mut().take())) {
             (_, Some(Exit::Status(code))) => Ok(code),
             (_, Some(Exit::Interrupted)) => Ok(130),
+            (_, Some(Exit::TimedOut)) => Ok(137),
             (Ok(_), None) => Ok(0),
             (Err(e), None) => Err(format!("{}: {}", program.name, js_error(e))),
         }
@@ -186,5 +187,7 @@ pub fn machine() -> Machine {
         python: Rc::new(python_build),
         clock: Rc::new(|| (js_sys::Date::now() * 1_000_000.0) as u64),
         wheels: Rc::new(wheel),
+        // Ctrl-C stops a runaway program in the page (the worker is replaced).
+        time_limit: None,
     }
 }

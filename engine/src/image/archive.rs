@@ -61,14 +61,30 @@ pub fn save(store: &ImageStore, names: &[String]) -> Result<Vec<u8>, StoreError>
             let tar = match store.synthetic_layer(&l.digest) {
                 Some((kind, size)) => {
                     let fs = super::catalog::synthesize(kind, *size);
-                    let tar = super::layer::tar_of(&fs, &LayerOptions::default())?;
+                    let tar = super::layer::tar_of(&fs, &LayerOptions::portable())?;
                     if let Some(d) = config.rootfs.diff_ids.get_mut(i) {
                         *d = Digest::of(&tar);
                     }
                     rewritten = true;
                     tar
                 }
-                None => gunzip_if_needed(store.blob(&l.digest)?).map_err(|e| StoreError::Storage(e.to_string()))?,
+                None => {
+                    let tar = gunzip_if_needed(store.blob(&l.digest)?).map_err(|e| StoreError::Storage(e.to_string()))?;
+                    // A built layer with modelled files: every byte written out, so other
+                    // tools read it; its diff ID changes as a catalog layer's does.
+                    if super::layer::has_modelled(&tar) {
+                        let mut fs = crate::vfs::MemoryFs::new();
+                        super::layer::unpack(&tar, &mut fs)?;
+                        let tar = super::layer::tar_of(&fs, &LayerOptions::portable())?;
+                        if let Some(d) = config.rootfs.diff_ids.get_mut(i) {
+                            *d = Digest::of(&tar);
+                        }
+                        rewritten = true;
+                        tar
+                    } else {
+                        tar
+                    }
+                }
             };
             layer_tars.push(tar);
         }

@@ -25,11 +25,44 @@ pub struct LayerBlob {
     pub content_size: u64,
 }
 
-/// The sum of the sizes of a tar's regular files.
+/// PAX keys of a modelled (lazy) file in a layer: its declared size and label. The entry
+/// itself carries no bytes, so a layer holding a 1.6 GB modelled torch stays small.
+const MODELLED_SIZE: &str = "BERTH.modelled.size";
+const MODELLED_LABEL: &str = "BERTH.modelled.label";
+
+/// A modelled file's declared size and label, from its entry's PAX records.
+fn modelled<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<(u64, String)> {
+    let mut size = None;
+    let mut label = None;
+    for ext in entry.pax_extensions().ok()??.flatten() {
+        match ext.key() {
+            Ok(MODELLED_SIZE) => size = ext.value().ok().and_then(|v| v.parse().ok()),
+            Ok(MODELLED_LABEL) => label = ext.value().ok().map(str::to_string),
+            _ => {}
+        }
+    }
+    Some((size?, label.unwrap_or_default()))
+}
+
+/// The sum of the sizes of a tar's regular files (modelled files at their declared size).
 pub fn content_size(tar: &[u8]) -> u64 {
     let mut archive = tar::Archive::new(tar);
     let Ok(entries) = archive.entries() else { return tar.len() as u64 };
-    entries.flatten().filter(|e| e.header().entry_type().is_file()).map(|e| e.size()).sum()
+    let mut total = 0;
+    for mut e in entries.flatten() {
+        if e.header().entry_type().is_file() {
+            total += modelled(&mut e).map_or(e.size(), |(size, _)| size);
+        }
+    }
+    total
+}
+
+/// Whether a tar (plain or gzip) has modelled entries, which only Berth reads.
+pub fn has_modelled(layer: &[u8]) -> bool {
+    let reader: Box<dyn Read> = if layer.starts_with(&[0x1f, 0x8b]) { Box::new(flate2::read::MultiGzDecoder::new(layer)) } else { Box::new(layer) };
+    let mut archive = tar::Archive::new(reader);
+    let Ok(entries) = archive.entries() else { return false };
+    entries.flatten().any(|mut e| modelled(&mut e).is_some())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,11 +86,21 @@ pub struct LayerOptions {
     /// cores where there are any) and concatenated, which every gzip reader accepts. The
     /// size is fixed so the output does not depend on the machine.
     pub chunk_size: usize,
+    /// Write modelled files out at their full size (a tar other tools read: `docker
+    /// save`, the `tar` applet) instead of as PAX-described empty entries (layers).
+    pub materialize: bool,
 }
 
 impl Default for LayerOptions {
     fn default() -> LayerOptions {
-        LayerOptions { level: 6, source_date_epoch: None, chunk_size: 4 << 20 }
+        LayerOptions { level: 6, source_date_epoch: None, chunk_size: 4 << 20, materialize: false }
+    }
+}
+
+impl LayerOptions {
+    /// Options for a tar that leaves Berth (every byte written out).
+    pub fn portable() -> LayerOptions {
+        LayerOptions { materialize: true, ..LayerOptions::default() }
     }
 }
 
@@ -91,6 +134,12 @@ pub fn tar_of(fs: &dyn FileSystem, options: &LayerOptions) -> Result<Vec<u8>, La
                 }
                 let content = fs.content(&full)?;
                 header.set_entry_type(tar::EntryType::Regular);
+                if let (Content::Lazy { size, label }, false) = (&content, options.materialize) {
+                    let size = size.to_string();
+                    builder.append_pax_extensions([(MODELLED_SIZE, size.as_bytes()), (MODELLED_LABEL, label.as_bytes())])?;
+                    builder.append_data(&mut header, &path, std::io::empty())?;
+                    continue;
+                }
                 header.set_size(content.len());
                 builder.append_data(&mut header, &path, LazyReader::new(content))?;
             }
@@ -289,6 +338,10 @@ pub fn unpack(layer: &[u8], fs: &mut MemoryFs) -> Result<(), LayerError> {
                 fs.set_mtime(&path, attrs.mtime)?;
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                if let Some((size, label)) = modelled(&mut entry) {
+                    fs.put_file(&path, Content::lazy(size, &label), attrs)?;
+                    continue;
+                }
                 let mut data = Vec::with_capacity(entry.size() as usize);
                 entry.read_to_end(&mut data)?;
                 let content = Content::recognise(data);
@@ -364,6 +417,28 @@ mod tests {
         assert_eq!(back.read_link("/app/main.py").unwrap(), "train.py");
         assert!(back.exists("/app/.wh.old.txt"));
         assert_eq!(back.lstat("/app/null").unwrap().rdev, 259);
+    }
+
+    #[test]
+    fn modelled_files_stay_small_in_layers_and_are_written_out_in_portable_tars() {
+        let mut fs = MemoryFs::new();
+        fs.create_dir_all("/opt/conda/lib", 0o755).unwrap();
+        // A modelled libtorch: 1.6 GB declared, a few bytes stored.
+        fs.put_file("/opt/conda/lib/libtorch_cpu.so", Content::lazy(1_600_000_000, "modelled:torch"), Attrs::mode(0o755)).unwrap();
+        let blob = layer_of(&fs, &LayerOptions::default()).unwrap();
+        assert!(blob.data.len() < 4096, "{} bytes", blob.data.len());
+        assert_eq!(blob.content_size, 1_600_000_000);
+        assert!(has_modelled(&blob.data));
+        let mut back = MemoryFs::new();
+        unpack(&blob.data, &mut back).unwrap();
+        assert_eq!(back.content("/opt/conda/lib/libtorch_cpu.so").unwrap(), Content::lazy(1_600_000_000, "modelled:torch"));
+        assert_eq!(back.stat("/opt/conda/lib/libtorch_cpu.so").unwrap().mode, 0o755);
+        // What leaves Berth carries every byte.
+        let mut small = MemoryFs::new();
+        small.put_file("/big.bin", Content::lazy(3 << 20, "big.bin"), Attrs::mode(0o644)).unwrap();
+        let portable = tar_of(&small, &LayerOptions::portable()).unwrap();
+        assert!(portable.len() > 3 << 20);
+        assert!(!has_modelled(&portable));
     }
 
     #[test]

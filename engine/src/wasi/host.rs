@@ -90,6 +90,8 @@ pub enum Exit {
     Status(i32),
     /// The run was interrupted (Ctrl-C, `docker stop`): status 130.
     Interrupted,
+    /// The run went past its time limit and was killed: status 137.
+    TimedOut,
 }
 
 enum Open {
@@ -124,6 +126,8 @@ pub struct WasiHost<'a> {
     gid: u32,
     /// The standard streams are a terminal (`isatty`), not pipes.
     tty: bool,
+    /// Seconds of running time after which the runtime stops the program.
+    time_limit: Option<f64>,
     random: [u8; 32],
     random_counter: u64,
 }
@@ -154,6 +158,7 @@ impl<'a> WasiHost<'a> {
             uid: 0,
             gid: 0,
             tty: false,
+            time_limit: None,
             random: seed,
             random_counter: 0,
         }
@@ -180,6 +185,21 @@ impl<'a> WasiHost<'a> {
     /// pipes: programs ask with `isatty` (Python's REPL, its line buffering).
     pub fn set_tty(&mut self, tty: bool) {
         self.tty = tty;
+    }
+
+    /// Stops the program after `secs` of running time (a runaway loop in a build).
+    pub fn set_time_limit(&mut self, secs: Option<f64>) {
+        self.time_limit = secs;
+    }
+
+    pub fn time_limit(&self) -> Option<f64> {
+        self.time_limit
+    }
+
+    /// Says on stderr that the time limit stopped the program.
+    pub fn note_timeout(&mut self) {
+        let secs = self.time_limit.unwrap_or(0.0);
+        self.output.push((2, format!("berth: the program was stopped after {secs} s, the time limit for one program in the emulated runtime\n").into_bytes()));
     }
 
     /// Sleeps really wait (an interactive terminal); without it, time is simulated.

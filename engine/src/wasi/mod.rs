@@ -151,6 +151,9 @@ pub struct Machine {
     /// The wheelhouse (`engine/catalog/wheelhouse.txt`): the `.whl` of a distribution
     /// name and version, where the build has it.
     pub wheels: Rc<WheelSource>,
+    /// Seconds a program may run before it is stopped (exit 137), where the runtime can
+    /// stop it.
+    pub time_limit: Option<f64>,
 }
 
 /// The wheel of `name==version` from the front end's wheelhouse, if it has one.
@@ -219,6 +222,7 @@ pub fn run_process(machine: &Machine, program: &Program, args: Vec<String>, vars
         host.set_terminal(ctx.terminal.clone());
         host.set_pause(ctx.pause.clone());
         host.set_interrupt(ctx.interrupt.clone());
+        host.set_time_limit(machine.time_limit);
         let status = machine.runtime.run(program, &mut host);
         let consumed = host.stdin_consumed();
         (status, std::mem::take(&mut host.output), consumed)

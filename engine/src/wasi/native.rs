@@ -133,11 +133,18 @@ impl WasmRuntime for Wasmtime {
         let mut store = Store::new(&self.engine, Data { host: ptr, exit: None });
         store.set_epoch_deadline(1);
         let done = Arc::new(AtomicBool::new(false));
-        let watcher = flag.map(|flag| {
-            let (engine, done) = (self.engine.clone(), done.clone());
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let limit = host.time_limit().map(std::time::Duration::from_secs_f64);
+        // Stops the guest at the next epoch check when the interrupt flag is set or the
+        // time limit passes.
+        let watcher = (flag.is_some() || limit.is_some()).then(|| {
+            let (engine, done, timed_out) = (self.engine.clone(), done.clone(), timed_out.clone());
+            let started = std::time::Instant::now();
             std::thread::spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    if flag.load(Ordering::Relaxed) {
+                    let over = limit.is_some_and(|l| started.elapsed() >= l);
+                    if over || flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+                        timed_out.store(over, Ordering::Relaxed);
                         engine.increment_epoch();
                         return;
                     }
@@ -159,9 +166,14 @@ impl WasmRuntime for Wasmtime {
         match (result?, exit) {
             (_, Some(Exit::Status(code))) => Ok(code),
             (_, Some(Exit::Interrupted)) => Ok(130),
+            (_, Some(Exit::TimedOut)) => Ok(137),
             (Ok(()), None) => Ok(0),
             (Err(e), None) => {
                 if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+                    if timed_out.load(Ordering::Relaxed) {
+                        host.note_timeout();
+                        return Ok(137);
+                    }
                     return Ok(130);
                 }
                 Err(format!("{}: {}", program.name, e.root_cause()))
@@ -236,5 +248,8 @@ pub fn machine() -> Option<super::Machine> {
         let file = super::wheel_file(&std::fs::read(dir.join("index.json")).ok()?, name, version)?;
         std::fs::read(dir.join(file)).ok().map(Arc::new)
     };
-    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels) })
+    // A runaway program in a build or a script stops after ten minutes, or after
+    // BERTH_PROGRAM_TIMEOUT seconds.
+    let time_limit = std::env::var("BERTH_PROGRAM_TIMEOUT").ok().and_then(|v| v.parse::<f64>().ok()).or(Some(600.0)).filter(|s| *s > 0.0);
+    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels), time_limit })
 }
