@@ -4,6 +4,8 @@
 //! a fully cached rebuild of an 8-step Dockerfile, and `python -c "print(1)"` on the real
 //! interpreter (CPython for WASI under wasmtime): cold with a compile, cold with the
 //! compiled module cached on disk, and warm. Prints median times.
+//! Where podman is installed, a RUN-free 8-step Dockerfile is also built by `podman build`
+//! and by Berth from the same base image, as the reference.
 //! Run with `cargo bench -p engine --bench userland` (after `scripts/build-python`).
 
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is fine
@@ -96,6 +98,57 @@ fn main() {
     println!("build of the same Dockerfile, fully cached                   {:>9.3} ms", cached.as_secs_f64() * 1e3);
 
     python(&host);
+    podman_reference(&host);
+}
+
+/// Where podman is installed: one RUN-free 8-step Dockerfile (podman cannot run the
+/// catalog's programs, nor pull without a network) built by podman and by Berth from the
+/// same base image, imported into podman and loaded into Berth from `podman save`.
+fn podman_reference(host: &BenchHost) {
+    use std::process::Command;
+    let podman = |args: &[&str]| Command::new("podman").arg("--events-backend=file").args(args).output().ok().filter(|o| o.status.success());
+    if podman(&["--version"]).is_none() {
+        println!("podman build (reference): skipped, podman is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("berth-bench-podman-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("ctx")).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, body) in [("etc/os-release", "ID=bench\n"), ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, path, body.as_bytes()).unwrap();
+    }
+    std::fs::write(dir.join("rootfs.tar"), b.into_inner().unwrap()).unwrap();
+    let base = "localhost/berth-bench-base:1";
+    let base_tar = dir.join("base.tar");
+    if podman(&["import", dir.join("rootfs.tar").to_str().unwrap(), base]).is_none() || podman(&["save", "--format", "docker-archive", "-o", base_tar.to_str().unwrap(), base]).is_none() {
+        println!("podman build (reference): skipped, podman could not import a base image here");
+        return;
+    }
+    let dockerfile = format!("FROM {base}\nWORKDIR /app\nENV APP_ENV=bench\nCOPY requirements.txt .\nCOPY app.py .\nLABEL org.example.stage=bench\nUSER 1000\nCMD [\"python\", \"app.py\"]\n");
+    for (name, body) in [("Dockerfile", dockerfile.as_str()), ("requirements.txt", "flask\n"), ("app.py", "print('hello')\n")] {
+        std::fs::write(dir.join("ctx").join(name), body).unwrap();
+    }
+    let ctx = dir.join("ctx");
+    let ctx = ctx.to_str().unwrap();
+    let podman_cold = time(3, || assert!(podman(&["build", "--no-cache", "-q", "-t", "localhost/berth-bench:1", ctx]).is_some()));
+    let podman_cached = time(5, || assert!(podman(&["build", "-q", "-t", "localhost/berth-bench:1", ctx]).is_some()));
+    // The same base and Dockerfile in Berth.
+    let mut context = host.1.clone();
+    context.write("/base.tar", &std::fs::read(&base_tar).unwrap()).unwrap();
+    context.write("/ref.Dockerfile", dockerfile.as_bytes()).unwrap();
+    let berth_host = BenchHost(host.0.clone(), context);
+    let argv = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(cli::run(&argv("load -q -i base.tar"), &berth_host).code, 0);
+    let berth_cold = time(5, || assert_eq!(cli::run(&argv("build --no-cache -q -f ref.Dockerfile -t ref ."), &berth_host).code, 0));
+    let berth_cached = time(20, || assert_eq!(cli::run(&argv("build -q -f ref.Dockerfile -t ref ."), &berth_host).code, 0));
+    println!("8-step RUN-free Dockerfile, cold:   podman build {:>9.1} ms, berth {:>7.3} ms", podman_cold.as_secs_f64() * 1e3, berth_cold.as_secs_f64() * 1e3);
+    println!("8-step RUN-free Dockerfile, cached: podman build {:>9.1} ms, berth {:>7.3} ms", podman_cached.as_secs_f64() * 1e3, berth_cached.as_secs_f64() * 1e3);
+    let _ = podman(&["rmi", "-f", "localhost/berth-bench:1", base]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `python -c "print(1)"` in a container: a new runtime that compiles the interpreter,

@@ -610,11 +610,16 @@ impl ImageStore {
         if let Some((kind, size)) = self.synthetic.get(&digest.hex()).cloned() {
             return Some(self.catalog_layers.get(&kind, size));
         }
+        if let Some(fs) = unpacked_cache::get(digest) {
+            self.unpacked.insert(digest.clone(), fs.clone());
+            return Some(fs);
+        }
         let blob = self.blob(digest).ok()?;
         let mut fs = MemoryFs::new();
         layer::unpack(&blob, &mut fs).ok()?;
         let fs = Arc::new(fs);
         self.unpacked.insert(digest.clone(), fs.clone());
+        unpacked_cache::put(digest, &fs);
         Some(fs)
     }
 
@@ -672,6 +677,47 @@ impl ImageStore {
         }
         self.save()?;
         Ok(id)
+    }
+}
+
+/// Unpacked layers shared by every store opened on this thread. A store lives for one
+/// command, and a layer blob never changes under its digest, so the next command (a
+/// cached rebuild reading `/etc/passwd` for `USER`) finds its layers unpacked already.
+/// Bounded by the bytes the layers hold.
+mod unpacked_cache {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use crate::image::digest::Digest;
+    use crate::vfs::MemoryFs;
+
+    const BUDGET: u64 = 256 << 20;
+
+    thread_local! {
+        static CACHE: RefCell<(VecDeque<(Digest, Arc<MemoryFs>, u64)>, u64)> = const { RefCell::new((VecDeque::new(), 0)) };
+    }
+
+    pub fn get(digest: &Digest) -> Option<Arc<MemoryFs>> {
+        CACHE.with(|c| c.borrow().0.iter().find(|(d, _, _)| d == digest).map(|(_, fs, _)| fs.clone()))
+    }
+
+    pub fn put(digest: &Digest, fs: &Arc<MemoryFs>) {
+        let bytes = fs.stored_bytes();
+        if bytes > BUDGET / 4 {
+            return;
+        }
+        CACHE.with(|c| {
+            let (entries, total) = &mut *c.borrow_mut();
+            entries.push_back((digest.clone(), fs.clone(), bytes));
+            *total += bytes;
+            while *total > BUDGET {
+                match entries.pop_front() {
+                    Some((_, _, b)) => *total -= b,
+                    None => break,
+                }
+            }
+        });
     }
 }
 
