@@ -694,8 +694,11 @@ mod unpacked_cache {
 
     const BUDGET: u64 = 256 << 20;
 
+    /// Oldest first: a layer's digest, its files and the bytes they hold; and the total.
+    type Entries = (VecDeque<(Digest, Arc<MemoryFs>, u64)>, u64);
+
     thread_local! {
-        static CACHE: RefCell<(VecDeque<(Digest, Arc<MemoryFs>, u64)>, u64)> = const { RefCell::new((VecDeque::new(), 0)) };
+        static CACHE: RefCell<Entries> = const { RefCell::new((VecDeque::new(), 0)) };
     }
 
     pub fn get(digest: &Digest) -> Option<Arc<MemoryFs>> {
