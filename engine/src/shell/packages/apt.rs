@@ -415,6 +415,16 @@ fn write_package(fs: &mut dyn FileSystem, name: &str, version: &str, p: &Package
         put_content(fs, &path, Content::lazy(200_000, &format!("exec:{prog}")), 0o755)?;
         files.push(path);
     }
+    // The interpreter's library directory, where `python3` finds its installation.
+    if name == "python3-minimal" {
+        let xy: String = version.split(['-', '+']).next().unwrap_or("").split('.').take(2).collect::<Vec<_>>().join(".");
+        for dir in [format!("/usr/lib/python{xy}"), "/usr/lib/python3/dist-packages".to_string()] {
+            fs.create_dir_all(&dir, 0o755)?;
+        }
+        let os_py = format!("/usr/lib/python{xy}/os.py");
+        fs.put_file(&os_py, Content::lazy(39_000, "modelled:deb:python3-minimal"), Attrs::mode(0o644))?;
+        files.push(os_py);
+    }
     let payload = format!("/usr/lib/x86_64-linux-gnu/{name}.modelled");
     fs.create_dir_all("/usr/lib/x86_64-linux-gnu", 0o755)?;
     fs.put_file(&payload, Content::lazy(p.size[1] * 1024, &format!("modelled:deb:{name}")), Attrs::mode(0o644))?;

@@ -75,7 +75,11 @@ fn base_version(fs: &dyn FileSystem, prefix: &str) -> Option<String> {
     if let Some(meta) = names("conda-meta").into_iter().find(|n| n.starts_with("python-3")) {
         return meta.strip_prefix("python-").and_then(|r| r.split('-').next()).map(str::to_string);
     }
-    names("lib").into_iter().find_map(|n| n.strip_prefix("python3.").map(|m| format!("3.{m}")))
+    let xy = names("lib").into_iter().find_map(|n| n.strip_prefix("python3.").map(|m| format!("3.{m}")))?;
+    // Debian's interpreter: the version dpkg installed (`3.11.2-1+b1`).
+    let status = fs.read("/var/lib/dpkg/status").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let dpkg = status.split("\n\n").find(|p| p.lines().any(|l| l == "Package: python3-minimal")).and_then(|p| p.lines().find_map(|l| l.strip_prefix("Version: "))).and_then(|v| v.split(['-', '+']).next()).filter(|v| v.starts_with(&format!("{xy}.")));
+    Some(dpkg.map_or(xy, str::to_string))
 }
 
 /// Modules built into CPython or in its standard library (what `import` finds without
