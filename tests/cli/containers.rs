@@ -215,3 +215,19 @@ fn mangled_compose_files_and_lesson_manifests_never_panic() {
     }
     assert!(runs > 1000, "{runs}");
 }
+
+/// `-v ./config.yml:/app/config.yml`: one host file at a path in the container, both ways,
+/// and read-only when asked.
+#[test]
+fn a_single_file_binds_into_the_container() {
+    let host = crate::MemoryHost::new("//- project/config.yml\nname: demo\n");
+    insta::assert_snapshot!(crate::sessions_on(
+        &host,
+        &[
+            "berth run --rm -v /project/config.yml:/app/config.yml alpine:3.20 sh -c 'cat /app/config.yml; echo port: 80 >> /app/config.yml; ls /app'",
+            "berth run --rm -v /project/config.yml:/etc/app.yml:ro alpine:3.20 sh -c 'echo x > /etc/app.yml'",
+            "berth run --rm -v /project/missing.yml:/app/missing.yml alpine:3.20 true",
+        ]
+    ));
+    assert_eq!(host.file("project/config.yml").unwrap(), b"name: demo\nport: 80\n");
+}

@@ -390,6 +390,27 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     }
 }
 
+/// A bind mount's source: a host directory, or a single host file (`-v
+/// ./config.yml:/app/config.yml`), seen through its directory at the mount point.
+fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSystem + 'h>, String> {
+    let first = match host.bind(source) {
+        Ok(fs) if fs.stat("/").is_ok_and(|m| m.is_dir()) => return Ok(fs),
+        Ok(_) => String::new(),
+        Err(e) => e,
+    };
+    let trimmed = source.trim_end_matches('/');
+    let (parent, name) = match trimmed.rsplit_once('/') {
+        Some(("", name)) => ("/".to_string(), name.to_string()),
+        Some((parent, name)) => (parent.to_string(), name.to_string()),
+        None => (".".to_string(), trimmed.to_string()),
+    };
+    let dir = host.bind(&parent).map_err(|e| if first.is_empty() { e } else { first.clone() })?;
+    if !dir.stat(&format!("/{name}")).is_ok_and(|m| m.is_file()) {
+        return Err(if first.is_empty() { format!("{source}: no such file or directory") } else { first });
+    }
+    Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
+}
+
 /// Runs a container's process to completion and records the result.
 fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
     execute_with(store, containers, c, host, b"", Terminal::default())
@@ -460,14 +481,22 @@ fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: 
     let layers = store.layers(&c.image_id).map_err(|e| daemon(&e.to_string(), 125))?;
     let upper = containers.upper(&c.id);
     let mut root = crate::runtime::rootfs(layers, upper);
+    // The runtime creates the directories that lead to each mount point.
+    for m in &c.mounts {
+        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(&m.target)) {
+            if !root.exists(&parent) {
+                let _ = root.create_dir_all(&parent, 0o755);
+            }
+        }
+    }
     let mut volumes: BTreeMap<String, MemoryFs> = BTreeMap::new();
     let result = {
         let mut mounted: Vec<(String, Box<dyn FileSystem + '_>, bool)> = Vec::new();
         for m in &c.mounts {
             if m.kind == "bind" {
-                match host.bind(&m.source) {
+                match bind_source(host, &m.source) {
                     Ok(fs) => mounted.push((m.target.clone(), fs, m.read_only)),
-                    Err(e) => return Err(daemon(&format!("invalid mount config for type \"bind\": bind source path does not exist: {}: {e}", m.source), 125)),
+                    Err(_) => return Err(daemon(&format!("invalid mount config for type \"bind\": bind source path does not exist: {}", m.source), 125)),
                 }
             } else {
                 let vol = containers.volume(&m.source);
@@ -483,7 +512,7 @@ fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: 
         for (name, fs) in vol_refs {
             let m = c.mounts.iter().find(|m| m.source == name).cloned();
             if let Some(m) = m {
-                mounted.push((m.target, Box::new(VolumeRef(fs)), m.read_only));
+                mounted.push((m.target, Box::new(fs), m.read_only));
             }
         }
         let mut fs = Mounted { root: &mut root, mounts: mounted };
@@ -540,66 +569,6 @@ fn seed_volume(root: &dyn FileSystem, target: &str) -> Option<MemoryFs> {
         }
     }
     Some(vol)
-}
-
-/// A named volume lent to a container for one run.
-struct VolumeRef<'a>(&'a mut MemoryFs);
-
-impl FileSystem for VolumeRef<'_> {
-    fn stat(&self, p: &str) -> crate::vfs::FsResult<crate::vfs::Metadata> {
-        self.0.stat(p)
-    }
-    fn lstat(&self, p: &str) -> crate::vfs::FsResult<crate::vfs::Metadata> {
-        self.0.lstat(p)
-    }
-    fn read_dir(&self, p: &str) -> crate::vfs::FsResult<Vec<crate::vfs::DirEntry>> {
-        self.0.read_dir(p)
-    }
-    fn read_link(&self, p: &str) -> crate::vfs::FsResult<String> {
-        self.0.read_link(p)
-    }
-    fn content(&self, p: &str) -> crate::vfs::FsResult<crate::vfs::Content> {
-        self.0.content(p)
-    }
-    fn put_file(&mut self, p: &str, c: crate::vfs::Content, a: crate::vfs::Attrs) -> crate::vfs::FsResult<()> {
-        self.0.put_file(p, c, a)
-    }
-    fn write_at(&mut self, p: &str, o: u64, d: &[u8]) -> crate::vfs::FsResult<()> {
-        self.0.write_at(p, o, d)
-    }
-    fn set_len(&mut self, p: &str, l: u64) -> crate::vfs::FsResult<()> {
-        self.0.set_len(p, l)
-    }
-    fn create_dir(&mut self, p: &str, m: u32) -> crate::vfs::FsResult<()> {
-        self.0.create_dir(p, m)
-    }
-    fn remove_file(&mut self, p: &str) -> crate::vfs::FsResult<()> {
-        self.0.remove_file(p)
-    }
-    fn remove_dir(&mut self, p: &str) -> crate::vfs::FsResult<()> {
-        self.0.remove_dir(p)
-    }
-    fn rename(&mut self, a: &str, b: &str) -> crate::vfs::FsResult<()> {
-        self.0.rename(a, b)
-    }
-    fn symlink(&mut self, t: &str, l: &str) -> crate::vfs::FsResult<()> {
-        self.0.symlink(t, l)
-    }
-    fn hard_link(&mut self, a: &str, b: &str) -> crate::vfs::FsResult<()> {
-        self.0.hard_link(a, b)
-    }
-    fn mknod(&mut self, p: &str, k: crate::vfs::FileType, a: crate::vfs::Attrs, r: u64) -> crate::vfs::FsResult<()> {
-        self.0.mknod(p, k, a, r)
-    }
-    fn set_mode(&mut self, p: &str, m: u32) -> crate::vfs::FsResult<()> {
-        self.0.set_mode(p, m)
-    }
-    fn set_owner(&mut self, p: &str, u: u32, g: u32) -> crate::vfs::FsResult<()> {
-        self.0.set_owner(p, u, g)
-    }
-    fn set_mtime(&mut self, p: &str, t: i64) -> crate::vfs::FsResult<()> {
-        self.0.set_mtime(p, t)
-    }
 }
 
 fn quote_command(argv: &[String]) -> String {

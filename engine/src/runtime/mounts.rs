@@ -59,10 +59,12 @@ impl FileSystem for Mounted<'_> {
         let mut entries = read_op!(self, path, read_dir)?;
         // Mount points show up in their parent directory.
         let p = normalize(path);
-        for (point, _, _) in &self.mounts {
+        for (point, fs, _) in &self.mounts {
             if let Some((parent, name)) = crate::vfs::split_parent(point) {
                 if parent == p && !entries.iter().any(|e| e.name == name) {
-                    entries.push(DirEntry { name, kind: FileType::Dir });
+                    // A single-file bind mount shows as the file it is.
+                    let kind = fs.stat("/").map_or(FileType::Dir, |m| m.kind);
+                    entries.push(DirEntry { name, kind });
                 }
             }
         }

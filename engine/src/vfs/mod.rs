@@ -402,3 +402,33 @@ pub trait FileSystem {
         }
     }
 }
+
+/// A mutable borrow or a box of a filesystem is a filesystem (a mount borrows a volume,
+/// a bind mount boxes the host's directory).
+macro_rules! forward_filesystem {
+    ($($ty:ty),*) => {$(
+        impl<T: FileSystem + ?Sized> FileSystem for $ty {
+            fn stat(&self, p: &str) -> FsResult<Metadata> { (**self).stat(p) }
+            fn lstat(&self, p: &str) -> FsResult<Metadata> { (**self).lstat(p) }
+            fn read_dir(&self, p: &str) -> FsResult<Vec<DirEntry>> { (**self).read_dir(p) }
+            fn read_link(&self, p: &str) -> FsResult<String> { (**self).read_link(p) }
+            fn content(&self, p: &str) -> FsResult<Content> { (**self).content(p) }
+            fn read_range(&self, p: &str, offset: u64, len: usize) -> FsResult<Vec<u8>> { (**self).read_range(p, offset, len) }
+            fn put_file(&mut self, p: &str, c: Content, a: Attrs) -> FsResult<()> { (**self).put_file(p, c, a) }
+            fn write_at(&mut self, p: &str, o: u64, d: &[u8]) -> FsResult<()> { (**self).write_at(p, o, d) }
+            fn set_len(&mut self, p: &str, l: u64) -> FsResult<()> { (**self).set_len(p, l) }
+            fn create_dir(&mut self, p: &str, m: u32) -> FsResult<()> { (**self).create_dir(p, m) }
+            fn remove_file(&mut self, p: &str) -> FsResult<()> { (**self).remove_file(p) }
+            fn remove_dir(&mut self, p: &str) -> FsResult<()> { (**self).remove_dir(p) }
+            fn rename(&mut self, f: &str, t: &str) -> FsResult<()> { (**self).rename(f, t) }
+            fn symlink(&mut self, t: &str, l: &str) -> FsResult<()> { (**self).symlink(t, l) }
+            fn hard_link(&mut self, e: &str, n: &str) -> FsResult<()> { (**self).hard_link(e, n) }
+            fn mknod(&mut self, p: &str, k: FileType, a: Attrs, r: u64) -> FsResult<()> { (**self).mknod(p, k, a, r) }
+            fn set_mode(&mut self, p: &str, m: u32) -> FsResult<()> { (**self).set_mode(p, m) }
+            fn set_owner(&mut self, p: &str, u: u32, g: u32) -> FsResult<()> { (**self).set_owner(p, u, g) }
+            fn set_mtime(&mut self, p: &str, t: i64) -> FsResult<()> { (**self).set_mtime(p, t) }
+        }
+    )*};
+}
+
+forward_filesystem!(&mut T, Box<T>);
