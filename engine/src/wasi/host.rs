@@ -393,14 +393,18 @@ impl<'a> WasiHost<'a> {
             "proc_raise" => errno::NOSYS,
             "sched_yield" => errno::SUCCESS,
             "random_get" => {
-                let mut out = Vec::with_capacity(u(1) as usize);
-                while out.len() < u(1) as usize {
+                // Written a block at a time: a bogus length faults instead of allocating.
+                let (ptr, len) = (u(0), u(1));
+                let mut done = 0u32;
+                let mut errno = errno::SUCCESS;
+                while done < len && errno == errno::SUCCESS {
                     self.random_counter += 1;
                     let block = Sha256::new().chain_update(self.random).chain_update(self.random_counter.to_le_bytes()).finalize();
-                    out.extend_from_slice(&block);
+                    let n = (len - done).min(block.len() as u32);
+                    errno = put(mem, ptr.wrapping_add(done), &block[..n as usize]);
+                    done += n;
                 }
-                out.truncate(u(1) as usize);
-                put(mem, u(0), &out)
+                errno
             }
             "sock_accept" | "sock_recv" | "sock_send" | "sock_shutdown" => errno::NOTSUP,
             _ => errno::NOSYS,
@@ -941,6 +945,21 @@ mod tests {
         call(&mut h, &mut mem, "fd_read", &[0, 0, 1, 8]);
         assert_eq!(&mem[64..69], b"more\n");
         assert_eq!(asked.get(), 1);
+    }
+
+    #[test]
+    fn bad_pointers_and_lengths_fault_instead_of_panicking() {
+        let mut fs = MemoryFs::new();
+        let mut h = host(&mut fs);
+        let mut mem = vec![0u8; 64];
+        assert_eq!(call(&mut h, &mut mem, "random_get", &[0, 32]), 0);
+        assert_ne!(&mem[..32], &[0u8; 32]);
+        assert_eq!(call(&mut h, &mut mem, "random_get", &[0, u32::MAX as i64]), errno::FAULT);
+        assert_eq!(call(&mut h, &mut mem, "args_get", &[60, 62]), errno::FAULT);
+        assert_eq!(call(&mut h, &mut mem, "fd_write", &[1, 0, u32::MAX as i64, 8]), errno::FAULT);
+        assert_eq!(call(&mut h, &mut mem, "path_open", &[3, 1, 10, u32::MAX as i64, 0, 0, 0, 0, 0]), errno::FAULT);
+        assert_eq!(call(&mut h, &mut mem, "fd_close", &[99]), errno::BADF);
+        assert_eq!(call(&mut h, &mut mem, "no_such_call", &[]), errno::NOSYS);
     }
 
     #[test]
