@@ -1103,6 +1103,12 @@ impl<'fs> Shell<'fs> {
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         ctx.busybox = self.flavor == Flavor::Ash;
         ctx.interrupt = self.interrupt.clone();
+        for (n, fd) in &io.fds {
+            if let (3.., Fd::In(data)) = (*n, fd) {
+                let d = data.borrow();
+                ctx.fds.insert(*n, d.data[d.pos.min(d.data.len())..].to_vec());
+            }
+        }
         // A program that waits (reads the terminal, sleeps) first shows what the shell
         // wrote before it, then its own output so far.
         if let Some((top, out, err)) = self.top.clone() {

@@ -43,6 +43,9 @@ pub struct Ctx<'a> {
     pub pause: Option<crate::shell::Pause>,
     /// Set when the run is to stop (Ctrl-C, `docker stop`).
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Input descriptors above 2 the shell opened for the program (`3<<EOF`, `3<file`),
+    /// readable as `/proc/self/fd/N` or `/dev/fd/N`.
+    pub fds: BTreeMap<u32, Vec<u8>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -67,11 +70,26 @@ impl<'a> Ctx<'a> {
             terminal: None,
             pause: None,
             interrupt: None,
+            fds: BTreeMap::new(),
         }
     }
 
     pub fn path(&self, p: &str) -> String {
         join(&self.cwd, p)
+    }
+
+    /// The bytes of an input a program names: a file, or one of its own descriptors
+    /// (`/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`).
+    pub fn read_input(&self, name: &str) -> crate::vfs::FsResult<Vec<u8>> {
+        let fd = match name {
+            "/dev/stdin" => Some(0),
+            _ => name.strip_prefix("/dev/fd/").or_else(|| name.strip_prefix("/proc/self/fd/")).and_then(|n| n.parse::<u32>().ok()),
+        };
+        match fd {
+            Some(0) => Ok(self.stdin.clone()),
+            Some(n) => self.fds.get(&n).cloned().ok_or_else(|| crate::vfs::FsError::new(crate::vfs::Errno::ENOENT, name)),
+            None => self.fs.read(&self.path(name)),
+        }
     }
 
     pub fn out(&mut self, s: &str) {
@@ -99,6 +117,13 @@ impl<'a> Ctx<'a> {
         for f in files {
             if f == "-" {
                 out.push(("-".into(), self.stdin.clone()));
+                continue;
+            }
+            if f.starts_with("/dev/fd/") || f.starts_with("/proc/self/fd/") || f == "/dev/stdin" {
+                match self.read_input(f) {
+                    Ok(d) => out.push((f.clone(), d)),
+                    Err(e) => status = self.fail(prog, &format!("{f}: {}", e.errno.message()), 1),
+                }
                 continue;
             }
             let p = self.path(f);

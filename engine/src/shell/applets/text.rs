@@ -922,10 +922,11 @@ fn sed(args: &[String], ctx: &mut Ctx) -> i32 {
 
 /// A small awk: `BEGIN`/`END` blocks, patterns (`/re/`, comparisons such as `NR>1`,
 /// `$3=="x"`), `print` and `printf` of fields, variables, strings and arithmetic,
-/// `-F` and `-v`.
+/// `-F`, `-v` and `-f progfile` (`-f -`: the program from stdin).
 fn awk(args: &[String], ctx: &mut Ctx) -> i32 {
     let mut fs_sep: Option<String> = None;
     let mut program = None;
+    let mut program_files = Vec::new();
     let mut files = Vec::new();
     let mut vars: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut i = 0;
@@ -943,24 +944,67 @@ fn awk(args: &[String], ctx: &mut Ctx) -> i32 {
                 vars.insert(k.to_string(), v.to_string());
             }
             i += 1;
-        } else if program.is_none() {
+        } else if a == "-f" {
+            match args.get(i + 1) {
+                Some(f) => program_files.push(f.clone()),
+                None => return ctx.fail("awk", "option requires an argument -- f", 2),
+            }
+            i += 1;
+        } else if program.is_none() && program_files.is_empty() {
             program = Some(a.clone());
         } else {
             files.push(a.clone());
         }
         i += 1;
     }
-    let Some(program) = program else { return ctx.fail("awk", "usage: awk [-F value] [-v var=value] 'program' [file ...]", 2) };
+    let mut stdin_used = false;
+    if program.is_none() && !program_files.is_empty() {
+        let mut text = String::new();
+        for f in &program_files {
+            let data = if f == "-" {
+                stdin_used = true;
+                Ok(ctx.stdin.clone())
+            } else {
+                ctx.read_input(f)
+            };
+            match data {
+                Ok(d) => text.push_str(&String::from_utf8_lossy(&d)),
+                Err(e) => return ctx.fail("awk", &format!("can't open file {f}: {}", e.errno.message()), 2),
+            }
+            text.push('\n');
+        }
+        program = Some(text);
+    }
+    let Some(program) = program else { return ctx.fail("awk", "usage: awk [-F value] [-v var=value] [-f progfile | 'program'] [file ...]", 2) };
     let rules = match awk::parse(&program) {
         Ok(r) => r,
         Err(e) => return ctx.fail("awk", &format!("syntax error in program: {e}"), 2),
     };
-    let (inputs, status) = ctx.inputs("awk", &files);
+    // With the program on stdin and no files, there is no other input.
+    let (inputs, status) = if stdin_used && files.is_empty() { (Vec::new(), 0) } else { ctx.inputs("awk", &files) };
     let text: String = inputs.iter().map(|(_, d)| text_of(d)).collect();
     let sep = fs_sep.map(|s| if s == "\\t" { "\t".to_string() } else { s });
-    let out = awk::run(&rules, &text, sep.as_deref(), vars);
-    ctx.out(&out);
-    status
+    let out = {
+        let reader = |name: &str| ctx.read_input(name).ok();
+        awk::run(&rules, &text, sep.as_deref(), vars, &reader)
+    };
+    ctx.out(&out.stdout);
+    if out.runaway {
+        ctx.err("awk: stopped a runaway loop (1000000 iterations)\n");
+    }
+    for (name, append, data) in out.files {
+        let path = ctx.path(&name);
+        let mut bytes = if append { ctx.fs.read(&path).unwrap_or_default() } else { Vec::new() };
+        bytes.extend_from_slice(data.as_bytes());
+        if let Err(e) = ctx.fs.write(&path, &bytes) {
+            return ctx.fail("awk", &format!("can't redirect to {name}: {}", e.errno.message()), 2);
+        }
+    }
+    if out.status != 0 {
+        out.status
+    } else {
+        status
+    }
 }
 
 mod awk;

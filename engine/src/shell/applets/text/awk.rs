@@ -1,6 +1,8 @@
-//! A small awk: rules with `BEGIN`, `END`, regex and expression patterns; `print`,
-//! `printf`, assignments (`=`, `+=`, `++`), fields, `NR`, `NF`, string and numeric values,
-//! `length`, `toupper`, `tolower`, `substr`.
+//! A small awk: rules with `BEGIN`, `END`, regex and expression patterns; `print` and
+//! `printf` (to stdout, `> file` or `>> file`), `if`/`else`, `while`, `for`, blocks,
+//! `next`, `exit`, `break`, `continue`, `getline` (from the input or `< file`),
+//! assignments (`=`, `+=`, `++`), fields, `NR`, `NF`, string and numeric values, `length`,
+//! `toupper`, `tolower`, `substr`, `int`.
 
 use std::collections::HashMap;
 
@@ -19,13 +21,26 @@ pub enum Expr {
     Assign(String, String, Box<Expr>),
     Incr(String, f64),
     Call(String, Vec<Expr>),
+    /// `getline [var] [< file]`: 1 with a line, 0 at the end, -1 when it cannot read.
+    Getline(Option<String>, Option<Box<Expr>>),
 }
+
+/// Where `print` writes: stdout, or a file (`>`, or `>>` to append).
+pub type Redirect = Option<(bool, Expr)>;
 
 #[derive(Debug, Clone)]
 pub enum Stmt {
-    Print(Vec<Expr>),
-    Printf(Vec<Expr>),
+    Print(Vec<Expr>, Redirect),
+    Printf(Vec<Expr>, Redirect),
     Expr(Expr),
+    Block(Vec<Stmt>),
+    If(Expr, Box<Stmt>, Option<Box<Stmt>>),
+    While(Expr, Box<Stmt>),
+    For(Option<Expr>, Option<Expr>, Option<Expr>, Box<Stmt>),
+    Next,
+    Exit(Option<Expr>),
+    Break,
+    Continue,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +56,8 @@ pub type Rules = Vec<(Pattern, Option<Vec<Stmt>>)>;
 struct P {
     c: Vec<char>,
     i: usize,
+    /// Inside `print`'s arguments, `>` is a redirection, not a comparison.
+    print_args: bool,
 }
 
 impl P {
@@ -121,26 +138,122 @@ impl P {
             if self.peek() == Some('}') || self.i >= self.c.len() {
                 return Ok(out);
             }
-            if self.eat("printf") {
-                let mut args = vec![self.expr()?];
+            out.push(self.stmt()?);
+        }
+    }
+
+    /// Whether the next word is `word` (not the start of a longer name).
+    fn keyword(&mut self, word: &str) -> bool {
+        self.ws();
+        let chars: Vec<char> = word.chars().collect();
+        let after = self.c.get(self.i + chars.len()).copied();
+        if self.c[self.i..].starts_with(&chars) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            self.i += chars.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn condition(&mut self) -> Result<Expr, String> {
+        if !self.eat("(") {
+            return Err("expected (".into());
+        }
+        let e = self.expr()?;
+        if !self.eat(")") {
+            return Err("expected )".into());
+        }
+        Ok(e)
+    }
+
+    /// The statement after `if (…)`, `while (…)`, `else`: may start on the next line.
+    fn body(&mut self) -> Result<Box<Stmt>, String> {
+        self.ws_nl();
+        Ok(Box::new(self.stmt()?))
+    }
+
+    fn stmt(&mut self) -> Result<Stmt, String> {
+        self.ws();
+        if self.peek() == Some('{') {
+            self.i += 1;
+            let body = self.stmts()?;
+            if !self.eat("}") {
+                return Err("expected }".into());
+            }
+            return Ok(Stmt::Block(body));
+        }
+        if self.keyword("if") {
+            let cond = self.condition()?;
+            let then = self.body()?;
+            let save = self.i;
+            self.ws_nl();
+            if self.keyword("else") {
+                return Ok(Stmt::If(cond, then, Some(self.body()?)));
+            }
+            self.i = save;
+            return Ok(Stmt::If(cond, then, None));
+        }
+        if self.keyword("while") {
+            let cond = self.condition()?;
+            return Ok(Stmt::While(cond, self.body()?));
+        }
+        if self.keyword("for") {
+            if !self.eat("(") {
+                return Err("expected (".into());
+            }
+            let part = |p: &mut P, end: &str| -> Result<Option<Expr>, String> {
+                if p.eat(end) {
+                    return Ok(None);
+                }
+                let e = p.expr()?;
+                if !p.eat(end) {
+                    return Err(format!("expected {end}"));
+                }
+                Ok(Some(e))
+            };
+            let init = part(self, ";")?;
+            let cond = part(self, ";")?;
+            let step = part(self, ")")?;
+            return Ok(Stmt::For(init, cond, step, self.body()?));
+        }
+        if self.keyword("next") {
+            return Ok(Stmt::Next);
+        }
+        if self.keyword("break") {
+            return Ok(Stmt::Break);
+        }
+        if self.keyword("continue") {
+            return Ok(Stmt::Continue);
+        }
+        if self.keyword("exit") {
+            self.ws();
+            if matches!(self.peek(), Some(';' | '}' | '\n') | None) {
+                return Ok(Stmt::Exit(None));
+            }
+            return Ok(Stmt::Exit(Some(self.expr()?)));
+        }
+        let printf = self.keyword("printf");
+        if printf || self.keyword("print") {
+            let mut args = Vec::new();
+            self.ws();
+            self.print_args = true;
+            if !matches!(self.peek(), Some(';' | '}' | '\n' | '>') | None) {
+                args.push(self.expr()?);
                 while self.eat(",") {
                     args.push(self.expr()?);
                 }
-                out.push(Stmt::Printf(args));
-            } else if self.eat("print") {
-                let mut args = Vec::new();
-                self.ws();
-                if !matches!(self.peek(), Some(';' | '}' | '\n') | None) {
-                    args.push(self.expr()?);
-                    while self.eat(",") {
-                        args.push(self.expr()?);
-                    }
-                }
-                out.push(Stmt::Print(args));
-            } else {
-                out.push(Stmt::Expr(self.expr()?));
             }
+            self.print_args = false;
+            let redirect = if self.eat(">>") {
+                Some((true, self.concat()?))
+            } else if self.eat(">") {
+                Some((false, self.concat()?))
+            } else {
+                None
+            };
+            return Ok(if printf { Stmt::Printf(args, redirect) } else { Stmt::Print(args, redirect) });
         }
+        Ok(Stmt::Expr(self.expr()?))
     }
 
     fn expr(&mut self) -> Result<Expr, String> {
@@ -187,6 +300,9 @@ impl P {
     fn cmp(&mut self) -> Result<Expr, String> {
         let l = self.concat()?;
         for op in ["==", "!=", "<=", ">=", "!~", "~", "<", ">"] {
+            if self.print_args && op.starts_with('>') {
+                continue;
+            }
             if self.eat(op) {
                 return Ok(Expr::Binary(op.into(), Box::new(l), Box::new(self.concat()?)));
             }
@@ -296,7 +412,9 @@ impl P {
             }
             Some('(') => {
                 self.i += 1;
+                let outer = std::mem::replace(&mut self.print_args, false);
                 let e = self.expr()?;
+                self.print_args = outer;
                 if !self.eat(")") {
                     return Err("expected )".into());
                 }
@@ -311,6 +429,15 @@ impl P {
             }
             _ => {
                 let name = self.ident().ok_or_else(|| format!("unexpected {:?}", self.peek().unwrap_or(' ')))?;
+                if name == "getline" {
+                    let save = self.i;
+                    let var = self.ident().filter(|v| !matches!(v.as_str(), "in"));
+                    if var.is_none() {
+                        self.i = save;
+                    }
+                    let file = if self.eat("<") && !self.c[self.i..].starts_with(&['=']) { Some(Box::new(self.primary()?)) } else { None };
+                    return Ok(Expr::Getline(var, file));
+                }
                 if self.peek() == Some('(') {
                     self.i += 1;
                     let mut args = Vec::new();
@@ -335,16 +462,52 @@ impl P {
 }
 
 pub fn parse(program: &str) -> Result<Rules, String> {
-    P { c: program.chars().collect(), i: 0 }.program()
+    P { c: program.chars().collect(), i: 0, print_args: false }.program()
 }
 
-struct State {
+/// What a statement tells the loop around it.
+#[derive(PartialEq)]
+enum Flow {
+    Normal,
+    Next,
+    Exit,
+    Break,
+    Continue,
+}
+
+/// What `awk` reads besides its input: a file named in `getline < file`.
+pub type Reader<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
+
+/// The outcome of a run: stdout, the files `print > file` wrote (name, append, text) in
+/// the order they were first opened, the exit status, and whether a runaway loop was
+/// stopped.
+pub struct Output {
+    pub stdout: String,
+    pub files: Vec<(String, bool, String)>,
+    pub status: i32,
+    pub runaway: bool,
+}
+
+struct State<'a> {
     vars: HashMap<String, String>,
     fields: Vec<String>,
     nr: usize,
     out: String,
     fs: Option<String>,
+    /// The main input's records and the next one to read.
+    lines: Vec<String>,
+    pos: usize,
+    reader: Reader<'a>,
+    /// Files opened by `getline < file`: their lines and the next one.
+    inputs: HashMap<String, (Vec<String>, usize)>,
+    files: Vec<(String, bool, String)>,
+    status: i32,
+    /// Loop iterations left before a runaway program is stopped.
+    budget: u64,
 }
+
+/// Loop iterations one run may take (a `while` that never ends stops here, exit 137).
+const LOOP_BUDGET: u64 = 1_000_000;
 
 fn num(s: &str) -> f64 {
     let t = s.trim();
@@ -365,7 +528,68 @@ fn looks_numeric(s: &str) -> bool {
     !s.trim().is_empty() && s.trim().parse::<f64>().is_ok()
 }
 
-impl State {
+fn split_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    if text.ends_with('\n') || text.is_empty() {
+        lines.pop();
+    }
+    lines
+}
+
+impl State<'_> {
+    fn emit(&mut self, text: &str, redirect: &Redirect) {
+        match redirect {
+            None => self.out.push_str(text),
+            Some((append, target)) => {
+                let name = self.eval(target);
+                match self.files.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some((_, _, buf)) => buf.push_str(text),
+                    None => self.files.push((name, *append, text.to_string())),
+                }
+            }
+        }
+    }
+
+    fn getline(&mut self, var: &Option<String>, file: &Option<Box<Expr>>) -> String {
+        let line = match file {
+            Some(f) => {
+                let name = self.eval(f);
+                if !self.inputs.contains_key(&name) {
+                    match (self.reader)(&name) {
+                        Some(data) => {
+                            self.inputs.insert(name.clone(), (split_lines(&String::from_utf8_lossy(&data)), 0));
+                        }
+                        None => return "-1".into(),
+                    }
+                }
+                let Some((lines, pos)) = self.inputs.get_mut(&name) else { return "-1".into() };
+                let line = lines.get(*pos).cloned();
+                *pos += 1;
+                line
+            }
+            None => {
+                let line = self.lines.get(self.pos).cloned();
+                if line.is_some() {
+                    self.pos += 1;
+                    self.nr += 1;
+                }
+                line
+            }
+        };
+        match line {
+            None => "0".into(),
+            Some(l) => {
+                match var {
+                    Some(v) => {
+                        self.vars.insert(v.clone(), l);
+                    }
+                    None => self.set_record(&l),
+                }
+                "1".into()
+            }
+        }
+    }
+
     fn record(&self) -> String {
         self.fields.first().cloned().unwrap_or_default()
     }
@@ -441,6 +665,7 @@ impl State {
                     _ => String::new(),
                 }
             }
+            Expr::Getline(var, file) => self.getline(var, file),
             Expr::Binary(op, a, b) => {
                 if op == "&&" {
                     return i32::from(truthy(&self.eval(a)) && truthy(&self.eval(b))).to_string();
@@ -476,26 +701,105 @@ impl State {
         }
     }
 
-    fn exec(&mut self, stmts: &[Stmt]) {
+    /// Counts a loop iteration; false once the budget is spent.
+    fn tick(&mut self) -> bool {
+        if self.budget == 0 {
+            self.status = 137;
+            return false;
+        }
+        self.budget -= 1;
+        true
+    }
+
+    fn exec(&mut self, stmts: &[Stmt]) -> Flow {
         for s in stmts {
-            match s {
-                Stmt::Print(args) => {
-                    let line = if args.is_empty() { self.record() } else { args.iter().map(|a| self.eval(a)).collect::<Vec<_>>().join(" ") };
-                    self.out.push_str(&line);
-                    self.out.push('\n');
-                }
-                Stmt::Printf(args) => {
-                    let vals: Vec<String> = args.iter().map(|a| self.eval(a)).collect();
-                    if let Some((fmt, rest)) = vals.split_first() {
-                        let mut rest = rest.to_vec();
-                        super::format_once(fmt, &mut rest, &mut self.out);
-                    }
-                }
-                Stmt::Expr(e) => {
-                    self.eval(e);
-                }
+            let flow = self.stmt(s);
+            if flow != Flow::Normal {
+                return flow;
             }
         }
+        Flow::Normal
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> Flow {
+        match s {
+            Stmt::Print(args, redirect) => {
+                let mut line = if args.is_empty() { self.record() } else { args.iter().map(|a| self.eval(a)).collect::<Vec<_>>().join(" ") };
+                line.push('\n');
+                self.emit(&line, redirect);
+            }
+            Stmt::Printf(args, redirect) => {
+                let vals: Vec<String> = args.iter().map(|a| self.eval(a)).collect();
+                if let Some((fmt, rest)) = vals.split_first() {
+                    let mut rest = rest.to_vec();
+                    let mut text = String::new();
+                    super::format_once(fmt, &mut rest, &mut text);
+                    self.emit(&text, redirect);
+                }
+            }
+            Stmt::Expr(e) => {
+                self.eval(e);
+            }
+            Stmt::Block(body) => return self.exec(body),
+            Stmt::If(cond, then, otherwise) => {
+                let c = self.eval(cond);
+                if truthy(&c) {
+                    return self.stmt(then);
+                } else if let Some(o) = otherwise {
+                    return self.stmt(o);
+                }
+            }
+            Stmt::While(cond, body) => loop {
+                if !self.tick() {
+                    return Flow::Exit;
+                }
+                let c = self.eval(cond);
+                if !truthy(&c) {
+                    break;
+                }
+                match self.stmt(body) {
+                    Flow::Break => break,
+                    Flow::Next => return Flow::Next,
+                    Flow::Exit => return Flow::Exit,
+                    Flow::Normal | Flow::Continue => {}
+                }
+            },
+            Stmt::For(init, cond, step, body) => {
+                if let Some(i) = init {
+                    self.eval(i);
+                }
+                loop {
+                    if !self.tick() {
+                        return Flow::Exit;
+                    }
+                    if let Some(c) = cond {
+                        let v = self.eval(c);
+                        if !truthy(&v) {
+                            break;
+                        }
+                    }
+                    match self.stmt(body) {
+                        Flow::Break => break,
+                        Flow::Next => return Flow::Next,
+                        Flow::Exit => return Flow::Exit,
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                    if let Some(st) = step {
+                        self.eval(st);
+                    }
+                }
+            }
+            Stmt::Next => return Flow::Next,
+            Stmt::Break => return Flow::Break,
+            Stmt::Continue => return Flow::Continue,
+            Stmt::Exit(code) => {
+                if let Some(c) = code {
+                    self.status = num(&self.eval(c)) as i32;
+                }
+                return Flow::Exit;
+            }
+        }
+        Flow::Normal
     }
 }
 
@@ -507,22 +811,25 @@ fn truthy(s: &str) -> bool {
     }
 }
 
-pub fn run(rules: &Rules, input: &str, fs: Option<&str>, vars: HashMap<String, String>) -> String {
-    let mut st = State { vars, fields: Vec::new(), nr: 0, out: String::new(), fs: fs.map(str::to_string) };
+/// Runs the program over `input`; `reader` opens the files `getline < file` names.
+pub fn run(rules: &Rules, input: &str, fs: Option<&str>, vars: HashMap<String, String>, reader: Reader<'_>) -> Output {
+    let mut st = State { vars, fields: Vec::new(), nr: 0, out: String::new(), fs: fs.map(str::to_string), lines: split_lines(input), pos: 0, reader, inputs: HashMap::new(), files: Vec::new(), status: 0, budget: LOOP_BUDGET };
+    let mut exited = false;
     for (p, a) in rules {
         if let (Pattern::Begin, Some(a)) = (p, a) {
-            st.exec(a);
+            if st.exec(a) == Flow::Exit {
+                exited = true;
+                break;
+            }
         }
     }
     let has_main = rules.iter().any(|(p, _)| !matches!(p, Pattern::Begin | Pattern::End));
-    if has_main || rules.iter().any(|(p, _)| matches!(p, Pattern::End)) {
-        let mut lines: Vec<&str> = input.split('\n').collect();
-        if input.ends_with('\n') || input.is_empty() {
-            lines.pop();
-        }
-        for line in lines {
+    if !exited && (has_main || rules.iter().any(|(p, _)| matches!(p, Pattern::End))) {
+        'records: while st.pos < st.lines.len() {
+            let line = st.lines[st.pos].clone();
+            st.pos += 1;
             st.nr += 1;
-            st.set_record(line);
+            st.set_record(&line);
             for (p, a) in rules {
                 let run = match p {
                     Pattern::Begin | Pattern::End => false,
@@ -534,7 +841,14 @@ pub fn run(rules: &Rules, input: &str, fs: Option<&str>, vars: HashMap<String, S
                 };
                 if run {
                     match a {
-                        Some(a) => st.exec(a),
+                        Some(a) => match st.exec(a) {
+                            Flow::Next => continue 'records,
+                            Flow::Exit => {
+                                exited = true;
+                                break 'records;
+                            }
+                            _ => {}
+                        },
                         None => {
                             let r = st.record();
                             st.out.push_str(&r);
@@ -545,10 +859,16 @@ pub fn run(rules: &Rules, input: &str, fs: Option<&str>, vars: HashMap<String, S
             }
         }
     }
-    for (p, a) in rules {
-        if let (Pattern::End, Some(a)) = (p, a) {
-            st.exec(a);
+    let _ = exited;
+    let runaway = st.budget == 0;
+    if !runaway {
+        for (p, a) in rules {
+            if let (Pattern::End, Some(a)) = (p, a) {
+                if st.exec(a) == Flow::Exit {
+                    break;
+                }
+            }
         }
     }
-    st.out
+    Output { stdout: st.out, files: st.files, status: st.status, runaway: runaway || st.budget == 0 }
 }
