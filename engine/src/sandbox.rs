@@ -518,6 +518,22 @@ mod tests {
     }
 
     #[test]
+    fn docker_exec_it_attaches_a_shell_to_a_running_container_and_leaves_it_running() {
+        let mut sb = sandbox();
+        let out = sb.run_line("docker run -d --name web alpine:3.20 sh -c 'while true; do date > /tmp/beat; sleep 5; done'", &[]);
+        assert_eq!(out.status, 0, "{}", text(&out));
+        assert_eq!(sb.run_line("docker exec -it web sh", &[]).status, 0);
+        assert!(sb.attached_container().is_some());
+        assert_eq!(sb.prompt(), "/ # ");
+        assert_eq!(sb.run_line("ls /tmp; echo note > /tmp/from-exec", &[]).stdout, b"beat\n");
+        assert_eq!(sb.run_line("exit", &[]).status, 0);
+        assert_eq!(sb.attached_container(), None);
+        assert_eq!(sb.run_line("docker ps --format '{{.Names}} {{.State}}'", &[]).stdout, b"web running\n");
+        assert_eq!(sb.run_line("docker exec web cat /tmp/from-exec", &[]).stdout, b"note\n");
+        assert_eq!(sb.run_line("docker rm -f web", &[]).status, 0);
+    }
+
+    #[test]
     fn docker_run_it_attaches_the_terminal_to_the_container_shell_until_exit() {
         let mut sb = sandbox();
         sb.write_file("data.txt", b"from the host\n").unwrap();

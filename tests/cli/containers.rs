@@ -231,3 +231,28 @@ fn a_single_file_binds_into_the_container() {
     ));
     assert_eq!(host.file("project/config.yml").unwrap(), b"name: demo\nport: 80\n");
 }
+
+/// A detached service (a loop that sleeps) stays up: its first minute of output is in
+/// the logs, `exec` runs beside it over its files, `top` shows it, `rm` refuses it until
+/// `stop` ends it.
+#[test]
+fn a_detached_service_stays_up_until_stopped() {
+    insta::assert_snapshot!(sessions(
+        "",
+        &[
+            "berth run -d --name ticker alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; echo $i > /tmp/count; sleep 1; done'",
+            "berth ps --format \"{{.Names}} {{.Status}}\"",
+            "berth logs --tail 2 ticker",
+            "berth exec ticker cat /tmp/count",
+            "berth exec -w /tmp -e WHO=exec ticker sh -c 'echo hi from $WHO in $(pwd)'",
+            "berth exec ticker nosuch",
+            "berth top ticker",
+            "berth rm ticker",
+            "berth wait ticker",
+            "berth stop ticker",
+            "berth ps -a --format \"{{.Names}} {{.Status}}\"",
+            "berth exec ticker true",
+            "berth rm ticker",
+        ]
+    ));
+}

@@ -8,7 +8,7 @@ use super::{Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
 use crate::image::{pull, ImageStore};
-use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Mount, Status, Terminal};
+use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Mount, Ran, Status, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -300,7 +300,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     let terminal = if o.interactive && o.tty && !o.detach { host.terminal_input() } else { None };
     let stdin = if o.interactive && !o.detach && terminal.is_none() { host.read_file("-").unwrap_or_default() } else { Vec::new() };
     let pause = if terminal.is_some() { host.pause() } else { None };
-    let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause });
+    let horizon = o.detach.then_some(crate::runtime::DETACHED_HORIZON);
+    let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause, horizon });
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
         Err(out) => {
@@ -311,21 +312,24 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     };
     if o.detach {
         // Detached: the ID on stdout, the output in the logs. The emulated process has
-        // already run to completion.
+        // run to completion, or to its horizon (the container is then up).
         return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
     }
     Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: prelude + &String::from_utf8_lossy(&stderr) }
 }
 
-/// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. Emulated
-/// processes run to completion when started, so a container is never running by the
-/// time one of these is given: they act as Docker does on a stopped container.
+/// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. An
+/// emulated process runs to completion when it starts, or, detached, until its sleeps
+/// pass the horizon: such a container is up, and these act on it as Docker does.
 pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
+    if command == "exec" {
+        return exec(&mut store, &mut containers, args, host);
+    }
     let usage = |n: usize, what: &str, syntax: &str| Output::fail(1, format!("\"docker {command}\" requires {what} {n} argument{}.\nSee 'docker {command} --help'.\n\nUsage:  docker {command} {syntax}\n", if n == 1 { "" } else { "s" }));
     match command {
         "rename" => {
@@ -366,7 +370,36 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                     out.code = 1;
                     continue;
                 };
+                let running = c.status == Status::Running;
                 match command {
+                    // Docker's stop signal, SIGTERM, does not end a process that is PID 1
+                    // without a handler; after the grace period it is killed.
+                    "stop" | "kill" if running => {
+                        stop_running(&mut containers, &c, host, 137);
+                        out.stdout.push_str(&format!("{n}\n"));
+                    }
+                    "wait" if running => {
+                        out.stderr.push_str(&format!("berth: container {n} is running (its process waits, suspended by the emulated runtime) and never exits on its own: stop it, then wait\n"));
+                        out.code = 1;
+                    }
+                    "top" if running => {
+                        let cmd = c.argv.join(" ");
+                        out.stdout.push_str(&format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"));
+                        let stime = crate::time::rfc3339(c.started.unwrap_or(0));
+                        out.stdout.push_str(&format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{cmd}\n", if c.user.is_empty() { "root" } else { &c.user }, 4242, 4221, 0, &stime[11..16], "?", "00:00:00"));
+                    }
+                    "restart" if running => {
+                        stop_running(&mut containers, &c, host, 137);
+                        let c = containers.find(n).cloned().unwrap_or(c);
+                        match execute(&mut store, &mut containers, &c, host) {
+                            Ok(_) => out.stdout.push_str(&format!("{n}\n")),
+                            Err(e) => {
+                                out.stderr.push_str(&e.stderr);
+                                out.code = 1;
+                            }
+                        }
+                    }
+                    "start" if running => out.stdout.push_str(&format!("{n}\n")),
                     "stop" => out.stdout.push_str(&format!("{n}\n")),
                     "wait" => out.stdout.push_str(&format!("{}\n", c.exit_code)),
                     "kill" => {
@@ -387,6 +420,93 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
             }
             out
         }
+    }
+}
+
+/// Ends a running (suspended) container with `code`; `--rm` then removes it.
+fn stop_running(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32) {
+    if c.auto_remove {
+        containers.list.remove(&c.id);
+        let _ = containers.remove(&c.id);
+    } else if let Some(record) = containers.list.get_mut(&c.id) {
+        record.status = Status::Exited;
+        record.exit_code = code;
+        record.finished = Some(host.now());
+    }
+    let _ = containers.save();
+}
+
+/// `exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND…`: a command in a running
+/// container, over its files; `-it` with a shell attaches the terminal to it.
+fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], host: &dyn Host) -> Output {
+    let (mut interactive, mut tty) = (false, false);
+    let mut env = Vec::new();
+    let (mut workdir, mut user) = (None, None);
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') {
+        let a = args[i].as_str();
+        match a {
+            "-e" | "--env" | "-w" | "--workdir" | "-u" | "--user" => {
+                let Some(v) = args.get(i + 1).cloned() else { return Output::fail(1, format!("flag needs an argument: {a}\nSee 'docker exec --help'.\n")) };
+                match a {
+                    "-e" | "--env" => env.push(v),
+                    "-w" | "--workdir" => workdir = Some(v),
+                    _ => user = Some(v),
+                }
+                i += 1;
+            }
+            "-d" | "--detach" => {}
+            _ => {
+                interactive |= a.contains('i') && !a.starts_with("--") || a == "--interactive";
+                tty |= a.contains('t') && !a.starts_with("--") || a == "--tty";
+            }
+        }
+        i += 1;
+    }
+    let (Some(name), command) = (args.get(i), args.get(i + 1..).unwrap_or_default()) else {
+        return Output::fail(1, "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n");
+    };
+    if command.is_empty() {
+        return Output::fail(1, "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n");
+    }
+    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
+    if c.status != Status::Running {
+        return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
+    }
+    let mut process = c.clone();
+    process.argv = command.to_vec();
+    process.env.extend(env);
+    if let Some(w) = workdir {
+        process.working_dir = w;
+    }
+    if let Some(u) = user {
+        process.user = u;
+    }
+    if interactive && tty && crate::runtime::is_interactive_shell(&process.argv) {
+        let session = with_container_fs(store, containers, &process, host, |fs| crate::runtime::start_tty(fs, &process));
+        if let Ok((mut session, _)) = session {
+            session.exec = true;
+            if host.attach(&session) {
+                return Output::ok("");
+            }
+        }
+    }
+    let path = process.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
+    let stdin = if interactive { host.read_file("-").unwrap_or_default() } else { Vec::new() };
+    let ran = with_container_fs(store, containers, &process, host, |fs| {
+        if !resolve_program(fs, &process.argv[0], &path, &process.working_dir) {
+            return None;
+        }
+        Some(run_emulated(fs, &process, &stdin, Terminal::default()))
+    });
+    match ran {
+        Ok((Some(r), upper)) => {
+            let _ = containers.set_upper(&c.id, &upper);
+            let _ = containers.save();
+            Output { code: r.status, stdout: String::from_utf8_lossy(&r.stdout).into_owned(), stderr: String::from_utf8_lossy(&r.stderr).into_owned() }
+        }
+        Ok((None, _)) => Output::fail(127, format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{}\": executable file not found in $PATH: unknown\n", process.argv[0])),
+        Err(e) => e,
     }
 }
 
@@ -412,8 +532,9 @@ fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSyste
 }
 
 /// Runs a container's process to completion and records the result.
+/// Runs a container's process as `start` does: detached, so up to the horizon.
 fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
-    execute_with(store, containers, c, host, b"", Terminal::default())
+    execute_with(store, containers, c, host, b"", Terminal { horizon: Some(crate::runtime::DETACHED_HORIZON), ..Terminal::default() })
 }
 
 fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
@@ -425,7 +546,7 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
         }
         Ok(run_emulated(fs, c, stdin, terminal.clone()))
     })?;
-    let ((code, stdout, stderr), upper) = match ran {
+    let (Ran { status: code, stdout, stderr, suspended }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
         (Err(argv0), _) => {
             let msg = if argv0.contains('/') {
@@ -444,13 +565,27 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
             return Err(daemon(&msg, code));
         }
     };
-    finish(containers, c, host, code, &stdout, &stderr, &upper);
+    finish(containers, c, host, code, &stdout, &stderr, &upper, suspended);
     Ok((code, stdout, stderr))
 }
 
 /// Records a container's end: exited with `code`, its writable layer and logs kept, or
 /// with `--rm` removed with its anonymous volumes.
-fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs) {
+#[allow(clippy::too_many_arguments)]
+fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs, suspended: bool) {
+    if suspended {
+        // Still running: up until `stop` or `kill`, with what it wrote so far.
+        let mut record = c.clone();
+        record.status = Status::Running;
+        record.exit_code = 0;
+        record.started = Some(record.started.unwrap_or_else(|| host.now()));
+        record.finished = None;
+        let _ = containers.set_upper(&c.id, upper);
+        let _ = containers.append_logs(&c.id, stdout, stderr);
+        containers.list.insert(c.id.clone(), record);
+        let _ = containers.save();
+        return;
+    }
     if c.auto_remove {
         // `--rm` takes the container's anonymous volumes with it, as Docker does.
         let anonymous = containers.volumes();
@@ -550,8 +685,12 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    if exited {
-        finish(&mut containers, &c, host, status, &stdout, &stderr, &upper);
+    if exited && !session.exec {
+        finish(&mut containers, &c, host, status, &stdout, &stderr, &upper, false);
+    } else if exited {
+        // An `exec` session ends; the container goes on.
+        let _ = containers.set_upper(&c.id, &upper);
+        let _ = containers.save();
     } else {
         let _ = containers.set_upper(&c.id, &upper);
         let _ = containers.append_logs(&c.id, &stdout, &stderr);

@@ -277,10 +277,26 @@ pub struct Terminal {
     pub input: Option<crate::shell::TerminalInput>,
     /// Real time passing for sleeps.
     pub pause: Option<crate::shell::Pause>,
+    /// A detached process (`run -d`): once its sleeps add up to this many seconds it is
+    /// suspended, and the container stays up (see [`Ran::suspended`]).
+    pub horizon: Option<f64>,
+}
+
+/// Seconds of a detached process's sleeps before it is suspended: a `while true; do …;
+/// sleep 1; done` service shows its first minute of output and stays up.
+pub const DETACHED_HORIZON: f64 = 60.0;
+
+/// How a container's process ended.
+pub struct Ran {
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// It was still running (past its horizon) when the emulated runtime suspended it.
+    pub suspended: bool,
 }
 
 /// Runs a container's process in the emulated userland over `fs`.
-pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], terminal: Terminal) -> (i32, Vec<u8>, Vec<u8>) {
+pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], terminal: Terminal) -> Ran {
     let env = crate::dockerfile::expand::EnvList::from_pairs(&c.env);
     let mut config = c.config.clone();
     config.config.working_dir = Some(c.working_dir.clone());
@@ -303,9 +319,30 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
     sh.set_terminal_input(terminal.input);
-    sh.set_pause(terminal.pause);
+    // A detached process's sleeps count towards its horizon; what it printed before a
+    // sleep is kept, and at the horizon it is stopped where it waits.
+    let suspended = std::rc::Rc::new(std::cell::Cell::new(false));
+    let earlier = std::rc::Rc::new(std::cell::RefCell::new(Vec::<u8>::new()));
+    match (terminal.pause, terminal.horizon) {
+        (None, Some(horizon)) => {
+            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            sh.set_interrupt(flag.clone());
+            let (slept, suspended, earlier) = (std::cell::Cell::new(0.0), suspended.clone(), earlier.clone());
+            sh.set_pause(Some(std::rc::Rc::new(move |shown: &str, secs: f64| {
+                earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                slept.set(slept.get() + secs);
+                if slept.get() >= horizon {
+                    suspended.set(true);
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            })));
+        }
+        (pause, _) => sh.set_pause(pause),
+    }
     let out = sh.run_argv(&c.argv, stdin);
-    (out.status, out.stdout, out.stderr)
+    let mut stdout = std::mem::take(&mut *earlier.borrow_mut());
+    stdout.extend_from_slice(&out.stdout);
+    Ran { status: out.status, stdout, stderr: out.stderr, suspended: suspended.get() }
 }
 
 /// The state of an interactive shell in a container between the lines a user types
@@ -321,6 +358,10 @@ pub struct TtySession {
     pub shell: String,
     pub user: String,
     pub hostname: String,
+    /// A shell started by `exec -it` in a running container: its exit leaves the
+    /// container running.
+    #[serde(default)]
+    pub exec: bool,
 }
 
 impl TtySession {
@@ -367,7 +408,7 @@ pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
         vars.push(("HOME".into(), if uid == 0 { "/root".into() } else { "/".into() }, true));
     }
     vars.push(("HOSTNAME".into(), c.hostname.clone(), true));
-    TtySession { container: c.id.clone(), cwd: c.working_dir.clone(), vars, status: 0, shell: shell.into(), user, hostname: c.hostname.clone() }
+    TtySession { container: c.id.clone(), cwd: c.working_dir.clone(), vars, status: 0, shell: shell.into(), user, hostname: c.hostname.clone(), exec: false }
 }
 
 /// Runs one typed line in an attached session. Returns the status, output, and whether
