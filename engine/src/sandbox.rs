@@ -204,7 +204,7 @@ impl Sandbox {
         for (k, v, exported) in &self.vars {
             sh.set_variable(k, v, *exported);
         }
-        sh.set_env("BERTH_NOW", &self.clock.now().to_string());
+        sh.set_clock(self.clock.now());
         sh.set_cwd(&self.cwd);
         sh.set_last_status(self.last_status);
         sh.set_terminal_input(self.front.input.clone());
@@ -231,7 +231,7 @@ impl Sandbox {
         }));
         let out = sh.run_str(line, stdin);
         self.cwd = sh.cwd().to_string();
-        self.vars = sh.variables().into_iter().filter(|(k, _, _)| !matches!(k.as_str(), "BERTH_NOW" | "PWD")).collect();
+        self.vars = sh.variables().into_iter().filter(|(k, _, _)| k != "PWD").collect();
         self.last_status = out.status;
         out
     }

@@ -256,3 +256,24 @@ fn a_detached_service_stays_up_until_stopped() {
         ]
     ));
 }
+
+/// `date` in a container tells the time the process runs at, and sleeps move it on.
+#[test]
+fn date_tells_the_time_and_sleep_moves_it_on() {
+    insta::assert_snapshot!(sessions("", &["berth run --rm alpine:3.20 sh -c 'date; sleep 90; date +%T'"]), @r"
+    $ berth run --rm alpine:3.20 sh -c 'date; sleep 90; date +%T'
+    exit: 0
+    --- stdout
+    Mon Nov 23 12:00:00 UTC 2026
+    12:01:30
+    --- stderr
+    Unable to find image 'alpine:3.20' locally
+    3.20: Pulling from library/alpine
+    779817a6eaec: Pulling fs layer
+    779817a6eaec: Verifying Checksum
+    779817a6eaec: Download complete
+    779817a6eaec: Pull complete
+    Digest: sha256:605f5d7c4b55b85315d2244f5ee09ac10b7781b605e43a5b53d0df6f970e53d5
+    Status: Downloaded newer image for alpine:3.20
+    ");
+}

@@ -288,7 +288,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     let mut upper = MemoryFs::new();
                     let result = {
                         let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(&mut upper));
-                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env);
+                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env, req.now);
                         upper = overlay.into_upper();
                         (status, stdout, stderr)
                     };
@@ -591,8 +591,9 @@ fn run_argv(command: &CommandLine, shell: &[String], heredocs: &[crate::dockerfi
     }
 }
 
-/// Runs a program in a container filesystem as the image's user, in its working dir.
-pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, env: &EnvList) -> (i32, Vec<u8>, Vec<u8>) {
+/// Runs a program in a container filesystem as the image's user, in its working dir,
+/// at time `now` (seconds since the epoch).
+pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, env: &EnvList, now: i64) -> (i32, Vec<u8>, Vec<u8>) {
     let flavor = flavor_of(fs);
     let (uid, gid) = user_ids(fs, config.config.user.as_deref().unwrap_or(""));
     let workdir = config.config.working_dir.clone().unwrap_or_else(|| "/".into());
@@ -609,6 +610,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
     sh.gid = gid;
     sh.group_explicit = config.config.user.as_deref().unwrap_or("").contains(':');
     sh.set_budget(5_000_000);
+    sh.set_clock(now);
     let out = sh.run_argv_merged(argv, b"");
     (out.status, out.stdout, out.stderr)
 }

@@ -318,6 +318,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     sh.gid = gid;
     sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
+    sh.set_clock(c.started.unwrap_or(c.created));
     sh.set_terminal_input(terminal.input);
     // A detached process's sleeps count towards its horizon; what it printed before a
     // sleep is kept, and at the horizon it is stopped where it waits.
@@ -443,6 +444,7 @@ pub fn run_attached_with(fs: &mut dyn FileSystem, c: &Container, session: &mut T
     sh.gid = gid;
     sh.group_explicit = c.user.contains(':');
     sh.set_budget(5_000_000);
+    sh.set_clock(c.started.unwrap_or(c.created));
     sh.set_terminal_input(input);
     sh.set_pause(pause);
     let out = sh.run_str(line, &[]);

@@ -187,6 +187,10 @@ pub struct Shell<'fs> {
     pause: Option<Pause>,
     /// The stdin and output of the current `run_str`, for `read` from the terminal.
     top: Option<(Rc<RefCell<Input>>, Sink, Sink)>,
+    /// The time the run started (seconds since the epoch) and the seconds its sleeps
+    /// have taken since: what `date` shows.
+    clock: Option<i64>,
+    slept: Rc<std::cell::Cell<f64>>,
 }
 
 const MAX_DEPTH: u32 = 200;
@@ -219,6 +223,8 @@ impl<'fs> Shell<'fs> {
             terminal: None,
             pause: None,
             top: None,
+            clock: None,
+            slept: Rc::new(std::cell::Cell::new(0.0)),
         };
         for (k, v) in [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root"), ("IFS", " \t\n"), ("PWD", "/")] {
             sh.vars.insert(k.into(), Var { value: v.into(), exported: k != "IFS" });
@@ -280,6 +286,11 @@ impl<'fs> Shell<'fs> {
     /// simulated and `sleep` returns at once.
     pub fn set_pause(&mut self, pause: Option<Pause>) {
         self.pause = pause;
+    }
+
+    /// The time, in seconds since the epoch, at which this run starts; `sleep` moves it on.
+    pub fn set_clock(&mut self, now: i64) {
+        self.clock = Some(now);
     }
 
     /// `$?` before the first command runs (the previous command line's status).
@@ -1064,6 +1075,8 @@ impl<'fs> Shell<'fs> {
             child.terminal = self.terminal.clone();
             child.pause = self.pause.clone();
             child.top = self.top.clone();
+            child.clock = self.clock;
+            child.slept = self.slept.clone();
             child.options.errexit = errexit;
             child.options.xtrace = xtrace;
             child.set_args(&arg0, &args);
@@ -1085,9 +1098,12 @@ impl<'fs> Shell<'fs> {
 
     fn run_applet(&mut self, name: &str, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> Option<i32> {
         if name == "sleep" {
-            if let (Some(pause), Some(secs)) = (self.pause.clone(), sleep_seconds(&argv[1..])) {
-                let shown = self.take_shown_output();
-                pause(&shown, secs);
+            if let Some(secs) = sleep_seconds(&argv[1..]) {
+                self.slept.set(self.slept.get() + secs);
+                if let Some(pause) = self.pause.clone() {
+                    let shown = self.take_shown_output();
+                    pause(&shown, secs);
+                }
             }
         }
         let input = io.input();
@@ -1103,6 +1119,7 @@ impl<'fs> Shell<'fs> {
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         ctx.busybox = self.flavor == Flavor::Ash;
         ctx.interrupt = self.interrupt.clone();
+        ctx.now = self.clock.map(|t| t + self.slept.get() as i64);
         for (n, fd) in &io.fds {
             if let (3.., Fd::In(data)) = (*n, fd) {
                 let d = data.borrow();

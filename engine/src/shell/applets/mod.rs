@@ -46,6 +46,8 @@ pub struct Ctx<'a> {
     /// Input descriptors above 2 the shell opened for the program (`3<<EOF`, `3<file`),
     /// readable as `/proc/self/fd/N` or `/dev/fd/N`.
     pub fds: BTreeMap<u32, Vec<u8>>,
+    /// The time, in seconds since the epoch (`date`), where the shell knows it.
+    pub now: Option<i64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -71,6 +73,7 @@ impl<'a> Ctx<'a> {
             pause: None,
             interrupt: None,
             fds: BTreeMap::new(),
+            now: None,
         }
     }
 

@@ -80,7 +80,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
             0
         }
         "date" => {
-            let now = ctx.env.get("BERTH_NOW").and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+            let now = ctx.now.unwrap_or(0);
             let iso = crate::time::rfc3339(now);
             if let Some(fmt) = args.iter().find(|a| a.starts_with('+')) {
                 let out = fmt[1..]
