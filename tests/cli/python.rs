@@ -155,6 +155,7 @@ fn the_real_interpreter_runs_what_students_write() {
             "berth run --rm python:3.11-slim sh -c \"pip install -q numpy==2.1.2 2>/dev/null; python -c 'import numpy; print(numpy.__version__); numpy.zeros(3)'\"",
             "berth run --rm python:3.11-slim python -c \"import json, collections; print(json.dumps(collections.Counter('banana').most_common(2)))\"",
             "berth run --rm debian:bookworm sh -c \"apt-get update >/dev/null && apt-get install -y python3 >/dev/null 2>&1; python3 -c 'import sys; print(sys.version_info[:3], sys.prefix)'\"",
+            "berth run --rm anibali/pytorch:1.8.1-cuda11.1 python -c \"import torch; print(torch.__version__, torch.cuda.is_available()); torch.zeros(2)\"",
         ]
     ));
     assert_eq!(host.file("count.txt").expect("copied out of the exited container"), b"3");
