@@ -35,7 +35,7 @@ pub enum Stmt {
     Expr(Expr),
     Block(Vec<Stmt>),
     If(Expr, Box<Stmt>, Option<Box<Stmt>>),
-    While(Expr, Box<Stmt>),
+    /// `for (init; cond; step) body`; `while (cond) body` is one without init and step.
     For(Option<Expr>, Option<Expr>, Option<Expr>, Box<Stmt>),
     Next,
     Exit(Option<Expr>),
@@ -195,7 +195,7 @@ impl P {
         }
         if self.keyword("while") {
             let cond = self.condition()?;
-            return Ok(Stmt::While(cond, self.body()?));
+            return Ok(Stmt::For(None, Some(cond), None, self.body()?));
         }
         if self.keyword("for") {
             if !self.eat("(") {
@@ -749,21 +749,6 @@ impl State<'_> {
                     return self.stmt(o);
                 }
             }
-            Stmt::While(cond, body) => loop {
-                if !self.tick() {
-                    return Flow::Exit;
-                }
-                let c = self.eval(cond);
-                if !truthy(&c) {
-                    break;
-                }
-                match self.stmt(body) {
-                    Flow::Break => break,
-                    Flow::Next => return Flow::Next,
-                    Flow::Exit => return Flow::Exit,
-                    Flow::Normal | Flow::Continue => {}
-                }
-            },
             Stmt::For(init, cond, step, body) => {
                 if let Some(i) = init {
                     self.eval(i);
