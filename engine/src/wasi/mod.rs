@@ -239,6 +239,14 @@ pub fn run_process(machine: &Machine, program: &Program, args: Vec<String>, vars
     status.map(|code| code & 0xff)
 }
 
+/// A process's environment: its parent's exported variables, with `PWD` the directory it
+/// starts in (WASI programs start in `/`; the interpreter build goes to `PWD` first).
+pub fn process_env(ctx: &crate::shell::applets::Ctx) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = ctx.env.iter().filter(|(k, _)| k.as_str() != "PWD").map(|(k, v)| (k.clone(), v.clone())).collect();
+    vars.push(("PWD".into(), ctx.cwd.clone()));
+    vars
+}
+
 /// Executes the WebAssembly module at `path` (a file starting with `\0asm`) with `argv`.
 pub fn exec_module(path: &str, argv: &[String], ctx: &mut crate::shell::applets::Ctx) -> i32 {
     let name = argv.first().cloned().unwrap_or_else(|| path.to_string());
@@ -250,9 +258,7 @@ pub fn exec_module(path: &str, argv: &[String], ctx: &mut crate::shell::applets:
         Err(e) => return ctx.fail(&name, e.errno.message(), 126),
     };
     let program = Program { name: format!("module-{}", &crate::image::digest::Digest::of(&wasm).hex()[..12]), wasm: Arc::new(wasm) };
-    let mut vars: Vec<(String, String)> = ctx.env.iter().filter(|(k, _)| k.as_str() != "PWD").map(|(k, v)| (k.clone(), v.clone())).collect();
-    vars.push(("PWD".into(), ctx.cwd.clone()));
-    match run_process(&machine, &program, argv.to_vec(), vars, Vec::new(), ctx) {
+    match run_process(&machine, &program, argv.to_vec(), process_env(ctx), Vec::new(), ctx) {
         Ok(code) => code,
         Err(e) => ctx.fail(&name, &e, 126),
     }

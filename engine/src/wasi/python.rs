@@ -23,9 +23,7 @@ fn build_xy(build: &PythonBuild) -> String {
 /// are the site-packages directories the image's `python` would search.
 pub fn run(machine: &Machine, build: &PythonBuild, env: &PyEnv, sites: &[String], argv: &[String], ctx: &mut Ctx) -> i32 {
     let xy = build_xy(build);
-    let mut vars: Vec<(String, String)> = ctx.env.iter().filter(|(k, _)| k.as_str() != "PWD").map(|(k, v)| (k.clone(), v.clone())).collect();
-    // A process starts in its parent's directory; the interpreter goes to PWD first.
-    vars.push(("PWD".into(), ctx.cwd.clone()));
+    let mut vars = super::process_env(ctx);
     let home_set = !ctx.env.contains_key("PYTHONHOME");
     if home_set {
         vars.push(("PYTHONHOME".into(), env.base.clone()));
