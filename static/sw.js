@@ -10,6 +10,10 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 // waits for the other.
 const typed = [];
 const waiting = [];
+// Sleeps in progress (each a function that ends it as interrupted), and whether Ctrl-C
+// was pressed during the running command.
+const sleeping = [];
+let interrupted = false;
 function answer(resolve, entry) {
   resolve(entry.eof ? new Response(null, { status: 204 }) : new Response(entry.line, { status: 200, headers: { "Content-Type": "text/plain; charset=utf-8" } }));
 }
@@ -22,6 +26,12 @@ self.addEventListener("message", (event) => {
   } else if (data.type === "stdin-reset") {
     typed.length = 0;
     while (waiting.length) answer(waiting.shift(), { eof: true });
+  } else if (data.type === "interrupt") {
+    // Ctrl-C: sleeps end now, and until the command is over, at once (205: interrupted).
+    interrupted = true;
+    while (sleeping.length) sleeping.shift()();
+  } else if (data.type === "interrupt-clear") {
+    interrupted = false;
   }
 });
 
@@ -30,7 +40,22 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.pathname.endsWith("/__berth/sleep")) {
     const ms = Math.min(Number(url.searchParams.get("ms")) || 0, 3600000);
-    event.respondWith(new Promise((resolve) => setTimeout(() => resolve(new Response(null, { status: 204 })), ms)));
+    if (interrupted) {
+      event.respondWith(new Response(null, { status: 205 }));
+      return;
+    }
+    event.respondWith(new Promise((resolve) => {
+      const cut = () => {
+        clearTimeout(timer);
+        resolve(new Response(null, { status: 205 }));
+      };
+      const timer = setTimeout(() => {
+        const at = sleeping.indexOf(cut);
+        if (at >= 0) sleeping.splice(at, 1);
+        resolve(new Response(null, { status: 204 }));
+      }, ms);
+      sleeping.push(cut);
+    }));
     return;
   }
   if (url.pathname.endsWith("/__berth/stdin")) {

@@ -83,6 +83,9 @@ pub struct FrontEnd {
     pub input: Option<crate::shell::TerminalInput>,
     /// How `sleep` lets time pass (shown output first).
     pub pause: Option<crate::shell::Pause>,
+    /// How `logs -f` shows a resumed process's output and lets its sleeps pass, until
+    /// Ctrl-C.
+    pub follow: Option<crate::shell::Pause>,
 }
 
 /// Commands Tab offers first on the host.
@@ -185,7 +188,7 @@ impl Sandbox {
     /// Runs a line in the host shell even while the terminal is attached to a container,
     /// without `read` waiting for the user (a lesson's check).
     pub(crate) fn run_host_check(&mut self, line: &str) -> Outcome {
-        let quiet = FrontEnd { progress: self.front.progress.clone(), input: None, pause: None };
+        let quiet = FrontEnd { progress: self.front.progress.clone(), ..FrontEnd::default() };
         let front = std::mem::replace(&mut self.front, quiet);
         let out = self.run_host_line(line, &[], None);
         self.front = front;
@@ -439,6 +442,10 @@ impl Host for SandboxHost {
         self.front.pause.clone()
     }
 
+    fn follow(&self) -> Option<crate::shell::Pause> {
+        self.front.follow.clone()
+    }
+
     fn pull_progress(&self, line: &str) -> bool {
         self.progress(line)
     }
@@ -618,7 +625,10 @@ mod tests {
         let mut sb = sandbox();
         let log = Rc::new(std::cell::RefCell::new(Vec::<(String, f64)>::new()));
         let l = log.clone();
-        sb.set_pause(Some(Rc::new(move |shown: &str, secs: f64| l.borrow_mut().push((shown.to_string(), secs)))));
+        sb.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
+            l.borrow_mut().push((shown.to_string(), secs));
+            true
+        })));
         let out = sb.run_line("for i in 1 2; do echo tick $i; sleep 0.5; done; echo done", &[]);
         assert_eq!(*log.borrow(), [("tick 1\n".to_string(), 0.5), ("tick 2\n".to_string(), 0.5)]);
         assert_eq!(out.stdout, b"done\n", "what was shown during the run is not repeated");
@@ -626,6 +636,19 @@ mod tests {
         sb.run_line("echo in; sleep 1m", &[]);
         assert_eq!(log.borrow().last(), Some(&("in\n".to_string(), 60.0)));
         sb.run_line("exit", &[]);
+    }
+
+    #[test]
+    fn ctrl_c_in_a_sleep_interrupts_the_line_and_the_program() {
+        let mut sb = sandbox();
+        sb.set_pause(Some(Rc::new(|_: &str, secs: f64| secs < 10.0)));
+        sb.set_terminal_input(Some(Rc::new(|_: &str| None)));
+        let out = sb.run_line("echo a; sleep 1; sh -c 'sleep 30; echo inner'; echo after", &[]);
+        assert_eq!((out.status, out.stdout.as_slice()), (130, b"" as &[u8]), "{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(sb.run_line("echo $?", &[]).stdout, b"130\n");
+        let out = sb.run_line("docker run --rm -it alpine:3.20 sh -c 'sleep 60; echo late'", &[]);
+        assert_eq!(out.status, 130);
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("late"));
     }
 
     #[test]

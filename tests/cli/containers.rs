@@ -277,3 +277,23 @@ fn date_tells_the_time_and_sleep_moves_it_on() {
     Status: Downloaded newer image for alpine:3.20
     ");
 }
+
+/// `logs -f` on a running container: its process goes on from the sleep it was suspended
+/// in, in real time, until Ctrl-C; nothing it did before happens twice (its ticks in a
+/// bind mount), and what `exec` changed meanwhile is what it sees next.
+#[test]
+fn logs_follow_resumes_the_process_where_it_waits() {
+    let host = MemoryHost::new("//- /work/keep\n");
+    let script = "i=0; while true; do i=$((i+1)); echo tick $i; echo $i >> /out/ticks; [ -f /tmp/stop ] && exit 3; sleep 1; done";
+    let mut out = sessions_on(&host, &[&format!("berth run -d --name ticker -v /work:/out alpine:3.20 sh -c '{script}'"), "berth logs --tail 2 ticker"]);
+    host.follow_for(3);
+    out += &sessions_on(&host, &["berth logs -f --tail 1 ticker", "berth ps -a --format \"{{.Names}} {{.Status}}\"", "berth logs --tail 2 ticker"]);
+    host.follow_for(1);
+    out += &sessions_on(&host, &["berth logs --follow -n 0 ticker", "berth exec ticker touch /tmp/stop"]);
+    host.follow_for(5);
+    out += &sessions_on(&host, &["berth logs -f -n 1 ticker", "berth ps -a --format \"{{.Names}} {{.Status}}\"", "berth logs -f -n 1 ticker"]);
+    insta::assert_snapshot!(out.split("Status: Downloaded newer image for alpine:3.20\n").last().unwrap());
+    let ticks = String::from_utf8(host.file("/work/ticks").unwrap()).unwrap();
+    let expected: Vec<String> = (1..=67).map(|i| i.to_string()).collect();
+    assert_eq!(ticks.lines().collect::<Vec<_>>(), expected);
+}

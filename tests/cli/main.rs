@@ -27,6 +27,12 @@ pub const NOW: i64 = 1_795_435_200;
 pub struct MemoryHost {
     files: SharedFs,
     state: SharedStorage,
+    /// How many sleeps `logs -f` waits out before the user "presses Ctrl-C" (none: the
+    /// host has no real time), and what it showed meanwhile.
+    follow: std::rc::Rc<std::cell::Cell<Option<usize>>>,
+    followed: std::rc::Rc<std::cell::RefCell<String>>,
+    /// `logs -f` really waits out the sleeps it follows.
+    pub follow_in_real_time: std::cell::Cell<bool>,
 }
 
 impl MemoryHost {
@@ -53,7 +59,12 @@ impl MemoryHost {
         if let Some((p, c)) = current {
             add(&mut fs, p, c);
         }
-        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default() }
+        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default(), follow: Default::default(), followed: Default::default(), follow_in_real_time: Default::default() }
+    }
+
+    /// Lets `logs -f` follow for `sleeps` sleeps of the process, then stop as on Ctrl-C.
+    pub fn follow_for(&self, sleeps: usize) {
+        self.follow.set(Some(sleeps));
     }
 
     fn path(path: &str) -> String {
@@ -94,6 +105,20 @@ impl Host for MemoryHost {
 
     fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
         self.bind(path).map_err(|_| format!("path \"{path}\" not found"))
+    }
+
+    fn follow(&self) -> Option<engine::shell::Pause> {
+        self.follow.get()?;
+        let (left, followed, real) = (self.follow.clone(), self.followed.clone(), self.follow_in_real_time.get());
+        Some(std::rc::Rc::new(move |shown: &str, secs: f64| {
+            followed.borrow_mut().push_str(&format!("{shown}[waits {secs} s]\n"));
+            if real {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+            }
+            let n = left.get().unwrap_or(0);
+            left.set(Some(n.saturating_sub(1)));
+            n > 0
+        }))
     }
 }
 
@@ -146,7 +171,8 @@ pub fn sessions_on(host: &MemoryHost, commands: &[&str]) -> String {
     for command in commands {
         let args: Vec<String> = split_words(command).into_iter().skip(1).collect();
         let o = cli::run(&args, host);
-        out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{}--- stderr\n{}", o.code, o.stdout, o.stderr));
+        let followed = std::mem::take(&mut *host.followed.borrow_mut());
+        out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{followed}{}--- stderr\n{}", o.code, o.stdout, o.stderr));
     }
     out
 }

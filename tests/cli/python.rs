@@ -199,3 +199,49 @@ fn a_runaway_python_loop_stops_at_the_time_limit() {
     engine::wasi::install(machine);
     insta::assert_snapshot!(sessions("", &["berth run --rm python:3.11-slim sh -c \"python -c 'while True: pass'; echo status $?\""]));
 }
+
+/// A Python service resumed by `logs -f` goes on with its state (its counter, its random
+/// numbers) from the sleep it waits in, and writes nothing twice.
+#[test]
+fn logs_follow_resumes_a_python_service() {
+    let host = crate::MemoryHost::new(
+        "//- /srv/service.py
+import random, sys, time
+n, seen = 0, set()
+while True:
+    n += 1
+    seen.add(random.randrange(10**9))
+    print('tick', n, len(seen), random.randrange(1000), flush=True)
+    with open('/srv/ticks', 'a') as f:
+        f.write(f'{n}\\n')
+    if n == 66:
+        sys.exit(4)
+    time.sleep(1)
+",
+    );
+    let mut out = crate::sessions_on(&host, &["berth run -d --name svc -v /srv:/srv python:3.11-slim python /srv/service.py"]);
+    host.follow_for(1);
+    out += &crate::sessions_on(&host, &["berth logs -f -n 1 svc"]);
+    host.follow_for(5);
+    out += &crate::sessions_on(&host, &["berth logs -f -n 1 svc", "berth ps -a --format \"{{.Names}} {{.Status}}\""]);
+    insta::assert_snapshot!(out.split("Status: Downloaded newer image for python:3.11-slim\n").last().unwrap());
+    let ticks = String::from_utf8(host.file("/srv/ticks").unwrap()).unwrap();
+    assert_eq!(ticks.lines().collect::<Vec<_>>(), (1..=66).map(|i| i.to_string()).collect::<Vec<_>>());
+}
+
+/// The time limit counts running time, not the sleeps a followed service really waits out.
+#[test]
+fn time_a_followed_service_waits_is_not_running_time() {
+    let mut machine = engine::wasi::native::machine().expect("wasmtime");
+    machine.time_limit = Some(1.0);
+    engine::wasi::install(machine);
+    let host = crate::MemoryHost::new("");
+    let script = "import time\nfor i in range(42):\n    print(i, flush=True)\n    time.sleep(1.5)";
+    crate::sessions_on(&host, &[&format!("berth run -d --name svc python:3.11-slim python -c \"{script}\"")]);
+    host.follow_for(3);
+    host.follow_in_real_time.set(true);
+    let out = crate::sessions_on(&host, &["berth logs -f -n 0 svc"]);
+    // It waits 1.5 s for real in its last sleep, past the 1 s limit, and ends by itself.
+    assert!(out.contains("exit: 0") && out.contains("41\n[waits 1.499999 s]"), "{out}");
+    assert!(!out.contains("time limit"), "{out}");
+}

@@ -127,6 +127,24 @@ try {
   await waitFor("the line finishes after the sleep", (s) => /first\s+second/.test(s));
   check("sleep 2 waited before the next line", Date.now() - slept > 1000, `${Date.now() - slept} ms`);
 
+  // Ctrl-C in a sleep ends the command at once, without restarting the engine ($? is 130).
+  await type("sleep 30; echo not-reached");
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Control+c");
+  await type("echo status=$?");
+  await waitFor("Ctrl-C ends a sleep at once with status 130", (s) => /status=130/.test(s) && !/^not-reached$/m.test(s), 5000);
+
+  // `docker logs -f` follows a detached service in real time; Ctrl-C leaves it running,
+  // and what it printed meanwhile is in its logs.
+  await type("docker run -d --name ticker alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done'");
+  await type("docker logs -f --tail 2 ticker");
+  await waitFor("docker logs -f shows the logs so far, then the process goes on", (s) => /tick 59\s+tick 60\s+tick 61/.test(s), 15000);
+  await waitFor("docker logs -f follows in real time", (s) => /tick 63\s*$/.test(s.trimEnd()), 10000);
+  await page.keyboard.press("Control+c");
+  await type("docker ps --format '{{.Names}} {{.Status}}' && docker logs --tail 1 ticker");
+  await waitFor("after Ctrl-C the container is still up and its logs kept what was followed", (s) => /ticker Up[^\n]*\s+tick 6[3-9]/.test(s), 8000);
+  await type("docker rm -f ticker");
+
   // 7. Tab completion.
   await page.locator(".term-pane").click();
   await page.keyboard.type("docker ru");

@@ -135,6 +135,8 @@ pub enum Msg {
     LoadLessonUrl(String),
     LessonArchive(String, Vec<u8>),
     PreviewLoaded(String, Vec<(String, Vec<u8>)>),
+    /// Ctrl-C number N did not end the running command in time.
+    InterruptTimeout(u32),
 }
 
 struct App {
@@ -177,7 +179,14 @@ struct App {
     build_progress: Option<(u32, u32)>,
     /// The running command waits in `read` for a typed line.
     reading: bool,
+    /// Ctrl-C was pressed: the running command's sleeps are cut short, and unless it
+    /// ends soon the engine is restarted (the number tells one press from the next).
+    interrupting: Option<u32>,
+    next_interrupt: u32,
 }
+
+/// How long a program has, after Ctrl-C, to end by itself before the engine is restarted.
+const INTERRUPT_GRACE_MS: u32 = 1500;
 
 fn crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
@@ -273,11 +282,29 @@ impl App {
         self.open = Some(OpenFile { path, saved: text.clone(), text });
     }
 
+    /// Ctrl-C where the running program does not end by itself (a loop that never sleeps,
+    /// a program reading the terminal): it runs inside the worker, so the worker goes.
+    /// Everything that finished before is already saved.
+    fn restart_interrupted(&mut self, ctx: &Context<Self>) {
+        self.held.clear();
+        self.running = false;
+        self.reading = false;
+        self.interrupting = None;
+        send_stdin_message(&stdin_message("stdin-reset", None));
+        send_stdin_message(&stdin_message("interrupt-clear", None));
+        self.engine = None;
+        self.start_engine(ctx);
+        self.status = "interrupted; restarting the engine…".into();
+    }
+
     fn on_reply(&mut self, ctx: &Context<Self>, pending: Pending, response: Response) {
         match (pending, response) {
             (Pending::Exec, Response::Output { stdout, stderr, prompt, .. }) => {
                 self.build_progress = None;
                 self.reading = false;
+                if self.interrupting.take().is_some() {
+                    send_stdin_message(&stdin_message("interrupt-clear", None));
+                }
                 self.write(&crlf(&stdout));
                 self.write(&crlf(&stderr));
                 self.line.set_prompt(&prompt);
@@ -760,6 +787,8 @@ impl Component for App {
             lesson_note: None,
             build_progress: None,
             reading: false,
+            interrupting: None,
+            next_interrupt: 0,
         };
         app.start_engine(ctx);
         // A link to a lesson (`#/lessons/03-multi-stage`) opens it.
@@ -861,17 +890,24 @@ impl Component for App {
                     }
                     return false;
                 }
-                if self.running && data.contains('\x03') {
-                    // Ctrl-C: the program runs inside the worker, so the worker goes.
-                    // Everything that finished before is already saved.
+                if self.running && data.contains('\x03') && !self.reading && self.interrupting.is_none() {
+                    // Ctrl-C: a program waiting in a sleep (`logs -f`, `sleep 100`) is
+                    // told at once, through the service worker, and ends by itself.
                     self.write("^C\r\n");
                     self.held.clear();
-                    self.running = false;
-                    self.reading = false;
-                    send_stdin_message(&stdin_message("stdin-reset", None));
-                    self.engine = None;
-                    self.start_engine(ctx);
-                    self.status = "interrupted; restarting the engine…".into();
+                    send_stdin_message(&stdin_message("interrupt", None));
+                    let press = self.next_interrupt;
+                    self.next_interrupt += 1;
+                    self.interrupting = Some(press);
+                    let link = ctx.link().clone();
+                    gloo::timers::callback::Timeout::new(INTERRUPT_GRACE_MS, move || link.send_message(Msg::InterruptTimeout(press))).forget();
+                    return false;
+                }
+                if self.running && data.contains('\x03') {
+                    if self.interrupting.is_none() {
+                        self.write("^C\r\n");
+                    }
+                    self.restart_interrupted(ctx);
                     return true;
                 }
                 if self.running || !self.ready || self.completing {
@@ -904,6 +940,12 @@ impl Component for App {
                     }
                 }
                 return submitted;
+            }
+            Msg::InterruptTimeout(press) => {
+                if self.running && self.interrupting == Some(press) {
+                    self.restart_interrupted(ctx);
+                    return true;
+                }
             }
             Msg::EditorInput(text) => {
                 if let Some(open) = self.open.as_mut() {

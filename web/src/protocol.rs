@@ -40,3 +40,6 @@ pub const STDIN_PATH: &str = "__berth/stdin";
 /// The path a `sleep` requests (synchronously); the service worker answers it after the
 /// delay in `?ms=`.
 pub const SLEEP_PATH: &str = "__berth/sleep";
+
+/// How the service worker answers a sleep that Ctrl-C cut short (205 Reset Content).
+pub const INTERRUPTED_STATUS: u16 = 205;

@@ -88,6 +88,24 @@ impl Host for NativeHost {
         }))
     }
 
+    fn follow(&self) -> Option<engine::shell::Pause> {
+        interrupt::watch();
+        Some(std::rc::Rc::new(|shown: &str, secs: f64| {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(shown.as_bytes());
+            let _ = out.flush();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
+            while !interrupt::pressed() {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return true;
+                }
+                std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+            }
+            false
+        }))
+    }
+
     fn emit(&self, text: &str) {
         let mut out = std::io::stdout();
         let _ = out.write_all(text.as_bytes());
@@ -113,6 +131,32 @@ impl Host for NativeHost {
             std::io::ErrorKind::NotFound => format!("open {path}: no such file or directory"),
             _ => format!("open {path}: {e}"),
         })
+    }
+}
+
+/// Ctrl-C while `logs -f` follows a process: noticed at its next wait, where the process is
+/// suspended and the state saved, instead of the whole command dying with unsaved state.
+mod interrupt {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static PRESSED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_sigint(_: libc::c_int) {
+        PRESSED.store(true, Ordering::SeqCst);
+    }
+
+    pub fn watch() {
+        let handler: extern "C" fn(libc::c_int) = on_sigint;
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe, and
+        // `signal` is given a valid function pointer for the process's lifetime.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        }
+    }
+
+    pub fn pressed() -> bool {
+        PRESSED.load(Ordering::SeqCst)
     }
 }
 

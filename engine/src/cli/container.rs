@@ -8,7 +8,7 @@ use super::{Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
 use crate::image::{pull, ImageStore};
-use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Mount, Ran, Status, Terminal};
+use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Detached, Mount, Ran, Status, Suspension, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -256,6 +256,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         auto_remove: o.rm,
         host_config: crate::runtime::HostOptions { network: if o.host.network.is_empty() { "default".into() } else { o.host.network.clone() }, ..o.host.clone() },
         config,
+        suspended_at: None,
     };
     // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
     // stays in `ps -a` as Created (unless --rm).
@@ -300,8 +301,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     let terminal = if o.interactive && o.tty && !o.detach { host.terminal_input() } else { None };
     let stdin = if o.interactive && !o.detach && terminal.is_none() { host.read_file("-").unwrap_or_default() } else { Vec::new() };
     let pause = if terminal.is_some() { host.pause() } else { None };
-    let horizon = o.detach.then_some(crate::runtime::DETACHED_HORIZON);
-    let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause, horizon });
+    let detached = o.detach.then_some(Detached::Horizon(crate::runtime::DETACHED_HORIZON));
+    let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause, detached });
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
         Err(out) => {
@@ -432,6 +433,8 @@ fn stop_running(containers: &mut Containers, c: &Container, host: &dyn Host, cod
         record.status = Status::Exited;
         record.exit_code = code;
         record.finished = Some(host.now());
+        record.suspended_at = None;
+        let _ = containers.set_journal(&c.id, None);
     }
     let _ = containers.save();
 }
@@ -531,10 +534,9 @@ fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSyste
     Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
 }
 
-/// Runs a container's process to completion and records the result.
 /// Runs a container's process as `start` does: detached, so up to the horizon.
 fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
-    execute_with(store, containers, c, host, b"", Terminal { horizon: Some(crate::runtime::DETACHED_HORIZON), ..Terminal::default() })
+    execute_with(store, containers, c, host, b"", Terminal { detached: Some(Detached::Horizon(crate::runtime::DETACHED_HORIZON)), ..Terminal::default() })
 }
 
 fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
@@ -544,9 +546,9 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
         if !resolve_program(fs, &argv0, &path, &c.working_dir) {
             return Err(argv0);
         }
-        Ok(run_emulated(fs, c, stdin, terminal.clone()))
+        Ok(run_emulated(fs, c, stdin, terminal))
     })?;
-    let (Ran { status: code, stdout, stderr, suspended }, upper) = match ran {
+    let (Ran { status: code, stdout, mut stderr, suspended, diverged }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
         (Err(argv0), _) => {
             let msg = if argv0.contains('/') {
@@ -565,6 +567,9 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
             return Err(daemon(&msg, code));
         }
     };
+    if diverged {
+        stderr.extend_from_slice(b"berth: the resumed process did not replay as it ran before; it goes on from where the replay parted\n");
+    }
     finish(containers, c, host, code, &stdout, &stderr, &upper, suspended);
     Ok((code, stdout, stderr))
 }
@@ -572,14 +577,16 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
 /// Records a container's end: exited with `code`, its writable layer and logs kept, or
 /// with `--rm` removed with its anonymous volumes.
 #[allow(clippy::too_many_arguments)]
-fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs, suspended: bool) {
-    if suspended {
+fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs, suspended: Option<Suspension>) {
+    let _ = containers.set_journal(&c.id, suspended.as_ref().map(|s| &s.journal));
+    if let Some(suspension) = suspended {
         // Still running: up until `stop` or `kill`, with what it wrote so far.
         let mut record = c.clone();
         record.status = Status::Running;
         record.exit_code = 0;
         record.started = Some(record.started.unwrap_or_else(|| host.now()));
         record.finished = None;
+        record.suspended_at = Some(suspension.pauses);
         let _ = containers.set_upper(&c.id, upper);
         let _ = containers.append_logs(&c.id, stdout, stderr);
         containers.list.insert(c.id.clone(), record);
@@ -603,6 +610,7 @@ fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32
     record.status = Status::Exited;
     record.exit_code = code;
     record.finished = Some(host.now());
+    record.suspended_at = None;
     let _ = containers.set_upper(&c.id, upper);
     let _ = containers.append_logs(&c.id, stdout, stderr);
     containers.list.insert(c.id.clone(), record);
@@ -686,7 +694,7 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         Err(e) => return fail(e),
     };
     if exited && !session.exec {
-        finish(&mut containers, &c, host, status, &stdout, &stderr, &upper, false);
+        finish(&mut containers, &c, host, status, &stdout, &stderr, &upper, None);
     } else if exited {
         // An `exec` session ends; the container goes on.
         let _ = containers.set_upper(&c.id, &upper);
@@ -769,6 +777,7 @@ fn no_such(name: &str) -> Output {
 
 fn logs(args: &[String], host: &dyn Host) -> Output {
     let mut tail: Option<usize> = None;
+    let mut follow = false;
     let mut name = None;
     let mut it = Args::new(args);
     while let Some(a) = it.next() {
@@ -777,16 +786,17 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
                 Ok(v) => tail = v.parse().ok(),
                 Err(e) => return e,
             },
+            Arg::Flag("-f" | "--follow", _) => follow = true,
             Arg::Flag(_, _) => {}
             Arg::Positional(p) => name = Some(p.to_string()),
         }
     }
     let Some(name) = name else { return Output::fail(1, "\"docker logs\" requires exactly 1 argument.\nSee 'docker logs --help'.\n") };
-    let (_, containers) = match open(host) {
+    let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let Some(c) = containers.find(&name) else { return no_such(&name) };
+    let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
     let lines = containers.logs(&c.id);
     let skip = tail.map_or(0, |t| lines.len().saturating_sub(t));
     let mut out = Output::ok("");
@@ -797,7 +807,41 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
             out.stdout.push_str(&l.text);
         }
     }
-    out
+    match (follow, c.suspended_at, host.follow()) {
+        (true, Some(pauses), Some(show)) if c.status == Status::Running => follow_logs(&mut store, &mut containers, &c, pauses, show, out, host),
+        _ => out,
+    }
+}
+
+/// `logs -f` on a running container: its logs so far, then its process, resumed where it
+/// waits, goes on in real time with its output shown as it comes, until it exits or the
+/// user presses Ctrl-C (where it is suspended again and the container stays up).
+fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Container, pauses: u64, show: crate::shell::Pause, so_far: Output, host: &dyn Host) -> Output {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    let Some(journal) = containers.journal(&c.id) else { return so_far };
+    // The logs so far are shown with the process's first output; what was shown then is
+    // not returned again.
+    let pending = Rc::new(RefCell::new(Some(so_far.stdout + &so_far.stderr)));
+    let shown = Rc::new(Cell::new(0usize));
+    let follow: crate::shell::Pause = {
+        let (pending, shown) = (pending.clone(), shown.clone());
+        Rc::new(move |text: &str, secs: f64| {
+            shown.set(shown.get() + text.len());
+            let first = pending.borrow_mut().take().unwrap_or_default();
+            show(&(first + text), secs)
+        })
+    };
+    let detached = Detached::Follow { journal: Rc::new(journal), pauses, follow };
+    let (_, stdout, stderr) = match execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let first = pending.borrow_mut().take().unwrap_or_default();
+    let rest = String::from_utf8_lossy(stdout.get(shown.get()..).unwrap_or_default()).into_owned();
+    let still_running = containers.find(&c.id).is_some_and(|c| c.status == Status::Running);
+    // Ctrl-C ends `docker logs -f` (130); a process that exits ends it too (0).
+    Output { code: if still_running { 130 } else { 0 }, stdout: first + &rest, stderr: String::from_utf8_lossy(&stderr).into_owned() }
 }
 
 fn rm(args: &[String], host: &dyn Host) -> Output {

@@ -62,6 +62,12 @@ pub trait Host {
     fn pause(&self) -> Option<crate::shell::Pause> {
         None
     }
+    /// Real time for `logs -f` on a running container: shows what its process printed,
+    /// waits out one of its sleeps, and says whether to go on (false after Ctrl-C).
+    /// `None` where the host has no real time: `logs -f` then shows the logs so far.
+    fn follow(&self) -> Option<crate::shell::Pause> {
+        None
+    }
     /// Where `read` in an attached container shell gets the user's next line.
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
         None

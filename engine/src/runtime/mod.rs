@@ -3,6 +3,7 @@
 //! State persists through the same [`Storage`] as images (`berth/containers.json`,
 //! `containers/<id>/…`).
 
+pub mod journal;
 pub mod mounts;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,9 @@ pub struct Container {
     pub host_config: HostOptions,
     /// The config the container was created with (image config with overrides).
     pub config: ImageConfig,
+    /// Running, its process suspended in its N-th sleep (its journal is in the state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<u64>,
 }
 
 impl Container {
@@ -175,6 +179,26 @@ impl Containers {
         format!("containers/{id}/log.json")
     }
 
+    fn journal_key(id: &str) -> String {
+        format!("containers/{id}/journal")
+    }
+
+    /// The journal of a container's suspended process.
+    pub fn journal(&self, id: &str) -> Option<journal::Journal> {
+        journal::Journal::decode(&self.storage.read(&Self::journal_key(id))?)
+    }
+
+    /// Keeps (or, with `None`, forgets) the journal of a container's process.
+    pub fn set_journal(&mut self, id: &str, journal: Option<&journal::Journal>) -> Result<(), String> {
+        match journal {
+            Some(j) => self.storage.write(&Self::journal_key(id), &j.encode()),
+            None => {
+                self.storage.remove(&Self::journal_key(id));
+                Ok(())
+            }
+        }
+    }
+
     /// The container's writable layer.
     pub fn upper(&self, id: &str) -> MemoryFs {
         let mut fs = MemoryFs::new();
@@ -248,6 +272,7 @@ impl Containers {
         self.list.remove(id);
         self.storage.remove(&Self::upper_key(id));
         self.storage.remove(&Self::log_key(id));
+        self.storage.remove(&Self::journal_key(id));
         self.save()
     }
 }
@@ -270,16 +295,28 @@ pub fn process_argv(config: &ImageConfig, entrypoint_override: Option<&str>, arg
     entrypoint.into_iter().chain(cmd).collect()
 }
 
-/// What a process attached to the user's terminal (`run -it`) may use of it.
+/// What a process attached to the user's terminal (`run -it`) may use of it, or how a
+/// detached one's time passes.
 #[derive(Clone, Default)]
 pub struct Terminal {
     /// The next typed line, once stdin is used up.
     pub input: Option<crate::shell::TerminalInput>,
     /// Real time passing for sleeps.
     pub pause: Option<crate::shell::Pause>,
-    /// A detached process (`run -d`): once its sleeps add up to this many seconds it is
-    /// suspended, and the container stays up (see [`Ran::suspended`]).
-    pub horizon: Option<f64>,
+    /// A detached process (`run -d`, `start`, `logs -f`).
+    pub detached: Option<Detached>,
+}
+
+/// How a detached process's sleeps pass.
+#[derive(Clone)]
+pub enum Detached {
+    /// `run -d`, `start`: at once, until they add up to this many seconds; there the
+    /// process is suspended (see [`Ran::suspended`]) and the container stays up.
+    Horizon(f64),
+    /// `logs -f`: a suspended process resumed. It replays its journal up to the sleep it
+    /// was suspended in, the `pauses`-th of its life, and goes on from there in real time
+    /// until `follow` says stop (Ctrl-C), where it is suspended again.
+    Follow { journal: std::rc::Rc<journal::Journal>, pauses: u64, follow: crate::shell::Pause },
 }
 
 /// Seconds of a detached process's sleeps before it is suspended: a `while true; do …;
@@ -289,21 +326,46 @@ pub const DETACHED_HORIZON: f64 = 60.0;
 /// How a container's process ended.
 pub struct Ran {
     pub status: i32,
+    /// What it printed; for a resumed process, only what it printed after its resumption.
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
-    /// It was still running (past its horizon) when the emulated runtime suspended it.
-    pub suspended: bool,
+    /// It is still running: the emulated runtime suspended it in a sleep.
+    pub suspended: Option<Suspension>,
+    /// A resumed process did not replay as it ran before (see [`journal`]).
+    pub diverged: bool,
+}
+
+/// Where a suspended process waits: what it needs to be resumed.
+pub struct Suspension {
+    pub journal: journal::Journal,
+    /// The sleep it waits in, counted from its start.
+    pub pauses: u64,
 }
 
 /// Runs a container's process in the emulated userland over `fs`.
 pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], terminal: Terminal) -> Ran {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
     let env = crate::dockerfile::expand::EnvList::from_pairs(&c.env);
-    let mut config = c.config.clone();
-    config.config.working_dir = Some(c.working_dir.clone());
-    config.config.user = Some(c.user.clone());
     let (uid, gid) = crate::build::user_ids(fs, &c.user);
     let flavor = crate::build::flavor_of(fs);
     let _ = fs.create_dir_all(&c.working_dir, 0o755);
+    // A detached process's calls go through its journal, so that it can be suspended and
+    // resumed where it waits.
+    let journal = terminal.detached.as_ref().map(|d| {
+        Rc::new(RefCell::new(match d {
+            Detached::Horizon(_) => journal::JournalState::recording(),
+            Detached::Follow { journal, .. } => journal::JournalState::replaying(journal::Journal::clone(journal)),
+        }))
+    });
+    let mut journalled;
+    let fs: &mut dyn FileSystem = match &journal {
+        Some(state) => {
+            journalled = journal::JournalFs::new(fs, state.clone());
+            &mut journalled
+        }
+        None => fs,
+    };
     let mut sh = crate::shell::Shell::new(fs, flavor);
     for (k, v) in &env.0 {
         sh.set_env(k, v);
@@ -320,30 +382,62 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     sh.set_budget(5_000_000);
     sh.set_clock(c.started.unwrap_or(c.created));
     sh.set_terminal_input(terminal.input);
-    // A detached process's sleeps count towards its horizon; what it printed before a
-    // sleep is kept, and at the horizon it is stopped where it waits.
-    let suspended = std::rc::Rc::new(std::cell::Cell::new(false));
-    let earlier = std::rc::Rc::new(std::cell::RefCell::new(Vec::<u8>::new()));
-    match (terminal.pause, terminal.horizon) {
-        (None, Some(horizon)) => {
+    sh.replayable = journal.is_some();
+    // Output shown at each sleep of a detached process: what it printed since the last.
+    let suspended_at = Rc::new(Cell::new(None::<u64>));
+    let earlier = Rc::new(RefCell::new(Vec::<u8>::new()));
+    match (terminal.pause, terminal.detached, &journal) {
+        (_, Some(detached), Some(state)) => {
             let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             sh.set_interrupt(flag.clone());
-            let (slept, suspended, earlier) = (std::cell::Cell::new(0.0), suspended.clone(), earlier.clone());
-            sh.set_pause(Some(std::rc::Rc::new(move |shown: &str, secs: f64| {
-                earlier.borrow_mut().extend_from_slice(shown.as_bytes());
-                slept.set(slept.get() + secs);
-                if slept.get() >= horizon {
-                    suspended.set(true);
+            let (count, slept) = (Cell::new(0u64), Cell::new(0.0));
+            let (suspended_at, earlier, state) = (suspended_at.clone(), earlier.clone(), state.clone());
+            sh.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
+                count.set(count.get() + 1);
+                let n = count.get();
+                let go_on = match &detached {
+                    Detached::Horizon(horizon) => {
+                        earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                        slept.set(slept.get() + secs);
+                        slept.get() < *horizon
+                    }
+                    // Replayed: its output is in the logs already.
+                    Detached::Follow { pauses, .. } if n < *pauses => true,
+                    // The sleep it was suspended in: that wait is over.
+                    Detached::Follow { pauses, .. } if n == *pauses => {
+                        state.borrow_mut().go_live();
+                        true
+                    }
+                    Detached::Follow { follow, .. } => {
+                        earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                        follow(shown, secs)
+                    }
+                };
+                if !go_on && suspended_at.get().is_none() {
+                    // Stopped where it waits: nothing it would do next happens.
+                    suspended_at.set(Some(n));
+                    state.borrow_mut().freeze();
                     flag.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
+                go_on
             })));
         }
-        (pause, _) => sh.set_pause(pause),
+        (pause, _, _) => sh.set_pause(pause),
     }
     let out = sh.run_argv(&c.argv, stdin);
+    drop(sh);
+    let state = journal.map(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default();
+    let diverged = state.diverged();
     let mut stdout = std::mem::take(&mut *earlier.borrow_mut());
-    stdout.extend_from_slice(&out.stdout);
-    Ran { status: out.status, stdout, stderr: out.stderr, suspended: suspended.get() }
+    match suspended_at.get() {
+        // What it would have printed after the sleep it waits in, it prints when it goes
+        // on from there.
+        Some(pauses) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), pauses }), diverged },
+        None => {
+            stdout.extend_from_slice(&out.stdout);
+            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged }
+        }
+    }
 }
 
 /// The state of an interactive shell in a container between the lines a user types

@@ -46,8 +46,9 @@ pub struct HostCall<'a> {
 pub type TerminalInput = Rc<dyn Fn(&str) -> Option<String>>;
 
 /// What `sleep` does where time should really pass (an interactive terminal): given the
-/// output written so far (to show now) and the seconds to wait.
-pub type Pause = Rc<dyn Fn(&str, f64)>;
+/// output written so far (to show now) and the seconds to wait. False when the user
+/// pressed Ctrl-C meanwhile: the process is then interrupted (status 130).
+pub type Pause = Rc<dyn Fn(&str, f64) -> bool>;
 
 /// A program the machine running the shell provides outside its filesystem: the
 /// sandbox host's `docker` and `berth`. It returns `None` for a name it does not know.
@@ -179,6 +180,8 @@ pub struct Shell<'fs> {
     /// user's supplementary groups.
     pub group_explicit: bool,
     pub hostname: String,
+    /// See [`Ctx::replayable`](crate::shell::applets::Ctx).
+    pub replayable: bool,
     depth: u32,
     host_program: Option<HostProgram>,
     /// The script ran `exit` (or `set -e` stopped it): an interactive shell would end.
@@ -211,12 +214,15 @@ impl<'fs> Shell<'fs> {
             exit_trap: None,
             locals: Vec::new(),
             condition_depth: 0,
-            interrupt: None,
+            // Every shell has a flag, so that an interrupt seen in one of its programs stops
+            // it and its children alike.
+            interrupt: Some(Arc::new(AtomicBool::new(false))),
             budget: None,
             uid: 0,
             group_explicit: false,
             gid: 0,
             hostname: "localhost".into(),
+            replayable: false,
             depth: 0,
             host_program: None,
             exited: false,
@@ -1068,6 +1074,7 @@ impl<'fs> Shell<'fs> {
             child.gid = self.gid;
             child.group_explicit = self.group_explicit;
             child.hostname = self.hostname.clone();
+            child.replayable = self.replayable;
             child.interrupt = self.interrupt.clone();
             child.budget = self.budget;
             child.depth = self.depth + 1;
@@ -1102,7 +1109,12 @@ impl<'fs> Shell<'fs> {
                 self.slept.set(self.slept.get() + secs);
                 if let Some(pause) = self.pause.clone() {
                     let shown = self.take_shown_output();
-                    pause(&shown, secs);
+                    if !pause(&shown, secs) {
+                        if let Some(flag) = &self.interrupt {
+                            flag.store(true, Ordering::Relaxed);
+                        }
+                        return Some(130);
+                    }
                 }
             }
         }
@@ -1116,6 +1128,7 @@ impl<'fs> Shell<'fs> {
         ctx.group_explicit = self.group_explicit;
         ctx.gid = self.gid;
         ctx.hostname = self.hostname.clone();
+        ctx.replayable = self.replayable;
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         ctx.busybox = self.flavor == Flavor::Ash;
         ctx.interrupt = self.interrupt.clone();

@@ -128,6 +128,9 @@ pub struct WasiHost<'a> {
     tty: bool,
     /// Seconds of running time after which the runtime stops the program.
     time_limit: Option<f64>,
+    /// Nanoseconds spent in pauses that really waited: not running time.
+    paused: Arc<std::sync::atomic::AtomicU64>,
+    simulated_clock: bool,
     random: [u8; 32],
     random_counter: u64,
 }
@@ -159,6 +162,8 @@ impl<'a> WasiHost<'a> {
             gid: 0,
             tty: false,
             time_limit: None,
+            paused: Arc::default(),
+            simulated_clock: false,
             random: seed,
             random_counter: 0,
         }
@@ -196,6 +201,12 @@ impl<'a> WasiHost<'a> {
         self.time_limit
     }
 
+    /// Nanoseconds the program has waited in real pauses so far, which its time limit
+    /// does not count (a service followed by `logs -f`, `time.sleep` at a terminal).
+    pub fn paused_time(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.paused.clone()
+    }
+
     /// Says on stderr that the time limit stopped the program.
     pub fn note_timeout(&mut self) {
         let secs = self.time_limit.unwrap_or(0.0);
@@ -203,6 +214,12 @@ impl<'a> WasiHost<'a> {
     }
 
     /// Sleeps really wait (an interactive terminal); without it, time is simulated.
+    /// The clock given to [`WasiHost::new`] is simulated: sleeps move it on even where
+    /// they really wait.
+    pub fn set_simulated_clock(&mut self, simulated: bool) {
+        self.simulated_clock = simulated;
+    }
+
     pub fn set_pause(&mut self, pause: Option<Pause>) {
         self.pause = pause;
     }
@@ -791,12 +808,24 @@ impl<'a> WasiHost<'a> {
             out.extend_from_slice(&ev);
         }
         if sleep_ns > 0 {
-            match self.pause.clone() {
+            let go_on = match self.pause.clone() {
                 Some(pause) => {
                     let shown = self.take_output();
-                    pause(&shown, sleep_ns as f64 / 1e9);
+                    // Counted before it starts: the time limit's watcher runs meanwhile.
+                    self.paused.fetch_add(sleep_ns, Ordering::Relaxed);
+                    pause(&shown, sleep_ns as f64 / 1e9)
                 }
-                None => self.slept += sleep_ns,
+                None => true,
+            };
+            // The host's clock moves on by itself while a pause really waits.
+            if self.pause.is_none() || self.simulated_clock {
+                self.slept += sleep_ns;
+            }
+            if !go_on {
+                if let Some(flag) = &self.interrupt {
+                    flag.store(true, Ordering::Relaxed);
+                }
+                return Err(Exit::Interrupted);
             }
             if self.interrupted() {
                 return Err(Exit::Interrupted);

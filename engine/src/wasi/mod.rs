@@ -212,8 +212,22 @@ pub fn is_wasm(data: &[u8]) -> bool {
 /// Output goes to the context's streams; the exit status, or why it could not run.
 pub fn run_process(machine: &Machine, program: &Program, args: Vec<String>, vars: Vec<(String, String)>, files: Vec<(String, Arc<Vec<u8>>)>, ctx: &mut crate::shell::applets::Ctx) -> Result<i32, String> {
     let stdin = std::mem::take(&mut ctx.stdin);
+    // A process that may be replayed reads the simulated clock (its sleeps move it on, and
+    // each reading a microsecond), so that a replay sees the same times and random seed.
+    let simulated = ctx.replayable && ctx.now.is_some();
+    let clock: Rc<dyn Fn() -> u64> = match (ctx.replayable, ctx.now) {
+        (true, Some(now)) => {
+            let readings = std::cell::Cell::new(0u64);
+            let base = u64::try_from(now).unwrap_or(0).saturating_mul(1_000_000_000);
+            Rc::new(move || {
+                readings.set(readings.get() + 1);
+                base + readings.get() * 1_000
+            })
+        }
+        _ => machine.clock.clone(),
+    };
     let (status, output, consumed) = {
-        let mut host = WasiHost::new(&mut *ctx.fs, args, vars, stdin.clone(), machine.clock.clone());
+        let mut host = WasiHost::new(&mut *ctx.fs, args, vars, stdin.clone(), clock);
         for (path, data) in files {
             host.add_host_file(&path, data);
         }
@@ -221,6 +235,7 @@ pub fn run_process(machine: &Machine, program: &Program, args: Vec<String>, vars
         host.set_tty(ctx.terminal.is_some());
         host.set_terminal(ctx.terminal.clone());
         host.set_pause(ctx.pause.clone());
+        host.set_simulated_clock(simulated);
         host.set_interrupt(ctx.interrupt.clone());
         host.set_time_limit(machine.time_limit);
         let status = machine.runtime.run(program, &mut host);

@@ -135,6 +135,7 @@ impl WasmRuntime for Wasmtime {
         let done = Arc::new(AtomicBool::new(false));
         let timed_out = Arc::new(AtomicBool::new(false));
         let limit = host.time_limit().map(std::time::Duration::from_secs_f64);
+        let paused = host.paused_time();
         // Stops the guest at the next epoch check when the interrupt flag is set or the
         // time limit passes.
         let watcher = (flag.is_some() || limit.is_some()).then(|| {
@@ -142,7 +143,8 @@ impl WasmRuntime for Wasmtime {
             let started = std::time::Instant::now();
             std::thread::spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    let over = limit.is_some_and(|l| started.elapsed() >= l);
+                    let running = started.elapsed().saturating_sub(std::time::Duration::from_nanos(paused.load(Ordering::Relaxed)));
+                    let over = limit.is_some_and(|l| running >= l);
                     if over || flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
                         timed_out.store(over, Ordering::Relaxed);
                         engine.increment_epoch();

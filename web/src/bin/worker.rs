@@ -11,7 +11,7 @@ use engine::sandbox::{Clock, FrontEnd};
 use engine::workbench::Workbench;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web::protocol::{Call, Note, DB_NAME, SLEEP_PATH, STDIN_PATH};
+use web::protocol::{Call, Note, DB_NAME, INTERRUPTED_STATUS, SLEEP_PATH, STDIN_PATH};
 use web_sys::{DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
 
 struct BrowserClock;
@@ -97,6 +97,7 @@ async fn start() {
         progress: Some(Rc::new(|text: &str| post(&Note::Progress { text: text.to_string() }))),
         input: Some(Rc::new(read_typed_line)),
         pause: Some(Rc::new(pause)),
+        follow: Some(Rc::new(pause)),
     });
     let prompt = bench.session().prompt();
     let worker = Rc::new(RefCell::new(Worker { bench, db }));
@@ -140,17 +141,18 @@ fn read_typed_line(shown: &str) -> Option<String> {
 }
 
 /// `sleep`: shows the output so far, then blocks on a request the service worker answers
-/// after the delay. Without a service worker it returns at once (simulated time).
-fn pause(shown: &str, secs: f64) {
+/// after the delay. Without a service worker it returns at once (simulated time). False
+/// when the service worker cut the wait short because the user pressed Ctrl-C.
+fn pause(shown: &str, secs: f64) -> bool {
     if !shown.is_empty() {
         post(&Note::Progress { text: shown.to_string() });
     }
     let ms = (secs * 1000.0).clamp(0.0, 3_600_000.0) as u64;
-    if let Ok(xhr) = web_sys::XmlHttpRequest::new() {
-        if xhr.open_with_async("GET", &format!("./{SLEEP_PATH}?ms={ms}"), false).is_ok() {
-            let _ = xhr.send();
-        }
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return true };
+    if xhr.open_with_async("GET", &format!("./{SLEEP_PATH}?ms={ms}"), false).is_err() || xhr.send().is_err() {
+        return true;
     }
+    xhr.status().ok() != Some(INTERRUPTED_STATUS)
 }
 
 /// Writes what the last call changed to IndexedDB and waits for the commit.

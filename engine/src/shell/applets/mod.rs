@@ -48,6 +48,9 @@ pub struct Ctx<'a> {
     pub fds: BTreeMap<u32, Vec<u8>>,
     /// The time, in seconds since the epoch (`date`), where the shell knows it.
     pub now: Option<i64>,
+    /// The process may be run again to resume it (a detached container's, see
+    /// `runtime::journal`): programs see the simulated clock, never the host's.
+    pub replayable: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -74,6 +77,7 @@ impl<'a> Ctx<'a> {
             interrupt: None,
             fds: BTreeMap::new(),
             now: None,
+            replayable: false,
         }
     }
 
