@@ -232,15 +232,18 @@ fn a_single_file_binds_into_the_container() {
     assert_eq!(host.file("project/config.yml").unwrap(), b"name: demo\nport: 80\n");
 }
 
-/// A detached service (a loop that sleeps) stays up: its first minute of output is in
-/// the logs, `exec` runs beside it over its files, `top` shows it, `rm` refuses it until
-/// `stop` ends it.
+/// A detached service (a loop that sleeps) stays up: what it printed by now is in the
+/// logs (its sleeps pass as the host's clock does), `exec` runs beside it over its files,
+/// `top` shows it, `rm` refuses it until `stop` ends it.
 #[test]
 fn a_detached_service_stays_up_until_stopped() {
-    insta::assert_snapshot!(sessions(
-        "",
+    let host = MemoryHost::new("");
+    let mut out = sessions_on(&host, &["berth run -d --name ticker alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; echo $i > /tmp/count; sleep 1; done'", "berth logs ticker"]);
+    // A minute and a half later it has ticked as long.
+    host.advance(90);
+    out += &sessions_on(
+        &host,
         &[
-            "berth run -d --name ticker alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; echo $i > /tmp/count; sleep 1; done'",
             "berth ps --format \"{{.Names}} {{.Status}}\"",
             "berth logs --tail 2 ticker",
             "berth exec ticker cat /tmp/count",
@@ -253,8 +256,9 @@ fn a_detached_service_stays_up_until_stopped() {
             "berth ps -a --format \"{{.Names}} {{.Status}}\"",
             "berth exec ticker true",
             "berth rm ticker",
-        ]
-    ));
+        ],
+    );
+    insta::assert_snapshot!(out);
 }
 
 /// `date` in a container tells the time the process runs at, and sleeps move it on.
@@ -285,7 +289,9 @@ fn date_tells_the_time_and_sleep_moves_it_on() {
 fn logs_follow_resumes_the_process_where_it_waits() {
     let host = MemoryHost::new("//- /work/keep\n");
     let script = "i=0; while true; do i=$((i+1)); echo tick $i; echo $i >> /out/ticks; [ -f /tmp/stop ] && exit 3; sleep 1; done";
-    let mut out = sessions_on(&host, &[&format!("berth run -d --name ticker -v /work:/out alpine:3.20 sh -c '{script}'"), "berth logs --tail 2 ticker"]);
+    sessions_on(&host, &[&format!("berth run -d --name ticker -v /work:/out alpine:3.20 sh -c '{script}'")]);
+    host.advance(60);
+    let mut out = sessions_on(&host, &["berth logs --tail 2 ticker"]);
     host.follow_for(3);
     out += &sessions_on(&host, &["berth logs -f --tail 1 ticker", "berth ps -a --format \"{{.Names}} {{.Status}}\"", "berth logs --tail 2 ticker"]);
     host.follow_for(1);
@@ -294,6 +300,20 @@ fn logs_follow_resumes_the_process_where_it_waits() {
     out += &sessions_on(&host, &["berth logs -f -n 1 ticker", "berth ps -a --format \"{{.Names}} {{.Status}}\"", "berth logs -f -n 1 ticker"]);
     insta::assert_snapshot!(out.split("Status: Downloaded newer image for alpine:3.20\n").last().unwrap());
     let ticks = String::from_utf8(host.file("/work/ticks").unwrap()).unwrap();
-    let expected: Vec<String> = (1..=67).map(|i| i.to_string()).collect();
+    let expected: Vec<String> = (1..=66).map(|i| i.to_string()).collect();
     assert_eq!(ticks.lines().collect::<Vec<_>>(), expected);
+}
+
+/// `wait` and `start -a` on a running container follow it in real time until it exits;
+/// `compose up -d` leaves a looping service up.
+#[test]
+fn wait_and_start_attach_follow_a_running_container() {
+    let host = MemoryHost::new("//- app/compose.yaml\nservices:\n  beat:\n    image: alpine:3.20\n    command: [\"sh\", \"-c\", \"while true; do date +%T; sleep 30; done\"]\n");
+    let mut out = sessions_on(&host, &["berth run -d --name job alpine:3.20 sh -c 'echo started; sleep 5; echo done; exit 7'", "berth create --name later alpine:3.20 sh -c 'echo one; sleep 2; echo two'"]);
+    host.follow_for(10);
+    out += &sessions_on(&host, &["berth wait job", "berth logs job", "berth start -a later", "berth ps -a --format \"{{.Names}} {{.Status}}\""]);
+    out += &sessions_on(&host, &["berth compose -f app/compose.yaml up -d"]);
+    host.advance(65);
+    out += &sessions_on(&host, &["berth compose -f app/compose.yaml logs", "berth ps --format \"{{.Names}} {{.Status}}\"", "berth compose -f app/compose.yaml down"]);
+    insta::assert_snapshot!(out.split("Status: Downloaded newer image for alpine:3.20\n").last().unwrap());
 }

@@ -33,6 +33,8 @@ pub struct MemoryHost {
     followed: std::rc::Rc<std::cell::RefCell<String>>,
     /// `logs -f` really waits out the sleeps it follows.
     pub follow_in_real_time: std::cell::Cell<bool>,
+    /// Seconds the host's clock has moved on from [`NOW`].
+    later: std::cell::Cell<i64>,
 }
 
 impl MemoryHost {
@@ -59,7 +61,12 @@ impl MemoryHost {
         if let Some((p, c)) = current {
             add(&mut fs, p, c);
         }
-        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default(), follow: Default::default(), followed: Default::default(), follow_in_real_time: Default::default() }
+        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default(), follow: Default::default(), followed: Default::default(), follow_in_real_time: Default::default(), later: Default::default() }
+    }
+
+    /// Moves the host's clock on by `secs`.
+    pub fn advance(&self, secs: i64) {
+        self.later.set(self.later.get() + secs);
     }
 
     /// Lets `logs -f` follow for `sleeps` sleeps of the process, then stop as on Ctrl-C.
@@ -92,7 +99,7 @@ impl Host for MemoryHost {
     }
 
     fn now(&self) -> i64 {
-        NOW
+        NOW + self.later.get()
     }
 
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {

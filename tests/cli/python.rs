@@ -220,6 +220,7 @@ while True:
 ",
     );
     let mut out = crate::sessions_on(&host, &["berth run -d --name svc -v /srv:/srv python:3.11-slim python /srv/service.py"]);
+    host.advance(60);
     host.follow_for(1);
     out += &crate::sessions_on(&host, &["berth logs -f -n 1 svc"]);
     host.follow_for(5);
@@ -238,6 +239,7 @@ fn time_a_followed_service_waits_is_not_running_time() {
     let host = crate::MemoryHost::new("");
     let script = "import time\nfor i in range(42):\n    print(i, flush=True)\n    time.sleep(1.5)";
     crate::sessions_on(&host, &[&format!("berth run -d --name svc python:3.11-slim python -c \"{script}\"")]);
+    host.advance(61);
     host.follow_for(3);
     host.follow_in_real_time.set(true);
     let out = crate::sessions_on(&host, &["berth logs -f -n 0 svc"]);

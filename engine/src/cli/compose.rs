@@ -317,6 +317,9 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 let cname = container_name(&project, s);
                 call(vec!["rm".into(), "-f".into(), cname.clone()]);
                 let mut argv = vec!["run".to_string(), "--name".into(), cname.clone(), "--hostname".into(), cname.clone()];
+                if detach {
+                    argv.push("-d".into());
+                }
                 argv.extend(s.run_args.iter().cloned());
                 argv.push(s.image.clone());
                 argv.extend(s.command.iter().cloned());

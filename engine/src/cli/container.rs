@@ -256,7 +256,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         auto_remove: o.rm,
         host_config: crate::runtime::HostOptions { network: if o.host.network.is_empty() { "default".into() } else { o.host.network.clone() }, ..o.host.clone() },
         config,
-        suspended_at: None,
+        suspended: None,
     };
     // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
     // stays in `ps -a` as Created (unless --rm).
@@ -301,7 +301,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     let terminal = if o.interactive && o.tty && !o.detach { host.terminal_input() } else { None };
     let stdin = if o.interactive && !o.detach && terminal.is_none() { host.read_file("-").unwrap_or_default() } else { Vec::new() };
     let pause = if terminal.is_some() { host.pause() } else { None };
-    let detached = o.detach.then_some(Detached::Horizon(crate::runtime::DETACHED_HORIZON));
+    // Detached, it runs as far as its sleeps take it now (see `catch_up`).
+    let detached = o.detach.then_some(Detached::Start { until: 0.0 });
     let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause, detached });
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
@@ -379,10 +380,21 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                         stop_running(&mut containers, &c, host, 137);
                         out.stdout.push_str(&format!("{n}\n"));
                     }
-                    "wait" if running => {
-                        out.stderr.push_str(&format!("berth: container {n} is running (its process waits, suspended by the emulated runtime) and never exits on its own: stop it, then wait\n"));
-                        out.code = 1;
-                    }
+                    // Waits in real time, as `logs -f` follows, without showing the output.
+                    "wait" if running => match host.follow() {
+                        Some(show) => {
+                            let quiet: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| show("", secs));
+                            let followed = follow_logs(&mut store, &mut containers, &c, quiet, Output::ok(""), host);
+                            match containers.find(&c.id) {
+                                Some(done) if done.status == Status::Exited => out.stdout.push_str(&format!("{}\n", done.exit_code)),
+                                _ => out.code = followed.code,
+                            }
+                        }
+                        None => {
+                            out.stderr.push_str(&format!("berth: container {n} is running and this host has no real time to wait in: stop it, then wait\n"));
+                            out.code = 1;
+                        }
+                    },
                     "top" if running => {
                         let cmd = c.argv.join(" ");
                         out.stdout.push_str(&format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"));
@@ -433,7 +445,7 @@ fn stop_running(containers: &mut Containers, c: &Container, host: &dyn Host, cod
         record.status = Status::Exited;
         record.exit_code = code;
         record.finished = Some(host.now());
-        record.suspended_at = None;
+        record.suspended = None;
         let _ = containers.set_journal(&c.id, None);
     }
     let _ = containers.save();
@@ -534,12 +546,46 @@ fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSyste
     Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
 }
 
-/// Runs a container's process as `start` does: detached, so up to the horizon.
+/// Starts a container's process as `start` does: detached, it runs until it waits.
 fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
-    execute_with(store, containers, c, host, b"", Terminal { detached: Some(Detached::Horizon(crate::runtime::DETACHED_HORIZON)), ..Terminal::default() })
+    let mut c = c.clone();
+    c.started = Some(host.now());
+    c.finished = None;
+    execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
+}
+
+/// Seconds a container's process has been running, by the host's clock.
+fn running_for(c: &Container, host: &dyn Host) -> f64 {
+    (host.now() - c.started.unwrap_or(c.created)).max(0) as f64
+}
+
+/// Brings the suspended processes of running containers up to the present (at most
+/// [`crate::runtime::CATCH_UP_LIMIT`] of their time): a detached process runs only as far
+/// as someone looks, so the commands that look at containers call this first. A
+/// `while true; do date; sleep 1; done` started two minutes ago has then printed two
+/// minutes of dates, as under Docker.
+pub fn catch_up(host: &dyn Host) {
+    let Ok(storage) = host.storage() else { return };
+    let due: Vec<Container> = Containers::open(storage)
+        .list
+        .values()
+        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.wakes_ms as f64 <= running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT) * 1000.0))
+        .cloned()
+        .collect();
+    if due.is_empty() {
+        return;
+    }
+    let Ok((mut store, mut containers)) = open(host) else { return };
+    for c in due {
+        let (Some(at), Some(journal)) = (c.suspended, containers.journal(&c.id)) else { continue };
+        let until = running_for(&c, host).min(crate::runtime::CATCH_UP_LIMIT);
+        let resume = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow: None };
+        let _ = execute_with(&mut store, &mut containers, &c, host, b"", Terminal { detached: Some(resume), ..Terminal::default() });
+    }
 }
 
 fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+    let terminal_detached = terminal.detached.is_some();
     let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
     let ran = with_container_fs(store, containers, c, host, |fs| {
         let argv0 = c.argv[0].clone();
@@ -548,7 +594,7 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
         }
         Ok(run_emulated(fs, c, stdin, terminal))
     })?;
-    let (Ran { status: code, stdout, mut stderr, suspended, diverged }, upper) = match ran {
+    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
         (Err(argv0), _) => {
             let msg = if argv0.contains('/') {
@@ -570,23 +616,25 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
     if diverged {
         stderr.extend_from_slice(b"berth: the resumed process did not replay as it ran before; it goes on from where the replay parted\n");
     }
-    finish(containers, c, host, code, &stdout, &stderr, &upper, suspended);
+    // A detached process ended when its sleeps say, which may be before now.
+    let ended = if terminal_detached { c.started.map_or(host.now(), |s| (s + slept as i64).min(host.now())) } else { host.now() };
+    finish(containers, c, ended, code, &stdout, &stderr, &upper, suspended);
     Ok((code, stdout, stderr))
 }
 
 /// Records a container's end: exited with `code`, its writable layer and logs kept, or
 /// with `--rm` removed with its anonymous volumes.
 #[allow(clippy::too_many_arguments)]
-fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs, suspended: Option<Suspension>) {
+fn finish(containers: &mut Containers, c: &Container, ended: i64, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs, suspended: Option<Suspension>) {
     let _ = containers.set_journal(&c.id, suspended.as_ref().map(|s| &s.journal));
     if let Some(suspension) = suspended {
         // Still running: up until `stop` or `kill`, with what it wrote so far.
         let mut record = c.clone();
         record.status = Status::Running;
         record.exit_code = 0;
-        record.started = Some(record.started.unwrap_or_else(|| host.now()));
+        record.started = Some(record.started.unwrap_or(ended));
         record.finished = None;
-        record.suspended_at = Some(suspension.pauses);
+        record.suspended = Some(suspension.at);
         let _ = containers.set_upper(&c.id, upper);
         let _ = containers.append_logs(&c.id, stdout, stderr);
         containers.list.insert(c.id.clone(), record);
@@ -609,8 +657,8 @@ fn finish(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32
     let mut record = c.clone();
     record.status = Status::Exited;
     record.exit_code = code;
-    record.finished = Some(host.now());
-    record.suspended_at = None;
+    record.finished = Some(ended);
+    record.suspended = None;
     let _ = containers.set_upper(&c.id, upper);
     let _ = containers.append_logs(&c.id, stdout, stderr);
     containers.list.insert(c.id.clone(), record);
@@ -694,7 +742,7 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         Err(e) => return fail(e),
     };
     if exited && !session.exec {
-        finish(&mut containers, &c, host, status, &stdout, &stderr, &upper, None);
+        finish(&mut containers, &c, host.now(), status, &stdout, &stderr, &upper, None);
     } else if exited {
         // An `exec` session ends; the container goes on.
         let _ = containers.set_upper(&c.id, &upper);
@@ -807,8 +855,8 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
             out.stdout.push_str(&l.text);
         }
     }
-    match (follow, c.suspended_at, host.follow()) {
-        (true, Some(pauses), Some(show)) if c.status == Status::Running => follow_logs(&mut store, &mut containers, &c, pauses, show, out, host),
+    match (follow, host.follow()) {
+        (true, Some(show)) => follow_logs(&mut store, &mut containers, &c, show, out, host),
         _ => out,
     }
 }
@@ -816,10 +864,10 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
 /// `logs -f` on a running container: its logs so far, then its process, resumed where it
 /// waits, goes on in real time with its output shown as it comes, until it exits or the
 /// user presses Ctrl-C (where it is suspended again and the container stays up).
-fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Container, pauses: u64, show: crate::shell::Pause, so_far: Output, host: &dyn Host) -> Output {
+fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Container, show: crate::shell::Pause, so_far: Output, host: &dyn Host) -> Output {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
-    let Some(journal) = containers.journal(&c.id) else { return so_far };
+    let (Status::Running, Some(at), Some(journal)) = (&c.status, c.suspended, containers.journal(&c.id)) else { return so_far };
     // The logs so far are shown with the process's first output; what was shown then is
     // not returned again.
     let pending = Rc::new(RefCell::new(Some(so_far.stdout + &so_far.stderr)));
@@ -832,7 +880,7 @@ fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Containe
             show(&(first + text), secs)
         })
     };
-    let detached = Detached::Follow { journal: Rc::new(journal), pauses, follow };
+    let detached = Detached::Resume { journal: Rc::new(journal), pauses: at.pauses, until: running_for(c, host), follow: Some(follow) };
     let (_, stdout, stderr) = match execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }) {
         Ok(x) => x,
         Err(e) => return e,
@@ -890,10 +938,18 @@ fn start(args: &[String], host: &dyn Host) -> Output {
         };
         match execute(&mut store, &mut containers, &c, host) {
             Ok((code, stdout, stderr)) => {
+                let so_far = Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() };
+                let started = containers.find(&c.id).cloned();
                 if attach {
-                    out.stdout.push_str(&String::from_utf8_lossy(&stdout));
-                    out.stderr.push_str(&String::from_utf8_lossy(&stderr));
-                    out.code = code;
+                    // Attached: it goes on in real time, as `logs -f` follows it.
+                    let followed = match (started, host.follow()) {
+                        (Some(started), Some(show)) => follow_logs(&mut store, &mut containers, &started, show, so_far, host),
+                        _ => so_far,
+                    };
+                    let ended = containers.find(&c.id).filter(|c| c.status == Status::Exited).map(|c| c.exit_code);
+                    out.stdout.push_str(&followed.stdout);
+                    out.stderr.push_str(&followed.stderr);
+                    out.code = ended.unwrap_or(followed.code);
                 } else {
                     out.stdout.push_str(&format!("{n}\n"));
                 }

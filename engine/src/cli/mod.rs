@@ -170,6 +170,9 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         return Output::ok(HELP);
     };
     let rest = &args[1..];
+    if matches!(command.as_str(), "ps" | "logs" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose") {
+        container::catch_up(host);
+    }
     match command.as_str() {
         "-h" | "--help" | "help" => Output::ok(HELP),
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),

@@ -66,9 +66,9 @@ pub struct Container {
     pub host_config: HostOptions,
     /// The config the container was created with (image config with overrides).
     pub config: ImageConfig,
-    /// Running, its process suspended in its N-th sleep (its journal is in the state).
+    /// Running, its process suspended in a sleep (its journal is in the state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suspended_at: Option<u64>,
+    pub suspended: Option<Suspended>,
 }
 
 impl Container {
@@ -307,21 +307,25 @@ pub struct Terminal {
     pub detached: Option<Detached>,
 }
 
-/// How a detached process's sleeps pass.
+/// How a detached process's sleeps pass. Its time is the seconds its sleeps add up to
+/// since it started; the emulated runtime runs it only as far as someone looks.
 #[derive(Clone)]
 pub enum Detached {
-    /// `run -d`, `start`: at once, until they add up to this many seconds; there the
-    /// process is suspended (see [`Ran::suspended`]) and the container stays up.
-    Horizon(f64),
-    /// `logs -f`: a suspended process resumed. It replays its journal up to the sleep it
-    /// was suspended in, the `pauses`-th of its life, and goes on from there in real time
-    /// until `follow` says stop (Ctrl-C), where it is suspended again.
-    Follow { journal: std::rc::Rc<journal::Journal>, pauses: u64, follow: crate::shell::Pause },
+    /// `run -d`, `start`: sleeps pass at once while they end by `until` seconds; at the
+    /// first that ends later the process is suspended (see [`Ran::suspended`]) and the
+    /// container stays up.
+    Start { until: f64 },
+    /// A suspended process resumed: it replays its journal up to the sleep it was
+    /// suspended in, the `pauses`-th of its life; from there its sleeps pass at once while
+    /// they end by `until`, then, with `follow` (`logs -f`, `wait`), in real time until it
+    /// says stop (Ctrl-C). It is suspended again where they stop.
+    Resume { journal: std::rc::Rc<journal::Journal>, pauses: u64, until: f64, follow: Option<crate::shell::Pause> },
 }
 
-/// Seconds of a detached process's sleeps before it is suspended: a `while true; do …;
-/// sleep 1; done` service shows its first minute of output and stays up.
-pub const DETACHED_HORIZON: f64 = 60.0;
+/// How far a suspended process is brought up to the present when someone looks at its
+/// container: an hour of its sleeps at most, so that a service left running for days
+/// costs an hour's replay.
+pub const CATCH_UP_LIMIT: f64 = 3600.0;
 
 /// How a container's process ended.
 pub struct Ran {
@@ -333,13 +337,22 @@ pub struct Ran {
     pub suspended: Option<Suspension>,
     /// A resumed process did not replay as it ran before (see [`journal`]).
     pub diverged: bool,
+    /// Seconds its sleeps added up to: how long it ran, in its own time.
+    pub slept: f64,
 }
 
 /// Where a suspended process waits: what it needs to be resumed.
 pub struct Suspension {
     pub journal: journal::Journal,
-    /// The sleep it waits in, counted from its start.
+    pub at: Suspended,
+}
+
+/// The sleep a suspended process waits in: the `pauses`-th of its life, which ends
+/// `wakes_ms` after it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspended {
     pub pauses: u64,
+    pub wakes_ms: u64,
 }
 
 /// Runs a container's process in the emulated userland over `fs`.
@@ -354,8 +367,8 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     // resumed where it waits.
     let journal = terminal.detached.as_ref().map(|d| {
         Rc::new(RefCell::new(match d {
-            Detached::Horizon(_) => journal::JournalState::recording(),
-            Detached::Follow { journal, .. } => journal::JournalState::replaying(journal::Journal::clone(journal)),
+            Detached::Start { .. } => journal::JournalState::recording(),
+            Detached::Resume { journal, .. } => journal::JournalState::replaying(journal::Journal::clone(journal)),
         }))
     });
     let mut journalled;
@@ -384,38 +397,52 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     sh.set_terminal_input(terminal.input);
     sh.replayable = journal.is_some();
     // Output shown at each sleep of a detached process: what it printed since the last.
-    let suspended_at = Rc::new(Cell::new(None::<u64>));
+    let suspended_at = Rc::new(Cell::new(None::<Suspended>));
     let earlier = Rc::new(RefCell::new(Vec::<u8>::new()));
+    let slept = Rc::new(Cell::new(0.0f64));
     match (terminal.pause, terminal.detached, &journal) {
         (_, Some(detached), Some(state)) => {
             let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             sh.set_interrupt(flag.clone());
-            let (count, slept) = (Cell::new(0u64), Cell::new(0.0));
-            let (suspended_at, earlier, state) = (suspended_at.clone(), earlier.clone(), state.clone());
+            let count = Cell::new(0u64);
+            // Output of sleeps passed at once while following, shown at the next real wait.
+            let unshown = RefCell::new(String::new());
+            let (suspended_at, earlier, state, slept) = (suspended_at.clone(), earlier.clone(), state.clone(), slept.clone());
             sh.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
                 count.set(count.get() + 1);
                 let n = count.get();
+                let t = slept.get();
+                slept.set(t + secs);
                 let go_on = match &detached {
-                    Detached::Horizon(horizon) => {
+                    Detached::Start { until } => {
                         earlier.borrow_mut().extend_from_slice(shown.as_bytes());
-                        slept.set(slept.get() + secs);
-                        slept.get() < *horizon
+                        t + secs <= *until
                     }
                     // Replayed: its output is in the logs already.
-                    Detached::Follow { pauses, .. } if n < *pauses => true,
-                    // The sleep it was suspended in: that wait is over.
-                    Detached::Follow { pauses, .. } if n == *pauses => {
-                        state.borrow_mut().go_live();
-                        true
-                    }
-                    Detached::Follow { follow, .. } => {
-                        earlier.borrow_mut().extend_from_slice(shown.as_bytes());
-                        follow(shown, secs)
+                    Detached::Resume { pauses, .. } if n < *pauses => true,
+                    Detached::Resume { pauses, until, follow, .. } => {
+                        if n == *pauses {
+                            // The sleep it was suspended in: from here it runs again.
+                            state.borrow_mut().go_live();
+                        } else {
+                            earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                            unshown.borrow_mut().push_str(shown);
+                        }
+                        match follow {
+                            _ if t + secs <= *until => true,
+                            Some(follow) => {
+                                let text = std::mem::take(&mut *unshown.borrow_mut());
+                                // What is left of it (all of it once the process is in the present).
+                                let left = ((t + secs - until).min(secs) * 1e6).round() / 1e6;
+                                follow(&text, left)
+                            }
+                            None => false,
+                        }
                     }
                 };
                 if !go_on && suspended_at.get().is_none() {
                     // Stopped where it waits: nothing it would do next happens.
-                    suspended_at.set(Some(n));
+                    suspended_at.set(Some(Suspended { pauses: n, wakes_ms: ((t + secs) * 1000.0) as u64 }));
                     state.borrow_mut().freeze();
                     flag.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -432,10 +459,10 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     match suspended_at.get() {
         // What it would have printed after the sleep it waits in, it prints when it goes
         // on from there.
-        Some(pauses) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), pauses }), diverged },
+        Some(at) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), at }), diverged, slept: slept.get() },
         None => {
             stdout.extend_from_slice(&out.stdout);
-            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged }
+            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged, slept: slept.get() }
         }
     }
 }
