@@ -4,6 +4,9 @@
 //! a fully cached rebuild of an 8-step Dockerfile, and `python -c "print(1)"` on the real
 //! interpreter (CPython for WASI under wasmtime): cold with a compile, cold with the
 //! compiled module cached on disk, and warm. Prints median times.
+//! A detached shell service (`while true; do echo tick; sleep 1; done`) brought up to the
+//! present ten minutes after it started (600 of its sleeps replayed and run), and looked
+//! at again a second later (600 replayed, one run).
 //! Where podman is installed, a RUN-free 8-step Dockerfile is also built by `podman build`
 //! and by Berth from the same base image, as the reference.
 //! Run with `cargo bench -p engine --bench userland` (after `scripts/build-python`).
@@ -17,7 +20,7 @@ use engine::image::store::{SharedStorage, Storage};
 use engine::shell::{Flavor, Shell};
 use engine::vfs::{FileSystem, MemoryFs};
 
-struct BenchHost(SharedStorage, MemoryFs);
+struct BenchHost(SharedStorage, MemoryFs, std::cell::Cell<i64>);
 
 impl Host for BenchHost {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
@@ -30,7 +33,7 @@ impl Host for BenchHost {
         Ok(Box::new(self.0.clone()))
     }
     fn now(&self) -> i64 {
-        0
+        self.2.get()
     }
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
         Err(format!("{path}: no such file or directory"))
@@ -70,7 +73,7 @@ fn main() {
     context.write("/Dockerfile", DOCKERFILE.as_bytes()).unwrap();
     context.write("/requirements.txt", b"flask\nrequests\n").unwrap();
     context.write("/app.py", b"print('hello')\n").unwrap();
-    let host = BenchHost(SharedStorage::default(), context);
+    let host = BenchHost(SharedStorage::default(), context, std::cell::Cell::new(0));
     let argv = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
     assert_eq!(cli::run(&argv("pull alpine:3.20"), &host).code, 0);
     let run_time = time(200, || {
@@ -97,8 +100,35 @@ fn main() {
     });
     println!("build of the same Dockerfile, fully cached                   {:>9.3} ms", cached.as_secs_f64() * 1e3);
 
+    catch_up(&host);
     python(&host);
     podman_reference(&host);
+}
+
+/// The cost of a detached service's time passing: replaying its journal and running on.
+fn catch_up(host: &BenchHost) {
+    let argv = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+    let (mut first, mut again) = (Vec::new(), Vec::new());
+    for round in 0..10 {
+        host.2.set(1_000_000 * round);
+        let name = format!("ticker{round}");
+        let mut run = argv(&format!("run -d --name {name} alpine:3.20 sh -c"));
+        run.push("i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done".into());
+        assert_eq!(cli::run(&run, host).code, 0);
+        host.2.set(1_000_000 * round + 600);
+        let t = Instant::now();
+        let out = cli::run(&argv(&format!("logs --tail 1 {name}")), host);
+        first.push(t.elapsed());
+        assert_eq!(out.stdout, "tick 601\n");
+        host.2.set(1_000_000 * round + 601);
+        let t = Instant::now();
+        let out = cli::run(&argv(&format!("logs --tail 1 {name}")), host);
+        again.push(t.elapsed());
+        assert_eq!(out.stdout, "tick 602\n");
+        assert_eq!(cli::run(&argv(&format!("rm -f {name}")), host).code, 0);
+    }
+    println!("detached shell service, 10 minutes on: catch-up on `logs`   {:>9.3} ms", median(first).as_secs_f64() * 1e3);
+    println!("the same, one second later (600 sleeps replayed, 1 run)      {:>9.3} ms", median(again).as_secs_f64() * 1e3);
 }
 
 /// Where podman is installed: one RUN-free 8-step Dockerfile (podman cannot run the
@@ -140,7 +170,7 @@ fn podman_reference(host: &BenchHost) {
     let mut context = host.1.clone();
     context.write("/base.tar", &std::fs::read(&base_tar).unwrap()).unwrap();
     context.write("/ref.Dockerfile", dockerfile.as_bytes()).unwrap();
-    let berth_host = BenchHost(host.0.clone(), context);
+    let berth_host = BenchHost(host.0.clone(), context, std::cell::Cell::new(0));
     let argv = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
     assert_eq!(cli::run(&argv("load -q -i base.tar"), &berth_host).code, 0);
     let berth_cold = time(5, || assert_eq!(cli::run(&argv("build --no-cache -q -f ref.Dockerfile -t ref ."), &berth_host).code, 0));
