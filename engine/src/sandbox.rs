@@ -651,6 +651,32 @@ mod tests {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("late"));
     }
 
+    /// A clock the test moves on.
+    struct Moving(std::cell::Cell<i64>);
+
+    impl Clock for Moving {
+        fn now(&self) -> i64 {
+            self.0.get()
+        }
+        fn monotonic(&self) -> f64 {
+            0.0
+        }
+    }
+
+    #[test]
+    fn containers_keep_time_with_the_clock() {
+        let clock = Rc::new(Moving(std::cell::Cell::new(1_700_000_000)));
+        let mut sb = Sandbox::new(clock.clone() as Rc<dyn Clock>);
+        sb.run_line("docker run -d --name beat alpine:3.20 sh -c 'while true; do date +%s; sleep 10; done'", &[]);
+        sb.run_line("docker run -it --rm alpine:3.20 sh", &[]);
+        clock.0.set(1_700_000_000 + 3600);
+        assert_eq!(sb.run_line("date +%s", &[]).stdout, b"1700003600\n", "a typed line runs when it is typed");
+        sb.run_line("exit", &[]);
+        clock.0.set(1_700_000_000 + 25);
+        let logs = sb.run_line("docker logs beat", &[]);
+        assert_eq!(String::from_utf8_lossy(&logs.stdout), "1700000000\n1700000010\n1700000020\n", "{}", text(&logs));
+    }
+
     #[test]
     fn lesson_checks_run_on_the_host_while_a_container_shell_is_attached() {
         let mut sb = sandbox();

@@ -734,8 +734,11 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         return fail(Output::fail(1, format!("Error response from daemon: No such container: {}\n", session.container)));
     };
     let (input, pause) = (host.terminal_input(), host.pause());
+    // Each line runs when it is typed: `date` tells that time.
+    let mut now = c.clone();
+    now.started = Some(host.now());
     let ran = with_container_fs(&mut store, &mut containers, &c, host, |fs| {
-        crate::runtime::run_attached_with(fs, &c, session, line, input, pause)
+        crate::runtime::run_attached_with(fs, &now, session, line, input, pause)
     });
     let ((status, stdout, stderr, exited), upper) = match ran {
         Ok(r) => r,
