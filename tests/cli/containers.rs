@@ -317,3 +317,30 @@ fn wait_and_start_attach_follow_a_running_container() {
     out += &sessions_on(&host, &["berth compose -f app/compose.yaml logs", "berth ps --format \"{{.Names}} {{.Status}}\"", "berth compose -f app/compose.yaml down"]);
     insta::assert_snapshot!(out.split("Status: Downloaded newer image for alpine:3.20\n").last().unwrap());
 }
+
+/// `docker stop` sends TERM: a trap runs once the sleep it waits in is over and the
+/// container exits with the trap's status; PID 1 without a trap ignores TERM and is killed
+/// after the grace period (`-t`); with `--init` TERM ends it (143).
+#[test]
+fn stop_sends_term_and_kills_after_the_grace_period() {
+    let host = MemoryHost::new("");
+    let trapped = "trap 'echo got TERM; exit 0' TERM; while true; do echo tick; sleep 3; done";
+    let plain = "while true; do echo tick; sleep 3; done";
+    let out = sessions_on(
+        &host,
+        &[
+            &format!("berth run -d --name trapped alpine:3.20 sh -c \"{trapped}\""),
+            &format!("berth run -d --name plain alpine:3.20 sh -c \"{plain}\""),
+            &format!("berth run -d --name init --init alpine:3.20 sh -c \"{plain}\""),
+            "berth run -d --name long alpine:3.20 sh -c \"trap 'exit 0' TERM; sleep 60\"",
+            "berth stop trapped plain init",
+            "berth stop -t 70 long",
+            "berth stop --time=x long",
+            "berth ps -a --format \"{{.Names}} {{.Status}}\"",
+            "berth logs trapped",
+            "berth inspect --format \"{{.HostConfig.Init}}\" init",
+            "berth run --rm alpine:3.20 sh -c \"trap 'echo bye' NOSUCH\"",
+        ],
+    );
+    insta::assert_snapshot!(out.split("Status: Downloaded newer image for alpine:3.20\n").last().unwrap());
+}

@@ -79,7 +79,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             }
             Arg::Flag("-i" | "--interactive", _) => o.interactive = true,
             Arg::Flag("-t" | "--tty", _) => o.tty = true,
-            Arg::Flag("--init" | "--privileged", _) => {}
+            Arg::Flag("--init", _) => o.host.init = true,
+            Arg::Flag("--privileged", _) => {}
             Arg::Flag("--name", v) => match it.value("--name", v) {
                 Ok(v) => o.name = Some(v.to_string()),
                 Err(e) => return e,
@@ -314,17 +315,40 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     };
     if o.detach {
         // Detached: the ID on stdout, the output in the logs. The emulated process has
-        // run to completion, or to its horizon (the container is then up).
+        // run to completion, or until it waits in a sleep (the container is then up).
         return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
     }
     Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: prelude + &String::from_utf8_lossy(&stderr) }
 }
 
 /// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. An
-/// emulated process runs to completion when it starts, or, detached, until its sleeps
-/// pass the horizon: such a container is up, and these act on it as Docker does.
+/// emulated process runs to completion when it starts, or, detached, until it waits in a
+/// sleep: such a container is up, and these act on it as Docker does.
 pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
-    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    // `stop` and `restart` wait `-t` seconds (10) for the process to end after TERM.
+    let mut grace = 10.0;
+    let mut names: Vec<&String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let timeout = matches!(command, "stop" | "restart") && matches!(a.split('=').next(), Some("-t" | "--time" | "--timeout"));
+        if timeout {
+            let value = match a.split_once('=') {
+                Some((_, v)) => v.to_string(),
+                None => {
+                    i += 1;
+                    args.get(i).cloned().unwrap_or_default()
+                }
+            };
+            match value.parse::<i64>() {
+                Ok(v) => grace = v.max(0) as f64,
+                Err(_) => return Output::fail(1, format!("invalid argument \"{value}\" for \"-t, --time\" flag: strconv.ParseInt: parsing \"{value}\": invalid syntax\nSee 'docker {command} --help'.\n")),
+            }
+        } else if !a.starts_with('-') {
+            names.push(a);
+        }
+        i += 1;
+    }
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
@@ -376,7 +400,11 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                 match command {
                     // Docker's stop signal, SIGTERM, does not end a process that is PID 1
                     // without a handler; after the grace period it is killed.
-                    "stop" | "kill" if running => {
+                    "stop" if running => {
+                        stop_gracefully(&mut store, &mut containers, &c, host, grace);
+                        out.stdout.push_str(&format!("{n}\n"));
+                    }
+                    "kill" if running => {
                         stop_running(&mut containers, &c, host, 137);
                         out.stdout.push_str(&format!("{n}\n"));
                     }
@@ -402,7 +430,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                         out.stdout.push_str(&format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{cmd}\n", if c.user.is_empty() { "root" } else { &c.user }, 4242, 4221, 0, &stime[11..16], "?", "00:00:00"));
                     }
                     "restart" if running => {
-                        stop_running(&mut containers, &c, host, 137);
+                        stop_gracefully(&mut store, &mut containers, &c, host, grace);
                         let c = containers.find(n).cloned().unwrap_or(c);
                         match execute(&mut store, &mut containers, &c, host) {
                             Ok(_) => out.stdout.push_str(&format!("{n}\n")),
@@ -433,6 +461,33 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
             }
             out
         }
+    }
+}
+
+/// `docker stop`: TERM reaches the process in the sleep it waits in; a trap for it runs
+/// once that sleep is over (sh runs traps between commands). What has not ended within
+/// `grace` seconds is killed (137). Where the host has real time the grace period passes
+/// in real time, as Docker's does.
+fn stop_gracefully(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
+    use std::rc::Rc;
+    let (Some(at), Some(journal)) = (c.suspended, containers.journal(&c.id)) else { return stop_running(containers, c, host, 137) };
+    let now = running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT);
+    let (until, follow) = match host.follow() {
+        Some(show) => {
+            let waited = std::cell::Cell::new(0.0);
+            let follow: crate::shell::Pause = Rc::new(move |_: &str, secs: f64| {
+                let wait = secs.min(grace - waited.get()).max(0.0);
+                waited.set(waited.get() + wait);
+                show("", wait) && wait >= secs
+            });
+            (now, Some(follow))
+        }
+        None => (now + grace, None),
+    };
+    let resume = Detached::Resume { journal: Rc::new(journal), pauses: at.pauses, until, follow, signal: Some("TERM") };
+    let _ = execute_with(store, containers, c, host, b"", Terminal { detached: Some(resume), ..Terminal::default() });
+    if let Some(still) = containers.find(&c.id).filter(|x| x.status == Status::Running).cloned() {
+        stop_running(containers, &still, host, 137);
     }
 }
 
@@ -579,7 +634,7 @@ pub fn catch_up(host: &dyn Host) {
     for c in due {
         let (Some(at), Some(journal)) = (c.suspended, containers.journal(&c.id)) else { continue };
         let until = running_for(&c, host).min(crate::runtime::CATCH_UP_LIMIT);
-        let resume = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow: None };
+        let resume = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow: None, signal: None };
         let _ = execute_with(&mut store, &mut containers, &c, host, b"", Terminal { detached: Some(resume), ..Terminal::default() });
     }
 }
@@ -883,7 +938,7 @@ fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Containe
             show(&(first + text), secs)
         })
     };
-    let detached = Detached::Resume { journal: Rc::new(journal), pauses: at.pauses, until: running_for(c, host), follow: Some(follow) };
+    let detached = Detached::Resume { journal: Rc::new(journal), pauses: at.pauses, until: running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT), follow: Some(follow), signal: None };
     let (_, stdout, stderr) = match execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }) {
         Ok(x) => x,
         Err(e) => return e,
@@ -1098,6 +1153,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                     "Memory": c.host_config.memory,
                     "NanoCpus": c.host_config.nano_cpus,
                     "IpcMode": if c.host_config.ipc.is_empty() { "private" } else { c.host_config.ipc.as_str() },
+                    "Init": c.host_config.init.then_some(true),
                     "AutoRemove": c.auto_remove,
                     "PortBindings": c.ports,
                 },

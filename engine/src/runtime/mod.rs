@@ -87,6 +87,9 @@ pub struct HostOptions {
     /// Billionths of a CPU (`--cpus 1.5` is 1500000000), 0 for no limit.
     pub nano_cpus: u64,
     pub ipc: String,
+    /// `--init`: an init process runs the command, so a signal it has no trap for ends it.
+    #[serde(default)]
+    pub init: bool,
 }
 
 /// `--memory` sizes: `512m`, `2g`, `1024k`, `100000` (bytes).
@@ -318,8 +321,9 @@ pub enum Detached {
     /// A suspended process resumed: it replays its journal up to the sleep it was
     /// suspended in, the `pauses`-th of its life; from there its sleeps pass at once while
     /// they end by `until`, then, with `follow` (`logs -f`, `wait`), in real time until it
-    /// says stop (Ctrl-C). It is suspended again where they stop.
-    Resume { journal: std::rc::Rc<journal::Journal>, pauses: u64, until: f64, follow: Option<crate::shell::Pause> },
+    /// says stop (Ctrl-C). It is suspended again where they stop. `signal` (`docker stop`'s
+    /// TERM) reaches it in the sleep it was suspended in.
+    Resume { journal: std::rc::Rc<journal::Journal>, pauses: u64, until: f64, follow: Option<crate::shell::Pause>, signal: Option<&'static str> },
 }
 
 /// How far a suspended process is brought up to the present when someone looks at its
@@ -396,6 +400,8 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     sh.set_clock(c.started.unwrap_or(c.created));
     sh.set_terminal_input(terminal.input);
     sh.replayable = journal.is_some();
+    sh.signal_kills = c.host_config.init;
+    let signals = sh.signals.clone();
     // Output shown at each sleep of a detached process: what it printed since the last.
     let suspended_at = Rc::new(Cell::new(None::<Suspended>));
     let earlier = Rc::new(RefCell::new(Vec::<u8>::new()));
@@ -420,10 +426,11 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
                     }
                     // Replayed: its output is in the logs already.
                     Detached::Resume { pauses, .. } if n < *pauses => true,
-                    Detached::Resume { pauses, until, follow, .. } => {
+                    Detached::Resume { pauses, until, follow, signal, .. } => {
                         if n == *pauses {
                             // The sleep it was suspended in: from here it runs again.
                             state.borrow_mut().go_live();
+                            signals.borrow_mut().extend(signal.map(str::to_string));
                         } else {
                             earlier.borrow_mut().extend_from_slice(shown.as_bytes());
                             unshown.borrow_mut().push_str(shown);

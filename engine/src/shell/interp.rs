@@ -50,6 +50,14 @@ pub type TerminalInput = Rc<dyn Fn(&str) -> Option<String>>;
 /// pressed Ctrl-C meanwhile: the process is then interrupted (status 130).
 pub type Pause = Rc<dyn Fn(&str, f64) -> bool>;
 
+/// The signals `trap` knows, with their numbers on Linux.
+const SIGNALS: [(&str, i32); 8] = [("HUP", 1), ("INT", 2), ("QUIT", 3), ("KILL", 9), ("USR1", 10), ("USR2", 12), ("ALRM", 14), ("TERM", 15)];
+
+/// A signal's number by its name (`TERM` is 15).
+pub fn signal_number(name: &str) -> Option<i32> {
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, num)| *num)
+}
+
 /// A program the machine running the shell provides outside its filesystem: the
 /// sandbox host's `docker` and `berth`. It returns `None` for a name it does not know.
 pub type HostProgram = Rc<dyn Fn(&HostCall<'_>) -> Option<Outcome>>;
@@ -168,6 +176,15 @@ pub struct Shell<'fs> {
     cwd: String,
     line: usize,
     exit_trap: Option<String>,
+    /// `trap ACTION TERM` and the like: the action by signal name (empty: ignored).
+    signal_traps: BTreeMap<String, String>,
+    /// Signals sent to the process and not yet handled (`docker stop` sends TERM). The
+    /// shell that runs next takes them, between commands, as sh does once its foreground
+    /// command is over.
+    pub signals: Rc<std::cell::RefCell<Vec<String>>>,
+    /// A signal without a trap ends the process (128 + its number). Not for PID 1, which
+    /// the kernel shields from signals it has no handler for; it is with `--init`.
+    pub signal_kills: bool,
     locals: Vec<Vec<(String, Option<Var>)>>,
     /// > 0 while running a condition, where `set -e` does not apply.
     condition_depth: u32,
@@ -212,6 +229,9 @@ impl<'fs> Shell<'fs> {
             cwd: "/".into(),
             line: 1,
             exit_trap: None,
+            signal_traps: BTreeMap::new(),
+            signals: Rc::default(),
+            signal_kills: false,
             locals: Vec::new(),
             condition_depth: 0,
             // Every shell has a flag, so that an interrupt seen in one of its programs stops
@@ -393,6 +413,29 @@ impl<'fs> Shell<'fs> {
         io.stderr(text.as_bytes());
     }
 
+    /// Handles the signals sent meanwhile: runs their traps, ignores them, or ends.
+    fn deliver_signals(&mut self, io: &Io) -> Result<(), Flow> {
+        if self.signals.borrow().is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut *self.signals.borrow_mut());
+        for signal in pending {
+            match self.signal_traps.get(&signal).cloned() {
+                Some(action) if action.is_empty() => {}
+                Some(action) => {
+                    if let Ok(ast) = parser::parse(&action) {
+                        let saved = self.last_status;
+                        self.script(&ast, io)?;
+                        self.last_status = saved;
+                    }
+                }
+                None if self.signal_kills => return Err(Flow::Exit(128 + signal_number(&signal).unwrap_or(15))),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
     fn check_interrupt(&mut self) -> Result<(), Flow> {
         if self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
             return Err(Flow::Exit(130));
@@ -486,6 +529,7 @@ impl<'fs> Shell<'fs> {
 
     fn pipeline(&mut self, p: &Pipeline, io: &Io) -> Exec {
         self.check_interrupt()?;
+        self.deliver_signals(io)?;
         if p.negate {
             self.condition_depth += 1;
         }
@@ -1075,6 +1119,8 @@ impl<'fs> Shell<'fs> {
             child.group_explicit = self.group_explicit;
             child.hostname = self.hostname.clone();
             child.replayable = self.replayable;
+            child.signals = self.signals.clone();
+            child.signal_kills = self.signal_kills;
             child.interrupt = self.interrupt.clone();
             child.budget = self.budget;
             child.depth = self.depth + 1;
@@ -1399,8 +1445,25 @@ impl<'fs> Shell<'fs> {
                 Err(Flow::Exit(s))
             }
             "trap" => {
-                if args.len() >= 2 && args[1..].iter().any(|s| s == "EXIT" || s == "0") {
-                    self.exit_trap = if args[0] == "-" || args[0].is_empty() { None } else { Some(args[0].clone()) };
+                if args.len() < 2 {
+                    return Ok(0);
+                }
+                for name in &args[1..] {
+                    let upper = name.to_ascii_uppercase();
+                    let upper = upper.strip_prefix("SIG").unwrap_or(&upper);
+                    if upper == "EXIT" || upper == "0" {
+                        self.exit_trap = if args[0] == "-" || args[0].is_empty() { None } else { Some(args[0].clone()) };
+                        continue;
+                    }
+                    let Some(signal) = SIGNALS.iter().find(|(n, num)| *n == upper || num.to_string() == upper).map(|(n, _)| n.to_string()) else {
+                        self.error(io, &format!("trap: {name}: bad trap"));
+                        return Ok(1);
+                    };
+                    if args[0] == "-" {
+                        self.signal_traps.remove(&signal);
+                    } else {
+                        self.signal_traps.insert(signal, args[0].clone());
+                    }
                 }
                 Ok(0)
             }
