@@ -149,6 +149,13 @@ try {
   await page.waitForTimeout(3000);
   await type("docker logs --tail 1 ticker");
   await waitFor("a detached service goes on while nobody follows it", (s) => lastTick(s) >= before + 2, 8000);
+  // A reload keeps it running: its journal is saved with the sandbox.
+  const beforeReload = lastTick(await screen());
+  await page.reload();
+  await ready();
+  await page.waitForTimeout(1500);
+  await type("docker ps --format '{{.Names}} {{.Status}}' && docker logs --tail 1 ticker");
+  await waitFor("after a reload the service is still up and has gone on", (s) => /ticker Up/.test(s) && lastTick(s) > beforeReload, 8000);
   await type("docker rm -f ticker");
 
   // 7. Tab completion.
