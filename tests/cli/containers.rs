@@ -344,3 +344,32 @@ fn stop_sends_term_and_kills_after_the_grace_period() {
     );
     insta::assert_snapshot!(out.split("Status: Downloaded newer image for alpine:3.20\n").last().unwrap());
 }
+
+/// A loop with tiny sleeps is brought up to the present only so far (10,000 sleeps), so
+/// that looking at it stays cheap; it stays up.
+#[test]
+fn catching_up_stops_at_ten_thousand_sleeps() {
+    let host = MemoryHost::new("");
+    sessions_on(&host, &["berth run -d --name fast alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.01; done'"]);
+    host.advance(3600);
+    let out = sessions_on(&host, &["berth exec fast cat /tmp/n", "berth ps --format \"{{.Names}} {{.Status}}\""]);
+    host.advance(60);
+    let again = sessions_on(&host, &["berth exec fast cat /tmp/n"]);
+    insta::assert_snapshot!(out + &again, @r#"
+    $ berth exec fast cat /tmp/n
+    exit: 0
+    --- stdout
+    10000
+    --- stderr
+    $ berth ps --format "{{.Names}} {{.Status}}"
+    exit: 0
+    --- stdout
+    fast Up About an hour
+    --- stderr
+    $ berth exec fast cat /tmp/n
+    exit: 0
+    --- stdout
+    10000
+    --- stderr
+    "#);
+}

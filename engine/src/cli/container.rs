@@ -615,7 +615,8 @@ fn running_for(c: &Container, host: &dyn Host) -> f64 {
 }
 
 /// Brings the suspended processes of running containers up to the present (at most
-/// [`crate::runtime::CATCH_UP_LIMIT`] of their time): a detached process runs only as far
+/// [`crate::runtime::CATCH_UP_LIMIT`] of their time and [`crate::runtime::CATCH_UP_PAUSES`]
+/// of their sleeps): a detached process runs only as far
 /// as someone looks, so the commands that look at containers call this first. A
 /// `while true; do date; sleep 1; done` started two minutes ago has then printed two
 /// minutes of dates, as under Docker.
@@ -624,7 +625,7 @@ pub fn catch_up(host: &dyn Host) {
     let due: Vec<Container> = Containers::open(storage)
         .list
         .values()
-        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.wakes_ms as f64 <= running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT) * 1000.0))
+        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT) * 1000.0))
         .cloned()
         .collect();
     if due.is_empty() {

@@ -331,6 +331,10 @@ pub enum Detached {
 /// costs an hour's replay.
 pub const CATCH_UP_LIMIT: f64 = 3600.0;
 
+/// And at most this many of its sleeps: a loop that sleeps a millisecond would otherwise
+/// make every look replay millions of them. Followed in real time (`logs -f`) it goes on.
+pub const CATCH_UP_PAUSES: u64 = 10_000;
+
 /// How a container's process ended.
 pub struct Ran {
     pub status: i32,
@@ -422,7 +426,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
                 let go_on = match &detached {
                     Detached::Start { until } => {
                         earlier.borrow_mut().extend_from_slice(shown.as_bytes());
-                        t + secs <= *until
+                        t + secs <= *until && n < CATCH_UP_PAUSES
                     }
                     // Replayed: its output is in the logs already.
                     Detached::Resume { pauses, .. } if n < *pauses => true,
@@ -436,12 +440,13 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
                             unshown.borrow_mut().push_str(shown);
                         }
                         match follow {
-                            _ if t + secs <= *until => true,
+                            _ if t + secs <= *until && n < CATCH_UP_PAUSES => true,
                             Some(follow) => {
                                 let text = std::mem::take(&mut *unshown.borrow_mut());
-                                // What is left of it (all of it once the process is in the present).
-                                let left = ((t + secs - until).min(secs) * 1e6).round() / 1e6;
-                                follow(&text, left)
+                                // What is left of it: all of it once the process is in the
+                                // present, or where catching up stopped short of it.
+                                let left = if t + secs <= *until { secs } else { (t + secs - until).min(secs) };
+                                follow(&text, (left * 1e6).round() / 1e6)
                             }
                             None => false,
                         }
