@@ -37,3 +37,43 @@ pub fn rfc3339(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+
+/// RFC 3339 UTC text with nanoseconds, as `docker logs -t` prints it
+/// (`2026-11-23T12:00:00.000000000Z`).
+pub fn rfc3339_nanos(nanos: i64) -> String {
+    let text = rfc3339(nanos.div_euclid(1_000_000_000));
+    format!("{}.{:09}Z", text.trim_end_matches('Z'), nanos.rem_euclid(1_000_000_000))
+}
+
+/// Seconds of a Go duration (`90s`, `10m`, `1h30m`, `1.5h`).
+pub fn parse_duration(s: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let n: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    (!s.is_empty()).then_some(total)
+}
+
+#[test]
+fn nanosecond_timestamps_and_durations() {
+    assert_eq!(rfc3339_nanos(1_795_435_200_500_000_000), "2026-11-23T12:00:00.500000000Z");
+    assert_eq!(parse_duration("1h30m"), Some(5400.0));
+    assert_eq!(parse_duration("10s"), Some(10.0));
+    assert_eq!(parse_duration("10"), None);
+    assert_eq!(parse_duration("x"), None);
+}

@@ -373,3 +373,43 @@ fn catching_up_stops_at_ten_thousand_sleeps() {
     --- stderr
     "#);
 }
+
+/// `logs -t` stamps each line with the time it was printed, in the process's own time
+/// (its start and its sleeps); `--since` and `--until` take RFC 3339 times, Unix seconds
+/// or durations before now.
+#[test]
+fn logs_carry_the_time_each_line_was_printed() {
+    let host = MemoryHost::new("");
+    sessions_on(&host, &["berth run -d --name beat alpine:3.20 sh -c 'while true; do date +%T; sleep 30; done'"]);
+    host.advance(65);
+    insta::assert_snapshot!(sessions_on(&host, &["berth logs -t beat", "berth logs --since 30s beat", "berth logs --until 2026-11-23T12:00:31Z beat", "berth logs --since 1795435230.5 -n 1 beat", "berth logs --since yesterday beat"]), @r#"
+    $ berth logs -t beat
+    exit: 0
+    --- stdout
+    2026-11-23T12:00:00.000000000Z 12:00:00
+    2026-11-23T12:00:30.000000000Z 12:00:30
+    2026-11-23T12:01:00.000000000Z 12:01:00
+    --- stderr
+    $ berth logs --since 30s beat
+    exit: 0
+    --- stdout
+    12:01:00
+    --- stderr
+    $ berth logs --until 2026-11-23T12:00:31Z beat
+    exit: 0
+    --- stdout
+    12:00:00
+    12:00:30
+    --- stderr
+    $ berth logs --since 1795435230.5 -n 1 beat
+    exit: 0
+    --- stdout
+    12:01:00
+    --- stderr
+    $ berth logs --since yesterday beat
+    exit: 1
+    --- stdout
+    --- stderr
+    invalid value for "since": failed to parse value as time or duration: "yesterday"
+    "#);
+}

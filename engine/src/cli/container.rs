@@ -650,7 +650,7 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
         }
         Ok(run_emulated(fs, c, stdin, terminal))
     })?;
-    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept }, upper) = match ran {
+    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
         (Err(argv0), _) => {
             let msg = if argv0.contains('/') {
@@ -674,14 +674,16 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
     }
     // A detached process ended when its sleeps say, which may be before now.
     let ended = if terminal_detached { c.started.map_or(host.now(), |s| (s + slept as i64).min(host.now())) } else { host.now() };
-    finish(containers, c, ended, code, &stdout, &stderr, &upper, suspended);
+    let started = c.started.unwrap_or(c.created) as f64;
+    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, ((started + t) * 1e9) as i64)).collect();
+    finish(containers, c, ended, code, &stdout, &stderr, &stamps, &upper, suspended);
     Ok((code, stdout, stderr))
 }
 
 /// Records a container's end: exited with `code`, its writable layer and logs kept, or
 /// with `--rm` removed with its anonymous volumes.
 #[allow(clippy::too_many_arguments)]
-fn finish(containers: &mut Containers, c: &Container, ended: i64, code: i32, stdout: &[u8], stderr: &[u8], upper: &MemoryFs, suspended: Option<Suspension>) {
+fn finish(containers: &mut Containers, c: &Container, ended: i64, code: i32, stdout: &[u8], stderr: &[u8], stamps: &[(usize, i64)], upper: &MemoryFs, suspended: Option<Suspension>) {
     let _ = containers.set_journal(&c.id, suspended.as_ref().map(|s| &s.journal));
     if let Some(suspension) = suspended {
         // Still running: up until `stop` or `kill`, with what it wrote so far.
@@ -692,7 +694,7 @@ fn finish(containers: &mut Containers, c: &Container, ended: i64, code: i32, std
         record.finished = None;
         record.suspended = Some(suspension.at);
         let _ = containers.set_upper(&c.id, upper);
-        let _ = containers.append_logs(&c.id, stdout, stderr);
+        let _ = containers.append_logs(&c.id, stdout, stderr, stamps, ended * 1_000_000_000);
         containers.list.insert(c.id.clone(), record);
         let _ = containers.save();
         return;
@@ -716,7 +718,7 @@ fn finish(containers: &mut Containers, c: &Container, ended: i64, code: i32, std
     record.finished = Some(ended);
     record.suspended = None;
     let _ = containers.set_upper(&c.id, upper);
-    let _ = containers.append_logs(&c.id, stdout, stderr);
+    let _ = containers.append_logs(&c.id, stdout, stderr, stamps, ended * 1_000_000_000);
     containers.list.insert(c.id.clone(), record);
     let _ = containers.save();
 }
@@ -801,14 +803,14 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         Err(e) => return fail(e),
     };
     if exited && !session.exec {
-        finish(&mut containers, &c, host.now(), status, &stdout, &stderr, &upper, None);
+        finish(&mut containers, &c, host.now(), status, &stdout, &stderr, &[], &upper, None);
     } else if exited {
         // An `exec` session ends; the container goes on.
         let _ = containers.set_upper(&c.id, &upper);
         let _ = containers.save();
     } else {
         let _ = containers.set_upper(&c.id, &upper);
-        let _ = containers.append_logs(&c.id, &stdout, &stderr);
+        let _ = containers.append_logs(&c.id, &stdout, &stderr, &[], host.now() * 1_000_000_000);
         let _ = containers.save();
     }
     let output = Output { code: status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() };
@@ -884,7 +886,8 @@ fn no_such(name: &str) -> Output {
 
 fn logs(args: &[String], host: &dyn Host) -> Output {
     let mut tail: Option<usize> = None;
-    let mut follow = false;
+    let (mut follow, mut timestamps) = (false, false);
+    let (mut since, mut until) = (None, None);
     let mut name = None;
     let mut it = Args::new(args);
     while let Some(a) = it.next() {
@@ -894,6 +897,21 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
                 Err(e) => return e,
             },
             Arg::Flag("-f" | "--follow", _) => follow = true,
+            Arg::Flag("-t" | "--timestamps", _) => timestamps = true,
+            Arg::Flag(flag @ ("--since" | "--until"), v) => {
+                let value = match it.value(flag, v) {
+                    Ok(v) => v.to_string(),
+                    Err(e) => return e,
+                };
+                let Some(at) = log_time(&value, host.now()) else {
+                    return Output::fail(1, format!("invalid value for \"{}\": failed to parse value as time or duration: \"{value}\"\n", &flag[2..]));
+                };
+                if flag == "--since" {
+                    since = Some(at);
+                } else {
+                    until = Some(at);
+                }
+            }
             Arg::Flag(_, _) => {}
             Arg::Positional(p) => name = Some(p.to_string()),
         }
@@ -904,20 +922,47 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
-    let lines = containers.logs(&c.id);
+    let started = c.started.unwrap_or(c.created) * 1_000_000_000;
+    let lines: Vec<_> = containers
+        .logs(&c.id)
+        .into_iter()
+        .map(|mut l| {
+            l.time = if l.time == 0 { started } else { l.time };
+            l
+        })
+        .filter(|l| since.is_none_or(|s| l.time >= s) && until.is_none_or(|u| l.time < u))
+        .collect();
     let skip = tail.map_or(0, |t| lines.len().saturating_sub(t));
     let mut out = Output::ok("");
     for l in &lines[skip..] {
+        let stamp = if timestamps { format!("{} ", crate::time::rfc3339_nanos(l.time)) } else { String::new() };
         if l.stream == "stderr" {
-            out.stderr.push_str(&l.text);
+            out.stderr.push_str(&(stamp + &l.text));
         } else {
-            out.stdout.push_str(&l.text);
+            out.stdout.push_str(&(stamp + &l.text));
         }
     }
     match (follow, host.follow()) {
         (true, Some(show)) => follow_logs(&mut store, &mut containers, &c, show, out, host),
         _ => out,
     }
+}
+
+/// A `--since`/`--until` value in nanoseconds since the epoch: RFC 3339, Unix seconds
+/// (`1700000000.5`) or a duration before `now` (`10m`).
+fn log_time(value: &str, now: i64) -> Option<i64> {
+    if let Some(secs) = crate::time::parse_duration(value) {
+        return Some(((now as f64 - secs) * 1e9) as i64);
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return Some((secs * 1e9) as i64);
+    }
+    let secs = crate::time::parse_rfc3339(value)?;
+    let fraction = value.split_once('.').map_or(0, |(_, f)| {
+        let digits: String = f.chars().take_while(char::is_ascii_digit).take(9).collect();
+        format!("{digits:0<9}").parse::<i64>().unwrap_or(0)
+    });
+    Some(secs * 1_000_000_000 + fraction)
 }
 
 /// `logs -f` on a running container: its logs so far, then its process, resumed where it

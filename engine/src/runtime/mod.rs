@@ -110,6 +110,9 @@ pub fn parse_memory(text: &str) -> Option<u64> {
 pub struct LogLine {
     pub stream: String,
     pub text: String,
+    /// When it was printed, in nanoseconds since the epoch (0: not known).
+    #[serde(default)]
+    pub time: i64,
 }
 
 /// The container records and their layers.
@@ -220,11 +223,17 @@ impl Containers {
         self.storage.read(&Self::log_key(id)).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
-    pub fn append_logs(&mut self, id: &str, stdout: &[u8], stderr: &[u8]) -> Result<(), String> {
+    /// Adds a process's output to the logs: a line of stdout is stamped with the time of
+    /// the first of `stamps` (end offset in `stdout`, nanoseconds) that covers it, other
+    /// lines with `end`.
+    pub fn append_logs(&mut self, id: &str, stdout: &[u8], stderr: &[u8], stamps: &[(usize, i64)], end: i64) -> Result<(), String> {
         let mut lines = self.logs(id);
         for (stream, data) in [("stdout", stdout), ("stderr", stderr)] {
+            let mut at = 0;
             for l in String::from_utf8_lossy(data).split_inclusive('\n') {
-                lines.push(LogLine { stream: stream.into(), text: l.to_string() });
+                at += l.len();
+                let time = if stream == "stdout" { stamps.iter().find(|(offset, _)| *offset >= at).map_or(end, |(_, t)| *t) } else { end };
+                lines.push(LogLine { stream: stream.into(), text: l.to_string(), time });
             }
         }
         self.storage.write(&Self::log_key(id), &serde_json::to_vec(&lines).unwrap_or_default())
@@ -347,6 +356,8 @@ pub struct Ran {
     pub diverged: bool,
     /// Seconds its sleeps added up to: how long it ran, in its own time.
     pub slept: f64,
+    /// When its output was printed: (end offset in `stdout`, seconds into its life).
+    pub stamps: Vec<(usize, f64)>,
 }
 
 /// Where a suspended process waits: what it needs to be resumed.
@@ -410,6 +421,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     let suspended_at = Rc::new(Cell::new(None::<Suspended>));
     let earlier = Rc::new(RefCell::new(Vec::<u8>::new()));
     let slept = Rc::new(Cell::new(0.0f64));
+    let stamps = Rc::new(RefCell::new(Vec::<(usize, f64)>::new()));
     match (terminal.pause, terminal.detached, &journal) {
         (_, Some(detached), Some(state)) => {
             let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -417,7 +429,11 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
             let count = Cell::new(0u64);
             // Output of sleeps passed at once while following, shown at the next real wait.
             let unshown = RefCell::new(String::new());
-            let (suspended_at, earlier, state, slept) = (suspended_at.clone(), earlier.clone(), state.clone(), slept.clone());
+            let (suspended_at, earlier, state, slept, stamps) = (suspended_at.clone(), earlier.clone(), state.clone(), slept.clone(), stamps.clone());
+            let printed = move |shown: &str, t: f64| {
+                earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                stamps.borrow_mut().push((earlier.borrow().len(), t));
+            };
             sh.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
                 count.set(count.get() + 1);
                 let n = count.get();
@@ -425,7 +441,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
                 slept.set(t + secs);
                 let go_on = match &detached {
                     Detached::Start { until } => {
-                        earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                        printed(shown, t);
                         t + secs <= *until && n < CATCH_UP_PAUSES
                     }
                     // Replayed: its output is in the logs already.
@@ -436,7 +452,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
                             state.borrow_mut().go_live();
                             signals.borrow_mut().extend(signal.map(str::to_string));
                         } else {
-                            earlier.borrow_mut().extend_from_slice(shown.as_bytes());
+                            printed(shown, t);
                             unshown.borrow_mut().push_str(shown);
                         }
                         match follow {
@@ -471,10 +487,10 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
     match suspended_at.get() {
         // What it would have printed after the sleep it waits in, it prints when it goes
         // on from there.
-        Some(at) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), at }), diverged, slept: slept.get() },
+        Some(at) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), at }), diverged, slept: slept.get(), stamps: stamps.take() },
         None => {
             stdout.extend_from_slice(&out.stdout);
-            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged, slept: slept.get() }
+            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged, slept: slept.get(), stamps: stamps.take() }
         }
     }
 }
