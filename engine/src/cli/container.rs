@@ -674,8 +674,8 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
     }
     // A detached process ended when its sleeps say, which may be before now.
     let ended = if terminal_detached { c.started.map_or(host.now(), |s| (s + slept as i64).min(host.now())) } else { host.now() };
-    let started = c.started.unwrap_or(c.created) as f64;
-    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, ((started + t) * 1e9) as i64)).collect();
+    let started = c.started.unwrap_or(c.created) * 1_000_000_000;
+    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started + (t * 1e9).round() as i64)).collect();
     finish(containers, c, ended, code, &stdout, &stderr, &stamps, &upper, suspended);
     Ok((code, stdout, stderr))
 }
