@@ -813,6 +813,8 @@ impl Component for App {
             Msg::Note(Note::Ready { prompt, restored }) => {
                 self.ready = true;
                 self.running = false;
+                // A Ctrl-C pressed just before a reload must not cut the new page's sleeps.
+                send_stdin_message(&stdin_message("interrupt-clear", None));
                 self.status = if restored { "ready (sandbox restored)".into() } else { "ready".into() };
                 self.line.set_prompt(&prompt);
                 self.redraw_line();
