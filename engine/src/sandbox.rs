@@ -224,7 +224,11 @@ impl Sandbox {
             if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
             }
-            let host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), ..template.clone() };
+            let mut host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), ..template.clone() };
+            if !call.terminal {
+                // Redirected or piped: nothing is shown or waited for on the terminal.
+                host.front = FrontEnd { progress: host.front.progress.clone(), ..FrontEnd::default() };
+            }
             let mut args = call.argv[1..].to_vec();
             if name == "docker-compose" {
                 args.insert(0, "compose".into());
@@ -636,6 +640,25 @@ mod tests {
         sb.run_line("echo in; sleep 1m", &[]);
         assert_eq!(log.borrow().last(), Some(&("in\n".to_string(), 60.0)));
         sb.run_line("exit", &[]);
+    }
+
+    #[test]
+    fn a_foreground_container_shows_its_output_as_it_sleeps_unless_redirected() {
+        let mut sb = sandbox();
+        let log = Rc::new(std::cell::RefCell::new(Vec::<(String, f64)>::new()));
+        let l = log.clone();
+        sb.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
+            l.borrow_mut().push((shown.to_string(), secs));
+            true
+        })));
+        sb.run_line("docker pull -q alpine:3.20", &[]);
+        let out = sb.run_line("echo first; docker run --rm alpine:3.20 sh -c 'echo a; sleep 2; echo b'", &[]);
+        assert_eq!(*log.borrow(), [("first\n".to_string(), 0.0), ("a\n".to_string(), 2.0)]);
+        assert_eq!(out.stdout, b"b\n", "what was shown is not repeated");
+        log.borrow_mut().clear();
+        let out = sb.run_line("docker run --rm alpine:3.20 sh -c 'echo a; sleep 2; echo b' > out.txt; cat out.txt", &[]);
+        assert!(log.borrow().is_empty(), "{:?}", log.borrow());
+        assert_eq!(out.stdout, b"a\nb\n");
     }
 
     #[test]

@@ -134,6 +134,13 @@ try {
   await type("echo status=$?");
   await waitFor("Ctrl-C ends a sleep at once with status 130", (s) => /status=130/.test(s) && !/^not-reached$/m.test(s), 5000);
 
+  // A container in the foreground shows its output as it goes; Ctrl-C stops it.
+  await type("docker run --rm alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo beat $i; sleep 1; done'");
+  await waitFor("a foreground container shows its output as it goes", (s) => /beat 2\s*$/.test(s.trimEnd()), 15000);
+  await page.keyboard.press("Control+c");
+  await type("echo fg=$?");
+  await waitFor("Ctrl-C stops a foreground container (130)", (s) => /fg=130/.test(s), 6000);
+
   // `docker logs -f` follows a detached service in real time; Ctrl-C leaves it running,
   // and what it printed meanwhile is in its logs.
   await type("docker run -d --name ticker alpine:3.20 sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done'");

@@ -301,7 +301,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     // (Python's input(), `read`), and its sleeps take real time.
     let terminal = if o.interactive && o.tty && !o.detach { host.terminal_input() } else { None };
     let stdin = if o.interactive && !o.detach && terminal.is_none() { host.read_file("-").unwrap_or_default() } else { Vec::new() };
-    let pause = if terminal.is_some() { host.pause() } else { None };
+    // In the foreground, sleeps take real time where the host has it, with the output
+    // shown as it comes (Ctrl-C interrupts).
+    let pause = if o.detach { None } else { host.pause() };
     // Detached, it runs as far as its sleeps take it now (see `catch_up`).
     let detached = o.detach.then_some(Detached::Start { until: 0.0 });
     let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause, detached });

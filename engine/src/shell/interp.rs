@@ -38,6 +38,9 @@ pub struct HostCall<'a> {
     pub stdin: &'a [u8],
     pub cwd: &'a str,
     pub env: &'a BTreeMap<String, String>,
+    /// Its stdout and stderr are the terminal's (not redirected, not piped): what it shows
+    /// as it goes reaches the user in order.
+    pub terminal: bool,
 }
 
 /// Where `read` gets a line when the shell's stdin is a terminal and has no more typed
@@ -98,6 +101,11 @@ enum Sink {
 impl Sink {
     fn buffer() -> Sink {
         Sink::Buffer(Rc::new(RefCell::new(Vec::new())))
+    }
+
+    /// The same buffer (both the terminal's, say).
+    fn same(&self, other: &Sink) -> bool {
+        matches!((self, other), (Sink::Buffer(a), Sink::Buffer(b)) if Rc::ptr_eq(a, b))
     }
 
     fn write(&self, data: &[u8]) {
@@ -1037,7 +1045,15 @@ impl<'fs> Shell<'fs> {
             i.pos = i.data.len();
             rest
         };
-        let out = program(&HostCall { argv, stdin: &stdin, cwd: &self.cwd, env })?;
+        let terminal = self.top.as_ref().is_some_and(|(_, out, err)| io.out(1).same(out) && io.out(2).same(err));
+        if let (true, Some(pause)) = (terminal, self.pause.clone()) {
+            // What the line printed before shows first.
+            let shown = self.take_shown_output();
+            if !shown.is_empty() {
+                pause(&shown, 0.0);
+            }
+        }
+        let out = program(&HostCall { argv, stdin: &stdin, cwd: &self.cwd, env, terminal })?;
         io.stdout(&out.stdout);
         io.stderr(&out.stderr);
         Some(out.status)
