@@ -624,15 +624,21 @@ mod tests {
         sb.run_line("exit", &[]);
     }
 
-    #[test]
-    fn sleep_shows_the_output_so_far_and_lets_time_pass() {
-        let mut sb = sandbox();
+    /// Lets sleeps "pass" by noting what they showed and how long they asked for.
+    fn record_pauses(sb: &mut Sandbox) -> Rc<std::cell::RefCell<Vec<(String, f64)>>> {
         let log = Rc::new(std::cell::RefCell::new(Vec::<(String, f64)>::new()));
         let l = log.clone();
         sb.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
             l.borrow_mut().push((shown.to_string(), secs));
             true
         })));
+        log
+    }
+
+    #[test]
+    fn sleep_shows_the_output_so_far_and_lets_time_pass() {
+        let mut sb = sandbox();
+        let log = record_pauses(&mut sb);
         let out = sb.run_line("for i in 1 2; do echo tick $i; sleep 0.5; done; echo done", &[]);
         assert_eq!(*log.borrow(), [("tick 1\n".to_string(), 0.5), ("tick 2\n".to_string(), 0.5)]);
         assert_eq!(out.stdout, b"done\n", "what was shown during the run is not repeated");
@@ -645,12 +651,7 @@ mod tests {
     #[test]
     fn a_foreground_container_shows_its_output_as_it_sleeps_unless_redirected() {
         let mut sb = sandbox();
-        let log = Rc::new(std::cell::RefCell::new(Vec::<(String, f64)>::new()));
-        let l = log.clone();
-        sb.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
-            l.borrow_mut().push((shown.to_string(), secs));
-            true
-        })));
+        let log = record_pauses(&mut sb);
         sb.run_line("docker pull -q alpine:3.20", &[]);
         let out = sb.run_line("echo first; docker run --rm alpine:3.20 sh -c 'echo a; sleep 2; echo b'", &[]);
         assert_eq!(*log.borrow(), [("first\n".to_string(), 0.0), ("a\n".to_string(), 2.0)]);
