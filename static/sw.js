@@ -10,8 +10,8 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 // waits for the other.
 const typed = [];
 const waiting = [];
-// Sleeps in progress (each a function that ends it as interrupted), and whether Ctrl-C
-// was pressed during the running command.
+// Sleeps in progress (each a function that ends it as interrupted), and whether a Ctrl-C
+// is waiting for the next sleep.
 const sleeping = [];
 let interrupted = false;
 function answer(resolve, entry) {
@@ -27,9 +27,10 @@ self.addEventListener("message", (event) => {
     typed.length = 0;
     while (waiting.length) answer(waiting.shift(), { eof: true });
   } else if (data.type === "interrupt") {
-    // Ctrl-C: sleeps end now, and until the command is over, at once (205: interrupted).
-    interrupted = true;
-    while (sleeping.length) sleeping.shift()();
+    // Ctrl-C: the sleep in progress ends now (205: interrupted), or else the next one
+    // does. One press interrupts once.
+    if (sleeping.length) while (sleeping.length) sleeping.shift()();
+    else interrupted = true;
   } else if (data.type === "interrupt-clear") {
     interrupted = false;
   }
@@ -41,6 +42,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.endsWith("/__berth/sleep")) {
     const ms = Math.min(Number(url.searchParams.get("ms")) || 0, 3600000);
     if (interrupted) {
+      interrupted = false;
       event.respondWith(new Response(null, { status: 205 }));
       return;
     }

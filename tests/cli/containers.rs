@@ -413,3 +413,17 @@ fn logs_carry_the_time_each_line_was_printed() {
     invalid value for "since": failed to parse value as time or duration: "yesterday"
     "#);
 }
+
+/// `compose up` attached shows the services' output as it comes, each line prefixed, and
+/// their exits; Ctrl-C stops those still running. The course's compose file (a built web
+/// service and `redis:alpine`) comes up: Redis waits for connections.
+#[test]
+fn compose_up_follows_the_services_until_ctrl_c() {
+    let host = MemoryHost::new(
+        "//- app/compose.yaml\nversion: \"3.9\"\nservices:\n  web:\n    build: .\n    ports:\n      - \"5000:5000\"\n  redis:\n    image: \"redis:alpine\"\n//- app/Dockerfile\nFROM alpine:3.20\nCMD [\"sh\", \"-c\", \"echo web starts; sleep 2; echo web done\"]\n",
+    );
+    host.follow_for(3);
+    let out = sessions_on(&host, &["berth compose -f app/compose.yaml up", "berth ps -a --format \"{{.Names}} {{.Status}}\"", "berth compose -f app/compose.yaml up -d", "berth exec app-redis-1 redis-cli ping", "berth compose -f app/compose.yaml down"]);
+    let out = out.split("naming to docker.io/library/app-web:latest done\n").last().unwrap().to_string();
+    insta::assert_snapshot!(out);
+}

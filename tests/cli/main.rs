@@ -33,8 +33,9 @@ pub struct MemoryHost {
     followed: std::rc::Rc<std::cell::RefCell<String>>,
     /// `logs -f` really waits out the sleeps it follows.
     pub follow_in_real_time: std::cell::Cell<bool>,
-    /// Seconds the host's clock has moved on from [`NOW`].
-    later: std::cell::Cell<i64>,
+    /// Seconds the host's clock has moved on from [`NOW`] (`advance`, and the waits `logs
+    /// -f` makes in real time).
+    later: std::rc::Rc<std::cell::Cell<f64>>,
 }
 
 impl MemoryHost {
@@ -66,10 +67,11 @@ impl MemoryHost {
 
     /// Moves the host's clock on by `secs`.
     pub fn advance(&self, secs: i64) {
-        self.later.set(self.later.get() + secs);
+        self.later.set(self.later.get() + secs as f64);
     }
 
-    /// Lets `logs -f` follow for `sleeps` sleeps of the process, then stop as on Ctrl-C.
+    /// Lets `logs -f` follow for `sleeps` sleeps of the process, then stop as on Ctrl-C
+    /// (once: the waits after that go on).
     pub fn follow_for(&self, sleeps: usize) {
         self.follow.set(Some(sleeps));
     }
@@ -99,7 +101,7 @@ impl Host for MemoryHost {
     }
 
     fn now(&self) -> i64 {
-        NOW + self.later.get()
+        NOW + self.later.get() as i64
     }
 
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
@@ -116,14 +118,17 @@ impl Host for MemoryHost {
 
     fn follow(&self) -> Option<engine::shell::Pause> {
         self.follow.get()?;
-        let (left, followed, real) = (self.follow.clone(), self.followed.clone(), self.follow_in_real_time.get());
+        let (left, followed, real, later) = (self.follow.clone(), self.followed.clone(), self.follow_in_real_time.get(), self.later.clone());
         Some(std::rc::Rc::new(move |shown: &str, secs: f64| {
             followed.borrow_mut().push_str(&format!("{shown}[waits {secs} s]\n"));
             if real {
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs));
             }
             let n = left.get().unwrap_or(0);
-            left.set(Some(n.saturating_sub(1)));
+            left.set(Some(n.checked_sub(1).unwrap_or(usize::MAX)));
+            if n > 0 {
+                later.set(later.get() + secs);
+            }
             n > 0
         }))
     }

@@ -869,6 +869,8 @@ impl Component for App {
                 }
             }
             Msg::Note(Note::Problem { message }) => self.problem = Some(message),
+            // The program got the Ctrl-C and goes on ending (a graceful stop): no restart.
+            Msg::Note(Note::Interrupted) => self.interrupting = None,
             Msg::TermData(data) => {
                 if self.running && self.reading && !data.contains('\x03') {
                     // A line for the program waiting in `read`, through the service worker.

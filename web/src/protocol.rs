@@ -25,6 +25,9 @@ pub enum Note {
     Input { shown: String },
     /// Build progress as it happens, before the command's reply.
     Progress { text: String },
+    /// The running program got the Ctrl-C (at a sleep) and handles it: the page need
+    /// not restart the engine; another Ctrl-C interrupts it again.
+    Interrupted,
     /// Something went wrong that the page should show (the engine keeps running).
     Problem { message: String },
 }

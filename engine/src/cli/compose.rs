@@ -239,6 +239,56 @@ fn load(host: &dyn Host, file: Option<&str>, name: Option<&str>) -> Result<Proje
     Ok(Project { name: project, services: ordered, volumes })
 }
 
+/// `compose up` attached: the services' output as it comes, `web-1  | …`, and each exit,
+/// until all have exited. Where the host has real time the services' sleeps pass as it
+/// does and Ctrl-C stops them, as Compose does; elsewhere it shows what they printed by
+/// now and leaves those still running up.
+fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
+    let width = project.services.iter().map(|s| s.name.len() + 2).max().unwrap_or(0);
+    let follow = host.follow();
+    // In real time everything is shown as it comes, status lines included.
+    let mut pending = if follow.is_some() { std::mem::take(&mut out.stderr) + &std::mem::take(&mut out.stdout) } else { String::new() };
+    let mut printed = vec![0usize; project.services.len()];
+    let mut ended = vec![false; project.services.len()];
+    loop {
+        super::container::catch_up(host);
+        let Ok(storage) = host.storage() else { return };
+        let containers = crate::runtime::Containers::open(storage);
+        for (i, s) in project.services.iter().enumerate() {
+            let Some(c) = containers.by_name(&container_name(project, s)) else {
+                ended[i] = true;
+                continue;
+            };
+            let label = format!("{}-1", s.name);
+            let lines = containers.logs(&c.id);
+            for line in &lines[printed[i].min(lines.len())..] {
+                pending.push_str(&format!("{label:<width$} | {}\n", line.text.trim_end_matches('\n')));
+            }
+            printed[i] = lines.len();
+            if c.status == crate::runtime::Status::Exited && !ended[i] {
+                ended[i] = true;
+                pending.push_str(&format!("{label} exited with code {}\n", c.exit_code));
+            }
+        }
+        let Some(show) = follow.as_ref().filter(|_| ended.iter().any(|e| !e)) else { break };
+        if !show(&std::mem::take(&mut pending), 1.0) {
+            show("Gracefully stopping... (press Ctrl+C again to force)\n", 0.0);
+            // Compose stops them together: one grace period of 10 s for all.
+            let start = host.clock();
+            for (i, s) in project.services.iter().enumerate().rev() {
+                let cname = container_name(project, s);
+                let left = (10.0 - (host.clock() - start)).max(0.0).ceil() as i64;
+                if !ended[i] && super::run(&["stop".into(), "-t".into(), left.to_string(), cname.clone()], host).code == 0 {
+                    pending.push_str(&format!(" ✔ Container {cname}  Stopped\n"));
+                }
+            }
+            out.code = 130;
+            break;
+        }
+    }
+    out.stdout.push_str(&pending);
+}
+
 fn container_name(project: &Project, service: &Service) -> String {
     format!("{}-{}-1", project.name, service.name)
 }
@@ -309,31 +359,29 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             for s in &project.services {
                 out.stderr.push_str(&format!(" ✔ Container {}  Created\n", container_name(&project, s)));
             }
-            let width = project.services.iter().map(|s| s.name.len() + 2).max().unwrap_or(0);
-            if !detach {
-                out.stdout.push_str(&format!("Attaching to {}\n", project.services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")));
-            }
+            // Every service starts detached; attached, `up` then shows their output as it
+            // comes, prefixed with the service, until all have exited or Ctrl-C stops them.
             for s in &project.services {
                 let cname = container_name(&project, s);
                 call(vec!["rm".into(), "-f".into(), cname.clone()]);
-                let mut argv = vec!["run".to_string(), "--name".into(), cname.clone(), "--hostname".into(), cname.clone()];
-                if detach {
-                    argv.push("-d".into());
-                }
+                let mut argv = vec!["run".to_string(), "-d".into(), "--name".into(), cname.clone(), "--hostname".into(), cname.clone()];
                 argv.extend(s.run_args.iter().cloned());
                 argv.push(s.image.clone());
                 argv.extend(s.command.iter().cloned());
                 let r = call(argv);
+                if r.code != 0 {
+                    out.stderr.push_str(&r.stderr);
+                    out.code = r.code;
+                    return out;
+                }
                 created.push(cname.clone());
                 if detach {
                     out.stderr.push_str(&format!(" ✔ Container {cname}  Started\n"));
-                    continue;
                 }
-                let label = format!("{}-1", s.name);
-                for line in r.stdout.lines().chain(r.stderr.lines()) {
-                    out.stdout.push_str(&format!("{label:<width$} | {line}\n"));
-                }
-                out.stdout.push_str(&format!("{label} exited with code {}\n", r.code));
+            }
+            if !detach {
+                out.stdout.push_str(&format!("Attaching to {}\n", project.services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")));
+                attach(&project, host, &mut out);
             }
             out
         }

@@ -1191,6 +1191,7 @@ impl<'fs> Shell<'fs> {
         ctx.gid = self.gid;
         ctx.hostname = self.hostname.clone();
         ctx.replayable = self.replayable;
+        ctx.signals = Some(self.signals.clone());
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         ctx.busybox = self.flavor == Flavor::Ash;
         ctx.interrupt = self.interrupt.clone();

@@ -152,7 +152,11 @@ fn pause(shown: &str, secs: f64) -> bool {
     if xhr.open_with_async("GET", &format!("./{SLEEP_PATH}?ms={ms}"), false).is_err() || xhr.send().is_err() {
         return true;
     }
-    xhr.status().ok() != Some(INTERRUPTED_STATUS)
+    let interrupted = xhr.status().ok() == Some(INTERRUPTED_STATUS);
+    if interrupted {
+        post(&Note::Interrupted);
+    }
+    !interrupted
 }
 
 /// Writes what the last call changed to IndexedDB and waits for the commit.

@@ -51,6 +51,8 @@ pub struct Ctx<'a> {
     /// The process may be run again to resume it (a detached container's, see
     /// `runtime::journal`): programs see the simulated clock, never the host's.
     pub replayable: bool,
+    /// Signals sent to the process (`docker stop`'s TERM), for programs that handle them.
+    pub signals: Option<std::rc::Rc<std::cell::RefCell<Vec<String>>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -78,6 +80,7 @@ impl<'a> Ctx<'a> {
             fds: BTreeMap::new(),
             now: None,
             replayable: false,
+            signals: None,
         }
     }
 

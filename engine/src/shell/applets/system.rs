@@ -152,6 +152,14 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
             ctx.err(&format!("wget: unable to resolve host address '{host}'\n"));
             4
         }
+        "redis-server" => redis_server(args, ctx),
+        // Nothing listens: the emulated runtime has no network.
+        "redis-cli" => {
+            let port = args.windows(2).find(|w| w[0] == "-p").map_or("6379", |w| w[1].as_str()).to_string();
+            let host = args.windows(2).find(|w| w[0] == "-h").map_or("127.0.0.1", |w| w[1].as_str()).to_string();
+            ctx.err(&format!("Could not connect to Redis at {host}:{port}: Connection refused\n"));
+            1
+        }
         "nvidia-smi" => {
             ctx.out("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n");
             9
@@ -420,4 +428,55 @@ fn primary_gid(fs: &dyn FileSystem, uid: u32) -> Option<u32> {
         let f: Vec<&str> = l.split(':').collect();
         (f.get(2)?.parse::<u32>().ok()? == uid).then(|| f.get(3)?.parse().ok()).flatten()
     })
+}
+
+/// `redis-server`, modelled: Redis's start-up log, then it waits for connections, which
+/// never come (the emulated runtime has no network). Detached, it is suspended there and
+/// the container stays up; in the foreground it waits in real time until Ctrl-C. It
+/// shuts down on Ctrl-C and on `docker stop`'s TERM as Redis does (it looks for signals
+/// every second it waits). Where there is no real time to wait in, it is stopped.
+fn redis_server(args: &[String], ctx: &mut Ctx) -> i32 {
+    let version = ctx.env.get("REDIS_VERSION").cloned().unwrap_or_else(|| "7.4.1".into());
+    if args.iter().any(|a| a == "-v" || a == "--version") {
+        ctx.out(&format!("Redis server v={version} sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=0\n"));
+        return 0;
+    }
+    let port = args.windows(2).find(|w| w[0] == "--port").map_or("6379", |w| w[1].as_str()).to_string();
+    let now = ctx.now.unwrap_or(0);
+    let iso = crate::time::rfc3339(now);
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = months[iso[5..7].parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
+    let stamp = format!("{} {month} {} {}.000", &iso[8..10], &iso[0..4], &iso[11..19]);
+    let log = |role: char, level: char, text: &str| format!("1:{role} {stamp} {level} {text}\n");
+    ctx.out(&log('C', '*', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo"));
+    ctx.out(&log('C', '*', &format!("Redis version={version}, bits=64, commit=00000000, modified=0, pid=1, just started")));
+    ctx.out(&log('C', '#', "Warning: no config file specified, using the default config. In order to specify a config file use redis-server /path/to/redis.conf"));
+    ctx.out(&log('M', '*', "monotonic clock: POSIX clock_gettime"));
+    ctx.out(&log('M', '*', &format!("Running mode=standalone, port={port}.")));
+    ctx.out(&log('M', '*', "Server initialized"));
+    ctx.out(&log('M', '*', "Ready to accept connections tcp"));
+    let Some(pause) = ctx.pause.clone() else {
+        ctx.err("berth: redis-server waits for connections; with no real time to wait in here, the emulated runtime stops it\n");
+        return 137;
+    };
+    let signal = loop {
+        let shown = String::from_utf8_lossy(&std::mem::take(&mut ctx.stdout)).into_owned();
+        if !pause(&shown, 1.0) {
+            // Ctrl-C (a suspended detached server prints nothing more).
+            break "SIGINT".to_string();
+        }
+        let sent = ctx.signals.as_ref().and_then(|s| {
+            let mut s = s.borrow_mut();
+            (!s.is_empty()).then(|| s.remove(0))
+        });
+        if let Some(sent) = sent {
+            break format!("SIG{sent}");
+        }
+    };
+    ctx.out(&format!("1:signal-handler ({now}) Received {signal} scheduling shutdown...\n"));
+    ctx.out(&log('M', '#', "User requested shutdown..."));
+    ctx.out(&log('M', '*', "Saving the final RDB snapshot before exiting."));
+    ctx.out(&log('M', '*', "DB saved on disk"));
+    ctx.out(&log('M', '#', "Redis is now ready to exit, bye bye..."));
+    0
 }
