@@ -339,7 +339,6 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 return out;
             }
             let detach = rest.iter().any(|a| a == "-d" || a == "--detach");
-            let mut created = Vec::new();
             for s in &project.services {
                 if s.build.is_none() && call(vec!["image".into(), "inspect".into(), s.image.clone()]).code != 0 {
                     let p = call(vec!["pull".into(), "-q".into(), s.image.clone()]);
@@ -374,7 +373,6 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                     out.code = r.code;
                     return out;
                 }
-                created.push(cname.clone());
                 if detach {
                     out.stderr.push_str(&format!(" ✔ Container {cname}  Started\n"));
                 }
