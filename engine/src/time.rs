@@ -20,6 +20,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
+/// Month names as `date`, `ls -l` and logs abbreviate them.
+pub const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /// RFC 3339 UTC text for seconds since the epoch.
 pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

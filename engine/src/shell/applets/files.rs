@@ -131,7 +131,7 @@ pub fn human(bytes: u64) -> String {
 fn date_string(mtime: i64) -> String {
     let s = crate::time::rfc3339(mtime);
     // "2024-10-01T00:00:00Z" → "Oct  1 00:00"
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let months = crate::time::MONTHS;
     let m: usize = s[5..7].parse().unwrap_or(1);
     let d: u32 = s[8..10].parse().unwrap_or(1);
     format!("{} {d:>2} {}", months[m.saturating_sub(1).min(11)], &s[11..16])

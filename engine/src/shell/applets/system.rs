@@ -96,7 +96,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
                 ctx.out(&format!("{out}\n"));
             } else {
                 let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-                let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+                let months = crate::time::MONTHS;
                 let dow = days[(now.div_euclid(86_400).rem_euclid(7)) as usize];
                 let m: usize = iso[5..7].parse().unwrap_or(1);
                 ctx.out(&format!("{dow} {} {:>2} {} UTC {}\n", months[m - 1], iso[8..10].trim_start_matches('0'), &iso[11..19], &iso[0..4]));
@@ -444,7 +444,7 @@ fn redis_server(args: &[String], ctx: &mut Ctx) -> i32 {
     let port = args.windows(2).find(|w| w[0] == "--port").map_or("6379", |w| w[1].as_str()).to_string();
     let now = ctx.now.unwrap_or(0);
     let iso = crate::time::rfc3339(now);
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let months = crate::time::MONTHS;
     let month = months[iso[5..7].parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
     let stamp = format!("{} {month} {} {}.000", &iso[8..10], &iso[0..4], &iso[11..19]);
     let log = |role: char, level: char, text: &str| format!("1:{role} {stamp} {level} {text}\n");
