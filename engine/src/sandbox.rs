@@ -94,7 +94,7 @@ const COMMANDS: &[&str] = &[
 ];
 
 const DOCKER_COMMANDS: &[&str] = &[
-    "build", "run", "ps", "images", "pull", "logs", "rm", "rmi", "start", "stop", "kill", "restart", "wait", "exec", "cp", "inspect", "history", "tag", "save", "load", "create", "diff", "commit", "top", "rename", "volume", "image", "container", "system", "builder", "lint", "version", "help",
+    "build", "run", "ps", "images", "pull", "logs", "attach", "rm", "rmi", "start", "stop", "kill", "restart", "wait", "exec", "cp", "inspect", "history", "tag", "save", "load", "create", "diff", "commit", "top", "rename", "volume", "image", "container", "system", "builder", "lint", "version", "help",
 ];
 
 const DOCKER_FLAGS: &[(&str, &[&str])] = &[

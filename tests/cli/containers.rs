@@ -427,3 +427,35 @@ fn compose_up_follows_the_services_until_ctrl_c() {
     let out = out.split("naming to docker.io/library/app-web:latest done\n").last().unwrap().to_string();
     insta::assert_snapshot!(out);
 }
+
+/// `attach` shows a running container's output from now on, until it exits; a stopped one
+/// cannot be attached to.
+#[test]
+fn attach_follows_a_running_container_from_now_on() {
+    let host = MemoryHost::new("");
+    sessions_on(&host, &["berth run -d --name job alpine:3.20 sh -c 'echo early; sleep 3; echo late; exit 4'"]);
+    host.follow_for(5);
+    insta::assert_snapshot!(sessions_on(&host, &["berth attach job", "berth attach job", "berth attach"]), @r#"
+    $ berth attach job
+    exit: 4
+    --- stdout
+    [waits 3 s]
+    late
+    --- stderr
+    $ berth attach job
+    exit: 1
+    --- stdout
+    --- stderr
+    You cannot attach to a stopped container, start it first
+    $ berth attach
+    exit: 1
+    --- stdout
+    --- stderr
+    "docker attach" requires exactly 1 argument.
+    See 'docker attach --help'.
+
+    Usage:  docker attach [OPTIONS] CONTAINER
+
+    Attach local standard input, output, and error streams to a running container
+    "#);
+}

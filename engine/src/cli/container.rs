@@ -950,6 +950,30 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
     }
 }
 
+/// `attach CONTAINER`: the running container's output from now on, as it comes, until it
+/// exits or Ctrl-C (which detaches here and leaves it running: the emulated process gets
+/// no signal from the terminal).
+pub fn attach(args: &[String], host: &dyn Host) -> Output {
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let [name] = names[..] else { return Output::fail(1, "\"docker attach\" requires exactly 1 argument.\nSee 'docker attach --help'.\n\nUsage:  docker attach [OPTIONS] CONTAINER\n\nAttach local standard input, output, and error streams to a running container\n") };
+    let (mut store, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
+    if c.status != Status::Running {
+        return Output::fail(1, "You cannot attach to a stopped container, start it first\n");
+    }
+    match host.follow() {
+        Some(show) => {
+            let out = follow_logs(&mut store, &mut containers, &c, show, Output::ok(""), host);
+            let code = containers.find(&c.id).filter(|c| c.status == Status::Exited).map_or(out.code, |c| c.exit_code);
+            Output { code, ..out }
+        }
+        None => Output::ok(""),
+    }
+}
+
 /// A `--since`/`--until` value in nanoseconds since the epoch: RFC 3339, Unix seconds
 /// (`1700000000.5`) or a duration before `now` (`10m`).
 fn log_time(value: &str, now: i64) -> Option<i64> {

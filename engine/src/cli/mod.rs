@@ -118,6 +118,7 @@ Container commands:
   run         Create and run a new container from an image
   ps          List containers
   logs        Fetch the logs of a container
+  attach      Attach local standard input, output, and error streams to a running container
   start       Start one or more stopped containers
   rm          Remove one or more containers
   stop        Stop one or more running containers
@@ -170,7 +171,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         return Output::ok(HELP);
     };
     let rest = &args[1..];
-    if matches!(command.as_str(), "ps" | "logs" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose") {
+    if matches!(command.as_str(), "ps" | "logs" | "attach" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose") {
         container::catch_up(host);
     }
     match command.as_str() {
@@ -178,6 +179,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "build" => build::run(rest, host),
         "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
+        "attach" => container::attach(rest, host),
         "diff" => container::diff(rest, host),
         "commit" => container::commit(rest, host),
         "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" => container::lifecycle(command, rest, host),
