@@ -155,8 +155,10 @@ mod interrupt {
         }
     }
 
+    /// Whether Ctrl-C was pressed since the last call: one press interrupts once (a
+    /// second one during `compose`'s graceful stop forces it).
     pub fn pressed() -> bool {
-        PRESSED.load(Ordering::SeqCst)
+        PRESSED.swap(false, Ordering::SeqCst)
     }
 }
 

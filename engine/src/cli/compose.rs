@@ -1,9 +1,10 @@
 //! `docker compose` (and `docker-compose`): `up`, `down`, `ps`, `build`, `logs` for the
 //! Compose files course material shows (`services` with `build` or `image`, `command`,
 //! `environment`, `volumes`, `ports`, `working_dir`, `depends_on`; named `volumes`).
-//! Services run on the emulated runtime, so `up` runs each to completion in dependency
-//! order and shows its output with Compose's `name-1  | ` prefixes. The project network
-//! Compose reports is a name only: the emulated runtime has no network.
+//! `up` starts every service detached on the emulated runtime, in dependency order;
+//! attached, it then shows their output as it comes with Compose's `name-1  | ` prefixes
+//! until they exit or Ctrl-C stops them. The project network Compose reports is a name
+//! only: the emulated runtime has no network.
 
 
 use serde_json::Value;
@@ -35,8 +36,11 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
 fn strip_comment(line: &str) -> String {
     let mut out = String::new();
     let mut quote = None;
+    let mut escaped = false;
     for (i, c) in line.char_indices() {
         match (c, quote) {
+            _ if escaped => escaped = false,
+            ('\\', Some('"')) => escaped = true,
             ('\'' | '"', None) => quote = Some(c),
             (q, Some(open)) if q == open => quote = None,
             ('#', None) if i == 0 || line[..i].ends_with(' ') => break,
@@ -45,6 +49,30 @@ fn strip_comment(line: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The items of a flow list's inside (`"a, b", c`): commas inside quotes stay.
+fn flow_items(inner: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut quote = None;
+    let mut escaped = false;
+    for c in inner.chars() {
+        match (c, quote) {
+            _ if escaped => escaped = false,
+            ('\\', Some('"')) => escaped = true,
+            ('\'' | '"', None) => quote = Some(c),
+            (q, Some(open)) if q == open => quote = None,
+            (',', None) => {
+                items.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    items.push(current);
+    items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect()
 }
 
 fn block(lines: &[(usize, usize, String)], pos: &mut usize, indent: usize) -> Result<Value, String> {
@@ -114,10 +142,29 @@ fn key_value(line: &str) -> Option<(String, String)> {
     None
 }
 
+/// A scalar's text: double quotes with YAML's escapes (`\"`, `\\`, `\n`, `\t`), single
+/// quotes with `''` for a quote, plain as it is.
 fn unquote(s: &str) -> String {
     let s = s.trim();
-    if s.len() >= 2 && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\''))) {
-        s[1..s.len() - 1].to_string()
+    if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
+        let mut out = String::new();
+        let mut chars = s[1..s.len() - 1].chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('0') => out.push('\0'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        }
+        out
+    } else if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
+        s[1..s.len() - 1].replace("''", "'")
     } else {
         s.to_string()
     }
@@ -126,7 +173,7 @@ fn unquote(s: &str) -> String {
 fn scalar(s: &str) -> Value {
     let s = s.trim();
     if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        return Value::Array(inner.split(',').map(str::trim).filter(|x| !x.is_empty()).map(scalar).collect());
+        return Value::Array(flow_items(inner).iter().map(|x| scalar(x)).collect());
     }
     Value::String(unquote(s))
 }
@@ -462,6 +509,9 @@ mod tests {
         assert_eq!(doc["services"]["redis"]["command"][2], "60");
         assert!(doc["volumes"]["data"].is_null());
         assert!(parse_yaml("services:\n  web:\n      image: x\n    bad: y\n").is_err());
+        let doc = parse_yaml("command: [\"sh\", \"-c\", \"trap \\\"echo bye, ok\\\" TERM # not a comment\"]  # a comment\nname: 'it''s'\n").unwrap();
+        assert_eq!(doc["command"][2], "trap \"echo bye, ok\" TERM # not a comment");
+        assert_eq!(doc["name"], "it's");
         let list = parse_yaml("- name: a\n  value: 1\n- b\n").unwrap();
         assert_eq!(list[0]["value"], "1");
         assert_eq!(list[1], "b");
