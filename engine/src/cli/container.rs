@@ -471,13 +471,11 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
 /// `grace` seconds is killed (137). Where the host has real time the grace period passes
 /// in real time, as Docker's does.
 fn stop_gracefully(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
-    use std::rc::Rc;
-    let (Some(at), Some(journal)) = (c.suspended, containers.journal(&c.id)) else { return stop_running(containers, c, host, 137) };
-    let now = running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT);
+    let now = catch_up_until(c, host);
     let (until, follow) = match host.follow() {
         Some(show) => {
             let waited = std::cell::Cell::new(0.0);
-            let follow: crate::shell::Pause = Rc::new(move |_: &str, secs: f64| {
+            let follow: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| {
                 let wait = secs.min(grace - waited.get()).max(0.0);
                 waited.set(waited.get() + wait);
                 show("", wait) && wait >= secs
@@ -486,8 +484,7 @@ fn stop_gracefully(store: &mut ImageStore, containers: &mut Containers, c: &Cont
         }
         None => (now + grace, None),
     };
-    let resume = Detached::Resume { journal: Rc::new(journal), pauses: at.pauses, until, follow, signal: Some("TERM") };
-    let _ = execute_with(store, containers, c, host, b"", Terminal { detached: Some(resume), ..Terminal::default() });
+    let _ = resume(store, containers, c, host, until, follow, Some("TERM"));
     if let Some(still) = containers.find(&c.id).filter(|x| x.status == Status::Running).cloned() {
         stop_running(containers, &still, host, 137);
     }
@@ -603,8 +600,11 @@ fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSyste
     Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
 }
 
+/// How a container's process ran: its status, stdout and stderr, or why it could not start.
+type Executed = Result<(i32, Vec<u8>, Vec<u8>), Output>;
+
 /// Starts a container's process as `start` does: detached, it runs until it waits.
-fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Executed {
     let mut c = c.clone();
     c.started = Some(host.now());
     c.finished = None;
@@ -614,6 +614,20 @@ fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, h
 /// Seconds a container's process has been running, by the host's clock.
 fn running_for(c: &Container, host: &dyn Host) -> f64 {
     (host.now() - c.started.unwrap_or(c.created)).max(0) as f64
+}
+
+/// How far in its own time a suspended process is brought when someone looks: the
+/// present, or [`crate::runtime::CATCH_UP_LIMIT`].
+fn catch_up_until(c: &Container, host: &dyn Host) -> f64 {
+    running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT)
+}
+
+/// Resumes a running container's suspended process (see [`Detached::Resume`]) and records
+/// how it went; `None` where there is none to resume.
+fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, until: f64, follow: Option<crate::shell::Pause>, signal: Option<&'static str>) -> Option<Executed> {
+    let (Status::Running, Some(at), Some(journal)) = (&c.status, c.suspended, containers.journal(&c.id)) else { return None };
+    let detached = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow, signal };
+    Some(execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }))
 }
 
 /// Brings the suspended processes of running containers up to the present (at most
@@ -627,7 +641,7 @@ pub fn catch_up(host: &dyn Host) {
     let due: Vec<Container> = Containers::open(storage)
         .list
         .values()
-        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT) * 1000.0))
+        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= catch_up_until(c, host) * 1000.0))
         .cloned()
         .collect();
     if due.is_empty() {
@@ -635,14 +649,11 @@ pub fn catch_up(host: &dyn Host) {
     }
     let Ok((mut store, mut containers)) = open(host) else { return };
     for c in due {
-        let (Some(at), Some(journal)) = (c.suspended, containers.journal(&c.id)) else { continue };
-        let until = running_for(&c, host).min(crate::runtime::CATCH_UP_LIMIT);
-        let resume = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow: None, signal: None };
-        let _ = execute_with(&mut store, &mut containers, &c, host, b"", Terminal { detached: Some(resume), ..Terminal::default() });
+        let _ = resume(&mut store, &mut containers, &c, host, catch_up_until(&c, host), None, None);
     }
 }
 
-fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Result<(i32, Vec<u8>, Vec<u8>), Output> {
+fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
     let terminal_detached = terminal.detached.is_some();
     let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
     let ran = with_container_fs(store, containers, c, host, |fs| {
@@ -997,7 +1008,9 @@ fn log_time(value: &str, now: i64) -> Option<i64> {
 fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Container, show: crate::shell::Pause, so_far: Output, host: &dyn Host) -> Output {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
-    let (Status::Running, Some(at), Some(journal)) = (&c.status, c.suspended, containers.journal(&c.id)) else { return so_far };
+    if c.status != Status::Running || c.suspended.is_none() {
+        return so_far;
+    }
     // The logs so far are shown with the process's first output; what was shown then is
     // not returned again.
     let pending = Rc::new(RefCell::new(Some(so_far.stdout + &so_far.stderr)));
@@ -1010,10 +1023,10 @@ fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Containe
             show(&(first + text), secs)
         })
     };
-    let detached = Detached::Resume { journal: Rc::new(journal), pauses: at.pauses, until: running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT), follow: Some(follow), signal: None };
-    let (_, stdout, stderr) = match execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }) {
-        Ok(x) => x,
-        Err(e) => return e,
+    let (_, stdout, stderr) = match resume(store, containers, c, host, catch_up_until(c, host), Some(follow), None) {
+        Some(Ok(x)) => x,
+        Some(Err(e)) => return e,
+        None => (0, Vec::new(), Vec::new()),
     };
     let first = pending.borrow_mut().take().unwrap_or_default();
     let rest = String::from_utf8_lossy(stdout.get(shown.get()..).unwrap_or_default()).into_owned();
