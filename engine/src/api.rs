@@ -342,8 +342,8 @@ impl Session {
                 images.push(ImageInfo { id: record.id.short(), tags: record.tags.iter().map(|t| familiar(t)).collect(), size: record.size, created: record.created.clone(), layers });
             }
         }
-        let containers = Containers::open(Box::new(self.sandbox.storage.clone()))
-            .list
+        let records = Containers::open(Box::new(self.sandbox.storage.clone())).map(|c| c.list).unwrap_or_default();
+        let containers = records
             .values()
             .map(|c| ContainerInfo {
                 id: c.short_id(),
@@ -467,11 +467,11 @@ mod tests {
     fn state_lists_images_with_layers_containers_and_the_last_build() {
         let mut s = session();
         s.handle(Request::WriteFile { path: "Dockerfile".into(), data: b"FROM alpine\nRUN echo hi > /hi\n".to_vec() });
-        exec(&mut s, "docker build -t greet . && docker build -t greet . && docker run --name c greet true");
+        exec(&mut s, "docker build -t greet . && docker build -t greet . && docker run --name c1 greet true");
         let Response::State { images, containers, last_build } = s.handle(Request::State) else { panic!() };
         let greet = images.iter().find(|i| i.tags == ["greet:latest"]).unwrap();
         assert_eq!(greet.layers.last().unwrap().created_by, "RUN /bin/sh -c echo hi > /hi # buildkit");
-        assert_eq!(containers[0].name, "c");
+        assert_eq!(containers[0].name, "c1");
         assert_eq!(containers[0].state, "exited");
         assert_eq!(last_build.iter().map(|b| (b.name.as_str(), b.cached)).collect::<Vec<_>>(), [("[1/2] FROM docker.io/library/alpine:latest", false), ("[2/2] RUN echo hi > /hi", true)]);
     }

@@ -186,40 +186,53 @@ fn matches(tokens: &[Token], path: &str) -> bool {
 }
 
 fn match_from(tokens: &[Token], ti: usize, text: &[char], pos: usize, failed: &mut std::collections::HashSet<(usize, usize)>) -> bool {
-    if ti == tokens.len() {
-        return pos == text.len();
-    }
-    if failed.contains(&(ti, pos)) {
+    if failed.contains(&(ti, pos)) || crate::stack::exhausted() {
         return false;
     }
-    let ok = match &tokens[ti] {
-        Token::Literal(c) => text.get(pos) == Some(c) && match_from(tokens, ti + 1, text, pos + 1, failed),
-        Token::Any => text.get(pos).is_some_and(|c| *c != '/') && match_from(tokens, ti + 1, text, pos + 1, failed),
-        Token::Class { negated, items } => text.get(pos).is_some_and(|c| {
-            let inside = items.iter().any(|(a, b)| *a <= *c && *c <= *b);
-            inside != *negated && *c != '/'
-        }) && match_from(tokens, ti + 1, text, pos + 1, failed),
-        Token::Star => {
-            let mut k = pos;
-            loop {
-                if match_from(tokens, ti + 1, text, k, failed) {
-                    break true;
-                }
-                if k >= text.len() || text[k] == '/' {
-                    break false;
-                }
-                k += 1;
+    // Tokens that match one character each are walked in a loop, so the recursion is as
+    // deep as the pattern has `*` and `**`, not as long as it is.
+    let (start_ti, start_pos) = (ti, pos);
+    let (mut ti, mut pos) = (ti, pos);
+    let ok = loop {
+        if ti == tokens.len() {
+            break pos == text.len();
+        }
+        let single = match &tokens[ti] {
+            Token::Literal(c) => Some(text.get(pos) == Some(c)),
+            Token::Any => Some(text.get(pos).is_some_and(|c| *c != '/')),
+            Token::Class { negated, items } => Some(text.get(pos).is_some_and(|c| {
+                let inside = items.iter().any(|(a, b)| *a <= *c && *c <= *b);
+                inside != *negated && *c != '/'
+            })),
+            _ => None,
+        };
+        match single {
+            Some(true) => {
+                ti += 1;
+                pos += 1;
             }
+            Some(false) => break false,
+            None => break match &tokens[ti] {
+                Token::Star => {
+                    let mut k = pos;
+                    loop {
+                        if match_from(tokens, ti + 1, text, k, failed) {
+                            break true;
+                        }
+                        if k >= text.len() || text[k] == '/' {
+                            break false;
+                        }
+                        k += 1;
+                    }
+                }
+                // Zero segments, or any prefix that ends just after a '/'.
+                Token::Segments => match_from(tokens, ti + 1, text, pos, failed) || (pos..text.len()).any(|k| text[k] == '/' && match_from(tokens, ti + 1, text, k + 1, failed)),
+                _ => true, // Token::Rest
+            },
         }
-        Token::Segments => {
-            // Zero segments, or any prefix that ends just after a '/'.
-            match_from(tokens, ti + 1, text, pos, failed)
-                || (pos..text.len()).any(|k| text[k] == '/' && match_from(tokens, ti + 1, text, k + 1, failed))
-        }
-        Token::Rest => true,
     };
     if !ok {
-        failed.insert((ti, pos));
+        failed.insert((start_ti, start_pos));
     }
     ok
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod build;
 pub mod cli;
+pub mod daemon;
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod image;
@@ -13,6 +14,7 @@ pub mod reference;
 pub mod runtime;
 pub mod sandbox;
 pub mod shell;
+pub mod stack;
 pub mod time;
 pub mod vfs;
 pub mod wasi;

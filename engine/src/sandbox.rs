@@ -330,7 +330,7 @@ impl Sandbox {
     }
 
     fn container_names(&self) -> Vec<String> {
-        crate::runtime::Containers::open(Box::new(self.storage.clone())).list.values().map(|c| c.name.clone()).collect()
+        crate::runtime::Containers::open(Box::new(self.storage.clone())).map(|c| c.list.values().map(|c| c.name.clone()).collect()).unwrap_or_default()
     }
 
     /// Paths that complete `word` (directories with a trailing `/`).

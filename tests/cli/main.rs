@@ -9,6 +9,7 @@ mod conda;
 mod containers;
 mod images;
 mod lessons;
+mod limits;
 mod lint;
 mod podman;
 mod python;

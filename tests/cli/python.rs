@@ -65,7 +65,7 @@ fn pip_install_upgrade_uninstall_and_the_cache() {
     insta::assert_snapshot!(sessions(
         "",
         &[
-            "berth run --name a python:3.11-slim sh -c \"pip install -q flask==2.3.3 && pip freeze && pip install -U flask && pip install flask && pip uninstall -y blinker && pip freeze | grep -c . && du -sh /root/.cache/pip\"",
+            "berth run --name pa python:3.11-slim sh -c \"pip install -q flask==2.3.3 && pip freeze && pip install -U flask && pip install flask && pip uninstall -y blinker && pip freeze | grep -c . && du -sh /root/.cache/pip\"",
             "berth run --rm python:3.11-slim sh -c \"pip install --no-cache-dir requests >/dev/null 2>&1; ls /root/.cache/pip || echo no cache\"",
             "berth run --rm --user 1000 python:3.11-slim pip install six",
             "berth run --rm python:3.11-slim sh -c \"pip install -q --user six 2>/dev/null && ls /root/.local/lib/python3.11/site-packages && python -m venv /v && /v/bin/pip install --user six\"",

@@ -599,6 +599,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
     let workdir = config.config.working_dir.clone().unwrap_or_else(|| "/".into());
     let _ = fs.create_dir_all(&workdir, 0o755);
     let mut sh = Shell::new(fs, flavor);
+    sh.builtin_userland = false;
     for (k, v) in &env.0 {
         sh.set_env(k, v);
     }

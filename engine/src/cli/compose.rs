@@ -300,7 +300,7 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
     loop {
         super::container::catch_up(host);
         let Ok(storage) = host.storage() else { return };
-        let containers = crate::runtime::Containers::open(storage);
+        let Ok(containers) = crate::runtime::Containers::open(storage) else { return };
         for (i, s) in project.services.iter().enumerate() {
             let Some(c) = containers.by_name(&container_name(project, s)) else {
                 ended[i] = true;

@@ -19,7 +19,8 @@ fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
     let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
     let store = ImageStore::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the image store: {e}\n")))?;
     let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
-    Ok((store, Containers::open(storage)))
+    let containers = Containers::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the container records: {e}\nhint: nothing was changed; move the file aside to start with no containers\n")))?;
+    Ok((store, containers))
 }
 
 pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
@@ -192,7 +193,12 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         }
     };
     if let Some(name) = &o.name {
-        if let Some(existing) = containers.by_name(name) {
+        if let Err(e) = crate::daemon::names::container(name) {
+            let mut out = daemon(&e, 125);
+            out.stderr = prelude + &out.stderr;
+            return out;
+        }
+        if let Some(existing) = containers.by_name(name.trim_start_matches('/')) {
             let mut out = daemon(&format!("Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name", existing.id), 125);
             out.stderr = prelude + &out.stderr;
             return out;
@@ -215,7 +221,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         env.push(format!("{k}={v}"));
     }
     let id = containers.new_id(&format!("{image_id}/{}/{}", argv.join(" "), host.now()));
-    let name = o.name.clone().unwrap_or_else(|| containers.new_name(&id));
+    let name = o.name.as_deref().map(|n| n.trim_start_matches('/').to_string()).unwrap_or_else(|| containers.new_name(&id));
     let working_dir = o.workdir.clone().or(config.config.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
     let mut mount_specs = Vec::new();
     for v in &o.volumes {
@@ -231,6 +237,11 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         }
         let kind = if source.starts_with('/') || source.starts_with('.') { "bind" } else { "volume" };
         let anonymous = source.is_empty();
+        if kind == "volume" && !anonymous {
+            if let Err(e) = crate::daemon::names::volume(&source) {
+                return daemon(&e, 125);
+            }
+        }
         let source = if anonymous { containers.new_id(&format!("volume/{id}/{target}")) } else { source };
         if kind == "volume" {
             let _ = containers.register_volume(&source, host.now(), anonymous);
@@ -363,6 +374,10 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
         "rename" => {
             let [old, new] = names[..] else { return usage(2, "exactly", "CONTAINER NEW_NAME") };
             let Some(c) = containers.find(old).cloned() else { return no_such(old) };
+            let new = match crate::daemon::names::container(new) {
+                Ok(n) => n,
+                Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+            };
             if containers.find(new).is_some_and(|o| o.id != c.id) {
                 return Output::fail(1, format!("Error response from daemon: Conflict. The container name \"/{new}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.\n", containers.find(new).map(|o| o.id.clone()).unwrap_or_default()));
             }
@@ -638,7 +653,8 @@ fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container, ho
 /// minutes of dates, as under Docker.
 pub fn catch_up(host: &dyn Host) {
     let Ok(storage) = host.storage() else { return };
-    let due: Vec<Container> = Containers::open(storage)
+    let Ok(records) = Containers::open(storage) else { return };
+    let due: Vec<Container> = records
         .list
         .values()
         .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= catch_up_until(c, host) * 1000.0))
@@ -686,9 +702,9 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
         stderr.extend_from_slice(b"berth: the resumed process did not replay as it ran before; it goes on from where the replay parted\n");
     }
     // A detached process ended when its sleeps say, which may be before now.
-    let ended = if terminal_detached { c.started.map_or(host.now(), |s| (s + slept as i64).min(host.now())) } else { host.now() };
-    let started = c.started.unwrap_or(c.created) * 1_000_000_000;
-    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started + (t * 1e9).round() as i64)).collect();
+    let ended = if terminal_detached { c.started.map_or(host.now(), |s| s.saturating_add(slept as i64).min(host.now())) } else { host.now() };
+    let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
+    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started.saturating_add((t * 1e9).round() as i64))).collect();
     finish(containers, c, ended, code, &stdout, &stderr, &stamps, &upper, suspended);
     Ok((code, stdout, stderr))
 }
@@ -751,7 +767,8 @@ fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: 
             }
         }
     }
-    let mut volumes: BTreeMap<String, MemoryFs> = BTreeMap::new();
+    // A volume mounted at several points is one filesystem seen at each of them.
+    let mut volumes: BTreeMap<String, crate::vfs::SharedFs> = BTreeMap::new();
     let result = {
         let mut mounted: Vec<(String, Box<dyn FileSystem + '_>, bool)> = Vec::new();
         for m in &c.mounts {
@@ -761,27 +778,22 @@ fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: 
                     Err(_) => return Err(daemon(&format!("invalid mount config for type \"bind\": bind source path does not exist: {}", m.source), 125)),
                 }
             } else {
-                let vol = containers.volume(&m.source);
-                // Seed an empty named volume with the image's files at the mount point.
-                let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
-                volumes.insert(m.source.clone(), vol);
-            }
-        }
-        let mut vol_refs: Vec<(String, &mut MemoryFs)> = Vec::new();
-        for (name, fs) in volumes.iter_mut() {
-            vol_refs.push((name.clone(), fs));
-        }
-        for (name, fs) in vol_refs {
-            let m = c.mounts.iter().find(|m| m.source == name).cloned();
-            if let Some(m) = m {
-                mounted.push((m.target, Box::new(fs), m.read_only));
+                let vol = volumes.entry(m.source.clone()).or_insert_with(|| {
+                    let vol = containers.volume(&m.source);
+                    // Seed an empty named volume with the image's files at the mount point.
+                    let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
+                    crate::vfs::SharedFs::new(vol)
+                });
+                mounted.push((m.target.clone(), Box::new(vol.clone()), m.read_only));
             }
         }
         let mut fs = Mounted { root: &mut root, mounts: mounted };
         f(&mut fs)
     };
     for (name, fs) in &volumes {
-        let _ = containers.set_volume(name, fs);
+        if let Ok(vol) = fs.0.lock() {
+            let _ = containers.set_volume(name, &vol);
+        }
     }
     Ok((result, root.into_upper()))
 }
@@ -935,7 +947,7 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
-    let started = c.started.unwrap_or(c.created) * 1_000_000_000;
+    let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
     let lines: Vec<_> = containers
         .logs(&c.id)
         .into_iter()
@@ -999,7 +1011,7 @@ fn log_time(value: &str, now: i64) -> Option<i64> {
         let digits: String = f.chars().take_while(char::is_ascii_digit).take(9).collect();
         format!("{digits:0<9}").parse::<i64>().unwrap_or(0)
     });
-    Some(secs * 1_000_000_000 + fraction)
+    Some(secs.saturating_mul(1_000_000_000).saturating_add(fraction))
 }
 
 /// `logs -f` on a running container: its logs so far, then its process, resumed where it
@@ -1140,6 +1152,23 @@ fn copied(args: &[String], message: String) -> Output {
     Output { code: 0, stdout: String::new(), stderr: if quiet { String::new() } else { message } }
 }
 
+/// The host side of `docker cp`: the filesystem that holds `path` and the path in it. A
+/// relative path is under the current directory; an absolute one is under its parent
+/// directory, bound as it is (not under the current directory).
+fn host_side(host: &dyn Host, path: &str) -> Result<(Box<dyn FileSystem>, String), Output> {
+    let (dir, inner) = if path.starts_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        match trimmed.rsplit_once('/') {
+            Some((parent, name)) if !name.is_empty() => (if parent.is_empty() { "/".to_string() } else { parent.to_string() }, format!("/{name}{}", if path.ends_with('/') { "/" } else { "" })),
+            _ => ("/".to_string(), "/".to_string()),
+        }
+    } else {
+        (".".to_string(), path.to_string())
+    };
+    let fs = host.bind(&dir).map_err(|e| Output::fail(1, format!("{e}\n")))?;
+    Ok((fs, inner))
+}
+
 fn cp(args: &[String], host: &dyn Host) -> Output {
     let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let [src, dst] = operands[..] else {
@@ -1160,12 +1189,12 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
                 return Output::fail(1, format!("Error response from daemon: Could not find the file {cpath} in container {cname}\n"));
             };
             let base = path.rsplit('/').next().unwrap_or("").to_string();
-            let mut host_fs = match host.bind(".") {
-                Ok(fs) => fs,
-                Err(e) => return Output::fail(1, format!("{e}\n")),
+            let (mut host_fs, dst_in) = match host_side(host, dst) {
+                Ok(x) => x,
+                Err(e) => return e,
             };
-            let dest_is_dir = host_fs.stat(dst).is_ok_and(|m| m.is_dir());
-            let target = if dest_is_dir { crate::vfs::join(dst, &base) } else { dst.to_string() };
+            let dest_is_dir = host_fs.stat(&dst_in).is_ok_and(|m| m.is_dir());
+            let target = if dest_is_dir { crate::vfs::join(&dst_in, &base) } else { dst_in.clone() };
             let r = if meta.is_dir() { walk::copy_tree(&root, &path, host_fs.as_mut(), &target) } else { walk::copy_entry(&root, &path, host_fs.as_mut(), &target, &meta) };
             match r {
                 Ok(()) => copied(args, format!("Successfully copied {} to {dst}\n", super::human_size(meta.size))),
@@ -1174,11 +1203,11 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
         }
         (None, Some((cname, cpath))) => {
             let Some(c) = containers.find(&cname).cloned() else { return no_such(&cname) };
-            let host_fs = match host.bind(".") {
-                Ok(fs) => fs,
-                Err(e) => return Output::fail(1, format!("{e}\n")),
+            let (host_fs, src_in) = match host_side(host, src) {
+                Ok(x) => x,
+                Err(e) => return e,
             };
-            let Ok(meta) = host_fs.lstat(src) else {
+            let Ok(meta) = host_fs.lstat(&src_in) else {
                 return Output::fail(1, format!("lstat {src}: no such file or directory\n"));
             };
             let layers = store.layers(&c.image_id).unwrap_or_default();
@@ -1186,7 +1215,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
             let path = crate::vfs::join("/", &cpath);
             let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();
             let target = if root.stat(&path).is_ok_and(|m| m.is_dir()) { crate::vfs::join(&path, &base) } else { path };
-            let r = if meta.is_dir() { walk::copy_tree(host_fs.as_ref(), src, &mut root, &target) } else { walk::copy_entry(host_fs.as_ref(), src, &mut root, &target, &meta) };
+            let r = if meta.is_dir() { walk::copy_tree(host_fs.as_ref(), &src_in, &mut root, &target) } else { walk::copy_entry(host_fs.as_ref(), &src_in, &mut root, &target, &meta) };
             if let Err(e) = r {
                 return Output::fail(1, format!("Error response from daemon: {e}\n"));
             }
@@ -1285,6 +1314,9 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
     match sub.as_str() {
         "create" => {
             let name = names.first().map(|n| n.to_string()).unwrap_or_else(|| containers.new_id(&format!("volume/{}", host.now())));
+            if let Err(e) = crate::daemon::names::volume(&name) {
+                return Output::fail(1, format!("Error response from daemon: {e}\n"));
+            }
             if let Err(e) = containers.register_volume(&name, host.now(), names.is_empty()) {
                 return daemon(&e, 1);
             }

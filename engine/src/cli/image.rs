@@ -32,7 +32,8 @@ fn open(host: &dyn Host) -> Result<ImageStore, Output> {
 }
 
 fn open_containers(host: &dyn Host) -> Result<crate::runtime::Containers, Output> {
-    host.storage().map(crate::runtime::Containers::open).map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))
+    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
+    crate::runtime::Containers::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the container records: {e}\nhint: nothing was changed; move the file aside to start with no containers\n")))
 }
 
 fn usage(command: &str, args: &str, summary: &str) -> Output {

@@ -552,50 +552,50 @@ impl Pattern {
         greedy: bool,
         failed: &mut std::collections::HashSet<(usize, usize)>,
     ) -> Option<usize> {
-        if ti == self.0.len() {
-            return Some(pos);
-        }
-        if failed.contains(&(ti, pos)) {
+        if failed.contains(&(ti, pos)) || crate::stack::exhausted() {
             return None;
         }
-        let found = match &self.0[ti] {
-            PatternToken::Literal(c) => {
-                if text.get(pos) == Some(c) {
-                    self.match_from(ti + 1, text, pos + 1, greedy, failed)
-                } else {
-                    None
-                }
+        // Single-character tokens are walked in a loop: the recursion is as deep as the
+        // pattern has `*`, not as long as it is.
+        let (start_ti, start_pos) = (ti, pos);
+        let (mut ti, mut pos) = (ti, pos);
+        let found = loop {
+            if ti == self.0.len() {
+                break Some(pos);
             }
-            PatternToken::Any => match text.get(pos) {
-                Some(&c) if c != '\n' => self.match_from(ti + 1, text, pos + 1, greedy, failed),
-                _ => None,
-            },
-            PatternToken::Star => {
-                let mut limit = pos;
-                while limit < text.len() && text[limit] != '\n' {
-                    limit += 1;
-                }
-                let mut result = None;
-                if greedy {
-                    for k in (pos..=limit).rev() {
-                        result = self.match_from(ti + 1, text, k, greedy, failed);
-                        if result.is_some() {
-                            break;
+            match &self.0[ti] {
+                PatternToken::Literal(c) if text.get(pos) == Some(c) => {}
+                PatternToken::Any if text.get(pos).is_some_and(|&c| c != '\n') => {}
+                PatternToken::Literal(_) | PatternToken::Any => break None,
+                PatternToken::Star => {
+                    let mut limit = pos;
+                    while limit < text.len() && text[limit] != '\n' {
+                        limit += 1;
+                    }
+                    let mut result = None;
+                    if greedy {
+                        for k in (pos..=limit).rev() {
+                            result = self.match_from(ti + 1, text, k, greedy, failed);
+                            if result.is_some() {
+                                break;
+                            }
+                        }
+                    } else {
+                        for k in pos..=limit {
+                            result = self.match_from(ti + 1, text, k, greedy, failed);
+                            if result.is_some() {
+                                break;
+                            }
                         }
                     }
-                } else {
-                    for k in pos..=limit {
-                        result = self.match_from(ti + 1, text, k, greedy, failed);
-                        if result.is_some() {
-                            break;
-                        }
-                    }
+                    break result;
                 }
-                result
             }
+            ti += 1;
+            pos += 1;
         };
         if found.is_none() {
-            failed.insert((ti, pos));
+            failed.insert((start_ti, start_pos));
         }
         found
     }

@@ -15,6 +15,17 @@ use super::oci::{self, Descriptor, ImageConfig, Index, Manifest};
 use crate::reference::Reference;
 use crate::vfs::MemoryFs;
 
+/// Whether `key` stays inside the storage: relative, `/`-separated, no empty, `.` or
+/// `..` component and no NUL. Every [`Storage`] refuses other keys, so a name that
+/// reaches a key unvalidated (`volume create a/../../x`) cannot leave `$BERTH_ROOT`.
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty() && !key.contains('\0') && !key.contains('\\') && key.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+fn refuse(key: &str) -> String {
+    format!("invalid storage key {key:?}: keys are relative paths without '..'")
+}
+
 /// Where the store keeps its files: a key-value view of a directory.
 pub trait Storage {
     fn read(&self, key: &str) -> Option<Vec<u8>>;
@@ -38,6 +49,9 @@ impl Storage for MemoryStorage {
     }
 
     fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        if !valid_key(key) {
+            return Err(refuse(key));
+        }
         if self.files.get(key).map(Vec::as_slice) != Some(data) {
             self.files.insert(key.to_string(), data.to_vec());
             self.changed.insert(key.to_string());
@@ -95,10 +109,16 @@ impl DirStorage {
 
 impl Storage for DirStorage {
     fn read(&self, key: &str) -> Option<Vec<u8>> {
+        if !valid_key(key) {
+            return None;
+        }
         std::fs::read(self.root.join(key)).ok()
     }
 
     fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        if !valid_key(key) {
+            return Err(refuse(key));
+        }
         let path = self.root.join(key);
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -108,7 +128,9 @@ impl Storage for DirStorage {
     }
 
     fn remove(&mut self, key: &str) {
-        let _ = std::fs::remove_file(self.root.join(key));
+        if valid_key(key) {
+            let _ = std::fs::remove_file(self.root.join(key));
+        }
     }
 }
 

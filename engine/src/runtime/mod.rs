@@ -124,15 +124,50 @@ pub struct Containers {
 const ADJECTIVES: &[&str] = &["admiring", "bold", "brave", "clever", "eager", "elegant", "focused", "gifted", "happy", "jolly", "keen", "loving", "nifty", "quirky", "serene", "sharp", "stoic", "vibrant", "wizardly", "zealous"];
 const SCIENTISTS: &[&str] = &["babbage", "curie", "darwin", "einstein", "feynman", "galileo", "hopper", "hypatia", "lovelace", "meitner", "newton", "noether", "pascal", "ritchie", "shannon", "tesla", "thompson", "turing", "wozniak", "yalow"];
 
+/// The version of `containers.json` this engine writes. Version 0 was the bare map of
+/// records, which [`Containers::open`] still reads (and the next save rewrites).
+pub const RECORDS_VERSION: u32 = 1;
+
+/// `containers.json`: the records with the version of their schema.
+#[derive(Serialize, Deserialize)]
+struct Records {
+    version: u32,
+    containers: BTreeMap<String, Container>,
+}
+
+/// Decodes `containers.json`, of this version or an earlier one. An error leaves the file
+/// as it is: the caller refuses to run rather than save over records it could not read.
+fn decode_records(data: &[u8]) -> Result<BTreeMap<String, Container>, String> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: u32,
+    }
+    match serde_json::from_slice::<Versioned>(data) {
+        Ok(Versioned { version }) if version > RECORDS_VERSION => {
+            Err(format!("{CONTAINERS_KEY} is version {version}, written by a newer Berth (this one reads up to {RECORDS_VERSION})"))
+        }
+        Ok(_) => serde_json::from_slice::<Records>(data).map(|r| r.containers).map_err(|e| format!("{CONTAINERS_KEY}: {e}")),
+        // Version 0: the map itself.
+        Err(_) => serde_json::from_slice(data).map_err(|e| format!("{CONTAINERS_KEY}: {e}")),
+    }
+}
+
 impl Containers {
-    pub fn open(storage: Box<dyn Storage>) -> Containers {
-        let list = storage.read(CONTAINERS_KEY).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        Containers { storage, list }
+    /// Reads the container records. One that does not decode is an error, never an empty
+    /// list: saving that list would erase every container.
+    pub fn open(storage: Box<dyn Storage>) -> Result<Containers, String> {
+        let list = match storage.read(CONTAINERS_KEY) {
+            Some(data) => decode_records(&data)?,
+            None => BTreeMap::new(),
+        };
+        Ok(Containers { storage, list })
     }
 
     pub fn save(&mut self) -> Result<(), String> {
-        let data = serde_json::to_vec_pretty(&self.list).unwrap_or_default();
-        self.storage.write(CONTAINERS_KEY, &data)
+        let records = Records { version: RECORDS_VERSION, containers: std::mem::take(&mut self.list) };
+        let data = serde_json::to_vec_pretty(&records).map_err(|e| e.to_string());
+        self.list = records.containers;
+        self.storage.write(CONTAINERS_KEY, &data?)
     }
 
     /// A new container ID, derived from what makes the container unique.
@@ -220,14 +255,22 @@ impl Containers {
     }
 
     pub fn logs(&self, id: &str) -> Vec<LogLine> {
-        self.storage.read(&Self::log_key(id)).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+        self.logs_checked(id).unwrap_or_default()
+    }
+
+    /// The logs, or why they could not be read (then nothing may be written over them).
+    fn logs_checked(&self, id: &str) -> Result<Vec<LogLine>, String> {
+        match self.storage.read(&Self::log_key(id)) {
+            Some(b) => serde_json::from_slice(&b).map_err(|e| format!("{}: {e}", Self::log_key(id))),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Adds a process's output to the logs: a line of stdout is stamped with the time of
     /// the first of `stamps` (end offset in `stdout`, nanoseconds) that covers it, other
     /// lines with `end`.
     pub fn append_logs(&mut self, id: &str, stdout: &[u8], stderr: &[u8], stamps: &[(usize, i64)], end: i64) -> Result<(), String> {
-        let mut lines = self.logs(id);
+        let mut lines = self.logs_checked(id)?;
         for (stream, data) in [("stdout", stdout), ("stderr", stderr)] {
             let mut at = 0;
             for l in String::from_utf8_lossy(data).split_inclusive('\n') {
@@ -255,12 +298,20 @@ impl Containers {
 
     /// Named and anonymous volumes: name → (created, anonymous).
     pub fn volumes(&self) -> BTreeMap<String, (i64, bool)> {
-        self.storage.read(VOLUMES_KEY).and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
+        self.volumes_checked().unwrap_or_default()
+    }
+
+    /// The volume index, or why it could not be read (then nothing may be written over it).
+    fn volumes_checked(&self) -> Result<BTreeMap<String, (i64, bool)>, String> {
+        match self.storage.read(VOLUMES_KEY) {
+            Some(d) => serde_json::from_slice(&d).map_err(|e| format!("{VOLUMES_KEY}: {e}")),
+            None => Ok(BTreeMap::new()),
+        }
     }
 
     /// Records a volume (`volume create`, or a first mount) if it is new.
     pub fn register_volume(&mut self, name: &str, now: i64, anonymous: bool) -> Result<(), String> {
-        let mut all = self.volumes();
+        let mut all = self.volumes_checked()?;
         if all.contains_key(name) {
             return Ok(());
         }
@@ -269,7 +320,7 @@ impl Containers {
     }
 
     pub fn remove_volume(&mut self, name: &str) -> Result<(), String> {
-        let mut all = self.volumes();
+        let mut all = self.volumes_checked()?;
         all.remove(name);
         self.storage.remove(&format!("volumes/{name}.tar"));
         self.storage.write(VOLUMES_KEY, &serde_json::to_vec(&all).unwrap_or_default())
@@ -399,6 +450,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], termin
         None => fs,
     };
     let mut sh = crate::shell::Shell::new(fs, flavor);
+    sh.builtin_userland = false;
     for (k, v) in &env.0 {
         sh.set_env(k, v);
     }
@@ -582,6 +634,7 @@ pub fn run_attached_with(fs: &mut dyn FileSystem, c: &Container, session: &mut T
         _ => crate::shell::Flavor::Dash,
     };
     let mut sh = crate::shell::Shell::new(fs, flavor);
+    sh.builtin_userland = false;
     for (k, v, exported) in &session.vars {
         sh.set_variable(k, v, *exported);
     }

@@ -200,6 +200,9 @@ impl Eval<'_> {
     }
 
     fn unary(&mut self) -> Result<i64, String> {
+        if crate::stack::exhausted() {
+            return Err("expression nested too deeply".into());
+        }
         match self.peek().cloned() {
             Some(Tok::Op(op @ ("+" | "-" | "!" | "~"))) => {
                 self.pos += 1;
@@ -215,7 +218,7 @@ impl Eval<'_> {
                 self.pos += 1;
                 let Some(Tok::Name(name)) = self.peek().cloned() else { return Err(self.err("expecting primary")) };
                 self.pos += 1;
-                let v = self.var(&name)? + if op == "++" { 1 } else { -1 };
+                let v = self.var(&name)?.wrapping_add(if op == "++" { 1 } else { -1 });
                 if self.live {
                     self.vars.set(&name, v);
                 }
@@ -237,7 +240,7 @@ impl Eval<'_> {
                 if let Some(Tok::Op(op @ ("++" | "--"))) = self.peek().cloned() {
                     self.pos += 1;
                     if self.live {
-                        self.vars.set(&name, v + if op == "++" { 1 } else { -1 });
+                        self.vars.set(&name, v.wrapping_add(if op == "++" { 1 } else { -1 }));
                     }
                 }
                 Ok(v)

@@ -208,6 +208,11 @@ pub struct Shell<'fs> {
     /// See [`Ctx::replayable`](crate::shell::applets::Ctx).
     pub replayable: bool,
     depth: u32,
+    /// A program the filesystem lacks runs as Berth's applet of that name: the sandbox
+    /// host (which has no `/bin`) and a shell over a bare filesystem. Containers and
+    /// builds turn it off, so that there only what the image has runs, and a missing
+    /// program is `not found` as under Docker.
+    pub builtin_userland: bool,
     host_program: Option<HostProgram>,
     /// The script ran `exit` (or `set -e` stopped it): an interactive shell would end.
     pub exited: bool,
@@ -252,6 +257,7 @@ impl<'fs> Shell<'fs> {
             hostname: "localhost".into(),
             replayable: false,
             depth: 0,
+            builtin_userland: true,
             host_program: None,
             exited: false,
             terminal: None,
@@ -582,6 +588,12 @@ impl<'fs> Shell<'fs> {
     }
 
     fn command(&mut self, cmd: &Command, io: &Io) -> Exec {
+        if crate::stack::exhausted() {
+            // Recursion through functions, eval, `.` and nested shells together: end the
+            // shell rather than the engine (see `crate::stack`).
+            self.error(io, "commands nested too deeply");
+            return Err(Flow::Exit(2));
+        }
         match cmd {
             Command::Simple { assignments, words, redirects, line } => {
                 self.line = *line;
@@ -952,9 +964,11 @@ impl<'fs> Shell<'fs> {
     fn exec(&mut self, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> i32 {
         let name = &argv[0];
         let Some(path) = self.lookup(name, env) else {
-            // Programs every Berth userland has even where the image lacks the file.
-            if let Some(status) = self.run_program(name, argv, env, io) {
-                return status;
+            // The sandbox host's programs, which have no files.
+            if self.builtin_userland {
+                if let Some(status) = self.run_program(name, argv, env, io) {
+                    return status;
+                }
             }
             if let Some(status) = self.run_host_program(argv, env, io) {
                 return status;
@@ -1140,6 +1154,7 @@ impl<'fs> Shell<'fs> {
             child.interrupt = self.interrupt.clone();
             child.budget = self.budget;
             child.depth = self.depth + 1;
+            child.builtin_userland = self.builtin_userland;
             child.host_program = self.host_program.clone();
             child.terminal = self.terminal.clone();
             child.pause = self.pause.clone();
@@ -1167,7 +1182,7 @@ impl<'fs> Shell<'fs> {
 
     fn run_applet(&mut self, name: &str, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> Option<i32> {
         if name == "sleep" {
-            if let Some(secs) = sleep_seconds(&argv[1..]) {
+            if let Ok(secs) = sleep_seconds(&argv[1..]) {
                 self.slept.set(self.slept.get() + secs);
                 if let Some(pause) = self.pause.clone() {
                     let shown = self.take_shown_output();
@@ -1195,7 +1210,7 @@ impl<'fs> Shell<'fs> {
         ctx.flavor_echo_escapes = self.flavor == Flavor::Dash;
         ctx.busybox = self.flavor == Flavor::Ash;
         ctx.interrupt = self.interrupt.clone();
-        ctx.now = self.clock.map(|t| t + self.slept.get() as i64);
+        ctx.now = self.clock.map(|t| t.saturating_add(self.slept.get() as i64));
         for (n, fd) in &io.fds {
             if let (3.., Fd::In(data)) = (*n, fd) {
                 let d = data.borrow();
@@ -1412,8 +1427,17 @@ impl<'fs> Shell<'fs> {
             }
             "eval" => {
                 let src = args.join(" ");
+                if self.depth >= MAX_DEPTH {
+                    self.error(io, "eval: nested too deeply");
+                    return Err(Flow::Exit(2));
+                }
                 match parser::parse(&src) {
-                    Ok(ast) => self.script(&ast, io),
+                    Ok(ast) => {
+                        self.depth += 1;
+                        let r = self.script(&ast, io);
+                        self.depth -= 1;
+                        r
+                    }
                     Err(e) => {
                         self.error(io, &e.to_string());
                         Ok(2)
@@ -1435,10 +1459,16 @@ impl<'fs> Shell<'fs> {
                     return Err(Flow::Exit(if self.flavor == Flavor::Bash { 1 } else { 2 }));
                 };
                 let src = String::from_utf8_lossy(&data).into_owned();
+                if self.depth >= MAX_DEPTH {
+                    self.error(io, &format!("{name}: {file}: nested too deeply"));
+                    return Err(Flow::Exit(2));
+                }
                 match parser::parse(&src) {
                     Ok(ast) => {
                         let saved = if args.len() > 1 { Some(std::mem::replace(&mut self.positional, args[1..].to_vec())) } else { None };
+                        self.depth += 1;
                         let r = self.script(&ast, io);
+                        self.depth -= 1;
                         if let Some(s) = saved {
                             self.positional = s;
                         }
@@ -2054,6 +2084,9 @@ fn double_bracket(args: &[TestArg], sh: &Shell) -> Result<bool, String> {
         Ok(v)
     }
     fn not(args: &[TestArg], pos: &mut usize, sh: &Shell) -> Result<bool, String> {
+        if crate::stack::exhausted() {
+            return Err("[[: expression nested too deeply".into());
+        }
         if args.get(*pos).is_some_and(|a| text(a) == "!") {
             *pos += 1;
             return Ok(!not(args, pos, sh)?);
@@ -2121,18 +2154,48 @@ impl Shell<'_> {
     }
 }
 
-/// `sleep`'s operands in seconds (`1.5`, `2m`, `1h 30s`); `None` when one is not a number.
-fn sleep_seconds(args: &[String]) -> Option<f64> {
-    let mut total = 0.0;
-    for a in args {
-        let (num, mult) = match a.chars().last()? {
-            's' => (&a[..a.len() - 1], 1.0),
-            'm' => (&a[..a.len() - 1], 60.0),
-            'h' => (&a[..a.len() - 1], 3600.0),
-            'd' => (&a[..a.len() - 1], 86_400.0),
+/// `sleep`'s operands in seconds, as GNU `sleep` reads them: decimal numbers with an
+/// optional `s`, `m`, `h` or `d` suffix, summed; `inf`/`infinity` is forever. A negative,
+/// NaN or malformed operand is an error (the applet reports it with the image's wording).
+pub(crate) fn sleep_seconds(args: &[String]) -> Result<f64, SleepError> {
+    let ended = args.first().is_some_and(|f| f == "--");
+    let operands: Vec<&String> = if ended { args[1..].iter().collect() } else { args.iter().collect() };
+    if operands.is_empty() {
+        return Err(SleepError::Missing);
+    }
+    let mut total = 0.0f64;
+    for a in operands {
+        if a.len() > 1 && a.starts_with('-') && !ended {
+            return Err(SleepError::Option(a.chars().nth(1).unwrap_or('-')));
+        }
+        let (num, mult) = match a.char_indices().last() {
+            Some((i, 's')) => (&a[..i], 1.0),
+            Some((i, 'm')) => (&a[..i], 60.0),
+            Some((i, 'h')) => (&a[..i], 3600.0),
+            Some((i, 'd')) => (&a[..i], 86_400.0),
             _ => (a.as_str(), 1.0),
         };
-        total += num.parse::<f64>().ok()? * mult;
+        let lower = num.to_ascii_lowercase();
+        let value = if lower == "inf" || lower == "infinity" {
+            f64::INFINITY
+        } else if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'+' || b == b'e' || b == b'E' || b == b'-') {
+            num.parse::<f64>().map_err(|_| SleepError::Invalid(a.clone()))?
+        } else {
+            return Err(SleepError::Invalid(a.clone()));
+        };
+        if value.is_nan() || value < 0.0 {
+            return Err(SleepError::Invalid(a.clone()));
+        }
+        total += value * mult;
     }
-    (!args.is_empty()).then_some(total)
+    Ok(total)
+}
+
+/// Why `sleep`'s operands were refused.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SleepError {
+    Missing,
+    /// `sleep -5`: a leading `-` is an option to getopt.
+    Option(char),
+    Invalid(String),
 }

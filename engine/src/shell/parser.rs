@@ -20,7 +20,17 @@ type PResult<T> = Result<T, ParseError>;
 
 /// Parses a whole script.
 pub fn parse(source: &str) -> PResult<Script> {
-    let mut p = Parser { s: source.chars().collect(), pos: 0, line: 1, pending: Vec::new(), bodies: Vec::new() };
+    parse_nested(source, 0)
+}
+
+/// How deeply commands, substitutions and `${…}` may nest in one script. Real scripts
+/// stay below 20; the limit keeps the parser (and the interpreter walking its tree) well
+/// inside a browser tab's 1 MiB stack, where 100,000 nested `{` would otherwise trap.
+pub const MAX_NESTING: u32 = 200;
+
+/// [`parse`] for source nested `depth` levels inside another (backquotes).
+fn parse_nested(source: &str, depth: u32) -> PResult<Script> {
+    let mut p = Parser { s: source.chars().collect(), pos: 0, line: 1, pending: Vec::new(), bodies: Vec::new(), depth };
     let script = p.script(&[])?;
     p.skip_blanks();
     if p.pos < p.s.len() {
@@ -47,6 +57,8 @@ struct Parser {
     line: usize,
     pending: Vec<Pending>,
     bodies: Vec<String>,
+    /// Nesting so far (see [`MAX_NESTING`]).
+    depth: u32,
 }
 
 const RESERVED_END: &[&str] = &["then", "else", "elif", "fi", "do", "done", "esac", "}", ")", ";;", "in"];
@@ -209,7 +221,23 @@ impl Parser {
         }
     }
 
+    /// Enters one more level of nesting, or fails past [`MAX_NESTING`].
+    fn nest(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING || crate::stack::exhausted() {
+            return Err(self.err("nested too deeply"));
+        }
+        Ok(())
+    }
+
     fn script(&mut self, terminators: &[&str]) -> PResult<Script> {
+        self.nest()?;
+        let script = self.script_items(terminators);
+        self.depth -= 1;
+        script
+    }
+
+    fn script_items(&mut self, terminators: &[&str]) -> PResult<Script> {
         let mut items = Vec::new();
         loop {
             self.linebreak()?;
@@ -805,12 +833,19 @@ impl Parser {
                 Some(c) => inner.push(c),
             }
         }
-        let script = parse(&inner).map_err(|e| ParseError { line: self.line, ..e })?;
+        let script = parse_nested(&inner, self.depth + 1).map_err(|e| ParseError { line: self.line, ..e })?;
         Ok(WordPart::Command(Box::new(script)))
     }
 
     /// `$…` at the cursor; `None` for a lone `$`.
     fn dollar(&mut self) -> PResult<Option<WordPart>> {
+        self.nest()?;
+        let part = self.dollar_part();
+        self.depth -= 1;
+        part
+    }
+
+    fn dollar_part(&mut self) -> PResult<Option<WordPart>> {
         self.bump();
         match self.peek() {
             Some('(') if self.peek_at(1) == Some('(') => {

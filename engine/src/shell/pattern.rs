@@ -110,51 +110,132 @@ pub fn matches(pat: &[Pat], text: &str) -> bool {
     pi == pat.len()
 }
 
-/// Removes the shortest or longest prefix matching `pat` (`${v#p}`, `${v##p}`).
-pub fn remove_prefix(pat: &[Pat], text: &str, longest: bool) -> String {
-    let idx: Vec<usize> = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
-    let order: Box<dyn Iterator<Item = &usize>> = if longest { Box::new(idx.iter().rev()) } else { Box::new(idx.iter()) };
-    for &end in order {
-        if matches(pat, &text[..end]) {
-            return text[end..].to_string();
-        }
-    }
-    text.to_string()
+/// The pattern as an NFA over its positions: state `k` has matched `pat[..k]`. Feeding
+/// characters one at a time, [`Ends::feed`] says after each one whether all of `pat` has
+/// matched the text so far, so one pass over a text finds every end of a match from a
+/// given start: `${v#p}`, `${v%p}` and `${v/p/r}` cost O(text × pattern) per start
+/// instead of a full match per candidate end.
+struct Ends<'p> {
+    pat: &'p [Pat],
+    live: Vec<bool>,
+    next: Vec<bool>,
 }
 
-/// Removes the shortest or longest suffix matching `pat` (`${v%p}`, `${v%%p}`).
-pub fn remove_suffix(pat: &[Pat], text: &str, longest: bool) -> String {
-    let idx: Vec<usize> = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
-    let order: Box<dyn Iterator<Item = &usize>> = if longest { Box::new(idx.iter()) } else { Box::new(idx.iter().rev()) };
-    for &start in order {
-        if matches(pat, &text[start..]) {
-            return text[..start].to_string();
+impl<'p> Ends<'p> {
+    fn new(pat: &'p [Pat]) -> Ends<'p> {
+        let mut e = Ends { pat, live: vec![false; pat.len() + 1], next: vec![false; pat.len() + 1] };
+        e.live[0] = true;
+        Self::close(pat, &mut e.live);
+        e
+    }
+
+    /// Stars match the empty string: a live star makes the state after it live.
+    fn close(pat: &[Pat], states: &mut [bool]) {
+        for k in 0..pat.len() {
+            if states[k] && pat[k] == Pat::Star {
+                states[k + 1] = true;
+            }
         }
     }
-    text.to_string()
+
+    /// Whether the empty text so far (nothing fed yet, or since `new`) matches.
+    fn accepting(&self) -> bool {
+        self.live[self.pat.len()]
+    }
+
+    /// Feeds one character; false once no state is live (no longer text can match).
+    fn feed(&mut self, c: char) -> bool {
+        self.next.iter_mut().for_each(|s| *s = false);
+        let mut any = false;
+        for k in 0..self.pat.len() {
+            if !self.live[k] {
+                continue;
+            }
+            match &self.pat[k] {
+                Pat::Star => self.next[k] = true,
+                p if one(p, c) => self.next[k + 1] = true,
+                _ => continue,
+            }
+            any = true;
+        }
+        Self::close(self.pat, &mut self.next);
+        std::mem::swap(&mut self.live, &mut self.next);
+        any
+    }
+}
+
+/// Byte offsets `end` (after `start`, ascending) where `pat` matches `text[start..end]`.
+/// Characters are given as `(offset, char)`; the end after the last is `text_len`.
+fn match_ends(pat: &[Pat], chars: &[(usize, char)], from: usize, text_len: usize) -> Vec<usize> {
+    let mut nfa = Ends::new(pat);
+    let mut ends = Vec::new();
+    let offset_of = |i: usize| chars.get(i).map_or(text_len, |c| c.0);
+    if nfa.accepting() {
+        ends.push(offset_of(from));
+    }
+    for (i, &(_, c)) in chars.iter().enumerate().skip(from) {
+        if !nfa.feed(c) {
+            break;
+        }
+        if nfa.accepting() {
+            ends.push(offset_of(i + 1));
+        }
+    }
+    ends
+}
+
+/// Removes the shortest or longest prefix matching `pat` (`${v#p}`, `${v##p}`).
+pub fn remove_prefix(pat: &[Pat], text: &str, longest: bool) -> String {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let ends = match_ends(pat, &chars, 0, text.len());
+    match if longest { ends.last() } else { ends.first() } {
+        Some(&end) => text[end..].to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// Removes the shortest or longest suffix matching `pat` (`${v%p}`, `${v%%p}`): the
+/// reversed pattern run backwards from the end of the text.
+pub fn remove_suffix(pat: &[Pat], text: &str, longest: bool) -> String {
+    let reversed: Vec<Pat> = pat.iter().rev().cloned().collect();
+    let mut nfa = Ends::new(&reversed);
+    let mut starts = Vec::new();
+    if nfa.accepting() {
+        starts.push(text.len());
+    }
+    for (i, c) in text.char_indices().rev() {
+        if !nfa.feed(c) {
+            break;
+        }
+        if nfa.accepting() {
+            starts.push(i);
+        }
+    }
+    match if longest { starts.last() } else { starts.first() } {
+        Some(&start) => text[..start].to_string(),
+        None => text.to_string(),
+    }
 }
 
 /// `${v/p/r}` and `${v//p/r}`: the longest match at the leftmost position.
 pub fn replace(pat: &[Pat], text: &str, replacement: &str, all: bool) -> String {
-    let idx: Vec<usize> = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = String::new();
     let mut i = 0;
-    while i < idx.len() {
-        let start = idx[i];
-        let found = idx[i..].iter().rev().find(|&&end| end > start && matches(pat, &text[start..end]));
-        match found {
-            Some(&end) => {
+    while i < chars.len() {
+        let start = chars[i].0;
+        let longest = match_ends(pat, &chars, i, text.len()).into_iter().rev().find(|&end| end > start);
+        match longest {
+            Some(end) => {
                 out.push_str(replacement);
                 if !all {
                     out.push_str(&text[end..]);
                     return out;
                 }
-                i = idx.iter().position(|&x| x == end).unwrap_or(idx.len());
+                i = chars.partition_point(|c| c.0 < end);
             }
             None => {
-                if i + 1 < idx.len() {
-                    out.push_str(&text[start..idx[i + 1]]);
-                }
+                out.push(chars[i].1);
                 i += 1;
             }
         }
@@ -177,5 +258,24 @@ mod tests {
         assert_eq!(remove_suffix(&compile_str(".*"), "f.tar.gz", false), "f.tar");
         assert_eq!(remove_suffix(&compile_str(".*"), "f.tar.gz", true), "f");
         assert_eq!(replace(&compile_str("o"), "foo", "0", true), "f00");
+        assert_eq!(replace(&compile_str("o*"), "foobar", "0", false), "f0");
+        assert_eq!(replace(&compile_str("[ab]"), "abcab", "", true), "c");
+        assert_eq!(remove_suffix(&compile_str("*"), "abc", false), "abc");
+        assert_eq!(remove_suffix(&compile_str("*"), "abc", true), "");
+        assert_eq!(remove_prefix(&compile_str("a*c"), "abcbc", true), "");
+        assert_eq!(remove_prefix(&compile_str("a*c"), "abcbc", false), "bc");
+        assert_eq!(remove_suffix(&compile_str("b*"), "abcbc", true), "a");
+        assert_eq!(remove_suffix(&compile_str("b*"), "abcbc", false), "abc");
+        assert_eq!(replace(&compile_str("é"), "café", "e", true), "cafe");
+    }
+
+    /// `${v//?/x}` over 100,000 characters: one NFA step per character and start, not a
+    /// full match per (start, end) pair (which took minutes).
+    #[test]
+    fn replacing_every_character_of_a_long_value_is_linear() {
+        let text = "a".repeat(100_000);
+        assert_eq!(replace(&compile_str("?"), &text, "x", true), "x".repeat(100_000));
+        assert_eq!(remove_prefix(&compile_str("*a"), &text, true), "");
+        assert_eq!(remove_suffix(&compile_str("a*"), &text, false), "a".repeat(99_999));
     }
 }

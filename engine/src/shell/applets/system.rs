@@ -1,10 +1,15 @@
 //! System applets: `env`, `printenv`, `which`, `id`, `whoami`, `hostname`, `uname`,
 //! `date`, `sleep`, `ps`, `kill`, `free`, `nproc`, `clear`, `curl`, `wget`, `nvidia-smi`.
-//! The machine they describe is the sandbox's: one container, no network, no GPU.
+//! The machine they describe is the sandbox's: one container, no network, no GPU. What
+//! Berth cannot know yet (a process table for `ps` and `kill`, memory use for `free`) they
+//! say is not available rather than print made-up figures.
 
 use super::files::{id_of, name_of};
 use super::{split_flags, Ctx};
 use crate::vfs::FileSystem;
+
+/// What `ps` and `kill` say until the emulated runtime has a process table.
+const NO_PROCESS_TABLE: &str = "processes are not available: Berth's emulated runtime has no process table yet";
 
 pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
     let args = &argv[1..];
@@ -104,32 +109,39 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
             0
         }
         "sleep" => {
-            // Time is simulated: a sleep returns at once (the runtime may account for it).
-            if args.is_empty() {
-                return Some(ctx.fail("sleep", "missing operand", 1));
+            // Time is simulated: a sleep returns at once (the shell accounts for it).
+            use crate::shell::interp::SleepError;
+            match crate::shell::interp::sleep_seconds(args) {
+                Ok(_) => 0,
+                Err(e) if ctx.busybox => {
+                    let message = match e {
+                        SleepError::Missing => "missing operand".to_string(),
+                        SleepError::Option(c) => format!("unrecognized option: {c}"),
+                        SleepError::Invalid(a) => format!("invalid number '{a}'"),
+                    };
+                    ctx.fail("sleep", &message, 1)
+                }
+                Err(e) => {
+                    let message = match e {
+                        SleepError::Missing => "missing operand".to_string(),
+                        SleepError::Option(c) => format!("invalid option -- '{c}'"),
+                        SleepError::Invalid(a) => format!("invalid time interval '{a}'"),
+                    };
+                    ctx.fail("sleep", &format!("{message}\nTry 'sleep --help' for more information."), 1)
+                }
             }
-            0
         }
         "ps" => {
-            ctx.out("    PID TTY          TIME CMD\n      1 ?        00:00:00 sh\n");
-            0
+            // No process table behind it yet: saying so beats inventing one.
+            ctx.fail("ps", NO_PROCESS_TABLE, 1)
         }
         "kill" => {
             if args.is_empty() {
                 return Some(ctx.fail("kill", "usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]", 2));
             }
-            let pid = args.iter().find(|a| !a.starts_with('-')).cloned().unwrap_or_default();
-            ctx.fail("kill", &format!("({pid}) - No such process"), 1)
+            ctx.fail("kill", NO_PROCESS_TABLE, 1)
         }
-        "free" => {
-            let p = split_flags(args);
-            if p.has('h') {
-                ctx.out("               total        used        free      shared  buff/cache   available\nMem:           2.0Gi       128Mi       1.7Gi       0.0Ki       150Mi       1.8Gi\nSwap:             0B          0B          0B\n");
-            } else {
-                ctx.out("               total        used        free      shared  buff/cache   available\nMem:         2097152      131072     1812480           0      153600     1890304\nSwap:              0           0           0\n");
-            }
-            0
-        }
+        "free" => ctx.fail("free", "memory use is not available: Berth's emulated runtime does not account for memory", 1),
         "adduser" | "useradd" => add_user(name, args, ctx),
         "addgroup" | "groupadd" => add_group(name, args, ctx),
         "nproc" => {

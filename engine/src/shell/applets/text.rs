@@ -1199,6 +1199,9 @@ fn expr(args: &[String], ctx: &mut Ctx) -> i32 {
 /// `printf FORMAT [ARGS…]`, reusing the format for extra arguments.
 pub fn printf(args: &[String], ctx: &mut Ctx) -> i32 {
     let Some(format) = args.first() else { return ctx.fail("printf", "usage: printf format [arg ...]", 2) };
+    if let Some(width) = oversized_field(format) {
+        return ctx.fail("printf", &format!("invalid field width: '{width}' (Berth pads fields to {MAX_FIELD} characters at most)"), 1);
+    }
     let mut rest: Vec<String> = args[1..].to_vec();
     let mut out = String::new();
     loop {
@@ -1209,6 +1212,38 @@ pub fn printf(args: &[String], ctx: &mut Ctx) -> i32 {
     }
     ctx.out(&out);
     0
+}
+
+/// The widest field or precision `printf` pads to. C allows up to `INT_MAX`, which would
+/// ask a browser tab for gigabytes; wider ones are refused (see [`oversized_field`]).
+pub const MAX_FIELD: usize = 1 << 20;
+
+/// A width or precision, at most [`MAX_FIELD`].
+fn field(digits: &str) -> usize {
+    if digits.is_empty() {
+        return 0;
+    }
+    digits.parse::<usize>().unwrap_or(usize::MAX).min(MAX_FIELD)
+}
+
+/// The first width or precision in `format` wider than [`MAX_FIELD`], as written.
+pub fn oversized_field(format: &str) -> Option<String> {
+    let mut rest = format;
+    while let Some(at) = rest.find('%') {
+        let spec = &rest[at + 1..];
+        let flags = spec.trim_start_matches(['-', '+', ' ', '#', '0']);
+        for part in flags.split('.').take(2) {
+            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() && digits.parse::<usize>().map_or(true, |n| n > MAX_FIELD) {
+                return Some(digits);
+            }
+            if part.len() != digits.len() {
+                break;
+            }
+        }
+        rest = &rest[at + 1 + usize::from(spec.starts_with('%'))..];
+    }
+    None
 }
 
 /// Formats once; returns how many arguments were consumed.
@@ -1265,8 +1300,8 @@ pub fn format_once(format: &str, args: &mut Vec<String>, out: &mut String) -> us
         let (width, precision) = {
             let digits = spec.trim_start_matches(['-', '+', ' ', '#', '0']);
             match digits.split_once('.') {
-                Some((w, p)) => (w.parse().unwrap_or(0), Some(p.parse().unwrap_or(0))),
-                None => (digits.parse().unwrap_or(0usize), None),
+                Some((w, p)) => (field(w), Some(field(p))),
+                None => (field(digits), None),
             }
         };
         let arg = next_arg(args, &mut used);

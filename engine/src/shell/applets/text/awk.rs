@@ -58,9 +58,32 @@ struct P {
     i: usize,
     /// Inside `print`'s arguments, `>` is a redirection, not a comparison.
     print_args: bool,
+    /// The height of the tree being built: nesting plus the length of left-leaning
+    /// operator chains (`1+1+…`), which evaluating and dropping the tree recurse over.
+    depth: usize,
 }
 
+/// The tallest program tree awk builds: far beyond any real program, well inside a
+/// browser tab's stack.
+const MAX_HEIGHT: usize = 500;
+
 impl P {
+    /// One level taller, or an error past [`MAX_HEIGHT`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_HEIGHT || crate::stack::exhausted() {
+            return Err(format!("program nested too deeply (more than {MAX_HEIGHT} levels)"));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` one level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut P) -> Result<T, String>) -> Result<T, String> {
+        self.enter()?;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
     fn ws(&mut self) {
         while self.i < self.c.len() && matches!(self.c[self.i], ' ' | '\t') {
             self.i += 1;
@@ -173,6 +196,10 @@ impl P {
     }
 
     fn stmt(&mut self) -> Result<Stmt, String> {
+        self.nested(P::stmt_inner)
+    }
+
+    fn stmt_inner(&mut self) -> Result<Stmt, String> {
         self.ws();
         if self.peek() == Some('{') {
             self.i += 1;
@@ -257,6 +284,10 @@ impl P {
     }
 
     fn expr(&mut self) -> Result<Expr, String> {
+        self.nested(P::expr_inner)
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, String> {
         let save = self.i;
         if let Some(name) = self.ident() {
             self.ws();
@@ -282,18 +313,26 @@ impl P {
     }
 
     fn or(&mut self) -> Result<Expr, String> {
+        let mut chain = 0;
         let mut l = self.and()?;
         while self.eat("||") {
+            self.enter()?;
+            chain += 1;
             l = Expr::Binary("||".into(), Box::new(l), Box::new(self.and()?));
         }
+        self.depth -= chain;
         Ok(l)
     }
 
     fn and(&mut self) -> Result<Expr, String> {
+        let mut chain = 0;
         let mut l = self.cmp()?;
         while self.eat("&&") {
+            self.enter()?;
+            chain += 1;
             l = Expr::Binary("&&".into(), Box::new(l), Box::new(self.cmp()?));
         }
+        self.depth -= chain;
         Ok(l)
     }
 
@@ -328,6 +367,7 @@ impl P {
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
+        let mut chain = 0;
         let mut l = self.term()?;
         loop {
             self.ws();
@@ -336,12 +376,16 @@ impl P {
                 _ => break,
             };
             self.i += 1;
+            self.enter()?;
+            chain += 1;
             l = Expr::Binary(op.to_string(), Box::new(l), Box::new(self.term()?));
         }
+        self.depth -= chain;
         Ok(l)
     }
 
     fn term(&mut self) -> Result<Expr, String> {
+        let mut chain = 0;
         let mut l = self.unary()?;
         loop {
             self.ws();
@@ -350,12 +394,19 @@ impl P {
                 _ => break,
             };
             self.i += 1;
+            self.enter()?;
+            chain += 1;
             l = Expr::Binary(op.to_string(), Box::new(l), Box::new(self.unary()?));
         }
+        self.depth -= chain;
         Ok(l)
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
+        self.nested(P::unary_inner)
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, String> {
         self.ws();
         match self.peek() {
             Some('!') => {
@@ -371,6 +422,10 @@ impl P {
     }
 
     fn primary(&mut self) -> Result<Expr, String> {
+        self.nested(P::primary_inner)
+    }
+
+    fn primary_inner(&mut self) -> Result<Expr, String> {
         self.ws();
         match self.peek() {
             Some('$') => {
@@ -462,7 +517,7 @@ impl P {
 }
 
 pub fn parse(program: &str) -> Result<Rules, String> {
-    P { c: program.chars().collect(), i: 0, print_args: false }.program()
+    P { c: program.chars().collect(), i: 0, print_args: false, depth: 0 }.program()
 }
 
 /// What a statement tells the loop around it.
@@ -612,6 +667,10 @@ impl State<'_> {
     }
 
     fn eval(&mut self, e: &Expr) -> String {
+        if crate::stack::exhausted() {
+            // The parser bounds the tree's height; this only guards a small stack.
+            return String::new();
+        }
         match e {
             Expr::Num(n) => fmt_num(*n),
             Expr::Str(s) => s.clone(),

@@ -1,0 +1,275 @@
+//! Input that used to panic, overflow the stack, escape the state directory or lose
+//! records: each now ends in an error (or the right answer) and leaves the engine usable.
+
+use engine::image::store::Storage;
+use engine::sandbox::{FixedClock, Sandbox};
+use engine::shell::Outcome;
+use std::rc::Rc;
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(Rc::new(FixedClock(1_700_000_000)))
+}
+
+fn text(out: &Outcome) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+fn stdout(out: &Outcome) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `f` on a thread with a browser tab's 1 MiB stack: an overflow aborts the test
+/// binary, so passing means the engine stopped itself in time.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(1 << 20).spawn(f).unwrap().join().unwrap()
+}
+
+#[test]
+fn sleep_infinity_keeps_a_container_up_and_bad_durations_are_refused() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run -d --name keep alpine:3.20 sleep infinity", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert_eq!(stdout(&sb.run_line("docker ps -q | wc -l", &[])).trim(), "1");
+    let out = sb.run_line("docker run -d --name keep2 debian:12 sh -c 'echo up; sleep inf'", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert_eq!(stdout(&sb.run_line("docker logs keep2", &[])), "up\n");
+    assert_eq!(stdout(&sb.run_line("docker ps --format '{{.Names}}' | sort | tr '\\n' ' '", &[])), "keep keep2 ");
+    let out = sb.run_line("docker stop keep keep2", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+
+    let out = sb.run_line("docker run --rm alpine:3.20 sh -c 'sleep infinity & echo started'", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    // GNU sleep (Debian) and BusyBox (Alpine) each refuse a negative or malformed time.
+    let out = sb.run_line("docker run --rm debian:12 sh -c 'a=$(date +%s); sleep -- -5; echo $?; sleep 1x; b=$(date +%s); [ $b -ge $a ] && echo monotonic'", &[]);
+    assert_eq!(stdout(&out), "1\nmonotonic\n", "{}", text(&out));
+    assert!(text(&out).contains("sleep: invalid time interval '-5'"), "{}", text(&out));
+    assert!(text(&out).contains("sleep: invalid time interval '1x'"), "{}", text(&out));
+    let out = sb.run_line("docker run --rm alpine:3.20 sleep nan", &[]);
+    assert_eq!(out.status, 1);
+    assert!(text(&out).contains("sleep: invalid number 'nan'"), "{}", text(&out));
+    let out = sb.run_line("docker run --rm alpine:3.20 sh -c 'sleep 1m 1.5s && date +%s'", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+}
+
+/// Runs `line` in a fresh sandbox on a 1 MiB stack; returns its status and output.
+fn deep(line: String, files: &[(&'static str, String)]) -> (i32, String) {
+    let files: Vec<(&'static str, String)> = files.to_vec();
+    on_small_stack(move || {
+        let mut sb = sandbox();
+        for (name, data) in &files {
+            sb.write_file(name, data.as_bytes()).unwrap();
+        }
+        let out = sb.run_line(&line, &[]);
+        // The engine is still fine afterwards.
+        assert_eq!(sb.run_line("echo still here", &[]).stdout, b"still here\n");
+        (out.status, text(&out))
+    })
+}
+
+#[test]
+fn deeply_nested_braces_are_a_syntax_error() {
+    let (status, out) = deep("{ ".repeat(100_000), &[]);
+    assert_eq!(status, 2, "{out}");
+    assert!(out.contains("nested too deeply"), "{out}");
+    let (status, _) = deep(format!("echo {}x{}", "$(echo ".repeat(50_000), ")".repeat(50_000)), &[]);
+    assert_eq!(status, 2);
+    let (status, _) = deep(format!("echo {}x{}", "${x:-".repeat(50_000), "}".repeat(50_000)), &[]);
+    assert_eq!(status, 2);
+}
+
+#[test]
+fn eval_and_source_without_end_stop_with_an_error() {
+    let (status, out) = deep("x='eval \"$x\"'; eval \"$x\"".to_string(), &[]);
+    assert_eq!(status, 2, "{out}");
+    assert!(out.contains("nested too deeply"), "{out}");
+    let (status, out) = deep(". ./self.sh".to_string(), &[("self.sh", ". ./self.sh\n".to_string())]);
+    assert_eq!(status, 2, "{out}");
+    let (status, out) = deep("f() { f; }; f".to_string(), &[]);
+    assert_ne!(status, 0, "{out}");
+    let (status, out) = deep("f() { eval 'g() { f; }; { { g; }; }'; }; f".to_string(), &[]);
+    assert_ne!(status, 0, "{out}");
+}
+
+#[test]
+fn deep_arithmetic_and_tests_stop_with_an_error() {
+    let (status, _) = deep(format!("echo $(( {}1{} ))", "(".repeat(100_000), ")".repeat(100_000)), &[]);
+    assert_ne!(status, 0);
+    let (status, _) = deep(format!("echo $(( {}1 ))", "- ".repeat(100_000)), &[]);
+    assert_ne!(status, 0);
+    let (status, _) = deep(format!("[[ {}x ]] && echo yes", "! ".repeat(100_000)), &[]);
+    assert_ne!(status, 0);
+}
+
+#[test]
+fn deep_awk_programs_are_refused() {
+    let run = "docker run --rm -v \"$(pwd)\":/w alpine:3.20 awk -f /w/p.awk".to_string();
+    let (status, out) = deep(run.clone(), &[("p.awk", format!("BEGIN {{ print {}1{} }}", "(".repeat(100_000), ")".repeat(100_000)))]);
+    assert_ne!(status, 0, "{out}");
+    assert!(out.contains("nested too deeply"), "{out}");
+    let (status, out) = deep(run.clone(), &[("p.awk", format!("BEGIN {{ print {}1 }}", "1+".repeat(100_000)))]);
+    assert_ne!(status, 0, "{out}");
+    let (status, out) = deep(run, &[("p.awk", format!("BEGIN {{ print {}1 }}", "1+".repeat(100)))]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.starts_with("101\n"), "{out}");
+}
+
+#[test]
+fn long_patterns_match_without_deep_recursion() {
+    on_small_stack(|| {
+        let mut sb = sandbox();
+        let long = "a".repeat(200_000);
+        sb.write_file(".dockerignore", format!("{long}\n").as_bytes()).unwrap();
+        sb.write_file("Dockerfile", b"FROM alpine:3.20\nCOPY . /ctx\nRUN ls /ctx | wc -l\n").unwrap();
+        let out = sb.run_line("docker build -q -t ctx .", &[]);
+        assert_eq!(out.status, 0, "{}", text(&out));
+        let out = sb.run_line(&format!("v={long}; echo ${{#v}} ${{v//?/}}. ${{v%%a*}}. ${{v#*a}}", ), &[]);
+        assert_eq!(stdout(&out), format!("200000 . . {}\n", "a".repeat(199_999)));
+    });
+}
+
+#[test]
+fn arithmetic_and_printf_stay_within_bounds() {
+    let mut sb = sandbox();
+    let out = sb.run_line("x=9223372036854775807; echo $((++x)) $((x--)) $x", &[]);
+    assert_eq!(stdout(&out), "-9223372036854775808 -9223372036854775808 9223372036854775807\n", "{}", text(&out));
+    let out = sb.run_line("printf '%9999999999d' 1", &[]);
+    assert_eq!(out.status, 1);
+    assert!(text(&out).contains("printf: invalid field width: '9999999999'"), "{}", text(&out));
+    let out = sb.run_line("printf '%.2000000000s' x", &[]);
+    assert_eq!(out.status, 1);
+    assert_eq!(stdout(&sb.run_line("printf '%5d|%-3s|%05.1f\\n' 42 a 3.14159", &[])), "   42|a  |003.1\n");
+    // Past what nanoseconds in an i64 hold (2262): saturated, not overflowed.
+    let out = sb.run_line("docker run --name lg alpine:3.20 echo hi >/dev/null; docker logs --since 2300-01-01T00:00:00Z lg; echo $?; docker logs --until 2300-01-01T00:00:00Z lg", &[]);
+    assert_eq!(stdout(&out), "0\nhi\n", "{}", text(&out));
+    let out = sb.run_line("docker logs --since 9999999-01-01T00:00:00Z lg", &[]);
+    assert!(text(&out).contains("failed to parse value as time or duration"), "{}", text(&out));
+}
+
+#[test]
+fn names_are_validated_and_storage_keys_cannot_leave_the_state_directory() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker volume create a/../../../../tmp/x", &[]);
+    assert_eq!(out.status, 1);
+    assert!(text(&out).contains("Error response from daemon: create a/../../../../tmp/x: \"a/../../../../tmp/x\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"), "{}", text(&out));
+    let out = sb.run_line("docker run --rm -v a/../../x:/d alpine:3.20 true", &[]);
+    assert_eq!(out.status, 125);
+    assert!(text(&out).contains("includes invalid characters for a local volume name"), "{}", text(&out));
+    let out = sb.run_line("docker run --name a/b alpine:3.20 true", &[]);
+    assert_eq!(out.status, 125);
+    assert!(text(&out).contains("docker: Error response from daemon: Invalid container name (a/b), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed."), "{}", text(&out));
+    let out = sb.run_line("docker run --name ok1 alpine:3.20 true && docker rename ok1 ../x", &[]);
+    assert_eq!(out.status, 1);
+    assert!(text(&out).contains("Invalid container name (../x)"), "{}", text(&out));
+    assert!(sb.storage.0.lock().unwrap().files.keys().all(|k| !k.contains("..")));
+    let mut storage = sb.storage.clone();
+    assert!(storage.write("volumes/../../x.tar", b"x").is_err());
+    assert!(storage.write("/etc/x", b"x").is_err());
+    let dir = std::env::temp_dir().join(format!("berth-keys-{}", std::process::id()));
+    let mut disk = engine::image::store::DirStorage::new(dir.join("root"));
+    assert!(disk.write("a/../../escaped", b"x").is_err());
+    assert!(!dir.join("escaped").exists());
+    assert!(disk.write("volumes/ok.tar", b"x").is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn container_records_that_do_not_decode_are_never_overwritten() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --name first alpine:3.20 true", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    let key = "berth/containers.json";
+    let saved = sb.storage.read(key).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    assert_eq!(doc["version"], 1, "records carry their schema version");
+    // A record this engine cannot read (a field of the wrong type, as a newer or broken
+    // writer could leave): commands refuse, and the file stays as it was.
+    let broken = String::from_utf8(saved.clone()).unwrap().replace("\"exit_code\": 0", "\"exit_code\": \"zero\"");
+    assert_ne!(broken.as_bytes(), saved.as_slice());
+    sb.storage.clone().write(key, broken.as_bytes()).unwrap();
+    for line in ["docker ps -a", "docker run --name second alpine:3.20 true", "docker rm first", "docker container prune -f"] {
+        let out = sb.run_line(line, &[]);
+        assert_eq!(out.status, 1, "{line}: {}", text(&out));
+        assert!(text(&out).contains("cannot read the container records"), "{line}: {}", text(&out));
+    }
+    assert_eq!(sb.storage.read(key).unwrap(), broken.as_bytes());
+    let newer = serde_json::json!({"version": 99, "containers": {}});
+    sb.storage.clone().write(key, newer.to_string().as_bytes()).unwrap();
+    let out = sb.run_line("docker ps -a", &[]);
+    assert!(text(&out).contains("version 99, written by a newer Berth"), "{}", text(&out));
+
+    // Version 0 (the bare map) still reads, and the next save writes version 1.
+    let legacy = serde_json::to_vec(&doc["containers"]).unwrap();
+    sb.storage.clone().write(key, &legacy).unwrap();
+    let out = sb.run_line("docker ps -a --format '{{.Names}}'", &[]);
+    assert_eq!(stdout(&out), "first\n", "{}", text(&out));
+    let out = sb.run_line("docker rename first renamed", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&sb.storage.read(key).unwrap()).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert!(doc["containers"].as_object().unwrap().values().any(|c| c["name"] == "renamed"));
+}
+
+#[test]
+fn docker_cp_takes_absolute_host_paths_as_they_are() {
+    let mut sb = sandbox();
+    sb.run_line("mkdir -p out app && cd app", &[]);
+    let out = sb.run_line("docker run --name src alpine:3.20 sh -c 'echo hello > /greeting'", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    let out = sb.run_line("docker cp src:/greeting /workspace/out/greeting.txt", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert_eq!(sb.read_file("out/greeting.txt").unwrap(), b"hello\n");
+    assert!(sb.read_file("app/workspace/out/greeting.txt").is_err());
+    let out = sb.run_line("docker cp src:/greeting /workspace/out", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert_eq!(sb.read_file("out/greeting").unwrap(), b"hello\n");
+    sb.write_file("out/up.txt", b"up\n").unwrap();
+    let out = sb.run_line("docker cp /workspace/out/up.txt src:/ && docker diff src", &[]);
+    assert!(stdout(&out).contains("A /up.txt"), "{}", text(&out));
+}
+
+#[test]
+fn one_volume_mounted_twice_is_one_filesystem_at_both_points() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --rm -v data:/a -v data:/b alpine:3.20 sh -c 'echo one > /a/f; cat /b/f; echo two > /b/g; ls /a'", &[]);
+    assert_eq!(stdout(&out), "one\nf\ng\n", "{}", text(&out));
+    let out = sb.run_line("docker run --rm -v data:/c alpine:3.20 ls /c", &[]);
+    assert_eq!(stdout(&out), "f\ng\n", "{}", text(&out));
+}
+
+#[test]
+fn in_a_container_only_what_the_image_has_runs() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --rm python:3.11-slim sh -c 'curl -s example.com'", &[]);
+    assert_eq!(out.status, 127, "{}", text(&out));
+    assert!(text(&out).contains("sh: 1: curl: not found"), "{}", text(&out));
+    let out = sb.run_line("docker run --rm python:3.11-slim sh -c 'command -v curl || echo no curl'", &[]);
+    assert_eq!(stdout(&out), "no curl\n", "{}", text(&out));
+    // A build sees the same image.
+    sb.write_file("Dockerfile", b"FROM python:3.11-slim\nRUN wget -q http://example.com/x\n").unwrap();
+    let out = sb.run_line("docker build -t nowget .", &[]);
+    assert_ne!(out.status, 0);
+    assert!(text(&out).contains("wget: not found"), "{}", text(&out));
+    // BusyBox has ps, but there is no process table behind it yet: it says so.
+    let out = sb.run_line("docker run --rm alpine:3.20 ps", &[]);
+    assert_eq!(out.status, 1, "{}", text(&out));
+    assert!(text(&out).contains("ps: processes are not available"), "{}", text(&out));
+    assert!(stdout(&out).is_empty());
+    let out = sb.run_line("docker run --rm alpine:3.20 free -m", &[]);
+    assert_eq!((out.status, stdout(&out).as_str()), (1, ""), "{}", text(&out));
+}
+
+#[test]
+fn paths_resolve_symlinks_across_mount_points() {
+    let mut sb = sandbox();
+    // A symlink in the root (as Debian's /var/run -> /run) leads into the volume at /run/x.
+    let out = sb.run_line("docker run --rm -v vol:/run/x debian:12 sh -c 'ln -s /run /tmp/run; echo hi > /tmp/run/x/f; ls /run/x'", &[]);
+    assert_eq!(stdout(&out), "f\n", "{}", text(&out));
+    let out = sb.run_line("docker run --rm -v vol:/data alpine:3.20 cat /data/f", &[]);
+    assert_eq!(stdout(&out), "hi\n", "{}", text(&out));
+    // A link inside a bind mount naming an absolute path means the container's path.
+    let out = sb.run_line("mkdir d && ln -s /etc/alpine-release d/rel && ln -s ../../etc d/up && docker run --rm -v \"$(pwd)/d\":/d alpine:3.20 sh -c 'cat /d/rel; ls /d/up/alpine-release'", &[]);
+    assert_eq!(stdout(&out), "3.20.3\n/d/up/alpine-release\n", "{}", text(&out));
+    let out = sb.run_line("ln -s loop d/loop && docker run --rm -v \"$(pwd)/d\":/d alpine:3.20 cat /d/loop", &[]);
+    assert_ne!(out.status, 0);
+    assert!(text(&out).contains("Too many levels of symbolic links") || text(&out).contains("Symbolic link loop"), "{}", text(&out));
+}
