@@ -78,25 +78,25 @@ fn main() {
     assert_eq!(cli::run(&argv("pull alpine:3.20"), &host).code, 0);
     let run_time = time(200, || {
         let out = cli::run(&argv("run --rm alpine:3.20 echo hi"), &host);
-        assert_eq!(out.stdout, "hi\n");
+        assert_eq!(out.stdout_text(), "hi\n");
     });
     println!("run --rm alpine:3.20 echo hi (engine-internal)               {:>9.3} ms", run_time.as_secs_f64() * 1e3);
 
     assert_eq!(cli::run(&argv("pull python:3.11-slim"), &host).code, 0);
     let pip_time = time(10, || {
         let out = cli::run(&argv("run --rm python:3.11-slim pip install -q flask requests"), &host);
-        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.code, 0, "{}", out.stderr_text());
     });
     println!("run --rm python:3.11-slim pip install flask requests        {:>9.3} ms", pip_time.as_secs_f64() * 1e3);
 
     let cold = time(5, || {
         let out = cli::run(&argv("build --no-cache -q -t bench ."), &host);
-        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.code, 0, "{}", out.stderr_text());
     });
     println!("build of an 8-step Dockerfile, cold (--no-cache)             {:>9.3} ms", cold.as_secs_f64() * 1e3);
     let cached = time(50, || {
         let out = cli::run(&argv("build -q -t bench ."), &host);
-        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.code, 0, "{}", out.stderr_text());
     });
     println!("build of the same Dockerfile, fully cached                   {:>9.3} ms", cached.as_secs_f64() * 1e3);
 
@@ -119,12 +119,12 @@ fn catch_up(host: &BenchHost) {
         let t = Instant::now();
         let out = cli::run(&argv(&format!("logs --tail 1 {name}")), host);
         first.push(t.elapsed());
-        assert_eq!(out.stdout, "tick 601\n");
+        assert_eq!(out.stdout_text(), "tick 601\n");
         host.2.set(1_000_000 * round + 601);
         let t = Instant::now();
         let out = cli::run(&argv(&format!("logs --tail 1 {name}")), host);
         again.push(t.elapsed());
-        assert_eq!(out.stdout, "tick 602\n");
+        assert_eq!(out.stdout_text(), "tick 602\n");
         assert_eq!(cli::run(&argv(&format!("rm -f {name}")), host).code, 0);
     }
     println!("detached shell service, 10 minutes on: catch-up on `logs`   {:>9.3} ms", median(first).as_secs_f64() * 1e3);
@@ -195,7 +195,7 @@ fn python(host: &BenchHost) {
     let argv = ["run", "--rm", "python:3.11-slim", "python", "-c", "print(1)"].map(str::to_string);
     let mut once = || {
         let out = cli::run(&argv, host);
-        assert_eq!(out.stdout, "1\n", "{}", out.stderr);
+        assert_eq!(out.stdout_text(), "1\n", "{}", out.stderr_text());
     };
     let compile = time(3, || {
         engine::wasi::install(with_runtime(Wasmtime::new(None).unwrap()));

@@ -244,10 +244,10 @@ fn highlight_words<'a>(mut rest: &'a str, out: &mut Vec<(TokenKind, &'a str)>) {
     }
 }
 
-/// Runs one docker-style command line against a host (the native binary).
-pub fn cli(argv: &[String], host: &dyn Host) -> Response {
-    let out = crate::cli::run(argv, host);
-    Response::Output { code: out.code, stdout: out.stdout, stderr: out.stderr, prompt: String::new() }
+/// Runs one docker-style command line against a host (the native binary): its exit
+/// code and the bytes it wrote.
+pub fn cli(argv: &[String], host: &dyn Host) -> crate::cli::Output {
+    crate::cli::run(argv, host)
 }
 
 /// A browser tab's engine: the sandbox host and its engine state.

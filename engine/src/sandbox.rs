@@ -176,13 +176,13 @@ impl Sandbox {
                 *self.attached.borrow_mut() = Some(session);
             }
             let out = result.output;
-            return Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() };
+            return Outcome { status: out.code, stdout: out.stdout, stderr: out.stderr };
         }
         self.run_host_line(line, stdin, interrupt)
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
-        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), front: self.front.clone() }
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), front: self.front.clone(), stdout_terminal: true }
     }
 
     /// Runs a line in the host shell even while the terminal is attached to a container,
@@ -224,7 +224,7 @@ impl Sandbox {
             if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
             }
-            let mut host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), ..template.clone() };
+            let mut host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), stdout_terminal: call.stdout_terminal, ..template.clone() };
             if !call.terminal {
                 // Redirected or piped: nothing is shown or waited for on the terminal.
                 host.front = FrontEnd { progress: host.front.progress.clone(), ..FrontEnd::default() };
@@ -234,7 +234,7 @@ impl Sandbox {
                 args.insert(0, "compose".into());
             }
             let out = cli::run(&args, &host);
-            Some(Outcome { status: out.code, stdout: out.stdout.into_bytes(), stderr: out.stderr.into_bytes() })
+            Some(Outcome { status: out.code, stdout: out.stdout, stderr: out.stderr })
         }));
         let out = sh.run_str(line, stdin);
         self.cwd = sh.cwd().to_string();
@@ -399,6 +399,8 @@ struct SandboxHost {
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
     last_build: Rc<std::cell::RefCell<String>>,
     front: FrontEnd,
+    /// The command's stdout is the terminal (not redirected or piped).
+    stdout_terminal: bool,
 }
 
 impl SandboxHost {
@@ -469,6 +471,10 @@ impl Host for SandboxHost {
 
     fn clock(&self) -> f64 {
         self.clock.monotonic()
+    }
+
+    fn stdout_is_terminal(&self) -> bool {
+        self.stdout_terminal
     }
 
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {

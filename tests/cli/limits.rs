@@ -273,3 +273,28 @@ fn paths_resolve_symlinks_across_mount_points() {
     assert_ne!(out.status, 0);
     assert!(text(&out).contains("Too many levels of symbolic links") || text(&out).contains("Symbolic link loop"), "{}", text(&out));
 }
+
+#[test]
+fn binary_output_keeps_every_byte_through_pipes_and_redirects() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --rm alpine:3.20 sh -c 'echo hi | gzip -c' | gunzip -c", &[]);
+    assert_eq!(stdout(&out), "hi\n", "{}", text(&out));
+    // Every byte value, out of a container, into a file in the workspace.
+    let out = sb.run_line("docker run --rm alpine:3.20 sh -c \"printf '\\\\000\\\\377\\\\200\\\\303('\" > bytes.bin", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert_eq!(sb.read_file("bytes.bin").unwrap(), b"\x00\xff\x80\xc3(");
+    let out = sb.run_line("docker run --name tarred alpine:3.20 tar czf - /etc/alpine-release > etc.tgz && mkdir x && tar xzf etc.tgz -C x && cat x/etc/alpine-release", &[]);
+    assert_eq!(stdout(&out), "3.20.3\n", "{}", text(&out));
+    let out = sb.run_line("docker run -d --name box alpine:3.20 sleep 1000 && docker exec box sh -c 'printf \"\\\\377\\\\376\"' > ex.bin", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert_eq!(sb.read_file("ex.bin").unwrap(), b"\xff\xfe");
+    // `docker save` writes to a redirect or a pipe, and refuses a terminal.
+    let out = sb.run_line("docker save alpine:3.20", &[]);
+    assert_eq!(out.status, 1);
+    assert!(text(&out).contains("cowardly refusing to save to a terminal"), "{}", text(&out));
+    let out = sb.run_line("docker save alpine:3.20 > a.tar && docker rm -f tarred box >/dev/null && docker rmi alpine:3.20 >/dev/null && docker load < a.tar", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    assert!(stdout(&out).contains("Loaded image: alpine:3.20"), "{}", text(&out));
+    let out = sb.run_line("docker save alpine:3.20 | tar t | grep -c manifest.json", &[]);
+    assert_eq!(stdout(&out), "1\n", "{}", text(&out));
+}

@@ -185,7 +185,7 @@ pub fn sessions_on(host: &MemoryHost, commands: &[&str]) -> String {
         let args: Vec<String> = split_words(command).into_iter().skip(1).collect();
         let o = cli::run(&args, host);
         let followed = std::mem::take(&mut *host.followed.borrow_mut());
-        out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{followed}{}--- stderr\n{}", o.code, o.stdout, o.stderr));
+        out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{followed}{}--- stderr\n{}", o.code, o.stdout_text(), o.stderr_text()));
     }
     out
 }

@@ -74,6 +74,10 @@ impl Host for NativeHost {
         std::io::stderr().is_terminal()
     }
 
+    fn stdout_is_terminal(&self) -> bool {
+        std::io::stdout().is_terminal()
+    }
+
     fn terminal_input(&self) -> Option<engine::shell::TerminalInput> {
         // `read` in an attached shell: show what the line wrote so far, then read stdin.
         Some(std::rc::Rc::new(|shown: &str| {
@@ -189,13 +193,10 @@ fn main() {
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let _lock = if stateless { None } else { lock_state() };
     let host = NativeHost::default();
-    let (mut code, stdout, stderr) = match engine::api::cli(&args, &host) {
-        engine::api::Response::Output { code, stdout, stderr, .. } => (code, stdout, stderr),
-        other => (1, String::new(), format!("berth: unexpected engine response {other:?}\n")),
-    };
+    let engine::cli::Output { mut code, stdout, stderr } = engine::api::cli(&args, &host);
     // Write errors (a closed pipe) are not worth a panic.
-    let _ = std::io::stdout().write_all(stdout.as_bytes());
-    let _ = std::io::stderr().write_all(stderr.as_bytes());
+    let _ = std::io::stdout().write_all(&stdout);
+    let _ = std::io::stderr().write_all(&stderr);
     // `run -it … sh` on a terminal: each line typed runs in the container until `exit`
     // (or Ctrl-D).
     let attached = host.attached.borrow_mut().take();
@@ -206,8 +207,8 @@ fn main() {
                 "exit".into()
             });
             let result = engine::cli::attached_line(&mut session, &line, &host);
-            let _ = std::io::stdout().write_all(result.output.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(result.output.stderr.as_bytes());
+            let _ = std::io::stdout().write_all(&result.output.stdout);
+            let _ = std::io::stderr().write_all(&result.output.stderr);
             if let Some(status) = result.exited {
                 code = status;
                 break;

@@ -167,7 +167,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             if quiet {
                 Output::ok(format!("{id}\n"))
             } else {
-                Output { code: 0, stdout: String::new(), stderr }
+                Output { code: 0, stdout: Vec::new(), stderr: stderr.into() }
             }
         }
         (_, error) => {
@@ -175,7 +175,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 stderr.clear();
             }
             stderr.push_str(&format!("ERROR: {}\n", error.unwrap_or_else(|| "failed to solve".into())));
-            Output { code: 1, stdout: String::new(), stderr }
+            Output { code: 1, stdout: Vec::new(), stderr: stderr.into() }
         }
     }
 }

@@ -294,7 +294,8 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
     let width = project.services.iter().map(|s| s.name.len() + 2).max().unwrap_or(0);
     let follow = host.follow();
     // In real time everything is shown as it comes, status lines included.
-    let mut pending = if follow.is_some() { std::mem::take(&mut out.stderr) + &std::mem::take(&mut out.stdout) } else { String::new() };
+    // The terminal shows text: what the services wrote is shown as text, as a terminal would.
+    let mut pending = if follow.is_some() { String::from_utf8_lossy(&[std::mem::take(&mut out.stderr), std::mem::take(&mut out.stdout)].concat()).into_owned() } else { String::new() };
     let mut printed = vec![0usize; project.services.len()];
     let mut ended = vec![false; project.services.len()];
     loop {
@@ -333,7 +334,7 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
             break;
         }
     }
-    out.stdout.push_str(&pending);
+    out.stdout.extend_from_slice(pending.as_bytes());
 }
 
 fn container_name(project: &Project, service: &Service) -> String {
@@ -376,7 +377,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 }
                 argv.push(ctx.clone());
                 let b = call(argv);
-                out.stderr.push_str(&b.stderr);
+                out.stderr.extend_from_slice(&b.stderr);
                 if b.code != 0 {
                     out.code = b.code;
                     return out;
@@ -390,20 +391,20 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 if s.build.is_none() && call(vec!["image".into(), "inspect".into(), s.image.clone()]).code != 0 {
                     let p = call(vec!["pull".into(), "-q".into(), s.image.clone()]);
                     if p.code != 0 {
-                        out.stderr.push_str(&format!(" ✘ {} Error {}", s.name, p.stderr));
+                        out.stderr.extend_from_slice(format!(" ✘ {} Error {}", s.name, p.stderr_text()).as_bytes());
                         out.code = p.code;
                         return out;
                     }
-                    out.stderr.push_str(&format!(" ✔ {} Pulled\n", s.name));
+                    out.stderr.extend_from_slice(format!(" ✔ {} Pulled\n", s.name).as_bytes());
                 }
             }
-            out.stderr.push_str(&format!(" ✔ Network {}_default  Created\n", project.name));
+            out.stderr.extend_from_slice(format!(" ✔ Network {}_default  Created\n", project.name).as_bytes());
             for v in &project.volumes {
                 call(vec!["volume".into(), "create".into(), v.clone()]);
-                out.stderr.push_str(&format!(" ✔ Volume \"{v}\"  Created\n"));
+                out.stderr.extend_from_slice(format!(" ✔ Volume \"{v}\"  Created\n").as_bytes());
             }
             for s in &project.services {
-                out.stderr.push_str(&format!(" ✔ Container {}  Created\n", container_name(&project, s)));
+                out.stderr.extend_from_slice(format!(" ✔ Container {}  Created\n", container_name(&project, s)).as_bytes());
             }
             // Every service starts detached; attached, `up` then shows their output as it
             // comes, prefixed with the service, until all have exited or Ctrl-C stops them.
@@ -416,16 +417,16 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 argv.extend(s.command.iter().cloned());
                 let r = call(argv);
                 if r.code != 0 {
-                    out.stderr.push_str(&r.stderr);
+                    out.stderr.extend_from_slice(&r.stderr);
                     out.code = r.code;
                     return out;
                 }
                 if detach {
-                    out.stderr.push_str(&format!(" ✔ Container {cname}  Started\n"));
+                    out.stderr.extend_from_slice(format!(" ✔ Container {cname}  Started\n").as_bytes());
                 }
             }
             if !detach {
-                out.stdout.push_str(&format!("Attaching to {}\n", project.services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")));
+                out.stdout.extend_from_slice(format!("Attaching to {}\n", project.services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")).as_bytes());
                 attach(&project, host, &mut out);
             }
             out
@@ -434,24 +435,24 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             for s in project.services.iter().rev() {
                 let cname = container_name(&project, s);
                 if call(vec!["rm".into(), "-f".into(), cname.clone()]).code == 0 {
-                    out.stderr.push_str(&format!(" ✔ Container {cname}  Removed\n"));
+                    out.stderr.extend_from_slice(format!(" ✔ Container {cname}  Removed\n").as_bytes());
                 }
             }
             if rest.iter().any(|a| a == "-v" || a == "--volumes") {
                 for v in &project.volumes {
                     if call(vec!["volume".into(), "rm".into(), v.clone()]).code == 0 {
-                        out.stderr.push_str(&format!(" ✔ Volume {v}  Removed\n"));
+                        out.stderr.extend_from_slice(format!(" ✔ Volume {v}  Removed\n").as_bytes());
                     }
                 }
             }
-            out.stderr.push_str(&format!(" ✔ Network {}_default  Removed\n", project.name));
+            out.stderr.extend_from_slice(format!(" ✔ Network {}_default  Removed\n", project.name).as_bytes());
             out
         }
         "ps" => {
             let names: Vec<String> = project.services.iter().map(|s| container_name(&project, s)).collect();
             let listed = call(vec!["ps".into(), "-a".into(), "--format".into(), "{{.Names}}\t{{.Image}}\t{{.Status}}".into()]);
             let mut rows = vec![vec!["NAME".to_string(), "IMAGE".into(), "SERVICE".into(), "STATUS".into()]];
-            for line in listed.stdout.lines() {
+            for line in listed.stdout_text().lines() {
                 let cols: Vec<&str> = line.split('\t').collect();
                 if let (Some(n), Some(image), Some(status)) = (cols.first(), cols.get(1), cols.get(2)) {
                     if let Some(s) = names.iter().position(|x| x == n).map(|i| &project.services[i]) {
@@ -466,8 +467,8 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             for s in &project.services {
                 let l = call(vec!["logs".into(), container_name(&project, s)]);
                 let label = format!("{}-1", s.name);
-                for line in l.stdout.lines().chain(l.stderr.lines()).filter(|l| !l.starts_with("Error response")) {
-                    out.stdout.push_str(&format!("{label:<width$} | {line}\n"));
+                for line in l.stdout_text().lines().chain(l.stderr_text().lines()).filter(|l| !l.starts_with("Error response")) {
+                    out.stdout.extend_from_slice(format!("{label:<width$} | {line}\n").as_bytes());
                 }
             }
             out

@@ -186,7 +186,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Err(pull::PullError::InvalidReference(m)) => return Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),
                 Err(e) => {
                     let mut out = daemon(&e.to_string(), 125);
-                    out.stderr = prelude + &out.stderr;
+                    out.prepend_stderr(&prelude);
                     return out;
                 }
             }
@@ -195,12 +195,12 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     if let Some(name) = &o.name {
         if let Err(e) = crate::daemon::names::container(name) {
             let mut out = daemon(&e, 125);
-            out.stderr = prelude + &out.stderr;
+            out.prepend_stderr(&prelude);
             return out;
         }
         if let Some(existing) = containers.by_name(name.trim_start_matches('/')) {
             let mut out = daemon(&format!("Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name", existing.id), 125);
-            out.stderr = prelude + &out.stderr;
+            out.prepend_stderr(&prelude);
             return out;
         }
     }
@@ -208,7 +208,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     let argv = process_argv(&config, o.entrypoint.as_deref(), cmd_args);
     if argv.is_empty() {
         let mut out = daemon("No command specified", 125);
-        out.stderr = prelude + &out.stderr;
+        out.prepend_stderr(&prelude);
         return out;
     }
     let mut env = config.config.env.clone();
@@ -281,12 +281,12 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             return daemon(&e, 125);
         }
         if create_only {
-            return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
+            return Output { code: 0, stdout: format!("{id}\n").into(), stderr: prelude.into() };
         }
     }
     if o.gpus {
         let mut out = daemon("could not select device driver \"\" with capabilities: [[gpu]]", 125);
-        out.stderr = prelude + &out.stderr;
+        out.prepend_stderr(&prelude);
         return out;
     }
     // `-it` with a shell, on a host with a terminal: the session stays open for the lines
@@ -303,7 +303,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 if let Err(e) = containers.save() {
                     return daemon(&e, 125);
                 }
-                return Output { code: 0, stdout: banner, stderr: prelude };
+                return Output { code: 0, stdout: banner.into(), stderr: prelude.into() };
             }
         }
     }
@@ -322,16 +322,16 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         Ok(x) => x,
         Err(out) => {
             let mut out = out;
-            out.stderr = prelude + &out.stderr;
+            out.prepend_stderr(&prelude);
             return out;
         }
     };
     if o.detach {
         // Detached: the ID on stdout, the output in the logs. The emulated process has
         // run to completion, or until it waits in a sleep (the container is then up).
-        return Output { code: 0, stdout: format!("{id}\n"), stderr: prelude };
+        return Output { code: 0, stdout: format!("{id}\n").into(), stderr: prelude.into() };
     }
-    Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: prelude + &String::from_utf8_lossy(&stderr) }
+    Output { code, stdout, stderr: [prelude.into_bytes(), stderr].concat() }
 }
 
 /// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. An
@@ -409,7 +409,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
             let mut out = Output::ok("");
             for n in names {
                 let Some(c) = containers.find(n).cloned() else {
-                    out.stderr.push_str(&format!("Error response from daemon: No such container: {n}\n"));
+                    out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
                     out.code = 1;
                     continue;
                 };
@@ -419,11 +419,11 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                     // without a handler; after the grace period it is killed.
                     "stop" if running => {
                         stop_gracefully(&mut store, &mut containers, &c, host, grace);
-                        out.stdout.push_str(&format!("{n}\n"));
+                        out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
                     }
                     "kill" if running => {
                         stop_running(&mut containers, &c, host, 137);
-                        out.stdout.push_str(&format!("{n}\n"));
+                        out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
                     }
                     // Waits in real time, as `logs -f` follows, without showing the output.
                     "wait" if running => match host.follow() {
@@ -431,46 +431,46 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                             let quiet: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| show("", secs));
                             let followed = follow_logs(&mut store, &mut containers, &c, quiet, Output::ok(""), host);
                             match containers.find(&c.id) {
-                                Some(done) if done.status == Status::Exited => out.stdout.push_str(&format!("{}\n", done.exit_code)),
+                                Some(done) if done.status == Status::Exited => out.stdout.extend_from_slice(format!("{}\n", done.exit_code).as_bytes()),
                                 _ => out.code = followed.code,
                             }
                         }
                         None => {
-                            out.stderr.push_str(&format!("berth: container {n} is running and this host has no real time to wait in: stop it, then wait\n"));
+                            out.stderr.extend_from_slice(format!("berth: container {n} is running and this host has no real time to wait in: stop it, then wait\n").as_bytes());
                             out.code = 1;
                         }
                     },
                     "top" if running => {
                         let cmd = c.argv.join(" ");
-                        out.stdout.push_str(&format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"));
+                        out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD").as_bytes());
                         let stime = crate::time::rfc3339(c.started.unwrap_or(0));
-                        out.stdout.push_str(&format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{cmd}\n", if c.user.is_empty() { "root" } else { &c.user }, 4242, 4221, 0, &stime[11..16], "?", "00:00:00"));
+                        out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{cmd}\n", if c.user.is_empty() { "root" } else { &c.user }, 4242, 4221, 0, &stime[11..16], "?", "00:00:00").as_bytes());
                     }
                     "restart" if running => {
                         stop_gracefully(&mut store, &mut containers, &c, host, grace);
                         let c = containers.find(n).cloned().unwrap_or(c);
                         match execute(&mut store, &mut containers, &c, host) {
-                            Ok(_) => out.stdout.push_str(&format!("{n}\n")),
+                            Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                             Err(e) => {
-                                out.stderr.push_str(&e.stderr);
+                                out.stderr.extend_from_slice(&e.stderr);
                                 out.code = 1;
                             }
                         }
                     }
-                    "start" if running => out.stdout.push_str(&format!("{n}\n")),
-                    "stop" => out.stdout.push_str(&format!("{n}\n")),
-                    "wait" => out.stdout.push_str(&format!("{}\n", c.exit_code)),
+                    "start" if running => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                    "stop" => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                    "wait" => out.stdout.extend_from_slice(format!("{}\n", c.exit_code).as_bytes()),
                     "kill" => {
-                        out.stderr.push_str(&format!("Error response from daemon: cannot kill container: {n}: container {} is not running\n", c.id));
+                        out.stderr.extend_from_slice(format!("Error response from daemon: cannot kill container: {n}: container {} is not running\n", c.id).as_bytes());
                         out.code = 1;
                     }
                     "exec" | "top" => {
                         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
                     }
                     _ => match execute(&mut store, &mut containers, &c, host) {
-                        Ok(_) => out.stdout.push_str(&format!("{n}\n")),
+                        Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                         Err(e) => {
-                            out.stderr.push_str(&e.stderr);
+                            out.stderr.extend_from_slice(&e.stderr);
                             out.code = 1;
                         }
                     },
@@ -587,7 +587,7 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
         Ok((Some(r), upper)) => {
             let _ = containers.set_upper(&c.id, &upper);
             let _ = containers.save();
-            Output { code: r.status, stdout: String::from_utf8_lossy(&r.stdout).into_owned(), stderr: String::from_utf8_lossy(&r.stderr).into_owned() }
+            Output { code: r.status, stdout: r.stdout, stderr: r.stderr }
         }
         Ok((None, _)) => Output::fail(127, format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{}\": executable file not found in $PATH: unknown\n", process.argv[0])),
         Err(e) => e,
@@ -838,7 +838,7 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         let _ = containers.append_logs(&c.id, &stdout, &stderr, &[], host.now() * 1_000_000_000);
         let _ = containers.save();
     }
-    let output = Output { code: status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() };
+    let output = Output { code: status, stdout, stderr };
     AttachedLine { output, exited: exited.then_some(status) }
 }
 
@@ -962,9 +962,9 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
     for l in &lines[skip..] {
         let stamp = if timestamps { format!("{} ", crate::time::rfc3339_nanos(l.time)) } else { String::new() };
         if l.stream == "stderr" {
-            out.stderr.push_str(&(stamp + &l.text));
+            out.stderr.extend_from_slice((stamp + &l.text).as_bytes());
         } else {
-            out.stdout.push_str(&(stamp + &l.text));
+            out.stdout.extend_from_slice((stamp + &l.text).as_bytes());
         }
     }
     match (follow, host.follow()) {
@@ -1025,7 +1025,7 @@ fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Containe
     }
     // The logs so far are shown with the process's first output; what was shown then is
     // not returned again.
-    let pending = Rc::new(RefCell::new(Some(so_far.stdout + &so_far.stderr)));
+    let pending = Rc::new(RefCell::new(Some(String::from_utf8_lossy(&[so_far.stdout, so_far.stderr].concat()).into_owned())));
     let shown = Rc::new(Cell::new(0usize));
     let follow: crate::shell::Pause = {
         let (pending, shown) = (pending.clone(), shown.clone());
@@ -1044,7 +1044,7 @@ fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Containe
     let rest = String::from_utf8_lossy(stdout.get(shown.get()..).unwrap_or_default()).into_owned();
     let still_running = containers.find(&c.id).is_some_and(|c| c.status == Status::Running);
     // Ctrl-C ends `docker logs -f` (130); a process that exits ends it too (0).
-    Output { code: if still_running { 130 } else { 0 }, stdout: first + &rest, stderr: String::from_utf8_lossy(&stderr).into_owned() }
+    Output { code: if still_running { 130 } else { 0 }, stdout: (first + &rest).into(), stderr }
 }
 
 fn rm(args: &[String], host: &dyn Host) -> Output {
@@ -1061,16 +1061,16 @@ fn rm(args: &[String], host: &dyn Host) -> Output {
     for n in names {
         match containers.find(n).cloned() {
             None => {
-                out.stderr.push_str(&format!("Error response from daemon: No such container: {n}\n"));
+                out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
                 out.code = 1;
             }
             Some(c) if c.status == Status::Running && !force => {
-                out.stderr.push_str(&format!("Error response from daemon: cannot remove container \"/{}\": container is running: stop the container before removing or force remove\n", c.name));
+                out.stderr.extend_from_slice(format!("Error response from daemon: cannot remove container \"/{}\": container is running: stop the container before removing or force remove\n", c.name).as_bytes());
                 out.code = 1;
             }
             Some(c) => {
                 let _ = containers.remove(&c.id);
-                out.stdout.push_str(&format!("{n}\n"));
+                out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
             }
         }
     }
@@ -1087,13 +1087,13 @@ fn start(args: &[String], host: &dyn Host) -> Output {
     let mut out = Output::ok("");
     for n in names {
         let Some(c) = containers.find(n).cloned() else {
-            out.stderr.push_str(&format!("Error response from daemon: No such container: {n}\nError: failed to start containers: {n}\n"));
+            out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\nError: failed to start containers: {n}\n").as_bytes());
             out.code = 1;
             continue;
         };
         match execute(&mut store, &mut containers, &c, host) {
             Ok((code, stdout, stderr)) => {
-                let so_far = Output { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() };
+                let so_far = Output { code, stdout, stderr };
                 let started = containers.find(&c.id).cloned();
                 if attach {
                     // Attached: it goes on in real time, as `logs -f` follows it.
@@ -1102,15 +1102,15 @@ fn start(args: &[String], host: &dyn Host) -> Output {
                         _ => so_far,
                     };
                     let ended = containers.find(&c.id).filter(|c| c.status == Status::Exited).map(|c| c.exit_code);
-                    out.stdout.push_str(&followed.stdout);
-                    out.stderr.push_str(&followed.stderr);
+                    out.stdout.extend_from_slice(&followed.stdout);
+                    out.stderr.extend_from_slice(&followed.stderr);
                     out.code = ended.unwrap_or(followed.code);
                 } else {
-                    out.stdout.push_str(&format!("{n}\n"));
+                    out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
                 }
             }
             Err(e) => {
-                out.stderr.push_str(&e.stderr);
+                out.stderr.extend_from_slice(&e.stderr);
                 out.code = 1;
             }
         }
@@ -1149,7 +1149,7 @@ fn mount_to_volume(spec: &str) -> Result<String, String> {
 /// `docker cp` reports on stderr (stdout is for a tar stream), unless `-q`.
 fn copied(args: &[String], message: String) -> Output {
     let quiet = args.iter().any(|a| a == "-q" || a == "--quiet");
-    Output { code: 0, stdout: String::new(), stderr: if quiet { String::new() } else { message } }
+    Output { code: 0, stdout: Vec::new(), stderr: if quiet { Vec::new() } else { message.into() } }
 }
 
 /// The host side of `docker cp`: the filesystem that holds `path` and the path in it. A
@@ -1341,30 +1341,30 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
                 match all.get(n.as_str()) {
                     Some((created, _)) => docs.push(serde_json::json!({"CreatedAt": crate::time::rfc3339(*created), "Driver": "local", "Labels": null, "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Name": n, "Options": null, "Scope": "local"})),
                     None => {
-                        out.stderr.push_str(&format!("Error response from daemon: get {n}: no such volume\n"));
+                        out.stderr.extend_from_slice(format!("Error response from daemon: get {n}: no such volume\n").as_bytes());
                         out.code = 1;
                     }
                 }
             }
-            out.stdout = format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    "));
+            out.stdout = format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    ")).into();
             out
         }
         "rm" | "remove" => {
             let mut out = Output::ok("");
             for n in &names {
                 if !all.contains_key(n.as_str()) {
-                    out.stderr.push_str(&format!("Error response from daemon: get {n}: no such volume\n"));
+                    out.stderr.extend_from_slice(format!("Error response from daemon: get {n}: no such volume\n").as_bytes());
                     out.code = 1;
                     continue;
                 }
                 let users = containers.volume_users(n);
                 if !users.is_empty() {
-                    out.stderr.push_str(&format!("Error response from daemon: remove {n}: volume is in use - [{}]\n", users.join(", ")));
+                    out.stderr.extend_from_slice(format!("Error response from daemon: remove {n}: volume is in use - [{}]\n", users.join(", ")).as_bytes());
                     out.code = 1;
                     continue;
                 }
                 let _ = containers.remove_volume(n);
-                out.stdout.push_str(&format!("{n}\n"));
+                out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
             }
             out
         }

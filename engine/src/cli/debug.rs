@@ -66,7 +66,7 @@ fn parse_command(args: &[String], host: &dyn Host) -> Output {
         dump(&tree) + "\n"
     };
     let stderr = errors_text(&name, &source, &diagnostics);
-    Output { code: i32::from(!stderr.is_empty()), stdout, stderr }
+    Output { code: i32::from(!stderr.is_empty()), stdout: stdout.into(), stderr: stderr.into() }
 }
 
 fn stages_command(args: &[String], host: &dyn Host) -> Output {

@@ -321,10 +321,10 @@ fn rmi_command(args: &[String], host: &dyn Host) -> Output {
     let in_use = |id: &crate::image::Digest| containers.using_image(id);
     for name in names {
         match store.remove(name, force, &in_use) {
-            Ok(lines) => out.stdout.push_str(&(lines.join("\n") + "\n")),
+            Ok(lines) => out.stdout.extend_from_slice((lines.join("\n") + "\n").as_bytes()),
             Err(e) => {
                 let failed = store_error(e);
-                out.stderr.push_str(&failed.stderr);
+                out.stderr.extend_from_slice(&failed.stderr);
                 out.code = 1;
             }
         }
@@ -441,19 +441,21 @@ fn save_command(args: &[String], host: &dyn Host) -> Output {
     if names.is_empty() {
         return needs_args("save", 1, "[OPTIONS] IMAGE [IMAGE...]");
     }
-    let Some(output) = output else {
+    if output.is_none() && host.stdout_is_terminal() {
         return Output::fail(1, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
-    };
+    }
     let store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    match archive::save(&store, &names) {
-        Ok(data) => match host.write_file(&output, &data) {
+    match (archive::save(&store, &names), output) {
+        // Redirected or piped: the archive is the command's output, byte for byte.
+        (Ok(data), None) => Output::ok(data),
+        (Ok(data), Some(output)) => match host.write_file(&output, &data) {
             Ok(()) => Output::ok(""),
             Err(e) => Output::fail(1, format!("failed to save image: {e}\n")),
         },
-        Err(e) => store_error(e),
+        (Err(e), _) => store_error(e),
     }
 }
 

@@ -112,10 +112,10 @@ fn check(dirs: &[String], host: &dyn Host) -> Output {
     }
     if failed == 0 {
         out.push_str(&format!("{lessons} lesson(s), {steps} step(s): every step's checks fail before its solution and pass after it\n"));
-        Output { code: 0, stdout: out, stderr: err }
+        Output { code: 0, stdout: out.into(), stderr: err.into() }
     } else {
         err.push_str(&format!("{failed} lesson(s) with problems\n"));
-        Output { code: 1, stdout: out, stderr: err }
+        Output { code: 1, stdout: out.into(), stderr: err.into() }
     }
 }
 

@@ -99,7 +99,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         out.push_str(&summary(&diagnostics));
         out
     };
-    Output { code, stdout, stderr: String::new() }
+    Output { code, stdout: stdout.into(), stderr: Vec::new() }
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {

@@ -76,6 +76,12 @@ pub trait Host {
     fn terminal(&self) -> bool {
         false
     }
+    /// Whether the command's stdout is a terminal (`isatty(1)`), where `docker save`
+    /// refuses to write an archive. True where the host cannot tell, so that binary
+    /// output never lands on a screen by default.
+    fn stdout_is_terminal(&self) -> bool {
+        true
+    }
     /// The plain progress log of a finished build (the sandbox remembers the last one).
     fn build_log(&self, _log: &str) {}
     /// Shows output at once, for interactive commands (`lesson run`); others return it.
@@ -90,17 +96,33 @@ pub trait Host {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Output {
     pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+    /// Bytes, as the process or command wrote them: `docker run … tar czf - /etc`, `docker
+    /// exec c cat model.bin` and `docker save` to a pipe keep every byte.
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
 }
 
 impl Output {
-    pub fn ok(stdout: impl Into<String>) -> Output {
-        Output { code: 0, stdout: stdout.into(), stderr: String::new() }
+    pub fn ok(stdout: impl Into<Vec<u8>>) -> Output {
+        Output { code: 0, stdout: stdout.into(), stderr: Vec::new() }
     }
 
-    pub fn fail(code: i32, stderr: impl Into<String>) -> Output {
-        Output { code, stdout: String::new(), stderr: stderr.into() }
+    pub fn fail(code: i32, stderr: impl Into<Vec<u8>>) -> Output {
+        Output { code, stdout: Vec::new(), stderr: stderr.into() }
+    }
+
+    /// stdout as text (lossy where it is not UTF-8), for output meant to be read.
+    pub fn stdout_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.stdout)
+    }
+
+    pub fn stderr_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.stderr)
+    }
+
+    /// Puts `text` before what the command wrote to stderr (pull progress before an error).
+    pub fn prepend_stderr(&mut self, text: &str) {
+        self.stderr.splice(0..0, text.bytes());
     }
 }
 
@@ -189,7 +211,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             Some("prune") => {
                 let mut out = container::lifecycle("prune", &[], host);
                 let images = image::prune_command(rest, host);
-                out.stdout.push_str(&images.stdout);
+                out.stdout.extend_from_slice(&images.stdout);
                 out
             }
             _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  prune       Remove stopped containers and dangling images\n"),

@@ -61,7 +61,7 @@ pub fn login(args: &[String], host: &dyn Host) -> Output {
     }
     let mut out = Output::ok("");
     if password.is_some() {
-        out.stderr.push_str("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+        out.stderr.extend_from_slice(("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n").as_bytes());
     }
     if stdin {
         password = host.read_file("-").ok().map(|b| String::from_utf8_lossy(&b).trim_end_matches(['\n', '\r']).to_string());
@@ -86,7 +86,7 @@ pub fn login(args: &[String], host: &dyn Host) -> Output {
     if let Err(e) = save_logins(host, &all) {
         return Output::fail(1, format!("Error saving credentials: {e}\n"));
     }
-    out.stdout.push_str("Login Succeeded\n");
+    out.stdout.extend_from_slice(("Login Succeeded\n").as_bytes());
     out
 }
 
@@ -121,7 +121,7 @@ pub fn push(args: &[String], host: &dyn Host) -> Output {
     };
     let mut out = Output::ok("");
     if reference.tag.is_none() && reference.digest.is_none() {
-        out.stdout.push_str("Using default tag: latest\n");
+        out.stdout.extend_from_slice(("Using default tag: latest\n").as_bytes());
     }
     let Ok(full) = normalize(name) else { return Output::fail(1, "invalid reference format\n") };
     let mut store = match open(host) {
@@ -130,16 +130,16 @@ pub fn push(args: &[String], host: &dyn Host) -> Output {
     };
     if store.resolve(&full).is_none() {
         out.code = 1;
-        out.stderr.push_str(&format!("An image does not exist locally with the tag: {}\n", reference.familiar_name()));
+        out.stderr.extend_from_slice(format!("An image does not exist locally with the tag: {}\n", reference.familiar_name()).as_bytes());
         return out;
     }
     let repository = full.rsplit_once(':').map_or(full.as_str(), |(r, _)| r).to_string();
     if !quiet {
-        out.stdout.push_str(&format!("The push refers to repository [{repository}]\n"));
+        out.stdout.extend_from_slice(format!("The push refers to repository [{repository}]\n").as_bytes());
     }
     let deny = |mut out: Output, message: &str| {
         out.code = 1;
-        out.stderr.push_str(message);
+        out.stderr.extend_from_slice((message).as_bytes());
         out
     };
     if is_local_registry(&reference.domain) {
@@ -157,13 +157,13 @@ pub fn push(args: &[String], host: &dyn Host) -> Output {
         Ok(crate::image::store::Pushed { layers, manifest, size }) => {
             let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
             if quiet {
-                out.stdout = format!("{}\n", crate::image::store::familiar(&full));
+                out.stdout = format!("{}\n", crate::image::store::familiar(&full)).into();
                 return out;
             }
             for (digest, existed) in layers {
-                out.stdout.push_str(&format!("{}: {}\n", digest.short(), if existed { "Layer already exists" } else { "Pushed" }));
+                out.stdout.extend_from_slice(format!("{}: {}\n", digest.short(), if existed { "Layer already exists" } else { "Pushed" }).as_bytes());
             }
-            out.stdout.push_str(&format!("{tag}: digest: {manifest} size: {size}\n"));
+            out.stdout.extend_from_slice(format!("{tag}: digest: {manifest} size: {size}\n").as_bytes());
             out
         }
         Err(StoreError::NotFound(n)) => deny(out, &format!("An image does not exist locally with the tag: {n}\n")),

@@ -41,6 +41,9 @@ pub struct HostCall<'a> {
     /// Its stdout and stderr are the terminal's (not redirected, not piped): what it shows
     /// as it goes reaches the user in order.
     pub terminal: bool,
+    /// Its stdout alone is the terminal's (`isatty(1)`): `docker save` refuses to write
+    /// an archive there, as Docker does.
+    pub stdout_terminal: bool,
 }
 
 /// Where `read` gets a line when the shell's stdin is a terminal and has no more typed
@@ -1059,7 +1062,8 @@ impl<'fs> Shell<'fs> {
             i.pos = i.data.len();
             rest
         };
-        let terminal = self.top.as_ref().is_some_and(|(_, out, err)| io.out(1).same(out) && io.out(2).same(err));
+        let stdout_terminal = self.top.as_ref().is_some_and(|(_, out, _)| io.out(1).same(out));
+        let terminal = stdout_terminal && self.top.as_ref().is_some_and(|(_, _, err)| io.out(2).same(err));
         if let (true, Some(pause)) = (terminal, self.pause.clone()) {
             // What the line printed before shows first.
             let shown = self.take_shown_output();
@@ -1067,7 +1071,7 @@ impl<'fs> Shell<'fs> {
                 pause(&shown, 0.0);
             }
         }
-        let out = program(&HostCall { argv, stdin: &stdin, cwd: &self.cwd, env, terminal })?;
+        let out = program(&HostCall { argv, stdin: &stdin, cwd: &self.cwd, env, terminal, stdout_terminal })?;
         io.stdout(&out.stdout);
         io.stderr(&out.stderr);
         Some(out.status)

@@ -255,7 +255,7 @@ pub fn echo(args: &[String], escapes: bool, out: &mut Vec<u8>) {
     let text = args[i..].join(" ");
     if interpret {
         let (s, stop) = unescape(&text, true);
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(&raw_bytes(&s));
         if stop {
             return;
         }
@@ -265,6 +265,33 @@ pub fn echo(args: &[String], escapes: bool, out: &mut Vec<u8>) {
     if newline {
         out.push(b'\n');
     }
+}
+
+/// The character that stands for byte `n` (an octal escape, `\377`) in text that
+/// [`raw_bytes`] writes out: below 0x80 the ASCII character itself, above it one of the
+/// last 128 code points of plane 16 (private use), so that `printf '\377'` writes the one
+/// byte 0xff as C's printf does, not its UTF-8 encoding.
+pub fn raw_byte(n: u32) -> char {
+    let n = n & 0xff;
+    if n < 0x80 {
+        char::from(n as u8)
+    } else {
+        char::from_u32(RAW_BASE + n).unwrap_or('\u{fffd}')
+    }
+}
+
+const RAW_BASE: u32 = 0x10_ff00;
+
+/// `text` as the bytes a program writes: UTF-8, except the stand-ins of [`raw_byte`].
+pub fn raw_bytes(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        match u32::from(c) {
+            n if (RAW_BASE + 0x80..=RAW_BASE + 0xff).contains(&n) => out.push((n - RAW_BASE) as u8),
+            _ => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out
 }
 
 /// Backslash escapes of `echo`/`printf`; the flag says `\c` stopped output.
@@ -298,7 +325,7 @@ pub fn unescape(s: &str, echo_style: bool) -> (String, bool) {
                         None => break,
                     }
                 }
-                out.extend(char::from_u32(n));
+                out.push(raw_byte(n));
             }
             Some(d) if d.is_digit(8) && !echo_style => {
                 let mut n = d.to_digit(8).unwrap_or(0);
@@ -311,7 +338,7 @@ pub fn unescape(s: &str, echo_style: bool) -> (String, bool) {
                         None => break,
                     }
                 }
-                out.extend(char::from_u32(n));
+                out.push(raw_byte(n));
             }
             Some(other) => {
                 out.push('\\');

@@ -1210,7 +1210,7 @@ pub fn printf(args: &[String], ctx: &mut Ctx) -> i32 {
             break;
         }
     }
-    ctx.out(&out);
+    ctx.stdout.extend_from_slice(&super::raw_bytes(&out));
     0
 }
 
