@@ -298,3 +298,35 @@ fn binary_output_keeps_every_byte_through_pipes_and_redirects() {
     let out = sb.run_line("docker save alpine:3.20 | tar t | grep -c manifest.json", &[]);
     assert_eq!(stdout(&out), "1\n", "{}", text(&out));
 }
+
+#[test]
+fn runtimes_are_chosen_per_container_and_build_and_listed_by_info() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker info", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    let info = stdout(&out);
+    assert!(info.contains(" Runtimes: emulated native\n Default Runtime: emulated\n"), "{info}");
+    assert!(info.contains(" Runtime emulated: available; supports detached, tty, exec; networks: none\n"), "{info}");
+    assert!(info.contains(" Runtime native: not available: "), "{info}");
+    assert_eq!(stdout(&sb.run_line("docker info --format '{{.DefaultRuntime}}'", &[])), "emulated\n");
+    let out = sb.run_line("docker run --rm --runtime emulated alpine:3.20 echo emulated", &[]);
+    assert_eq!(stdout(&out), "emulated\n", "{}", text(&out));
+    let out = sb.run_line("docker run --rm --runtime crun alpine:3.20 true", &[]);
+    assert_eq!(out.status, 125);
+    assert!(text(&out).contains("docker: Error response from daemon: unknown or invalid runtime name: crun."), "{}", text(&out));
+    // The native backend answers, with why it cannot run here, and the container stays
+    // created as Docker leaves one whose start failed.
+    let out = sb.run_line("docker run --name nat --runtime native alpine:3.20 true", &[]);
+    assert_eq!(out.status, 125, "{}", text(&out));
+    assert!(text(&out).contains("the native runtime is not available"), "{}", text(&out));
+    assert_eq!(stdout(&sb.run_line("docker ps -a --filter name=nat --format '{{.Status}}'", &[])), "Created\n");
+    let out = sb.run_line("docker run --name emu alpine:3.20 true && docker inspect --format '{{.HostConfig.Runtime}}' emu", &[]);
+    assert_eq!(stdout(&out), "emulated\n", "{}", text(&out));
+    // RUN goes through the same runtime.
+    sb.write_file("Dockerfile", b"FROM alpine:3.20\nRUN echo built > /b\n").unwrap();
+    let out = sb.run_line("docker build --runtime native -t nb .", &[]);
+    assert_ne!(out.status, 0);
+    assert!(text(&out).contains("the native runtime is not available"), "{}", text(&out));
+    let out = sb.run_line("docker build --runtime emulated -q -t eb . && docker run --rm eb cat /b", &[]);
+    assert!(stdout(&out).ends_with("built\n"), "{}", text(&out));
+}

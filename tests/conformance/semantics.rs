@@ -106,6 +106,7 @@ fn run_case(case: &Value, store: &mut ImageStore) -> Result<(), String> {
         now: 1_700_000_000,
         clock: None,
         progress: None,
+        runtime: String::new(),
     };
     let expect = &case["expect"];
     if let Some(reason) = unchecked_expectation(expect) {

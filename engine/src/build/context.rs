@@ -149,7 +149,7 @@ fn is_archive(name: &str) -> bool {
 pub fn copy_into(from: &dyn FileSystem, sources: &[Resolved], c: &Copy, is_add: bool, workdir: &str, dest_fs: &mut dyn FileSystem) -> Result<(), String> {
     let dest = join(workdir, &c.dest);
     let dest_is_dir = c.dest.ends_with('/') || c.dest == "." || sources.len() > 1 || dest_fs.stat(&dest).is_ok_and(|m| m.is_dir());
-    let owner = c.chown.as_ref().map(|spec| crate::build::user_ids(dest_fs, spec));
+    let owner = c.chown.as_ref().map(|spec| crate::shell::passwd::user_ids(dest_fs, spec));
     let chmod = match &c.chmod {
         Some(m) => match u32::from_str_radix(m, 8) {
             Ok(n) if n <= 0o7777 => Some(ChmodSpec::Octal(n)),

@@ -19,7 +19,6 @@ use crate::image::layer::{layer_of, LayerBlob, LayerOptions};
 use crate::image::oci::{EmptyObject, History, ImageConfig};
 use crate::image::pull;
 use crate::image::store::{normalize, ImageStore};
-use crate::shell::{Flavor, Shell};
 use crate::vfs::{join, FileSystem, MemoryFs, OverlayFs};
 
 pub use context::content_digest;
@@ -43,6 +42,8 @@ pub struct BuildRequest<'a> {
     pub clock: Option<&'a dyn Fn() -> f64>,
     /// Called with each piece of the plain progress log as it is written.
     pub progress: Option<&'a dyn Fn(&str)>,
+    /// `--runtime`: the backend each `RUN` runs on (empty: the default).
+    pub runtime: String,
 }
 
 /// What a build did.
@@ -288,7 +289,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     let mut upper = MemoryFs::new();
                     let result = {
                         let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(&mut upper));
-                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env, req.now);
+                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env, req.now, &req.runtime);
                         upper = overlay.into_upper();
                         (status, stdout, stderr)
                     };
@@ -593,61 +594,30 @@ fn run_argv(command: &CommandLine, shell: &[String], heredocs: &[crate::dockerfi
 
 /// Runs a program in a container filesystem as the image's user, in its working dir,
 /// at time `now` (seconds since the epoch).
-pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, env: &EnvList, now: i64) -> (i32, Vec<u8>, Vec<u8>) {
-    let flavor = flavor_of(fs);
-    let (uid, gid) = user_ids(fs, config.config.user.as_deref().unwrap_or(""));
-    let workdir = config.config.working_dir.clone().unwrap_or_else(|| "/".into());
-    let _ = fs.create_dir_all(&workdir, 0o755);
-    let mut sh = Shell::new(fs, flavor);
-    sh.builtin_userland = false;
-    for (k, v) in &env.0 {
-        sh.set_env(k, v);
-    }
-    if env.get("HOME").is_none() {
-        sh.set_env("HOME", if uid == 0 { "/root" } else { "/" });
-    }
-    sh.set_cwd(&workdir);
-    sh.uid = uid;
-    sh.gid = gid;
-    sh.group_explicit = config.config.user.as_deref().unwrap_or("").contains(':');
-    sh.set_budget(5_000_000);
-    sh.set_clock(now);
-    let out = sh.run_argv_merged(argv, b"");
-    (out.status, out.stdout, out.stderr)
-}
-
-/// The image's `/bin/sh`: BusyBox ash in Alpine and BusyBox, dash elsewhere.
-pub fn flavor_of(fs: &dyn FileSystem) -> Flavor {
-    match fs.content("/bin/sh") {
-        Ok(crate::vfs::Content::Lazy { label, .. }) if label.as_ref() == "exec:busybox" => Flavor::Ash,
-        Ok(crate::vfs::Content::Lazy { label, .. }) if label.as_ref() == "exec:bash" => Flavor::Bash,
-        _ => Flavor::Dash,
-    }
-}
-
-/// `USER name[:group]` to IDs through the image's `/etc/passwd` and `/etc/group`.
-pub fn user_ids(fs: &dyn FileSystem, user: &str) -> (u32, u32) {
-    if user.is_empty() {
-        return (0, 0);
-    }
-    let (u, g) = match user.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (user, None),
+///
+/// The step runs through a [`crate::runtime::Runtime`], as BuildKit's executor runs
+/// `RUN` in a container: the same backend a `docker run` of the image would get.
+pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, env: &EnvList, now: i64, runtime: &str) -> (i32, Vec<u8>, Vec<u8>) {
+    use crate::runtime::spec::{ContainerSpec, ProcessSpec};
+    let user = config.config.user.as_deref().unwrap_or("");
+    let process = ProcessSpec {
+        terminal: false,
+        user: crate::daemon::spec::user(fs, user),
+        args: argv.to_vec(),
+        env: env.0.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        cwd: config.config.working_dir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),
     };
-    let passwd = fs.read("/etc/passwd").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.first() == Some(&u) || f.get(2) == Some(&u));
-    let uid = u.parse().ok().or_else(|| entry.as_ref().and_then(|f| f.get(2)?.parse().ok())).unwrap_or(0);
-    let gid = match g {
-        Some(g) => g.parse().ok().or_else(|| {
-            let group = fs.read("/etc/group").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            group.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.first() == Some(&g)).and_then(|f| f.get(2)?.parse().ok())
-        }),
-        // A user with no passwd entry runs with group 0, as runc sets it.
-        None => Some(entry.as_ref().and_then(|f| f.get(3)?.parse().ok()).unwrap_or(0)),
+    let spec = ContainerSpec::for_process(process);
+    let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: crate::runtime::Terminal::default(), combined: true, started: now };
+    match crate::runtime::select(runtime).and_then(|mut r| r.run(&spec, fs, stdio)) {
+        Ok(ran) => (ran.status, ran.stdout, ran.stderr),
+        // As the shell reports a missing program, in the step's log.
+        Err(crate::runtime::RuntimeError::ExecNotFound { argv0, in_path: false }) => (127, format!("runc run failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory\n").into_bytes(), Vec::new()),
+        Err(e) => (125, format!("{e}\n").into_bytes(), Vec::new()),
     }
-    .unwrap_or(uid);
-    (uid, gid)
 }
+
+
 
 /// What BuildKit records as `created_by` for an instruction without a layer: values
 /// expanded, commands as Go prints a string slice.

@@ -16,6 +16,7 @@ Options:
   -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
       --no-cache           Do not use cache when building the image
       --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
+      --runtime string     Runtime for RUN steps (emulated, native) (default \"emulated\")
   -q, --quiet              Suppress the build output and print image ID on success
   -t, --tag list           Name and optionally a tag in the \"name:tag\" format
       --target string      Set the target build stage to build.
@@ -28,6 +29,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut build_args = Vec::new();
     let mut labels: Vec<(String, String)> = Vec::new();
     let mut no_cache = false;
+    let mut runtime = String::new();
     let mut quiet = false;
     let mut progress = String::from("auto");
     let mut context = None;
@@ -64,6 +66,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 Err(e) => return e,
             },
             Arg::Flag("--no-cache", _) => no_cache = true,
+            Arg::Flag("--runtime", v) => match it.value("--runtime", v) {
+                Ok(v) => runtime = v.to_string(),
+                Err(e) => return e,
+            },
             Arg::Flag("-q" | "--quiet", _) => quiet = true,
             Arg::Flag("--pull" | "--rm" | "--force-rm", _) => {}
             Arg::Flag("-", _) => context = Some("-".to_string()),
@@ -103,6 +109,9 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     };
     // A Dockerfile from stdin (`-f -`) is called `Dockerfile` in messages, as in Docker.
     let name = file.as_deref().filter(|f| *f != "-").map(|f| f.rsplit('/').next().unwrap_or(f).to_string()).unwrap_or_else(|| "Dockerfile".into());
+    if let Err(e) = crate::runtime::select(&runtime) {
+        return Output::fail(1, format!("ERROR: {e}\n"));
+    }
     let request = BuildRequest {
         dockerfile,
         dockerfile_name: name,
@@ -118,6 +127,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         now: host.now(),
         clock: Some(&|| host.clock()),
         progress: None,
+        runtime: runtime.clone(),
     };
     let tty = progress == "tty" || (progress == "auto" && host.terminal());
     let quiet = quiet || progress == "quiet";

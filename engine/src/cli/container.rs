@@ -8,7 +8,7 @@ use super::{Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
 use crate::image::{pull, ImageStore};
-use crate::runtime::{mounts::Mounted, process_argv, resolve_program, run_emulated, Container, Containers, Detached, Mount, Ran, Status, Suspension, Terminal};
+use crate::runtime::{mounts::Mounted, process_argv, Container, Containers, Detached, Mount, Ran, RuntimeError, Status, Stdio, Suspension, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -145,6 +145,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 },
                 Err(e) => return e,
             },
+            Arg::Flag("--runtime", v) => match it.value("--runtime", v) {
+                Ok(v) => o.host.runtime = v.to_string(),
+                Err(e) => return e,
+            },
             Arg::Flag("--shm-size" | "--platform", v) => {
                 if let Err(e) = it.value("--option", v) {
                     return e;
@@ -192,6 +196,13 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             }
         }
     };
+    // Docker checks the runtime's name when it creates the container; a known runtime
+    // that cannot run here says so when the container starts.
+    if let Err(e) = crate::runtime::select(&o.host.runtime) {
+        let mut out = daemon(&e.to_string(), 125);
+        out.prepend_stderr(&prelude);
+        return out;
+    }
     if let Some(name) = &o.name {
         if let Err(e) = crate::daemon::names::container(name) {
             let mut out = daemon(&e, 125);
@@ -575,21 +586,20 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
             }
         }
     }
-    let path = process.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
     let stdin = if interactive { host.read_file("-").unwrap_or_default() } else { Vec::new() };
+    let started = process.started.unwrap_or(process.created);
     let ran = with_container_fs(store, containers, &process, host, |fs| {
-        if !resolve_program(fs, &process.argv[0], &path, &process.working_dir) {
-            return None;
-        }
-        Some(run_emulated(fs, &process, &stdin, Terminal::default()))
+        let spec = crate::daemon::spec::container_spec(&process, fs);
+        crate::runtime::select(&process.host_config.runtime)?.run(&spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started })
     });
     match ran {
-        Ok((Some(r), upper)) => {
+        Ok((Ok(r), upper)) => {
             let _ = containers.set_upper(&c.id, &upper);
             let _ = containers.save();
             Output { code: r.status, stdout: r.stdout, stderr: r.stderr }
         }
-        Ok((None, _)) => Output::fail(127, format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{}\": executable file not found in $PATH: unknown\n", process.argv[0])),
+        Ok((Err(RuntimeError::ExecNotFound { argv0, .. }), _)) => Output::fail(127, format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown\n")),
+        Ok((Err(e), _)) => daemon(&e.to_string(), 126),
         Err(e) => e,
     }
 }
@@ -671,23 +681,20 @@ pub fn catch_up(host: &dyn Host) {
 
 fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
     let terminal_detached = terminal.detached.is_some();
-    let path = c.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").to_string();
+    let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created) };
     let ran = with_container_fs(store, containers, c, host, |fs| {
-        let argv0 = c.argv[0].clone();
-        if !resolve_program(fs, &argv0, &path, &c.working_dir) {
-            return Err(argv0);
-        }
-        Ok(run_emulated(fs, c, stdin, terminal))
+        let spec = crate::daemon::spec::container_spec(c, fs);
+        crate::runtime::select(&c.host_config.runtime)?.run(&spec, fs, stdio)
     })?;
     let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
-        (Err(argv0), _) => {
-            let msg = if argv0.contains('/') {
-                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown")
-            } else {
-                format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown")
+        (Err(e), _) => {
+            // The container exists but could not start: Docker leaves it Created.
+            let (msg, code) = match e {
+                RuntimeError::ExecNotFound { argv0, .. } if argv0.contains('/') => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown"), 127),
+                RuntimeError::ExecNotFound { argv0, .. } => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), 127),
+                other => (other.to_string(), 125),
             };
-            let code = 127;
             let mut record = c.clone();
             record.status = Status::Created;
             record.exit_code = code;
@@ -1268,6 +1275,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                     "NanoCpus": c.host_config.nano_cpus,
                     "IpcMode": if c.host_config.ipc.is_empty() { "private" } else { c.host_config.ipc.as_str() },
                     "Init": c.host_config.init.then_some(true),
+                    "Runtime": if c.host_config.runtime.is_empty() { crate::runtime::DEFAULT_RUNTIME } else { c.host_config.runtime.as_str() },
                     "AutoRemove": c.auto_remove,
                     "PortBindings": c.ports,
                 },

@@ -12,6 +12,7 @@ pub use container::{attached_line, AttachedLine};
 pub use debug::needed_stages;
 pub use format::{human_duration, human_size};
 mod image;
+mod info;
 mod lesson;
 mod lint;
 mod registry;
@@ -173,6 +174,10 @@ Compose:
 Volume commands:
   volume      Manage volumes (create, ls, inspect, rm, prune)
 
+System commands:
+  info        Display system-wide information, the runtimes among it
+  system      Manage Berth (df, info, prune)
+
 Dockerfile commands:
   lint        Check a Dockerfile for errors and common mistakes
   debug       Inspect how Berth reads a Dockerfile (parse, stages)
@@ -200,6 +205,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-h" | "--help" | "help" => Output::ok(HELP),
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "build" => build::run(rest, host),
+        "info" => info::run(rest, host),
         "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
         "attach" => container::attach(rest, host),
         "diff" => container::diff(rest, host),
@@ -208,6 +214,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "volume" => container::volume(rest, host),
         "system" => match rest.first().map(String::as_str) {
             Some("df") => image::system_df(host),
+            Some("info") => info::run(&rest[1..], host),
             Some("prune") => {
                 let mut out = container::lifecycle("prune", &[], host);
                 let images = image::prune_command(rest, host);

@@ -4,3 +4,4 @@
 //! names, records and state live here.
 
 pub mod names;
+pub mod spec;

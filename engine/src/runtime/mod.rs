@@ -1,10 +1,95 @@
-//! Containers: records, their writable layers, logs and lifecycle, and the emulated
-//! runtime that runs a container's process over its filesystem with Berth's userland.
-//! State persists through the same [`Storage`] as images (`berth/containers.json`,
-//! `containers/<id>/…`).
+//! Containers: records, their writable layers, logs and volumes, and the runtimes that
+//! run a container's process behind one [`Runtime`] trait: the emulated one (Berth's
+//! userland over the container's filesystem) and the native one's place. State persists
+//! through the same [`Storage`] as images (`berth/containers.json`, `containers/<id>/…`).
 
+pub mod emulated;
 pub mod journal;
 pub mod mounts;
+pub mod native;
+pub mod spec;
+
+pub use emulated::{run_emulated, EmulatedRuntime};
+pub use native::NativeRuntime;
+pub use spec::ContainerSpec;
+
+/// A backend that runs containers: thin, as podman's rule has it: the engine keeps the
+/// records and state, builds the [`ContainerSpec`] and the root filesystem, and a runtime
+/// only runs what it is given and reports how it went. The command line, the build's
+/// `RUN` (BuildKit's executor model), compose and the browser all reach processes
+/// through it.
+pub trait Runtime {
+    /// `emulated`, `native`: what `--runtime` names and `berth info` lists.
+    fn name(&self) -> &'static str;
+    /// What it can do, for `berth info` and for the engine to refuse what it cannot.
+    fn capabilities(&self) -> Capabilities;
+    /// Whether it can run `spec` over `root` (youki's `can_handle`): the program exists,
+    /// the backend is available. Docker reports these when the container starts.
+    fn check(&self, spec: &ContainerSpec, root: &dyn FileSystem) -> Result<(), RuntimeError>;
+    /// Runs the process to its exit or, detached, until it is suspended (see [`Ran`]).
+    fn run(&mut self, spec: &ContainerSpec, root: &mut dyn FileSystem, stdio: Stdio) -> Result<Ran, RuntimeError>;
+}
+
+/// What a runtime supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// It can run anything at all here.
+    pub available: bool,
+    pub detached: bool,
+    pub tty: bool,
+    pub exec: bool,
+    pub pause: bool,
+    pub cgroups: bool,
+    pub gpus: bool,
+    /// `--network` modes it can give a container.
+    pub networks: &'static [&'static str],
+    /// One line on how it runs things, or why it cannot.
+    pub note: &'static str,
+}
+
+/// The process's side of a run: its stdin, its terminal (or a detached process's time)
+/// and when it starts.
+pub struct Stdio {
+    pub stdin: Vec<u8>,
+    pub terminal: Terminal,
+    /// stderr written into stdout in order (a build log shows both streams).
+    pub combined: bool,
+    /// Seconds since the epoch: the process's clock starts here.
+    pub started: i64,
+}
+
+/// Why a runtime did not run a process. The command line words each as Docker does and
+/// maps them to exit codes (127 for a missing program, 126 for one that cannot run, 125
+/// for the rest), as docker/cli's `runStartContainerErr` does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("unknown or invalid runtime name: {0}")]
+    UnknownRuntime(String),
+    #[error("the {runtime} runtime is not available: {reason}")]
+    Unavailable { runtime: &'static str, reason: &'static str },
+    #[error("no command specified")]
+    NoCommand,
+    /// `in_path`: it was looked up in `PATH` (no `/` in its name).
+    #[error("exec: \"{argv0}\": executable file not found in $PATH")]
+    ExecNotFound { argv0: String, in_path: bool },
+}
+
+/// The runtimes this engine knows, in the order `berth info` lists them.
+pub const RUNTIMES: &[&str] = &["emulated", "native"];
+
+/// The runtime a container gets when `--runtime` does not say: images whose content is
+/// modelled (every catalog image: their programs are labels Berth's userland runs) run
+/// emulated. Real images will run native on Linux once that backend exists.
+pub const DEFAULT_RUNTIME: &str = "emulated";
+
+/// The backend `name` names (empty: [`DEFAULT_RUNTIME`]).
+pub fn select(name: &str) -> Result<Box<dyn Runtime>, RuntimeError> {
+    match name {
+        "" | "emulated" => Ok(Box::new(EmulatedRuntime)),
+        "native" => Ok(Box::new(NativeRuntime)),
+        other => Err(RuntimeError::UnknownRuntime(other.to_string())),
+    }
+}
 
 use std::collections::BTreeMap;
 
@@ -90,6 +175,9 @@ pub struct HostOptions {
     /// `--init`: an init process runs the command, so a signal it has no trap for ends it.
     #[serde(default)]
     pub init: bool,
+    /// `--runtime`: the backend that runs it (empty: [`DEFAULT_RUNTIME`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
 }
 
 /// `--memory` sizes: `512m`, `2g`, `1024k`, `100000` (bytes).
@@ -425,127 +513,6 @@ pub struct Suspended {
     pub wakes_ms: u64,
 }
 
-/// Runs a container's process in the emulated userland over `fs`.
-pub fn run_emulated(fs: &mut dyn FileSystem, c: &Container, stdin: &[u8], terminal: Terminal) -> Ran {
-    use std::cell::{Cell, RefCell};
-    use std::rc::Rc;
-    let env = crate::dockerfile::expand::EnvList::from_pairs(&c.env);
-    let (uid, gid) = crate::build::user_ids(fs, &c.user);
-    let flavor = crate::build::flavor_of(fs);
-    let _ = fs.create_dir_all(&c.working_dir, 0o755);
-    // A detached process's calls go through its journal, so that it can be suspended and
-    // resumed where it waits.
-    let journal = terminal.detached.as_ref().map(|d| {
-        Rc::new(RefCell::new(match d {
-            Detached::Start { .. } => journal::JournalState::recording(),
-            Detached::Resume { journal, .. } => journal::JournalState::replaying(journal::Journal::clone(journal)),
-        }))
-    });
-    let mut journalled;
-    let fs: &mut dyn FileSystem = match &journal {
-        Some(state) => {
-            journalled = journal::JournalFs::new(fs, state.clone());
-            &mut journalled
-        }
-        None => fs,
-    };
-    let mut sh = crate::shell::Shell::new(fs, flavor);
-    sh.builtin_userland = false;
-    for (k, v) in &env.0 {
-        sh.set_env(k, v);
-    }
-    if env.get("HOME").is_none() {
-        sh.set_env("HOME", if uid == 0 { "/root" } else { "/" });
-    }
-    sh.set_env("HOSTNAME", &c.hostname);
-    sh.hostname = c.hostname.clone();
-    sh.set_cwd(&c.working_dir);
-    sh.uid = uid;
-    sh.gid = gid;
-    sh.group_explicit = c.user.contains(':');
-    sh.set_budget(5_000_000);
-    sh.set_clock(c.started.unwrap_or(c.created));
-    sh.set_terminal_input(terminal.input);
-    sh.replayable = journal.is_some();
-    sh.signal_kills = c.host_config.init;
-    let signals = sh.signals.clone();
-    // Output shown at each sleep of a detached process: what it printed since the last.
-    let suspended_at = Rc::new(Cell::new(None::<Suspended>));
-    let earlier = Rc::new(RefCell::new(Vec::<u8>::new()));
-    let slept = Rc::new(Cell::new(0.0f64));
-    let stamps = Rc::new(RefCell::new(Vec::<(usize, f64)>::new()));
-    match (terminal.pause, terminal.detached, &journal) {
-        (_, Some(detached), Some(state)) => {
-            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-            sh.set_interrupt(flag.clone());
-            let count = Cell::new(0u64);
-            // Output of sleeps passed at once while following, shown at the next real wait.
-            let unshown = RefCell::new(String::new());
-            let (suspended_at, earlier, state, slept, stamps) = (suspended_at.clone(), earlier.clone(), state.clone(), slept.clone(), stamps.clone());
-            let printed = move |shown: &str, t: f64| {
-                earlier.borrow_mut().extend_from_slice(shown.as_bytes());
-                stamps.borrow_mut().push((earlier.borrow().len(), t));
-            };
-            sh.set_pause(Some(Rc::new(move |shown: &str, secs: f64| {
-                count.set(count.get() + 1);
-                let n = count.get();
-                let t = slept.get();
-                slept.set(t + secs);
-                let go_on = match &detached {
-                    Detached::Start { until } => {
-                        printed(shown, t);
-                        t + secs <= *until && n < CATCH_UP_PAUSES
-                    }
-                    // Replayed: its output is in the logs already.
-                    Detached::Resume { pauses, .. } if n < *pauses => true,
-                    Detached::Resume { pauses, until, follow, signal, .. } => {
-                        if n == *pauses {
-                            // The sleep it was suspended in: from here it runs again.
-                            state.borrow_mut().go_live();
-                            signals.borrow_mut().extend(signal.map(str::to_string));
-                        } else {
-                            printed(shown, t);
-                            unshown.borrow_mut().push_str(shown);
-                        }
-                        match follow {
-                            _ if t + secs <= *until && n < CATCH_UP_PAUSES => true,
-                            Some(follow) => {
-                                let text = std::mem::take(&mut *unshown.borrow_mut());
-                                // What is left of it: all of it once the process is in the
-                                // present, or where catching up stopped short of it.
-                                let left = if t + secs <= *until { secs } else { (t + secs - until).min(secs) };
-                                follow(&text, (left * 1e6).round() / 1e6)
-                            }
-                            None => false,
-                        }
-                    }
-                };
-                if !go_on && suspended_at.get().is_none() {
-                    // Stopped where it waits: nothing it would do next happens.
-                    suspended_at.set(Some(Suspended { pauses: n, wakes_ms: ((t + secs) * 1000.0) as u64 }));
-                    state.borrow_mut().freeze();
-                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                go_on
-            })));
-        }
-        (pause, _, _) => sh.set_pause(pause),
-    }
-    let out = sh.run_argv(&c.argv, stdin);
-    drop(sh);
-    let state = journal.map(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default();
-    let diverged = state.diverged();
-    let mut stdout = std::mem::take(&mut *earlier.borrow_mut());
-    match suspended_at.get() {
-        // What it would have printed after the sleep it waits in, it prints when it goes
-        // on from there.
-        Some(at) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), at }), diverged, slept: slept.get(), stamps: stamps.take() },
-        None => {
-            stdout.extend_from_slice(&out.stdout);
-            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged, slept: slept.get(), stamps: stamps.take() }
-        }
-    }
-}
 
 /// The state of an interactive shell in a container between the lines a user types
 /// (`docker run -it … sh`): each line runs as the container's process would, over its
@@ -595,9 +562,9 @@ fn is_python(name: &str) -> bool {
 
 /// Starts an attached shell session for container `c` (its environment, user, directory).
 pub fn start_tty(fs: &mut dyn FileSystem, c: &Container) -> TtySession {
-    let (uid, _) = crate::build::user_ids(fs, &c.user);
+    let (uid, _) = crate::shell::passwd::user_ids(fs, &c.user);
     let base = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_default();
-    let flavor = crate::build::flavor_of(fs);
+    let flavor = crate::shell::passwd::flavor_of(fs);
     let shell = if is_python(&base) { "python" } else if base == "bash" { "bash" } else if flavor == crate::shell::Flavor::Ash { "ash" } else { "sh" };
     let user = if uid == 0 {
         "root".to_string()
@@ -627,7 +594,7 @@ pub fn run_attached_with(fs: &mut dyn FileSystem, c: &Container, session: &mut T
         }
         return python_line(fs, c, session, line);
     }
-    let (uid, gid) = crate::build::user_ids(fs, &c.user);
+    let (uid, gid) = crate::shell::passwd::user_ids(fs, &c.user);
     let flavor = match session.shell.as_str() {
         "bash" => crate::shell::Flavor::Bash,
         "ash" => crate::shell::Flavor::Ash,

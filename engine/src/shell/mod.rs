@@ -15,6 +15,7 @@ pub mod applets;
 pub mod arith;
 pub mod ast;
 mod interp;
+pub mod passwd;
 pub mod packages;
 pub mod parser;
 pub mod pattern;

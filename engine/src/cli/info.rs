@@ -1,0 +1,78 @@
+//! `berth info` (`docker info`, `docker system info`): what this engine holds and which
+//! runtimes it has, in Docker's layout, with Berth's runtimes and what each supports.
+
+use super::{Host, Output};
+use crate::runtime::{self, Runtime, Status};
+
+pub fn run(args: &[String], host: &dyn Host) -> Output {
+    let mut format = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-h" | "--help" => return Output::ok("\nUsage:  docker info [OPTIONS]\n\nDisplay system-wide information\n\nAliases:\n  docker system info, docker info\n\nOptions:\n  -f, --format string   Format output using a custom template:\n                        'json':             Print in JSON format\n                        'TEMPLATE':         Print output using the given Go template.\n"),
+            "-f" | "--format" => match args.get(i + 1) {
+                Some(f) => {
+                    format = Some(f.clone());
+                    i += 1;
+                }
+                None => return Output::fail(125, format!("flag needs an argument: {}\nSee 'docker info --help'.\n", args[i])),
+            },
+            a if a.starts_with("--format=") => format = Some(a["--format=".len()..].to_string()),
+            a => return Output::fail(125, format!("unknown flag: {a}\nSee 'docker info --help'.\n")),
+        }
+        i += 1;
+    }
+    let storage = match host.storage() {
+        Ok(s) => s,
+        Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
+    };
+    let images = crate::image::ImageStore::open(storage).map(|s| s.images().count()).unwrap_or(0);
+    let containers = match host.storage().map_err(|e| e.to_string()).and_then(runtime::Containers::open) {
+        Ok(c) => c.list,
+        Err(e) => return Output::fail(1, format!("berth: cannot read the container records: {e}\n")),
+    };
+    let running = containers.values().filter(|c| c.status == Status::Running).count();
+    let backends: Vec<Box<dyn Runtime>> = runtime::RUNTIMES.iter().filter_map(|n| runtime::select(n).ok()).collect();
+    let doc = serde_json::json!({
+        "Containers": containers.len(),
+        "ContainersRunning": running,
+        "ContainersPaused": 0,
+        "ContainersStopped": containers.len() - running,
+        "Images": images,
+        "ServerVersion": super::VERSION,
+        "Driver": "berth",
+        "DefaultRuntime": runtime::DEFAULT_RUNTIME,
+        "Runtimes": backends.iter().map(|r| {
+            let c = r.capabilities();
+            (r.name().to_string(), serde_json::json!({
+                "available": c.available, "detached": c.detached, "tty": c.tty, "exec": c.exec,
+                "pause": c.pause, "cgroups": c.cgroups, "gpus": c.gpus, "networks": c.networks, "note": c.note,
+            }))
+        }).collect::<serde_json::Map<_, _>>(),
+    });
+    match format.as_deref() {
+        Some("json") => return Output::ok(format!("{doc}\n")),
+        Some(t) => return Output::ok(format!("{}\n", super::template::render(t, &doc))),
+        None => {}
+    }
+    let mut out = String::new();
+    out.push_str(&format!("Client:\n Version:    {}\n Context:    default\n Debug Mode: false\n\nServer:\n", super::VERSION));
+    out.push_str(&format!(" Containers: {}\n  Running: {running}\n  Paused: 0\n  Stopped: {}\n", containers.len(), containers.len() - running));
+    out.push_str(&format!(" Images: {images}\n Server Version: {} (Berth)\n Storage Driver: berth\n", super::VERSION));
+    out.push_str(&format!(" Runtimes: {}\n Default Runtime: {}\n", runtime::RUNTIMES.join(" "), runtime::DEFAULT_RUNTIME));
+    for r in &backends {
+        let c = r.capabilities();
+        if c.available {
+            let mut can = Vec::new();
+            for (yes, what) in [(c.detached, "detached"), (c.tty, "tty"), (c.exec, "exec"), (c.pause, "pause"), (c.cgroups, "cgroups"), (c.gpus, "gpus")] {
+                if yes {
+                    can.push(what);
+                }
+            }
+            out.push_str(&format!(" Runtime {}: available; supports {}; networks: {}\n  {}\n", r.name(), can.join(", "), c.networks.join(", "), c.note));
+        } else {
+            out.push_str(&format!(" Runtime {}: not available: {}\n", r.name(), c.note));
+        }
+    }
+    Output::ok(out)
+}

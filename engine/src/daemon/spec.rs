@@ -1,0 +1,48 @@
+//! A container record and its root filesystem become the [`ContainerSpec`] a runtime
+//! runs (moby's `daemon/oci_linux.go`, podman's `specgen/generate`): the process with
+//! its user resolved against the image's `/etc/passwd`, the mounts, the namespaces and
+//! resources `--network`, `--ipc`, `--memory` and `--cpus` ask for.
+
+use crate::runtime::spec::{self, ContainerSpec, Cpu, Memory, MountSpec, Namespace, ProcessSpec, User};
+use crate::runtime::Container;
+use crate::vfs::FileSystem;
+
+/// The spec of `c`'s main process; `root` is its root filesystem (for the user's IDs).
+pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
+    let mut s = ContainerSpec::for_process(ProcessSpec { terminal: false, user: user(root, &c.user), args: c.argv.clone(), env: c.env.clone(), cwd: c.working_dir.clone() });
+    s.hostname = c.hostname.clone();
+    s.mounts = c
+        .mounts
+        .iter()
+        .map(|m| MountSpec { destination: m.target.clone(), kind: m.kind.clone(), source: m.source.clone(), options: if m.read_only { vec!["rbind".into(), "ro".into()] } else { vec!["rbind".into(), "rw".into()] } })
+        .collect();
+    let h = &c.host_config;
+    for kind in ["pid", "ipc", "uts", "mount", "network"] {
+        let shared = match kind {
+            "network" => h.network == "host",
+            "ipc" => h.ipc == "host",
+            _ => false,
+        };
+        s.linux.namespaces.push(Namespace { kind: kind.into(), path: shared.then(|| format!("/proc/1/ns/{}", if kind == "network" { "net" } else { kind })) });
+    }
+    if h.memory > 0 {
+        s.linux.resources.memory = Some(Memory { limit: i64::try_from(h.memory).unwrap_or(i64::MAX) });
+    }
+    if h.nano_cpus > 0 {
+        // Docker's --cpus: a quota over a 100 ms period.
+        s.linux.resources.cpu = Some(Cpu { quota: i64::try_from(h.nano_cpus / 10_000).unwrap_or(i64::MAX), period: 100_000 });
+    }
+    if h.init {
+        s.annotations.insert(spec::ANNOTATION_INIT.into(), "true".into());
+    }
+    if !c.user.is_empty() {
+        s.annotations.insert(spec::ANNOTATION_USER.into(), c.user.clone());
+    }
+    s
+}
+
+/// `USER name[:group]` as the process's IDs: a named group means that group alone.
+pub fn user(root: &dyn FileSystem, name: &str) -> User {
+    let (uid, gid) = crate::shell::passwd::user_ids(root, name);
+    User { uid, gid, additional_gids: name.contains(':').then(Vec::new) }
+}

@@ -1,0 +1,170 @@
+//! What a runtime is asked to run: a container spec in the shape of the OCI runtime
+//! spec (`config.json`: `ociVersion`, `process`, `root`, `hostname`, `mounts`, `linux`,
+//! `annotations`), in the project's own serde types. The engine builds it
+//! (`daemon::spec`); a runtime only reads it. A native backend can write it out as a
+//! bundle's `config.json` without translation, and the emulated one runs it with Berth's
+//! userland. What the OCI spec has no field for travels in `annotations` under
+//! `org.berth.*`, as runtimes do with their own keys.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The OCI runtime spec version these types follow.
+pub const OCI_VERSION: &str = "1.2.0";
+
+/// `--init`: an init process runs the command, so a signal it has no handler for ends it.
+pub const ANNOTATION_INIT: &str = "org.berth.init";
+/// The user as the image or `--user` named it (`app`, `1000:staff`), before resolution.
+pub const ANNOTATION_USER: &str = "org.berth.user";
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerSpec {
+    pub oci_version: String,
+    pub process: ProcessSpec,
+    pub root: RootSpec,
+    /// Empty: the runtime's default (a build step's `localhost`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hostname: String,
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+    #[serde(default)]
+    pub linux: LinuxSpec,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl ContainerSpec {
+    /// A spec for `args` with everything else at its default.
+    pub fn for_process(process: ProcessSpec) -> ContainerSpec {
+        ContainerSpec { oci_version: OCI_VERSION.into(), process, root: RootSpec { path: "rootfs".into(), readonly: false }, ..ContainerSpec::default() }
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
+    }
+
+    /// `--init` was given (see [`ANNOTATION_INIT`]).
+    pub fn init(&self) -> bool {
+        self.annotation(ANNOTATION_INIT) == Some("true")
+    }
+
+    /// The `PATH` the process looks programs up in.
+    pub fn path(&self) -> &str {
+        self.process.env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH)
+    }
+}
+
+/// The `PATH` of a process whose environment has none, as Docker sets it.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessSpec {
+    #[serde(default)]
+    pub terminal: bool,
+    pub user: User,
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    pub cwd: String,
+}
+
+/// The process's credentials, resolved by the engine against the image's
+/// `/etc/passwd` and `/etc/group` before the runtime sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    /// `None`: the user's groups from `/etc/group`; `Some`: exactly these (a `user:group`
+    /// that named the group has none beyond it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_gids: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RootSpec {
+    pub path: String,
+    #[serde(default)]
+    pub readonly: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSpec {
+    pub destination: String,
+    /// `bind`, `volume` (a named or anonymous volume, which the engine stores), `tmpfs`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+impl MountSpec {
+    pub fn read_only(&self) -> bool {
+        self.options.iter().any(|o| o == "ro")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LinuxSpec {
+    #[serde(default)]
+    pub namespaces: Vec<Namespace>,
+    #[serde(default)]
+    pub resources: Resources,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namespace {
+    /// `pid`, `network`, `ipc`, `uts`, `mount`, `cgroup`, `user`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Join this one instead of a new one (`--network host`: the host's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Resources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Cpu>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Memory {
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cpu {
+    pub quota: i64,
+    pub period: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_serialises_with_the_oci_field_names() {
+        let mut spec = ContainerSpec::for_process(ProcessSpec { args: vec!["sh".into()], cwd: "/".into(), env: vec!["PATH=/bin".into()], ..ProcessSpec::default() });
+        spec.mounts.push(MountSpec { destination: "/data".into(), kind: "bind".into(), source: "/srv".into(), options: vec!["rbind".into(), "ro".into()] });
+        spec.linux.namespaces.push(Namespace { kind: "network".into(), path: None });
+        spec.linux.resources.memory = Some(Memory { limit: 512 << 20 });
+        let json = serde_json::to_value(&spec).expect("serialise");
+        assert_eq!(json["ociVersion"], "1.2.0");
+        assert_eq!(json["process"]["args"][0], "sh");
+        assert_eq!(json["root"]["path"], "rootfs");
+        assert_eq!(json["mounts"][0]["type"], "bind");
+        assert_eq!(json["linux"]["namespaces"][0]["type"], "network");
+        assert_eq!(json["linux"]["resources"]["memory"]["limit"], 536_870_912);
+        assert!(spec.mounts[0].read_only());
+        assert_eq!(spec.path(), "/bin");
+        let back: ContainerSpec = serde_json::from_value(json).expect("read back");
+        assert_eq!(back, spec);
+    }
+}
