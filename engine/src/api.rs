@@ -17,8 +17,22 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Host;
 use crate::image::store::{familiar, ImageStore};
 use crate::runtime::{Containers, Status};
-use crate::sandbox::{Clock, Sandbox, WORKSPACE};
+use crate::sandbox::{Sandbox, WORKSPACE};
 use crate::vfs::{self, FileSystem};
+
+pub use crate::build::progress::{build_steps, BuildStep};
+/// Docker's figures, for the page's panels.
+pub use crate::units::{human_duration, human_size};
+/// What a browser's worker lends the sandbox (a clock, its terminal) and the workbench
+/// it owns: the front ends reach the engine through this module only.
+pub use crate::sandbox::{Clock, FrontEnd};
+pub use crate::workbench::{LessonInfo, LessonView, Workbench};
+
+/// The WebAssembly machine a front end installs for the engine: natively wasmtime, in
+/// the browser the page's own WebAssembly, which implements [`machine::WasmRuntime`].
+pub mod machine {
+    pub use crate::wasi::{install, wheel_file, Exit, GuestMemory, Machine, Program, PythonBuild, WasiHost, WasmRuntime, IMPORTS};
+}
 
 /// What a front end asks of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,13 +128,6 @@ pub struct ContainerInfo {
     pub created: i64,
 }
 
-/// One step of a build as its plain progress output showed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BuildStep {
-    /// `[2/4] RUN pip install -r requirements.txt`, `[builder 1/3] FROM …`.
-    pub name: String,
-    pub cached: bool,
-}
 
 /// Engine state and workspace files changed since the last call, for the front end to
 /// persist: `(key, None)` is a removal.
@@ -404,24 +411,6 @@ fn workspace_version(sandbox: &Sandbox) -> u64 {
     h.finish()
 }
 
-/// The steps of a build from its plain progress output (`#5 [2/4] RUN …`, `#5 CACHED`).
-pub fn build_steps(progress: &str) -> Vec<BuildStep> {
-    let mut steps: Vec<(String, BuildStep)> = Vec::new();
-    for line in progress.lines() {
-        let Some(rest) = line.strip_prefix('#') else { continue };
-        let Some((id, text)) = rest.split_once(' ') else { continue };
-        if text.starts_with('[') && !text.starts_with("[internal]") && !text.starts_with("[auth]") {
-            if !steps.iter().any(|(i, _)| i == id) {
-                steps.push((id.to_string(), BuildStep { name: text.to_string(), cached: false }));
-            }
-        } else if text == "CACHED" {
-            if let Some((_, s)) = steps.iter_mut().find(|(i, _)| i == id) {
-                s.cached = true;
-            }
-        }
-    }
-    steps.into_iter().map(|(_, s)| s).collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,8 @@
-//! Berth's engine: the Dockerfile front end today; images, runtimes and the
-//! docker-compatible command line build on it. Builds for Linux and for
-//! `wasm32-unknown-unknown`; host access goes through traits passed in.
+//! Berth's engine: the Dockerfile front end, images, the userland, runtimes behind one
+//! trait, the build, the docker-compatible command line and the browser sandbox on top.
+//! Modules import only downwards through the layers ARCHITECTURE.md lists
+//! (`tests/tidy.rs` checks). Builds for Linux and for `wasm32-unknown-unknown`; host
+//! access goes through traits passed in.
 
 pub mod api;
 pub mod build;
@@ -16,6 +18,7 @@ pub mod sandbox;
 pub mod shell;
 pub mod stack;
 pub mod time;
+pub mod units;
 pub mod vfs;
 pub mod wasi;
 pub mod workbench;

@@ -291,8 +291,8 @@ impl Sandbox {
     }
 
     /// The steps of the last `docker build` that ran on this host.
-    pub fn last_build(&self) -> Vec<crate::api::BuildStep> {
-        crate::api::build_steps(&self.last_build.borrow())
+    pub fn last_build(&self) -> Vec<crate::build::progress::BuildStep> {
+        crate::build::progress::build_steps(&self.last_build.borrow())
     }
 
     /// Candidates for the last word of `line` (Tab): commands, docker's subcommands and

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use engine::api::{BuildStep, ContainerInfo, FileEntry, ImageInfo, LintItem, Request, Response};
-use engine::workbench::{LessonInfo, LessonView};
+use engine::api::{LessonInfo, LessonView};
 use web::markdown::{self, Node};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -197,7 +197,7 @@ fn window() -> web_sys::Window {
 }
 
 fn human_size(bytes: u64) -> String {
-    engine::cli::human_size(bytes)
+    engine::api::human_size(bytes)
 }
 
 impl App {
@@ -687,7 +687,7 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 /// "3 minutes ago", as `docker ps` words it.
 fn age(created: i64) -> String {
     let now = (js_sys::Date::now() / 1000.0) as i64;
-    format!("{} ago", engine::cli::human_duration(now - created))
+    format!("{} ago", engine::api::human_duration(now - created))
 }
 
 fn set_hash(hash: &str) {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use engine::wasi::{Exit, GuestMemory, Machine, Program, PythonBuild, WasiHost, WasmRuntime, IMPORTS};
+use engine::api::machine::{Exit, GuestMemory, Machine, Program, PythonBuild, WasiHost, WasmRuntime, IMPORTS};
 use js_sys::{Array, Object, Reflect, Uint8Array, WebAssembly};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -175,7 +175,7 @@ fn wheel(name: &str, version: &str) -> Option<Arc<Vec<u8>>> {
             i
         }
     };
-    let file = engine::wasi::wheel_file(&index, name, version)?;
+    let file = engine::api::machine::wheel_file(&index, name, version)?;
     fetch_from(WHEELS_DIR, &file).ok().map(Arc::new)
 }
 

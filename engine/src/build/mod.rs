@@ -5,6 +5,7 @@
 //! progress is printed in BuildKit's plain format.
 
 mod context;
+pub mod progress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -151,7 +152,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
     // TARGETSTAGE: a built-in arg (visible once declared) naming the stage being built.
     let target_name = ins.stages.get(target).and_then(|s| s.name.clone()).unwrap_or_else(|| "default".into());
     global.values.set("TARGETSTAGE", &target_name);
-    let needed = crate::cli::needed_stages(&ins, target);
+    let needed = crate::dockerfile::instructions::needed_stages(&ins, target);
     if let Some(e) = check_stage_references(&ins) {
         out.log = p.log;
         return fail(&mut out, format!("failed to solve: {e}"));
@@ -329,7 +330,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     let is_add = matches!(expanded, Instruction::Add(_));
                     if c.from.is_none() && !context_loaded {
                         let n = p.start("[internal] load build context");
-                        p.line(n, &format!("transferring context: {} done", crate::cli::human_size(context::size(req.context))));
+                        p.line(n, &format!("transferring context: {} done", crate::units::human_size(context::size(req.context))));
                         p.line(n, "DONE 0.0s");
                         context_loaded = true;
                     }
@@ -602,7 +603,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
     let user = config.config.user.as_deref().unwrap_or("");
     let process = ProcessSpec {
         terminal: false,
-        user: crate::daemon::spec::user(fs, user),
+        user: crate::runtime::spec::User::resolve(fs, user),
         args: argv.to_vec(),
         env: env.0.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         cwd: config.config.working_dir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),

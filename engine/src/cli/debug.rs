@@ -4,7 +4,7 @@
 use super::{read_text, unknown_flag, Arg, Args, Host, Output};
 use crate::dockerfile::diagnostic::render;
 use crate::dockerfile::expand::EnvList;
-use crate::dockerfile::instructions::{self, ArgDecl, Instruction, Instructions, Source};
+use crate::dockerfile::instructions::{self, ArgDecl, Instruction, Source};
 use crate::dockerfile::scope::{GlobalScope, Platform};
 use crate::dockerfile::{dump, parse, Diagnostic};
 
@@ -113,7 +113,7 @@ fn stages_command(args: &[String], host: &dyn Host) -> Output {
             None => return Output::fail(1, format!("failed to solve: target stage \"{t}\" could not be found\n")),
         },
     };
-    let needed = needed_stages(&ins, target_index);
+    let needed = crate::dockerfile::instructions::needed_stages(&ins, target_index);
     let mut out = String::new();
     for (i, stage) in ins.stages.iter().enumerate() {
         let base = global.expand(&stage.base).unwrap_or_else(|_| stage.base.clone());
@@ -130,34 +130,6 @@ fn stages_command(args: &[String], host: &dyn Host) -> Output {
     Output::ok(out)
 }
 
-/// Stages the target depends on through `FROM <stage>`, `COPY --from` and
-/// `RUN --mount=from=`, in order. The others are skipped, as BuildKit does.
-pub fn needed_stages(ins: &Instructions, target: usize) -> Vec<usize> {
-    let mut needed = vec![false; ins.stages.len()];
-    let mut todo = vec![target];
-    while let Some(i) = todo.pop() {
-        if i >= needed.len() || needed[i] {
-            continue;
-        }
-        needed[i] = true;
-        let stage = &ins.stages[i];
-        let mut refs = vec![stage.base.clone()];
-        for located in &stage.instructions {
-            match &located.value {
-                Instruction::Copy(c) => refs.extend(c.from.clone()),
-                Instruction::Run(r) => refs.extend(r.mounts.iter().filter_map(|m| m.from.clone())),
-                _ => {}
-            }
-        }
-        for r in refs {
-            // Only earlier stages can be referenced by name or index.
-            if let Some(j) = ins.find_stage(&r).filter(|j| *j < i) {
-                todo.push(j);
-            }
-        }
-    }
-    (0..needed.len()).filter(|i| needed[*i]).collect()
-}
 
 fn describe(instruction: &Instruction) -> String {
     use crate::dockerfile::instructions::CommandLine;

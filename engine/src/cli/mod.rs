@@ -9,7 +9,6 @@ mod debug;
 mod format;
 
 pub use container::{attached_line, AttachedLine};
-pub use debug::needed_stages;
 pub use format::{human_duration, human_size};
 mod image;
 mod info;
@@ -27,7 +26,7 @@ pub trait Host {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String>;
     /// Writes a file named on the command line (`save -o`).
     fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String>;
-    /// Where the engine keeps its state (images, later containers and volumes).
+    /// Where the engine keeps its state (images, containers, volumes).
     fn storage(&self) -> Result<Box<dyn Storage>, String>;
     /// The current time, in seconds since the Unix epoch.
     fn now(&self) -> i64;

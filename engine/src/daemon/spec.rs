@@ -9,7 +9,7 @@ use crate::vfs::FileSystem;
 
 /// The spec of `c`'s main process; `root` is its root filesystem (for the user's IDs).
 pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
-    let mut s = ContainerSpec::for_process(ProcessSpec { terminal: false, user: user(root, &c.user), args: c.argv.clone(), env: c.env.clone(), cwd: c.working_dir.clone() });
+    let mut s = ContainerSpec::for_process(ProcessSpec { terminal: false, user: User::resolve(root, &c.user), args: c.argv.clone(), env: c.env.clone(), cwd: c.working_dir.clone() });
     s.hostname = c.hostname.clone();
     s.mounts = c
         .mounts
@@ -41,8 +41,3 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
     s
 }
 
-/// `USER name[:group]` as the process's IDs: a named group means that group alone.
-pub fn user(root: &dyn FileSystem, name: &str) -> User {
-    let (uid, gid) = crate::shell::passwd::user_ids(root, name);
-    User { uid, gid, additional_gids: name.contains(':').then(Vec::new) }
-}

@@ -733,6 +733,35 @@ pub fn parse_duration_ms(s: &str) -> Option<u64> {
     Some(total.round() as u64)
 }
 
+/// Stages the target depends on through `FROM <stage>`, `COPY --from` and
+/// `RUN --mount=from=`, in order. The others are skipped, as BuildKit does.
+pub fn needed_stages(ins: &Instructions, target: usize) -> Vec<usize> {
+    let mut needed = vec![false; ins.stages.len()];
+    let mut todo = vec![target];
+    while let Some(i) = todo.pop() {
+        if i >= needed.len() || needed[i] {
+            continue;
+        }
+        needed[i] = true;
+        let stage = &ins.stages[i];
+        let mut refs = vec![stage.base.clone()];
+        for located in &stage.instructions {
+            match &located.value {
+                Instruction::Copy(c) => refs.extend(c.from.clone()),
+                Instruction::Run(r) => refs.extend(r.mounts.iter().filter_map(|m| m.from.clone())),
+                _ => {}
+            }
+        }
+        for r in refs {
+            // Only earlier stages can be referenced by name or index.
+            if let Some(j) = ins.find_stage(&r).filter(|j| *j < i) {
+                todo.push(j);
+            }
+        }
+    }
+    (0..needed.len()).filter(|i| needed[*i]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

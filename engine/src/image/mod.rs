@@ -5,6 +5,7 @@ pub mod archive;
 pub mod catalog;
 pub mod digest;
 pub mod layer;
+pub mod modelled;
 pub mod oci;
 pub mod pull;
 pub mod store;

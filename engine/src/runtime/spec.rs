@@ -84,6 +84,15 @@ pub struct User {
     pub additional_gids: Option<Vec<u32>>,
 }
 
+impl User {
+    /// `USER name[:group]` as IDs, through `root`'s `/etc/passwd` and `/etc/group`: a
+    /// named group means that group alone.
+    pub fn resolve(root: &dyn crate::vfs::FileSystem, name: &str) -> User {
+        let (uid, gid) = crate::shell::passwd::user_ids(root, name);
+        User { uid, gid, additional_gids: name.contains(':').then(Vec::new) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RootSpec {
     pub path: String,

@@ -7,8 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use engine::api::Request;
-use engine::sandbox::{Clock, FrontEnd};
-use engine::workbench::Workbench;
+use engine::api::{Clock, FrontEnd, Workbench};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web::protocol::{Call, Note, DB_NAME, INTERRUPTED_STATUS, SLEEP_PATH, STDIN_PATH};
@@ -79,7 +78,7 @@ async fn start() {
     // Records of the first release had no `main/` prefix.
     let saved = saved.into_iter().map(|(k, v)| if k.starts_with("main/") || k.starts_with("lesson/") { (k, v) } else { (format!("main/{k}"), v) }).collect();
     // `python` and `\0asm` programs run on the browser's own WebAssembly.
-    engine::wasi::install(web::wasi::machine());
+    engine::api::machine::install(web::wasi::machine());
     let clock: Rc<dyn Clock> = Rc::new(BrowserClock);
     let (mut bench, restored) = Workbench::restore(clock, saved);
     for (slug, files) in bundled::LESSONS {

@@ -156,9 +156,9 @@ pub(super) fn pytorch(b: &mut Builder, version: &str, flavour: &str, prefix: &st
     // No GPU reaches the emulated runtime: `torch.cuda` says so, as it does on a host
     // without one.
     let cuda_api = "\n\nclass cuda:\n    @staticmethod\n    def is_available():\n        return False\n\n    @staticmethod\n    def device_count():\n        return 0\n";
-    b.text(&format!("{site}/torch/__init__.py"), &crate::shell::packages::pip::modelled_module("torch", version, cuda_api));
+    b.text(&format!("{site}/torch/__init__.py"), &crate::image::modelled::modelled_module("torch", version, cuda_api));
     b.text(&format!("{site}/torchvision/version.py"), "__version__ = '0.9.1'\n");
-    b.text(&format!("{site}/torchvision/__init__.py"), &crate::shell::packages::pip::modelled_module("torchvision", "0.9.1", ""));
+    b.text(&format!("{site}/torchvision/__init__.py"), &crate::image::modelled::modelled_module("torchvision", "0.9.1", ""));
     b.blob(&format!("{site}/torch/lib/libtorch_cpu.so"), 400_000_000);
     if cuda {
         b.blob(&format!("{site}/torch/lib/libtorch_cuda.so"), 900_000_000);

@@ -513,7 +513,7 @@ pub(super) fn write_distribution(fs: &mut dyn FileSystem, env: &PyEnv, name: &st
         put_text(fs, &format!("{site}/{file}"), &format!("__version__ = \"{version}\"\n"), 0o644)?;
         record.push(file);
     } else {
-        put_text(fs, &format!("{site}/{module}/__init__.py"), &modelled_module(name, version, ""), 0o644)?;
+        put_text(fs, &format!("{site}/{module}/__init__.py"), &crate::image::modelled::modelled_module(name, version, ""), 0o644)?;
         let payload = format!("{site}/{module}/_payload.modelled");
         fs.put_file(&payload, Content::lazy(installed_kb * 1024, &format!("modelled:{name}-{version}")), Attrs::mode(0o644))?;
         record.push(format!("{module}/__init__.py"));
@@ -639,44 +639,6 @@ fn uninstall(env: &PyEnv, args: &[String], ctx: &mut Ctx) -> i32 {
     0
 }
 
-/// The `__init__.py` of a modelled distribution (one whose compiled code Berth's
-/// emulated runtime does not have): importing it works and reports the version; using
-/// anything else, or importing a submodule, raises an error that says why. `extra` is
-/// Python placed before that guard (names that are true in the sandbox too).
-pub fn modelled_module(name: &str, version: &str, extra: &str) -> String {
-    format!(
-        r#"# modelled by Berth: the {name} {version} distribution. Its files and sizes are
-# as pip installs them; its compiled code is not part of Berth's emulated runtime.
-__version__ = "{version}"
-{extra}
-
-def _berth_modelled(what):
-    return NotImplementedError(
-        what + " needs the compiled code of {name} {version}, which Berth's emulated "
-        "runtime does not include (there is no WebAssembly build of it); run this "
-        "container on Docker or another native container runtime to use it")
-
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    raise _berth_modelled(__name__ + "." + name)
-
-
-class _BerthModelledSubmodules:
-    @staticmethod
-    def find_spec(fullname, path=None, target=None):
-        if fullname.startswith(__name__ + "."):
-            raise _berth_modelled(fullname)
-        return None
-
-
-import sys as _sys
-
-_sys.meta_path.append(_BerthModelledSubmodules)
-"#
-    )
-}
 
 #[cfg(test)]
 mod tests {
