@@ -15,33 +15,42 @@
 
 use std::time::{Duration, Instant};
 
-use engine::cli::{self, Host};
+use engine::cli;
 use engine::image::store::{SharedStorage, Storage};
 use engine::shell::{Flavor, Shell};
 use engine::vfs::{FileSystem, MemoryFs};
 
 struct BenchHost(SharedStorage, MemoryFs, std::cell::Cell<i64>);
 
-impl Host for BenchHost {
+impl engine::host::Files for BenchHost {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         self.1.read(&engine::vfs::join("/", path)).map_err(|_| format!("open {path}: no such file or directory"))
     }
+
     fn write_file(&self, _: &str, _: &[u8]) -> Result<(), String> {
         Ok(())
     }
+
     fn storage(&self) -> Result<Box<dyn Storage>, String> {
         Ok(Box::new(self.0.clone()))
     }
-    fn now(&self) -> i64 {
-        self.2.get()
-    }
+
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
         Err(format!("{path}: no such file or directory"))
     }
+
     fn context(&self, _: &str) -> Result<Box<dyn FileSystem>, String> {
         Ok(Box::new(self.1.clone()))
     }
 }
+
+impl engine::host::Clock for BenchHost {
+    fn now(&self) -> i64 {
+        self.2.get()
+    }
+}
+
+impl engine::host::Console for BenchHost {}
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();

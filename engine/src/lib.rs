@@ -10,6 +10,7 @@ pub mod cli;
 pub mod daemon;
 pub mod dockerfile;
 pub mod dockerignore;
+pub mod host;
 pub mod image;
 pub mod lesson;
 pub mod reference;

@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::cli::{self, Host};
+use crate::cli;
 use crate::image::layer::{self, LayerOptions};
 use crate::image::store::{SharedStorage, Storage};
 use crate::runtime::TtySession;
@@ -30,26 +30,7 @@ pub const WORKSPACE: &str = "/workspace";
 pub const USER: (&str, u32) = ("student", 1000);
 pub const HOSTNAME: &str = "berth";
 
-/// Time as the front end knows it (the engine reads no clock of its own: there is none
-/// on `wasm32-unknown-unknown`).
-pub trait Clock {
-    /// Seconds since the Unix epoch.
-    fn now(&self) -> i64;
-    /// Seconds on a monotonic clock, for durations.
-    fn monotonic(&self) -> f64;
-}
-
-/// A clock that stands still (tests, docs).
-pub struct FixedClock(pub i64);
-
-impl Clock for FixedClock {
-    fn now(&self) -> i64 {
-        self.0
-    }
-    fn monotonic(&self) -> f64 {
-        0.0
-    }
-}
+pub use crate::host::{Clock, FixedClock};
 
 /// The sandbox host: files, engine state, and the shell's state between command lines.
 pub struct Sandbox {
@@ -409,7 +390,7 @@ impl SandboxHost {
     }
 }
 
-impl Host for SandboxHost {
+impl crate::host::Files for SandboxHost {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         if path == "-" {
             return Ok(self.stdin.clone());
@@ -426,6 +407,38 @@ impl Host for SandboxHost {
         Ok(Box::new(self.storage.clone()))
     }
 
+    fn cwd_name(&self) -> String {
+        self.cwd.rsplit('/').find(|s| !s.is_empty()).unwrap_or("workspace").to_string()
+    }
+
+    fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
+        let full = self.path(path);
+        match self.fs.stat(&full) {
+            Ok(_) => Ok(Box::new(SubdirFs { inner: self.fs.clone(), base: full })),
+            Err(_) => Err(format!("{path}: no such file or directory")),
+        }
+    }
+
+    fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
+        let full = self.path(path);
+        match self.fs.stat(&full) {
+            Ok(m) if m.is_dir() => Ok(Box::new(SubdirFs { inner: self.fs.clone(), base: full })),
+            _ => Err(format!("path \"{path}\" not found")),
+        }
+    }
+}
+
+impl crate::host::Clock for SandboxHost {
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn monotonic(&self) -> f64 {
+        self.clock.monotonic()
+    }
+}
+
+impl crate::host::Console for SandboxHost {
     fn progress(&self, chunk: &str) -> bool {
         match self.front.progress.as_ref() {
             Some(show) => {
@@ -434,10 +447,6 @@ impl Host for SandboxHost {
             }
             None => false,
         }
-    }
-
-    fn cwd_name(&self) -> String {
-        self.cwd.rsplit('/').find(|s| !s.is_empty()).unwrap_or("workspace").to_string()
     }
 
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
@@ -465,32 +474,8 @@ impl Host for SandboxHost {
         true
     }
 
-    fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
-    fn clock(&self) -> f64 {
-        self.clock.monotonic()
-    }
-
     fn stdout_is_terminal(&self) -> bool {
         self.stdout_terminal
-    }
-
-    fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
-        let full = self.path(path);
-        match self.fs.stat(&full) {
-            Ok(_) => Ok(Box::new(SubdirFs { inner: self.fs.clone(), base: full })),
-            Err(_) => Err(format!("{path}: no such file or directory")),
-        }
-    }
-
-    fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
-        let full = self.path(path);
-        match self.fs.stat(&full) {
-            Ok(m) if m.is_dir() => Ok(Box::new(SubdirFs { inner: self.fs.clone(), base: full })),
-            _ => Err(format!("path \"{path}\" not found")),
-        }
     }
 }
 

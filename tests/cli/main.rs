@@ -16,7 +16,7 @@ mod python;
 mod rules;
 mod seeds;
 
-use engine::cli::{self, Host};
+use engine::cli;
 use engine::image::store::{SharedStorage, Storage};
 use engine::vfs::{FileSystem, MemoryFs, SharedFs, SubdirFs};
 
@@ -87,7 +87,7 @@ impl MemoryHost {
     }
 }
 
-impl Host for MemoryHost {
+impl engine::host::Files for MemoryHost {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         self.files.read(&Self::path(path)).map_err(|_| format!("open {path}: no such file or directory"))
     }
@@ -101,10 +101,6 @@ impl Host for MemoryHost {
         Ok(Box::new(self.state.clone()))
     }
 
-    fn now(&self) -> i64 {
-        NOW + self.later.get() as i64
-    }
-
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
         let base = Self::path(path);
         if !self.files.stat(&base).is_ok_and(|m| m.is_dir()) {
@@ -116,7 +112,15 @@ impl Host for MemoryHost {
     fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
         self.bind(path).map_err(|_| format!("path \"{path}\" not found"))
     }
+}
 
+impl engine::host::Clock for MemoryHost {
+    fn now(&self) -> i64 {
+        NOW + self.later.get() as i64
+    }
+}
+
+impl engine::host::Console for MemoryHost {
     fn follow(&self) -> Option<engine::shell::Pause> {
         self.follow.get()?;
         let (left, followed, real, later) = (self.follow.clone(), self.followed.clone(), self.follow_in_real_time.get(), self.later.clone());

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::io::{IsTerminal, Read, Write};
 
-use engine::cli::Host;
+use engine::host::Console;
 use engine::runtime::TtySession;
 
 /// The host: files through `std::fs`, state under `BERTH_ROOT`, the terminal for `-it`.
@@ -14,7 +14,7 @@ struct NativeHost {
     attached: RefCell<Option<TtySession>>,
 }
 
-impl Host for NativeHost {
+impl engine::host::Files for NativeHost {
     fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String> {
         std::fs::write(path, data).map_err(|e| format!("open {path}: {e}"))
     }
@@ -42,7 +42,25 @@ impl Host for NativeHost {
         Ok(Box::new(engine::vfs::HostFs::new(dir)))
     }
 
-    fn clock(&self) -> f64 {
+    fn cwd_name(&self) -> String {
+        std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "project".into())
+    }
+
+    fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
+        if path == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).map_err(|e| e.to_string())?;
+            return Ok(buf);
+        }
+        std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("open {path}: no such file or directory"),
+            _ => format!("open {path}: {e}"),
+        })
+    }
+}
+
+impl engine::host::Clock for NativeHost {
+    fn monotonic(&self) -> f64 {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
     }
@@ -50,7 +68,9 @@ impl Host for NativeHost {
     fn now(&self) -> i64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
     }
+}
 
+impl engine::host::Console for NativeHost {
     fn attach(&self, session: &TtySession) -> bool {
         if !std::io::stdin().is_terminal() {
             return false;
@@ -64,10 +84,6 @@ impl Host for NativeHost {
         let _ = err.write_all(chunk.as_bytes());
         let _ = err.flush();
         true
-    }
-
-    fn cwd_name(&self) -> String {
-        std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "project".into())
     }
 
     fn terminal(&self) -> bool {
@@ -123,18 +139,6 @@ impl Host for NativeHost {
             Ok(0) | Err(_) => None,
             Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
         }
-    }
-
-    fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
-        if path == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(|e| e.to_string())?;
-            return Ok(buf);
-        }
-        std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("open {path}: no such file or directory"),
-            _ => format!("open {path}: {e}"),
-        })
     }
 }
 

@@ -125,7 +125,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         labels,
         no_cache,
         now: host.now(),
-        clock: Some(&|| host.clock()),
+        clock: Some(&|| host.monotonic()),
         progress: None,
         runtime: runtime.clone(),
     };
@@ -134,14 +134,14 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     const HEADER: &str = "#0 building with \"default\" instance using docker driver\n";
     // Progress as it happens, where the host can show it: plain lines, or the tty view
     // redrawn in place.
-    let started = host.clock();
+    let started = host.monotonic();
     let log = std::cell::RefCell::new(String::from(HEADER));
     let drawn = std::cell::Cell::new(0usize);
     let streamed = std::cell::Cell::new(false);
     let sink = |chunk: &str| {
         log.borrow_mut().push_str(chunk);
         if tty {
-            let frame = render_tty(&log.borrow(), host.clock() - started, false);
+            let frame = render_tty(&log.borrow(), host.monotonic() - started, false);
             let up = if drawn.get() > 0 { format!("\x1b[{}A\r\x1b[J", drawn.get()) } else { String::new() };
             if host.progress(&format!("{up}{frame}")) {
                 drawn.set(frame.matches('\n').count());
@@ -158,7 +158,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let result = build(&mut store, &Catalog::embedded(), &request);
     host.build_log(&result.log);
     let mut stderr = if tty {
-        let frame = render_tty(&format!("{HEADER}{}", result.log), host.clock() - started, true);
+        let frame = render_tty(&format!("{HEADER}{}", result.log), host.monotonic() - started, true);
         if streamed.get() {
             // Replace the live view with the final one.
             let up = if drawn.get() > 0 { format!("\x1b[{}A\r\x1b[J", drawn.get()) } else { String::new() };

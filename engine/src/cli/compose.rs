@@ -322,10 +322,10 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
         if !show(&std::mem::take(&mut pending), 1.0) {
             show("Gracefully stopping... (press Ctrl+C again to force)\n", 0.0);
             // Compose stops them together: one grace period of 10 s for all.
-            let start = host.clock();
+            let start = host.monotonic();
             for (i, s) in project.services.iter().enumerate().rev() {
                 let cname = container_name(project, s);
-                let left = (10.0 - (host.clock() - start)).max(0.0).ceil() as i64;
+                let left = (10.0 - (host.monotonic() - start)).max(0.0).ceil() as i64;
                 if !ended[i] && super::run(&["stop".into(), "-t".into(), left.to_string(), cname.clone()], host).code == 0 {
                     pending.push_str(&format!(" ✔ Container {cname}  Stopped\n"));
                 }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use super::{Host, Output};
 use crate::lesson::{self, Lesson, LessonSource};
-use crate::sandbox::{Clock, FixedClock};
+use crate::host::{Clock, FixedClock};
 use crate::vfs::{self, FileSystem};
 
 const HELP: &str = "\

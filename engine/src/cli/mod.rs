@@ -17,80 +17,8 @@ mod lint;
 mod registry;
 mod template;
 
-use crate::image::store::Storage;
 
-/// What the command line needs from the machine it runs on.
-pub trait Host {
-    /// Reads a file named on the command line (`-` is standard input). The error reads
-    /// like Go's (`open x: no such file or directory`).
-    fn read_file(&self, path: &str) -> Result<Vec<u8>, String>;
-    /// Writes a file named on the command line (`save -o`).
-    fn write_file(&self, path: &str, data: &[u8]) -> Result<(), String>;
-    /// Where the engine keeps its state (images, containers, volumes).
-    fn storage(&self) -> Result<Box<dyn Storage>, String>;
-    /// The current time, in seconds since the Unix epoch.
-    fn now(&self) -> i64;
-    /// Seconds on a monotonic clock, for durations (0 where there is none).
-    fn clock(&self) -> f64 {
-        0.0
-    }
-    /// A host directory for a bind mount or `docker cp` (`.` is the current directory).
-    fn bind(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
-    /// A build context directory as a filesystem (its root is the directory).
-    fn context(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
-    /// `run -it` of a shell, where the host has a terminal: the host takes the session
-    /// over and sends the lines typed next to [`attached_line`]. False where there is no
-    /// terminal (the shell then runs to completion with the command's stdin).
-    fn attach(&self, _session: &crate::runtime::TtySession) -> bool {
-        false
-    }
-    /// Shows a piece of build progress as it happens (BuildKit streams it). Returns true
-    /// when it did, and the command's output then leaves the progress out.
-    fn progress(&self, _chunk: &str) -> bool {
-        false
-    }
-    /// Shows a line of `pull` progress as it happens. Returns true when it did (the
-    /// browser's terminal); the native CLI keeps pull lines on stdout, as Docker does.
-    fn pull_progress(&self, _line: &str) -> bool {
-        false
-    }
-    /// The name of the current directory (Compose's default project name).
-    fn cwd_name(&self) -> String {
-        "project".into()
-    }
-    /// How `sleep` in an attached container shell lets time pass.
-    fn pause(&self) -> Option<crate::shell::Pause> {
-        None
-    }
-    /// Real time for `logs -f` on a running container: shows what its process printed,
-    /// waits out one of its sleeps, and says whether to go on (false after Ctrl-C).
-    /// `None` where the host has no real time: `logs -f` then shows the logs so far.
-    fn follow(&self) -> Option<crate::shell::Pause> {
-        None
-    }
-    /// Where `read` in an attached container shell gets the user's next line.
-    fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
-        None
-    }
-    /// Whether progress goes to a terminal (`--progress=auto` then means `tty`).
-    fn terminal(&self) -> bool {
-        false
-    }
-    /// Whether the command's stdout is a terminal (`isatty(1)`), where `docker save`
-    /// refuses to write an archive. True where the host cannot tell, so that binary
-    /// output never lands on a screen by default.
-    fn stdout_is_terminal(&self) -> bool {
-        true
-    }
-    /// The plain progress log of a finished build (the sandbox remembers the last one).
-    fn build_log(&self, _log: &str) {}
-    /// Shows output at once, for interactive commands (`lesson run`); others return it.
-    fn emit(&self, _text: &str) {}
-    /// Reads a line typed by the user after showing `prompt`; `None` at the end of input.
-    fn read_line(&self, _prompt: &str) -> Option<String> {
-        None
-    }
-}
+pub use crate::host::{Clock, Console, Files, Host};
 
 /// What a command produced.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
