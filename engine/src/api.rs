@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::Host;
 use crate::image::store::{familiar, ImageStore};
-use crate::runtime::{Containers, Status};
+use crate::runtime::Containers;
 use crate::sandbox::{Sandbox, WORKSPACE};
 use crate::vfs::{self, FileSystem};
 
@@ -357,12 +357,7 @@ impl Session {
                 name: c.name.clone(),
                 image: c.image.clone(),
                 command: c.argv.join(" "),
-                state: match c.status {
-                    Status::Created => "created",
-                    Status::Running => "running",
-                    Status::Exited => "exited",
-                }
-                .into(),
+                state: c.status.name().into(),
                 exit_code: c.exit_code,
                 created: c.created,
             })

@@ -330,3 +330,67 @@ fn runtimes_are_chosen_per_container_and_build_and_listed_by_info() {
     let out = sb.run_line("docker build --runtime emulated -q -t eb . && docker run --rm eb cat /b", &[]);
     assert!(stdout(&out).ends_with("built\n"), "{}", text(&out));
 }
+
+#[test]
+fn restart_policies_start_exited_containers_again_as_docker_does() {
+    use engine::sandbox::Clock;
+    struct Later(std::rc::Rc<std::cell::Cell<i64>>);
+    impl Clock for Later {
+        fn now(&self) -> i64 {
+            self.0.get()
+        }
+    }
+    let t = std::rc::Rc::new(std::cell::Cell::new(1_700_000_000));
+    let mut sb = Sandbox::new(Rc::new(Later(t.clone())));
+    let run = |sb: &mut Sandbox, line: &str| {
+        let out = sb.run_line(line, &[]);
+        (out.status, text(&out))
+    };
+    // Docker's errors.
+    let (status, out) = run(&mut sb, "docker run --rm --restart always alpine:3.20 true");
+    assert_eq!(status, 125);
+    assert!(out.contains("docker: conflicting options: cannot specify both --restart and --rm."), "{out}");
+    let (status, out) = run(&mut sb, "docker run --restart sometimes alpine:3.20 true");
+    assert_eq!(status, 125);
+    assert!(out.contains("invalid restart policy: unknown policy 'sometimes'"), "{out}");
+
+    // on-failure:2: two restarts after the first failure, then it stays exited.
+    let (status, _) = run(&mut sb, "docker run -d --name flaky --restart on-failure:2 alpine:3.20 sh -c 'echo try; exit 3'");
+    assert_eq!(status, 0);
+    assert_eq!(stdout(&sb.run_line("docker ps --format '{{.Names}} {{.State}}'", &[])), "flaky restarting\n");
+    t.set(t.get() + 5);
+    let out = sb.run_line("docker ps -a --format '{{.Status}}'; docker logs flaky; docker inspect --format '{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.ExitCode}}' flaky", &[]);
+    assert_eq!(stdout(&out), "Exited (3) 5 seconds ago\ntry\ntry\ntry\n2 on-failure 2 3\n", "{}", text(&out));
+
+    // A success is not a failure.
+    run(&mut sb, "docker run -d --name fine --restart on-failure alpine:3.20 true");
+    t.set(t.get() + 5);
+    assert_eq!(stdout(&sb.run_line("docker inspect --format '{{.State.Status}} {{.RestartCount}}' fine", &[])), "exited 0\n");
+
+    // always: restarted with a delay that doubles (0.1 s, 0.2 s, 0.4 s, …), whatever the code.
+    run(&mut sb, "docker run -d --name again --restart always alpine:3.20 echo up");
+    t.set(t.get() + 2);
+    let out = sb.run_line("docker inspect --format '{{.RestartCount}}' again; docker logs again | wc -l", &[]);
+    assert_eq!(stdout(&out), "4\n5\n", "{}", text(&out));
+    // stop ends it for good; start brings the policy back.
+    let (status, out) = run(&mut sb, "docker stop again");
+    assert_eq!(status, 0, "{out}");
+    t.set(t.get() + 60);
+    assert_eq!(stdout(&sb.run_line("docker inspect --format '{{.State.Status}} {{.RestartCount}}' again", &[])), "exited 4\n");
+    let (status, out) = run(&mut sb, "docker rm again");
+    assert_eq!(status, 0, "{out}");
+
+    // A restarting container is not removed without -f.
+    run(&mut sb, "docker run -d --name loop --restart unless-stopped alpine:3.20 false");
+    let (status, out) = run(&mut sb, "docker rm loop");
+    assert_eq!(status, 1);
+    assert!(out.contains("container is restarting"), "{out}");
+    let (status, out) = run(&mut sb, "docker rm -f loop");
+    assert_eq!(status, 0, "{out}");
+
+    // A service that stops after a while restarts and goes on with its own time.
+    run(&mut sb, "docker run -d --name svc --restart always alpine:3.20 sh -c 'echo start; sleep 30; exit 1'");
+    t.set(t.get() + 70);
+    let out = sb.run_line("docker logs svc | grep -c start; docker inspect --format '{{.RestartCount}} {{.State.Status}}' svc", &[]);
+    assert_eq!(stdout(&out), "3\n2 running\n", "{}", text(&out));
+}

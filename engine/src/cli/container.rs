@@ -8,7 +8,7 @@ use super::{Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
 use crate::image::{pull, ImageStore};
-use crate::runtime::{mounts::Mounted, process_argv, Container, Containers, Detached, Mount, Ran, RuntimeError, Status, Stdio, Suspension, Terminal};
+use crate::runtime::{mounts::Mounted, process_argv, Container, Containers, Detached, Mount, Ran, RuntimeError, Status, Stdio, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -149,6 +149,13 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Ok(v) => o.host.runtime = v.to_string(),
                 Err(e) => return e,
             },
+            Arg::Flag("--restart", v) => match it.value("--restart", v) {
+                Ok(v) => match crate::daemon::monitor::parse_restart_policy(v) {
+                    Ok(p) => o.host.restart = p,
+                    Err(e) => return Output::fail(125, format!("docker: {e}.\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
             Arg::Flag("--shm-size" | "--platform", v) => {
                 if let Err(e) = it.value("--option", v) {
                     return e;
@@ -157,6 +164,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             Arg::Flag("--help", _) => return Output::ok("\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n"),
             Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker run --help'.\n")),
         }
+    }
+    if o.rm && !o.host.restart.is_none() {
+        return Output::fail(125, "docker: conflicting options: cannot specify both --restart and --rm.\nSee 'docker run --help'.\n");
     }
     let Some((image_name, cmd_args)) = rest.split_first() else {
         return Output::fail(125, "\"docker run\" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n");
@@ -280,6 +290,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         host_config: crate::runtime::HostOptions { network: if o.host.network.is_empty() { "default".into() } else { o.host.network.clone() }, ..o.host.clone() },
         config,
         suspended: None,
+        restart_count: 0,
+        manually_stopped: false,
+        restart_at_ms: None,
+        restart_delay_ms: 0,
     };
     // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
     // stays in `ps -a` as Created (unless --rm).
@@ -419,13 +433,43 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
             }
             let mut out = Output::ok("");
             for n in names {
-                let Some(c) = containers.find(n).cloned() else {
+                let Some(mut c) = containers.find(n).cloned() else {
                     out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
                     out.code = 1;
                     continue;
                 };
                 let running = c.status == Status::Running;
+                // Stopped by hand: its restart policy leaves it stopped; started by hand,
+                // the policy applies again.
+                let by_hand = matches!(command, "stop" | "kill") || (command == "restart" && running);
+                if by_hand || matches!(command, "start" | "restart") {
+                    c.manually_stopped = by_hand;
+                    if let Some(r) = containers.list.get_mut(&c.id) {
+                        r.manually_stopped = by_hand;
+                    }
+                }
                 match command {
+                    "stop" | "restart" if c.status == Status::Restarting => {
+                        if let Some(r) = containers.list.get_mut(&c.id) {
+                            r.status = Status::Exited;
+                            r.restart_at_ms = None;
+                        }
+                        let _ = containers.save();
+                        if command == "restart" {
+                            let mut c = containers.find(n).cloned().unwrap_or(c);
+                            c.manually_stopped = false;
+                            if let Err(e) = execute(&mut store, &mut containers, &c, host) {
+                                out.stderr.extend_from_slice(&e.stderr);
+                                out.code = 1;
+                                continue;
+                            }
+                        }
+                        out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
+                    }
+                    "kill" if c.status == Status::Restarting => {
+                        out.stderr.extend_from_slice(format!("Error response from daemon: cannot kill container: {n}: container {} is restarting, wait until the container is running\n", c.id).as_bytes());
+                        out.code = 1;
+                    }
                     // Docker's stop signal, SIGTERM, does not end a process that is PID 1
                     // without a handler; after the grace period it is killed.
                     "stop" if running => {
@@ -459,7 +503,10 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                     }
                     "restart" if running => {
                         stop_gracefully(&mut store, &mut containers, &c, host, grace);
-                        let c = containers.find(n).cloned().unwrap_or(c);
+                        let mut c = containers.find(n).cloned().unwrap_or(c);
+                        c.manually_stopped = false;
+                        c.status = Status::Exited;
+                        c.restart_at_ms = None;
                         match execute(&mut store, &mut containers, &c, host) {
                             Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                             Err(e) => {
@@ -633,6 +680,7 @@ fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, h
     let mut c = c.clone();
     c.started = Some(host.now());
     c.finished = None;
+    c.restart_at_ms = None;
     execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
 }
 
@@ -661,6 +709,10 @@ fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container, ho
 /// as someone looks, so the commands that look at containers call this first. A
 /// `while true; do date; sleep 1; done` started two minutes ago has then printed two
 /// minutes of dates, as under Docker.
+///
+/// Restarting containers whose restart policy's next start has come are started then,
+/// from that time, and brought up to the present in turn (at most
+/// [`MAX_RESTARTS_PER_LOOK`] starts per look).
 pub fn catch_up(host: &dyn Host) {
     let Ok(storage) = host.storage() else { return };
     let Ok(records) = Containers::open(storage) else { return };
@@ -670,14 +722,26 @@ pub fn catch_up(host: &dyn Host) {
         .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= catch_up_until(c, host) * 1000.0))
         .cloned()
         .collect();
-    if due.is_empty() {
+    let now_ms = host.now().saturating_mul(1000);
+    if due.is_empty() && crate::daemon::monitor::due(&records, now_ms).is_empty() {
         return;
     }
     let Ok((mut store, mut containers)) = open(host) else { return };
     for c in due {
         let _ = resume(&mut store, &mut containers, &c, host, catch_up_until(&c, host), None, None);
     }
+    for _ in 0..MAX_RESTARTS_PER_LOOK {
+        let Some(c) = crate::daemon::monitor::due(&containers, now_ms).into_iter().next() else { break };
+        let r = crate::daemon::monitor::restarted(&c);
+        containers.list.insert(r.id.clone(), r.clone());
+        let until = catch_up_until(&r, host);
+        let _ = execute_with(&mut store, &mut containers, &r, host, b"", Terminal { detached: Some(Detached::Start { until }), ..Terminal::default() });
+    }
 }
+
+/// How many restarts one look at the containers runs, so that a container that fails at
+/// once under `--restart always` and was left for a day costs a bounded look.
+const MAX_RESTARTS_PER_LOOK: usize = 100;
 
 fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
     let terminal_detached = terminal.detached.is_some();
@@ -712,51 +776,9 @@ fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Contain
     let ended = if terminal_detached { c.started.map_or(host.now(), |s| s.saturating_add(slept as i64).min(host.now())) } else { host.now() };
     let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
     let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started.saturating_add((t * 1e9).round() as i64))).collect();
-    finish(containers, c, ended, code, &stdout, &stderr, &stamps, &upper, suspended);
+    let ran_ms = if terminal_detached { (slept * 1000.0) as i64 } else { ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000) };
+    crate::daemon::monitor::finish(containers, c, ended, ran_ms, code, &stdout, &stderr, &stamps, &upper, suspended);
     Ok((code, stdout, stderr))
-}
-
-/// Records a container's end: exited with `code`, its writable layer and logs kept, or
-/// with `--rm` removed with its anonymous volumes.
-#[allow(clippy::too_many_arguments)]
-fn finish(containers: &mut Containers, c: &Container, ended: i64, code: i32, stdout: &[u8], stderr: &[u8], stamps: &[(usize, i64)], upper: &MemoryFs, suspended: Option<Suspension>) {
-    let _ = containers.set_journal(&c.id, suspended.as_ref().map(|s| &s.journal));
-    if let Some(suspension) = suspended {
-        // Still running: up until `stop` or `kill`, with what it wrote so far.
-        let mut record = c.clone();
-        record.status = Status::Running;
-        record.exit_code = 0;
-        record.started = Some(record.started.unwrap_or(ended));
-        record.finished = None;
-        record.suspended = Some(suspension.at);
-        let _ = containers.set_upper(&c.id, upper);
-        let _ = containers.append_logs(&c.id, stdout, stderr, stamps, ended * 1_000_000_000);
-        containers.list.insert(c.id.clone(), record);
-        let _ = containers.save();
-        return;
-    }
-    if c.auto_remove {
-        // `--rm` takes the container's anonymous volumes with it, as Docker does.
-        let anonymous = containers.volumes();
-        for m in c.mounts.iter().filter(|m| m.kind == "volume") {
-            if anonymous.get(&m.source).is_some_and(|(_, anon)| *anon) {
-                let _ = containers.remove_volume(&m.source);
-            }
-        }
-        containers.list.remove(&c.id);
-        let _ = containers.remove(&c.id);
-        let _ = containers.save();
-        return;
-    }
-    let mut record = c.clone();
-    record.status = Status::Exited;
-    record.exit_code = code;
-    record.finished = Some(ended);
-    record.suspended = None;
-    let _ = containers.set_upper(&c.id, upper);
-    let _ = containers.append_logs(&c.id, stdout, stderr, stamps, ended * 1_000_000_000);
-    containers.list.insert(c.id.clone(), record);
-    let _ = containers.save();
 }
 
 /// Lays out a container's filesystem (image layers, its writable layer, bind mounts and
@@ -835,7 +857,8 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
         Err(e) => return fail(e),
     };
     if exited && !session.exec {
-        finish(&mut containers, &c, host.now(), status, &stdout, &stderr, &[], &upper, None);
+        let ran_ms = host.now().saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000);
+        crate::daemon::monitor::finish(&mut containers, &c, host.now(), ran_ms, status, &stdout, &stderr, &[], &upper, None);
     } else if exited {
         // An `exec` session ends; the container goes on.
         let _ = containers.set_upper(&c.id, &upper);
@@ -875,12 +898,13 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let now = host.now();
-    let mut list: Vec<&Container> = containers.list.values().filter(|c| all || c.status == Status::Running || status_filter.is_some()).collect();
+    let mut list: Vec<&Container> = containers.list.values().filter(|c| all || matches!(c.status, Status::Running | Status::Restarting) || status_filter.is_some()).collect();
     if let Some(s) = &status_filter {
         list.retain(|c| match s.as_str() {
             "exited" => c.status == Status::Exited,
             "running" => c.status == Status::Running,
             "created" => c.status == Status::Created,
+            "restarting" => c.status == Status::Restarting,
             _ => false,
         });
     }
@@ -895,13 +919,10 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
             Status::Exited => format!("Exited ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
             Status::Created => "Created".into(),
             Status::Running => format!("Up {}", human_duration(now - c.started.unwrap_or(now))),
+            Status::Restarting => format!("Restarting ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
         };
         let row = vec![c.short_id(), c.image.clone(), quote_command(&c.argv), format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()];
-        let state = match c.status {
-            Status::Exited => "exited",
-            Status::Created => "created",
-            Status::Running => "running",
-        };
+        let state = c.status.name();
         docs.push(serde_json::json!({"ID": row[0], "Image": row[1], "Command": row[2], "RunningFor": human_duration(now - c.created), "CreatedAt": crate::time::rfc3339(c.created), "Status": row[4], "State": state, "Ports": "", "Names": row[6]}));
         rows.push(row);
     }
@@ -1069,6 +1090,10 @@ fn rm(args: &[String], host: &dyn Host) -> Output {
         match containers.find(n).cloned() {
             None => {
                 out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
+                out.code = 1;
+            }
+            Some(c) if c.status == Status::Restarting && !force => {
+                out.stderr.extend_from_slice(format!("Error response from daemon: cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove\n", c.name).as_bytes());
                 out.code = 1;
             }
             Some(c) if c.status == Status::Running && !force => {
@@ -1254,17 +1279,14 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
     let mut docs = Vec::new();
     for n in &names {
         if let Some(c) = containers.find(n) {
-            let status = match c.status {
-                Status::Exited => "exited",
-                Status::Created => "created",
-                Status::Running => "running",
-            };
+            let status = c.status.name();
             docs.push(serde_json::json!({
                 "Id": c.id,
                 "Created": crate::time::rfc3339(c.created),
                 "Path": c.argv.first(),
                 "Args": c.argv.get(1..).unwrap_or(&[]),
-                "State": {"Status": status, "Running": c.status == Status::Running, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
+                "State": {"Status": status, "Running": c.status == Status::Running, "Restarting": c.status == Status::Restarting, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
+                "RestartCount": c.restart_count,
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
@@ -1275,6 +1297,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                     "NanoCpus": c.host_config.nano_cpus,
                     "IpcMode": if c.host_config.ipc.is_empty() { "private" } else { c.host_config.ipc.as_str() },
                     "Init": c.host_config.init.then_some(true),
+                    "RestartPolicy": {"Name": if c.host_config.restart.name.is_empty() { "no" } else { c.host_config.restart.name.as_str() }, "MaximumRetryCount": c.host_config.restart.maximum_retry_count},
                     "Runtime": if c.host_config.runtime.is_empty() { crate::runtime::DEFAULT_RUNTIME } else { c.host_config.runtime.as_str() },
                     "AutoRemove": c.auto_remove,
                     "PortBindings": c.ports,

@@ -3,5 +3,6 @@
 //! The command line maps argv to typed options and formats results; the rules about
 //! names, records and state live here.
 
+pub mod monitor;
 pub mod names;
 pub mod spec;

@@ -107,7 +107,21 @@ const CONTAINERS_KEY: &str = "berth/containers.json";
 pub enum Status {
     Created,
     Running,
+    /// Exited, and its restart policy starts it again at [`Container::restart_at_ms`].
+    Restarting,
     Exited,
+}
+
+impl Status {
+    /// Docker's lower-case name (`State.Status`, `ps --format {{.State}}`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Restarting => "restarting",
+            Status::Exited => "exited",
+        }
+    }
 }
 
 /// A bind mount or volume of a container.
@@ -154,6 +168,18 @@ pub struct Container {
     /// Running, its process suspended in a sleep (its journal is in the state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspended: Option<Suspended>,
+    /// Times its restart policy has started it again (`RestartCount`).
+    #[serde(default)]
+    pub restart_count: u32,
+    /// `stop` or `kill` ended it: its restart policy does not start it again.
+    #[serde(default)]
+    pub manually_stopped: bool,
+    /// Restarting: when it starts again, in milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_at_ms: Option<i64>,
+    /// The last restart delay (Docker's back-off doubles it from 100 ms to a minute).
+    #[serde(default)]
+    pub restart_delay_ms: i64,
 }
 
 impl Container {
@@ -178,6 +204,26 @@ pub struct HostOptions {
     /// `--runtime`: the backend that runs it (empty: [`DEFAULT_RUNTIME`]).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub runtime: String,
+    /// `--restart`.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+}
+
+/// `--restart no|on-failure[:N]|always|unless-stopped` (Docker's `RestartPolicy`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartPolicy {
+    /// `no` (also empty), `on-failure`, `always`, `unless-stopped`.
+    #[serde(default)]
+    pub name: String,
+    /// `on-failure:N`: at most N restarts (0: no limit).
+    #[serde(default)]
+    pub maximum_retry_count: u32,
+}
+
+impl RestartPolicy {
+    pub fn is_none(&self) -> bool {
+        self.name.is_empty() || self.name == "no"
+    }
 }
 
 /// `--memory` sizes: `512m`, `2g`, `1024k`, `100000` (bytes).
