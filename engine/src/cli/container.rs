@@ -1,14 +1,17 @@
-//! Container commands: `run`, `ps`, `logs`, `rm`, `start`, `cp`, `inspect`, with Docker's
-//! output and error wording, over the emulated runtime.
+//! Container commands (`run`, `create`, `ps`, `logs`, `rm`, `start`, `stop`, `kill`,
+//! `restart`, `wait`, `exec`, `top`, `rename`, `attach`, `cp`, `inspect`, `diff`,
+//! `commit`, `volume`), with Docker's output and error wording. Starting, stopping and a
+//! process's end are the engine's (`daemon::start`, `daemon::stop`, `daemon::monitor`);
+//! the rest still moves there verb by verb.
 
-use std::collections::BTreeMap;
+
 
 use super::format::{human_duration, table};
 use super::{Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
 use crate::image::{pull, ImageStore};
-use crate::runtime::{mounts::Mounted, process_argv, Container, Containers, Detached, Mount, Ran, RuntimeError, Status, Stdio, Terminal};
+use crate::runtime::{process_argv, Container, Containers, Detached, Mount, RuntimeError, Status, Stdio, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -16,12 +19,22 @@ fn daemon(message: &str, code: i32) -> Output {
 }
 
 fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
-    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
-    let store = ImageStore::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the image store: {e}\n")))?;
-    let storage = host.storage().map_err(|e| Output::fail(1, format!("berth: cannot open the state directory: {e}\n")))?;
-    let containers = Containers::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the container records: {e}\nhint: nothing was changed; move the file aside to start with no containers\n")))?;
-    Ok((store, containers))
+    crate::daemon::open(host).map_err(engine_error)
 }
+
+/// An engine error as `docker run` reports it: a state error in Berth's words, the
+/// daemon's others with Docker's prefix, each with its exit status.
+fn engine_error(e: EngineError) -> Output {
+    match e {
+        EngineError::State(m) => Output::fail(1, format!("berth: {m}\n")),
+        e => daemon(&e.to_string(), e.status()),
+    }
+}
+
+use crate::daemon::start::{catch_up_until, execute, execute_with, resume, with_container_fs};
+use crate::daemon::stop::{stop_gracefully, stop_running};
+use crate::daemon::EngineError;
+pub use crate::daemon::start::catch_up;
 
 pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
     match command {
@@ -345,8 +358,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     let result = execute_with(&mut store, &mut containers, &container, host, &stdin, Terminal { input: terminal, pause, detached });
     let (code, stdout, stderr) = match result {
         Ok(x) => x,
-        Err(out) => {
-            let mut out = out;
+        Err(e) => {
+            let mut out = engine_error(e);
             out.prepend_stderr(&prelude);
             return out;
         }
@@ -459,7 +472,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                             let mut c = containers.find(n).cloned().unwrap_or(c);
                             c.manually_stopped = false;
                             if let Err(e) = execute(&mut store, &mut containers, &c, host) {
-                                out.stderr.extend_from_slice(&e.stderr);
+                                out.stderr.extend_from_slice(&engine_error(e).stderr);
                                 out.code = 1;
                                 continue;
                             }
@@ -510,7 +523,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                         match execute(&mut store, &mut containers, &c, host) {
                             Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                             Err(e) => {
-                                out.stderr.extend_from_slice(&e.stderr);
+                                out.stderr.extend_from_slice(&engine_error(e).stderr);
                                 out.code = 1;
                             }
                         }
@@ -528,7 +541,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                     _ => match execute(&mut store, &mut containers, &c, host) {
                         Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                         Err(e) => {
-                            out.stderr.extend_from_slice(&e.stderr);
+                            out.stderr.extend_from_slice(&engine_error(e).stderr);
                             out.code = 1;
                         }
                     },
@@ -539,44 +552,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     }
 }
 
-/// `docker stop`: TERM reaches the process in the sleep it waits in; a trap for it runs
-/// once that sleep is over (sh runs traps between commands). What has not ended within
-/// `grace` seconds is killed (137). Where the host has real time the grace period passes
-/// in real time, as Docker's does.
-fn stop_gracefully(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
-    let now = catch_up_until(c, host);
-    let (until, follow) = match host.follow() {
-        Some(show) => {
-            let waited = std::cell::Cell::new(0.0);
-            let follow: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| {
-                let wait = secs.min(grace - waited.get()).max(0.0);
-                waited.set(waited.get() + wait);
-                show("", wait) && wait >= secs
-            });
-            (now, Some(follow))
-        }
-        None => (now + grace, None),
-    };
-    let _ = resume(store, containers, c, host, until, follow, Some("TERM"));
-    if let Some(still) = containers.find(&c.id).filter(|x| x.status == Status::Running).cloned() {
-        stop_running(containers, &still, host, 137);
-    }
-}
 
-/// Ends a running (suspended) container with `code`; `--rm` then removes it.
-fn stop_running(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32) {
-    if c.auto_remove {
-        containers.list.remove(&c.id);
-        let _ = containers.remove(&c.id);
-    } else if let Some(record) = containers.list.get_mut(&c.id) {
-        record.status = Status::Exited;
-        record.exit_code = code;
-        record.finished = Some(host.now());
-        record.suspended = None;
-        let _ = containers.set_journal(&c.id, None);
-    }
-    let _ = containers.save();
-}
 
 /// `exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND…`: a command in a running
 /// container, over its files; `-it` with a shell attaches the terminal to it.
@@ -647,185 +623,19 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
         }
         Ok((Err(RuntimeError::ExecNotFound { argv0, .. }), _)) => Output::fail(127, format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown\n")),
         Ok((Err(e), _)) => daemon(&e.to_string(), 126),
-        Err(e) => e,
+        Err(e) => engine_error(e),
     }
 }
 
-/// A bind mount's source: a host directory, or a single host file (`-v
-/// ./config.yml:/app/config.yml`), seen through its directory at the mount point.
-fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSystem + 'h>, String> {
-    let first = match host.bind(source) {
-        Ok(fs) if fs.stat("/").is_ok_and(|m| m.is_dir()) => return Ok(fs),
-        Ok(_) => String::new(),
-        Err(e) => e,
-    };
-    let trimmed = source.trim_end_matches('/');
-    let (parent, name) = match trimmed.rsplit_once('/') {
-        Some(("", name)) => ("/".to_string(), name.to_string()),
-        Some((parent, name)) => (parent.to_string(), name.to_string()),
-        None => (".".to_string(), trimmed.to_string()),
-    };
-    let dir = host.bind(&parent).map_err(|e| if first.is_empty() { e } else { first.clone() })?;
-    if !dir.stat(&format!("/{name}")).is_ok_and(|m| m.is_file()) {
-        return Err(if first.is_empty() { format!("{source}: no such file or directory") } else { first });
-    }
-    Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
-}
 
-/// How a container's process ran: its status, stdout and stderr, or why it could not start.
-type Executed = Result<(i32, Vec<u8>, Vec<u8>), Output>;
 
-/// Starts a container's process as `start` does: detached, it runs until it waits.
-fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Executed {
-    let mut c = c.clone();
-    c.started = Some(host.now());
-    c.finished = None;
-    c.restart_at_ms = None;
-    execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
-}
 
-/// Seconds a container's process has been running, by the host's clock.
-fn running_for(c: &Container, host: &dyn Host) -> f64 {
-    (host.now() - c.started.unwrap_or(c.created)).max(0) as f64
-}
 
-/// How far in its own time a suspended process is brought when someone looks: the
-/// present, or [`crate::runtime::CATCH_UP_LIMIT`].
-fn catch_up_until(c: &Container, host: &dyn Host) -> f64 {
-    running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT)
-}
 
-/// Resumes a running container's suspended process (see [`Detached::Resume`]) and records
-/// how it went; `None` where there is none to resume.
-fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, until: f64, follow: Option<crate::shell::Pause>, signal: Option<&'static str>) -> Option<Executed> {
-    let (Status::Running, Some(at), Some(journal)) = (&c.status, c.suspended, containers.journal(&c.id)) else { return None };
-    let detached = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow, signal };
-    Some(execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }))
-}
 
-/// Brings the suspended processes of running containers up to the present (at most
-/// [`crate::runtime::CATCH_UP_LIMIT`] of their time and [`crate::runtime::CATCH_UP_PAUSES`]
-/// of their sleeps): a detached process runs only as far
-/// as someone looks, so the commands that look at containers call this first. A
-/// `while true; do date; sleep 1; done` started two minutes ago has then printed two
-/// minutes of dates, as under Docker.
-///
-/// Restarting containers whose restart policy's next start has come are started then,
-/// from that time, and brought up to the present in turn (at most
-/// [`MAX_RESTARTS_PER_LOOK`] starts per look).
-pub fn catch_up(host: &dyn Host) {
-    let Ok(storage) = host.storage() else { return };
-    let Ok(records) = Containers::open(storage) else { return };
-    let due: Vec<Container> = records
-        .list
-        .values()
-        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= catch_up_until(c, host) * 1000.0))
-        .cloned()
-        .collect();
-    let now_ms = host.now().saturating_mul(1000);
-    if due.is_empty() && crate::daemon::monitor::due(&records, now_ms).is_empty() {
-        return;
-    }
-    let Ok((mut store, mut containers)) = open(host) else { return };
-    for c in due {
-        let _ = resume(&mut store, &mut containers, &c, host, catch_up_until(&c, host), None, None);
-    }
-    for _ in 0..MAX_RESTARTS_PER_LOOK {
-        let Some(c) = crate::daemon::monitor::due(&containers, now_ms).into_iter().next() else { break };
-        let r = crate::daemon::monitor::restarted(&c);
-        containers.list.insert(r.id.clone(), r.clone());
-        let until = catch_up_until(&r, host);
-        let _ = execute_with(&mut store, &mut containers, &r, host, b"", Terminal { detached: Some(Detached::Start { until }), ..Terminal::default() });
-    }
-}
 
-/// How many restarts one look at the containers runs, so that a container that fails at
-/// once under `--restart always` and was left for a day costs a bounded look.
-const MAX_RESTARTS_PER_LOOK: usize = 100;
 
-fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
-    let terminal_detached = terminal.detached.is_some();
-    let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created) };
-    let ran = with_container_fs(store, containers, c, host, |fs| {
-        let spec = crate::daemon::spec::container_spec(c, fs);
-        crate::runtime::select(&c.host_config.runtime)?.run(&spec, fs, stdio)
-    })?;
-    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps }, upper) = match ran {
-        (Ok(r), upper) => (r, upper),
-        (Err(e), _) => {
-            // The container exists but could not start: Docker leaves it Created.
-            let (msg, code) = match e {
-                RuntimeError::ExecNotFound { argv0, .. } if argv0.contains('/') => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown"), 127),
-                RuntimeError::ExecNotFound { argv0, .. } => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), 127),
-                other => (other.to_string(), 125),
-            };
-            let mut record = c.clone();
-            record.status = Status::Created;
-            record.exit_code = code;
-            if !c.auto_remove {
-                containers.list.insert(c.id.clone(), record);
-                let _ = containers.save();
-            }
-            return Err(daemon(&msg, code));
-        }
-    };
-    if diverged {
-        stderr.extend_from_slice(b"berth: the resumed process did not replay as it ran before; it goes on from where the replay parted\n");
-    }
-    // A detached process ended when its sleeps say, which may be before now.
-    let ended = if terminal_detached { c.started.map_or(host.now(), |s| s.saturating_add(slept as i64).min(host.now())) } else { host.now() };
-    let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
-    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started.saturating_add((t * 1e9).round() as i64))).collect();
-    let ran_ms = if terminal_detached { (slept * 1000.0) as i64 } else { ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000) };
-    crate::daemon::monitor::finish(containers, c, ended, ran_ms, code, &stdout, &stderr, &stamps, &upper, suspended);
-    Ok((code, stdout, stderr))
-}
 
-/// Lays out a container's filesystem (image layers, its writable layer, bind mounts and
-/// volumes), runs `f` over it, saves the volumes, and returns `f`'s result with the
-/// writable layer as it is afterwards.
-fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, f: impl FnOnce(&mut dyn FileSystem) -> T) -> Result<(T, MemoryFs), Output> {
-    let layers = store.layers(&c.image_id).map_err(|e| daemon(&e.to_string(), 125))?;
-    let upper = containers.upper(&c.id);
-    let mut root = crate::runtime::rootfs(layers, upper);
-    // The runtime creates the directories that lead to each mount point.
-    for m in &c.mounts {
-        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(&m.target)) {
-            if !root.exists(&parent) {
-                let _ = root.create_dir_all(&parent, 0o755);
-            }
-        }
-    }
-    // A volume mounted at several points is one filesystem seen at each of them.
-    let mut volumes: BTreeMap<String, crate::vfs::SharedFs> = BTreeMap::new();
-    let result = {
-        let mut mounted: Vec<(String, Box<dyn FileSystem + '_>, bool)> = Vec::new();
-        for m in &c.mounts {
-            if m.kind == "bind" {
-                match bind_source(host, &m.source) {
-                    Ok(fs) => mounted.push((m.target.clone(), fs, m.read_only)),
-                    Err(_) => return Err(daemon(&format!("invalid mount config for type \"bind\": bind source path does not exist: {}", m.source), 125)),
-                }
-            } else {
-                let vol = volumes.entry(m.source.clone()).or_insert_with(|| {
-                    let vol = containers.volume(&m.source);
-                    // Seed an empty named volume with the image's files at the mount point.
-                    let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
-                    crate::vfs::SharedFs::new(vol)
-                });
-                mounted.push((m.target.clone(), Box::new(vol.clone()), m.read_only));
-            }
-        }
-        let mut fs = Mounted { root: &mut root, mounts: mounted };
-        f(&mut fs)
-    };
-    for (name, fs) in &volumes {
-        if let Ok(vol) = fs.0.lock() {
-            let _ = containers.set_volume(name, &vol);
-        }
-    }
-    Ok((result, root.into_upper()))
-}
 
 /// What one line typed into an attached container (`run -it … sh`) did.
 pub struct AttachedLine {
@@ -854,7 +664,7 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
     });
     let ((status, stdout, stderr, exited), upper) = match ran {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => return fail(engine_error(e)),
     };
     if exited && !session.exec {
         let ran_ms = host.now().saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000);
@@ -872,15 +682,6 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
     AttachedLine { output, exited: exited.then_some(status) }
 }
 
-fn seed_volume(root: &dyn FileSystem, target: &str) -> Option<MemoryFs> {
-    let mut vol = MemoryFs::new();
-    if root.stat(target).is_ok_and(|m| m.is_dir()) {
-        for (rel, m) in walk::walk(root, target).ok()? {
-            let _ = walk::copy_entry(root, &crate::vfs::join(target, &rel), &mut vol, &format!("/{rel}"), &m);
-        }
-    }
-    Some(vol)
-}
 
 fn quote_command(argv: &[String]) -> String {
     let joined = argv.join(" ");
@@ -1065,7 +866,7 @@ fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Containe
     };
     let (_, stdout, stderr) = match resume(store, containers, c, host, catch_up_until(c, host), Some(follow), None) {
         Some(Ok(x)) => x,
-        Some(Err(e)) => return e,
+        Some(Err(e)) => return engine_error(e),
         None => (0, Vec::new(), Vec::new()),
     };
     let first = pending.borrow_mut().take().unwrap_or_default();
@@ -1142,7 +943,7 @@ fn start(args: &[String], host: &dyn Host) -> Output {
                 }
             }
             Err(e) => {
-                out.stderr.extend_from_slice(&e.stderr);
+                out.stderr.extend_from_slice(&engine_error(e).stderr);
                 out.code = 1;
             }
         }

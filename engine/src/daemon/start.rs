@@ -1,0 +1,200 @@
+//! Starting a container's process and keeping it going (moby's `daemon/start.go`): the
+//! root filesystem is laid out from the image's layers, the writable layer, bind mounts
+//! and volumes; the spec goes to the container's runtime; the end is recorded by
+//! [`super::monitor`]. A detached process of the emulated runtime runs only as far as
+//! someone looks: [`catch_up`] brings suspended processes up to the present and starts
+//! the restarts that are due.
+
+use std::collections::BTreeMap;
+
+use super::EngineError;
+use crate::host::Host;
+use crate::image::ImageStore;
+use crate::runtime::{mounts::Mounted, Container, Containers, Detached, Ran, RuntimeError, Status, Stdio, Terminal};
+use crate::vfs::{walk, FileSystem, MemoryFs};
+
+/// A bind mount's source: a host directory, or a single host file (`-v
+/// ./config.yml:/app/config.yml`), seen through its directory at the mount point.
+pub fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileSystem + 'h>, String> {
+    let first = match host.bind(source) {
+        Ok(fs) if fs.stat("/").is_ok_and(|m| m.is_dir()) => return Ok(fs),
+        Ok(_) => String::new(),
+        Err(e) => e,
+    };
+    let trimmed = source.trim_end_matches('/');
+    let (parent, name) = match trimmed.rsplit_once('/') {
+        Some(("", name)) => ("/".to_string(), name.to_string()),
+        Some((parent, name)) => (parent.to_string(), name.to_string()),
+        None => (".".to_string(), trimmed.to_string()),
+    };
+    let dir = host.bind(&parent).map_err(|e| if first.is_empty() { e } else { first.clone() })?;
+    if !dir.stat(&format!("/{name}")).is_ok_and(|m| m.is_file()) {
+        return Err(if first.is_empty() { format!("{source}: no such file or directory") } else { first });
+    }
+    Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
+}
+
+/// How a container's process ran: its status, stdout and stderr, or why it could not start.
+pub type Executed = Result<(i32, Vec<u8>, Vec<u8>), EngineError>;
+
+/// Starts a container's process as `start` does: detached, it runs until it waits.
+pub fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Executed {
+    let mut c = c.clone();
+    c.started = Some(host.now());
+    c.finished = None;
+    c.restart_at_ms = None;
+    execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
+}
+
+/// Seconds a container's process has been running, by the host's clock.
+pub fn running_for(c: &Container, host: &dyn Host) -> f64 {
+    (host.now() - c.started.unwrap_or(c.created)).max(0) as f64
+}
+
+/// How far in its own time a suspended process is brought when someone looks: the
+/// present, or [`crate::runtime::CATCH_UP_LIMIT`].
+pub fn catch_up_until(c: &Container, host: &dyn Host) -> f64 {
+    running_for(c, host).min(crate::runtime::CATCH_UP_LIMIT)
+}
+
+/// Resumes a running container's suspended process (see [`Detached::Resume`]) and records
+/// how it went; `None` where there is none to resume.
+pub fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, until: f64, follow: Option<crate::shell::Pause>, signal: Option<&'static str>) -> Option<Executed> {
+    let (Status::Running, Some(at), Some(journal)) = (&c.status, c.suspended, containers.journal(&c.id)) else { return None };
+    let detached = Detached::Resume { journal: std::rc::Rc::new(journal), pauses: at.pauses, until, follow, signal };
+    Some(execute_with(store, containers, c, host, b"", Terminal { detached: Some(detached), ..Terminal::default() }))
+}
+
+/// Brings the suspended processes of running containers up to the present (at most
+/// [`crate::runtime::CATCH_UP_LIMIT`] of their time and [`crate::runtime::CATCH_UP_PAUSES`]
+/// of their sleeps): a detached process runs only as far
+/// as someone looks, so the commands that look at containers call this first. A
+/// `while true; do date; sleep 1; done` started two minutes ago has then printed two
+/// minutes of dates, as under Docker.
+///
+/// Restarting containers whose restart policy's next start has come are started then,
+/// from that time, and brought up to the present in turn (at most
+/// [`MAX_RESTARTS_PER_LOOK`] starts per look).
+pub fn catch_up(host: &dyn Host) {
+    let Ok(storage) = host.storage() else { return };
+    let Ok(records) = Containers::open(storage) else { return };
+    let due: Vec<Container> = records
+        .list
+        .values()
+        .filter(|c| c.status == Status::Running && c.suspended.is_some_and(|s| s.pauses < crate::runtime::CATCH_UP_PAUSES && s.wakes_ms as f64 <= catch_up_until(c, host) * 1000.0))
+        .cloned()
+        .collect();
+    let now_ms = host.now().saturating_mul(1000);
+    if due.is_empty() && crate::daemon::monitor::due(&records, now_ms).is_empty() {
+        return;
+    }
+    let Ok((mut store, mut containers)) = super::open(host) else { return };
+    for c in due {
+        let _ = resume(&mut store, &mut containers, &c, host, catch_up_until(&c, host), None, None);
+    }
+    for _ in 0..MAX_RESTARTS_PER_LOOK {
+        let Some(c) = crate::daemon::monitor::due(&containers, now_ms).into_iter().next() else { break };
+        let r = crate::daemon::monitor::restarted(&c);
+        containers.list.insert(r.id.clone(), r.clone());
+        let until = catch_up_until(&r, host);
+        let _ = execute_with(&mut store, &mut containers, &r, host, b"", Terminal { detached: Some(Detached::Start { until }), ..Terminal::default() });
+    }
+}
+
+/// How many restarts one look at the containers runs, so that a container that fails at
+/// once under `--restart always` and was left for a day costs a bounded look.
+pub const MAX_RESTARTS_PER_LOOK: usize = 100;
+
+pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
+    let terminal_detached = terminal.detached.is_some();
+    let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created) };
+    let ran = with_container_fs(store, containers, c, host, |fs| {
+        let spec = crate::daemon::spec::container_spec(c, fs);
+        crate::runtime::select(&c.host_config.runtime)?.run(&spec, fs, stdio)
+    })?;
+    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps }, upper) = match ran {
+        (Ok(r), upper) => (r, upper),
+        (Err(e), _) => {
+            // The container exists but could not start: Docker leaves it Created.
+            let (msg, code) = match e {
+                RuntimeError::ExecNotFound { argv0, .. } if argv0.contains('/') => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown"), 127),
+                RuntimeError::ExecNotFound { argv0, .. } => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), 127),
+                other => (other.to_string(), 125),
+            };
+            let mut record = c.clone();
+            record.status = Status::Created;
+            record.exit_code = code;
+            if !c.auto_remove {
+                containers.list.insert(c.id.clone(), record);
+                let _ = containers.save();
+            }
+            return Err(EngineError::Start { message: msg, status: code });
+        }
+    };
+    if diverged {
+        stderr.extend_from_slice(b"berth: the resumed process did not replay as it ran before; it goes on from where the replay parted\n");
+    }
+    // A detached process ended when its sleeps say, which may be before now.
+    let ended = if terminal_detached { c.started.map_or(host.now(), |s| s.saturating_add(slept as i64).min(host.now())) } else { host.now() };
+    let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
+    let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started.saturating_add((t * 1e9).round() as i64))).collect();
+    let ran_ms = if terminal_detached { (slept * 1000.0) as i64 } else { ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000) };
+    crate::daemon::monitor::finish(containers, c, ended, ran_ms, code, &stdout, &stderr, &stamps, &upper, suspended);
+    Ok((code, stdout, stderr))
+}
+
+/// Lays out a container's filesystem (image layers, its writable layer, bind mounts and
+/// volumes), runs `f` over it, saves the volumes, and returns `f`'s result with the
+/// writable layer as it is afterwards.
+pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, f: impl FnOnce(&mut dyn FileSystem) -> T) -> Result<(T, MemoryFs), EngineError> {
+    let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
+    let upper = containers.upper(&c.id);
+    let mut root = crate::runtime::rootfs(layers, upper);
+    // The runtime creates the directories that lead to each mount point.
+    for m in &c.mounts {
+        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(&m.target)) {
+            if !root.exists(&parent) {
+                let _ = root.create_dir_all(&parent, 0o755);
+            }
+        }
+    }
+    // A volume mounted at several points is one filesystem seen at each of them.
+    let mut volumes: BTreeMap<String, crate::vfs::SharedFs> = BTreeMap::new();
+    let result = {
+        let mut mounted: Vec<(String, Box<dyn FileSystem + '_>, bool)> = Vec::new();
+        for m in &c.mounts {
+            if m.kind == "bind" {
+                match bind_source(host, &m.source) {
+                    Ok(fs) => mounted.push((m.target.clone(), fs, m.read_only)),
+                    Err(_) => return Err(EngineError::BindSource(m.source.clone())),
+                }
+            } else {
+                let vol = volumes.entry(m.source.clone()).or_insert_with(|| {
+                    let vol = containers.volume(&m.source);
+                    // Seed an empty named volume with the image's files at the mount point.
+                    let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
+                    crate::vfs::SharedFs::new(vol)
+                });
+                mounted.push((m.target.clone(), Box::new(vol.clone()), m.read_only));
+            }
+        }
+        let mut fs = Mounted { root: &mut root, mounts: mounted };
+        f(&mut fs)
+    };
+    for (name, fs) in &volumes {
+        if let Ok(vol) = fs.0.lock() {
+            let _ = containers.set_volume(name, &vol);
+        }
+    }
+    Ok((result, root.into_upper()))
+}
+
+pub fn seed_volume(root: &dyn FileSystem, target: &str) -> Option<MemoryFs> {
+    let mut vol = MemoryFs::new();
+    if root.stat(target).is_ok_and(|m| m.is_dir()) {
+        for (rel, m) in walk::walk(root, target).ok()? {
+            let _ = walk::copy_entry(root, &crate::vfs::join(target, &rel), &mut vol, &format!("/{rel}"), &m);
+        }
+    }
+    Some(vol)
+}
