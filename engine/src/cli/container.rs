@@ -8,10 +8,9 @@
 
 use super::format::{human_duration, table};
 use super::{Arg, Args, Host, Output};
-use crate::image::catalog::Catalog;
 use crate::image::store::familiar;
-use crate::image::{pull, ImageStore};
-use crate::runtime::{process_argv, Container, Containers, Detached, Mount, RuntimeError, Status, Stdio, Terminal};
+use crate::image::ImageStore;
+use crate::runtime::{Container, Containers, Detached, RuntimeError, Status, Stdio, Terminal};
 use crate::vfs::{walk, FileSystem, MemoryFs};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -27,6 +26,7 @@ fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
 fn engine_error(e: EngineError) -> Output {
     match e {
         EngineError::State(m) => Output::fail(1, format!("berth: {m}\n")),
+        EngineError::Usage(m) => Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),
         e => daemon(&e.to_string(), e.status()),
     }
 }
@@ -194,120 +194,30 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let mut prelude = String::new();
-    let image_id = match store.resolve(image_name).map(|r| r.id.clone()) {
-        Some(id) => id,
-        None => {
-            let shown = crate::image::store::normalize(image_name).map(|f| familiar(&f)).unwrap_or(image_name.clone());
-            // Shown first, as Docker does, where the host streams pull progress.
-            let unable = format!("Unable to find image '{shown}' locally\n");
-            if !host.pull_progress(&unable) {
-                prelude.push_str(&unable);
-            }
-            match pull::pull(&mut store, &Catalog::embedded(), image_name) {
-                Ok(p) => {
-                    let lines = p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest");
-                    prelude.push_str(&lines.map(|l| format!("{l}\n")).filter(|l| !host.pull_progress(l)).collect::<String>());
-                    p.id
-                }
-                Err(pull::PullError::InvalidReference(m)) => return Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),
-                Err(e) => {
-                    let mut out = daemon(&e.to_string(), 125);
-                    out.prepend_stderr(&prelude);
-                    return out;
-                }
-            }
-        }
-    };
-    // Docker checks the runtime's name when it creates the container; a known runtime
-    // that cannot run here says so when the container starts.
-    if let Err(e) = crate::runtime::select(&o.host.runtime) {
-        let mut out = daemon(&e.to_string(), 125);
-        out.prepend_stderr(&prelude);
-        return out;
-    }
-    if let Some(name) = &o.name {
-        if let Err(e) = crate::daemon::names::container(name) {
-            let mut out = daemon(&e, 125);
-            out.prepend_stderr(&prelude);
-            return out;
-        }
-        if let Some(existing) = containers.by_name(name.trim_start_matches('/')) {
-            let mut out = daemon(&format!("Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name", existing.id), 125);
-            out.prepend_stderr(&prelude);
-            return out;
-        }
-    }
-    let config = store.config(&image_id).unwrap_or_else(|_| crate::image::oci::ImageConfig::empty());
-    let argv = process_argv(&config, o.entrypoint.as_deref(), cmd_args);
-    if argv.is_empty() {
-        let mut out = daemon("No command specified", 125);
-        out.prepend_stderr(&prelude);
-        return out;
-    }
-    let mut env = config.config.env.clone();
-    for e in &o.env {
-        let (k, v) = match e.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (e.clone(), String::new()),
-        };
-        env.retain(|x| x.split('=').next() != Some(k.as_str()));
-        env.push(format!("{k}={v}"));
-    }
-    let id = containers.new_id(&format!("{image_id}/{}/{}", argv.join(" "), host.now()));
-    let name = o.name.as_deref().map(|n| n.trim_start_matches('/').to_string()).unwrap_or_else(|| containers.new_name(&id));
-    let working_dir = o.workdir.clone().or(config.config.working_dir.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into());
-    let mut mount_specs = Vec::new();
-    for v in &o.volumes {
-        let parts: Vec<&str> = v.split(':').collect();
-        let (source, target, ro) = match parts.as_slice() {
-            [t] => (String::new(), t.to_string(), false),
-            [s, t] => (s.to_string(), t.to_string(), false),
-            [s, t, opts] => (s.to_string(), t.to_string(), opts.split(',').any(|x| x == "ro")),
-            _ => return daemon(&format!("invalid volume specification: '{v}'"), 125),
-        };
-        if !target.starts_with('/') {
-            return daemon(&format!("invalid volume specification: '{v}': invalid mount config for type \"bind\": invalid mount path: '{target}' mount path must be absolute"), 125);
-        }
-        let kind = if source.starts_with('/') || source.starts_with('.') { "bind" } else { "volume" };
-        let anonymous = source.is_empty();
-        if kind == "volume" && !anonymous {
-            if let Err(e) = crate::daemon::names::volume(&source) {
-                return daemon(&e, 125);
-            }
-        }
-        let source = if anonymous { containers.new_id(&format!("volume/{id}/{target}")) } else { source };
-        if kind == "volume" {
-            let _ = containers.register_volume(&source, host.now(), anonymous);
-        }
-        mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro });
-    }
-    let container = Container {
-        id: id.clone(),
-        name,
+    let create_options = crate::daemon::create::CreateOptions {
         image: image_name.clone(),
-        image_id: image_id.clone(),
-        argv: argv.clone(),
-        env,
-        working_dir,
-        user: o.user.clone().or(config.config.user.clone()).unwrap_or_default(),
-        hostname: o.hostname.clone().unwrap_or_else(|| id[..12].to_string()),
-        mounts: mount_specs,
+        args: cmd_args.to_vec(),
+        name: o.name.clone(),
+        rm: o.rm,
+        env: o.env.clone(),
+        workdir: o.workdir.clone(),
+        user: o.user.clone(),
+        entrypoint: o.entrypoint.clone(),
+        volumes: o.volumes.clone(),
         ports: o.ports.clone(),
-        created: host.now(),
-        started: Some(host.now()),
-        finished: None,
-        status: Status::Running,
-        exit_code: 0,
-        auto_remove: o.rm,
-        host_config: crate::runtime::HostOptions { network: if o.host.network.is_empty() { "default".into() } else { o.host.network.clone() }, ..o.host.clone() },
-        config,
-        suspended: None,
-        restart_count: 0,
-        manually_stopped: false,
-        restart_at_ms: None,
-        restart_delay_ms: 0,
+        hostname: o.hostname.clone(),
+        host: o.host.clone(),
     };
+    let created = crate::daemon::create::create(host, &mut store, &mut containers, &create_options);
+    let (container, prelude) = match created {
+        Ok(c) => (c.container, c.prelude),
+        Err(f) => {
+            let mut out = engine_error(f.error);
+            out.prepend_stderr(&f.prelude);
+            return out;
+        }
+    };
+    let id = container.id.clone();
     // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
     // stays in `ps -a` as Created (unless --rm).
     if create_only || (o.gpus && !o.rm) {

@@ -5,6 +5,7 @@
 //! file. Errors are [`EngineError`]s; only the command line turns them into text with
 //! Docker's prefixes and exit codes.
 
+pub mod create;
 pub mod monitor;
 pub mod names;
 pub mod spec;
@@ -24,6 +25,12 @@ pub enum EngineError {
     State(String),
     #[error("{0}")]
     Image(String),
+    /// A request the daemon refuses (a name in use, a bad volume spec, no command).
+    #[error("{0}")]
+    Invalid(String),
+    /// An argument the client refuses before the daemon sees it (`docker: …`).
+    #[error("{0}")]
+    Usage(String),
     #[error("invalid mount config for type \"bind\": bind source path does not exist: {0}")]
     BindSource(String),
     /// The runtime did not start the process: 127 for a missing program, 125 otherwise
