@@ -82,9 +82,34 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             }
         }
     }
-    let Some(context_path) = context else {
+    let Some(context) = context else {
         return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
     };
+    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, quiet, progress })
+}
+
+/// What `build` (or a compose service's `build:`) asks for, as typed options.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The context directory (`.`), or `-`.
+    pub context: String,
+    /// `-f`: the Dockerfile, relative to the current directory.
+    pub file: Option<String>,
+    pub tags: Vec<String>,
+    pub target: Option<String>,
+    /// `KEY=VALUE` or `KEY`.
+    pub build_args: Vec<String>,
+    pub labels: Vec<(String, String)>,
+    pub no_cache: bool,
+    pub runtime: String,
+    pub quiet: bool,
+    /// `auto`, `plain`, `tty` or `quiet`.
+    pub progress: String,
+}
+
+/// Builds what `o` asks for, with BuildKit's progress and Docker's errors.
+pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
+    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, quiet, progress } = o;
     for t in &tags {
         if let Err(e) = crate::image::store::normalize(t) {
             return Output::fail(1, format!("ERROR: invalid tag \"{t}\": {}\n", e.to_string().trim_start_matches("invalid reference format: ")));

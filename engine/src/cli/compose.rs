@@ -10,6 +10,8 @@
 use serde_json::Value;
 
 use super::{Host, Output};
+use crate::daemon::create::CreateOptions;
+use crate::runtime::{Containers, Status};
 
 const FILES: &[&str] = &["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
 
@@ -183,7 +185,8 @@ struct Service {
     name: String,
     image: String,
     build: Option<(String, Option<String>, Option<String>)>,
-    run_args: Vec<String>,
+    /// What its container is created with (the name, hostname and image come at `up`).
+    create: CreateOptions,
     command: Vec<String>,
     depends_on: Vec<String>,
 }
@@ -246,32 +249,29 @@ fn load(host: &dyn Host, file: Option<&str>, name: Option<&str>) -> Result<Proje
             (None, Some(_)) => format!("{project}-{name}"),
             (None, None) => return Err(Output::fail(1, format!("service \"{name}\" has neither an image nor a build context specified: invalid compose project\n"))),
         };
-        let mut run_args = Vec::new();
+        let mut create = CreateOptions::default();
         match svc.get("environment") {
-            Some(Value::Object(m)) => run_args.extend(m.iter().flat_map(|(k, v)| ["-e".to_string(), format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))])),
-            other => run_args.extend(text_list(other).into_iter().flat_map(|e| ["-e".to_string(), e])),
+            Some(Value::Object(m)) => create.env.extend(m.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))),
+            other => create.env.extend(text_list(other)),
         }
         for v in text_list(svc.get("volumes")) {
             let (src, rest) = v.split_once(':').unwrap_or(("", &v));
             let src = if src.starts_with('.') || src.starts_with('/') { join(src) } else if src.is_empty() { String::new() } else { format!("{project}_{src}") };
-            run_args.extend(["-v".to_string(), if src.is_empty() { rest.to_string() } else { format!("{src}:{rest}") }]);
+            create.volumes.push(if src.is_empty() { rest.to_string() } else { format!("{src}:{rest}") });
         }
-        for p in text_list(svc.get("ports")) {
-            run_args.extend(["-p".to_string(), p]);
-        }
-        for (key, flag) in [("working_dir", "-w"), ("user", "-u"), ("hostname", "--hostname")] {
-            if let Some(v) = svc.get(key).and_then(|v| v.as_str()) {
-                run_args.extend([flag.to_string(), v.to_string()]);
-            }
-        }
+        create.ports = text_list(svc.get("ports"));
+        let text = |key: &str| svc.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        create.workdir = text("working_dir");
+        create.user = text("user");
+        create.hostname = text("hostname");
         let words = |v: Option<&Value>| match v {
             Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
             other => text_list(other),
         };
         if let Some(ep) = svc.get("entrypoint") {
-            run_args.extend(["--entrypoint".to_string(), words(Some(ep)).join(" ")]);
+            create.entrypoint = Some(words(Some(ep)).join(" "));
         }
-        list.push(Service { name: name.clone(), image, build, run_args, command: words(svc.get("command")), depends_on: text_list(svc.get("depends_on")) });
+        list.push(Service { name: name.clone(), image, build, create, command: words(svc.get("command")), depends_on: text_list(svc.get("depends_on")) });
     }
     // Dependencies first, then file order.
     let mut ordered: Vec<Service> = Vec::new();
@@ -326,7 +326,7 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
             for (i, s) in project.services.iter().enumerate().rev() {
                 let cname = container_name(project, s);
                 let left = (10.0 - (host.monotonic() - start)).max(0.0).ceil() as i64;
-                if !ended[i] && super::run(&["stop".into(), "-t".into(), left.to_string(), cname.clone()], host).code == 0 {
+                if !ended[i] && stop(host, &cname, left as f64) {
                     pending.push_str(&format!(" ✔ Container {cname}  Stopped\n"));
                 }
             }
@@ -335,6 +335,24 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
         }
     }
     out.stdout.extend_from_slice(pending.as_bytes());
+}
+
+/// Stops a service's container as `docker stop -t GRACE` does; false where none runs.
+fn stop(host: &dyn Host, name: &str, grace: f64) -> bool {
+    let Ok((mut store, mut containers)) = crate::daemon::open(host) else { return false };
+    let Some(mut c) = containers.find(name).cloned().filter(|c| c.status == Status::Running) else { return false };
+    c.manually_stopped = true;
+    if let Some(r) = containers.list.get_mut(&c.id) {
+        r.manually_stopped = true;
+    }
+    crate::daemon::stop::stop_gracefully(&mut store, &mut containers, &c, host, grace);
+    true
+}
+
+/// Removes a service's container, as `docker rm -f` does; false where there is none.
+fn remove(containers: &mut Containers, name: &str) -> bool {
+    let Some(c) = containers.find(name).cloned() else { return false };
+    containers.remove(&c.id).is_ok()
 }
 
 fn container_name(project: &Project, service: &Service) -> String {
@@ -357,30 +375,39 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let call = |argv: Vec<String>| super::run(&argv, host);
+    // Compose drives the engine with typed options, as the command line does: the state
+    // is opened once per command.
+    let (mut store, mut containers) = match crate::daemon::open(host) {
+        Ok(x) => x,
+        Err(e) => return Output::fail(1, format!("berth: {e}\n")),
+    };
     let mut out = Output::ok("");
     match command.as_str() {
         "build" | "up" => {
             let rebuild = command == "build" || rest.iter().any(|a| a == "--build");
             for s in &project.services {
                 let Some((ctx, dockerfile, target)) = &s.build else { continue };
-                let exists = call(vec!["image".into(), "inspect".into(), s.image.clone()]).code == 0;
-                if exists && !rebuild {
+                if store.resolve(&s.image).is_some() && !rebuild {
                     continue;
                 }
-                let mut argv = vec!["build".to_string(), "-t".into(), s.image.clone()];
-                if let Some(d) = dockerfile {
-                    argv.extend(["-f".into(), format!("{ctx}/{d}")]);
-                }
-                if let Some(t) = target {
-                    argv.extend(["--target".into(), t.clone()]);
-                }
-                argv.push(ctx.clone());
-                let b = call(argv);
+                let options = super::build::BuildOptions {
+                    context: ctx.clone(),
+                    file: dockerfile.as_ref().map(|d| format!("{ctx}/{d}")),
+                    tags: vec![s.image.clone()],
+                    target: target.clone(),
+                    progress: "auto".into(),
+                    ..super::build::BuildOptions::default()
+                };
+                let b = super::build::build_with(host, options);
                 out.stderr.extend_from_slice(&b.stderr);
                 if b.code != 0 {
                     out.code = b.code;
                     return out;
+                }
+                // The build wrote the store: read it again.
+                match crate::daemon::open(host) {
+                    Ok(x) => (store, containers) = x,
+                    Err(e) => return Output::fail(1, format!("berth: {e}\n")),
                 }
             }
             if command == "build" {
@@ -388,19 +415,24 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             }
             let detach = rest.iter().any(|a| a == "-d" || a == "--detach");
             for s in &project.services {
-                if s.build.is_none() && call(vec!["image".into(), "inspect".into(), s.image.clone()]).code != 0 {
-                    let p = call(vec!["pull".into(), "-q".into(), s.image.clone()]);
-                    if p.code != 0 {
-                        out.stderr.extend_from_slice(format!(" ✘ {} Error {}", s.name, p.stderr_text()).as_bytes());
-                        out.code = p.code;
-                        return out;
+                if s.build.is_none() && store.resolve(&s.image).is_none() {
+                    match crate::image::pull::pull(&mut store, &crate::image::catalog::Catalog::embedded(), &s.image) {
+                        Ok(_) => out.stderr.extend_from_slice(format!(" ✔ {} Pulled\n", s.name).as_bytes()),
+                        Err(e) => {
+                            let why = match e {
+                                crate::image::pull::PullError::InvalidReference(m) => m,
+                                e => format!("Error response from daemon: {e}"),
+                            };
+                            out.stderr.extend_from_slice(format!(" ✘ {} Error {why}\n", s.name).as_bytes());
+                            out.code = 1;
+                            return out;
+                        }
                     }
-                    out.stderr.extend_from_slice(format!(" ✔ {} Pulled\n", s.name).as_bytes());
                 }
             }
             out.stderr.extend_from_slice(format!(" ✔ Network {}_default  Created\n", project.name).as_bytes());
             for v in &project.volumes {
-                call(vec!["volume".into(), "create".into(), v.clone()]);
+                let _ = containers.register_volume(v, host.now(), false);
                 out.stderr.extend_from_slice(format!(" ✔ Volume \"{v}\"  Created\n").as_bytes());
             }
             for s in &project.services {
@@ -410,15 +442,14 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             // comes, prefixed with the service, until all have exited or Ctrl-C stops them.
             for s in &project.services {
                 let cname = container_name(&project, s);
-                call(vec!["rm".into(), "-f".into(), cname.clone()]);
-                let mut argv = vec!["run".to_string(), "-d".into(), "--name".into(), cname.clone(), "--hostname".into(), cname.clone()];
-                argv.extend(s.run_args.iter().cloned());
-                argv.push(s.image.clone());
-                argv.extend(s.command.iter().cloned());
-                let r = call(argv);
-                if r.code != 0 {
-                    out.stderr.extend_from_slice(&r.stderr);
-                    out.code = r.code;
+                remove(&mut containers, &cname);
+                let options = CreateOptions { image: s.image.clone(), args: s.command.clone(), name: Some(cname.clone()), hostname: Some(s.create.hostname.clone().unwrap_or_else(|| cname.clone())), ..s.create.clone() };
+                let started = crate::daemon::create::create(host, &mut store, &mut containers, &options)
+                    .map_err(|f| f.error)
+                    .and_then(|created| crate::daemon::start::start_detached(&mut store, &mut containers, &created.container, host));
+                if let Err(e) = started {
+                    out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
+                    out.code = e.status();
                     return out;
                 }
                 if detach {
@@ -427,6 +458,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             }
             if !detach {
                 out.stdout.extend_from_slice(format!("Attaching to {}\n", project.services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")).as_bytes());
+                drop((store, containers));
                 attach(&project, host, &mut out);
             }
             out
@@ -434,13 +466,13 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "down" => {
             for s in project.services.iter().rev() {
                 let cname = container_name(&project, s);
-                if call(vec!["rm".into(), "-f".into(), cname.clone()]).code == 0 {
+                if remove(&mut containers, &cname) {
                     out.stderr.extend_from_slice(format!(" ✔ Container {cname}  Removed\n").as_bytes());
                 }
             }
             if rest.iter().any(|a| a == "-v" || a == "--volumes") {
                 for v in &project.volumes {
-                    if call(vec!["volume".into(), "rm".into(), v.clone()]).code == 0 {
+                    if containers.volumes().contains_key(v) && containers.volume_users(v).is_empty() && containers.remove_volume(v).is_ok() {
                         out.stderr.extend_from_slice(format!(" ✔ Volume {v}  Removed\n").as_bytes());
                     }
                 }
@@ -449,15 +481,13 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             out
         }
         "ps" => {
-            let names: Vec<String> = project.services.iter().map(|s| container_name(&project, s)).collect();
-            let listed = call(vec!["ps".into(), "-a".into(), "--format".into(), "{{.Names}}\t{{.Image}}\t{{.Status}}".into()]);
+            let now = host.now();
             let mut rows = vec![vec!["NAME".to_string(), "IMAGE".into(), "SERVICE".into(), "STATUS".into()]];
-            for line in listed.stdout_text().lines() {
-                let cols: Vec<&str> = line.split('\t').collect();
-                if let (Some(n), Some(image), Some(status)) = (cols.first(), cols.get(1), cols.get(2)) {
-                    if let Some(s) = names.iter().position(|x| x == n).map(|i| &project.services[i]) {
-                        rows.push(vec![n.to_string(), image.to_string(), s.name.clone(), status.to_string()]);
-                    }
+            let mut listed: Vec<&crate::runtime::Container> = containers.list.values().collect();
+            listed.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+            for c in listed {
+                if let Some(s) = project.services.iter().find(|s| container_name(&project, s) == c.name) {
+                    rows.push(vec![c.name.clone(), c.image.clone(), s.name.clone(), super::container::status_text(c, now)]);
                 }
             }
             Output::ok(super::format::table(&rows))
@@ -465,10 +495,16 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "logs" => {
             let width = project.services.iter().map(|s| s.name.len() + 2).max().unwrap_or(0);
             for s in &project.services {
-                let l = call(vec!["logs".into(), container_name(&project, s)]);
+                let Some(c) = containers.by_name(&container_name(&project, s)) else { continue };
                 let label = format!("{}-1", s.name);
-                for line in l.stdout_text().lines().chain(l.stderr_text().lines()).filter(|l| !l.starts_with("Error response")) {
-                    out.stdout.extend_from_slice(format!("{label:<width$} | {line}\n").as_bytes());
+                let lines = containers.logs(&c.id);
+                // stdout's lines, then stderr's, as `docker logs` into a terminal shows them.
+                for stream in ["stdout", "stderr"] {
+                    for line in lines.iter().filter(|l| l.stream == stream) {
+                        for text in line.text.lines() {
+                            out.stdout.extend_from_slice(format!("{label:<width$} | {text}\n").as_bytes());
+                        }
+                    }
                 }
             }
             out

@@ -599,6 +599,16 @@ fn quote_command(argv: &[String]) -> String {
     format!("\"{shown}\"")
 }
 
+/// `ps`'s STATUS column: `Up 2 minutes`, `Exited (0) 5 seconds ago`, `Created`.
+pub(crate) fn status_text(c: &Container, now: i64) -> String {
+    match c.status {
+        Status::Exited => format!("Exited ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
+        Status::Created => "Created".into(),
+        Status::Running => format!("Up {}", human_duration(now - c.started.unwrap_or(now))),
+        Status::Restarting => format!("Restarting ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
+    }
+}
+
 fn ps(args: &[String], host: &dyn Host) -> Output {
     let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-aq" || a == "-qa");
     let quiet = args.iter().any(|a| a == "-q" || a == "--quiet" || a == "-aq" || a == "-qa");
@@ -626,12 +636,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
     let mut rows = vec![["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     let mut docs = Vec::new();
     for c in list {
-        let status = match c.status {
-            Status::Exited => format!("Exited ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
-            Status::Created => "Created".into(),
-            Status::Running => format!("Up {}", human_duration(now - c.started.unwrap_or(now))),
-            Status::Restarting => format!("Restarting ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
-        };
+        let status = status_text(c, now);
         let row = vec![c.short_id(), c.image.clone(), quote_command(&c.argv), format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()];
         let state = c.status.name();
         docs.push(serde_json::json!({"ID": row[0], "Image": row[1], "Command": row[2], "RunningFor": human_duration(now - c.created), "CreatedAt": crate::time::rfc3339(c.created), "Status": row[4], "State": state, "Ports": "", "Names": row[6]}));

@@ -46,6 +46,12 @@ pub fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Containe
     execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
 }
 
+/// Starts a created container's process detached (`run -d`, a compose service): it runs
+/// until it waits in a sleep, and [`catch_up`] takes it on from there.
+pub fn start_detached(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(), EngineError> {
+    execute_with(store, containers, c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() }).map(|_| ())
+}
+
 /// Seconds a container's process has been running, by the host's clock.
 pub fn running_for(c: &Container, host: &dyn Host) -> f64 {
     (host.now() - c.started.unwrap_or(c.created)).max(0) as f64
