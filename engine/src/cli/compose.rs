@@ -351,8 +351,7 @@ fn stop(host: &dyn Host, name: &str, grace: f64) -> bool {
 
 /// Removes a service's container, as `docker rm -f` does; false where there is none.
 fn remove(containers: &mut Containers, name: &str) -> bool {
-    let Some(c) = containers.find(name).cloned() else { return false };
-    containers.remove(&c.id).is_ok()
+    crate::daemon::rm::remove(containers, name, true).is_ok()
 }
 
 fn container_name(project: &Project, service: &Service) -> String {

@@ -321,25 +321,15 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     match command {
         "rename" => {
             let [old, new] = names[..] else { return usage(2, "exactly", "CONTAINER NEW_NAME") };
-            let Some(c) = containers.find(old).cloned() else { return no_such(old) };
-            let new = match crate::daemon::names::container(new) {
-                Ok(n) => n,
-                Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
-            };
-            if containers.find(new).is_some_and(|o| o.id != c.id) {
-                return Output::fail(1, format!("Error response from daemon: Conflict. The container name \"/{new}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.\n", containers.find(new).map(|o| o.id.clone()).unwrap_or_default()));
+            match crate::daemon::rm::rename(&mut containers, old, new) {
+                Ok(()) => Output::ok(""),
+                Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
             }
-            if let Some(entry) = containers.list.get_mut(&c.id) {
-                entry.name = new.to_string();
-            }
-            let _ = containers.save();
-            Output::ok("")
         }
         "prune" => {
-            let stopped: Vec<String> = containers.list.values().filter(|c| c.status != Status::Running).map(|c| c.id.clone()).collect();
+            let stopped = crate::daemon::rm::prune(&mut containers);
             let mut out = String::from("Deleted Containers:\n");
             for id in &stopped {
-                let _ = containers.remove(id);
                 out.push_str(&format!("{id}\n"));
             }
             if stopped.is_empty() {
@@ -803,22 +793,11 @@ fn rm(args: &[String], host: &dyn Host) -> Output {
     };
     let mut out = Output::ok("");
     for n in names {
-        match containers.find(n).cloned() {
-            None => {
-                out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
+        match crate::daemon::rm::remove(&mut containers, n, force) {
+            Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+            Err(e) => {
+                out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
                 out.code = 1;
-            }
-            Some(c) if c.status == Status::Restarting && !force => {
-                out.stderr.extend_from_slice(format!("Error response from daemon: cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove\n", c.name).as_bytes());
-                out.code = 1;
-            }
-            Some(c) if c.status == Status::Running && !force => {
-                out.stderr.extend_from_slice(format!("Error response from daemon: cannot remove container \"/{}\": container is running: stop the container before removing or force remove\n", c.name).as_bytes());
-                out.code = 1;
-            }
-            Some(c) => {
-                let _ = containers.remove(&c.id);
-                out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
             }
         }
     }

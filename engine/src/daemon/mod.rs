@@ -8,6 +8,7 @@
 pub mod create;
 pub mod monitor;
 pub mod names;
+pub mod rm;
 pub mod spec;
 pub mod start;
 pub mod stop;
@@ -25,6 +26,8 @@ pub enum EngineError {
     State(String),
     #[error("{0}")]
     Image(String),
+    #[error("No such container: {0}")]
+    NotFound(String),
     /// A request the daemon refuses (a name in use, a bad volume spec, no command).
     #[error("{0}")]
     Invalid(String),
