@@ -11,7 +11,7 @@ use super::{Arg, Args, Host, Output};
 use crate::image::store::familiar;
 use crate::image::ImageStore;
 use crate::runtime::{Container, Containers, Detached, RuntimeError, Status, Stdio, Terminal};
-use crate::vfs::{walk, FileSystem, MemoryFs};
+use crate::vfs::{walk, FileSystem};
 
 fn daemon(message: &str, code: i32) -> Output {
     Output::fail(code, format!("docker: Error response from daemon: {message}.\nSee 'docker run --help'.\n"))
@@ -1128,30 +1128,11 @@ pub fn diff(args: &[String], host: &dyn Host) -> Output {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
-    let layers = match store.layers(&c.image_id) {
-        Ok(l) => l,
-        Err(e) => return daemon(&e.to_string(), 1),
-    };
-    let lower = crate::vfs::OverlayFs::new(layers, MemoryFs::new());
-    let upper = containers.upper(&c.id);
-    let mut lines = Vec::new();
-    for (rel, _) in walk::walk(&upper, "/").unwrap_or_default() {
-        let path = format!("/{rel}");
-        let (parent, base) = crate::vfs::split_parent(&path).unwrap_or_default();
-        if base == ".wh..wh..opq" {
-            continue;
-        }
-        if let Some(gone) = base.strip_prefix(".wh.") {
-            lines.push(format!("D {}", crate::vfs::join(&parent, gone)));
-        } else if lower.lstat(&path).is_ok() {
-            lines.push(format!("C {path}"));
-        } else {
-            lines.push(format!("A {path}"));
-        }
+    match crate::daemon::commit::diff(&mut store, &containers, name) {
+        Ok(changes) => Output::ok(changes.iter().map(|(kind, path)| format!("{kind} {path}\n")).collect::<String>()),
+        Err(EngineError::NotFound(n)) => no_such(&n),
+        Err(e) => daemon(&e.to_string(), 1),
     }
-    lines.sort_by(|a, b| a[2..].cmp(&b[2..]));
-    Output::ok(lines.iter().map(|l| format!("{l}\n")).collect::<String>())
 }
 
 /// `commit [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]`: the container's writable layer
@@ -1183,30 +1164,10 @@ pub fn commit(args: &[String], host: &dyn Host) -> Output {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
-    let Some(record) = store.record(&c.image_id).cloned() else {
-        return daemon(&format!("No such image: {}", c.image), 1);
-    };
-    let mut config = match store.config(&c.image_id) {
-        Ok(cfg) => cfg,
-        Err(e) => return daemon(&e.to_string(), 1),
-    };
-    let mut layers: Vec<_> = store.manifest(&record).map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
-    let upper = containers.upper(&c.id);
-    let blob = match crate::image::layer::layer_of(&upper, &crate::image::layer::LayerOptions::default()) {
-        Ok(b) => b,
-        Err(e) => return daemon(&e.to_string(), 1),
-    };
-    layers.push(store.put_layer(&blob, std::sync::Arc::new(upper)));
-    config.rootfs.diff_ids.push(blob.diff_id.clone());
-    let entrypoint = config.config.entrypoint.clone().unwrap_or_default();
-    config.config.cmd = Some(if c.argv.starts_with(&entrypoint) { c.argv[entrypoint.len()..].to_vec() } else { c.argv.clone() });
-    config.config.env = c.env.clone();
-    config.created = Some(crate::time::rfc3339(host.now()));
-    config.history.push(crate::image::oci::History { created: Some(crate::time::rfc3339(host.now())), created_by: Some(c.argv.join(" ")), comment: message, empty_layer: false });
-    let tags: Vec<String> = operands.get(1).cloned().into_iter().collect();
-    match store.add_built(&config, &layers, &tags, &crate::time::rfc3339(host.now())) {
+    let options = crate::daemon::commit::CommitOptions { message, tag: operands.get(1).cloned() };
+    match crate::daemon::commit::commit(&mut store, &containers, name, &options, host.now()) {
         Ok(id) => Output::ok(format!("{id}\n")),
+        Err(EngineError::NotFound(n)) => no_such(&n),
         Err(e) => daemon(&e.to_string(), 1),
     }
 }

@@ -5,6 +5,7 @@
 //! file. Errors are [`EngineError`]s; only the command line turns them into text with
 //! Docker's prefixes and exit codes.
 
+pub mod commit;
 pub mod create;
 pub mod monitor;
 pub mod names;
