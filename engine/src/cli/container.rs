@@ -10,7 +10,7 @@ use super::format::{human_duration, table};
 use super::{Arg, Args, Host, Output};
 use crate::image::store::familiar;
 use crate::image::ImageStore;
-use crate::runtime::{Container, Containers, Detached, RuntimeError, Status, Stdio, Terminal};
+use crate::runtime::{Container, Containers, Detached, Status, Terminal};
 use crate::vfs::{walk, FileSystem};
 
 fn daemon(message: &str, code: i32) -> Output {
@@ -491,15 +491,8 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
     if c.status != Status::Running {
         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
     }
-    let mut process = c.clone();
-    process.argv = command.to_vec();
-    process.env.extend(env);
-    if let Some(w) = workdir {
-        process.working_dir = w;
-    }
-    if let Some(u) = user {
-        process.user = u;
-    }
+    let mut options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env, workdir, user, stdin: Vec::new() };
+    let process = crate::daemon::exec::process_of(&c, &options);
     if interactive && tty && crate::runtime::is_interactive_shell(&process.argv) {
         let session = with_container_fs(store, containers, &process, host, |fs| crate::runtime::start_tty(fs, &process));
         if let Ok((mut session, _)) = session {
@@ -509,20 +502,12 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
             }
         }
     }
-    let stdin = if interactive { host.read_file("-").unwrap_or_default() } else { Vec::new() };
-    let started = process.started.unwrap_or(process.created);
-    let ran = with_container_fs(store, containers, &process, host, |fs| {
-        let spec = crate::daemon::spec::container_spec(&process, fs);
-        crate::runtime::select(&process.host_config.runtime)?.run(&spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started })
-    });
-    match ran {
-        Ok((Ok(r), upper)) => {
-            let _ = containers.set_upper(&c.id, &upper);
-            let _ = containers.save();
-            Output { code: r.status, stdout: r.stdout, stderr: r.stderr }
-        }
-        Ok((Err(RuntimeError::ExecNotFound { argv0, .. }), _)) => Output::fail(127, format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown\n")),
-        Ok((Err(e), _)) => daemon(&e.to_string(), 126),
+    if interactive {
+        options.stdin = host.read_file("-").unwrap_or_default();
+    }
+    match crate::daemon::exec::exec(store, containers, host, &c, &options) {
+        Ok((code, stdout, stderr)) => Output { code, stdout, stderr },
+        Err(EngineError::Exec { message, status }) => Output::fail(status, format!("{message}\n")),
         Err(e) => engine_error(e),
     }
 }

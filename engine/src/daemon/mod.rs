@@ -7,6 +7,7 @@
 
 pub mod commit;
 pub mod create;
+pub mod exec;
 pub mod monitor;
 pub mod names;
 pub mod rm;
@@ -41,6 +42,9 @@ pub enum EngineError {
     /// (docker/cli's `runStartContainerErr`).
     #[error("{message}")]
     Start { message: String, status: i32 },
+    /// `exec` could not start its process (docker/cli prints it as it is).
+    #[error("{message}")]
+    Exec { message: String, status: i32 },
 }
 
 impl EngineError {
@@ -48,7 +52,7 @@ impl EngineError {
     pub fn status(&self) -> i32 {
         match self {
             EngineError::State(_) => 1,
-            EngineError::Start { status, .. } => *status,
+            EngineError::Start { status, .. } | EngineError::Exec { status, .. } => *status,
             _ => 125,
         }
     }

@@ -1,0 +1,59 @@
+//! `docker exec` (moby's `daemon/exec.go`): another process in a running container, over
+//! its filesystem, through the container's runtime.
+
+use super::start::with_container_fs;
+use super::EngineError;
+use crate::host::Host;
+use crate::image::ImageStore;
+use crate::runtime::{Container, Containers, RuntimeError, Status, Stdio, Terminal};
+
+/// What `exec` runs.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    pub args: Vec<String>,
+    /// Added to the container's environment (`-e`).
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    /// `-i`: the process's stdin.
+    pub stdin: Vec<u8>,
+}
+
+/// The container's record as the exec'd process sees it: its command, environment,
+/// directory and user replaced or extended by `o`.
+pub fn process_of(c: &Container, o: &ExecOptions) -> Container {
+    let mut process = c.clone();
+    process.argv = o.args.clone();
+    process.env.extend(o.env.iter().cloned());
+    if let Some(w) = &o.workdir {
+        process.working_dir = w.clone();
+    }
+    if let Some(u) = &o.user {
+        process.user = u.clone();
+    }
+    process
+}
+
+/// Runs `o` in the running container `c`: its exit status, stdout and stderr. What it
+/// writes to the container's files stays in its writable layer.
+pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host, c: &Container, o: &ExecOptions) -> Result<(i32, Vec<u8>, Vec<u8>), EngineError> {
+    if c.status != Status::Running {
+        return Err(EngineError::Invalid(format!("container {} is not running", c.id)));
+    }
+    let process = process_of(c, o);
+    let started = process.started.unwrap_or(process.created);
+    let stdin = o.stdin.clone();
+    let (ran, upper) = with_container_fs(store, containers, &process, host, |fs| {
+        let spec = super::spec::container_spec(&process, fs);
+        crate::runtime::select(&process.host_config.runtime)?.run(&spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started })
+    })?;
+    match ran {
+        Ok(r) => {
+            let _ = containers.set_upper(&c.id, &upper);
+            let _ = containers.save();
+            Ok((r.status, r.stdout, r.stderr))
+        }
+        Err(RuntimeError::ExecNotFound { argv0, .. }) => Err(EngineError::Exec { message: format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), status: 127 }),
+        Err(e) => Err(EngineError::Start { message: e.to_string(), status: 126 }),
+    }
+}
