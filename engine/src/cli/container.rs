@@ -408,12 +408,20 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                             out.code = 1;
                         }
                     },
-                    "top" if running => {
-                        let cmd = c.argv.join(" ");
-                        out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD").as_bytes());
-                        let stime = crate::time::rfc3339(c.started.unwrap_or(0));
-                        out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{cmd}\n", if c.user.is_empty() { "root" } else { &c.user }, 4242, 4221, 0, &stime[11..16], "?", "00:00:00").as_bytes());
-                    }
+                    "top" if running => match crate::daemon::exec::top(&c) {
+                        Ok(processes) => {
+                            out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD").as_bytes());
+                            let user = if c.user.is_empty() { "root" } else { c.user.as_str() };
+                            for p in processes {
+                                let stime = crate::time::rfc3339(p.started);
+                                out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", user, p.pid, p.ppid, 0, &stime[11..16], "?", "00:00:00", p.args.join(" ")).as_bytes());
+                            }
+                        }
+                        Err(e) => {
+                            out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
+                            out.code = 1;
+                        }
+                    },
                     "restart" if running => {
                         stop_gracefully(&mut store, &mut containers, &c, host, grace);
                         let mut c = containers.find(n).cloned().unwrap_or(c);

@@ -19,6 +19,13 @@ pub struct ExecOptions {
     pub stdin: Vec<u8>,
 }
 
+/// The processes of the running container `c` (`docker top`), from its runtime.
+pub fn top(c: &Container) -> Result<Vec<crate::runtime::ProcessInfo>, EngineError> {
+    let spec = super::spec::container_spec(c, &crate::vfs::MemoryFs::new());
+    let runtime = crate::runtime::select(&c.host_config.runtime).map_err(|e| EngineError::Invalid(e.to_string()))?;
+    runtime.processes(&spec, c.started.unwrap_or(c.created)).map_err(|e| EngineError::Invalid(e.to_string()))
+}
+
 /// The container's record as the exec'd process sees it: its command, environment,
 /// directory and user replaced or extended by `o`.
 pub fn process_of(c: &Container, o: &ExecOptions) -> Container {
@@ -44,8 +51,9 @@ pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host
     let started = process.started.unwrap_or(process.created);
     let stdin = o.stdin.clone();
     let (ran, upper) = with_container_fs(store, containers, &process, host, |fs| {
+        let main = super::spec::container_spec(c, fs);
         let spec = super::spec::container_spec(&process, fs);
-        crate::runtime::select(&process.host_config.runtime)?.run(&spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started })
+        crate::runtime::select(&process.host_config.runtime)?.exec(&main, &spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started })
     })?;
     match ran {
         Ok(r) => {

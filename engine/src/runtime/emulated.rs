@@ -5,7 +5,7 @@
 //! is suspended over a journal and later resumed by replay (see [`super::journal`]).
 
 use super::spec::ContainerSpec;
-use super::{journal, Capabilities, Detached, Ran, Runtime, RuntimeError, Stdio, Suspended, Suspension, CATCH_UP_PAUSES};
+use super::{journal, Capabilities, Detached, ProcessInfo, Ran, Runtime, RuntimeError, Stdio, Suspended, Suspension, CATCH_UP_PAUSES};
 use crate::vfs::FileSystem;
 
 /// The emulated backend of [`Runtime`].
@@ -43,6 +43,19 @@ impl Runtime for EmulatedRuntime {
     fn run(&mut self, spec: &ContainerSpec, root: &mut dyn FileSystem, stdio: Stdio) -> Result<Ran, RuntimeError> {
         self.check(spec, root)?;
         Ok(run_emulated(root, spec, stdio))
+    }
+
+    /// An exec'd process runs to its end within the call, beside the main process's
+    /// suspension: its own run over the same filesystem.
+    fn exec(&mut self, _container: &ContainerSpec, process: &ContainerSpec, root: &mut dyn FileSystem, stdio: Stdio) -> Result<Ran, RuntimeError> {
+        self.run(process, root, stdio)
+    }
+
+    /// While a container is up its one process is its main process, PID 1 in its own
+    /// namespace: an exec'd process has ended before anyone can look (there is no
+    /// scheduler to run two at once yet).
+    fn processes(&self, spec: &ContainerSpec, started: i64) -> Result<Vec<ProcessInfo>, RuntimeError> {
+        Ok(vec![ProcessInfo { pid: 1, ppid: 0, uid: spec.process.user.uid, started, args: spec.process.args.clone() }])
     }
 }
 

@@ -28,6 +28,52 @@ pub trait Runtime {
     fn check(&self, spec: &ContainerSpec, root: &dyn FileSystem) -> Result<(), RuntimeError>;
     /// Runs the process to its exit or, detached, until it is suspended (see [`Ran`]).
     fn run(&mut self, spec: &ContainerSpec, root: &mut dyn FileSystem, stdio: Stdio) -> Result<Ran, RuntimeError>;
+    /// Runs another process (`exec`) in a container whose main process `container` runs.
+    fn exec(&mut self, container: &ContainerSpec, process: &ContainerSpec, root: &mut dyn FileSystem, stdio: Stdio) -> Result<Ran, RuntimeError> {
+        let _ = (container, process, root, stdio);
+        Err(self.unsupported("exec"))
+    }
+    /// The processes of a running container (`docker top`), its main process first.
+    fn processes(&self, spec: &ContainerSpec, started: i64) -> Result<Vec<ProcessInfo>, RuntimeError> {
+        let _ = (spec, started);
+        Err(self.unsupported("listing processes"))
+    }
+    /// Sends `signal` (`TERM`, `KILL`) to a container's main process.
+    fn signal(&mut self, spec: &ContainerSpec, signal: &str) -> Result<(), RuntimeError> {
+        let _ = (spec, signal);
+        Err(self.unsupported("signals"))
+    }
+    /// Freezes (`pause`) or thaws (`unpause`) every process of a container.
+    fn pause(&mut self, spec: &ContainerSpec, frozen: bool) -> Result<(), RuntimeError> {
+        let _ = (spec, frozen);
+        Err(self.unsupported("pause"))
+    }
+    /// Resizes a container's terminal.
+    fn resize(&mut self, spec: &ContainerSpec, rows: u16, cols: u16) -> Result<(), RuntimeError> {
+        let _ = (spec, rows, cols);
+        Err(self.unsupported("terminal sizes"))
+    }
+    /// Forgets what the runtime holds for a container that is removed.
+    fn delete(&mut self, spec: &ContainerSpec) -> Result<(), RuntimeError> {
+        let _ = spec;
+        Ok(())
+    }
+    /// The error for what this backend does not do (yet).
+    fn unsupported(&self, operation: &'static str) -> RuntimeError {
+        RuntimeError::Unsupported { runtime: self.name(), operation }
+    }
+}
+
+/// One process of a container, as `docker top` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// In the container's PID namespace (the emulated runtime has no host PIDs).
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    /// Seconds since the epoch.
+    pub started: i64,
+    pub args: Vec<String>,
 }
 
 /// What a runtime supports.
@@ -69,6 +115,8 @@ pub enum RuntimeError {
     Unavailable { runtime: &'static str, reason: &'static str },
     #[error("no command specified")]
     NoCommand,
+    #[error("the {runtime} runtime does not support {operation} yet")]
+    Unsupported { runtime: &'static str, operation: &'static str },
     /// `in_path`: it was looked up in `PATH` (no `/` in its name).
     #[error("exec: \"{argv0}\": executable file not found in $PATH")]
     ExecNotFound { argv0: String, in_path: bool },

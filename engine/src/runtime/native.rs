@@ -38,4 +38,31 @@ impl Runtime for NativeRuntime {
         self.check(spec, root)?;
         Err(RuntimeError::Unavailable { runtime: "native", reason: Self::reason() })
     }
+
+    fn unsupported(&self, _operation: &'static str) -> RuntimeError {
+        RuntimeError::Unavailable { runtime: "native", reason: Self::reason() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::spec::ProcessSpec;
+    use super::super::EmulatedRuntime;
+    use super::*;
+
+    #[test]
+    fn backends_answer_what_they_cannot_do_with_an_error() {
+        let spec = ContainerSpec::for_process(ProcessSpec { args: vec!["sh".into()], cwd: "/".into(), ..ProcessSpec::default() });
+        let mut native = NativeRuntime;
+        assert!(matches!(native.check(&spec, &crate::vfs::MemoryFs::new()), Err(RuntimeError::Unavailable { runtime: "native", .. })));
+        assert!(matches!(native.pause(&spec, true), Err(RuntimeError::Unavailable { .. })));
+        assert!(!native.capabilities().available);
+        let mut emulated = EmulatedRuntime;
+        assert_eq!(emulated.pause(&spec, true).unwrap_err().to_string(), "the emulated runtime does not support pause yet");
+        assert!(emulated.signal(&spec, "TERM").is_err());
+        let top = emulated.processes(&spec, 7).expect("the main process");
+        assert_eq!((top[0].pid, top[0].args.as_slice(), top[0].started), (1, ["sh".to_string()].as_slice(), 7));
+        // No /bin/sh in an empty filesystem: Docker's "executable file not found".
+        assert!(matches!(emulated.check(&spec, &crate::vfs::MemoryFs::new()), Err(RuntimeError::ExecNotFound { .. })));
+    }
 }
