@@ -31,8 +31,8 @@ fn engine_error(e: EngineError) -> Output {
     }
 }
 
-use crate::daemon::start::{catch_up_until, execute, execute_with, resume, with_container_fs};
-use crate::daemon::stop::{stop_gracefully, stop_running};
+use crate::daemon::start::{catch_up_until, execute_with, restart, resume, start as start_container, with_container_fs};
+use crate::daemon::stop::{kill, stop};
 use crate::daemon::EngineError;
 pub use crate::daemon::start::catch_up;
 
@@ -346,53 +346,34 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
             }
             let mut out = Output::ok("");
             for n in names {
-                let Some(mut c) = containers.find(n).cloned() else {
+                let Some(c) = containers.find(n).cloned() else {
                     out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
                     out.code = 1;
                     continue;
                 };
                 let running = c.status == Status::Running;
-                // Stopped by hand: its restart policy leaves it stopped; started by hand,
-                // the policy applies again.
-                let by_hand = matches!(command, "stop" | "kill") || (command == "restart" && running);
-                if by_hand || matches!(command, "start" | "restart") {
-                    c.manually_stopped = by_hand;
-                    if let Some(r) = containers.list.get_mut(&c.id) {
-                        r.manually_stopped = by_hand;
-                    }
-                }
+                let restarting = c.status == Status::Restarting;
                 match command {
-                    "stop" | "restart" if c.status == Status::Restarting => {
-                        if let Some(r) = containers.list.get_mut(&c.id) {
-                            r.status = Status::Exited;
-                            r.restart_at_ms = None;
-                        }
-                        let _ = containers.save();
-                        if command == "restart" {
-                            let mut c = containers.find(n).cloned().unwrap_or(c);
-                            c.manually_stopped = false;
-                            if let Err(e) = execute(&mut store, &mut containers, &c, host) {
-                                out.stderr.extend_from_slice(&engine_error(e).stderr);
-                                out.code = 1;
-                                continue;
-                            }
-                        }
-                        out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
-                    }
-                    "kill" if c.status == Status::Restarting => {
-                        out.stderr.extend_from_slice(format!("Error response from daemon: cannot kill container: {n}: container {} is restarting, wait until the container is running\n", c.id).as_bytes());
-                        out.code = 1;
-                    }
                     // Docker's stop signal, SIGTERM, does not end a process that is PID 1
                     // without a handler; after the grace period it is killed.
-                    "stop" if running => {
-                        stop_gracefully(&mut store, &mut containers, &c, host, grace);
+                    "stop" => {
+                        stop(&mut store, &mut containers, &c, host, grace);
                         out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
                     }
-                    "kill" if running => {
-                        stop_running(&mut containers, &c, host, 137);
-                        out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
-                    }
+                    "kill" => match kill(&mut containers, &c, n, host) {
+                        Ok(()) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                        Err(e) => {
+                            out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
+                            out.code = 1;
+                        }
+                    },
+                    "restart" if running || restarting => match restart(&mut store, &mut containers, &c, host, grace) {
+                        Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                        Err(e) => {
+                            out.stderr.extend_from_slice(&engine_error(e).stderr);
+                            out.code = 1;
+                        }
+                    },
                     // Waits in real time, as `logs -f` follows, without showing the output.
                     "wait" if running => match host.follow() {
                         Some(show) => {
@@ -422,31 +403,12 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                             out.code = 1;
                         }
                     },
-                    "restart" if running => {
-                        stop_gracefully(&mut store, &mut containers, &c, host, grace);
-                        let mut c = containers.find(n).cloned().unwrap_or(c);
-                        c.manually_stopped = false;
-                        c.status = Status::Exited;
-                        c.restart_at_ms = None;
-                        match execute(&mut store, &mut containers, &c, host) {
-                            Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
-                            Err(e) => {
-                                out.stderr.extend_from_slice(&engine_error(e).stderr);
-                                out.code = 1;
-                            }
-                        }
-                    }
                     "start" if running => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
-                    "stop" => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                     "wait" => out.stdout.extend_from_slice(format!("{}\n", c.exit_code).as_bytes()),
-                    "kill" => {
-                        out.stderr.extend_from_slice(format!("Error response from daemon: cannot kill container: {n}: container {} is not running\n", c.id).as_bytes());
-                        out.code = 1;
-                    }
                     "exec" | "top" => {
                         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
                     }
-                    _ => match execute(&mut store, &mut containers, &c, host) {
+                    _ => match start_container(&mut store, &mut containers, &c, host) {
                         Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                         Err(e) => {
                             out.stderr.extend_from_slice(&engine_error(e).stderr);
@@ -811,7 +773,7 @@ fn start(args: &[String], host: &dyn Host) -> Output {
             out.code = 1;
             continue;
         };
-        match execute(&mut store, &mut containers, &c, host) {
+        match start_container(&mut store, &mut containers, &c, host) {
             Ok((code, stdout, stderr)) => {
                 let so_far = Output { code, stdout, stderr };
                 let started = containers.find(&c.id).cloned();

@@ -46,6 +46,23 @@ pub fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Containe
     execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
 }
 
+/// `docker start`: the process of a stopped container starts again, detached, and its
+/// restart policy applies again.
+pub fn start(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Executed {
+    let mut c = c.clone();
+    super::stop::mark_stopped_by_hand(containers, &mut c, false);
+    execute(store, containers, &c, host)
+}
+
+/// `docker restart`: stopped as `stop` stops it (TERM, `grace`, KILL), then started.
+pub fn restart(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) -> Executed {
+    super::stop::stop(store, containers, c, host, grace);
+    let mut c = containers.find(&c.id).cloned().unwrap_or_else(|| c.clone());
+    c.status = Status::Exited;
+    c.restart_at_ms = None;
+    start(store, containers, &c, host)
+}
+
 /// Starts a created container's process detached (`run -d`, a compose service): it runs
 /// until it waits in a sleep, and [`catch_up`] takes it on from there.
 pub fn start_detached(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(), EngineError> {

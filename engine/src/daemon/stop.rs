@@ -1,9 +1,52 @@
 //! `docker stop` and `kill` (moby's `daemon/stop.go`, `kill.go`): TERM reaches the
 //! process where it waits, what outlives the grace period is killed.
 
+use super::EngineError;
 use crate::host::Host;
 use crate::image::ImageStore;
 use crate::runtime::{Container, Containers, Status};
+
+/// Records that `stop` or `kill` ended the container (`by_hand`), so that its restart
+/// policy leaves it stopped, or that `start`/`restart` started it again.
+pub fn mark_stopped_by_hand(containers: &mut Containers, c: &mut Container, by_hand: bool) {
+    c.manually_stopped = by_hand;
+    if let Some(r) = containers.list.get_mut(&c.id) {
+        r.manually_stopped = by_hand;
+    }
+}
+
+/// `docker stop`: a running container gets TERM and, after `grace` seconds, KILL; a
+/// restarting one is not started again. Either way its restart policy leaves it stopped.
+pub fn stop(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
+    let mut c = c.clone();
+    mark_stopped_by_hand(containers, &mut c, true);
+    match c.status {
+        Status::Running => stop_gracefully(store, containers, &c, host, grace),
+        Status::Restarting => {
+            if let Some(r) = containers.list.get_mut(&c.id) {
+                r.status = Status::Exited;
+                r.restart_at_ms = None;
+            }
+            let _ = containers.save();
+        }
+        _ => {}
+    }
+}
+
+/// `docker kill`: a running container's process is killed (137) and stays stopped.
+/// `key` is the container as the user named it, for the error.
+pub fn kill(containers: &mut Containers, c: &Container, key: &str, host: &dyn Host) -> Result<(), EngineError> {
+    match c.status {
+        Status::Running => {
+            let mut c = c.clone();
+            mark_stopped_by_hand(containers, &mut c, true);
+            stop_running(containers, &c, host, 137);
+            Ok(())
+        }
+        Status::Restarting => Err(EngineError::Invalid(format!("cannot kill container: {key}: container {} is restarting, wait until the container is running", c.id))),
+        _ => Err(EngineError::Invalid(format!("cannot kill container: {key}: container {} is not running", c.id))),
+    }
+}
 
 /// `docker stop`: TERM reaches the process in the sleep it waits in; a trap for it runs
 /// once that sleep is over (sh runs traps between commands). What has not ended within
