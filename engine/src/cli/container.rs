@@ -11,7 +11,6 @@ use super::{Arg, Args, Host, Output};
 use crate::image::store::familiar;
 use crate::image::ImageStore;
 use crate::runtime::{Container, Containers, Detached, Status, Terminal};
-use crate::vfs::{walk, FileSystem};
 
 fn daemon(message: &str, code: i32) -> Output {
     Output::fail(code, format!("docker: Error response from daemon: {message}.\nSee 'docker run --help'.\n"))
@@ -834,22 +833,6 @@ fn copied(args: &[String], message: String) -> Output {
     Output { code: 0, stdout: Vec::new(), stderr: if quiet { Vec::new() } else { message.into() } }
 }
 
-/// The host side of `docker cp`: the filesystem that holds `path` and the path in it. A
-/// relative path is under the current directory; an absolute one is under its parent
-/// directory, bound as it is (not under the current directory).
-fn host_side(host: &dyn Host, path: &str) -> Result<(Box<dyn FileSystem>, String), Output> {
-    let (dir, inner) = if path.starts_with('/') {
-        let trimmed = path.trim_end_matches('/');
-        match trimmed.rsplit_once('/') {
-            Some((parent, name)) if !name.is_empty() => (if parent.is_empty() { "/".to_string() } else { parent.to_string() }, format!("/{name}{}", if path.ends_with('/') { "/" } else { "" })),
-            _ => ("/".to_string(), "/".to_string()),
-        }
-    } else {
-        (".".to_string(), path.to_string())
-    };
-    let fs = host.bind(&dir).map_err(|e| Output::fail(1, format!("{e}\n")))?;
-    Ok((fs, inner))
-}
 
 fn cp(args: &[String], host: &dyn Host) -> Output {
     let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
@@ -861,49 +844,16 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let split = |s: &str| s.split_once(':').filter(|(c, _)| !c.contains('/') && !c.is_empty()).map(|(c, p)| (c.to_string(), p.to_string()));
+    use crate::daemon::cp::{from_container, to_container, CopyError};
+    let copied_or = |r: Result<u64, CopyError>, to: String| match r {
+        Ok(size) => copied(args, format!("Successfully copied {} to {to}\n", super::human_size(size))),
+        Err(CopyError::NoSuchContainer(n)) => no_such(&n),
+        Err(CopyError::Host(m)) => Output::fail(1, format!("{m}\n")),
+        Err(CopyError::Daemon(m)) => Output::fail(1, format!("Error response from daemon: {m}\n")),
+    };
     match (split(src), split(dst)) {
-        (Some((cname, cpath)), None) => {
-            let Some(c) = containers.find(&cname).cloned() else { return no_such(&cname) };
-            let layers = store.layers(&c.image_id).unwrap_or_default();
-            let root = crate::runtime::rootfs(layers, containers.upper(&c.id));
-            let path = crate::vfs::join("/", &cpath);
-            let Ok(meta) = root.lstat(&path) else {
-                return Output::fail(1, format!("Error response from daemon: Could not find the file {cpath} in container {cname}\n"));
-            };
-            let base = path.rsplit('/').next().unwrap_or("").to_string();
-            let (mut host_fs, dst_in) = match host_side(host, dst) {
-                Ok(x) => x,
-                Err(e) => return e,
-            };
-            let dest_is_dir = host_fs.stat(&dst_in).is_ok_and(|m| m.is_dir());
-            let target = if dest_is_dir { crate::vfs::join(&dst_in, &base) } else { dst_in.clone() };
-            let r = if meta.is_dir() { walk::copy_tree(&root, &path, host_fs.as_mut(), &target) } else { walk::copy_entry(&root, &path, host_fs.as_mut(), &target, &meta) };
-            match r {
-                Ok(()) => copied(args, format!("Successfully copied {} to {dst}\n", super::human_size(meta.size))),
-                Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
-            }
-        }
-        (None, Some((cname, cpath))) => {
-            let Some(c) = containers.find(&cname).cloned() else { return no_such(&cname) };
-            let (host_fs, src_in) = match host_side(host, src) {
-                Ok(x) => x,
-                Err(e) => return e,
-            };
-            let Ok(meta) = host_fs.lstat(&src_in) else {
-                return Output::fail(1, format!("lstat {src}: no such file or directory\n"));
-            };
-            let layers = store.layers(&c.image_id).unwrap_or_default();
-            let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id));
-            let path = crate::vfs::join("/", &cpath);
-            let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();
-            let target = if root.stat(&path).is_ok_and(|m| m.is_dir()) { crate::vfs::join(&path, &base) } else { path };
-            let r = if meta.is_dir() { walk::copy_tree(host_fs.as_ref(), &src_in, &mut root, &target) } else { walk::copy_entry(host_fs.as_ref(), &src_in, &mut root, &target, &meta) };
-            if let Err(e) = r {
-                return Output::fail(1, format!("Error response from daemon: {e}\n"));
-            }
-            let _ = containers.set_upper(&c.id, root.upper());
-            copied(args, format!("Successfully copied {} to {cname}:{cpath}\n", super::human_size(meta.size)))
-        }
+        (Some((cname, cpath)), None) => copied_or(from_container(&mut store, &containers, host, &cname, &cpath, dst), dst.to_string()),
+        (None, Some((cname, cpath))) => copied_or(to_container(&mut store, &mut containers, host, src, &cname, &cpath), format!("{cname}:{cpath}")),
         _ => Output::fail(1, "must specify at least one container source\n"),
     }
 }

@@ -6,6 +6,7 @@
 //! Docker's prefixes and exit codes.
 
 pub mod commit;
+pub mod cp;
 pub mod create;
 pub mod exec;
 pub mod monitor;
