@@ -299,7 +299,7 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
     let mut printed = vec![0usize; project.services.len()];
     let mut ended = vec![false; project.services.len()];
     loop {
-        super::container::catch_up(host);
+        crate::daemon::start::catch_up(host);
         let Ok(storage) = host.storage() else { return };
         let Ok(containers) = crate::runtime::Containers::open(storage) else { return };
         for (i, s) in project.services.iter().enumerate() {

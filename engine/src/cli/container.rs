@@ -33,7 +33,6 @@ fn engine_error(e: EngineError) -> Output {
 use crate::daemon::start::{catch_up_until, execute_with, restart, resume, start as start_container, with_container_fs};
 use crate::daemon::stop::{kill, stop};
 use crate::daemon::EngineError;
-pub use crate::daemon::start::catch_up;
 
 pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
     match command {

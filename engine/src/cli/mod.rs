@@ -126,7 +126,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     };
     let rest = &args[1..];
     if matches!(command.as_str(), "ps" | "logs" | "attach" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose") {
-        container::catch_up(host);
+        crate::daemon::start::catch_up(host);
     }
     match command.as_str() {
         "-h" | "--help" | "help" => Output::ok(HELP),

@@ -8,7 +8,7 @@
 //! ended it. Docker's restart manager waits 100 ms before the first restart and doubles
 //! the wait each time up to a minute, starting over at 100 ms after a run of 10 s or
 //! more; the record keeps the time of the next start, and the commands that look at
-//! containers start it when that time has come (`cli::container::catch_up`). `always`
+//! containers start it when that time has come (`daemon::start::catch_up`). `always`
 //! and `unless-stopped` differ only when the daemon restarts, which the emulated engine
 //! does not model: here they behave alike.
 
