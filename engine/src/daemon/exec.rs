@@ -19,7 +19,8 @@ pub struct ExecOptions {
     pub stdin: Vec<u8>,
 }
 
-/// The processes of the running container `c` (`docker top`), from its runtime.
+/// The processes of the running container `c` (`docker top`), from its runtime. The
+/// spec is built without the root filesystem: `top` names the user as the record does.
 pub fn top(c: &Container) -> Result<Vec<crate::runtime::ProcessInfo>, EngineError> {
     let spec = super::spec::container_spec(c, &crate::vfs::MemoryFs::new());
     let runtime = crate::runtime::select(&c.host_config.runtime).map_err(|e| EngineError::Invalid(e.to_string()))?;

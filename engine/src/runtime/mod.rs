@@ -70,6 +70,7 @@ pub struct ProcessInfo {
     /// In the container's PID namespace (the emulated runtime has no host PIDs).
     pub pid: u32,
     pub ppid: u32,
+    /// As the spec gives it (`docker top` shows the user as the container names it).
     pub uid: u32,
     /// Seconds since the epoch.
     pub started: i64,
