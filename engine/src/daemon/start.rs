@@ -43,7 +43,7 @@ pub fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Containe
     c.started = Some(host.now());
     c.finished = None;
     c.restart_at_ms = None;
-    execute_with(store, containers, &c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
+    run_detached(store, containers, &c, host)
 }
 
 /// `docker start`: the process of a stopped container starts again, detached, and its
@@ -57,16 +57,19 @@ pub fn start(store: &mut ImageStore, containers: &mut Containers, c: &Container,
 /// `docker restart`: stopped as `stop` stops it (TERM, `grace`, KILL), then started.
 pub fn restart(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) -> Executed {
     super::stop::stop(store, containers, c, host, grace);
-    let mut c = containers.find(&c.id).cloned().unwrap_or_else(|| c.clone());
-    c.status = Status::Exited;
-    c.restart_at_ms = None;
+    let c = containers.find(&c.id).cloned().unwrap_or_else(|| c.clone());
     start(store, containers, &c, host)
 }
 
 /// Starts a created container's process detached (`run -d`, a compose service): it runs
 /// until it waits in a sleep, and [`catch_up`] takes it on from there.
 pub fn start_detached(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Result<(), EngineError> {
-    execute_with(store, containers, c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() }).map(|_| ())
+    run_detached(store, containers, c, host).map(|_| ())
+}
+
+/// Runs `c`'s process detached, from the start time its record has.
+fn run_detached(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Executed {
+    execute_with(store, containers, c, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() })
 }
 
 /// Seconds a container's process has been running, by the host's clock.

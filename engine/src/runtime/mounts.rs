@@ -27,22 +27,28 @@ impl Mounted<'_> {
             return Ok(normalize(path));
         }
         let mut pending: Vec<String> = normalize(path).split('/').filter(|c| !c.is_empty()).map(str::to_string).rev().collect();
-        let mut done: Vec<String> = Vec::new();
+        // The resolved path so far, and where each of its components starts (for `..`).
+        let mut here = String::new();
+        let mut starts: Vec<usize> = Vec::new();
         let mut links = 0;
         while let Some(name) = pending.pop() {
             match name.as_str() {
                 "." => continue,
                 ".." => {
-                    done.pop();
+                    if let Some(at) = starts.pop() {
+                        here.truncate(at);
+                    }
                     continue;
                 }
                 _ => {}
             }
-            let here = format!("/{}", done.iter().chain(std::iter::once(&name)).map(String::as_str).collect::<Vec<_>>().join("/"));
+            let at = here.len();
+            here.push('/');
+            here.push_str(&name);
             let last = pending.is_empty();
             let is_link = self.route_lstat(&here).is_ok_and(|m| m.kind == FileType::Symlink);
             if !is_link || (last && !follow) {
-                done.push(name);
+                starts.push(at);
                 continue;
             }
             links += 1;
@@ -50,12 +56,17 @@ impl Mounted<'_> {
                 return Err(FsError::new(Errno::ELOOP, path));
             }
             let target = self.routed(&here, |fs, inner| fs.read_link(inner))?;
+            here.truncate(at);
             if target.starts_with('/') {
-                done.clear();
+                here.clear();
+                starts.clear();
             }
             pending.extend(target.split('/').filter(|c| !c.is_empty()).map(str::to_string).rev());
         }
-        Ok(format!("/{}", done.join("/")))
+        if here.is_empty() {
+            here.push('/');
+        }
+        Ok(here)
     }
 
     /// `lstat` of a path whose parents are already resolved.
