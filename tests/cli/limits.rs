@@ -160,6 +160,10 @@ fn names_are_validated_and_storage_keys_cannot_leave_the_state_directory() {
     let out = sb.run_line("docker run --name ok1 alpine:3.20 true && docker rename ok1 ../x", &[]);
     assert_eq!(out.status, 1);
     assert!(text(&out).contains("Invalid container name (../x)"), "{}", text(&out));
+    // A compose file's volume names are checked as `volume create`'s are.
+    let out = sb.run_line("mkdir cv && printf 'services:\\n  app:\\n    image: alpine:3.20\\n    volumes:\\n      - ../../../x:/d\\nvolumes:\\n  ../../../x:\\n' > cv/compose.yaml && cd cv && docker compose up", &[]);
+    assert_ne!(out.status, 0, "{}", text(&out));
+    assert!(text(&out).contains("includes invalid characters for a local volume name"), "{}", text(&out));
     assert!(sb.storage.0.lock().unwrap().files.keys().all(|k| !k.contains("..")));
     let mut storage = sb.storage.clone();
     assert!(storage.write("volumes/../../x.tar", b"x").is_err());

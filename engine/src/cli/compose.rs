@@ -431,7 +431,11 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             }
             out.stderr.extend_from_slice(format!(" ✔ Network {}_default  Created\n", project.name).as_bytes());
             for v in &project.volumes {
-                let _ = containers.register_volume(v, host.now(), false);
+                if let Err(e) = crate::daemon::volume::create(&mut containers, Some(v), host.now()) {
+                    out.stderr.extend_from_slice(format!(" ✘ Volume \"{v}\"  Error {e}\nError response from daemon: {e}\n").as_bytes());
+                    out.code = 1;
+                    return out;
+                }
                 out.stderr.extend_from_slice(format!(" ✔ Volume \"{v}\"  Created\n").as_bytes());
             }
             for s in &project.services {
@@ -471,7 +475,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             }
             if rest.iter().any(|a| a == "-v" || a == "--volumes") {
                 for v in &project.volumes {
-                    if containers.volumes().contains_key(v) && containers.volume_users(v).is_empty() && containers.remove_volume(v).is_ok() {
+                    if crate::daemon::volume::remove(&mut containers, v).is_ok() {
                         out.stderr.extend_from_slice(format!(" ✔ Volume {v}  Removed\n").as_bytes());
                     }
                 }

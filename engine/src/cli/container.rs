@@ -1,10 +1,8 @@
 //! Container commands (`run`, `create`, `ps`, `logs`, `rm`, `start`, `stop`, `kill`,
 //! `restart`, `wait`, `exec`, `top`, `rename`, `attach`, `cp`, `inspect`, `diff`,
-//! `commit`, `volume`), with Docker's output and error wording. Starting, stopping and a
-//! process's end are the engine's (`daemon::start`, `daemon::stop`, `daemon::monitor`);
-//! the rest still moves there verb by verb.
-
-
+//! `commit`, `volume`), with Docker's output and error wording: argv becomes typed
+//! options, the engine (`daemon::`) does the work, and its results and errors are worded
+//! here with docker/cli's exit codes.
 
 use super::format::{human_duration, table};
 use super::{Arg, Args, Host, Output};
@@ -30,8 +28,9 @@ fn engine_error(e: EngineError) -> Output {
     }
 }
 
-use crate::daemon::start::{catch_up_until, execute_with, restart, resume, start as start_container, with_container_fs};
+use crate::daemon::start::{execute_with, restart, start as start_container};
 use crate::daemon::stop::{kill, stop};
+use crate::daemon::wait::Waited;
 use crate::daemon::EngineError;
 
 pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
@@ -219,12 +218,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
     // stays in `ps -a` as Created (unless --rm).
     if create_only || (o.gpus && !o.rm) {
-        let mut record = container.clone();
-        record.status = Status::Created;
-        record.started = None;
-        containers.list.insert(id.clone(), record);
-        if let Err(e) = containers.save() {
-            return daemon(&e, 125);
+        if let Err(e) = crate::daemon::create::record(&mut containers, &container) {
+            return daemon(&e.to_string(), 125);
         }
         if create_only {
             return Output { code: 0, stdout: format!("{id}\n").into(), stderr: prelude.into() };
@@ -238,19 +233,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     // `-it` with a shell, on a host with a terminal: the session stays open for the lines
     // the user types next (`attached_line`); the container runs until the shell exits.
     if o.interactive && o.tty && !o.detach && crate::runtime::is_interactive_shell(&container.argv) {
-        let session = with_container_fs(&mut store, &mut containers, &container, host, |fs| {
-            let session = crate::runtime::start_tty(fs, &container);
-            let banner = if session.shell == "python" { crate::runtime::python_banner(fs, &container) } else { String::new() };
-            (session, banner)
-        });
-        if let Ok(((session, banner), _)) = session {
-            if host.attach(&session) {
-                containers.list.insert(id.clone(), container.clone());
-                if let Err(e) = containers.save() {
-                    return daemon(&e, 125);
-                }
-                return Output { code: 0, stdout: banner.into(), stderr: prelude.into() };
-            }
+        match crate::daemon::attach::open_session(&mut store, &mut containers, &container, host, false) {
+            Ok(Some(banner)) => return Output { code: 0, stdout: banner.into(), stderr: prelude.into() },
+            Ok(None) => {}
+            Err(e) => return daemon(&e.to_string(), 125),
         }
     }
     // With -i the process reads the command's stdin (`echo 'echo hi' | berth run -i alpine sh`).
@@ -373,17 +359,16 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                         }
                     },
                     // Waits in real time, as `logs -f` follows, without showing the output.
-                    "wait" if running => match host.follow() {
-                        Some(show) => {
-                            let quiet: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| show("", secs));
-                            let followed = follow_logs(&mut store, &mut containers, &c, quiet, Output::ok(""), host);
-                            match containers.find(&c.id) {
-                                Some(done) if done.status == Status::Exited => out.stdout.extend_from_slice(format!("{}\n", done.exit_code).as_bytes()),
-                                _ => out.code = followed.code,
-                            }
-                        }
-                        None => {
+                    "wait" => match crate::daemon::wait::wait(&mut store, &mut containers, &c, host) {
+                        Ok(Waited::Exited(status)) => out.stdout.extend_from_slice(format!("{status}\n").as_bytes()),
+                        // Ctrl-C ends `docker wait` (130); the container goes on.
+                        Ok(Waited::Interrupted) => out.code = 130,
+                        Ok(Waited::NoRealTime) => {
                             out.stderr.extend_from_slice(format!("berth: container {n} is running and this host has no real time to wait in: stop it, then wait\n").as_bytes());
+                            out.code = 1;
+                        }
+                        Err(e) => {
+                            out.stderr.extend_from_slice(&engine_error(e).stderr);
                             out.code = 1;
                         }
                     },
@@ -402,7 +387,6 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                         }
                     },
                     "start" if running => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
-                    "wait" => out.stdout.extend_from_slice(format!("{}\n", c.exit_code).as_bytes()),
                     "exec" | "top" => {
                         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
                     }
@@ -419,8 +403,6 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
         }
     }
 }
-
-
 
 /// `exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND…`: a command in a running
 /// container, over its files; `-it` with a shell attaches the terminal to it.
@@ -462,12 +444,8 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
     let mut options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env, workdir, user, stdin: Vec::new() };
     let process = crate::daemon::exec::process_of(&c, &options);
     if interactive && tty && crate::runtime::is_interactive_shell(&process.argv) {
-        let session = with_container_fs(store, containers, &process, host, |fs| crate::runtime::start_tty(fs, &process));
-        if let Ok((mut session, _)) = session {
-            session.exec = true;
-            if host.attach(&session) {
-                return Output::ok("");
-            }
+        if let Ok(Some(_)) = crate::daemon::attach::open_session(store, containers, &process, host, true) {
+            return Output::ok("");
         }
     }
     if interactive {
@@ -480,16 +458,6 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
     }
 }
 
-
-
-
-
-
-
-
-
-
-
 /// What one line typed into an attached container (`run -it … sh`) did.
 pub struct AttachedLine {
     pub output: Output,
@@ -497,44 +465,15 @@ pub struct AttachedLine {
     pub exited: Option<i32>,
 }
 
-/// Runs one line in the shell of a container started with `run -it` on a host that
-/// attached to it, keeping the shell's state in `session` between lines.
+/// Runs one line in the shell of a container started with `run -it` (or of an
+/// `exec -it`) on a host that attached to it (see [`crate::daemon::attach::line`]).
 pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host: &dyn Host) -> AttachedLine {
-    let fail = |out: Output| AttachedLine { output: out, exited: Some(1) };
-    let (mut store, mut containers) = match open(host) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    let Some(c) = containers.list.get(&session.container).cloned() else {
-        return fail(Output::fail(1, format!("Error response from daemon: No such container: {}\n", session.container)));
-    };
-    let (input, pause) = (host.terminal_input(), host.pause());
-    // Each line runs when it is typed: `date` tells that time.
-    let mut now = c.clone();
-    now.started = Some(host.now());
-    let ran = with_container_fs(&mut store, &mut containers, &c, host, |fs| {
-        crate::runtime::run_attached_with(fs, &now, session, line, input, pause)
-    });
-    let ((status, stdout, stderr, exited), upper) = match ran {
-        Ok(r) => r,
-        Err(e) => return fail(engine_error(e)),
-    };
-    if exited && !session.exec {
-        let ran_ms = host.now().saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000);
-        crate::daemon::monitor::finish(&mut containers, &c, host.now(), ran_ms, status, &stdout, &stderr, &[], &upper, None);
-    } else if exited {
-        // An `exec` session ends; the container goes on.
-        let _ = containers.set_upper(&c.id, &upper);
-        let _ = containers.save();
-    } else {
-        let _ = containers.set_upper(&c.id, &upper);
-        let _ = containers.append_logs(&c.id, &stdout, &stderr, &[], host.now() * 1_000_000_000);
-        let _ = containers.save();
+    match crate::daemon::attach::line(session, line, host) {
+        Ok(l) => AttachedLine { output: Output { code: l.status, stdout: l.stdout, stderr: l.stderr }, exited: l.exited.then_some(l.status) },
+        Err(EngineError::NotFound(id)) => AttachedLine { output: no_such(&id), exited: Some(1) },
+        Err(e) => AttachedLine { output: engine_error(e), exited: Some(1) },
     }
-    let output = Output { code: status, stdout, stderr };
-    AttachedLine { output, exited: exited.then_some(status) }
 }
-
 
 fn quote_command(argv: &[String]) -> String {
     let joined = argv.join(" ");
@@ -597,19 +536,18 @@ fn no_such(name: &str) -> Output {
 }
 
 fn logs(args: &[String], host: &dyn Host) -> Output {
-    let mut tail: Option<usize> = None;
-    let (mut follow, mut timestamps) = (false, false);
-    let (mut since, mut until) = (None, None);
+    let mut options = crate::daemon::logs::LogOptions::default();
+    let mut follow = false;
     let mut name = None;
     let mut it = Args::new(args);
     while let Some(a) = it.next() {
         match a {
             Arg::Flag("--tail" | "-n", v) => match it.value("--tail", v) {
-                Ok(v) => tail = v.parse().ok(),
+                Ok(v) => options.tail = v.parse().ok(),
                 Err(e) => return e,
             },
             Arg::Flag("-f" | "--follow", _) => follow = true,
-            Arg::Flag("-t" | "--timestamps", _) => timestamps = true,
+            Arg::Flag("-t" | "--timestamps", _) => options.timestamps = true,
             Arg::Flag(flag @ ("--since" | "--until"), v) => {
                 let value = match it.value(flag, v) {
                     Ok(v) => v.to_string(),
@@ -619,9 +557,9 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
                     return Output::fail(1, format!("invalid value for \"{}\": failed to parse value as time or duration: \"{value}\"\n", &flag[2..]));
                 };
                 if flag == "--since" {
-                    since = Some(at);
+                    options.since = Some(at);
                 } else {
-                    until = Some(at);
+                    options.until = Some(at);
                 }
             }
             Arg::Flag(_, _) => {}
@@ -634,29 +572,19 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
-    let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
-    let lines: Vec<_> = containers
-        .logs(&c.id)
-        .into_iter()
-        .map(|mut l| {
-            l.time = if l.time == 0 { started } else { l.time };
-            l
-        })
-        .filter(|l| since.is_none_or(|s| l.time >= s) && until.is_none_or(|u| l.time < u))
-        .collect();
-    let skip = tail.map_or(0, |t| lines.len().saturating_sub(t));
-    let mut out = Output::ok("");
-    for l in &lines[skip..] {
-        let stamp = if timestamps { format!("{} ", crate::time::rfc3339_nanos(l.time)) } else { String::new() };
-        if l.stream == "stderr" {
-            out.stderr.extend_from_slice((stamp + &l.text).as_bytes());
-        } else {
-            out.stdout.extend_from_slice((stamp + &l.text).as_bytes());
-        }
-    }
+    let (stdout, stderr) = crate::daemon::logs::logs(&containers, &c, &options);
     match (follow, host.follow()) {
-        (true, Some(show)) => follow_logs(&mut store, &mut containers, &c, show, out, host),
-        _ => out,
+        (true, Some(show)) => followed(crate::daemon::logs::follow(&mut store, &mut containers, &c, show, [stdout, stderr].concat(), host)),
+        _ => Output { code: 0, stdout, stderr },
+    }
+}
+
+/// How following a container ends, as `logs -f` and `attach` report it: Ctrl-C ends
+/// them with 130 and leaves the container running; a process that exits ends them too.
+fn followed(result: Result<crate::daemon::logs::Followed, EngineError>) -> Output {
+    match result {
+        Ok(f) => Output { code: if f.interrupted { 130 } else { 0 }, stdout: f.stdout, stderr: f.stderr },
+        Err(e) => engine_error(e),
     }
 }
 
@@ -671,16 +599,12 @@ pub fn attach(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(name).cloned() else { return no_such(name) };
-    if c.status != Status::Running {
-        return Output::fail(1, "You cannot attach to a stopped container, start it first\n");
-    }
-    match host.follow() {
-        Some(show) => {
-            let out = follow_logs(&mut store, &mut containers, &c, show, Output::ok(""), host);
-            let code = containers.find(&c.id).filter(|c| c.status == Status::Exited).map_or(out.code, |c| c.exit_code);
-            Output { code, ..out }
-        }
-        None => Output::ok(""),
+    match crate::daemon::attach::attach(&mut store, &mut containers, &c, host) {
+        // `attach` ends with the container's exit status when it exits.
+        Ok(Some(f)) => Output { code: f.exited.unwrap_or(if f.interrupted { 130 } else { 0 }), stdout: f.stdout, stderr: f.stderr },
+        Ok(None) => Output::ok(""),
+        Err(EngineError::Invalid(m)) => Output::fail(1, format!("{m}\n")),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -699,39 +623,6 @@ fn log_time(value: &str, now: i64) -> Option<i64> {
         format!("{digits:0<9}").parse::<i64>().unwrap_or(0)
     });
     Some(secs.saturating_mul(1_000_000_000).saturating_add(fraction))
-}
-
-/// `logs -f` on a running container: its logs so far, then its process, resumed where it
-/// waits, goes on in real time with its output shown as it comes, until it exits or the
-/// user presses Ctrl-C (where it is suspended again and the container stays up).
-fn follow_logs(store: &mut ImageStore, containers: &mut Containers, c: &Container, show: crate::shell::Pause, so_far: Output, host: &dyn Host) -> Output {
-    use std::cell::{Cell, RefCell};
-    use std::rc::Rc;
-    if c.status != Status::Running || c.suspended.is_none() {
-        return so_far;
-    }
-    // The logs so far are shown with the process's first output; what was shown then is
-    // not returned again.
-    let pending = Rc::new(RefCell::new(Some(String::from_utf8_lossy(&[so_far.stdout, so_far.stderr].concat()).into_owned())));
-    let shown = Rc::new(Cell::new(0usize));
-    let follow: crate::shell::Pause = {
-        let (pending, shown) = (pending.clone(), shown.clone());
-        Rc::new(move |text: &str, secs: f64| {
-            shown.set(shown.get() + text.len());
-            let first = pending.borrow_mut().take().unwrap_or_default();
-            show(&(first + text), secs)
-        })
-    };
-    let (_, stdout, stderr) = match resume(store, containers, c, host, catch_up_until(c, host), Some(follow), None) {
-        Some(Ok(x)) => x,
-        Some(Err(e)) => return engine_error(e),
-        None => (0, Vec::new(), Vec::new()),
-    };
-    let first = pending.borrow_mut().take().unwrap_or_default();
-    let rest = String::from_utf8_lossy(stdout.get(shown.get()..).unwrap_or_default()).into_owned();
-    let still_running = containers.find(&c.id).is_some_and(|c| c.status == Status::Running);
-    // Ctrl-C ends `docker logs -f` (130); a process that exits ends it too (0).
-    Output { code: if still_running { 130 } else { 0 }, stdout: (first + &rest).into(), stderr }
 }
 
 fn rm(args: &[String], host: &dyn Host) -> Output {
@@ -773,13 +664,12 @@ fn start(args: &[String], host: &dyn Host) -> Output {
         };
         match start_container(&mut store, &mut containers, &c, host) {
             Ok((code, stdout, stderr)) => {
-                let so_far = Output { code, stdout, stderr };
                 let started = containers.find(&c.id).cloned();
                 if attach {
                     // Attached: it goes on in real time, as `logs -f` follows it.
                     let followed = match (started, host.follow()) {
-                        (Some(started), Some(show)) => follow_logs(&mut store, &mut containers, &started, show, so_far, host),
-                        _ => so_far,
+                        (Some(started), Some(show)) => followed(crate::daemon::logs::follow(&mut store, &mut containers, &started, show, [stdout, stderr].concat(), host)),
+                        _ => Output { code, stdout, stderr },
                     };
                     let ended = containers.find(&c.id).filter(|c| c.status == Status::Exited).map(|c| c.exit_code);
                     out.stdout.extend_from_slice(&followed.stdout);
@@ -943,14 +833,10 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
     let all = containers.volumes();
     match sub.as_str() {
         "create" => {
-            let name = names.first().map(|n| n.to_string()).unwrap_or_else(|| containers.new_id(&format!("volume/{}", host.now())));
-            if let Err(e) = crate::daemon::names::volume(&name) {
-                return Output::fail(1, format!("Error response from daemon: {e}\n"));
+            match crate::daemon::volume::create(&mut containers, names.first().map(|n| n.as_str()), host.now()) {
+                Ok(name) => Output::ok(format!("{name}\n")),
+                Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
             }
-            if let Err(e) = containers.register_volume(&name, host.now(), names.is_empty()) {
-                return daemon(&e, 1);
-            }
-            Output::ok(format!("{name}\n"))
         }
         "ls" | "list" => {
             if quiet {
@@ -982,31 +868,22 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
         "rm" | "remove" => {
             let mut out = Output::ok("");
             for n in &names {
-                if !all.contains_key(n.as_str()) {
-                    out.stderr.extend_from_slice(format!("Error response from daemon: get {n}: no such volume\n").as_bytes());
-                    out.code = 1;
-                    continue;
+                match crate::daemon::volume::remove(&mut containers, n) {
+                    Ok(()) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                    Err(e) => {
+                        out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
+                        out.code = 1;
+                    }
                 }
-                let users = containers.volume_users(n);
-                if !users.is_empty() {
-                    out.stderr.extend_from_slice(format!("Error response from daemon: remove {n}: volume is in use - [{}]\n", users.join(", ")).as_bytes());
-                    out.code = 1;
-                    continue;
-                }
-                let _ = containers.remove_volume(n);
-                out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
             }
             out
         }
         "prune" => {
             let everything = rest.iter().any(|a| a == "-a" || a == "--all");
-            let mut deleted = Vec::new();
-            for (n, (_, anonymous)) in &all {
-                if (everything || *anonymous) && containers.volume_users(n).is_empty() {
-                    let _ = containers.remove_volume(n);
-                    deleted.push(n.clone());
-                }
-            }
+            let deleted = match crate::daemon::volume::prune(&mut containers, everything) {
+                Ok(d) => d,
+                Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+            };
             let mut text = String::new();
             if !deleted.is_empty() {
                 text.push_str("Deleted Volumes:\n");

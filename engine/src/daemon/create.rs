@@ -149,3 +149,13 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
     };
     Ok(Created { container, prelude })
 }
+
+/// Records a created container that has not started (`docker create`, or a `run` whose
+/// start failed after creation, which Docker leaves in `ps -a` as Created).
+pub fn record(containers: &mut Containers, container: &Container) -> Result<(), EngineError> {
+    let mut record = container.clone();
+    record.status = Status::Created;
+    record.started = None;
+    containers.list.insert(record.id.clone(), record);
+    containers.save().map_err(EngineError::State)
+}

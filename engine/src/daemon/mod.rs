@@ -5,16 +5,20 @@
 //! file. Errors are [`EngineError`]s; only the command line turns them into text with
 //! Docker's prefixes and exit codes.
 
+pub mod attach;
 pub mod commit;
 pub mod cp;
 pub mod create;
 pub mod exec;
+pub mod logs;
 pub mod monitor;
 pub mod names;
 pub mod rm;
 pub mod spec;
 pub mod start;
 pub mod stop;
+pub mod volume;
+pub mod wait;
 
 use crate::host::Host;
 use crate::image::ImageStore;
