@@ -398,3 +398,39 @@ fn restart_policies_start_exited_containers_again_as_docker_does() {
     let out = sb.run_line("docker logs svc | grep -c start; docker inspect --format '{{.RestartCount}} {{.State.Status}}' svc", &[]);
     assert_eq!(stdout(&out), "3\n2 running\n", "{}", text(&out));
 }
+
+/// The reported escape, end to end through the native binary: links planted in a bind
+/// mount (or in a folder `cp` writes to) that point at a host file outside it.
+#[cfg(unix)]
+#[test]
+fn containers_cannot_write_host_files_through_links_in_a_bind_mount() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let base = std::env::temp_dir().join(format!("berth-bind-escape-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (outside, proj, root) = (base.join("outside"), base.join("proj"), base.join("root"));
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim.txt");
+    std::fs::write(&victim, b"secret").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Its reading inside the folder is itself (a loop); the host's is the victim.
+    let mirror = proj.join(outside.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(&mirror).unwrap();
+    symlink(&victim, mirror.join("victim.txt")).unwrap();
+    symlink(&victim, proj.join("abs")).unwrap();
+    symlink("../outside/victim.txt", proj.join("rel")).unwrap();
+    let berth = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &root).current_dir(&base).output().expect("berth runs");
+    let inner = format!("/w/{}/victim.txt", outside.strip_prefix("/").unwrap().display());
+    let script = format!("echo x > {inner}; echo x >> /w/abs; cp /etc/alpine-release /w/rel; chmod 777 /w/abs; touch {inner}; true");
+    let volume = format!("{}:/w", proj.display());
+    let out = berth(&["run", "--rm", "-v", &volume, "alpine:3.20", "sh", "-c", &script]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = berth(&["create", "--name", "cpsrc", "alpine:3.20", "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for dest in [proj.join("abs"), proj.join("rel"), mirror.join("victim.txt")] {
+        berth(&["cp", "cpsrc:/etc/alpine-release", dest.to_str().unwrap()]);
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), b"secret");
+    assert_eq!(std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
+    let _ = std::fs::remove_dir_all(&base);
+}
