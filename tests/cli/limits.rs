@@ -214,6 +214,63 @@ fn container_records_that_do_not_decode_are_never_overwritten() {
 }
 
 #[test]
+fn writable_layers_and_volumes_that_do_not_unpack_are_never_overwritten() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --name keep -v data:/data alpine:3.20 sh -c 'echo mine > /mine; echo v > /data/v'", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    let id = stdout(&sb.run_line("docker inspect --format '{{.Id}}' keep", &[])).trim().to_string();
+    let (upper, volume) = (format!("containers/{id}/upper.tar"), "volumes/data.tar".to_string());
+    assert!(sb.storage.read(&upper).is_some() && sb.storage.read(&volume).is_some());
+    // Truncated archives, as a full disk or another writer could leave them.
+    for key in [&upper, &volume] {
+        let whole = sb.storage.read(key).unwrap();
+        sb.storage.clone().write(key, &whole[..700]).unwrap();
+    }
+    let (broken_upper, broken_volume) = (sb.storage.read(&upper).unwrap(), sb.storage.read(&volume).unwrap());
+    for line in ["docker start keep", "docker diff keep", "docker commit keep kept:1", "docker cp keep:/mine ."] {
+        let out = sb.run_line(line, &[]);
+        assert_ne!(out.status, 0, "{line}: {}", text(&out));
+        assert!(text(&out).contains(&format!("{upper} cannot be read")), "{line}: {}", text(&out));
+    }
+    let out = sb.run_line("docker run --rm -v data:/data alpine:3.20 cat /data/v", &[]);
+    assert_ne!(out.status, 0, "{}", text(&out));
+    assert!(text(&out).contains("volumes/data.tar cannot be read"), "{}", text(&out));
+    assert_eq!(sb.storage.read(&upper).unwrap(), broken_upper);
+    assert_eq!(sb.storage.read(&volume).unwrap(), broken_volume);
+    // Logs that do not decode are an error, not an empty log.
+    let log = format!("containers/{id}/log.json");
+    sb.storage.clone().write(&log, b"[{\"stream\": \"stdout\", \"te").unwrap();
+    let out = sb.run_line("docker logs keep", &[]);
+    assert_eq!(out.status, 1, "{}", text(&out));
+    assert!(text(&out).contains(&format!("cannot read the logs: {log}")), "{}", text(&out));
+}
+
+/// Partial files of interrupted writes: a failed write leaves none, and `system prune`
+/// removes those a crashed process left.
+#[test]
+fn interrupted_writes_leave_nothing_that_prune_does_not_reclaim() {
+    use engine::image::store::{DirStorage, Storage};
+    let root = std::env::temp_dir().join(format!("berth-partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let mut disk = DirStorage::new(&root);
+    // The rename cannot happen (a directory is in the way): the old content stays and no
+    // temporary file is left.
+    std::fs::create_dir_all(root.join("berth/blocked/inside")).unwrap();
+    assert!(disk.write("berth/blocked", b"new").is_err());
+    let partial = |dir: &std::path::Path| std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-")).count();
+    assert_eq!(partial(&root.join("berth")), 0);
+    // A crashed process's file (no such PID) goes; a live writer's stays.
+    std::fs::write(root.join("berth/.tmp-4000000000-berth_containers.json"), b"half a record").unwrap();
+    std::fs::write(root.join(format!("berth/.tmp-{}-berth_volumes.json", std::process::id())), b"being written").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_berth")).args(["system", "prune", "-f"]).env("BERTH_ROOT", &root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Removed 1 partial file left by interrupted writes: 13B"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(partial(&root.join("berth")), 1);
+    assert_eq!(disk.reclaim(), (0, 0));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
 fn docker_cp_takes_absolute_host_paths_as_they_are() {
     let mut sb = sandbox();
     sb.run_line("mkdir -p out app && cd app", &[]);

@@ -308,7 +308,7 @@ fn attach(project: &Project, host: &dyn Host, out: &mut Output) {
                 continue;
             };
             let label = format!("{}-1", s.name);
-            let lines = containers.logs(&c.id);
+            let lines = containers.logs(&c.id).unwrap_or_default();
             for line in &lines[printed[i].min(lines.len())..] {
                 pending.push_str(&format!("{label:<width$} | {}\n", line.text.trim_end_matches('\n')));
             }
@@ -500,7 +500,14 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             for s in &project.services {
                 let Some(c) = containers.by_name(&container_name(&project, s)) else { continue };
                 let label = format!("{}-1", s.name);
-                let lines = containers.logs(&c.id);
+                let lines = match containers.logs(&c.id) {
+                    Ok(lines) => lines,
+                    Err(e) => {
+                        out.stderr.extend_from_slice(format!("berth: cannot read the logs: {e}\n").as_bytes());
+                        out.code = 1;
+                        continue;
+                    }
+                };
                 // stdout's lines, then stderr's, as `docker logs` into a terminal shows them.
                 for stream in ["stdout", "stderr"] {
                     for line in lines.iter().filter(|l| l.stream == stream) {

@@ -572,7 +572,10 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
-    let (stdout, stderr) = crate::daemon::logs::logs(&containers, &c, &options);
+    let (stdout, stderr) = match crate::daemon::logs::logs(&containers, &c, &options) {
+        Ok(x) => x,
+        Err(e) => return engine_error(e),
+    };
     match (follow, host.follow()) {
         (true, Some(show)) => followed(crate::daemon::logs::follow(&mut store, &mut containers, &c, show, [stdout, stderr].concat(), host)),
         _ => Output { code: 0, stdout, stderr },

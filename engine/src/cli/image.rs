@@ -402,11 +402,11 @@ pub fn system_df(host: &dyn Host) -> Output {
     }
     let image_total: u64 = layers.values().map(|(s, _)| s).sum();
     let image_free: u64 = layers.values().filter(|(_, a)| !a).map(|(s, _)| s).sum();
-    let container_sizes: Vec<(u64, bool)> = containers.list.values().map(|c| (containers.upper(&c.id).apparent_bytes(), c.status == crate::runtime::Status::Running)).collect();
+    let container_sizes: Vec<(u64, bool)> = containers.list.values().map(|c| (containers.upper(&c.id).map_or(0, |u| u.apparent_bytes()), c.status == crate::runtime::Status::Running)).collect();
     let c_total: u64 = container_sizes.iter().map(|(s, _)| s).sum();
     let c_free: u64 = container_sizes.iter().filter(|(_, r)| !r).map(|(s, _)| s).sum();
     let volumes = containers.volumes();
-    let v_sizes: Vec<(u64, bool)> = volumes.keys().map(|n| (containers.volume(n).apparent_bytes(), !containers.volume_users(n).is_empty())).collect();
+    let v_sizes: Vec<(u64, bool)> = volumes.keys().map(|n| (containers.volume(n).map_or(0, |v| v.apparent_bytes()), !containers.volume_users(n).is_empty())).collect();
     let v_total: u64 = v_sizes.iter().map(|(s, _)| s).sum();
     let v_free: u64 = v_sizes.iter().filter(|(_, used)| !used).map(|(s, _)| s).sum();
     let pct = |free: u64, total: u64| match (free * 100).checked_div(total) {

@@ -146,6 +146,13 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 let mut out = container::lifecycle("prune", &[], host);
                 let images = image::prune_command(rest, host);
                 out.stdout.extend_from_slice(&images.stdout);
+                // What interrupted writes left behind (a crash, a full disk).
+                if let Ok(mut storage) = host.storage() {
+                    let (files, bytes) = storage.reclaim();
+                    if files > 0 {
+                        out.stdout.extend_from_slice(format!("Removed {files} partial file{} left by interrupted writes: {}\n", if files == 1 { "" } else { "s" }, human_size(bytes)).as_bytes());
+                    }
+                }
                 out
             }
             _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  prune       Remove stopped containers and dangling images\n"),

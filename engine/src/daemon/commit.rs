@@ -15,7 +15,7 @@ pub fn diff(store: &mut ImageStore, containers: &Containers, key: &str) -> Resul
     let c = containers.find(key).cloned().ok_or_else(|| EngineError::NotFound(key.to_string()))?;
     let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
     let lower = crate::vfs::OverlayFs::new(layers, MemoryFs::new());
-    let upper = containers.upper(&c.id);
+    let upper = containers.upper(&c.id).map_err(EngineError::State)?;
     let mut changes = Vec::new();
     for (rel, _) in walk::walk(&upper, "/").unwrap_or_default() {
         let path = format!("/{rel}");
@@ -51,7 +51,7 @@ pub fn commit(store: &mut ImageStore, containers: &Containers, key: &str, o: &Co
     let record = store.record(&c.image_id).cloned().ok_or_else(|| EngineError::Image(format!("No such image: {}", c.image)))?;
     let mut config = store.config(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
     let mut layers: Vec<_> = store.manifest(&record).map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
-    let upper = containers.upper(&c.id);
+    let upper = containers.upper(&c.id).map_err(EngineError::State)?;
     let blob = crate::image::layer::layer_of(&upper, &crate::image::layer::LayerOptions::default()).map_err(|e| EngineError::Image(e.to_string()))?;
     layers.push(store.put_layer(&blob, std::sync::Arc::new(upper)));
     config.rootfs.diff_ids.push(blob.diff_id.clone());

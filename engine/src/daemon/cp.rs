@@ -21,7 +21,7 @@ pub enum CopyError {
 pub fn from_container(store: &mut ImageStore, containers: &Containers, host: &dyn Host, cname: &str, cpath: &str, dst: &str) -> Result<u64, CopyError> {
     let c = containers.find(cname).cloned().ok_or_else(|| CopyError::NoSuchContainer(cname.to_string()))?;
     let layers = store.layers(&c.image_id).unwrap_or_default();
-    let root = crate::runtime::rootfs(layers, containers.upper(&c.id));
+    let root = crate::runtime::rootfs(layers, containers.upper(&c.id).map_err(CopyError::Daemon)?);
     let path = crate::vfs::join("/", cpath);
     let meta = root.lstat(&path).map_err(|_| CopyError::Daemon(format!("Could not find the file {cpath} in container {cname}")))?;
     let base = path.rsplit('/').next().unwrap_or("").to_string();
@@ -40,13 +40,13 @@ pub fn to_container(store: &mut ImageStore, containers: &mut Containers, host: &
     let (host_fs, src_in) = host_side(host, src)?;
     let meta = host_fs.lstat(&src_in).map_err(|_| CopyError::Host(format!("lstat {src}: no such file or directory")))?;
     let layers = store.layers(&c.image_id).unwrap_or_default();
-    let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id));
+    let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id).map_err(CopyError::Daemon)?);
     let path = crate::vfs::join("/", cpath);
     let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();
     let target = if root.stat(&path).is_ok_and(|m| m.is_dir()) { crate::vfs::join(&path, &base) } else { path };
     let r = if meta.is_dir() { walk::copy_tree(host_fs.as_ref(), &src_in, &mut root, &target) } else { walk::copy_entry(host_fs.as_ref(), &src_in, &mut root, &target, &meta) };
     r.map_err(|e| CopyError::Daemon(e.to_string()))?;
-    let _ = containers.set_upper(&c.id, root.upper());
+    containers.set_upper(&c.id, root.upper()).map_err(CopyError::Daemon)?;
     Ok(meta.size)
 }
 

@@ -19,10 +19,11 @@ pub struct LogOptions {
 }
 
 /// The container's logs as the options select them: (stdout, stderr).
-pub fn logs(containers: &Containers, c: &Container, options: &LogOptions) -> (Vec<u8>, Vec<u8>) {
+pub fn logs(containers: &Containers, c: &Container, options: &LogOptions) -> Result<(Vec<u8>, Vec<u8>), EngineError> {
     let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
     let lines: Vec<_> = containers
         .logs(&c.id)
+        .map_err(|e| EngineError::State(format!("cannot read the logs: {e}")))?
         .into_iter()
         .map(|mut l| {
             l.time = if l.time == 0 { started } else { l.time };
@@ -40,7 +41,7 @@ pub fn logs(containers: &Containers, c: &Container, options: &LogOptions) -> (Ve
         }
         out.extend_from_slice(l.text.as_bytes());
     }
-    (stdout, stderr)
+    Ok((stdout, stderr))
 }
 
 /// How following a container ended.

@@ -174,7 +174,7 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
 /// writable layer as it is afterwards.
 pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, f: impl FnOnce(&mut dyn FileSystem) -> T) -> Result<(T, MemoryFs), EngineError> {
     let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
-    let upper = containers.upper(&c.id);
+    let upper = containers.upper(&c.id).map_err(EngineError::State)?;
     let mut root = crate::runtime::rootfs(layers, upper);
     // The runtime creates the directories that lead to each mount point.
     for m in &c.mounts {
@@ -195,12 +195,13 @@ pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers,
                     Err(_) => return Err(EngineError::BindSource(m.source.clone())),
                 }
             } else {
-                let vol = volumes.entry(m.source.clone()).or_insert_with(|| {
-                    let vol = containers.volume(&m.source);
+                if !volumes.contains_key(&m.source) {
+                    let vol = containers.volume(&m.source).map_err(EngineError::State)?;
                     // Seed an empty named volume with the image's files at the mount point.
                     let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
-                    crate::vfs::SharedFs::new(vol)
-                });
+                    volumes.insert(m.source.clone(), crate::vfs::SharedFs::new(vol));
+                }
+                let vol = &volumes[&m.source];
                 mounted.push((m.target.clone(), Box::new(vol.clone()), m.read_only));
             }
         }

@@ -32,6 +32,12 @@ pub trait Storage {
     /// Replaces `key` atomically: a crash leaves the old or the new content, never half.
     fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String>;
     fn remove(&mut self, key: &str);
+    /// Removes what interrupted writes left behind (a crash or a full disk between
+    /// writing a temporary file and renaming it into place); returns how many files
+    /// and bytes it freed. `system prune` calls it.
+    fn reclaim(&mut self) -> (usize, u64) {
+        (0, 0)
+    }
 }
 
 /// Storage in memory (the browser before persistence, tests).
@@ -94,6 +100,21 @@ impl Storage for SharedStorage {
     }
 }
 
+/// How the temporary files of [`DirStorage::write`] start: `.tmp-<pid>-<key>`.
+const TMP_PREFIX: &str = ".tmp-";
+
+/// Whether the temporary file named `<pid>-<key>` (after its prefix) was left by a
+/// process that is gone: one that is still writing must keep it.
+fn abandoned(rest: &str) -> bool {
+    let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { return true };
+    if pid == std::process::id() {
+        return false;
+    }
+    // Where there is no /proc to ask, every other process's file counts as abandoned
+    // (prune is not run while another berth writes).
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
 /// Storage in a host directory (`BERTH_ROOT`) for the native CLI: writes go to a
 /// temporary file that is renamed into place.
 #[derive(Debug, Clone)]
@@ -122,9 +143,34 @@ impl Storage for DirStorage {
         let path = self.root.join(key);
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), key.replace('/', "_")));
-        std::fs::write(&tmp, data).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
+        let tmp = dir.join(format!("{TMP_PREFIX}{}-{}", std::process::id(), key.replace('/', "_")));
+        let written = std::fs::write(&tmp, data).map_err(|e| format!("{}: {e}", tmp.display())).and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display())));
+        if written.is_err() {
+            // A full disk leaves no partial file behind; the old content stays.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    fn reclaim(&mut self) -> (usize, u64) {
+        let (mut files, mut bytes) = (0, 0);
+        let mut todo = vec![self.root.clone()];
+        while let Some(dir) = todo.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let Ok(kind) = entry.file_type() else { continue };
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if kind.is_dir() {
+                    todo.push(entry.path());
+                } else if kind.is_file() && name.strip_prefix(TMP_PREFIX).is_some_and(abandoned) {
+                    let size = entry.metadata().map_or(0, |m| m.len());
+                    if std::fs::remove_file(entry.path()).is_ok() {
+                        files += 1;
+                        bytes += size;
+                    }
+                }
+            }
+        }
+        (files, bytes)
     }
 
     fn remove(&mut self, key: &str) {

@@ -423,13 +423,19 @@ impl Containers {
         }
     }
 
-    /// The container's writable layer.
-    pub fn upper(&self, id: &str) -> MemoryFs {
+    /// The container's writable layer (empty before its first run), or why it could not
+    /// be read: then nothing may be run or written over it.
+    pub fn upper(&self, id: &str) -> Result<MemoryFs, String> {
+        self.archive(&Self::upper_key(id))
+    }
+
+    /// The files of the archive at `key` (none where there is no such key).
+    fn archive(&self, key: &str) -> Result<MemoryFs, String> {
         let mut fs = MemoryFs::new();
-        if let Some(tar) = self.storage.read(&Self::upper_key(id)) {
-            let _ = unpack(&tar, &mut fs);
+        if let Some(tar) = self.storage.read(key) {
+            unpack(&tar, &mut fs).map_err(|e| format!("{key} cannot be read ({e}); nothing was changed: move it aside to start again without it"))?;
         }
-        fs
+        Ok(fs)
     }
 
     pub fn set_upper(&mut self, id: &str, upper: &MemoryFs) -> Result<(), String> {
@@ -437,12 +443,8 @@ impl Containers {
         self.storage.write(&Self::upper_key(id), &tar)
     }
 
-    pub fn logs(&self, id: &str) -> Vec<LogLine> {
-        self.logs_checked(id).unwrap_or_default()
-    }
-
     /// The logs, or why they could not be read (then nothing may be written over them).
-    fn logs_checked(&self, id: &str) -> Result<Vec<LogLine>, String> {
+    pub fn logs(&self, id: &str) -> Result<Vec<LogLine>, String> {
         match self.storage.read(&Self::log_key(id)) {
             Some(b) => serde_json::from_slice(&b).map_err(|e| format!("{}: {e}", Self::log_key(id))),
             None => Ok(Vec::new()),
@@ -453,7 +455,7 @@ impl Containers {
     /// the first of `stamps` (end offset in `stdout`, nanoseconds) that covers it, other
     /// lines with `end`.
     pub fn append_logs(&mut self, id: &str, stdout: &[u8], stderr: &[u8], stamps: &[(usize, i64)], end: i64) -> Result<(), String> {
-        let mut lines = self.logs_checked(id)?;
+        let mut lines = self.logs(id)?;
         for (stream, data) in [("stdout", stdout), ("stderr", stderr)] {
             let mut at = 0;
             for l in String::from_utf8_lossy(data).split_inclusive('\n') {
@@ -465,13 +467,10 @@ impl Containers {
         self.storage.write(&Self::log_key(id), &serde_json::to_vec(&lines).unwrap_or_default())
     }
 
-    /// A named volume's files (empty if it does not exist yet).
-    pub fn volume(&self, name: &str) -> MemoryFs {
-        let mut fs = MemoryFs::new();
-        if let Some(tar) = self.storage.read(&format!("volumes/{name}.tar")) {
-            let _ = unpack(&tar, &mut fs);
-        }
-        fs
+    /// A named volume's files (empty if it does not exist yet), or why they could not be
+    /// read: then nothing may be mounted or written over them.
+    pub fn volume(&self, name: &str) -> Result<MemoryFs, String> {
+        self.archive(&format!("volumes/{name}.tar"))
     }
 
     pub fn set_volume(&mut self, name: &str, fs: &MemoryFs) -> Result<(), String> {
