@@ -271,6 +271,32 @@ fn interrupted_writes_leave_nothing_that_prune_does_not_reclaim() {
 }
 
 #[test]
+fn a_base_image_whose_layer_is_corrupt_stops_the_build_with_why() {
+    let mut sb = sandbox();
+    sb.write_file("base/Dockerfile", b"FROM alpine:3.20\nCOPY data.txt /data.txt\n").unwrap();
+    sb.write_file("base/data.txt", b"data\n").unwrap();
+    let gzip_blobs = |sb: &Sandbox| -> Vec<(String, Vec<u8>)> { sb.storage.0.lock().unwrap().files.iter().filter(|(k, v)| k.starts_with("blobs/sha256/") && v.starts_with(&[0x1f, 0x8b])).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    let before = gzip_blobs(&sb);
+    let out = sb.run_line("docker build -q -t base:1 base", &[]);
+    assert_eq!(out.status, 0, "{}", text(&out));
+    // The COPY layer's blob (the one gzip blob the build added), changed on disk.
+    let added: Vec<_> = gzip_blobs(&sb).into_iter().filter(|b| !before.contains(b)).collect();
+    let [(key, layer)] = &added[..] else { panic!("one layer blob added: {added:?}") };
+    let mut corrupt = layer.clone();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xff;
+    sb.storage.clone().write(key, &corrupt).unwrap();
+    sb.write_file("app/Dockerfile", b"FROM base:1\nRUN cat /data.txt\n").unwrap();
+    let out = sb.run_line("docker build -t app:1 app", &[]);
+    assert_eq!(out.status, 1, "{}", text(&out));
+    assert!(text(&out).contains("failed to solve: base:1: failed to verify sha256:"), "{}", text(&out));
+    assert!(!text(&out).contains("not found"), "{}", text(&out));
+    let out = sb.run_line("docker run --rm base:1 cat /data.txt", &[]);
+    assert_ne!(out.status, 0, "{}", text(&out));
+    assert!(text(&out).contains("failed to verify sha256:"), "{}", text(&out));
+}
+
+#[test]
 fn docker_cp_takes_absolute_host_paths_as_they_are() {
     let mut sb = sandbox();
     sb.run_line("mkdir -p out app && cd app", &[]);

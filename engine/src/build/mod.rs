@@ -19,7 +19,7 @@ use crate::image::digest::Digest;
 use crate::image::layer::{layer_of, LayerBlob, LayerOptions};
 use crate::image::oci::{EmptyObject, History, ImageConfig};
 use crate::image::pull;
-use crate::image::store::{normalize, ImageStore};
+use crate::image::store::{normalize, ImageStore, StoreError};
 use crate::vfs::{join, FileSystem, MemoryFs, OverlayFs};
 
 pub use context::content_digest;
@@ -222,11 +222,22 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                 out.log = p.log;
                 return fail(&mut out, format!("failed to solve: {base}: not found"));
             };
-            let config = store.config(&id).unwrap_or_else(|_| default_config());
-            let manifest = store.record(&id).cloned().and_then(|r| store.manifest(&r).ok());
-            let layers: Vec<Digest> = manifest.map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
-            let fs_layers = store.layers(&id).unwrap_or_default();
-            StageState { layers, fs_layers, config, key: id }
+            // A base whose documents or layers cannot be used stops the build with why,
+            // never an empty root filesystem.
+            let base_of = |store: &mut ImageStore| -> Result<StageState, StoreError> {
+                let config = store.config(&id)?;
+                let record = store.record(&id).cloned().ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+                let layers: Vec<Digest> = store.manifest(&record)?.layers.into_iter().map(|l| l.digest).collect();
+                let fs_layers = store.layers(&id)?;
+                Ok(StageState { layers, fs_layers, config, key: id.clone() })
+            };
+            match base_of(store) {
+                Ok(state) => state,
+                Err(e) => {
+                    out.log = p.log;
+                    return fail(&mut out, format!("failed to solve: {base}: {e}"));
+                }
+            }
         };
         let from_text = if base == "scratch" {
             "scratch".to_string()
@@ -351,7 +362,13 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                                         }
                                     },
                                 };
-                                Box::new(OverlayFs::new(store.layers(&id).unwrap_or_default(), MemoryFs::new()))
+                                match store.layers(&id) {
+                                    Ok(layers) => Box::new(OverlayFs::new(layers, MemoryFs::new())),
+                                    Err(e) => {
+                                        out.log = p.log;
+                                        return fail(&mut out, format!("failed to solve: {from}: {e}"));
+                                    }
+                                }
                             }
                         },
                     };

@@ -20,7 +20,7 @@ pub enum CopyError {
 /// directory); returns the size copied.
 pub fn from_container(store: &mut ImageStore, containers: &Containers, host: &dyn Host, cname: &str, cpath: &str, dst: &str) -> Result<u64, CopyError> {
     let c = containers.find(cname).cloned().ok_or_else(|| CopyError::NoSuchContainer(cname.to_string()))?;
-    let layers = store.layers(&c.image_id).unwrap_or_default();
+    let layers = store.layers(&c.image_id).map_err(|e| CopyError::Daemon(e.to_string()))?;
     let root = crate::runtime::rootfs(layers, containers.upper(&c.id).map_err(CopyError::Daemon)?);
     let path = crate::vfs::join("/", cpath);
     let meta = root.lstat(&path).map_err(|_| CopyError::Daemon(format!("Could not find the file {cpath} in container {cname}")))?;
@@ -39,7 +39,7 @@ pub fn to_container(store: &mut ImageStore, containers: &mut Containers, host: &
     let c = containers.find(cname).cloned().ok_or_else(|| CopyError::NoSuchContainer(cname.to_string()))?;
     let (host_fs, src_in) = host_side(host, src)?;
     let meta = host_fs.lstat(&src_in).map_err(|_| CopyError::Host(format!("lstat {src}: no such file or directory")))?;
-    let layers = store.layers(&c.image_id).unwrap_or_default();
+    let layers = store.layers(&c.image_id).map_err(|e| CopyError::Daemon(e.to_string()))?;
     let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id).map_err(CopyError::Daemon)?);
     let path = crate::vfs::join("/", cpath);
     let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();

@@ -170,7 +170,14 @@ type Loaded = (Vec<u8>, Vec<Vec<u8>>, Vec<String>);
 /// (`Loaded image: x:y`, or `Loaded image ID: sha256:…` for an untagged image).
 pub fn load(store: &mut ImageStore, archive: &[u8], created: &str) -> Result<Vec<String>, StoreError> {
     let files = read_entries(archive)?;
-    let get = |p: &str| files.get(p).cloned().ok_or_else(|| StoreError::Document(format!("archive is missing {p}")));
+    // A blob named by its digest must be what the digest says.
+    let get = |p: &str| {
+        let data = files.get(p).cloned().ok_or_else(|| StoreError::Document(format!("archive is missing {p}")))?;
+        match p.strip_prefix("blobs/sha256/").and_then(|hex| Digest::parse(&format!("sha256:{hex}"))) {
+            Some(d) => super::store::verified(&d, data),
+            None => Ok(data),
+        }
+    };
     let mut images: Vec<Loaded> = Vec::new();
     if let Some(manifest) = files.get("manifest.json") {
         let entries: Vec<ArchiveManifest> = serde_json::from_slice(manifest).map_err(|e| StoreError::Document(format!("manifest.json: {e}")))?;
@@ -285,6 +292,26 @@ mod tests {
         append(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
         let mut s = ImageStore::in_memory();
         assert_eq!(load(&mut s, &b.into_inner().unwrap(), "now").unwrap(), ["Loaded image: localhost/trainer:oci"]);
+    }
+
+    #[test]
+    fn blobs_that_are_not_what_their_digest_says_are_refused() {
+        let (store, id) = store_with_image();
+        let record = store.resolve("trainer:v1").unwrap().clone();
+        let manifest = store.blob(&record.manifest).unwrap();
+        let layer_gz = store.blob(&store.manifest(&record).unwrap().layers[0].digest).unwrap();
+        // A config swapped under the original config's name (another command to run).
+        let forged = String::from_utf8(store.blob(&id).unwrap()).unwrap().replace("app.py", "evil.py");
+        let mut b = tar::Builder::new(Vec::new());
+        append(&mut b, &format!("blobs/sha256/{}", id.hex()), forged.as_bytes()).unwrap();
+        append(&mut b, &format!("blobs/sha256/{}", Digest::of(&layer_gz).hex()), &layer_gz).unwrap();
+        append(&mut b, &format!("blobs/sha256/{}", record.manifest.hex()), &manifest).unwrap();
+        let index = format!(r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{}}}]}}"#, record.manifest, manifest.len());
+        append(&mut b, "index.json", index.as_bytes()).unwrap();
+        let mut s = ImageStore::in_memory();
+        let err = load(&mut s, &b.into_inner().unwrap(), "now").unwrap_err().to_string();
+        assert_eq!(err, format!("failed to verify {id}: unexpected commit digest {}, expected {id}: failed precondition", Digest::of(forged.as_bytes())));
+        assert_eq!(s.images().count(), 0);
     }
 
     #[test]

@@ -197,6 +197,16 @@ pub struct ImageRecord {
     pub repo_digest: Option<String>,
 }
 
+/// `data` if its sha256 is `d`.
+pub fn verified(d: &Digest, data: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    let actual = Digest::of(&data);
+    if actual == *d {
+        Ok(data)
+    } else {
+        Err(StoreError::DigestMismatch { expected: d.clone(), actual })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Docker: `No such image: x`.
@@ -214,6 +224,9 @@ pub enum StoreError {
     Storage(String),
     #[error("blob {0} is missing from the store")]
     MissingBlob(Digest),
+    /// containerd's wording for content that does not match its descriptor.
+    #[error("failed to verify {expected}: unexpected commit digest {actual}, expected {expected}: failed precondition")]
+    DigestMismatch { expected: Digest, actual: Digest },
     #[error(transparent)]
     Layer(#[from] LayerError),
     #[error("{0}")]
@@ -379,8 +392,11 @@ impl ImageStore {
         Ok(d)
     }
 
+    /// The blob `d` names, verified: content whose sha256 is not `d` (a corrupt or
+    /// substituted file) is refused.
     pub fn blob(&self, d: &Digest) -> Result<Vec<u8>, StoreError> {
-        self.storage.read(&Self::blob_key(d)).ok_or_else(|| StoreError::MissingBlob(d.clone()))
+        let data = self.storage.read(&Self::blob_key(d)).ok_or_else(|| StoreError::MissingBlob(d.clone()))?;
+        verified(d, data)
     }
 
     pub fn images(&self) -> impl Iterator<Item = &ImageRecord> {
