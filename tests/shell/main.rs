@@ -173,3 +173,26 @@ fn mutated_scripts_never_panic() {
     }
     println!("shell robustness: {runs} mutated scripts ran without a panic");
 }
+
+/// `head` and `tail` of a modelled file read only what they print: a file the size of a
+/// large library (here 1 TiB, which no machine could read whole) costs what is read.
+#[test]
+fn head_and_tail_of_a_huge_modelled_file_read_only_what_they_print() {
+    let mut fs = MemoryFs::new();
+    fs.create_dir_all("/lib", 0o755).unwrap();
+    fs.put_file("/lib/libhuge.so", Content::lazy(1 << 40, "libhuge.so"), Attrs::mode(0o644)).unwrap();
+    let mut sh = Shell::new(&mut fs, Flavor::Ash);
+    let out = sh.run_str("head -c 16 /lib/libhuge.so; echo; tail -c 3 /lib/libhuge.so | wc -c; head -n 1 /lib/libhuge.so | wc -c; tail -n 1 /lib/libhuge.so | wc -c", b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "[berth: modelled", "{text}");
+    assert_eq!(lines[1].trim(), "3", "{text}");
+    let line = "[berth: modelled content of libhuge.so; the real file's bytes are not part of the sandbox]\n".len();
+    assert_eq!(lines[2].trim(), line.to_string(), "{text}");
+    assert!(lines[3].trim().parse::<usize>().unwrap() <= line, "{text}");
+    assert_eq!(out.status, 0);
+    // Read whole, it would have to be made up in memory: refused with the errno.
+    let out = sh.run_str("cat /lib/libhuge.so > /dev/null", b"");
+    assert_eq!(out.status, 1);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "cat: /lib/libhuge.so: File too large\n");
+}

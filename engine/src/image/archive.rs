@@ -23,10 +23,16 @@ struct ArchiveManifest {
     layers: Vec<String>,
 }
 
+/// Inflates gzip data, at most [`super::layer::MAX_BYTES`] of it (a gzip bomb is refused,
+/// not inflated).
 fn gunzip_if_needed(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
     if data.starts_with(&[0x1f, 0x8b]) {
+        let limit = super::layer::MAX_BYTES;
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&data[..]).read_to_end(&mut out)?;
+        flate2::read::MultiGzDecoder::new(&data[..]).take(limit + 1).read_to_end(&mut out)?;
+        if out.len() as u64 > limit {
+            return Err(std::io::Error::other(format!("gzip data inflates to more than the {limit} bytes this engine can hold")));
+        }
         Ok(out)
     } else {
         Ok(data)

@@ -27,6 +27,15 @@ pub struct LayerBlob {
 
 /// PAX keys of a modelled (lazy) file in a layer: its declared size and label. The entry
 /// itself carries no bytes, so a layer holding a 1.6 GB modelled torch stays small.
+/// The most bytes of file content one layer or archive may hold in memory when it is
+/// unpacked or written out: what a browser tab (a 4 GiB wasm32 memory) or the machine
+/// can hold. A tar header or a gzip stream that claims more is refused before anything
+/// is allocated for it.
+pub const MAX_BYTES: u64 = if cfg!(target_arch = "wasm32") { 2 << 30 } else { 32 << 30 };
+
+/// The largest size a modelled file may declare (it costs nothing until it is read).
+pub const MAX_MODELLED: u64 = 1 << 40;
+
 const MODELLED_SIZE: &str = "BERTH.modelled.size";
 const MODELLED_LABEL: &str = "BERTH.modelled.label";
 
@@ -73,6 +82,17 @@ pub enum LayerError {
     Fs(#[from] FsError),
     #[error("refusing layer entry {path:?}: {reason}")]
     Unsafe { path: String, reason: &'static str },
+    /// More than [`MAX_BYTES`] (or a modelled file over [`MAX_MODELLED`]).
+    #[error("refusing {what}: it holds {size} bytes, more than the {limit} this engine can hold")]
+    TooLarge { what: String, size: u64, limit: u64 },
+}
+
+/// Refuses `size` bytes of `what` where `used` bytes already count against `limit`.
+fn within(what: impl FnOnce() -> String, used: u64, size: u64, limit: u64) -> Result<(), LayerError> {
+    if used.saturating_add(size) > limit {
+        return Err(LayerError::TooLarge { what: what(), size: used.saturating_add(size), limit });
+    }
+    Ok(())
 }
 
 /// How layers are written.
@@ -107,6 +127,11 @@ impl LayerOptions {
 /// Writes the filesystem as a tar: entries sorted by path, parents first, hard links as
 /// links, whiteout files as they are.
 pub fn tar_of(fs: &dyn FileSystem, options: &LayerOptions) -> Result<Vec<u8>, LayerError> {
+    if options.materialize {
+        // Every modelled byte is written out: refuse what could not be held.
+        let total = walk::walk(fs, "/")?.iter().filter(|(_, m)| m.kind == FileType::File).fold(0u64, |t, (_, m)| t.saturating_add(m.size));
+        within(|| "to write the layer out".to_string(), 0, total, MAX_BYTES)?;
+    }
     let mut builder = tar::Builder::new(Vec::new());
     let mut links: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
     for (path, meta) in walk::walk(fs, "/")? {
@@ -291,12 +316,18 @@ fn through_symlink(fs: &MemoryFs, path: &str) -> bool {
 /// stay files, for an [`vfs::OverlayFs`] to interpret. Refuses absolute paths, `..`,
 /// links that point outside the root and writes through symlinks.
 pub fn unpack(layer: &[u8], fs: &mut MemoryFs) -> Result<(), LayerError> {
+    unpack_within(layer, fs, MAX_BYTES)
+}
+
+/// [`unpack`] holding at most `limit` bytes of file content.
+pub fn unpack_within(layer: &[u8], fs: &mut MemoryFs, limit: u64) -> Result<(), LayerError> {
     let reader: Box<dyn Read> = if layer.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::MultiGzDecoder::new(layer))
     } else {
         Box::new(layer)
     };
     let mut archive = tar::Archive::new(reader);
+    let mut held = 0u64;
     for entry in archive.entries()? {
         let mut entry = entry?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -339,11 +370,20 @@ pub fn unpack(layer: &[u8], fs: &mut MemoryFs) -> Result<(), LayerError> {
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 if let Some((size, label)) = modelled(&mut entry) {
+                    within(|| format!("layer entry {raw:?} (a modelled file)"), 0, size, MAX_MODELLED)?;
                     fs.put_file(&path, Content::lazy(size, &label), attrs)?;
                     continue;
                 }
-                let mut data = Vec::with_capacity(entry.size() as usize);
-                entry.read_to_end(&mut data)?;
+                // The header's size is a claim: checked against the budget, and the
+                // buffer grows with what is really there.
+                let claimed = entry.size();
+                within(|| "the layer".to_string(), held, claimed, limit)?;
+                let mut data = Vec::with_capacity(claimed.min(1 << 20) as usize);
+                (&mut entry).take(claimed).read_to_end(&mut data)?;
+                if (data.len() as u64) < claimed {
+                    return Err(LayerError::Io(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("entry {raw:?} is truncated: {} of {claimed} bytes", data.len()))));
+                }
+                held += data.len() as u64;
                 let content = Content::recognise(data);
                 fs.put_file(&path, content, attrs)?;
             }
@@ -401,6 +441,56 @@ mod tests {
         fs.mknod("/app/null", FileType::CharDevice, Attrs::mode(0o666), (1 << 8) | 3).unwrap();
         fs.put_file("/app/data/big.bin", Content::lazy(3 << 20, "big.bin"), Attrs::mode(0o644)).unwrap();
         fs
+    }
+
+    /// A tar of one file whose header says `claimed` bytes, followed by `data`.
+    fn claiming(claimed: u64, data: &[u8], pax: Option<(&str, &str)>) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        if let Some((k, v)) = pax {
+            b.append_pax_extensions([(k, v.as_bytes())]).unwrap();
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_path("big.bin").unwrap();
+        h.set_size(claimed);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        let mut out = b.into_inner().unwrap();
+        // Without the end-of-archive blocks the builder wrote.
+        out.truncate(out.len() - 1024);
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len() + 1024, 0);
+        out
+    }
+
+    #[test]
+    fn sizes_from_headers_and_streams_are_claims_that_are_checked() {
+        // 100 GiB claimed over 10 bytes: refused before anything is allocated.
+        let err = unpack(&claiming(100 << 30, b"0123456789", None), &mut MemoryFs::new()).unwrap_err();
+        assert!(matches!(err, LayerError::TooLarge { size, .. } if size == 100 << 30), "{err}");
+        // Within the budget but not there: the read ends with the data, not at the claim.
+        let err = unpack(&claiming(1 << 30, b"0123456789", None), &mut MemoryFs::new()).unwrap_err();
+        assert!(matches!(err, LayerError::Io(_)), "{err}");
+        // A modelled file may be large, but not absurd.
+        let mut fs = MemoryFs::new();
+        unpack(&claiming(0, b"", Some((MODELLED_SIZE, "700000000"))), &mut fs).unwrap();
+        assert_eq!(fs.stat("/big.bin").unwrap().size, 700_000_000);
+        assert_eq!(fs.read_range("/big.bin", 0, 4).unwrap().len(), 4);
+        let err = unpack(&claiming(0, b"", Some((MODELLED_SIZE, "1000000000000000"))), &mut MemoryFs::new()).unwrap_err();
+        assert!(matches!(err, LayerError::TooLarge { .. }), "{err}");
+        // A gzip bomb (a 64 MiB file of zeros in a few kilobytes) against a smaller budget.
+        let mut bomb = MemoryFs::new();
+        bomb.put_file("/zeros", Content::data(vec![0u8; 64 << 20]), Attrs::mode(0o644)).unwrap();
+        let blob = layer_of(&bomb, &LayerOptions::default()).unwrap();
+        assert!(blob.data.len() < 1 << 20);
+        let err = unpack_within(&blob.data, &mut MemoryFs::new(), 16 << 20).unwrap_err();
+        assert!(matches!(err, LayerError::TooLarge { limit, .. } if limit == 16 << 20), "{err}");
+        // Writing out a modelled file bigger than the engine holds is refused, not tried.
+        let mut huge = MemoryFs::new();
+        huge.put_file("/lib.so", Content::lazy(MAX_MODELLED, "lib.so"), Attrs::mode(0o644)).unwrap();
+        assert!(matches!(tar_of(&huge, &LayerOptions::portable()), Err(LayerError::TooLarge { .. })));
+        assert!(tar_of(&huge, &LayerOptions::default()).is_ok());
     }
 
     #[test]

@@ -210,7 +210,8 @@ fn kind_of(code: u8) -> Option<FileType> {
     KINDS.get(code as usize).copied()
 }
 
-const ERRNOS: [Errno; 14] = [Errno::ENOENT, Errno::EEXIST, Errno::ENOTDIR, Errno::EISDIR, Errno::EACCES, Errno::EPERM, Errno::ELOOP, Errno::ENOSPC, Errno::ENOTEMPTY, Errno::EINVAL, Errno::EXDEV, Errno::EROFS, Errno::ENAMETOOLONG, Errno::EBUSY];
+/// Journals store an errno by its place here: new ones go at the end.
+const ERRNOS: [Errno; 15] = [Errno::ENOENT, Errno::EEXIST, Errno::ENOTDIR, Errno::EISDIR, Errno::EACCES, Errno::EPERM, Errno::ELOOP, Errno::ENOSPC, Errno::ENOTEMPTY, Errno::EINVAL, Errno::EXDEV, Errno::EROFS, Errno::ENAMETOOLONG, Errno::EBUSY, Errno::EFBIG];
 
 struct Reader<'a> {
     data: &'a [u8],

@@ -53,6 +53,8 @@ pub enum Errno {
     EROFS,
     ENAMETOOLONG,
     EBUSY,
+    /// A modelled file too large to read whole (see [`MAX_READ`]).
+    EFBIG,
 }
 
 impl Errno {
@@ -63,6 +65,7 @@ impl Errno {
             Errno::ENOENT => 2,
             Errno::EACCES => 13,
             Errno::EBUSY => 16,
+            Errno::EFBIG => 27,
             Errno::EEXIST => 17,
             Errno::EXDEV => 18,
             Errno::ENOTDIR => 20,
@@ -93,6 +96,7 @@ impl Errno {
             Errno::EROFS => "Read-only file system",
             Errno::ENAMETOOLONG => "File name too long",
             Errno::EBUSY => "Device or resource busy",
+            Errno::EFBIG => "File too large",
         }
     }
 }
@@ -284,6 +288,10 @@ fn lazy_pattern(label: &str) -> Vec<u8> {
     format!("[berth: modelled content of {label}; the real file's bytes are not part of the sandbox]\n").into_bytes()
 }
 
+/// The largest modelled file read whole into memory ([`FileSystem::read`]); a browser
+/// tab's memory is 4 GiB at most.
+pub const MAX_READ: u64 = if cfg!(target_arch = "wasm32") { 1 << 30 } else { 8 << 30 };
+
 /// Splits an absolute or relative path into its components, dropping empty and `.` ones.
 pub fn components(path: &str) -> Vec<&str> {
     path.split('/').filter(|c| !c.is_empty() && *c != ".").collect()
@@ -329,8 +337,14 @@ pub trait FileSystem {
     fn read_link(&self, path: &str) -> FsResult<String>;
     /// The content of a regular file, shared rather than copied.
     fn content(&self, path: &str) -> FsResult<Content>;
+    /// The whole file. A modelled file larger than [`MAX_READ`] is `EFBIG`: its bytes
+    /// would have to be made up in memory (read it in ranges instead).
     fn read(&self, path: &str) -> FsResult<Vec<u8>> {
-        self.content(path).map(|c| c.to_vec())
+        let content = self.content(path)?;
+        if content.stored_bytes() < content.len() && content.len() > MAX_READ {
+            return Err(FsError::new(Errno::EFBIG, path));
+        }
+        Ok(content.to_vec())
     }
     fn read_range(&self, path: &str, offset: u64, len: usize) -> FsResult<Vec<u8>> {
         self.content(path).map(|c| c.read_range(offset, len))

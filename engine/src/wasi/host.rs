@@ -19,6 +19,7 @@ mod errno {
     pub const BADF: i32 = 8;
     pub const BUSY: i32 = 10;
     pub const EXIST: i32 = 20;
+    pub const FBIG: i32 = 22;
     pub const FAULT: i32 = 21;
     pub const INVAL: i32 = 28;
     pub const ISDIR: i32 = 31;
@@ -53,6 +54,7 @@ fn wasi_errno(e: &FsError) -> i32 {
         Errno::EROFS => errno::ROFS,
         Errno::ENAMETOOLONG => errno::NAMETOOLONG,
         Errno::EBUSY => errno::BUSY,
+        Errno::EFBIG => errno::FBIG,
     }
 }
 
