@@ -15,169 +15,70 @@ use crate::runtime::{Containers, Status};
 
 const FILES: &[&str] = &["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
 
-/// A YAML subset: block maps and lists by indentation, `key: value`, `- item`, flow
-/// lists (`[a, b]`), quoted and plain scalars, comments. Enough for Compose files.
+/// Reads a compose file as YAML (serde_yaml over libyaml: block and flow style, block
+/// scalars, anchors, aliases and `<<` merge keys; tabs in indentation are refused as
+/// YAML refuses them). Nesting past serde_yaml's recursion limit (128) and alias
+/// expansion bombs are errors, never a stack overflow. Scalars become strings (`80`,
+/// `true`), as the compose model reads them; errors name the line and column.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
-    let lines: Vec<(usize, usize, String)> = text
-        .lines()
-        .enumerate()
-        .filter_map(|(n, raw)| {
-            let line = strip_comment(raw);
-            let trimmed = line.trim_end();
-            (!trimmed.trim().is_empty() && trimmed.trim() != "---").then(|| (n + 1, trimmed.len() - trimmed.trim_start().len(), trimmed.trim_start().to_string()))
-        })
-        .collect();
-    let mut pos = 0;
-    let value = block(&lines, &mut pos, 0)?;
-    if let Some((n, _, l)) = lines.get(pos) {
-        return Err(format!("line {n}: unexpected {l:?}"));
-    }
-    Ok(value)
+    too_deep(text)?;
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    doc.apply_merge().map_err(|e| e.to_string())?;
+    Ok(to_json(doc))
 }
 
-fn strip_comment(line: &str) -> String {
-    let mut out = String::new();
-    let mut quote = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match (c, quote) {
-            _ if escaped => escaped = false,
-            ('\\', Some('"')) => escaped = true,
-            ('\'' | '"', None) => quote = Some(c),
-            (q, Some(open)) if q == open => quote = None,
-            ('#', None) if i == 0 || line[..i].ends_with(' ') => break,
-            _ => {}
-        }
-        out.push(c);
-    }
-    out
-}
+/// How deeply flow collections (`[…]`, `{…}`) may nest: serde_yaml's own limit. Checked
+/// before libyaml sees the text, whose simple-key bookkeeping costs time in proportion
+/// to the depth for every token (100,000 levels took minutes).
+const MAX_FLOW_DEPTH: usize = 128;
 
-/// The items of a flow list's inside (`"a, b", c`): commas inside quotes stay.
-fn flow_items(inner: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let mut quote = None;
-    let mut escaped = false;
-    for c in inner.chars() {
-        match (c, quote) {
-            _ if escaped => escaped = false,
-            ('\\', Some('"')) => escaped = true,
-            ('\'' | '"', None) => quote = Some(c),
-            (q, Some(open)) if q == open => quote = None,
-            (',', None) => {
-                items.push(std::mem::take(&mut current));
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    items.push(current);
-    items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect()
-}
-
-fn block(lines: &[(usize, usize, String)], pos: &mut usize, indent: usize) -> Result<Value, String> {
-    let Some((_, first_indent, first)) = lines.get(*pos) else { return Ok(Value::Null) };
-    if *first_indent < indent {
-        return Ok(Value::Null);
-    }
-    let indent = *first_indent;
-    if first.starts_with("- ") || first == "-" {
-        let mut items = Vec::new();
-        while let Some((n, ind, line)) = lines.get(*pos) {
-            if *ind != indent || !(line.starts_with("- ") || line == "-") {
-                if *ind > indent {
-                    return Err(format!("line {n}: bad indentation"));
+fn too_deep(text: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote = None;
+        let mut prev = ' ';
+        for (col, c) in line.chars().enumerate() {
+            match (c, quote) {
+                ('\'' | '"', None) => quote = Some(c),
+                (q, Some(open)) if q == open && !(q == '"' && prev == '\\') => quote = None,
+                ('#', None) if prev == ' ' || prev == '\t' => break,
+                ('[' | '{', None) => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Err(format!("recursion limit exceeded: flow collections nest more than {MAX_FLOW_DEPTH} levels deep at line {} column {}", n + 1, col + 1));
+                    }
                 }
-                break;
+                (']' | '}', None) => depth = depth.saturating_sub(1),
+                _ => {}
             }
-            let rest = line[1..].trim_start().to_string();
-            *pos += 1;
-            if rest.is_empty() {
-                items.push(block(lines, pos, indent + 1)?);
-            } else if let Some((k, v)) = key_value(&rest) {
-                // `- key: value` starts a map inside the list.
-                let mut map = serde_json::Map::new();
-                map.insert(k, if v.is_empty() { block(lines, pos, indent + 1)? } else { scalar(&v) });
-                if let Value::Object(more) = block(lines, pos, indent + 1)? {
-                    map.extend(more);
-                }
-                items.push(Value::Object(map));
-            } else {
-                items.push(scalar(&rest));
-            }
+            prev = c;
         }
-        return Ok(Value::Array(items));
     }
-    let mut map = serde_json::Map::new();
-    while let Some((n, ind, line)) = lines.get(*pos) {
-        if *ind < indent {
-            break;
-        }
-        if *ind > indent {
-            return Err(format!("line {n}: bad indentation"));
-        }
-        let Some((k, v)) = key_value(line) else {
-            return Err(format!("line {n}: expected `key: value`, found {line:?}"));
-        };
-        *pos += 1;
-        let value = if v.is_empty() { block(lines, pos, indent + 1)? } else { scalar(&v) };
-        map.insert(k, value);
-    }
-    Ok(Value::Object(map))
+    Ok(())
 }
 
-fn key_value(line: &str) -> Option<(String, String)> {
-    let mut quote = None;
-    for (i, c) in line.char_indices() {
-        match (c, quote) {
-            ('\'' | '"', None) if i == 0 => quote = Some(c),
-            (q, Some(open)) if q == open => quote = None,
-            (':', None) if line[i + 1..].is_empty() || line[i + 1..].starts_with(' ') => {
-                let key = unquote(line[..i].trim());
-                return Some((key, line[i + 1..].trim().to_string()));
-            }
-            _ => {}
-        }
+fn to_json(v: serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::String(b.to_string()),
+        Y::Number(n) => Value::String(n.to_string()),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match to_json(k) {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => to_json(t.value),
     }
-    None
-}
-
-/// A scalar's text: double quotes with YAML's escapes (`\"`, `\\`, `\n`, `\t`), single
-/// quotes with `''` for a quote, plain as it is.
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
-        let mut out = String::new();
-        let mut chars = s[1..s.len() - 1].chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('0') => out.push('\0'),
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            }
-        }
-        out
-    } else if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        s[1..s.len() - 1].replace("''", "'")
-    } else {
-        s.to_string()
-    }
-}
-
-fn scalar(s: &str) -> Value {
-    let s = s.trim();
-    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        return Value::Array(flow_items(inner).iter().map(|x| scalar(x)).collect());
-    }
-    Value::String(unquote(s))
 }
 
 /// One service, as `up` needs it.
@@ -562,5 +463,29 @@ mod tests {
         let list = parse_yaml("- name: a\n  value: 1\n- b\n").unwrap();
         assert_eq!(list[0]["value"], "1");
         assert_eq!(list[1], "b");
+    }
+
+    #[test]
+    fn compose_files_are_real_yaml() {
+        // Anchors, merge keys, block scalars and flow maps, as official compose files use.
+        let doc = parse_yaml("x-common: &common\n  image: alpine:3.20\n  environment: {A: \"1\", B: two}\nservices:\n  web:\n    <<: *common\n    command: >\n      sh -c\n      'echo hi'\n  job:\n    <<: *common\n    image: busybox\n").unwrap();
+        assert_eq!(doc["services"]["web"]["image"], "alpine:3.20");
+        assert_eq!(doc["services"]["web"]["environment"]["B"], "two");
+        assert_eq!(doc["services"]["web"]["command"], "sh -c 'echo hi'\n");
+        assert_eq!(doc["services"]["job"]["image"], "busybox");
+        // YAML forbids tabs in indentation.
+        let err = parse_yaml("services:\n\tweb:\n\t\timage: x\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        // Nesting 100,000 deep ends in an error, not a stack overflow.
+        let deep = format!("command: {}x{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_yaml(&deep).unwrap_err().contains("recursion limit exceeded"));
+        let deep = format!("labels: {}x{}\n", "{a: ".repeat(100_000), "}".repeat(100_000));
+        assert!(parse_yaml(&deep).is_err());
+        // An alias bomb (each level doubles the last) is refused, not expanded.
+        let mut bomb = String::from("a0: &a0 [x, x]\n");
+        for i in 1..30 {
+            bomb.push_str(&format!("a{i}: &a{i} [*a{}, *a{}]\n", i - 1, i - 1));
+        }
+        assert!(parse_yaml(&bomb).unwrap_err().contains("repetition limit exceeded"));
     }
 }

@@ -131,6 +131,7 @@ impl Lexer {
             raw_escapes: self.raw_escapes,
             matched: BTreeSet::new(),
             unmatched: BTreeSet::new(),
+            depth: 0,
         };
         let raw = state.raw_escapes;
         match state.process_stop_on(None, raw) {
@@ -153,7 +154,13 @@ struct State<'a> {
     raw_escapes: bool,
     matched: BTreeSet<String>,
     unmatched: BTreeSet<String>,
+    /// How many `${…}` the current position is inside.
+    depth: usize,
 }
+
+/// How deeply `${a:-${b:-…}}` may nest: far past any real Dockerfile, well inside the
+/// stack (the editor lints on every keystroke, and an overflow would end the tab).
+pub const MAX_NESTING: usize = 200;
 
 #[derive(Default)]
 struct Words {
@@ -228,9 +235,14 @@ impl State<'_> {
 
     /// Processes characters until `stop` (consumed) or the end of input.
     fn process_stop_on(&mut self, stop: Option<char>, raw_escapes: bool) -> Step<(String, Vec<String>)> {
+        if self.depth >= MAX_NESTING || crate::stack::exhausted() {
+            return Err(format!("variable substitutions nest more than {MAX_NESTING} levels deep"));
+        }
         let saved = self.raw_escapes;
         self.raw_escapes = raw_escapes;
+        self.depth += 1;
         let out = self.process_stop_on_inner(stop);
+        self.depth -= 1;
         self.raw_escapes = saved;
         out
     }

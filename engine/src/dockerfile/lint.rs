@@ -223,6 +223,7 @@ pub fn lint(source: &str, options: &LintOptions) -> Vec<Diagnostic> {
 
     let mut out: Vec<Diagnostic> = parse_diags;
     out.extend(ins_diags);
+    out.extend(expansion_errors(&file));
     let mut findings = std::mem::take(&mut ctx.findings);
     findings.sort_by(|a, b| (a.span.start, a.rule, &a.message).cmp(&(b.span.start, b.rule, &b.message)));
     for f in findings {
@@ -246,6 +247,31 @@ pub fn lint(source: &str, options: &LintOptions) -> Vec<Diagnostic> {
         });
     }
     out.sort_by_key(|d| d.span.start);
+    out
+}
+
+/// Words the builder would fail to expand (a missing `}`, substitutions nested past
+/// [`super::expand::MAX_NESTING`]), as the build would report them.
+fn expansion_errors(file: &Dockerfile) -> Vec<Diagnostic> {
+    let lexer = super::expand::Lexer::new(file.escape);
+    let mut out = Vec::new();
+    for node in &file.instructions {
+        if !matches!(node.name().as_str(), "ADD" | "ARG" | "COPY" | "ENV" | "EXPOSE" | "FROM" | "LABEL" | "STOPSIGNAL" | "USER" | "VOLUME" | "WORKDIR") || node.json {
+            continue;
+        }
+        for arg in &node.args {
+            if let super::ast::ArgValue::Word(word) = &arg.value {
+                if let Err(e) = lexer.expand(word, &super::expand::NoEnv) {
+                    // A long word is shown by its start (the span marks all of it).
+                    let message = match word.char_indices().nth(40) {
+                        Some((cut, _)) => format!("failed to process \"{}…\": {}", &word[..cut], e.reason),
+                        None => e.to_string(),
+                    };
+                    out.push(Diagnostic::error(arg.span, message));
+                }
+            }
+        }
+    }
     out
 }
 
