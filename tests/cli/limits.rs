@@ -517,3 +517,23 @@ fn containers_cannot_write_host_files_through_links_in_a_bind_mount() {
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// `${X:-${X:-…}}` 10,000 deep, as the editor lints it on every keystroke and the build
+/// expands it: an error naming the place, never a stack overflow.
+#[test]
+fn deeply_nested_substitutions_end_in_a_diagnostic() {
+    let deep = format!("FROM alpine:3.20\nENV A={}x{}\n", "${X:-".repeat(10_000), "}".repeat(10_000));
+    let found = engine::dockerfile::lint::lint(&deep, &Default::default());
+    let error = found.iter().find(|d| d.severity == engine::dockerfile::Severity::Error).expect("an error");
+    assert!(error.message.ends_with("variable substitutions nest more than 200 levels deep"), "{}", error.message);
+    assert!(error.message.len() < 200, "the message shows the word's start only");
+    assert_eq!(error.span.start, deep.find("A=").unwrap());
+    // The same error for a missing brace, as the build reports it.
+    let found = engine::dockerfile::lint::lint("FROM alpine:3.20\nENV A=${X\n", &Default::default());
+    assert!(found.iter().any(|d| d.message == "failed to process \"${X\": syntax error: missing '}'"), "{found:?}");
+    let mut sb = sandbox();
+    sb.write_file("deep/Dockerfile", deep.as_bytes()).unwrap();
+    let out = sb.run_line("docker build deep", &[]);
+    assert_eq!(out.status, 1);
+    assert!(text(&out).contains("variable substitutions nest more than 200 levels deep"), "{}", &text(&out)[..300.min(text(&out).len())]);
+}
