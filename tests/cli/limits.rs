@@ -537,3 +537,27 @@ fn deeply_nested_substitutions_end_in_a_diagnostic() {
     assert_eq!(out.status, 1);
     assert!(text(&out).contains("variable substitutions nest more than 200 levels deep"), "{}", &text(&out)[..300.min(text(&out).len())]);
 }
+
+/// A container's writes have a budget (`--storage-opt size=`, by default the engine's):
+/// past it they fail with ENOSPC, and what was written before is kept.
+#[test]
+fn a_container_that_writes_past_its_budget_gets_enospc() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --name full --storage-opt size=1m alpine:3.20 sh -c 'printf %0512000d 0 > /a; printf %0512000d 0 > /b; echo status $?; printf %0512000d 0 > /c || echo refused'", &[]);
+    assert!(text(&out).contains("No space left on device"), "{}", text(&out));
+    assert!(stdout(&out).contains("refused"), "{}", text(&out));
+    let out = sb.run_line("docker diff full", &[]);
+    assert!(stdout(&out).contains("A /a"), "{}", text(&out));
+    // Volumes count against the same budget.
+    let out = sb.run_line("docker run --rm --storage-opt size=1m -v data:/data alpine:3.20 sh -c 'printf %02000000d 0 > /data/big || echo refused'", &[]);
+    assert!(stdout(&out).contains("refused"), "{}", text(&out));
+    // Python writing more than the budget gets OSError, not an aborted engine.
+    if engine::wasi::python_available() {
+        let out = sb.run_line("docker run --rm --storage-opt size=1m python:3.12-slim python3 -c \"open('/x','w').write('a'*2000000)\"", &[]);
+        assert_eq!(out.status, 1, "{}", text(&out));
+        assert!(text(&out).contains("OSError: [Errno") && text(&out).contains("No space left on device"), "{}", text(&out));
+    }
+    let out = sb.run_line("docker run --rm --storage-opt size=lots alpine:3.20 true", &[]);
+    assert_eq!(out.status, 125);
+    assert!(text(&out).contains("invalid storage option size: lots"), "{}", text(&out));
+}

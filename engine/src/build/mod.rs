@@ -298,7 +298,8 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         p.line(n, "CACHED");
                         continue;
                     }
-                    let mut upper = MemoryFs::new();
+                    // What a step may write: the engine's default budget (`ENOSPC` past it).
+                    let mut upper = MemoryFs::with_quota(crate::vfs::Quota::new(crate::vfs::quota::DEFAULT_LIMIT));
                     let result = {
                         let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(&mut upper));
                         let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env, req.now, &req.runtime);
@@ -390,7 +391,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                         p.line(n, "CACHED");
                         continue;
                     }
-                    let mut overlay = OverlayFs::new(state.fs_layers.clone(), MemoryFs::new());
+                    let mut overlay = OverlayFs::new(state.fs_layers.clone(), MemoryFs::with_quota(crate::vfs::Quota::new(crate::vfs::quota::DEFAULT_LIMIT)));
                     if let Err(e) = context::copy_into(&*from_fs, &sources, c, is_add, &workdir, &mut overlay) {
                         p.line(n, &format!("ERROR: {e}"));
                         out.log = p.log;

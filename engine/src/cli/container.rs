@@ -166,6 +166,17 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 },
                 Err(e) => return e,
             },
+            // `--storage-opt size=120M`: what the writable layer and volumes may hold.
+            Arg::Flag("--storage-opt", v) => match it.value("--storage-opt", v) {
+                Ok(opt) => match opt.split_once('=') {
+                    Some(("size", size)) => match crate::runtime::parse_memory(size) {
+                        Some(bytes) if bytes > 0 => o.host.storage_size = bytes,
+                        _ => return daemon(&format!("invalid storage option size: {size}"), 125),
+                    },
+                    _ => return daemon(&format!("invalid storage option: {opt}: only size=<bytes> is supported"), 125),
+                },
+                Err(e) => return e,
+            },
             Arg::Flag("--shm-size" | "--platform", v) => {
                 if let Err(e) = it.value("--option", v) {
                     return e;

@@ -40,7 +40,8 @@ pub fn to_container(store: &mut ImageStore, containers: &mut Containers, host: &
     let (host_fs, src_in) = host_side(host, src)?;
     let meta = host_fs.lstat(&src_in).map_err(|_| CopyError::Host(format!("lstat {src}: no such file or directory")))?;
     let layers = store.layers(&c.image_id).map_err(|e| CopyError::Daemon(e.to_string()))?;
-    let mut root = crate::runtime::rootfs(layers, containers.upper(&c.id).map_err(CopyError::Daemon)?);
+    let quota = c.host_config.storage_quota();
+    let mut root = crate::runtime::rootfs(layers, containers.upper_within(&c.id, &quota).map_err(CopyError::Daemon)?);
     let path = crate::vfs::join("/", cpath);
     let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src).to_string();
     let target = if root.stat(&path).is_ok_and(|m| m.is_dir()) { crate::vfs::join(&path, &base) } else { path };

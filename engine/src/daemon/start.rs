@@ -174,7 +174,9 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
 /// writable layer as it is afterwards.
 pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, f: impl FnOnce(&mut dyn FileSystem) -> T) -> Result<(T, MemoryFs), EngineError> {
     let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
-    let upper = containers.upper(&c.id).map_err(EngineError::State)?;
+    // One budget for what this run may write: the writable layer and the volumes.
+    let quota = c.host_config.storage_quota();
+    let upper = containers.upper_within(&c.id, &quota).map_err(EngineError::State)?;
     let mut root = crate::runtime::rootfs(layers, upper);
     // The runtime creates the directories that lead to each mount point.
     for m in &c.mounts {
@@ -196,9 +198,9 @@ pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers,
                 }
             } else {
                 if !volumes.contains_key(&m.source) {
-                    let vol = containers.volume(&m.source).map_err(EngineError::State)?;
+                    let vol = containers.volume_within(&m.source, &quota).map_err(EngineError::State)?;
                     // Seed an empty named volume with the image's files at the mount point.
-                    let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target).unwrap_or(vol) } else { vol };
+                    let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&root, &m.target, &quota).unwrap_or(vol) } else { vol };
                     volumes.insert(m.source.clone(), crate::vfs::SharedFs::new(vol));
                 }
                 let vol = &volumes[&m.source];
@@ -216,8 +218,8 @@ pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers,
     Ok((result, root.into_upper()))
 }
 
-pub fn seed_volume(root: &dyn FileSystem, target: &str) -> Option<MemoryFs> {
-    let mut vol = MemoryFs::new();
+pub fn seed_volume(root: &dyn FileSystem, target: &str, quota: &crate::vfs::Quota) -> Option<MemoryFs> {
+    let mut vol = MemoryFs::with_quota(quota.clone());
     if root.stat(target).is_ok_and(|m| m.is_dir()) {
         for (rel, m) in walk::walk(root, target).ok()? {
             let _ = walk::copy_entry(root, &crate::vfs::join(target, &rel), &mut vol, &format!("/{rel}"), &m);

@@ -256,6 +256,21 @@ pub struct HostOptions {
     /// `--restart`.
     #[serde(default)]
     pub restart: RestartPolicy,
+    /// `--storage-opt size=`: bytes its writable layer and volumes may hold (0: the
+    /// engine's default, [`crate::vfs::quota::DEFAULT_LIMIT`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub storage_size: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl HostOptions {
+    /// The storage budget of one run of the container.
+    pub fn storage_quota(&self) -> crate::vfs::Quota {
+        crate::vfs::Quota::new(if self.storage_size == 0 { crate::vfs::quota::DEFAULT_LIMIT } else { self.storage_size })
+    }
 }
 
 /// `--restart no|on-failure[:N]|always|unless-stopped` (Docker's `RestartPolicy`).
@@ -426,12 +441,18 @@ impl Containers {
     /// The container's writable layer (empty before its first run), or why it could not
     /// be read: then nothing may be run or written over it.
     pub fn upper(&self, id: &str) -> Result<MemoryFs, String> {
-        self.archive(&Self::upper_key(id))
+        self.upper_within(id, &crate::vfs::Quota::unlimited())
+    }
+
+    /// [`Containers::upper`], its bytes counted against `quota` (writes past it are
+    /// `ENOSPC`).
+    pub fn upper_within(&self, id: &str, quota: &crate::vfs::Quota) -> Result<MemoryFs, String> {
+        self.archive(&Self::upper_key(id), quota)
     }
 
     /// The files of the archive at `key` (none where there is no such key).
-    fn archive(&self, key: &str) -> Result<MemoryFs, String> {
-        let mut fs = MemoryFs::new();
+    fn archive(&self, key: &str, quota: &crate::vfs::Quota) -> Result<MemoryFs, String> {
+        let mut fs = MemoryFs::with_quota(quota.clone());
         if let Some(tar) = self.storage.read(key) {
             unpack(&tar, &mut fs).map_err(|e| format!("{key} cannot be read ({e}); nothing was changed: move it aside to start again without it"))?;
         }
@@ -470,7 +491,12 @@ impl Containers {
     /// A named volume's files (empty if it does not exist yet), or why they could not be
     /// read: then nothing may be mounted or written over them.
     pub fn volume(&self, name: &str) -> Result<MemoryFs, String> {
-        self.archive(&format!("volumes/{name}.tar"))
+        self.volume_within(name, &crate::vfs::Quota::unlimited())
+    }
+
+    /// [`Containers::volume`], its bytes counted against `quota`.
+    pub fn volume_within(&self, name: &str, quota: &crate::vfs::Quota) -> Result<MemoryFs, String> {
+        self.archive(&format!("volumes/{name}.tar"), quota)
     }
 
     pub fn set_volume(&mut self, name: &str, fs: &MemoryFs) -> Result<(), String> {

@@ -717,8 +717,9 @@ impl<'fs> Shell<'fs> {
             return Ok(status);
         }
         let result = f(self, &io2);
-        self.flush_files(files, io);
-        result
+        let flushed = self.flush_files(files, io);
+        // A write that failed (ENOSPC, EROFS) fails the command, as a failed write(2) does.
+        result.map(|status| if flushed { status } else { status.max(1) })
     }
 
     fn apply_redirects(&mut self, redirects: &[Redirect], io2: &mut Io, files: &mut Vec<PendingFile>, io: &Io) -> Result<(), i32> {
@@ -807,7 +808,10 @@ impl<'fs> Shell<'fs> {
         Ok(())
     }
 
-    fn flush_files(&mut self, files: Vec<PendingFile>, io: &Io) {
+    /// Writes what commands sent to redirected files; false if a write failed (said on
+    /// stderr).
+    fn flush_files(&mut self, files: Vec<PendingFile>, io: &Io) -> bool {
+        let mut ok = true;
         for f in files {
             let data = f.sink.take();
             if data.is_empty() {
@@ -821,8 +825,10 @@ impl<'fs> Shell<'fs> {
             };
             if let Err(e) = result {
                 io.stderr(format!("{}: write error: {}\n", self.arg0, e.errno.message()).as_bytes());
+                ok = false;
             }
         }
+        ok
     }
 
     fn simple(&mut self, assignments: &[Assignment], words: &[Word], redirects: &[Redirect], io: &Io) -> Exec {
@@ -857,8 +863,8 @@ impl<'fs> Shell<'fs> {
                 Ok(()) => 0,
                 Err(s) => s,
             };
-            self.flush_files(files, io);
-            return Ok(status);
+            let flushed = self.flush_files(files, io);
+            return Ok(if flushed { status } else { status.max(1) });
         }
         let mut io2 = io.clone();
         let mut files = Vec::new();
@@ -866,8 +872,8 @@ impl<'fs> Shell<'fs> {
             return Ok(status);
         }
         let result = self.run_command(&argv, &assigned, &io2);
-        self.flush_files(files, io);
-        let status = result?;
+        let flushed = self.flush_files(files, io);
+        let status = result.map(|status| if flushed { status } else { status.max(1) })?;
         self.last_status = status;
         Ok(status)
     }

@@ -10,6 +10,12 @@ struct Inner {
     used: AtomicU64,
 }
 
+/// What a container's writable layer and volumes, or a build step's layer, may hold
+/// unless told otherwise (`--storage-opt size=`): in a browser tab, what its memory can
+/// spare; natively, a share of the machine's memory (the emulated runtime keeps files in
+/// memory).
+pub const DEFAULT_LIMIT: u64 = if cfg!(target_arch = "wasm32") { 1 << 30 } else { 8 << 30 };
+
 /// A shared byte budget. Clones share the same budget.
 #[derive(Debug, Clone)]
 pub struct Quota(Arc<Inner>);
