@@ -240,7 +240,7 @@ impl Lesson {
     pub fn open_step(&self, session: &mut Session, index: usize) {
         if let Some(bg) = self.manifest.details.steps.get(index).and_then(|s| s.background.as_ref()) {
             if let Ok(script) = self.text(bg) {
-                session.sandbox.run_line(&script, &[]);
+                session.sandbox.run_check(&script);
             }
         }
     }
@@ -264,7 +264,10 @@ impl Lesson {
             };
             let out = session.sandbox.run_check(&script);
             let mut feedback = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
-            if out.status != 0 && feedback.is_empty() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if let Some(stopped) = stderr.lines().find(|l| l.starts_with("berth: the script was stopped")) {
+                feedback = format!("{feedback}{}{verify}: {}", if feedback.is_empty() { "" } else { "\n" }, stopped.trim_start_matches("berth: "));
+            } else if out.status != 0 && feedback.is_empty() {
                 feedback = format!("{verify} says this step is not done yet (exit status {})", out.status);
             }
             return Verdict { passed: out.status == 0, feedback };
@@ -282,7 +285,7 @@ impl Lesson {
         }
         let mut transcript = String::new();
         for command in &step.solution.commands {
-            let out = session.sandbox.run_line(command, &[]);
+            let out = session.sandbox.run_limited(command);
             transcript.push_str(&format!("$ {command}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
             if out.status != 0 {
                 return Err(format!("{transcript}solution command failed with exit status {}: {command}", out.status));

@@ -50,6 +50,17 @@ pub struct Sandbox {
     front: FrontEnd,
 }
 
+/// What a lesson's script may do before it is stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptLimits {
+    pub commands: u64,
+    /// Seconds its `sleep`s may add up to (they take no real time in a check).
+    pub sleep_seconds: f64,
+}
+
+/// The limits of lesson scripts: far more than any check needs.
+pub const SCRIPT_LIMITS: ScriptLimits = ScriptLimits { commands: 2_000_000, sleep_seconds: 300.0 };
+
 /// A front end's display for build progress as it happens.
 pub type ShowProgress = Rc<dyn Fn(&str)>;
 
@@ -149,6 +160,10 @@ impl Sandbox {
     /// otherwise in the host shell. `cd`, variables and `$?` carry over to the next line.
     /// `interrupt` stops it at the next command (Ctrl-C).
     pub fn run_line_with(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>) -> Outcome {
+        self.run_typed(line, stdin, interrupt, None)
+    }
+
+    fn run_typed(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>, limits: Option<ScriptLimits>) -> Outcome {
         let attached = self.attached.borrow_mut().take();
         if let Some(mut session) = attached {
             let host = self.host(WORKSPACE, &[]);
@@ -159,7 +174,7 @@ impl Sandbox {
             let out = result.output;
             return Outcome { status: out.code, stdout: out.stdout, stderr: out.stderr };
         }
-        self.run_host_line(line, stdin, interrupt)
+        self.run_host_line(line, stdin, interrupt, limits)
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
@@ -168,10 +183,20 @@ impl Sandbox {
 
     /// Runs a line in the host shell even while the terminal is attached to a container,
     /// without `read` waiting for the user (a lesson's check).
+    /// Runs a lesson's command line (a reference solution's) as typed (in the attached
+    /// container's shell if there is one), within [`SCRIPT_LIMITS`] on the host; the
+    /// shell's state carries on as after a typed line.
+    pub fn run_limited(&mut self, line: &str) -> Outcome {
+        self.run_typed(line, &[], None, Some(SCRIPT_LIMITS))
+    }
+
+    /// Runs a lesson's script (a check, a verify or background script) within
+    /// [`SCRIPT_LIMITS`]: a script that loops or waits for what never happens ends with
+    /// status 124 or 137 and says why on stderr, instead of hanging the lesson.
     pub(crate) fn run_host_check(&mut self, line: &str) -> Outcome {
         let quiet = FrontEnd { progress: self.front.progress.clone(), ..FrontEnd::default() };
         let front = std::mem::replace(&mut self.front, quiet);
-        let out = self.run_host_line(line, &[], None);
+        let out = self.run_host_line(line, &[], None, Some(SCRIPT_LIMITS));
         self.front = front;
         out
     }
@@ -181,7 +206,7 @@ impl Sandbox {
         self.attached.borrow().as_ref().map(|s| s.container.clone())
     }
 
-    fn run_host_line(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>) -> Outcome {
+    fn run_host_line(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>, limits: Option<ScriptLimits>) -> Outcome {
         let mut fs = self.fs.clone();
         let mut sh = Shell::new(&mut fs, Flavor::Dash);
         sh.set_args("sh", &[]);
@@ -198,6 +223,10 @@ impl Sandbox {
         sh.hostname = HOSTNAME.to_string();
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
+        }
+        if let Some(l) = limits {
+            sh.set_budget(l.commands);
+            sh.set_time_limit(l.sleep_seconds);
         }
         let template = self.host(WORKSPACE, &[]);
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
@@ -217,7 +246,14 @@ impl Sandbox {
             let out = cli::run(&args, &host);
             Some(Outcome { status: out.code, stdout: out.stdout, stderr: out.stderr })
         }));
-        let out = sh.run_str(line, stdin);
+        let mut out = sh.run_str(line, stdin);
+        if let (Some(stopped), Some(l)) = (sh.stopped(), limits) {
+            let why = match stopped {
+                crate::shell::Stopped::Time => format!("its sleeps added up to more than {} s", l.sleep_seconds),
+                crate::shell::Stopped::Commands => format!("it ran more than {} commands", l.commands),
+            };
+            out.stderr.extend_from_slice(format!("berth: the script was stopped: {why}. Nothing else runs while a lesson's script does, so a loop that waits (`until [ -f x ]; do sleep 1; done`) waits for ever; check once instead.\n").as_bytes());
+        }
         self.cwd = sh.cwd().to_string();
         self.vars = sh.variables().into_iter().filter(|(k, _, _)| k != "PWD").collect();
         self.last_status = out.status;

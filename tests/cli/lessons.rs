@@ -99,3 +99,26 @@ fn checks_that_cannot_fail_are_caught() {
     assert!(stderr.contains("./index.json:2:"), "a bad manifest names file, line and column: {stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn lesson_scripts_that_loop_or_wait_for_ever_are_stopped_with_why() {
+    let dir = std::env::temp_dir().join(format!("berth-looping-lesson-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("step1")).unwrap();
+    // Killercoda's usual wait, and a check that spins.
+    std::fs::write(dir.join("step1/verify.sh"), "until [ -f /root/never ]; do sleep 1; done\n").unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        r#"{"title": "Loops", "details": {"steps": [
+            {"title": "Waits", "verify": "step1/verify.sh", "solution": {"commands": ["true"]}},
+            {"title": "Spins", "checks": [{"run": "while :; do :; done"}], "solution": {"commands": ["true"]}}
+        ]}}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = berth(&dir, &["lesson", "check", "."], b"");
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("step 1 (Waits): checks fail after the solution: step1/verify.sh: the script was stopped: its sleeps added up to more than 300 s."), "{stdout}");
+    assert!(stdout.contains("step 2 (Spins): checks fail after the solution: `while :; do :; done` failed (exit status 137)"), "{stdout}");
+    assert!(stdout.contains("it ran more than 2000000 commands"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,6 +24,13 @@ pub enum Flavor {
     Bash,
 }
 
+/// A limit that ended a run (see [`Shell::set_budget`], [`Shell::set_time_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    Commands,
+    Time,
+}
+
 /// What running a script produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -202,6 +209,10 @@ pub struct Shell<'fs> {
     interrupt: Option<Arc<AtomicBool>>,
     /// Commands left before the run is stopped (a runaway loop), when limited.
     budget: Option<u64>,
+    /// Seconds of sleep the run may add up to (a guard against waits that never end).
+    time_limit: Option<f64>,
+    /// Which limit ended the run, shared with nested shells.
+    stopped: Rc<std::cell::Cell<Option<Stopped>>>,
     pub uid: u32,
     pub gid: u32,
     /// `USER name:group` named the group: the process has that group only, without the
@@ -254,6 +265,8 @@ impl<'fs> Shell<'fs> {
             // it and its children alike.
             interrupt: Some(Arc::new(AtomicBool::new(false))),
             budget: None,
+            time_limit: None,
+            stopped: Rc::new(std::cell::Cell::new(None)),
             uid: 0,
             group_explicit: false,
             gid: 0,
@@ -303,6 +316,19 @@ impl<'fs> Shell<'fs> {
     /// Stops the run after this many commands (a guard against runaway loops).
     pub fn set_budget(&mut self, commands: u64) {
         self.budget = Some(commands);
+    }
+
+    /// Stops the run once its sleeps add up to more than `seconds` (a guard against a
+    /// wait for something that never happens, such as `until [ -f x ]; do sleep 1; done`
+    /// where nothing else runs meanwhile).
+    pub fn set_time_limit(&mut self, seconds: f64) {
+        self.time_limit = Some(seconds);
+    }
+
+    /// The limit that ended the run, if one did (exit status 137 for the command budget,
+    /// 124 for the time limit, as `timeout` gives).
+    pub fn stopped(&self) -> Option<Stopped> {
+        self.stopped.get()
     }
 
     pub fn cwd(&self) -> &str {
@@ -459,9 +485,14 @@ impl<'fs> Shell<'fs> {
         }
         if let Some(b) = self.budget.as_mut() {
             if *b == 0 {
+                self.stopped.set(Some(Stopped::Commands));
                 return Err(Flow::Exit(137));
             }
             *b -= 1;
+        }
+        if self.time_limit.is_some_and(|limit| self.slept.get() > limit) {
+            self.stopped.set(Some(Stopped::Time));
+            return Err(Flow::Exit(124));
         }
         Ok(())
     }
@@ -1163,6 +1194,8 @@ impl<'fs> Shell<'fs> {
             child.signal_kills = self.signal_kills;
             child.interrupt = self.interrupt.clone();
             child.budget = self.budget;
+            child.time_limit = self.time_limit;
+            child.stopped = self.stopped.clone();
             child.depth = self.depth + 1;
             child.builtin_userland = self.builtin_userland;
             child.host_program = self.host_program.clone();

@@ -20,4 +20,4 @@ pub mod packages;
 pub mod parser;
 pub mod pattern;
 
-pub use interp::{Flavor, HostCall, HostProgram, Outcome, Pause, Shell, TerminalInput};
+pub use interp::{Flavor, HostCall, HostProgram, Outcome, Pause, Shell, Stopped, TerminalInput};
