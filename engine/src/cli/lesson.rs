@@ -132,9 +132,9 @@ fn play(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return Output::fail(1, format!("{dir}: {e}\n")),
     };
     let m = &lesson.manifest;
-    host.emit(&format!("\x1b[1m{}\x1b[0m  ({}, {})\n{}\n\n", m.title, m.difficulty, m.time, m.description));
+    host.emit(&format!("\x1b[1m{}\x1b[0m  ({}, {})\n{}\n\n", shown(&m.title), shown(&m.difficulty), shown(&m.time), shown(&m.description)));
     if let Some(text) = m.details.intro.as_ref().and_then(|p| p.text.as_ref()).and_then(|t| lesson.text(t).ok()) {
-        host.emit(&format!("{text}\n"));
+        host.emit(&format!("{}\n", shown(&text)));
     }
     let total = m.details.steps.len();
     let mut i = 0;
@@ -145,7 +145,7 @@ fn play(args: &[String], host: &dyn Host) -> Output {
         if fresh {
             lesson.open_step(&mut session, i);
             let text = step.text.as_ref().and_then(|t| lesson.text(t).ok()).unwrap_or_default();
-            host.emit(&format!("\n\x1b[1mStep {}/{total}: {}\x1b[0m\n\n{text}\n", i + 1, step.title));
+            host.emit(&format!("\n\x1b[1mStep {}/{total}: {}\x1b[0m\n\n{}\n", i + 1, shown(&step.title), shown(&text)));
             fresh = false;
             hints_shown = 0;
         }
@@ -157,7 +157,7 @@ fn play(args: &[String], host: &dyn Host) -> Output {
             ":quit" | ":q" => return Output::ok(format!("Stopped at step {} of {total}.\n", i + 1)),
             ":hint" => {
                 match step.hints.get(hints_shown) {
-                    Some(h) => host.emit(&format!("hint {}/{}: {h}\n", hints_shown + 1, step.hints.len())),
+                    Some(h) => host.emit(&format!("hint {}/{}: {}\n", hints_shown + 1, step.hints.len(), shown(h))),
                     None => host.emit("no more hints for this step (try :solution)\n"),
                 }
                 hints_shown += 1;
@@ -166,13 +166,13 @@ fn play(args: &[String], host: &dyn Host) -> Output {
             ":solution" => {
                 let files = step.solution.files.iter().map(|f| format!("  file {f} (from solution/{f})\n")).collect::<String>();
                 let commands = step.solution.commands.iter().map(|c| format!("  $ {c}\n")).collect::<String>();
-                host.emit(&format!("The reference solution:\n{files}{commands}"));
+                host.emit(&shown(&format!("The reference solution:\n{files}{commands}")));
                 continue;
             }
             ":skip" => {
                 match lesson.solve(&mut session, i) {
-                    Ok(t) => host.emit(&t),
-                    Err(e) => host.emit(&format!("{e}\n")),
+                    Ok(t) => host.emit(&shown(&t)),
+                    Err(e) => host.emit(&shown(&format!("{e}\n"))),
                 }
             }
             ":check" | "" => {}
@@ -184,15 +184,31 @@ fn play(args: &[String], host: &dyn Host) -> Output {
         }
         let verdict = lesson.check(&mut session, i);
         if verdict.passed {
-            host.emit(&format!("\x1b[32m✓ step {} done\x1b[0m{}\n", i + 1, if verdict.feedback.is_empty() { String::new() } else { format!(": {}", verdict.feedback) }));
+            host.emit(&format!("\x1b[32m✓ step {} done\x1b[0m{}\n", i + 1, if verdict.feedback.is_empty() { String::new() } else { format!(": {}", shown(&verdict.feedback)) }));
             i += 1;
             fresh = true;
         } else if command == ":check" && !verdict.feedback.is_empty() {
-            host.emit(&format!("not yet: {}\n", verdict.feedback));
+            host.emit(&format!("not yet: {}\n", shown(&verdict.feedback)));
         }
     }
     if let Some(text) = m.details.finish.as_ref().and_then(|p| p.text.as_ref()).and_then(|t| lesson.text(t).ok()) {
-        host.emit(&format!("\n{text}\n"));
+        host.emit(&format!("\n{}\n", shown(&text)));
     }
-    Output::ok(format!("Lesson complete: {}\n", m.title))
+    Output::ok(format!("Lesson complete: {}\n", shown(&m.title)))
+}
+
+/// A lesson's text as it may reach the terminal: control characters other than newline
+/// and tab are dropped, so a lesson cannot send escape sequences (OSC 52 sets the
+/// clipboard, others retitle the window or hide text).
+fn shown(text: &str) -> String {
+    text.chars().filter(|c| *c == '\n' || *c == '\t' || !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lesson_text_cannot_reach_the_terminal_as_escape_sequences() {
+        let text = "Step one\x1b]52;c;ZWNobyBwd25lZA==\x07 done\n\tnext \u{9b}31m\x1b[2J";
+        assert_eq!(super::shown(text), "Step one]52;c;ZWNobyBwd25lZA== done\n\tnext 31m[2J");
+    }
 }
