@@ -158,6 +158,22 @@ impl MemoryFs {
         Ok(*stack.last().unwrap_or(&ROOT))
     }
 
+    /// Whether a directory leading to `path` (not `path` itself) is a symlink, found in one
+    /// walk from the root (layer unpacking refuses writes through such links).
+    pub fn parent_is_symlink(&self, path: &str) -> bool {
+        let comps = components(path);
+        let mut cur = ROOT;
+        for name in &comps[..comps.len().saturating_sub(1)] {
+            let Some(Data::Dir(entries)) = self.nodes.get(&cur).map(|n| &n.data) else { return false };
+            let Some(&child) = entries.get(*name) else { return false };
+            if matches!(self.nodes.get(&child).map(|n| &n.data), Some(Data::Symlink(_))) {
+                return true;
+            }
+            cur = child;
+        }
+        false
+    }
+
     /// The directory that would hold `path` and the entry name in it.
     fn resolve_parent(&self, path: &str) -> FsResult<(u64, String)> {
         let Some((parent, name)) = split_parent(path) else { return Self::err(Errno::EEXIST, path) };
