@@ -7,6 +7,7 @@ mod apt;
 mod build;
 mod conda;
 mod containers;
+mod hostile;
 mod images;
 mod lessons;
 mod limits;

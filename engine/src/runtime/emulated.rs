@@ -8,6 +8,11 @@ use super::spec::ContainerSpec;
 use super::{journal, Capabilities, Detached, ProcessInfo, Ran, Runtime, RuntimeError, Stdio, Suspended, Suspension, CATCH_UP_PAUSES};
 use crate::vfs::FileSystem;
 
+/// How many commands one run of an emulated process may take before it is stopped
+/// (exit 137, with a message): the guard against a loop without end until the emulated
+/// kernel can preempt it.
+pub const COMMAND_BUDGET: u64 = 5_000_000;
+
 /// The emulated backend of [`Runtime`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EmulatedRuntime;
@@ -100,7 +105,7 @@ pub fn run_emulated(fs: &mut dyn FileSystem, spec: &ContainerSpec, stdio: Stdio)
     sh.uid = uid;
     sh.gid = gid;
     sh.group_explicit = spec.process.user.additional_gids.is_some();
-    sh.set_budget(5_000_000);
+    sh.set_budget(COMMAND_BUDGET);
     sh.set_clock(started);
     sh.set_terminal_input(terminal.input);
     sh.replayable = journal.is_some();
@@ -168,7 +173,11 @@ pub fn run_emulated(fs: &mut dyn FileSystem, spec: &ContainerSpec, stdio: Stdio)
         }
         (pause, _, _) => sh.set_pause(pause),
     }
-    let out = if combined { sh.run_argv_merged(&spec.process.args, &stdin) } else { sh.run_argv(&spec.process.args, &stdin) };
+    let mut out = if combined { sh.run_argv_merged(&spec.process.args, &stdin) } else { sh.run_argv(&spec.process.args, &stdin) };
+    if sh.stopped() == Some(crate::shell::Stopped::Commands) {
+        // Until the emulated kernel preempts processes, a run is bounded: say so.
+        out.stderr.extend_from_slice(format!("berth: the emulated process was stopped after {COMMAND_BUDGET} commands (a loop without end cannot run in the emulated runtime yet)\n").as_bytes());
+    }
     drop(sh);
     let state = journal.map(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default();
     let diverged = state.diverged();
