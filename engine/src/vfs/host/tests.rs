@@ -1,3 +1,6 @@
+//! Escapes through planted links: every `HostFs` operation tried through absolute,
+//! relative, looping and dangling links, with nothing outside the folder changed.
+
 use super::*;
 use std::fs::File;
 use std::fs;
