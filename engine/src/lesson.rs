@@ -63,6 +63,8 @@ pub struct Page {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Step {
+    /// Killercoda allows a step without one.
+    #[serde(default)]
     pub title: String,
     /// The step's Markdown file.
     #[serde(default)]
@@ -179,7 +181,7 @@ impl Lesson {
         let mut out = Vec::new();
         if let Some(b) = &self.manifest.backend {
             if let Some(id) = b.get("imageid").and_then(|v| v.as_str()) {
-                if !matches!(id, "ubuntu" | "kubernetes-kubeadm-1node" | "") && !id.starts_with("ubuntu") {
+                if !matches!(id, "ubuntu" | "") && !id.starts_with("ubuntu") {
                     out.push(format!("backend \"{id}\": Berth runs its own Docker sandbox instead"));
                 }
             }
@@ -188,6 +190,12 @@ impl Lesson {
         for (name, background) in pages.chain(self.manifest.details.steps.iter().map(|s| (s.title.as_str(), s.background.as_ref()))) {
             if let Some(bg) = background {
                 out.push(format!("{name}: background script {bg} runs once when the step opens, not alongside it"));
+            }
+        }
+        let pages = self.manifest.details.intro.iter().chain(self.manifest.details.finish.iter()).map(|p| ("intro/finish", p.foreground.as_ref()));
+        for (name, foreground) in pages.chain(self.manifest.details.steps.iter().map(|s| (s.title.as_str(), s.foreground.as_ref()))) {
+            if let Some(fg) = foreground {
+                out.push(format!("{name}: foreground script {fg} is not run (Berth does not type into the student's terminal)"));
             }
         }
         if let Some(assets) = &self.manifest.details.assets {
@@ -267,8 +275,10 @@ impl Lesson {
             let stderr = String::from_utf8_lossy(&out.stderr);
             if let Some(stopped) = stderr.lines().find(|l| l.starts_with("berth: the script was stopped")) {
                 feedback = format!("{feedback}{}{verify}: {}", if feedback.is_empty() { "" } else { "\n" }, stopped.trim_start_matches("berth: "));
-            } else if out.status != 0 && feedback.is_empty() {
-                feedback = format!("{verify} says this step is not done yet (exit status {})", out.status);
+            } else if out.status != 0 {
+                // What the script printed on either stream is what the student can act on.
+                let said = [feedback.as_str(), stderr.trim_end()].iter().filter(|t| !t.is_empty()).copied().collect::<Vec<_>>().join("\n");
+                feedback = if said.is_empty() { format!("{verify} says this step is not done yet (exit status {})", out.status) } else { format!("{said}\n({verify} exited with status {})", out.status) };
             }
             return Verdict { passed: out.status == 0, feedback };
         }

@@ -122,3 +122,26 @@ fn lesson_scripts_that_loop_or_wait_for_ever_are_stopped_with_why() {
     assert!(stdout.contains("it ran more than 2000000 commands"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn killercoda_steps_load_without_titles_and_what_is_not_run_is_said() {
+    let dir = std::env::temp_dir().join(format!("berth-kc-lesson-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("step1")).unwrap();
+    std::fs::write(dir.join("step1/verify.sh"), "test -f /root/done.txt || { echo 'done.txt is missing' >&2; exit 1; }\n").unwrap();
+    std::fs::write(dir.join("step1/foreground.sh"), "echo typed for you\n").unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        r#"{"title": "Untitled steps", "backend": {"imageid": "kubernetes-kubeadm-1node"}, "details": {"steps": [
+            {"verify": "step1/verify.sh", "foreground": "step1/foreground.sh", "solution": {"commands": ["touch done.txt"]}}
+        ]}}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = berth(&dir, &["lesson", "check", "."], b"");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-1node\": Berth runs its own Docker sandbox instead"), "{stdout}");
+    assert!(stdout.contains("foreground script step1/foreground.sh is not run"), "{stdout}");
+    // A failing verify.sh's own words reach the student.
+    assert!(stdout.contains("step 1 (): ok (fails before: done.txt is missing)"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
