@@ -160,28 +160,29 @@ fn read_part(fs: &dyn crate::vfs::FileSystem, path: &str, part: Part) -> crate::
         Part::Head { lines: false, n } => fs.read_range(path, 0, n.min(size) as usize),
         Part::Tail { lines: false, n } => fs.read_range(path, size.saturating_sub(n), n.min(size) as usize),
         Part::Head { lines: true, n } => {
-            let mut out = Vec::new();
-            while (out.len() as u64) < size && (out.iter().filter(|b| **b == b'\n').count() as u64) < n {
+            let (mut out, mut newlines) = (Vec::new(), 0u64);
+            while (out.len() as u64) < size && newlines < n {
                 let chunk = fs.read_range(path, out.len() as u64, CHUNK as usize)?;
                 if chunk.is_empty() {
                     break;
                 }
+                newlines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
                 out.extend_from_slice(&chunk);
             }
             Ok(out)
         }
         Part::Tail { lines: true, n } => {
             // From the end back: n lines need n + 1 newlines (the last may end the file).
-            let mut start = size;
-            let mut out = Vec::new();
-            while start > 0 && (out.iter().filter(|b| **b == b'\n').count() as u64) <= n {
+            let (mut start, mut newlines) = (size, 0u64);
+            let mut chunks = Vec::new();
+            while start > 0 && newlines <= n {
                 let from = start.saturating_sub(CHUNK);
-                let mut chunk = fs.read_range(path, from, (start - from) as usize)?;
-                chunk.extend_from_slice(&out);
-                out = chunk;
+                let chunk = fs.read_range(path, from, (start - from) as usize)?;
+                newlines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+                chunks.push(chunk);
                 start = from;
             }
-            Ok(out)
+            Ok(chunks.into_iter().rev().flatten().collect())
         }
     }
 }
