@@ -20,6 +20,20 @@ fn berth(dir: &Path, args: &[&str], input: &[u8]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// A fresh lesson folder under the temporary directory: `files` (path, content), then
+/// its `index.json`.
+fn lesson_dir(name: &str, files: &[(&str, &str)], index: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("berth-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, content) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    std::fs::write(dir.join("index.json"), index).unwrap();
+    dir
+}
+
 fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
@@ -74,19 +88,15 @@ fn a_killercoda_scenario_runs_unchanged_and_what_cannot_run_is_reported() {
 
 #[test]
 fn checks_that_cannot_fail_are_caught() {
-    let dir = std::env::temp_dir().join(format!("berth-weak-lesson-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("files")).unwrap();
-    std::fs::write(dir.join("files/app.txt"), "hi\n").unwrap();
-    std::fs::write(
-        dir.join("index.json"),
+    let dir = lesson_dir(
+        "weak-lesson",
+        &[("files/app.txt", "hi\n")],
         r#"{"title": "Weak", "details": {"steps": [
             {"title": "Always true", "checks": [{"file": "app.txt"}], "solution": {"commands": ["true"]}},
             {"title": "Never true", "checks": [{"image": "nope:1"}], "solution": {"commands": ["docker pull -q alpine:3.20"]}},
             {"title": "No checks"}
         ]}}"#,
-    )
-    .unwrap();
+    );
     let (code, stdout, stderr) = berth(&dir, &["lesson", "check", "."], b"");
     assert_eq!(code, 1);
     assert!(stdout.contains("step 1 (Always true): checks pass before the solution, so they cannot tell"), "{stdout}");
@@ -102,19 +112,15 @@ fn checks_that_cannot_fail_are_caught() {
 
 #[test]
 fn lesson_scripts_that_loop_or_wait_for_ever_are_stopped_with_why() {
-    let dir = std::env::temp_dir().join(format!("berth-looping-lesson-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("step1")).unwrap();
     // Killercoda's usual wait, and a check that spins.
-    std::fs::write(dir.join("step1/verify.sh"), "until [ -f /root/never ]; do sleep 1; done\n").unwrap();
-    std::fs::write(
-        dir.join("index.json"),
+    let dir = lesson_dir(
+        "looping-lesson",
+        &[("step1/verify.sh", "until [ -f /root/never ]; do sleep 1; done\n")],
         r#"{"title": "Loops", "details": {"steps": [
             {"title": "Waits", "verify": "step1/verify.sh", "solution": {"commands": ["true"]}},
             {"title": "Spins", "checks": [{"run": "while :; do :; done"}], "solution": {"commands": ["true"]}}
         ]}}"#,
-    )
-    .unwrap();
+    );
     let (code, stdout, stderr) = berth(&dir, &["lesson", "check", "."], b"");
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stdout.contains("step 1 (Waits): checks fail after the solution: step1/verify.sh: the script was stopped: its sleeps added up to more than 300 s."), "{stdout}");
@@ -125,18 +131,13 @@ fn lesson_scripts_that_loop_or_wait_for_ever_are_stopped_with_why() {
 
 #[test]
 fn killercoda_steps_load_without_titles_and_what_is_not_run_is_said() {
-    let dir = std::env::temp_dir().join(format!("berth-kc-lesson-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("step1")).unwrap();
-    std::fs::write(dir.join("step1/verify.sh"), "test -f /root/done.txt || { echo 'done.txt is missing' >&2; exit 1; }\n").unwrap();
-    std::fs::write(dir.join("step1/foreground.sh"), "echo typed for you\n").unwrap();
-    std::fs::write(
-        dir.join("index.json"),
+    let dir = lesson_dir(
+        "kc-lesson",
+        &[("step1/verify.sh", "test -f /root/done.txt || { echo 'done.txt is missing' >&2; exit 1; }\n"), ("step1/foreground.sh", "echo typed for you\n")],
         r#"{"title": "Untitled steps", "backend": {"imageid": "kubernetes-kubeadm-1node"}, "details": {"steps": [
             {"verify": "step1/verify.sh", "foreground": "step1/foreground.sh", "solution": {"commands": ["touch done.txt"]}}
         ]}}"#,
-    )
-    .unwrap();
+    );
     let (code, stdout, stderr) = berth(&dir, &["lesson", "check", "."], b"");
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-1node\": Berth runs its own Docker sandbox instead"), "{stdout}");
