@@ -186,11 +186,14 @@ impl Lesson {
                 }
             }
         }
-        let pages = self.manifest.details.intro.iter().chain(self.manifest.details.finish.iter()).map(|p| ("intro/finish", p.background.as_ref()));
-        for (name, background) in pages.chain(self.manifest.details.steps.iter().map(|s| (s.title.as_str(), s.background.as_ref()))) {
-            if let Some(bg) = background {
-                out.push(format!("{name}: background script {bg} runs once when the step opens, not alongside it"));
-            }
+        if let Some(bg) = self.manifest.details.intro.as_ref().and_then(|p| p.background.as_ref()) {
+            out.push(format!("intro: background script {bg} runs once when the lesson starts, not alongside it"));
+        }
+        if let Some(bg) = self.manifest.details.finish.as_ref().and_then(|p| p.background.as_ref()) {
+            out.push(format!("finish: background script {bg} is not run"));
+        }
+        for (name, bg) in self.manifest.details.steps.iter().filter_map(|s| Some((s.title.as_str(), s.background.as_ref()?))) {
+            out.push(format!("{name}: background script {bg} runs once when the step opens, not alongside it"));
         }
         let pages = self.manifest.details.intro.iter().chain(self.manifest.details.finish.iter()).map(|p| ("intro/finish", p.foreground.as_ref()));
         for (name, foreground) in pages.chain(self.manifest.details.steps.iter().map(|s| (s.title.as_str(), s.foreground.as_ref()))) {
@@ -237,6 +240,15 @@ impl Lesson {
             let out = session.sandbox.run_line(&format!("docker pull -q {image}"), &[]);
             if out.status != 0 {
                 return Err(format!("index.json: image {image}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+            }
+        }
+        // The intro's background script prepares the scenario (Killercoda runs it when
+        // the scenario starts), within the lesson script limits.
+        if let Some(bg) = self.manifest.details.intro.as_ref().and_then(|p| p.background.as_ref()) {
+            let script = self.text(bg)?;
+            let out = session.sandbox.run_check(&script);
+            if out.status != 0 {
+                return Err(format!("intro background script {bg} failed (exit status {}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
             }
         }
         // Clear the pulls from what the student's history shows of builds.

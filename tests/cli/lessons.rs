@@ -77,12 +77,13 @@ fn a_killercoda_scenario_runs_unchanged_and_what_cannot_run_is_reported() {
     let (code, stdout, stderr) = berth(repo(), &["lesson", "check", "tests/cli/fixtures/killercoda-docker-basics"], b"");
     assert_eq!(code, 1, "a scenario without a reference solution cannot prove its checks: {stdout}{stderr}");
     assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-2nodes\": Berth runs its own Docker sandbox instead"), "{stdout}");
-    assert!(stdout.contains("not supported: intro/finish: background script setup.sh runs once when the step opens"), "{stdout}");
+    assert!(stdout.contains("not supported: intro: background script setup.sh runs once when the lesson starts, not alongside it"), "{stdout}");
     assert!(stdout.contains("not supported: asset target /etc/killercoda: only /root (the workspace) is supported"), "{stdout}");
     // Played by hand, its verify.sh passes once the student has done the step.
     let (code, stdout, _) = berth(repo(), &["lesson", "run", "tests/cli/fixtures/killercoda-docker-basics"], b"ls /root\ndocker build -q -t basics /root\n");
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("Dockerfile"), "the asset lands in /root: {stdout}");
+    assert!(stdout.contains("prepared.txt"), "the intro's background script ran when the lesson started: {stdout}");
     assert!(stdout.contains("✓ step 1 done") && stdout.contains("Lesson complete"), "{stdout}");
 }
 
