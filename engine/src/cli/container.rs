@@ -615,7 +615,7 @@ pub fn attach(args: &[String], host: &dyn Host) -> Output {
     let Some(c) = containers.find(name).cloned() else { return no_such(name) };
     match crate::daemon::attach::attach(&mut store, &mut containers, &c, host) {
         // `attach` ends with the container's exit status when it exits.
-        Ok(Some(f)) => Output { code: f.exited.unwrap_or(if f.interrupted { 130 } else { 0 }), stdout: f.stdout, stderr: f.stderr },
+        Ok(Some(f)) => Output { code: f.status(), stdout: f.stdout, stderr: f.stderr },
         Ok(None) => Output::ok(""),
         Err(EngineError::Invalid(m)) => Output::fail(1, format!("{m}\n")),
         Err(e) => engine_error(e),
@@ -682,13 +682,16 @@ fn start(args: &[String], host: &dyn Host) -> Output {
                 if attach {
                     // Attached: it goes on in real time, as `logs -f` follows it.
                     let followed = match (started, host.follow()) {
-                        (Some(started), Some(show)) => followed(crate::daemon::logs::follow(&mut store, &mut containers, &started, show, [stdout, stderr].concat(), host)),
+                        (Some(started), Some(show)) => match crate::daemon::logs::follow(&mut store, &mut containers, &started, show, [stdout, stderr].concat(), host) {
+                            Ok(f) => Output { code: f.status(), stdout: f.stdout, stderr: f.stderr },
+                            Err(e) => engine_error(e),
+                        },
+                        // It ran to its end when it started (or cannot be followed here).
                         _ => Output { code, stdout, stderr },
                     };
-                    let ended = containers.find(&c.id).filter(|c| c.status == Status::Exited).map(|c| c.exit_code);
                     out.stdout.extend_from_slice(&followed.stdout);
                     out.stderr.extend_from_slice(&followed.stderr);
-                    out.code = ended.unwrap_or(followed.code);
+                    out.code = followed.code;
                 } else {
                     out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
                 }

@@ -53,8 +53,16 @@ pub struct Followed {
     pub stderr: Vec<u8>,
     /// The user stopped following (Ctrl-C) and the container goes on.
     pub interrupted: bool,
-    /// The process exited while followed, with this status.
+    /// The process has exited (while followed, or before), with this status.
     pub exited: Option<i32>,
+}
+
+impl Followed {
+    /// The status of a command that followed the container to its end (`attach`,
+    /// `start -a`): the container's exit status, 130 after Ctrl-C, 0 otherwise.
+    pub fn status(&self) -> i32 {
+        self.exited.unwrap_or(if self.interrupted { 130 } else { 0 })
+    }
 }
 
 /// Follows a running container: its suspended process, resumed where it waits, goes on
@@ -65,7 +73,8 @@ pub fn follow(store: &mut ImageStore, containers: &mut Containers, c: &Container
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     if c.status != Status::Running || c.suspended.is_none() {
-        return Ok(Followed { stdout: so_far, ..Followed::default() });
+        let exited = (c.status == Status::Exited).then_some(c.exit_code);
+        return Ok(Followed { stdout: so_far, exited, ..Followed::default() });
     }
     let pending = Rc::new(RefCell::new(Some(String::from_utf8_lossy(&so_far).into_owned())));
     let shown = Rc::new(Cell::new(0usize));
