@@ -21,6 +21,12 @@ pub trait Files {
     fn bind(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
     /// A build context directory as a filesystem (its root is the directory).
     fn context(&self, path: &str) -> Result<Box<dyn crate::vfs::FileSystem>, String>;
+    /// Where the native runtime keeps image layers and containers' directories on the
+    /// host (`$BERTH_ROOT/native`); `None` where there is no such place (the browser,
+    /// tests in memory), and then no container runs natively.
+    fn native_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
     /// The name of the current directory (Compose's default project name).
     fn cwd_name(&self) -> String {
         "project".into()

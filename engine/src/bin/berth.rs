@@ -42,6 +42,10 @@ impl engine::host::Files for NativeHost {
         Ok(Box::new(engine::vfs::HostFs::new(dir)))
     }
 
+    fn native_dir(&self) -> Option<std::path::PathBuf> {
+        Some(state_dir().join("native"))
+    }
+
     fn cwd_name(&self) -> String {
         std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "project".into())
     }

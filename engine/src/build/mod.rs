@@ -650,7 +650,7 @@ fn history_text(instruction: &Instruction, text: &str, shell: &[String]) -> Stri
     }
 }
 
-fn apply_metadata(instruction: &Instruction, config: &mut ImageConfig, shell: &mut Vec<String>, cmd_set: &mut bool) {
+pub fn apply_metadata(instruction: &Instruction, config: &mut ImageConfig, shell: &mut Vec<String>, cmd_set: &mut bool) {
     let c = &mut config.config;
     match instruction {
         Instruction::Cmd(cmd) => {

@@ -676,7 +676,13 @@ fn start(args: &[String], host: &dyn Host) -> Output {
             out.code = 1;
             continue;
         };
-        match start_container(&mut store, &mut containers, &c, host) {
+        let (executed, foreground) = if attach { crate::daemon::start::start_attached(&mut store, &mut containers, &c, host) } else { (start_container(&mut store, &mut containers, &c, host), false) };
+        match executed {
+            Ok((code, stdout, stderr)) if foreground => {
+                out.stdout.extend_from_slice(&stdout);
+                out.stderr.extend_from_slice(&stderr);
+                out.code = code;
+            }
             Ok((code, stdout, stderr)) => {
                 let started = containers.find(&c.id).cloned();
                 if attach {
@@ -791,7 +797,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                 "Created": crate::time::rfc3339(c.created),
                 "Path": c.argv.first(),
                 "Args": c.argv.get(1..).unwrap_or(&[]),
-                "State": {"Status": status, "Running": c.status == Status::Running, "Restarting": c.status == Status::Restarting, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
+                "State": {"Status": status, "Running": c.status == Status::Running, "Restarting": c.status == Status::Restarting, "OOMKilled": c.oom_killed, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
                 "RestartCount": c.restart_count,
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),

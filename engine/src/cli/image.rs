@@ -53,6 +53,7 @@ pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
         "rmi" => rmi_command(args, host),
         "save" => save_command(args, host),
         "history" => history_command(args, host),
+        "import" => import_command(args, host),
         _ => load_command(args, host),
     }
 }
@@ -456,6 +457,59 @@ fn save_command(args: &[String], host: &dyn Host) -> Output {
             Err(e) => Output::fail(1, format!("failed to save image: {e}\n")),
         },
         (Err(e), _) => store_error(e),
+    }
+}
+
+/// `import file|- [REPOSITORY[:TAG]]`: a root filesystem tarball as an image.
+fn import_command(args: &[String], host: &dyn Host) -> Output {
+    let args_help = "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]";
+    let mut options = crate::daemon::import::ImportOptions::default();
+    let mut names = Vec::new();
+    let mut it = Args::new(args);
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Flag("-h" | "--help", _) => {
+                return usage("import", args_help, "Import the contents from a tarball to create a filesystem image\n\nOptions:\n  -c, --change list       Apply Dockerfile instruction to the created image\n  -m, --message string    Set commit message for imported image\n      --platform string   Set platform if server is multi-platform capable")
+            }
+            Arg::Flag("-c" | "--change", v) => match it.value("--change", v) {
+                Ok(v) => options.changes.push(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-m" | "--message", v) => match it.value("--message", v) {
+                Ok(v) => options.message = v.to_string(),
+                Err(e) => return e,
+            },
+            Arg::Flag("--platform", v) => match it.value("--platform", v) {
+                Ok(p) if p == "linux/amd64" || p == "linux" => {}
+                Ok(p) => return daemon_error(format!("image with reference {p} was found but does not match the specified platform: wanted {p}, actual: linux/amd64")),
+                Err(e) => return e,
+            },
+            Arg::Flag(f, _) => return unknown_flag("import", f),
+            Arg::Positional(p) => names.push(p.to_string()),
+        }
+    }
+    let (source, reference) = match names.as_slice() {
+        [] => return needs_args("import", 1, args_help),
+        [source] => (source.clone(), String::new()),
+        [source, reference] => (source.clone(), reference.clone()),
+        _ => return Output::fail(1, format!("\"berth import\" requires at least 1 and at most 2 arguments.\nSee 'berth import --help'.\n\nUsage:  berth import {args_help}\n\nImport the contents from a tarball to create a filesystem image\n")),
+    };
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return daemon_error(format!("importing from a URL ({source}) needs a network Berth does not reach: download the tarball and import the file"));
+    }
+    let data = match host.read_file(&source) {
+        Ok(d) => d,
+        Err(e) => return Output::fail(1, format!("{e}\n")),
+    };
+    let mut store = match open(host) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    options.reference = reference;
+    options.source = source;
+    match crate::daemon::import::import(&mut store, data, &options, &rfc3339(host.now())) {
+        Ok(id) => Output::ok(format!("{id}\n")),
+        Err(e) => daemon_error(e),
     }
 }
 

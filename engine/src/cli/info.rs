@@ -43,7 +43,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "Driver": "berth",
         "DefaultRuntime": runtime::DEFAULT_RUNTIME,
         "Runtimes": backends.iter().map(|r| {
-            let c = r.capabilities();
+            let c = capabilities_here(r.as_ref(), host);
             (r.name().to_string(), serde_json::json!({
                 "available": c.available, "detached": c.detached, "tty": c.tty, "exec": c.exec,
                 "pause": c.pause, "cgroups": c.cgroups, "gpus": c.gpus, "networks": c.networks, "note": c.note,
@@ -61,7 +61,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     out.push_str(&format!(" Images: {images}\n Server Version: {} (Berth)\n Storage Driver: berth\n", super::VERSION));
     out.push_str(&format!(" Runtimes: {}\n Default Runtime: {}\n", runtime::RUNTIMES.join(" "), runtime::DEFAULT_RUNTIME));
     for r in &backends {
-        let c = r.capabilities();
+        let c = capabilities_here(r.as_ref(), host);
         if c.available {
             let mut can = Vec::new();
             for (yes, what) in [(c.detached, "detached"), (c.tty, "tty"), (c.exec, "exec"), (c.pause, "pause"), (c.cgroups, "cgroups"), (c.gpus, "gpus")] {
@@ -74,5 +74,22 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             out.push_str(&format!(" Runtime {}: not available: {}\n", r.name(), c.note));
         }
     }
+    let native_here = crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some();
+    out.push_str(if native_here {
+        " Default Rule: images whose programs are real run native; modelled ones (the catalog's) run emulated\n"
+    } else {
+        " Default Rule: every container runs emulated here (the native runtime is not available)\n"
+    });
     Output::ok(out)
+}
+
+/// What a runtime can do under this front end: one that runs on disk cannot where the
+/// front end keeps no state on disk (the browser's sandbox).
+fn capabilities_here(r: &dyn Runtime, host: &dyn Host) -> runtime::Capabilities {
+    let mut c = r.capabilities();
+    if r.on_disk() && host.native_dir().is_none() {
+        c.available = false;
+        c.note = crate::daemon::start::NO_DISK;
+    }
+    c
 }

@@ -173,10 +173,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "login" => registry::login(rest, host),
         "logout" => registry::logout(rest, host),
         "debug" => debug::run(rest, host),
-        "pull" | "images" | "tag" | "rmi" | "save" | "load" | "history" => image::run(command, rest, host),
+        "pull" | "images" | "tag" | "rmi" | "save" | "load" | "history" | "import" => image::run(command, rest, host),
         "image" => match rest.split_first() {
             Some((sub, args)) => match sub.as_str() {
-                "pull" | "tag" | "save" | "load" | "history" => image::run(sub, args, host),
+                "pull" | "tag" | "save" | "load" | "history" | "import" => image::run(sub, args, host),
                 "push" => registry::push(args, host),
                 "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),

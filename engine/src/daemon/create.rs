@@ -146,6 +146,7 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         manually_stopped: false,
         restart_at_ms: None,
         restart_delay_ms: 0,
+        oom_killed: false,
     };
     Ok(Created { container, prelude })
 }

@@ -54,6 +54,22 @@ pub fn start(store: &mut ImageStore, containers: &mut Containers, c: &Container,
     execute(store, containers, &c, host)
 }
 
+/// `docker start -a`: as [`start`], except that on a runtime without detached processes
+/// (the native one, for now) the process runs in the foreground to its end. The second
+/// value says it did, so there is nothing left to follow.
+pub fn start_attached(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> (Executed, bool) {
+    let detached = choose_runtime(store, c, host).map(|r| r.capabilities().detached).unwrap_or(true);
+    if detached {
+        return (start(store, containers, c, host), false);
+    }
+    let mut c = c.clone();
+    super::stop::mark_stopped_by_hand(containers, &mut c, false);
+    c.started = Some(host.now());
+    c.finished = None;
+    c.restart_at_ms = None;
+    (execute_with(store, containers, &c, host, b"", Terminal::default()), true)
+}
+
 /// `docker restart`: stopped as `stop` stops it (TERM, `grace`, KILL), then started.
 pub fn restart(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) -> Executed {
     super::stop::stop(store, containers, c, host, grace);
@@ -134,17 +150,24 @@ pub const MAX_RESTARTS_PER_LOOK: usize = 100;
 pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
     let terminal_detached = terminal.detached.is_some();
     let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created) };
-    let ran = with_container_fs(store, containers, c, host, |fs| {
-        let spec = crate::daemon::spec::container_spec(c, fs);
-        crate::runtime::select(&c.host_config.runtime)?.run(&spec, fs, stdio)
-    })?;
-    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps }, upper) = match ran {
+    let runtime = choose_runtime(store, c, host).map_err(|e| EngineError::Start { message: e.to_string(), status: 125 })?;
+    let ran = if runtime.on_disk() {
+        execute_on_disk(store, containers, c, host, runtime, stdio)?
+    } else {
+        let mut runtime = runtime;
+        with_container_fs(store, containers, c, host, |fs| {
+            let spec = crate::daemon::spec::container_spec(c, fs);
+            runtime.run(&spec, fs, stdio)
+        })?
+    };
+    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps, oom_killed }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
         (Err(e), _) => {
             // The container exists but could not start: Docker leaves it Created.
             let (msg, code) = match e {
                 RuntimeError::ExecNotFound { argv0, .. } if argv0.contains('/') => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory: unknown"), 127),
                 RuntimeError::ExecNotFound { argv0, .. } => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), 127),
+                RuntimeError::ExecDenied { argv0 } => (format!("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{argv0}\": permission denied: unknown"), 126),
                 other => (other.to_string(), 125),
             };
             let mut record = c.clone();
@@ -165,8 +188,66 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
     let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
     let stamps: Vec<(usize, i64)> = stamps.iter().map(|(offset, t)| (*offset, started.saturating_add((t * 1e9).round() as i64))).collect();
     let ran_ms = if terminal_detached { (slept * 1000.0) as i64 } else { ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000) };
-    crate::daemon::monitor::finish(containers, c, ended, ran_ms, code, &stdout, &stderr, &stamps, &upper, suspended);
+    let mut c = c.clone();
+    c.oom_killed = oom_killed;
+    crate::daemon::monitor::finish(containers, &c, ended, ran_ms, code, &stdout, &stderr, &stamps, &upper, suspended);
     Ok((code, stdout, stderr))
+}
+
+/// The runtime that runs `c`: the one `--runtime` named, or by the default rule, the
+/// native runtime for a real program where it can run here (a host with a directory
+/// for it, Linux, root) and the emulated one for everything else (every catalog
+/// image: its programs are modelled).
+pub fn choose_runtime(store: &mut ImageStore, c: &Container, host: &dyn Host) -> Result<Box<dyn crate::runtime::Runtime>, RuntimeError> {
+    if !c.host_config.runtime.is_empty() {
+        return crate::runtime::select(&c.host_config.runtime);
+    }
+    let name = if crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some() && real_program(store, c) { "native" } else { crate::runtime::DEFAULT_RUNTIME };
+    crate::runtime::select(name)
+}
+
+/// Whether the image's layers hold `c`'s program as a real Linux program.
+fn real_program(store: &mut ImageStore, c: &Container) -> bool {
+    let Ok(layers) = store.layers(&c.image_id) else { return false };
+    let view = crate::runtime::rootfs(layers, MemoryFs::new());
+    let spec = crate::runtime::ContainerSpec::for_process(crate::runtime::spec::ProcessSpec { args: c.argv.clone(), env: c.env.clone(), cwd: c.working_dir.clone(), ..Default::default() });
+    crate::runtime::native::runs_real_program(&spec, &view)
+}
+
+/// Why a runtime on disk cannot run under a front end without a state directory.
+pub const NO_DISK: &str = "this front end keeps no state on disk for it (a browser tab cannot create Linux namespaces)";
+
+/// Runs `c` on a runtime that works over the image's layers on disk: the writable layer
+/// and volumes are handed over from the records and saved back after.
+fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, mut runtime: Box<dyn crate::runtime::Runtime>, stdio: Stdio) -> Result<(Result<Ran, RuntimeError>, MemoryFs), EngineError> {
+    let Some(dir) = host.native_dir() else { return Ok((Err(RuntimeError::Unavailable { runtime: runtime.name(), reason: NO_DISK }), MemoryFs::new())) };
+    let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
+    let diff_ids = store.config(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?.rootfs.diff_ids;
+    let quota = c.host_config.storage_quota();
+    let mut upper = containers.upper_within(&c.id, &quota).map_err(EngineError::State)?;
+    let view = crate::runtime::rootfs(layers.clone(), upper.clone());
+    let mut volumes = BTreeMap::new();
+    for m in c.mounts.iter().filter(|m| m.kind == "volume") {
+        if volumes.contains_key(&m.source) {
+            continue;
+        }
+        let vol = containers.volume_within(&m.source, &quota).map_err(EngineError::State)?;
+        // Seed an empty named volume with the image's files at the mount point.
+        let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&view, &m.target, &quota).unwrap_or(vol) } else { vol };
+        volumes.insert(m.source.clone(), vol);
+    }
+    let spec = crate::daemon::spec::container_spec(c, &view);
+    if let Err(e) = runtime.check(&spec, &view) {
+        return Ok((Err(e), upper));
+    }
+    let layers = diff_ids.iter().map(|d| d.to_string()).zip(layers).collect();
+    let ran = runtime.run_on_disk(&spec, crate::runtime::DiskRoot { dir, id: c.id.clone(), layers, upper: &mut upper, volumes: &mut volumes }, stdio);
+    if ran.is_ok() {
+        for (name, vol) in &volumes {
+            containers.set_volume(name, vol).map_err(EngineError::State)?;
+        }
+    }
+    Ok((ran, upper))
 }
 
 /// Lays out a container's filesystem (image layers, its writable layer, bind mounts and

@@ -25,7 +25,7 @@ struct ArchiveManifest {
 
 /// Inflates gzip data, at most [`super::layer::MAX_BYTES`] of it (a gzip bomb is refused,
 /// not inflated).
-fn gunzip_if_needed(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
+pub fn gunzip_if_needed(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
     if data.starts_with(&[0x1f, 0x8b]) {
         let limit = super::layer::MAX_BYTES;
         let mut out = Vec::new();

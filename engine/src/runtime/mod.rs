@@ -53,6 +53,18 @@ pub trait Runtime {
         let _ = (spec, rows, cols);
         Err(self.unsupported("terminal sizes"))
     }
+    /// Whether it runs over the image's layers on disk ([`Runtime::run_on_disk`]) rather
+    /// than over a filesystem in memory ([`Runtime::run`]).
+    fn on_disk(&self) -> bool {
+        false
+    }
+    /// Runs the process over the image's layers written out to disk (the native runtime):
+    /// the writable layer and the volumes in `root` are written out before and read back
+    /// after, so the engine's records stay the one place they are kept.
+    fn run_on_disk(&mut self, spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran, RuntimeError> {
+        let _ = (spec, root, stdio);
+        Err(self.unsupported("root filesystems on disk"))
+    }
     /// Forgets what the runtime holds for a container that is removed.
     fn delete(&mut self, spec: &ContainerSpec) -> Result<(), RuntimeError> {
         let _ = spec;
@@ -62,6 +74,18 @@ pub trait Runtime {
     fn unsupported(&self, operation: &'static str) -> RuntimeError {
         RuntimeError::Unsupported { runtime: self.name(), operation }
     }
+}
+
+/// A container's root filesystem for a runtime that runs on disk: the image's layers
+/// (bottom first, with their diff IDs), the writable layer and the volumes by name.
+pub struct DiskRoot<'a> {
+    /// Where the runtime keeps layers and per-container directories on the host.
+    pub dir: std::path::PathBuf,
+    /// The container's ID (names its directories and cgroups).
+    pub id: String,
+    pub layers: Vec<(String, std::sync::Arc<MemoryFs>)>,
+    pub upper: &'a mut MemoryFs,
+    pub volumes: &'a mut BTreeMap<String, MemoryFs>,
 }
 
 /// One process of a container, as `docker top` lists it.
@@ -121,6 +145,12 @@ pub enum RuntimeError {
     /// `in_path`: it was looked up in `PATH` (no `/` in its name).
     #[error("exec: \"{argv0}\": executable file not found in $PATH")]
     ExecNotFound { argv0: String, in_path: bool },
+    /// The program exists but cannot be run (not executable, a directory): 126.
+    #[error("exec: \"{argv0}\": permission denied")]
+    ExecDenied { argv0: String },
+    /// The runtime could not set the container up (a mount, a cgroup, a limit).
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// The runtimes this engine knows, in the order `berth info` lists them.
@@ -229,6 +259,9 @@ pub struct Container {
     /// The last restart delay (Docker's back-off doubles it from 100 ms to a minute).
     #[serde(default)]
     pub restart_delay_ms: i64,
+    /// Its last run ended by the kernel's OOM killer (`State.OOMKilled`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oom_killed: bool,
 }
 
 impl Container {
@@ -617,6 +650,8 @@ pub struct Ran {
     pub slept: f64,
     /// When its output was printed: (end offset in `stdout`, seconds into its life).
     pub stamps: Vec<(usize, f64)>,
+    /// The kernel's OOM killer ended it (`State.OOMKilled`).
+    pub oom_killed: bool,
 }
 
 /// Where a suspended process waits: what it needs to be resumed.
@@ -801,10 +836,17 @@ fn python_line(fs: &mut dyn FileSystem, c: &Container, session: &mut TtySession,
 
 /// Whether `argv[0]` can be found in the container (for Docker's create-time error).
 pub fn resolve_program(fs: &dyn FileSystem, argv0: &str, path: &str, cwd: &str) -> bool {
+    find_program(fs, argv0, path, cwd).is_some()
+}
+
+/// Where `argv0` is: itself (relative to `cwd`) when it names a path, else the first
+/// file of that name in a `PATH` directory.
+pub fn find_program(fs: &dyn FileSystem, argv0: &str, path: &str, cwd: &str) -> Option<String> {
     if argv0.contains('/') {
-        return fs.stat(&crate::vfs::join(cwd, argv0)).is_ok();
+        let p = crate::vfs::join(cwd, argv0);
+        return fs.stat(&p).is_ok().then_some(p);
     }
-    path.split(':').any(|d| fs.stat(&crate::vfs::join(d, argv0)).is_ok_and(|m| m.is_file()))
+    path.split(':').map(|d| crate::vfs::join(d, argv0)).find(|p| fs.stat(p).is_ok_and(|m| m.is_file()))
 }
 
 /// The container's root filesystem: image layers, its upper layer, and mounts on top.

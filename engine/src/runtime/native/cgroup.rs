@@ -1,0 +1,136 @@
+//! A container's cgroups: one directory per controller under `berth/<id>` on cgroup v1
+//! (this machine's memory, pids and cpu hierarchies), or one under the unified
+//! hierarchy on cgroup v2. The limits of the spec are written before the process is let
+//! go; after it exits the OOM counter says whether the kernel killed it, and the
+//! directories are removed.
+
+use std::path::{Path, PathBuf};
+
+use crate::runtime::spec::Resources;
+
+const ROOT: &str = "/sys/fs/cgroup";
+
+#[derive(Debug)]
+pub struct Cgroups {
+    v2: bool,
+    dirs: Vec<PathBuf>,
+}
+
+fn write(dir: &Path, file: &str, value: &str) -> Result<(), String> {
+    std::fs::write(dir.join(file), value).map_err(|e| format!("writing {value} to {}: {e}", dir.join(file).display()))
+}
+
+impl Cgroups {
+    /// Whether the machine has the unified hierarchy only.
+    pub fn unified() -> bool {
+        Path::new(ROOT).join("cgroup.controllers").exists()
+    }
+
+    /// Creates the cgroups of container `id` and writes its limits.
+    pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
+        let v2 = Self::unified();
+        let mut cg = Cgroups { v2, dirs: Vec::new() };
+        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu"] };
+        if v2 {
+            // The controllers must be enabled down to the container's cgroup.
+            let _ = std::fs::create_dir_all(Path::new(ROOT).join("berth"));
+            for dir in [Path::new(ROOT).to_path_buf(), Path::new(ROOT).join("berth")] {
+                let _ = write(&dir, "cgroup.subtree_control", "+memory +pids +cpu");
+            }
+        }
+        for controller in controllers {
+            let base = Path::new(ROOT).join(controller);
+            if !base.is_dir() {
+                continue;
+            }
+            let dir = base.join("berth").join(id);
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                cg.remove();
+                return Err(format!("creating cgroup {}: {e}", dir.display()));
+            }
+            cg.dirs.push(dir);
+        }
+        if let Err(e) = cg.limit(resources) {
+            cg.remove();
+            return Err(e);
+        }
+        Ok(cg)
+    }
+
+    fn dir(&self, controller: &str) -> Option<&Path> {
+        if self.v2 {
+            return self.dirs.first().map(PathBuf::as_path);
+        }
+        self.dirs.iter().find(|d| d.starts_with(Path::new(ROOT).join(controller))).map(PathBuf::as_path)
+    }
+
+    fn limit(&self, r: &Resources) -> Result<(), String> {
+        if let Some(m) = &r.memory {
+            let dir = self.dir("memory").ok_or("this machine has no memory cgroup controller: --memory cannot be applied")?;
+            if self.v2 {
+                write(dir, "memory.max", &m.limit.to_string())?;
+                write(dir, "memory.swap.max", "0").ok();
+            } else {
+                write(dir, "memory.limit_in_bytes", &m.limit.to_string())?;
+                // Docker's default --memory-swap is twice --memory: as much swap again.
+                write(dir, "memory.memsw.limit_in_bytes", &m.limit.saturating_mul(2).to_string()).ok();
+            }
+        }
+        if let Some(c) = &r.cpu {
+            let dir = self.dir("cpu").ok_or("this machine has no cpu cgroup controller: --cpus cannot be applied")?;
+            if self.v2 {
+                write(dir, "cpu.max", &format!("{} {}", c.quota, c.period))?;
+            } else {
+                write(dir, "cpu.cfs_period_us", &c.period.to_string())?;
+                write(dir, "cpu.cfs_quota_us", &c.quota.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves `pid` into every cgroup of the container.
+    pub fn add(&self, pid: i32) -> Result<(), String> {
+        for dir in &self.dirs {
+            write(dir, "cgroup.procs", &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Whether the kernel's OOM killer killed a process of the container.
+    pub fn oom_killed(&self) -> bool {
+        let Some(dir) = self.dir("memory") else { return false };
+        let (file, key) = if self.v2 { ("memory.events", "oom_kill") } else { ("memory.oom_control", "oom_kill") };
+        std::fs::read_to_string(dir.join(file))
+            .ok()
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix(key).and_then(|v| v.trim().parse::<u64>().ok())))
+            .is_some_and(|n| n > 0)
+    }
+
+    /// Removes the directories (the processes have exited).
+    pub fn remove(&mut self) {
+        for dir in self.dirs.drain(..) {
+            // A cgroup whose last process has just exited can be busy for a moment.
+            for _ in 0..50 {
+                if std::fs::remove_dir(&dir).is_ok() || !dir.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+    }
+}
+
+/// The cgroups of containers that are no longer running (their `berth` was killed):
+/// removed when the next native container starts.
+pub fn sweep(live: &dyn Fn(&str) -> bool) {
+    for controller in ["", "memory", "pids", "cpu"] {
+        let base = Path::new(ROOT).join(controller).join("berth");
+        let Ok(entries) = std::fs::read_dir(&base) else { continue };
+        for e in entries.filter_map(Result::ok) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !live(&name) {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
+    }
+}

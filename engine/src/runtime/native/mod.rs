@@ -1,0 +1,200 @@
+//! The native runtime behind [`Runtime`]: real Linux containers, as runc or crun start
+//! them. A container's first process is cloned into new mount, PID, UTS, IPC, cgroup
+//! and network namespaces (the host's network with `--network host`, the host's IPC
+//! with `--ipc host`), onto an overlay of the image's layers written out to disk
+//! ([`rootfs`]), in cgroups that carry its limits ([`cgroup`]); what the child does
+//! between the clone and `execve` is a list of steps ([`plan`]) made through a system
+//! call trait ([`sys`]) that tests replace with a recorder.
+//!
+//! Everything a start mounts lives in the container's own mount namespace, so it is
+//! gone when the container's last process is; the child dies with the `berth` that
+//! started it (`PR_SET_PDEATHSIG`); and the directories and cgroups of a start that a
+//! killed `berth` left behind are removed by the next one. Foreground runs only, for
+//! now: a detached container needs a supervisor process that outlives `berth`.
+//!
+//! It is built on Linux with the `native` feature; elsewhere, and in a browser tab, this
+//! backend answers every request with a clear error, never with a panic.
+
+use super::spec::ContainerSpec;
+use super::{Capabilities, DiskRoot, Ran, Runtime, RuntimeError, Stdio};
+use crate::vfs::FileSystem;
+
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod cgroup;
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod plan;
+#[cfg(all(target_os = "linux", feature = "native"))]
+mod process;
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod rootfs;
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod sys;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NativeRuntime;
+
+/// Whether this build has the native backend at all.
+pub const BUILT: bool = cfg!(all(target_os = "linux", feature = "native"));
+
+impl NativeRuntime {
+    /// Why it cannot run here, or `None` where it can.
+    pub fn unavailable() -> Option<&'static str> {
+        if cfg!(target_arch = "wasm32") {
+            return Some("a browser tab cannot create Linux namespaces");
+        }
+        if !BUILT {
+            return Some("this build of Berth has no native runtime (it needs Linux and the `native` feature)");
+        }
+        #[cfg(all(target_os = "linux", feature = "native"))]
+        #[allow(unsafe_code)]
+        {
+            // SAFETY: geteuid cannot fail.
+            if unsafe { libc::geteuid() } != 0 {
+                return Some("the native runtime needs root for now (rootless containers in a user namespace are still to come)");
+            }
+        }
+        None
+    }
+
+    /// Why it cannot run here (for `berth info`), or how it runs things.
+    pub fn reason() -> &'static str {
+        Self::unavailable().unwrap_or("real Linux containers: namespaces, an overlay of the image's layers on disk, cgroups; foreground runs")
+    }
+
+    fn refuse() -> RuntimeError {
+        RuntimeError::Unavailable { runtime: "native", reason: Self::reason() }
+    }
+}
+
+/// Whether `spec`'s program in `root` is a real program (an ELF file, or a script whose
+/// interpreter is one) rather than a modelled one: what the default rule runs natively.
+pub fn runs_real_program(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
+    let Some(argv0) = spec.process.args.first() else { return false };
+    let Some(path) = super::find_program(root, argv0, spec.path(), &spec.process.cwd) else { return false };
+    real_program(root, &path, 0)
+}
+
+fn real_program(root: &dyn FileSystem, path: &str, depth: usize) -> bool {
+    let Ok(crate::vfs::Content::Data(bytes)) = root.content(path) else { return false };
+    if bytes.starts_with(b"\x7fELF") {
+        return true;
+    }
+    if depth < 4 {
+        if let Some(line) = bytes.strip_prefix(b"#!").and_then(|rest| rest.split(|b| *b == b'\n').next()) {
+            let line = String::from_utf8_lossy(line);
+            if let Some(interp) = line.split_whitespace().next() {
+                return real_program(root, interp, depth + 1);
+            }
+        }
+    }
+    false
+}
+
+impl Runtime for NativeRuntime {
+    fn name(&self) -> &'static str {
+        "native"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let available = Self::unavailable().is_none();
+        Capabilities { available, detached: false, tty: false, exec: false, pause: false, cgroups: available, gpus: false, networks: if available { &["none", "host"] } else { &[] }, note: Self::reason() }
+    }
+
+    fn check(&self, spec: &ContainerSpec, root: &dyn FileSystem) -> Result<(), RuntimeError> {
+        if Self::unavailable().is_some() {
+            return Err(Self::refuse());
+        }
+        let argv0 = spec.process.args.first().ok_or(RuntimeError::NoCommand)?;
+        // The program must exist (Docker's wording when it does not), and be real.
+        let Some(path) = super::find_program(root, argv0, spec.path(), &spec.process.cwd) else {
+            // A path may name what the start itself creates (`/etc/hostname`, a mount):
+            // the kernel's exec decides then.
+            if argv0.contains('/') {
+                return Ok(());
+            }
+            return Err(RuntimeError::ExecNotFound { argv0: argv0.clone(), in_path: true });
+        };
+        if matches!(root.content(&path), Ok(crate::vfs::Content::Lazy { .. })) {
+            return Err(RuntimeError::Failed(format!("{path} in this image is modelled (its bytes are labels Berth's userland runs, not a Linux program): the native runtime cannot run it; use --runtime emulated")));
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, spec: &ContainerSpec, root: &mut dyn FileSystem, _stdio: Stdio) -> Result<Ran, RuntimeError> {
+        self.check(spec, root)?;
+        Err(RuntimeError::Failed("the native runtime runs over the image's layers on disk, not over a filesystem in memory".into()))
+    }
+
+    fn on_disk(&self) -> bool {
+        true
+    }
+
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    fn run_on_disk(&mut self, spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran, RuntimeError> {
+        if Self::unavailable().is_some() {
+            return Err(Self::refuse());
+        }
+        if stdio.terminal.detached.is_some() {
+            return Err(self.unsupported("detached containers (-d)"));
+        }
+        process::run(spec, root, stdio)
+    }
+
+    #[cfg(not(all(target_os = "linux", feature = "native")))]
+    fn run_on_disk(&mut self, _spec: &ContainerSpec, _root: DiskRoot<'_>, _stdio: Stdio) -> Result<Ran, RuntimeError> {
+        Err(Self::refuse())
+    }
+
+    fn unsupported(&self, operation: &'static str) -> RuntimeError {
+        match Self::unavailable() {
+            Some(reason) => RuntimeError::Unavailable { runtime: "native", reason },
+            None => RuntimeError::Unsupported { runtime: "native", operation },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::spec::ProcessSpec;
+    use super::super::EmulatedRuntime;
+    use super::*;
+
+    #[test]
+    fn backends_answer_what_they_cannot_do_with_an_error() {
+        let spec = ContainerSpec::for_process(ProcessSpec { args: vec!["sh".into()], cwd: "/".into(), ..ProcessSpec::default() });
+        let mut native = NativeRuntime;
+        // No /bin/sh in an empty filesystem: Docker's "executable file not found", or,
+        // where the backend cannot run at all, why.
+        match native.check(&spec, &crate::vfs::MemoryFs::new()) {
+            Err(RuntimeError::Unavailable { runtime: "native", .. }) => assert!(NativeRuntime::unavailable().is_some()),
+            Err(RuntimeError::ExecNotFound { .. }) => assert!(NativeRuntime::unavailable().is_none()),
+            other => panic!("{other:?}"),
+        }
+        assert!(native.pause(&spec, true).is_err());
+        assert_eq!(native.capabilities().available, NativeRuntime::unavailable().is_none());
+        let mut emulated = EmulatedRuntime;
+        assert_eq!(emulated.pause(&spec, true).unwrap_err().to_string(), "the emulated runtime does not support pause yet");
+        assert!(emulated.signal(&spec, "TERM").is_err());
+        let top = emulated.processes(&spec, 7).expect("the main process");
+        assert_eq!((top[0].pid, top[0].args.as_slice(), top[0].started), (1, ["sh".to_string()].as_slice(), 7));
+        assert!(matches!(emulated.check(&spec, &crate::vfs::MemoryFs::new()), Err(RuntimeError::ExecNotFound { .. })));
+    }
+
+    #[test]
+    fn only_real_programs_are_real() {
+        use crate::vfs::{Attrs, Content, MemoryFs};
+        let mut fs = MemoryFs::new();
+        fs.create_dir_all("/bin", 0o755).unwrap();
+        fs.put_file("/bin/busybox", Content::data(b"\x7fELF\x02\x01".to_vec()), Attrs::mode(0o755)).unwrap();
+        fs.symlink("busybox", "/bin/sh").unwrap();
+        fs.put_file("/bin/python", Content::lazy(1000, "exec:python"), Attrs::mode(0o755)).unwrap();
+        fs.put_file("/bin/tool", Content::data(b"#!/bin/sh\necho hi\n".to_vec()), Attrs::mode(0o755)).unwrap();
+        fs.put_file("/bin/pytool", Content::data(b"#!/bin/python\n".to_vec()), Attrs::mode(0o755)).unwrap();
+        let spec = |p: &str| ContainerSpec::for_process(ProcessSpec { args: vec![p.into()], cwd: "/".into(), env: vec!["PATH=/bin".into()], ..ProcessSpec::default() });
+        assert!(runs_real_program(&spec("sh"), &fs));
+        assert!(runs_real_program(&spec("tool"), &fs));
+        assert!(!runs_real_program(&spec("python"), &fs));
+        assert!(!runs_real_program(&spec("pytool"), &fs));
+        assert!(!runs_real_program(&spec("missing"), &fs));
+    }
+}

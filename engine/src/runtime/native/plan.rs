@@ -1,0 +1,376 @@
+//! What a container's first process does between the clone and `execve`, as data: a list
+//! of [`Step`]s built from the spec before the clone (every string already a C string),
+//! then carried out through [`Sys`] one by one. The order follows runc's
+//! `prepareRootfs` and `finalizeNamespace`: mounts private, the overlay at the root,
+//! `pivot_root`, `/proc`, `/dev` as a tmpfs with its nodes, `/sys` read-only, the
+//! container's mounts and files, Docker's masked and read-only paths, the old root
+//! gone, then hostname, loopback, capabilities, user and the program.
+//!
+//! The container's mounts are made after `pivot_root`, their sources reached through the
+//! old root under a name chosen at random for this start: a symlink in the image then
+//! resolves inside the container (as runc's `securejoin` resolves it), never on the host.
+
+// System calls are what this backend is: each unsafe block says what makes it sound.
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::path::PathBuf;
+
+use super::sys::{Errno, Sys};
+use crate::runtime::spec::ContainerSpec;
+
+/// Docker's default capability set (moby's `caps.DefaultCapabilities`).
+pub const DEFAULT_CAPS: &[(&str, u32)] = &[
+    ("CHOWN", 0),
+    ("DAC_OVERRIDE", 1),
+    ("FOWNER", 3),
+    ("FSETID", 4),
+    ("KILL", 5),
+    ("SETGID", 6),
+    ("SETUID", 7),
+    ("SETPCAP", 8),
+    ("NET_BIND_SERVICE", 10),
+    ("NET_RAW", 13),
+    ("SYS_CHROOT", 18),
+    ("MKNOD", 27),
+    ("AUDIT_WRITE", 29),
+    ("SETFCAP", 31),
+];
+
+pub fn default_caps() -> u64 {
+    DEFAULT_CAPS.iter().fold(0, |set, (_, bit)| set | (1u64 << bit))
+}
+
+/// Docker's masked paths: a file is covered with `/dev/null`, a directory with an empty
+/// read-only tmpfs.
+pub const MASKED_FILES: &[&str] = &["/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug"];
+pub const MASKED_DIRS: &[&str] = &["/proc/asound", "/proc/acpi", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"];
+/// Docker's read-only paths.
+pub const READ_ONLY: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+/// The device nodes of `/dev`: name, major, minor (Docker's default devices).
+pub const DEVICES: &[(&str, u32, u32)] = &[("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)];
+
+const MS_REC: u64 = libc::MS_REC as u64;
+const MS_PRIVATE: u64 = libc::MS_PRIVATE as u64;
+const MS_BIND: u64 = libc::MS_BIND as u64;
+const MS_RDONLY: u64 = libc::MS_RDONLY as u64;
+const MS_REMOUNT: u64 = libc::MS_REMOUNT as u64;
+const MS_NOSUID: u64 = libc::MS_NOSUID as u64;
+const MS_NODEV: u64 = libc::MS_NODEV as u64;
+const MS_NOEXEC: u64 = libc::MS_NOEXEC as u64;
+const MS_STRICTATIME: u64 = libc::MS_STRICTATIME as u64;
+
+/// One thing the child does. `optional` steps may fail (a masked path the kernel does
+/// not have); any other failure stops the start and is reported with the step.
+#[derive(Debug)]
+pub enum Step {
+    WaitParent(i32),
+    DieWithParent,
+    Umask(u32),
+    Mount { source: Option<CString>, target: CString, fstype: Option<CString>, flags: u64, data: Option<CString>, optional: bool },
+    Umount { target: CString, flags: i32 },
+    /// A directory; one that exists already is fine.
+    Mkdir { path: CString, mode: u32 },
+    Touch(CString),
+    Mknod { path: CString, mode: u32, dev: u64 },
+    Symlink { target: CString, link: CString },
+    PivotRoot { new_root: CString, put_old: CString },
+    Chdir(CString),
+    Rmdir(CString),
+    Hostname(CString),
+    LoopbackUp,
+    DropBounding(u64),
+    Groups(Vec<u32>),
+    Gid(u32),
+    Uid(u32),
+    Caps(u64),
+    Exec(Exec),
+}
+
+/// The program: where to look for it (each `PATH` directory, or the one path given),
+/// and its arguments and environment as null-terminated pointer arrays.
+#[derive(Debug)]
+pub struct Exec {
+    pub argv0: String,
+    pub candidates: Vec<CString>,
+    strings: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+}
+
+impl Exec {
+    pub fn new(args: &[String], env: &[String], path: &str) -> Result<Exec, String> {
+        let argv0 = args.first().cloned().ok_or("no command specified")?;
+        let candidates = if argv0.contains('/') { vec![argv0.clone()] } else { path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{}/{argv0}", d.trim_end_matches('/'))).collect() };
+        let strings: Vec<CString> = args.iter().chain(env).map(|s| c(s)).collect::<Result<_, _>>()?;
+        let mut argv: Vec<*const libc::c_char> = strings[..args.len()].iter().map(|s| s.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let mut envp: Vec<*const libc::c_char> = strings[args.len()..].iter().map(|s| s.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        Ok(Exec { argv0, candidates: candidates.iter().map(|s| c(s)).collect::<Result<_, _>>()?, strings, argv, envp })
+    }
+
+    pub fn strings(&self) -> usize {
+        self.strings.len()
+    }
+}
+
+/// Where a container's files are on the host for one start.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The merged root (the overlay's mount point).
+    pub rootfs: PathBuf,
+    /// Layer directories, the image's top layer first.
+    pub lower: Vec<PathBuf>,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    /// `hosts`, `hostname`, `resolv.conf` for this container.
+    pub files: PathBuf,
+    /// The old root's name under the new one while the mounts are made.
+    pub old_root: String,
+}
+
+/// A host path bound into the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    pub source: PathBuf,
+    pub destination: String,
+    pub read_only: bool,
+    pub file: bool,
+}
+
+fn c(s: &str) -> Result<CString, String> {
+    CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
+}
+
+fn mount(source: Option<&str>, target: &str, fstype: Option<&str>, flags: u64, data: Option<&str>, optional: bool) -> Result<Step, String> {
+    Ok(Step::Mount { source: source.map(c).transpose()?, target: c(target)?, fstype: fstype.map(c).transpose()?, flags, data: data.map(c).transpose()?, optional })
+}
+
+/// `mkdir -p` of `path` inside the new root, one component at a time.
+fn mkdir_all(steps: &mut Vec<Step>, path: &str) -> Result<(), String> {
+    let mut at = String::new();
+    for part in crate::vfs::components(path) {
+        at.push('/');
+        at.push_str(part);
+        steps.push(Step::Mkdir { path: c(&at)?, mode: 0o755 });
+    }
+    Ok(())
+}
+
+/// Whether the spec asks for a new namespace of `kind` (an entry without a path).
+pub fn new_namespace(spec: &ContainerSpec, kind: &str) -> bool {
+    spec.linux.namespaces.iter().any(|n| n.kind == kind && n.path.is_none())
+}
+
+/// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
+pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32) -> Result<Vec<Step>, String> {
+    let mut steps = vec![Step::WaitParent(sync), Step::DieWithParent, Step::Umask(0)];
+    let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
+    steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
+    let lower = layout.lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
+    let data = format!("lowerdir={lower},upperdir={},workdir={},volatile", layout.upper.display(), layout.work.display());
+    steps.push(mount(Some("overlay"), &root, Some("overlay"), 0, Some(&data), false)?);
+    let old = format!("{root}/{}", layout.old_root);
+    steps.push(Step::Mkdir { path: c(&old)?, mode: 0o700 });
+    steps.push(Step::PivotRoot { new_root: c(&root)?, put_old: c(&old)? });
+    steps.push(Step::Chdir(c("/")?));
+    let old_root = format!("/{}", layout.old_root);
+
+    // /proc, /dev, /sys.
+    steps.push(Step::Mkdir { path: c("/proc")?, mode: 0o555 });
+    steps.push(mount(Some("proc"), "/proc", Some("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
+    steps.push(Step::Mkdir { path: c("/dev")?, mode: 0o755 });
+    steps.push(mount(Some("tmpfs"), "/dev", Some("tmpfs"), MS_NOSUID | MS_STRICTATIME, Some("mode=755,size=65536k"), false)?);
+    for (name, major, minor) in DEVICES {
+        steps.push(Step::Mknod { path: c(&format!("/dev/{name}"))?, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(*major, *minor) });
+    }
+    steps.push(Step::Mkdir { path: c("/dev/pts")?, mode: 0o755 });
+    steps.push(mount(Some("devpts"), "/dev/pts", Some("devpts"), MS_NOSUID | MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620,gid=5"), false)?);
+    steps.push(Step::Symlink { target: c("pts/ptmx")?, link: c("/dev/ptmx")? });
+    steps.push(Step::Mkdir { path: c("/dev/shm")?, mode: 0o1777 });
+    steps.push(mount(Some("shm"), "/dev/shm", Some("tmpfs"), MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=1777,size=65536k"), false)?);
+    steps.push(Step::Mkdir { path: c("/dev/mqueue")?, mode: 0o755 });
+    steps.push(mount(Some("mqueue"), "/dev/mqueue", Some("mqueue"), MS_NOSUID | MS_NODEV | MS_NOEXEC, None, true)?);
+    for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+        steps.push(Step::Symlink { target: c(target)?, link: c(&format!("/dev/{link}"))? });
+    }
+    steps.push(Step::Mkdir { path: c("/sys")?, mode: 0o555 });
+    if new_namespace(spec, "network") {
+        steps.push(mount(Some("sysfs"), "/sys", Some("sysfs"), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
+    } else {
+        // Sharing the host's network: its /sys, read-only (as runc does without a netns).
+        steps.push(mount(Some(&format!("{old_root}/sys")), "/sys", None, MS_BIND | MS_REC, None, false)?);
+        steps.push(mount(None, "/sys", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
+    }
+
+    // The container's own files and mounts.
+    steps.push(Step::Mkdir { path: c("/etc")?, mode: 0o755 });
+    for name in ["hosts", "hostname", "resolv.conf"] {
+        let target = format!("/etc/{name}");
+        steps.push(Step::Touch(c(&target)?));
+        let source = format!("{old_root}{}/{name}", layout.files.display());
+        steps.push(mount(Some(&source), &target, None, MS_BIND, None, false)?);
+    }
+    for b in binds {
+        let dest = crate::vfs::normalize(&b.destination);
+        if b.file {
+            if let Some((parent, _)) = crate::vfs::split_parent(&dest) {
+                mkdir_all(&mut steps, &parent)?;
+            }
+            steps.push(Step::Touch(c(&dest)?));
+        } else {
+            mkdir_all(&mut steps, &dest)?;
+        }
+        let source = format!("{old_root}{}", b.source.display());
+        steps.push(mount(Some(&source), &dest, None, MS_BIND | MS_REC, None, false)?);
+        if b.read_only {
+            steps.push(mount(None, &dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None, false)?);
+        }
+    }
+    for path in MASKED_FILES {
+        steps.push(mount(Some("/dev/null"), path, None, MS_BIND, None, true)?);
+    }
+    for path in MASKED_DIRS {
+        steps.push(mount(Some("tmpfs"), path, Some("tmpfs"), MS_RDONLY, None, true)?);
+    }
+    for path in READ_ONLY {
+        // Read-only, keeping /proc's nosuid, nodev and noexec.
+        steps.push(mount(Some(path), path, None, MS_BIND | MS_REC, None, true)?);
+        steps.push(mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, true)?);
+    }
+    steps.push(Step::Umount { target: c(&old_root)?, flags: libc::MNT_DETACH });
+    steps.push(Step::Rmdir(c(&old_root)?));
+    if spec.root.readonly {
+        steps.push(mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY, None, false)?);
+    }
+
+    // The process.
+    if new_namespace(spec, "uts") && !spec.hostname.is_empty() {
+        steps.push(Step::Hostname(c(&spec.hostname)?));
+    }
+    if new_namespace(spec, "network") {
+        steps.push(Step::LoopbackUp);
+    }
+    let cwd = if spec.process.cwd.is_empty() { "/".to_string() } else { spec.process.cwd.clone() };
+    mkdir_all(&mut steps, &cwd)?;
+    steps.push(Step::Chdir(c(&cwd)?));
+    steps.push(Step::DropBounding(default_caps()));
+    let user = &spec.process.user;
+    steps.push(Step::Groups(user.additional_gids.clone().unwrap_or_default()));
+    steps.push(Step::Gid(user.gid));
+    steps.push(Step::Uid(user.uid));
+    if user.uid == 0 {
+        steps.push(Step::Caps(default_caps()));
+    }
+    steps.push(Step::Umask(0o022));
+    let mut env = spec.process.env.clone();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, format!("PATH={}", crate::runtime::spec::DEFAULT_PATH));
+    }
+    if !env.iter().any(|e| e.starts_with("HOSTNAME=")) && !spec.hostname.is_empty() {
+        env.push(format!("HOSTNAME={}", spec.hostname));
+    }
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", if user.uid == 0 { "/root" } else { "/" }));
+    }
+    steps.push(Step::Exec(Exec::new(&spec.process.args, &env, spec.path())?));
+    Ok(steps)
+}
+
+/// How the steps ended, when they did not end in the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed {
+    pub step: usize,
+    pub errno: Errno,
+}
+
+/// Carries the steps out. Returns only when one failed (or, with a fake, when the
+/// program "ran"): the real `execve` does not return.
+pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
+    for (i, step) in steps.iter().enumerate() {
+        let fail = |errno| Failed { step: i, errno };
+        let r = match step {
+            Step::WaitParent(fd) => sys.wait_parent(*fd),
+            Step::DieWithParent => sys.die_with_parent(),
+            Step::Umask(mask) => {
+                // SAFETY: umask cannot fail.
+                unsafe { libc::umask(*mask as libc::mode_t) };
+                Ok(())
+            }
+            Step::Mount { source, target, fstype, flags, data, optional } => match sys.mount(source.as_deref(), target, fstype.as_deref(), *flags, data.as_deref()) {
+                Err(_) if *optional => Ok(()),
+                r => r,
+            },
+            Step::Umount { target, flags } => sys.umount(target, *flags),
+            Step::Mkdir { path, mode } => match sys.mkdir(path, *mode) {
+                Err(libc::EEXIST) => Ok(()),
+                r => r,
+            },
+            Step::Touch(path) => match sys.touch(path) {
+                Err(libc::EISDIR) => Ok(()),
+                r => r,
+            },
+            Step::Mknod { path, mode, dev } => sys.mknod(path, *mode, *dev),
+            Step::Symlink { target, link } => match sys.symlink(target, link) {
+                Err(libc::EEXIST) => Ok(()),
+                r => r,
+            },
+            Step::PivotRoot { new_root, put_old } => sys.pivot_root(new_root, put_old),
+            Step::Chdir(path) => sys.chdir(path),
+            Step::Rmdir(path) => sys.rmdir(path),
+            Step::Hostname(name) => sys.sethostname(name),
+            Step::LoopbackUp => sys.loopback_up(),
+            Step::DropBounding(keep) => sys.drop_bounding(*keep),
+            Step::Groups(gids) => sys.setgroups(gids),
+            Step::Gid(gid) => sys.setgid(*gid),
+            Step::Uid(uid) => sys.setuid(*uid),
+            Step::Caps(caps) => sys.capset(*caps),
+            Step::Exec(exec) => {
+                // As execvp: the first candidate that runs; EACCES is kept over ENOENT.
+                let mut worst = libc::ENOENT;
+                for path in &exec.candidates {
+                    match sys.execve(path, &exec.argv, &exec.envp) {
+                        0 => return Ok(()),
+                        libc::ENOENT | libc::ENOTDIR => {}
+                        e => worst = e,
+                    }
+                    if exec.candidates.len() == 1 {
+                        break;
+                    }
+                }
+                Err(worst)
+            }
+        };
+        r.map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// What a failed step was doing, for the error the user sees.
+pub fn describe(step: &Step) -> String {
+    let s = |c: &CString| c.to_string_lossy().into_owned();
+    match step {
+        Step::WaitParent(_) => "waiting for the runtime".into(),
+        Step::DieWithParent => "setting the parent-death signal".into(),
+        Step::Umask(_) => "setting the umask".into(),
+        Step::Mount { source, target, fstype, .. } => format!("mounting {} on {} ({})", source.as_ref().map_or("-".into(), s), s(target), fstype.as_ref().map_or("bind".into(), s)),
+        Step::Umount { target, .. } => format!("unmounting {}", s(target)),
+        Step::Mkdir { path, .. } => format!("creating directory {}", s(path)),
+        Step::Touch(path) => format!("creating mount point {}", s(path)),
+        Step::Mknod { path, .. } => format!("creating device {}", s(path)),
+        Step::Symlink { link, .. } => format!("creating symlink {}", s(link)),
+        Step::PivotRoot { .. } => "pivot_root".into(),
+        Step::Chdir(path) => format!("chdir to cwd (\"{}\" set in config.json)", s(path)),
+        Step::Rmdir(path) => format!("removing {}", s(path)),
+        Step::Hostname(_) => "setting the hostname".into(),
+        Step::LoopbackUp => "bringing up the loopback interface".into(),
+        Step::DropBounding(_) | Step::Caps(_) => "setting capabilities".into(),
+        Step::Groups(_) | Step::Gid(_) | Step::Uid(_) => "setting the user".into(),
+        Step::Exec(e) => format!("exec: \"{}\"", e.argv0),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,353 @@
+//! One foreground start of a container: its directories on disk, the clone into new
+//! namespaces, the cgroups, the child's steps, the output, the exit, and the cleanup.
+
+// System calls are what this backend is: each unsafe block says what makes it sound.
+#![allow(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use super::cgroup::Cgroups;
+use super::plan::{self, Bind, Layout, Step};
+use super::rootfs::{self, RootfsError};
+use super::sys::{self, Linux};
+use crate::runtime::spec::ContainerSpec;
+use crate::runtime::{DiskRoot, Ran, RuntimeError, Stdio};
+use crate::vfs::{FileSystem, OverlayFs};
+
+fn failed(what: &str, e: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::Failed(format!("{what}: {e}"))
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+    let mut fds = [0; 2];
+    // SAFETY: two ints for the kernel to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(failed("creating a pipe", std::io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors are new and ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// The start's directories under `<native>/run/<id>`, removed when it ends.
+struct RunDir {
+    path: PathBuf,
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Removes the run directories and cgroups of starts whose `berth` is gone.
+fn sweep(native: &Path) {
+    let run = native.join("run");
+    let alive = |dir: &Path| std::fs::read_to_string(dir.join("owner")).ok().and_then(|s| s.trim().parse::<i32>().ok()).is_some_and(|pid| {
+        // SAFETY: signal 0 only checks that the process exists.
+        pid > 0 && unsafe { libc::kill(pid, 0) } == 0
+    });
+    let mut live = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&run) {
+        for e in entries.filter_map(Result::ok) {
+            if alive(&e.path()) {
+                live.push(e.file_name().to_string_lossy().into_owned());
+            } else {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    super::cgroup::sweep(&|id| live.iter().any(|l| l == id));
+}
+
+/// `/etc/hosts` as Docker writes it for a container without a bridge network.
+fn hosts(hostname: &str) -> String {
+    let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+    if !hostname.is_empty() {
+        s.push_str(&format!("127.0.1.1\t{hostname}\n"));
+    }
+    s
+}
+
+/// The host's `/etc/resolv.conf` without loopback name servers, which cannot answer in
+/// another network namespace (Docker falls back to public servers then).
+fn resolv_conf(host_network: bool) -> String {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if host_network {
+        return host;
+    }
+    let kept: Vec<&str> = host.lines().filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1")))).collect();
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    if !kept.iter().any(|l| l.starts_with("nameserver")) {
+        out.push_str("nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    }
+    out
+}
+
+fn random_name() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    format!(".berth-old-root-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Runs `spec`'s process in the foreground to its exit.
+pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran, RuntimeError> {
+    let native = root.dir.clone();
+    sweep(&native);
+    let rootfs_err = |e: RootfsError| match e {
+        RootfsError::Modelled(path) => RuntimeError::Failed(format!("{path} in this image is modelled (its bytes are labels Berth's userland runs, not a Linux program): the native runtime cannot run it; use --runtime emulated")),
+        other => failed("preparing the root filesystem", other),
+    };
+    let mut lower = Vec::new();
+    for (diff_id, layer) in root.layers.iter().rev() {
+        lower.push(rootfs::layer_dir(&native, diff_id, layer.as_ref()).map_err(rootfs_err)?);
+    }
+    if lower.is_empty() {
+        // An image without layers (`FROM scratch` and nothing added): an empty lower.
+        let empty = native.join("layers").join("empty");
+        std::fs::create_dir_all(&empty).map_err(|e| failed("preparing the root filesystem", e))?;
+        lower.push(empty);
+    }
+    let run = RunDir { path: native.join("run").join(&root.id) };
+    let _ = std::fs::remove_dir_all(&run.path);
+    for d in ["rootfs", "work", "files", "volumes"] {
+        std::fs::create_dir_all(run.path.join(d)).map_err(|e| failed("creating the container's directories", e))?;
+    }
+    std::fs::write(run.path.join("owner"), std::process::id().to_string()).map_err(|e| failed("creating the container's directories", e))?;
+    rootfs::write_out(root.upper, &run.path.join("upper")).map_err(rootfs_err)?;
+    let host_network = !plan::new_namespace(spec, "network");
+    let files = run.path.join("files");
+    let write = |name: &str, text: &str| std::fs::write(files.join(name), text).map_err(|e| failed("writing the container's files", e));
+    if host_network {
+        write("hosts", &std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| hosts("")))?;
+        write("hostname", &format!("{}\n", std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim()))?;
+    } else {
+        write("hosts", &hosts(&spec.hostname))?;
+        write("hostname", &format!("{}\n", spec.hostname))?;
+    }
+    write("resolv.conf", &resolv_conf(host_network))?;
+
+    // What the runtime creates as mount points is not the container's change.
+    let view = OverlayFs::new(root.layers.iter().map(|(_, l)| l.clone()).collect(), root.upper.clone());
+    let mut skip: Vec<String> = ["/proc", "/dev", "/sys", "/etc", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"].iter().filter(|p| !view.exists(p)).map(|p| p.to_string()).collect();
+
+    // Mounts: host paths, and volumes written out beside the start.
+    let mut binds = Vec::new();
+    let mut volume_dirs: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for m in &spec.mounts {
+        let read_only = m.read_only();
+        let destination = crate::vfs::normalize(&m.destination);
+        if !view.exists(&destination) {
+            skip.push(destination.clone());
+        }
+        match m.kind.as_str() {
+            "bind" => {
+                let source = Path::new(&m.source);
+                if !source.exists() {
+                    // As Docker does for `-v`: a missing host directory is created.
+                    std::fs::create_dir_all(source).map_err(|e| failed(&format!("creating the bind mount source {}", m.source), e))?;
+                }
+                let source = std::fs::canonicalize(source).map_err(|e| failed(&format!("bind mount source {}", m.source), e))?;
+                let file = !source.is_dir();
+                binds.push(Bind { source, destination, read_only, file });
+            }
+            "volume" => {
+                let dir = match volume_dirs.get(&m.source) {
+                    Some(d) => d.clone(),
+                    None => {
+                        let dir = run.path.join("volumes").join(format!("{}", volume_dirs.len()));
+                        let fs = root.volumes.get(&m.source).cloned().unwrap_or_default();
+                        rootfs::write_out(&fs, &dir).map_err(rootfs_err)?;
+                        volume_dirs.insert(m.source.clone(), dir.clone());
+                        dir
+                    }
+                };
+                binds.push(Bind { source: dir, destination, read_only, file: false });
+            }
+            other => return Err(RuntimeError::Failed(format!("the native runtime does not mount {other} mounts yet"))),
+        }
+    }
+    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files, old_root: random_name() };
+
+    let mut cgroups = Cgroups::create(&root.id, &spec.linux.resources).map_err(RuntimeError::Failed)?;
+    let result = start(spec, &layout, &binds, stdio, &cgroups);
+    let oom_killed = cgroups.oom_killed();
+    cgroups.remove();
+    let mut ran = result?;
+    ran.oom_killed = oom_killed;
+
+    // The writable layer and the volumes as the process left them.
+    *root.upper = rootfs::read_back(&layout.upper, &skip).map_err(rootfs_err)?;
+    for (name, dir) in volume_dirs {
+        let fs = rootfs::read_back(&dir, &[]).map_err(rootfs_err)?;
+        root.volumes.insert(name, fs);
+    }
+    Ok(ran)
+}
+
+/// Clones the child, places it, lets it go and collects its output and exit.
+fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups) -> Result<Ran, RuntimeError> {
+    let (sync_r, sync_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (in_r, in_w) = pipe()?;
+    let (out_r, out_w) = pipe()?;
+    let (errout_r, errout_w) = if stdio.combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
+    let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd()).map_err(RuntimeError::Failed)?;
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
+    if plan::new_namespace(spec, "network") {
+        flags |= libc::CLONE_NEWNET;
+    }
+    if plan::new_namespace(spec, "ipc") {
+        flags |= libc::CLONE_NEWIPC;
+    }
+    let (child_in, child_out) = (in_r.as_raw_fd(), out_w.as_raw_fd());
+    let child_err = errout_w.as_ref().map_or(child_out, |w| w.as_raw_fd());
+    let report = err_w.as_raw_fd();
+    let started = std::time::Instant::now();
+    // SAFETY: a clone without a new stack behaves as fork; the child only runs the
+    // prepared steps (no allocation, no locks) and then execs or exits.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) } as i32;
+    if pid < 0 {
+        return Err(failed("creating the container's namespaces (clone)", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        child(&steps, child_in, child_out, child_err, report);
+    }
+    drop((sync_r, err_w, in_r, out_w, errout_w));
+    let placed = cgroups.add(pid);
+    let mut sync_w = std::fs::File::from(sync_w);
+    if let Err(e) = placed {
+        drop(sync_w);
+        wait(pid);
+        return Err(RuntimeError::Failed(e));
+    }
+    let _ = sync_w.write_all(&[1]);
+    drop(sync_w);
+
+    // The child reports a failed step on this pipe; it closes on exec.
+    let mut report = [0u8; 8];
+    let mut got = 0;
+    let mut err_file = std::fs::File::from(err_r);
+    while got < report.len() {
+        match err_file.read(&mut report[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if got == report.len() {
+        wait(pid);
+        let step = u32::from_ne_bytes(report[..4].try_into().unwrap_or_default()) as usize;
+        let errno = i32::from_ne_bytes(report[4..].try_into().unwrap_or_default());
+        return Err(step_error(&steps, step, errno));
+    }
+
+    // Standard input on its own thread, so a process that writes before it reads cannot
+    // fill a pipe while the other waits.
+    let stdin = stdio.stdin;
+    let mut in_file = std::fs::File::from(in_w);
+    let feeder = std::thread::spawn(move || {
+        let _ = in_file.write_all(&stdin);
+    });
+    let (stdout, stderr) = collect(out_r, errout_r);
+    let status = wait(pid);
+    let _ = feeder.join();
+    Ok(Ran { status, stdout, stderr, suspended: None, diverged: false, slept: started.elapsed().as_secs_f64(), stamps: Vec::new(), oom_killed: false })
+}
+
+/// In the child: standard streams onto the pipes, then the steps. Never returns.
+fn child(steps: &[Step], stdin: i32, stdout: i32, stderr: i32, report: i32) -> ! {
+    // SAFETY: descriptor calls on our own descriptors; `_exit` ends the child.
+    unsafe {
+        libc::dup2(stdin, 0);
+        libc::dup2(stdout, 1);
+        libc::dup2(stderr, 2);
+        let failed = match plan::run(steps, &Linux) {
+            Ok(()) => plan::Failed { step: steps.len().saturating_sub(1), errno: libc::ENOEXEC },
+            Err(f) => f,
+        };
+        let mut msg = [0u8; 8];
+        msg[..4].copy_from_slice(&(failed.step as u32).to_ne_bytes());
+        msg[4..].copy_from_slice(&failed.errno.to_ne_bytes());
+        libc::write(report, msg.as_ptr().cast(), msg.len());
+        libc::_exit(if matches!(steps.get(failed.step), Some(Step::Exec(_))) { if failed.errno == libc::ENOENT { 127 } else { 126 } } else { 1 });
+    }
+}
+
+/// The error for a step that failed, in Docker's words where it has them.
+fn step_error(steps: &[Step], step: usize, errno: i32) -> RuntimeError {
+    let Some(s) = steps.get(step) else { return RuntimeError::Failed(format!("the container's setup failed (errno {errno})")) };
+    let os = std::io::Error::from_raw_os_error(errno);
+    match s {
+        Step::Exec(e) if errno == libc::ENOENT => RuntimeError::ExecNotFound { argv0: e.argv0.clone(), in_path: !e.argv0.contains('/') },
+        Step::Exec(e) if errno == libc::EACCES => RuntimeError::ExecDenied { argv0: e.argv0.clone() },
+        other => RuntimeError::Failed(format!("{}: {}", plan::describe(other), os.to_string().split(" (os error").next().unwrap_or_default().to_lowercase())),
+    }
+}
+
+/// Reads stdout and stderr until both are closed.
+fn collect(out: OwnedFd, err: Option<OwnedFd>) -> (Vec<u8>, Vec<u8>) {
+    let mut bufs = [Vec::new(), Vec::new()];
+    let mut fds: Vec<(OwnedFd, usize)> = vec![(out, 0)];
+    if let Some(e) = err {
+        fds.push((e, 1));
+    }
+    let mut chunk = vec![0u8; 64 << 10];
+    while !fds.is_empty() {
+        let mut polls: Vec<libc::pollfd> = fds.iter().map(|(fd, _)| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+        // SAFETY: an array of pollfd with its length.
+        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            if sys::errno() == libc::EINTR {
+                continue;
+            }
+            break;
+        }
+        let mut closed = Vec::new();
+        for (i, p) in polls.iter().enumerate() {
+            if p.revents == 0 {
+                continue;
+            }
+            // SAFETY: reads into our buffer.
+            let got = unsafe { libc::read(p.fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+            if got > 0 {
+                bufs[fds[i].1].extend_from_slice(&chunk[..got as usize]);
+            } else if got == 0 || sys::errno() != libc::EINTR {
+                closed.push(i);
+            }
+        }
+        for i in closed.into_iter().rev() {
+            fds.remove(i);
+        }
+    }
+    let [stdout, stderr] = bufs;
+    (stdout, stderr)
+}
+
+/// Waits for the child; its exit status as a shell reports it (128 + a signal).
+fn wait(pid: i32) -> i32 {
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && sys::errno() != libc::EINTR {
+            return 255;
+        }
+    }
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        255
+    }
+}

@@ -1,0 +1,333 @@
+//! The system calls a container's setup makes, behind a trait (youki's `Syscall`): the
+//! real one calls the kernel, the [`Recorder`] writes each call down, so the whole setup
+//! sequence is tested without root. Every method takes what was prepared before the
+//! clone (C strings, pointer arrays) and allocates nothing: the real calls run in the
+//! cloned child of a process that may have other threads, where an allocation could
+//! wait for ever on a lock another thread held.
+
+// System calls are what this backend is: each unsafe block says what makes it sound.
+#![allow(unsafe_code)]
+
+use std::ffi::CStr;
+
+/// An `errno` value.
+pub type Errno = i32;
+
+pub trait Sys {
+    /// Waits for the byte the parent sends once the child is in its cgroups.
+    fn wait_parent(&self, fd: i32) -> Result<(), Errno>;
+    /// The child dies with the `berth` that started it (`PR_SET_PDEATHSIG`).
+    fn die_with_parent(&self) -> Result<(), Errno>;
+    fn mount(&self, source: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<(), Errno>;
+    fn umount(&self, target: &CStr, flags: i32) -> Result<(), Errno>;
+    fn mkdir(&self, path: &CStr, mode: u32) -> Result<(), Errno>;
+    /// Creates an empty file where there is none (a mount point for a file).
+    fn touch(&self, path: &CStr) -> Result<(), Errno>;
+    fn mknod(&self, path: &CStr, mode: u32, dev: u64) -> Result<(), Errno>;
+    fn symlink(&self, target: &CStr, link: &CStr) -> Result<(), Errno>;
+    fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno>;
+    fn chdir(&self, path: &CStr) -> Result<(), Errno>;
+    fn rmdir(&self, path: &CStr) -> Result<(), Errno>;
+    fn sethostname(&self, name: &CStr) -> Result<(), Errno>;
+    /// Brings up `lo` in a new network namespace (Docker's `--network none` has it up).
+    fn loopback_up(&self) -> Result<(), Errno>;
+    /// Drops every capability not in `keep` from the bounding set.
+    fn drop_bounding(&self, keep: u64) -> Result<(), Errno>;
+    fn setgroups(&self, gids: &[u32]) -> Result<(), Errno>;
+    fn setgid(&self, gid: u32) -> Result<(), Errno>;
+    fn setuid(&self, uid: u32) -> Result<(), Errno>;
+    /// Sets the effective, permitted and inheritable sets to `caps`.
+    fn capset(&self, caps: u64) -> Result<(), Errno>;
+    /// `execve`; returns only when it failed.
+    fn execve(&self, path: &CStr, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> Errno;
+}
+
+/// The kernel.
+pub struct Linux;
+
+fn check(r: libc::c_int) -> Result<(), Errno> {
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(errno())
+    }
+}
+
+pub fn errno() -> Errno {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn ptr(s: Option<&CStr>) -> *const libc::c_char {
+    s.map_or(std::ptr::null(), CStr::as_ptr)
+}
+
+/// The highest capability number the kernel knows (`CAP_CHECKPOINT_RESTORE` is 40).
+pub const CAP_LAST: u32 = 40;
+
+impl Sys for Linux {
+    fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
+        let mut byte = 0u8;
+        loop {
+            // SAFETY: reads one byte into a local.
+            let n = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
+            if n == 1 {
+                return Ok(());
+            }
+            if n == 0 {
+                // The parent went away before the child was placed: do not run.
+                return Err(libc::ECANCELED);
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    fn die_with_parent(&self) -> Result<(), Errno> {
+        // SAFETY: prctl with integer arguments.
+        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) })
+    }
+
+    fn mount(&self, source: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<(), Errno> {
+        // SAFETY: every pointer is a NUL-terminated string or null.
+        check(unsafe { libc::mount(ptr(source), target.as_ptr(), ptr(fstype), flags as libc::c_ulong, ptr(data).cast()) })
+    }
+
+    fn umount(&self, target: &CStr, flags: i32) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path.
+        check(unsafe { libc::umount2(target.as_ptr(), flags) })
+    }
+
+    fn mkdir(&self, path: &CStr, mode: u32) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path.
+        check(unsafe { libc::mkdir(path.as_ptr(), mode as libc::mode_t) })
+    }
+
+    fn touch(&self, path: &CStr) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path; the descriptor is closed at once.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC | libc::O_NOFOLLOW, 0o644) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        // SAFETY: our own descriptor.
+        unsafe { libc::close(fd) };
+        Ok(())
+    }
+
+    fn mknod(&self, path: &CStr, mode: u32, dev: u64) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path.
+        check(unsafe { libc::mknod(path.as_ptr(), mode as libc::mode_t, dev as libc::dev_t) })
+    }
+
+    fn symlink(&self, target: &CStr, link: &CStr) -> Result<(), Errno> {
+        // SAFETY: NUL-terminated paths.
+        check(unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) })
+    }
+
+    fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno> {
+        // SAFETY: NUL-terminated paths.
+        let r = unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(errno())
+        }
+    }
+
+    fn chdir(&self, path: &CStr) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path.
+        check(unsafe { libc::chdir(path.as_ptr()) })
+    }
+
+    fn rmdir(&self, path: &CStr) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path.
+        check(unsafe { libc::rmdir(path.as_ptr()) })
+    }
+
+    fn sethostname(&self, name: &CStr) -> Result<(), Errno> {
+        let bytes = name.to_bytes();
+        // SAFETY: a pointer and its length.
+        check(unsafe { libc::sethostname(bytes.as_ptr().cast(), bytes.len()) })
+    }
+
+    fn loopback_up(&self) -> Result<(), Errno> {
+        #[repr(C)]
+        struct IfReq {
+            name: [u8; 16],
+            flags: libc::c_short,
+            pad: [u8; 22],
+        }
+        // SAFETY: a socket used for one ioctl pair and closed.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+            if fd < 0 {
+                return Err(errno());
+            }
+            let mut req = IfReq { name: [0; 16], flags: 0, pad: [0; 22] };
+            req.name[..2].copy_from_slice(b"lo");
+            let mut r = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req as *mut IfReq);
+            if r == 0 {
+                req.flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+                r = libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req as *mut IfReq);
+            }
+            let e = errno();
+            libc::close(fd);
+            if r == 0 {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+
+    fn drop_bounding(&self, keep: u64) -> Result<(), Errno> {
+        for cap in 0..=CAP_LAST {
+            if keep & (1 << cap) != 0 {
+                continue;
+            }
+            // SAFETY: prctl with integer arguments.
+            if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } != 0 {
+                let e = errno();
+                // A kernel older than the capability: nothing to drop.
+                if e != libc::EINVAL {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn setgroups(&self, gids: &[u32]) -> Result<(), Errno> {
+        // SAFETY: a pointer and its length.
+        check(unsafe { libc::setgroups(gids.len(), gids.as_ptr()) })
+    }
+
+    fn setgid(&self, gid: u32) -> Result<(), Errno> {
+        // SAFETY: integer arguments.
+        check(unsafe { libc::setresgid(gid, gid, gid) })
+    }
+
+    fn setuid(&self, uid: u32) -> Result<(), Errno> {
+        // SAFETY: integer arguments.
+        check(unsafe { libc::setresuid(uid, uid, uid) })
+    }
+
+    fn capset(&self, caps: u64) -> Result<(), Errno> {
+        #[repr(C)]
+        struct Header {
+            version: u32,
+            pid: i32,
+        }
+        #[repr(C)]
+        #[derive(Clone, Copy)]
+        struct Data {
+            effective: u32,
+            permitted: u32,
+            inheritable: u32,
+        }
+        const VERSION_3: u32 = 0x2008_0522;
+        let header = Header { version: VERSION_3, pid: 0 };
+        let low = caps as u32;
+        let high = (caps >> 32) as u32;
+        let data = [Data { effective: low, permitted: low, inheritable: low }, Data { effective: high, permitted: high, inheritable: high }];
+        // SAFETY: the kernel reads the header and two data words.
+        let r = unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(errno())
+        }
+    }
+
+    fn execve(&self, path: &CStr, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> Errno {
+        // SAFETY: both arrays end with a null pointer (see `plan::Exec`).
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        errno()
+    }
+}
+
+/// Writes every call down instead of making it; `fail` makes the call whose record
+/// starts with it fail with that errno.
+#[cfg(test)]
+#[derive(Default)]
+pub struct Recorder {
+    pub calls: std::cell::RefCell<Vec<String>>,
+    pub fail: Vec<(String, Errno)>,
+}
+
+#[cfg(test)]
+impl Recorder {
+    fn record(&self, call: String) -> Result<(), Errno> {
+        let failed = self.fail.iter().find(|(prefix, _)| call.starts_with(prefix.as_str())).map(|(_, e)| *e);
+        self.calls.borrow_mut().push(call);
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+fn s(c: &CStr) -> String {
+    c.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+impl Sys for Recorder {
+    fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
+        self.record(format!("wait_parent {}", fd >= 0))
+    }
+    fn die_with_parent(&self) -> Result<(), Errno> {
+        self.record("die_with_parent".into())
+    }
+    fn mount(&self, source: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<(), Errno> {
+        self.record(format!("mount {} {} {} {:#x} {}", source.map_or("-".into(), s), s(target), fstype.map_or("-".into(), s), flags, data.map_or("-".into(), s)))
+    }
+    fn umount(&self, target: &CStr, flags: i32) -> Result<(), Errno> {
+        self.record(format!("umount {} {flags}", s(target)))
+    }
+    fn mkdir(&self, path: &CStr, mode: u32) -> Result<(), Errno> {
+        self.record(format!("mkdir {} {mode:o}", s(path)))
+    }
+    fn touch(&self, path: &CStr) -> Result<(), Errno> {
+        self.record(format!("touch {}", s(path)))
+    }
+    fn mknod(&self, path: &CStr, mode: u32, dev: u64) -> Result<(), Errno> {
+        self.record(format!("mknod {} {mode:o} {dev}", s(path)))
+    }
+    fn symlink(&self, target: &CStr, link: &CStr) -> Result<(), Errno> {
+        self.record(format!("symlink {} {}", s(target), s(link)))
+    }
+    fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno> {
+        self.record(format!("pivot_root {} {}", s(new_root), s(put_old)))
+    }
+    fn chdir(&self, path: &CStr) -> Result<(), Errno> {
+        self.record(format!("chdir {}", s(path)))
+    }
+    fn rmdir(&self, path: &CStr) -> Result<(), Errno> {
+        self.record(format!("rmdir {}", s(path)))
+    }
+    fn sethostname(&self, name: &CStr) -> Result<(), Errno> {
+        self.record(format!("sethostname {}", s(name)))
+    }
+    fn loopback_up(&self) -> Result<(), Errno> {
+        self.record("loopback_up".into())
+    }
+    fn drop_bounding(&self, keep: u64) -> Result<(), Errno> {
+        self.record(format!("drop_bounding {keep:#x}"))
+    }
+    fn setgroups(&self, gids: &[u32]) -> Result<(), Errno> {
+        self.record(format!("setgroups {gids:?}"))
+    }
+    fn setgid(&self, gid: u32) -> Result<(), Errno> {
+        self.record(format!("setgid {gid}"))
+    }
+    fn setuid(&self, uid: u32) -> Result<(), Errno> {
+        self.record(format!("setuid {uid}"))
+    }
+    fn capset(&self, caps: u64) -> Result<(), Errno> {
+        self.record(format!("capset {caps:#x}"))
+    }
+    fn execve(&self, path: &CStr, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> Errno {
+        let _ = self.record(format!("execve {} argv={} envp={}", s(path), argv.len() - 1, envp.len() - 1));
+        self.fail.iter().find(|(p, _)| format!("execve {}", s(path)).starts_with(p.as_str())).map_or(0, |(_, e)| *e)
+    }
+}
