@@ -39,6 +39,16 @@ ensure_podman() {
   fi
 }
 
+# What the native runtime's tests and benchmark run: Debian's static busybox, imported as
+# a real image (the tests need root; elsewhere they say so and pass).
+ensure_native_peers() {
+  if [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing busybox-static (native runtime tests)"
+    apt_install busybox-static || log "busybox-static could not be installed; the native tests will fail"
+  fi
+}
+
 # The browser sandbox's build tools, at the versions Trunk.toml names, so Trunk never
 # downloads anything. Installed once into $CARGO_HOME/bin and skipped when present.
 TRUNK_VERSION=0.21.14

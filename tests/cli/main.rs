@@ -11,6 +11,7 @@ mod hostile;
 mod images;
 mod lessons;
 mod limits;
+mod native;
 mod lint;
 mod podman;
 mod python;

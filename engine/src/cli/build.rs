@@ -134,8 +134,19 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
     };
     // A Dockerfile from stdin (`-f -`) is called `Dockerfile` in messages, as in Docker.
     let name = file.as_deref().filter(|f| *f != "-").map(|f| f.rsplit('/').next().unwrap_or(f).to_string()).unwrap_or_else(|| "Dockerfile".into());
-    if let Err(e) = crate::runtime::select(&runtime) {
-        return Output::fail(1, format!("ERROR: {e}\n"));
+    match crate::runtime::select(&runtime) {
+        Err(e) => return Output::fail(1, format!("ERROR: {e}\n")),
+        // A backend on disk cannot run a build's steps yet: they run over the build's
+        // filesystem in memory.
+        Ok(r) if r.on_disk() => {
+            let e = match (host.native_dir(), crate::runtime::NativeRuntime::unavailable()) {
+                (None, _) => crate::runtime::RuntimeError::Unavailable { runtime: r.name(), reason: crate::daemon::start::NO_DISK },
+                (Some(_), Some(reason)) => crate::runtime::RuntimeError::Unavailable { runtime: r.name(), reason },
+                (Some(_), None) => r.unsupported("build steps (RUN); build with --runtime emulated"),
+            };
+            return Output::fail(1, format!("ERROR: {e}\n"));
+        }
+        Ok(_) => {}
     }
     let request = BuildRequest {
         dockerfile,

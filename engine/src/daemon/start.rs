@@ -206,12 +206,17 @@ pub fn choose_runtime(store: &mut ImageStore, c: &Container, host: &dyn Host) ->
     crate::runtime::select(name)
 }
 
-/// Whether the image's layers hold `c`'s program as a real Linux program.
+/// Whether `c`'s image is real, not modelled: no catalog layer, and its program (or,
+/// where the image has no such program, its `/bin/sh`) has real bytes. The kernel then
+/// decides what runs, as under Docker (a file that is not a program is 126).
 fn real_program(store: &mut ImageStore, c: &Container) -> bool {
+    if store.has_catalog_layer(&c.image_id) {
+        return false;
+    }
     let Ok(layers) = store.layers(&c.image_id) else { return false };
     let view = crate::runtime::rootfs(layers, MemoryFs::new());
     let spec = crate::runtime::ContainerSpec::for_process(crate::runtime::spec::ProcessSpec { args: c.argv.clone(), env: c.env.clone(), cwd: c.working_dir.clone(), ..Default::default() });
-    crate::runtime::native::runs_real_program(&spec, &view)
+    crate::runtime::native::real_image(&spec, &view)
 }
 
 /// Why a runtime on disk cannot run under a front end without a state directory.

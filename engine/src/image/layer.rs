@@ -290,21 +290,6 @@ fn checked_path(raw: &str) -> Result<String, LayerError> {
     Ok(format!("/{}", comps.join("/")))
 }
 
-/// Whether a relative symlink target climbs above the root from the link's directory.
-fn escapes(link_path: &str, target: &str) -> bool {
-    if target.starts_with('/') {
-        return false; // resolved inside the root filesystem
-    }
-    let mut depth = vfs::components(link_path).len() as i64 - 1;
-    for c in vfs::components(target) {
-        depth += if c == ".." { -1 } else { 1 };
-        if depth < 0 {
-            return true;
-        }
-    }
-    false
-}
-
 /// Whether some parent of `path` is a symlink in `fs` (writing through it is refused).
 fn through_symlink(fs: &MemoryFs, path: &str) -> bool {
     fs.parent_is_symlink(path)
@@ -386,10 +371,9 @@ pub fn unpack_within(layer: &[u8], fs: &mut MemoryFs, limit: u64) -> Result<(), 
                 fs.put_file(&path, content, attrs)?;
             }
             tar::EntryType::Symlink => {
+                // Any target is kept as it is, as Docker and containerd keep it: it is
+                // resolved inside the root (`..` stops at `/`), never on the host.
                 let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-                if escapes(&path, &target) {
-                    return Err(unsafe_entry(&raw, "symlink points outside the root"));
-                }
                 fs.symlink(&target, &path)?;
                 fs.set_owner(&path, attrs.uid, attrs.gid)?;
                 fs.set_mtime(&path, attrs.mtime)?;
@@ -599,7 +583,6 @@ mod tests {
             (tar_with("../evil", tar::EntryType::Regular, None), "path contains .."),
             (tar_with("a/../../evil", tar::EntryType::Regular, None), "path contains .."),
             (tar_with("/etc/passwd", tar::EntryType::Regular, None), "absolute path"),
-            (tar_with("lib/x", tar::EntryType::Symlink, Some("../../../etc")), "symlink points outside the root"),
             (tar_with("x", tar::EntryType::Link, Some("../../etc/shadow")), "hard link points outside the root"),
         ];
         for (data, reason) in cases {
@@ -620,8 +603,15 @@ mod tests {
         b.append_data(&mut h, "etc/passwd", &b"x"[..]).unwrap();
         let mut fs = MemoryFs::new();
         assert!(matches!(unpack(&b.into_inner().unwrap(), &mut fs), Err(LayerError::Unsafe { .. })));
-        // Absolute symlinks are fine: they resolve inside the root.
+        // Absolute symlinks, and relative ones that climb above the root, are kept: they
+        // resolve inside it.
         let mut fs = MemoryFs::new();
         unpack(&tar_with("sh", tar::EntryType::Symlink, Some("/bin/busybox")), &mut fs).unwrap();
+        let mut fs = MemoryFs::new();
+        fs.create_dir("/etc", 0o755).unwrap();
+        fs.write("/etc/os", b"inside").unwrap();
+        fs.create_dir("/lib", 0o755).unwrap();
+        unpack(&tar_with("lib/x", tar::EntryType::Symlink, Some("../../../etc")), &mut fs).unwrap();
+        assert_eq!(fs.read("/lib/x/os").unwrap(), b"inside");
     }
 }

@@ -636,6 +636,12 @@ impl ImageStore {
         Ok(())
     }
 
+    /// Whether one of the image's layers is a catalog layer (its files are modelled).
+    pub fn has_catalog_layer(&self, id: &Digest) -> bool {
+        let Some(record) = self.images.get(&id.hex()) else { return false };
+        self.manifest(record).is_ok_and(|m| m.layers.iter().any(|l| self.synthetic.contains_key(&l.digest.hex())))
+    }
+
     /// The image's layers unpacked, bottom first, ready to stack under a container.
     pub fn layers(&mut self, id: &Digest) -> Result<Vec<Arc<MemoryFs>>, StoreError> {
         let record = self.images.get(&id.hex()).cloned().ok_or_else(|| StoreError::NotFound(id.to_string()))?;

@@ -66,28 +66,15 @@ impl NativeRuntime {
     }
 }
 
-/// Whether `spec`'s program in `root` is a real program (an ELF file, or a script whose
-/// interpreter is one) rather than a modelled one: what the default rule runs natively.
-pub fn runs_real_program(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
-    let Some(argv0) = spec.process.args.first() else { return false };
-    let Some(path) = super::find_program(root, argv0, spec.path(), &spec.process.cwd) else { return false };
-    real_program(root, &path, 0)
-}
-
-fn real_program(root: &dyn FileSystem, path: &str, depth: usize) -> bool {
-    let Ok(crate::vfs::Content::Data(bytes)) = root.content(path) else { return false };
-    if bytes.starts_with(b"\x7fELF") {
-        return true;
+/// Whether `spec`'s program in `root` has real bytes (or, where there is no such
+/// program, `/bin/sh` has): a real image, which the default rule runs natively.
+pub fn real_image(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
+    let modelled = |p: &str| matches!(root.content(p), Ok(crate::vfs::Content::Lazy { .. }));
+    let found = spec.process.args.first().and_then(|a| super::find_program(root, a, spec.path(), &spec.process.cwd));
+    match found {
+        Some(path) => !modelled(&path),
+        None => !modelled("/bin/sh"),
     }
-    if depth < 4 {
-        if let Some(line) = bytes.strip_prefix(b"#!").and_then(|rest| rest.split(|b| *b == b'\n').next()) {
-            let line = String::from_utf8_lossy(line);
-            if let Some(interp) = line.split_whitespace().next() {
-                return real_program(root, interp, depth + 1);
-            }
-        }
-    }
-    false
 }
 
 impl Runtime for NativeRuntime {
@@ -181,20 +168,22 @@ mod tests {
     }
 
     #[test]
-    fn only_real_programs_are_real() {
+    fn images_are_real_unless_their_programs_are_modelled() {
         use crate::vfs::{Attrs, Content, MemoryFs};
         let mut fs = MemoryFs::new();
         fs.create_dir_all("/bin", 0o755).unwrap();
         fs.put_file("/bin/busybox", Content::data(b"\x7fELF\x02\x01".to_vec()), Attrs::mode(0o755)).unwrap();
         fs.symlink("busybox", "/bin/sh").unwrap();
         fs.put_file("/bin/python", Content::lazy(1000, "exec:python"), Attrs::mode(0o755)).unwrap();
-        fs.put_file("/bin/tool", Content::data(b"#!/bin/sh\necho hi\n".to_vec()), Attrs::mode(0o755)).unwrap();
-        fs.put_file("/bin/pytool", Content::data(b"#!/bin/python\n".to_vec()), Attrs::mode(0o755)).unwrap();
+        fs.put_file("/etc-file", Content::data(b"text".to_vec()), Attrs::mode(0o644)).unwrap();
         let spec = |p: &str| ContainerSpec::for_process(ProcessSpec { args: vec![p.into()], cwd: "/".into(), env: vec!["PATH=/bin".into()], ..ProcessSpec::default() });
-        assert!(runs_real_program(&spec("sh"), &fs));
-        assert!(runs_real_program(&spec("tool"), &fs));
-        assert!(!runs_real_program(&spec("python"), &fs));
-        assert!(!runs_real_program(&spec("pytool"), &fs));
-        assert!(!runs_real_program(&spec("missing"), &fs));
+        assert!(real_image(&spec("sh"), &fs));
+        assert!(real_image(&spec("/etc-file"), &fs), "the kernel says it cannot run");
+        assert!(real_image(&spec("missing"), &fs), "the kernel says what is missing");
+        assert!(!real_image(&spec("python"), &fs));
+        fs.remove_file("/bin/sh").unwrap();
+        fs.put_file("/bin/sh", Content::lazy(10, "exec:busybox"), Attrs::mode(0o755)).unwrap();
+        assert!(!real_image(&spec("missing"), &fs), "a modelled image");
     }
+
 }

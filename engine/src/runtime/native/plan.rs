@@ -12,6 +12,8 @@
 
 // System calls are what this backend is: each unsafe block says what makes it sound.
 #![allow(unsafe_code)]
+// The mount flags are `c_ulong`, 32 bits wide on some targets.
+#![allow(clippy::unnecessary_cast)]
 
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -309,7 +311,7 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
                 r => r,
             },
             Step::Touch(path) => match sys.touch(path) {
-                Err(libc::EISDIR) => Ok(()),
+                Err(libc::EEXIST) => Ok(()),
                 r => r,
             },
             Step::Mknod { path, mode, dev } => sys.mknod(path, *mode, *dev),

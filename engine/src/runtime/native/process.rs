@@ -95,6 +95,18 @@ fn random_name() -> String {
     format!(".berth-old-root-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
+/// Writes the init layer: `/proc`, `/dev`, `/sys`, the files of `/etc` that are mounted
+/// over, `/etc/mtab` and `/.dockerenv`, as Docker's init layer has them.
+fn init_layer(dir: &Path) -> std::io::Result<()> {
+    for d in ["proc", "sys", "dev/pts", "dev/shm", "etc"] {
+        std::fs::create_dir_all(dir.join(d))?;
+    }
+    for f in ["etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"] {
+        std::fs::write(dir.join(f), "")?;
+    }
+    std::os::unix::fs::symlink("/proc/mounts", dir.join("etc/mtab"))
+}
+
 /// Runs `spec`'s process in the foreground to its exit.
 pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran, RuntimeError> {
     let native = root.dir.clone();
@@ -132,16 +144,23 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
     }
     write("resolv.conf", &resolv_conf(host_network))?;
 
-    // What the runtime creates as mount points is not the container's change.
+    // The init layer (Docker's `-init`): the runtime's own mount points, above the
+    // image's layers, so that they are not the container's change.
+    let init = run.path.join("init");
+    init_layer(&init).map_err(|e| failed("preparing the root filesystem", e))?;
+    lower.insert(0, init);
     let view = OverlayFs::new(root.layers.iter().map(|(_, l)| l.clone()).collect(), root.upper.clone());
-    let mut skip: Vec<String> = ["/proc", "/dev", "/sys", "/etc", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"].iter().filter(|p| !view.exists(p)).map(|p| p.to_string()).collect();
+    // Mount points of the container's mounts that the image lacks are created in the
+    // writable layer; they are not the container's change either.
+    let mut skip: Vec<String> = Vec::new();
 
     // Mounts: host paths, and volumes written out beside the start.
     let mut binds = Vec::new();
     let mut volume_dirs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for m in &spec.mounts {
         let read_only = m.read_only();
-        let destination = crate::vfs::normalize(&m.destination);
+        // Symlinks in the image resolve inside it, never on the host.
+        let destination = rootfs::resolve_in(&view, &m.destination);
         if !view.exists(&destination) {
             skip.push(destination.clone());
         }

@@ -165,10 +165,11 @@ pub fn read_back(dir: &Path, skip: &[String]) -> Result<MemoryFs, RootfsError> {
             let name = name.to_string_lossy().into_owned();
             let path = host.join(&name);
             let at = format!("{rel}/{name}");
-            if skip.contains(&at) {
+            let m = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+            // A mount point the runtime made, unless the process put something in it.
+            if skip.contains(&at) && (m.len() == 0 && m.is_file() || m.is_dir() && std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none())) {
                 continue;
             }
-            let m = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
             let attrs = Attrs { mode: m.mode() & 0o7777, uid: m.uid(), gid: m.gid(), mtime: m.mtime() };
             let err = |e: crate::vfs::FsError| RootfsError::Io { path: at.clone(), message: e.to_string() };
             let ft = m.file_type();
@@ -242,6 +243,41 @@ pub fn layer_dir(native: &Path, diff_id: &str, layer: &dyn FileSystem) -> Result
     }
 }
 
+/// `path` with every symlink in it resolved inside `fs` (`..` stops at the root, an
+/// absolute target starts again from it), as runc's `securejoin` resolves a mount's
+/// destination: what is created and mounted there then stays in the container's root.
+pub fn resolve_in(fs: &dyn FileSystem, path: &str) -> String {
+    let mut done: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = crate::vfs::components(path).into_iter().rev().map(str::to_string).collect();
+    let mut links = 0;
+    while let Some(part) = todo.pop() {
+        match part.as_str() {
+            "." => continue,
+            ".." => {
+                done.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let at = format!("/{}", done.iter().chain(std::iter::once(&part)).cloned().collect::<Vec<_>>().join("/"));
+        match fs.lstat(&at) {
+            Ok(m) if m.is_symlink() && links < 40 => {
+                links += 1;
+                let Ok(target) = fs.read_link(&at) else {
+                    done.push(part);
+                    continue;
+                };
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                todo.extend(crate::vfs::components(&target).into_iter().rev().map(str::to_string));
+            }
+            _ => done.push(part),
+        }
+    }
+    format!("/{}", done.join("/"))
+}
+
 /// Whether every regular file in `fs` has real bytes; the first modelled one otherwise.
 pub fn first_modelled(fs: &dyn FileSystem, paths: &[String]) -> Option<String> {
     paths.iter().find(|p| matches!(fs.content(p), Ok(Content::Lazy { .. }))).cloned()
@@ -250,6 +286,20 @@ pub fn first_modelled(fs: &dyn FileSystem, paths: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mount_destinations_resolve_inside_the_root() {
+        let mut links = MemoryFs::new();
+        links.create_dir_all("/tmp/real", 0o755).unwrap();
+        links.symlink("/tmp/real", "/abs").unwrap();
+        links.symlink("../../../../tmp", "/rel").unwrap();
+        links.symlink("loop", "/loop").unwrap();
+        assert_eq!(resolve_in(&links, "/abs/sub/dir"), "/tmp/real/sub/dir");
+        assert_eq!(resolve_in(&links, "/rel/real/x"), "/tmp/real/x");
+        assert_eq!(resolve_in(&links, "/../../etc"), "/etc");
+        assert_eq!(resolve_in(&links, "/loop/x"), "/loop/x");
+
+    }
 
     fn root_only() -> bool {
         // SAFETY: geteuid cannot fail.
@@ -289,8 +339,11 @@ mod tests {
         assert_eq!(back.read_link("/var/link").unwrap(), "../etc/motd");
         let m = back.lstat("/etc/motd").unwrap();
         assert_eq!((m.mode, m.uid, m.gid, m.nlink), (0o4755, 1000, 50, 2));
-        let skipped = read_back(&dir, &["/etc/motd2".to_string()]).unwrap();
-        assert!(skipped.lstat("/etc/motd2").is_err());
+        // A mount point the runtime made is skipped while it is empty.
+        std::fs::write(dir.join("etc/mountpoint"), "").unwrap();
+        let skipped = read_back(&dir, &["/etc/mountpoint".to_string(), "/etc/motd2".to_string()]).unwrap();
+        assert!(skipped.lstat("/etc/mountpoint").is_err());
+        assert!(skipped.lstat("/etc/motd2").is_ok(), "not empty: the process wrote it");
 
         let mut modelled = MemoryFs::new();
         modelled.put_file("/python", Content::lazy(10, "exec:python"), Attrs::mode(0o755)).unwrap();

@@ -21,7 +21,8 @@ pub trait Sys {
     fn mount(&self, source: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<(), Errno>;
     fn umount(&self, target: &CStr, flags: i32) -> Result<(), Errno>;
     fn mkdir(&self, path: &CStr, mode: u32) -> Result<(), Errno>;
-    /// Creates an empty file where there is none (a mount point for a file).
+    /// Creates an empty file where there is none (a mount point for a file); `EEXIST`
+    /// where there is one (it is not opened, which would copy it up).
     fn touch(&self, path: &CStr) -> Result<(), Errno>;
     fn mknod(&self, path: &CStr, mode: u32, dev: u64) -> Result<(), Errno>;
     fn symlink(&self, target: &CStr, link: &CStr) -> Result<(), Errno>;
@@ -106,7 +107,7 @@ impl Sys for Linux {
 
     fn touch(&self, path: &CStr) -> Result<(), Errno> {
         // SAFETY: a NUL-terminated path; the descriptor is closed at once.
-        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC | libc::O_NOFOLLOW, 0o644) };
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC | libc::O_NOFOLLOW, 0o644) };
         if fd < 0 {
             return Err(errno());
         }

@@ -1,0 +1,109 @@
+use super::*;
+use crate::runtime::native::sys::Recorder;
+use crate::runtime::spec::{Namespace, ProcessSpec, User};
+
+fn layout() -> Layout {
+    Layout {
+        rootfs: "/state/run/c1/rootfs".into(),
+        lower: vec!["/state/layers/top".into(), "/state/layers/base".into()],
+        upper: "/state/run/c1/upper".into(),
+        work: "/state/run/c1/work".into(),
+        files: "/state/run/c1/files".into(),
+        old_root: ".old-r4nd0m".into(),
+    }
+}
+
+fn spec(network_host: bool, uid: u32) -> ContainerSpec {
+    let mut s = ContainerSpec::for_process(ProcessSpec {
+        args: vec!["app".into(), "--flag".into()],
+        env: vec!["PATH=/usr/bin:/bin".into()],
+        cwd: "/work/dir".into(),
+        user: User { uid, gid: uid, additional_gids: Some(vec![27]) },
+        ..ProcessSpec::default()
+    });
+    s.hostname = "c0ffee".into();
+    for kind in ["pid", "ipc", "uts", "mount", "network"] {
+        s.linux.namespaces.push(Namespace { kind: kind.into(), path: (network_host && kind == "network").then(|| "/proc/1/ns/net".into()) });
+    }
+    s
+}
+
+fn calls(steps: &[Step], fail: Vec<(String, Errno)>) -> (Result<(), Failed>, Vec<String>) {
+    let rec = Recorder { fail, ..Recorder::default() };
+    let r = run(steps, &rec);
+    (r, rec.calls.into_inner())
+}
+
+fn position(calls: &[String], prefix: &str) -> usize {
+    calls.iter().position(|c| c.starts_with(prefix)).unwrap_or_else(|| panic!("no call {prefix:?} in {calls:#?}"))
+}
+
+#[test]
+fn a_start_mounts_pivots_then_binds_through_the_old_root_and_drops_privileges_before_exec() {
+    let binds = [Bind { source: "/srv/data".into(), destination: "/data/in".into(), read_only: true, file: false }];
+    let steps = build(&spec(false, 0), &layout(), &binds, 9).unwrap();
+    let (r, calls) = calls(&steps, Vec::new());
+    assert_eq!(r, Ok(()), "the fake exec succeeds");
+    assert_eq!(calls[0], "wait_parent true", "nothing happens before the parent placed the child");
+    assert_eq!(calls[1], "die_with_parent");
+    let overlay = &calls[position(&calls, "mount overlay")];
+    assert_eq!(overlay, "mount overlay /state/run/c1/rootfs overlay 0x0 lowerdir=/state/layers/top:/state/layers/base,upperdir=/state/run/c1/upper,workdir=/state/run/c1/work,volatile");
+    let pivot = position(&calls, "pivot_root /state/run/c1/rootfs /state/run/c1/rootfs/.old-r4nd0m");
+    assert!(position(&calls, "mount - / - ") < pivot, "mounts are private before anything is mounted");
+    // The container's mounts come after the pivot, from under the old root.
+    let bind = position(&calls, "mount /.old-r4nd0m/srv/data /data/in - ");
+    assert!(bind > pivot);
+    assert!(position(&calls, "mkdir /data/in") < bind && position(&calls, "mkdir /data ") < bind);
+    assert!(calls[bind + 1].starts_with("mount - /data/in - ") && calls[bind + 1].ends_with(" -"), "then read-only: {}", calls[bind + 1]);
+    assert!(position(&calls, "mount /.old-r4nd0m/state/run/c1/files/hosts /etc/hosts") > pivot);
+    let detach = position(&calls, "umount /.old-r4nd0m 2");
+    assert!(detach > bind && position(&calls, "rmdir /.old-r4nd0m") > detach, "the old root goes before the program runs");
+    for dev in ["/dev/null 20666 259", "/dev/zero 20666 261", "/dev/full 20666 263", "/dev/urandom 20666 265", "/dev/tty 20666 1280"] {
+        assert!(calls.iter().any(|c| c == &format!("mknod {dev}")), "{dev} in {calls:#?}");
+    }
+    assert!(calls.iter().any(|c| c.starts_with("mount sysfs /sys sysfs")));
+    assert!(calls.iter().any(|c| c.starts_with("mount /dev/null /proc/kcore ")));
+    assert!(calls.contains(&"sethostname c0ffee".to_string()));
+    assert!(calls.contains(&"loopback_up".to_string()), "a new network namespace has lo up");
+    // Privileges: bounding set, groups, gid, uid, then the capabilities, then exec.
+    let order = ["drop_bounding 0xa80425fb", "setgroups [27]", "setgid 0", "setuid 0", "capset 0xa80425fb", "execve /usr/bin/app argv=2 envp=3"];
+    let at: Vec<usize> = order.iter().map(|o| position(&calls, o)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{calls:#?}");
+    assert!(position(&calls, "chdir /work/dir") < at[0]);
+}
+
+#[test]
+fn host_networking_keeps_the_hosts_sys_read_only_and_a_user_keeps_no_capabilities() {
+    let steps = build(&spec(true, 1000), &layout(), &[], 3).unwrap();
+    let (_, calls) = calls(&steps, Vec::new());
+    assert!(!calls.contains(&"loopback_up".to_string()));
+    assert!(calls.iter().any(|c| c.starts_with("mount /.old-r4nd0m/sys /sys - ")));
+    assert!(!calls.iter().any(|c| c.starts_with("capset")), "a non-root user keeps only the bounding set");
+    assert!(calls.iter().any(|c| c == "setuid 1000"));
+}
+
+#[test]
+fn a_failed_step_says_which_and_optional_ones_do_not_stop_the_start() {
+    let steps = build(&spec(false, 0), &layout(), &[], 3).unwrap();
+    // A masked path the kernel does not have is fine.
+    let (r, _) = calls(&steps, vec![("mount /dev/null /proc/timer_stats".into(), libc::ENOENT)]);
+    assert_eq!(r, Ok(()));
+    let (r, _) = calls(&steps, vec![("pivot_root".into(), libc::EINVAL)]);
+    let failed = r.unwrap_err();
+    assert_eq!((describe(&steps[failed.step]).as_str(), failed.errno), ("pivot_root", libc::EINVAL));
+    // The program is looked for in each PATH directory; EACCES beats ENOENT, as execvp.
+    let (r, made) = calls(&steps, vec![("execve /usr/bin/app".into(), libc::EACCES), ("execve /bin/app".into(), libc::ENOENT)]);
+    assert_eq!(r.unwrap_err().errno, libc::EACCES);
+    assert!(made.iter().any(|c| c.starts_with("execve /bin/app")), "every candidate is tried");
+    let (r, _) = calls(&steps, vec![("execve".into(), libc::ENOENT)]);
+    let failed = r.unwrap_err();
+    assert!(matches!(&steps[failed.step], Step::Exec(e) if e.argv0 == "app"));
+    assert_eq!(failed.errno, libc::ENOENT);
+}
+
+#[test]
+fn strings_with_nul_bytes_are_refused_before_the_clone() {
+    let mut s = spec(false, 0);
+    s.process.env.push("BAD=a\0b".into());
+    assert!(build(&s, &layout(), &[], 3).unwrap_err().contains("NUL"));
+}

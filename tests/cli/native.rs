@@ -1,0 +1,300 @@
+//! The native runtime end to end, through the real `berth` binary: real Linux
+//! containers from an image imported from Debian's `busybox-static` (`scripts/test`
+//! installs it). They need root (rootless containers are still to come): as another
+//! user these tests say so and pass; as root a missing busybox is a failure.
+//!
+//! The tests take turns (one lock): the cleanup test counts the host's mounts, cgroups
+//! and processes, which a container started beside it would change.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+}
+
+struct Native {
+    root: PathBuf,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for Native {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+impl Native {
+    /// A state directory with the busybox image imported as `bb`; `None` (the test
+    /// passes, saying why) where this is not root.
+    fn new(name: &str) -> Option<Native> {
+        if !is_root() {
+            println!("not root: the native runtime needs root; skipped");
+            return None;
+        }
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let root = std::env::temp_dir().join(format!("berth-native-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let n = Native { root, _turn: turn };
+        let tar = n.root.join("busybox.tar");
+        std::fs::write(&tar, busybox_rootfs()).unwrap();
+        let out = n.berth(&["import", "--change", "CMD [\"sh\"]", tar.to_str().unwrap(), "bb"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        Some(n)
+    }
+
+    fn berth(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &self.root).output().expect("berth runs")
+    }
+
+    /// `berth run --rm bb sh -c SCRIPT` (with `flags` before the image): stdout, and
+    /// the exit status.
+    fn sh(&self, flags: &[&str], script: &str) -> (String, i32) {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["bb", "sh", "-c", script]);
+        let out = self.berth(&args);
+        (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A root filesystem of Debian's static busybox and a link for each of its applets.
+fn busybox_rootfs() -> Vec<u8> {
+    let busybox = std::fs::read("/bin/busybox").expect("busybox-static is installed (scripts/test installs it)");
+    let list = Command::new("/bin/busybox").arg("--list").output().expect("busybox runs");
+    let mut b = tar::Builder::new(Vec::new());
+    let dir = |path: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        (h, path.to_string())
+    };
+    for d in ["bin", "tmp", "root"] {
+        let (mut h, p) = dir(d);
+        if d == "tmp" {
+            h.set_mode(0o1777);
+        }
+        b.append_data(&mut h, p, &[][..]).unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_size(busybox.len() as u64);
+    h.set_mode(0o755);
+    b.append_data(&mut h, "bin/busybox", &busybox[..]).unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines().filter(|a| *a != "busybox") {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, format!("bin/{applet}"), "busybox").unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_size(4);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "etc/os", &b"bb1\n"[..]).unwrap();
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn native_containers_run_real_programs_in_namespaces_of_their_own() {
+    let Some(n) = Native::new("ns") else { return };
+    // PID 1 in its own PID namespace, its own hostname, Docker's capabilities, /dev.
+    let (out, code) = n.sh(&[], "echo pid=$$; hostname; cat /etc/hostname; grep CapBnd /proc/self/status; ls /dev | tr '\\n' ' '; echo; cat /etc/os");
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "pid=1", "{out}");
+    assert_eq!(lines[1].len(), 12, "the short container ID: {out}");
+    assert_eq!(lines[1], lines[2]);
+    assert_eq!(lines[3], "CapBnd:\t00000000a80425fb", "Docker's default capability set");
+    for dev in ["null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "mqueue", "fd", "stdin"] {
+        assert!(lines[4].split(' ').any(|d| d == dev), "/dev/{dev}: {out}");
+    }
+    assert_eq!(lines[5], "bb1", "the image's own files");
+    // Its own network namespace with lo up (--network none), or the host's.
+    let (out, _) = n.sh(&["--network", "none"], "ls /sys/class/net");
+    assert_eq!(out, "lo\n");
+    let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
+    let (out, _) = n.sh(&["--network", "host"], "ls /sys/class/net | wc -l");
+    assert_eq!(out.trim(), host_links.to_string());
+    // Read-only /sys, masked and read-only /proc paths, one process in its table.
+    let (out, _) = n.sh(&[], "touch /sys/x 2>&1; stat -c %t,%T /proc/keys; (echo 1 > /proc/sys/vm/drop_caches) 2>&1; ps -o pid,comm | wc -l");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("Read-only file system"), "{out}");
+    assert_eq!(lines[1], "1,3", "/proc/keys is masked with /dev/null: {out}");
+    assert!(lines[2].contains("Read-only file system"), "{out}");
+    assert_eq!(lines[3], "4", "a header, then sh, ps and wc: {out}");
+    // Exit statuses and the errors Docker gives.
+    assert_eq!(n.sh(&[], "exit 7").1, 7);
+    // PID 1 ignores a signal it has no handler for, even SIGKILL from inside; a child
+    // killed reports 128 + 9.
+    assert_eq!(n.sh(&[], "kill -9 $$; echo survived"), ("survived\n".to_string(), 0));
+    assert_eq!(n.sh(&[], "sh -c 'kill -9 $$'; exit $?").1, 137);
+    let out = n.berth(&["run", "--rm", "bb", "nosuch"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(text(&out).contains("exec: \"nosuch\": executable file not found in $PATH"), "{}", text(&out));
+    let out = n.berth(&["run", "--rm", "bb", "/etc/os"]);
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out));
+    assert!(text(&out).contains("exec: \"/etc/os\": permission denied"), "{}", text(&out));
+    // The user, working directory and environment.
+    let (out, _) = n.sh(&["-u", "1000", "-w", "/srv/app", "-e", "GREETING=hi"], "id -u; pwd; echo $GREETING; grep CapEff /proc/self/status");
+    assert_eq!(out, "1000\n/srv/app\nhi\nCapEff:\t0000000000000000\n");
+    // A memory limit the kernel enforces, reported as Docker does.
+    let out = n.berth(&["run", "--name", "hog", "-m", "16m", "bb", "sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"]);
+    assert_eq!(out.status.code(), Some(137), "{}", text(&out));
+    let state = n.berth(&["inspect", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"]);
+    assert_eq!(String::from_utf8_lossy(&state.stdout), "true 137\n");
+    // And berth info says what runs where.
+    let info = String::from_utf8(n.berth(&["info"]).stdout).unwrap();
+    assert!(info.contains(" Runtime native: available; supports cgroups; networks: none, host\n"), "{info}");
+    assert!(info.contains(" Default Rule: images whose programs are real run native"), "{info}");
+}
+
+#[test]
+fn native_containers_keep_their_changes_and_volumes_and_bind_mounts_reach_the_host() {
+    let Some(n) = Native::new("state") else { return };
+    let out = n.berth(&["run", "--name", "keeper", "bb", "sh", "-c", "echo one >> /root/notes; rm /bin/vi; mkdir -p /srv/x; cat /root/notes"]);
+    assert_eq!((String::from_utf8_lossy(&out.stdout).as_ref(), out.status.code()), ("one\n", Some(0)), "{}", text(&out));
+    let diff = String::from_utf8(n.berth(&["diff", "keeper"]).stdout).unwrap();
+    assert_eq!(diff, "C /bin\nD /bin/vi\nC /root\nA /root/notes\nA /srv\nA /srv/x\n", "only what the process changed, not the runtime's mount points");
+    // Started again, it sees what it left.
+    let out = n.berth(&["start", "-a", "keeper"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\none\n", "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&n.berth(&["logs", "keeper"]).stdout), "one\none\none\n");
+    // Committed, its layer is an image that runs natively too.
+    assert_eq!(n.berth(&["commit", "keeper", "kept"]).status.code(), Some(0));
+    let out = n.berth(&["run", "--rm", "kept", "cat", "/root/notes"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\none\n", "{}", text(&out));
+    // A named volume outlives its containers; read-only is read-only.
+    assert_eq!(n.sh(&["-v", "vol:/v"], "echo kept > /v/file").1, 0);
+    let (out, code) = n.sh(&["-v", "vol:/v:ro"], "cat /v/file; echo x > /v/other 2>/dev/null || echo refused");
+    assert_eq!((out.as_str(), code), ("kept\nrefused\n", 0));
+    // A bind mount is the host's directory, both ways; a missing one is created.
+    let host = n.root.join("shared");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("in"), "from host\n").unwrap();
+    let (out, _) = n.sh(&["-v", &format!("{}:/data", host.display())], "cat /data/in; echo from container > /data/out");
+    assert_eq!(out, "from host\n");
+    assert_eq!(std::fs::read_to_string(host.join("out")).unwrap(), "from container\n");
+    let fresh = n.root.join("fresh/dir");
+    assert_eq!(n.sh(&["-v", &format!("{}:/new", fresh.display())], "touch /new/made").1, 0);
+    assert!(fresh.join("made").exists());
+}
+
+#[test]
+fn mounts_resolve_inside_the_container_not_on_the_host() {
+    let Some(n) = Native::new("escape") else { return };
+    // An image whose /evil points at a host directory, absolutely and through `..`.
+    let victim = n.root.join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    let out = n.berth(&["run", "--name", "planter", "bb", "sh", "-c", &format!("ln -s {} /evil; ln -s ../../../../../..{} /evil2", victim.display(), victim.display())]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(n.berth(&["commit", "planter", "planted"]).status.code(), Some(0));
+    let src = n.root.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    for target in ["/evil/sub", "/evil2/sub"] {
+        let out = n.berth(&["run", "--rm", "-v", &format!("{}:{target}", src.display()), "-v", "vol:/evil/vol", "planted", "sh", "-c", "echo written > /evil/sub/f 2>/dev/null; true"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0, "nothing was created in the host directory the links name");
+}
+
+/// Mounts in the host's namespace of this state directory, cgroups under `berth/`, processes in those cgroups,
+/// and run directories of this state directory.
+fn leftovers(root: &Path) -> (usize, usize, usize, usize) {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().filter(|l| l.contains(root.to_str().unwrap())).count();
+    let cgroups = ["memory", "pids", "cpu", ""].iter().filter_map(|c| std::fs::read_dir(Path::new("/sys/fs/cgroup").join(c).join("berth")).ok()).flat_map(|d| d.filter_map(Result::ok).filter(|e| e.path().is_dir())).count();
+    let procs = std::fs::read_dir("/proc").unwrap().filter_map(Result::ok).filter(|e| std::fs::read_to_string(e.path().join("cgroup")).is_ok_and(|c| c.lines().any(|l| l.ends_with(&format!("/berth/{}", l.rsplit('/').next().unwrap_or_default())) && l.contains(":/berth/")))).count();
+    let runs = std::fs::read_dir(root.join("native/run")).map_or(0, |d| d.count());
+    (mounts, cgroups, procs, runs)
+}
+
+#[test]
+fn native_starts_leave_no_mount_cgroup_process_or_directory_behind() {
+    let Some(n) = Native::new("leaks") else { return };
+    assert_eq!(n.sh(&[], "true").1, 0);
+    let before = leftovers(&n.root);
+    assert_eq!((before.2, before.3), (0, 0));
+    // Runs that end well, fail in the program, fail to start, and are removed.
+    assert_eq!(n.sh(&["-m", "64m", "-v", "v1:/v"], "echo x > /v/x").1, 0);
+    assert_eq!(n.sh(&[], "exit 3").1, 3);
+    assert_eq!(n.berth(&["run", "--rm", "bb", "nosuch"]).status.code(), Some(127));
+    assert_eq!(n.berth(&["run", "--name", "gone", "bb", "true"]).status.code(), Some(0));
+    assert_eq!(n.berth(&["rm", "gone"]).status.code(), Some(0));
+    assert_eq!(leftovers(&n.root), before);
+    // `berth` killed while its container runs: the container dies with it, and the next
+    // start removes what was left.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "bb", "sleep", "30"]).env("BERTH_ROOT", &n.root).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while leftovers(&n.root).2 == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(leftovers(&n.root).2, 1, "the container's process is running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while leftovers(&n.root).2 != 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(leftovers(&n.root).2, 0, "the container died with its berth");
+    assert_eq!(n.sh(&[], "true").1, 0);
+    assert_eq!(leftovers(&n.root), before, "(mounts, cgroups, processes, run directories)");
+}
+
+#[test]
+fn modelled_images_stay_emulated_and_the_native_runtime_refuses_them() {
+    let Some(n) = Native::new("modelled") else { return };
+    assert_eq!(n.berth(&["pull", "alpine:3.20"]).status.code(), Some(0));
+    // The default rule: a catalog image's programs are modelled, so it runs emulated.
+    let out = n.berth(&["run", "--rm", "alpine:3.20", "sh", "-c", "echo $$"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = n.berth(&["run", "--rm", "--runtime", "native", "alpine:3.20", "echo", "hi"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
+    assert!(text(&out).contains("is modelled") && text(&out).contains("use --runtime emulated"), "{}", text(&out));
+    // A real image run emulated, when asked: Berth's userland cannot run Linux programs.
+    let out = n.berth(&["run", "--rm", "--runtime", "emulated", "bb", "sh", "-c", "cat /etc/os"]);
+    assert!(text(&out).contains("Exec format error"), "{}", text(&out));
+    // Detached containers need a supervisor the native runtime does not have yet.
+    let out = n.berth(&["run", "-d", "bb", "sleep", "1"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out).contains("the native runtime does not support detached containers (-d) yet"), "{}", text(&out));
+}
+
+#[test]
+fn import_makes_an_image_of_a_root_filesystem_tarball() {
+    let root = std::env::temp_dir().join(format!("berth-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let berth = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &root).output().expect("berth runs");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(6);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "etc/motd", &b"hello\n"[..]).unwrap();
+    let tar = root.join("rootfs.tar");
+    std::fs::write(&tar, b.into_inner().unwrap()).unwrap();
+    let out = berth(&["import", "-c", "ENV MODE=test", "-c", "WORKDIR /srv", "-m", "from a test", tar.to_str().unwrap(), "imported:v1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = String::from_utf8(out.stdout).unwrap();
+    assert!(id.starts_with("sha256:") && id.len() == 72, "{id}");
+    let out = berth(&["inspect", "--format", "{{.Config.Env}} {{.Config.WorkingDir}}", "imported:v1"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[MODE=test] /srv\n", "{}", text(&out));
+    let history = String::from_utf8(berth(&["history", "imported:v1"]).stdout).unwrap();
+    assert!(history.contains("from a test"), "{history}");
+    let out = berth(&["import", "-c", "RUN true", tar.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "Error response from daemon: RUN is not a valid change command\n");
+    let out = berth(&["import", root.join("missing.tar").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("no such file or directory"), "{}", text(&out));
+    let out = berth(&["import"]);
+    assert!(text(&out).contains("\"berth import\" requires at least 1 argument."), "{}", text(&out));
+    std::fs::remove_dir_all(&root).unwrap();
+}
