@@ -202,16 +202,23 @@ pub fn choose_runtime(store: &mut ImageStore, c: &Container, host: &dyn Host) ->
     if !c.host_config.runtime.is_empty() {
         return crate::runtime::select(&c.host_config.runtime);
     }
-    let name = if crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some() && real_program(store, c) { "native" } else { crate::runtime::DEFAULT_RUNTIME };
+    let name = if crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some() && real_program(store, c, host) { "native" } else { crate::runtime::DEFAULT_RUNTIME };
     crate::runtime::select(name)
 }
 
 /// Whether `c`'s image is real, not modelled: no catalog layer, and its program (or,
 /// where the image has no such program, its `/bin/sh`) has real bytes. The kernel then
 /// decides what runs, as under Docker (a file that is not a program is 126).
-fn real_program(store: &mut ImageStore, c: &Container) -> bool {
+fn real_program(store: &mut ImageStore, c: &Container, host: &dyn Host) -> bool {
     if store.has_catalog_layer(&c.image_id) {
         return false;
+    }
+    // Layers written out to disk had only real files (modelled ones are refused there).
+    if let (Some(dir), Ok(config)) = (host.native_dir(), store.config(&c.image_id)) {
+        let diff_ids: Vec<String> = config.rootfs.diff_ids.iter().map(|d| d.to_string()).collect();
+        if !diff_ids.is_empty() && crate::runtime::native::layers_on_disk(&dir, &diff_ids) {
+            return true;
+        }
     }
     let Ok(layers) = store.layers(&c.image_id) else { return false };
     let view = crate::runtime::rootfs(layers, MemoryFs::new());
@@ -226,10 +233,20 @@ pub const NO_DISK: &str = "this front end keeps no state on disk for it (a brows
 /// and volumes are handed over from the records and saved back after.
 fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, mut runtime: Box<dyn crate::runtime::Runtime>, stdio: Stdio) -> Result<(Result<Ran, RuntimeError>, MemoryFs), EngineError> {
     let Some(dir) = host.native_dir() else { return Ok((Err(RuntimeError::Unavailable { runtime: runtime.name(), reason: NO_DISK }), MemoryFs::new())) };
-    let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
-    let diff_ids = store.config(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?.rootfs.diff_ids;
+    let diff_ids: Vec<String> = store.config(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?.rootfs.diff_ids.iter().map(|d| d.to_string()).collect();
     let quota = c.host_config.storage_quota();
     let mut upper = containers.upper_within(&c.id, &quota).map_err(EngineError::State)?;
+    // Layers already on disk need not be read into memory: only mounts (their points
+    // resolve over the image, volumes are seeded from it) need the image's files.
+    if c.mounts.is_empty() && crate::runtime::native::layers_on_disk(&dir, &diff_ids) {
+        let accounts = crate::runtime::native::account_files(&dir, &diff_ids, &upper);
+        let spec = crate::daemon::spec::container_spec(c, &accounts);
+        let mut volumes = BTreeMap::new();
+        let layers = diff_ids.into_iter().map(|d| (d, None)).collect();
+        let ran = runtime.run_on_disk(&spec, crate::runtime::DiskRoot { dir, id: c.id.clone(), layers, upper: &mut upper, volumes: &mut volumes }, stdio);
+        return Ok((ran, upper));
+    }
+    let layers = store.layers(&c.image_id).map_err(|e| EngineError::Image(e.to_string()))?;
     let view = crate::runtime::rootfs(layers.clone(), upper.clone());
     let mut volumes = BTreeMap::new();
     for m in c.mounts.iter().filter(|m| m.kind == "volume") {
@@ -245,7 +262,7 @@ fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Cont
     if let Err(e) = runtime.check(&spec, &view) {
         return Ok((Err(e), upper));
     }
-    let layers = diff_ids.iter().map(|d| d.to_string()).zip(layers).collect();
+    let layers = diff_ids.into_iter().zip(layers.into_iter().map(Some)).collect();
     let ran = runtime.run_on_disk(&spec, crate::runtime::DiskRoot { dir, id: c.id.clone(), layers, upper: &mut upper, volumes: &mut volumes }, stdio);
     if ran.is_ok() {
         for (name, vol) in &volumes {

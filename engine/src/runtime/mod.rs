@@ -83,7 +83,9 @@ pub struct DiskRoot<'a> {
     pub dir: std::path::PathBuf,
     /// The container's ID (names its directories and cgroups).
     pub id: String,
-    pub layers: Vec<(String, std::sync::Arc<MemoryFs>)>,
+    /// Each layer by diff ID, with its files where they are at hand (a layer already on
+    /// disk needs none).
+    pub layers: Vec<(String, Option<std::sync::Arc<MemoryFs>>)>,
     pub upper: &'a mut MemoryFs,
     pub volumes: &'a mut BTreeMap<String, MemoryFs>,
 }

@@ -77,6 +77,35 @@ pub fn real_image(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
     }
 }
 
+/// Whether every layer `diff_ids` names is written out under `dir` already: a start
+/// then needs none of them in memory.
+pub fn layers_on_disk(dir: &std::path::Path, diff_ids: &[String]) -> bool {
+    BUILT && diff_ids.iter().all(|d| dir.join("layers").join(d.strip_prefix("sha256:").unwrap_or(d)).is_dir())
+}
+
+/// `/etc/passwd` and `/etc/group` as the container will see them (its writable layer,
+/// then the layers on disk, top first), for resolving its user without the layers in
+/// memory.
+pub fn account_files(dir: &std::path::Path, diff_ids: &[String], upper: &crate::vfs::MemoryFs) -> crate::vfs::MemoryFs {
+    let mut out = crate::vfs::MemoryFs::new();
+    let _ = out.create_dir("/etc", 0o755);
+    for file in ["passwd", "group"] {
+        let path = format!("/etc/{file}");
+        let found = match upper.read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(_) if upper.lstat(&format!("/etc/.wh.{file}")).is_ok() || upper.lstat("/etc/.wh..wh..opq").is_ok() => None,
+            Err(_) => diff_ids.iter().rev().find_map(|d| {
+                let layer = dir.join("layers").join(d.strip_prefix("sha256:").unwrap_or(d));
+                std::fs::read(layer.join("etc").join(file)).ok()
+            }),
+        };
+        if let Some(bytes) = found {
+            let _ = out.write(&path, &bytes);
+        }
+    }
+    out
+}
+
 impl Runtime for NativeRuntime {
     fn name(&self) -> &'static str {
         "native"

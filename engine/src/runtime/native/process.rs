@@ -15,7 +15,7 @@ use super::rootfs::{self, RootfsError};
 use super::sys::{self, Linux};
 use crate::runtime::spec::ContainerSpec;
 use crate::runtime::{DiskRoot, Ran, RuntimeError, Stdio};
-use crate::vfs::{FileSystem, OverlayFs};
+use crate::vfs::{FileSystem, MemoryFs, OverlayFs};
 
 fn failed(what: &str, e: impl std::fmt::Display) -> RuntimeError {
     RuntimeError::Failed(format!("{what}: {e}"))
@@ -96,15 +96,22 @@ fn random_name() -> String {
 }
 
 /// Writes the init layer: `/proc`, `/dev`, `/sys`, the files of `/etc` that are mounted
-/// over, `/etc/mtab` and `/.dockerenv`, as Docker's init layer has them.
-fn init_layer(dir: &Path) -> std::io::Result<()> {
+/// over, `/etc/mtab` and `/.dockerenv`, as Docker's init layer has them. It is the same
+/// for every container, so it is written once, beside the image layers.
+fn init_layer(native: &Path, dir: &Path) -> std::io::Result<()> {
+    let tmp = native.join("layers").join(format!(".tmp-{}-init", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
     for d in ["proc", "sys", "dev/pts", "dev/shm", "etc"] {
-        std::fs::create_dir_all(dir.join(d))?;
+        std::fs::create_dir_all(tmp.join(d))?;
     }
     for f in ["etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"] {
-        std::fs::write(dir.join(f), "")?;
+        std::fs::write(tmp.join(f), "")?;
     }
-    std::os::unix::fs::symlink("/proc/mounts", dir.join("etc/mtab"))
+    std::os::unix::fs::symlink("/proc/mounts", tmp.join("etc/mtab"))?;
+    match std::fs::rename(&tmp, dir) {
+        Err(_) if dir.is_dir() => std::fs::remove_dir_all(&tmp),
+        r => r,
+    }
 }
 
 /// Runs `spec`'s process in the foreground to its exit.
@@ -115,46 +122,31 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
         RootfsError::Modelled(path) => RuntimeError::Failed(format!("{path} in this image is modelled (its bytes are labels Berth's userland runs, not a Linux program): the native runtime cannot run it; use --runtime emulated")),
         other => failed("preparing the root filesystem", other),
     };
-    let mut lower = Vec::new();
-    for (diff_id, layer) in root.layers.iter().rev() {
-        lower.push(rootfs::layer_dir(&native, diff_id, layer.as_ref()).map_err(rootfs_err)?);
-    }
-    if lower.is_empty() {
-        // An image without layers (`FROM scratch` and nothing added): an empty lower.
-        let empty = native.join("layers").join("empty");
-        std::fs::create_dir_all(&empty).map_err(|e| failed("preparing the root filesystem", e))?;
-        lower.push(empty);
-    }
+    // Every path first: the child is cloned before the files are written, so that
+    // moving it into its cgroups (which waits for an RCU grace period on cgroup v1,
+    // several milliseconds here) overlaps with writing them.
+    let layer_path = |diff_id: &str| native.join("layers").join(diff_id.strip_prefix("sha256:").unwrap_or(diff_id));
     let run = RunDir { path: native.join("run").join(&root.id) };
     let _ = std::fs::remove_dir_all(&run.path);
     for d in ["rootfs", "work", "files", "volumes"] {
         std::fs::create_dir_all(run.path.join(d)).map_err(|e| failed("creating the container's directories", e))?;
     }
     std::fs::write(run.path.join("owner"), std::process::id().to_string()).map_err(|e| failed("creating the container's directories", e))?;
-    rootfs::write_out(root.upper, &run.path.join("upper")).map_err(rootfs_err)?;
-    let host_network = !plan::new_namespace(spec, "network");
-    let files = run.path.join("files");
-    let write = |name: &str, text: &str| std::fs::write(files.join(name), text).map_err(|e| failed("writing the container's files", e));
-    if host_network {
-        write("hosts", &std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| hosts("")))?;
-        write("hostname", &format!("{}\n", std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim()))?;
-    } else {
-        write("hosts", &hosts(&spec.hostname))?;
-        write("hostname", &format!("{}\n", spec.hostname))?;
+    // The same for every container: written once.
+    let init = native.join("layers").join("init");
+    let mut lower: Vec<PathBuf> = vec![init.clone()];
+    lower.extend(root.layers.iter().rev().map(|(d, _)| layer_path(d)));
+    if root.layers.is_empty() {
+        // An image without layers (`FROM scratch` and nothing added): an empty lower.
+        lower.push(native.join("layers").join("empty"));
     }
-    write("resolv.conf", &resolv_conf(host_network))?;
-
-    // The init layer (Docker's `-init`): the runtime's own mount points, above the
-    // image's layers, so that they are not the container's change.
-    let init = run.path.join("init");
-    init_layer(&init).map_err(|e| failed("preparing the root filesystem", e))?;
-    lower.insert(0, init);
-    let view = OverlayFs::new(root.layers.iter().map(|(_, l)| l.clone()).collect(), root.upper.clone());
+    let files = run.path.join("files");
+    // The image as the container will see it, for its mount points (the engine hands
+    // the layers over in memory where there are mounts).
+    let view = OverlayFs::new(root.layers.iter().filter_map(|(_, l)| l.clone()).collect(), root.upper.clone());
     // Mount points of the container's mounts that the image lacks are created in the
-    // writable layer; they are not the container's change either.
+    // writable layer; they are not the container's change.
     let mut skip: Vec<String> = Vec::new();
-
-    // Mounts: host paths, and volumes written out beside the start.
     let mut binds = Vec::new();
     let mut volume_dirs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for m in &spec.mounts {
@@ -176,25 +168,56 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
                 binds.push(Bind { source, destination, read_only, file });
             }
             "volume" => {
-                let dir = match volume_dirs.get(&m.source) {
-                    Some(d) => d.clone(),
-                    None => {
-                        let dir = run.path.join("volumes").join(format!("{}", volume_dirs.len()));
-                        let fs = root.volumes.get(&m.source).cloned().unwrap_or_default();
-                        rootfs::write_out(&fs, &dir).map_err(rootfs_err)?;
-                        volume_dirs.insert(m.source.clone(), dir.clone());
-                        dir
-                    }
-                };
+                let next = volume_dirs.len();
+                let dir = volume_dirs.entry(m.source.clone()).or_insert_with(|| run.path.join("volumes").join(next.to_string())).clone();
                 binds.push(Bind { source: dir, destination, read_only, file: false });
             }
             other => return Err(RuntimeError::Failed(format!("the native runtime does not mount {other} mounts yet"))),
         }
     }
-    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files, old_root: random_name() };
+    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name() };
+    let host_network = !plan::new_namespace(spec, "network");
+
+    // What the child's mounts need on disk, written while it is placed in its cgroups.
+    let upper_src: &MemoryFs = root.upper;
+    let volumes_src: &BTreeMap<String, MemoryFs> = root.volumes;
+    let prepare = || -> Result<(), RuntimeError> {
+        for (diff_id, layer) in &root.layers {
+            match layer {
+                Some(fs) => {
+                    rootfs::layer_dir(&native, diff_id, fs.as_ref()).map_err(rootfs_err)?;
+                }
+                None if layer_path(diff_id).is_dir() => {}
+                None => return Err(RuntimeError::Failed(format!("layer {diff_id} is not on disk"))),
+            }
+        }
+        if root.layers.is_empty() {
+            std::fs::create_dir_all(native.join("layers").join("empty")).map_err(|e| failed("preparing the root filesystem", e))?;
+        }
+        // The init layer (Docker's `-init`): the runtime's own mount points, above the
+        // image's layers, so that they are not the container's change.
+        if !init.is_dir() {
+            init_layer(&native, &init).map_err(|e| failed("preparing the root filesystem", e))?;
+        }
+        rootfs::write_out(upper_src, &run.path.join("upper")).map_err(rootfs_err)?;
+        let write = |name: &str, text: &str| std::fs::write(files.join(name), text).map_err(|e| failed("writing the container's files", e));
+        if host_network {
+            write("hosts", &std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| hosts("")))?;
+            write("hostname", &format!("{}\n", std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim()))?;
+        } else {
+            write("hosts", &hosts(&spec.hostname))?;
+            write("hostname", &format!("{}\n", spec.hostname))?;
+        }
+        write("resolv.conf", &resolv_conf(host_network))?;
+        for (name, dir) in &volume_dirs {
+            let fs = volumes_src.get(name).cloned().unwrap_or_default();
+            rootfs::write_out(&fs, dir).map_err(rootfs_err)?;
+        }
+        Ok(())
+    };
 
     let mut cgroups = Cgroups::create(&root.id, &spec.linux.resources).map_err(RuntimeError::Failed)?;
-    let result = start(spec, &layout, &binds, stdio, &cgroups);
+    let result = start(spec, &layout, &binds, stdio, &cgroups, prepare);
     let oom_killed = cgroups.oom_killed();
     cgroups.remove();
     let mut ran = result?;
@@ -210,7 +233,7 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
 }
 
 /// Clones the child, places it, lets it go and collects its output and exit.
-fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups) -> Result<Ran, RuntimeError> {
+fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Ran, RuntimeError> {
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (in_r, in_w) = pipe()?;
@@ -238,12 +261,17 @@ fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cg
         child(&steps, child_in, child_out, child_err, report);
     }
     drop((sync_r, err_w, in_r, out_w, errout_w));
-    let placed = cgroups.add(pid);
+    let (placed, prepared) = std::thread::scope(|scope| {
+        let placing = scope.spawn(|| cgroups.add(pid));
+        let prepared = prepare();
+        (placing.join().unwrap_or_else(|_| Err("placing the container in its cgroups failed".into())), prepared)
+    });
     let mut sync_w = std::fs::File::from(sync_w);
-    if let Err(e) = placed {
+    if let Err(e) = placed.map_err(RuntimeError::Failed).and(prepared) {
+        // The child reads end of file instead of the go-ahead and exits.
         drop(sync_w);
         wait(pid);
-        return Err(RuntimeError::Failed(e));
+        return Err(e);
     }
     let _ = sync_w.write_all(&[1]);
     drop(sync_w);

@@ -215,6 +215,12 @@ pub fn read_back(dir: &Path, skip: &[String]) -> Result<MemoryFs, RootfsError> {
     Ok(fs)
 }
 
+/// The directory of a layer written out before, if there is one.
+pub fn existing_layer_dir(native: &Path, diff_id: &str) -> Option<PathBuf> {
+    let dir = native.join("layers").join(diff_id.strip_prefix("sha256:").unwrap_or(diff_id));
+    dir.is_dir().then_some(dir)
+}
+
 /// The directory an image layer is written out to, written out on first use.
 pub fn layer_dir(native: &Path, diff_id: &str, layer: &dyn FileSystem) -> Result<PathBuf, RootfsError> {
     let hex = diff_id.strip_prefix("sha256:").unwrap_or(diff_id);
