@@ -51,6 +51,24 @@ pub fn rfc3339_nanos(nanos: i64) -> String {
     format!("{}.{:09}Z", text.trim_end_matches('Z'), nanos.rem_euclid(1_000_000_000))
 }
 
+/// Nanoseconds since the epoch of an RFC 3339 UTC timestamp with a fraction
+/// (`2026-11-23T12:00:00.123456789Z`, as Docker's json-file logs have them).
+pub fn parse_rfc3339_nanos(s: &str) -> Option<i64> {
+    let secs = parse_rfc3339(s)?;
+    let fraction = s.split_once('.').map_or("", |(_, f)| f.trim_end_matches('Z'));
+    let digits: String = fraction.chars().take_while(char::is_ascii_digit).take(9).collect();
+    let nanos = if digits.is_empty() { 0 } else { format!("{digits:0<9}").parse::<i64>().ok()? };
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+#[test]
+fn nanosecond_timestamps_read_back() {
+    let t = 1_795_435_200_123_456_789;
+    assert_eq!(parse_rfc3339_nanos(&rfc3339_nanos(t)), Some(t));
+    assert_eq!(parse_rfc3339_nanos("2026-11-23T12:00:00.5Z"), Some(1_795_435_200_500_000_000));
+    assert_eq!(parse_rfc3339_nanos("2026-11-23T12:00:00Z"), Some(1_795_435_200_000_000_000));
+}
+
 /// Seconds of a Go duration (`90s`, `10m`, `1h30m`, `1.5h`).
 pub fn parse_duration(s: &str) -> Option<f64> {
     let mut total = 0.0;

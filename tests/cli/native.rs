@@ -153,7 +153,7 @@ fn native_containers_run_real_programs_in_namespaces_of_their_own() {
     assert_eq!(String::from_utf8_lossy(&state.stdout), "true 137\n");
     // And berth info says what runs where.
     let info = String::from_utf8(n.berth(&["info"]).stdout).unwrap();
-    assert!(info.contains(" Runtime native: available; supports cgroups; networks: none, host\n"), "{info}");
+    assert!(info.contains(" Runtime native: available; supports detached, exec, cgroups; networks: none, host\n"), "{info}");
     assert!(info.contains(" Default Rule: images whose programs are real run native"), "{info}");
 }
 
@@ -261,10 +261,93 @@ fn modelled_images_stay_emulated_and_the_native_runtime_refuses_them() {
     // A real image run emulated, when asked: Berth's userland cannot run Linux programs.
     let out = n.berth(&["run", "--rm", "--runtime", "emulated", "bb", "sh", "-c", "cat /etc/os"]);
     assert!(text(&out).contains("Exec format error"), "{}", text(&out));
-    // Detached containers need a supervisor the native runtime does not have yet.
-    let out = n.berth(&["run", "-d", "bb", "sleep", "1"]);
-    assert_eq!(out.status.code(), Some(125));
-    assert!(text(&out).contains("the native runtime does not support detached containers (-d) yet"), "{}", text(&out));
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn detached_native_containers_live_under_a_supervisor_and_the_verbs_reach_them() {
+    let Some(n) = Native::new("detached") else { return };
+    // `run -d` returns at once; the service goes on after `berth` has exited.
+    let t = std::time::Instant::now();
+    let out = n.berth(&["run", "-d", "--name", "svc", "bb", "sh", "-c", "trap 'echo bye; exit 3' TERM; echo up; while true; do sleep 0.05; done"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&out).trim().len(), 64, "the container's ID");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let ps = stdout(&n.berth(&["ps", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(ps.starts_with("svc Up "), "{ps}");
+    assert_eq!(stdout(&n.berth(&["logs", "svc"])), "up\n");
+    // exec runs beside it, in its namespaces, and what it writes is the container's.
+    let out = n.berth(&["exec", "svc", "sh", "-c", "echo $$ > /root/exec-pid; hostname; ps -o pid,comm | grep -c ' sh$'"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines[0].len(), 12, "the container's hostname: {lines:?}");
+    assert_eq!(lines[1], "2", "the main shell and the exec'd one: {lines:?}");
+    let out = n.berth(&["exec", "svc", "nosuch"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(text(&out).contains("exec: \"nosuch\": executable file not found in $PATH"), "{}", text(&out));
+    let out = n.berth(&["exec", "-u", "1000", "svc", "id", "-u"]);
+    assert_eq!(stdout(&out), "1000\n", "{}", text(&out));
+    // top lists its real processes, the first one first.
+    let top = stdout(&n.berth(&["top", "svc"]));
+    assert!(top.lines().nth(1).is_some_and(|l| l.contains("sh -c trap")), "{top}");
+    // stop: its trap runs, its exit status and output are recorded, its changes kept.
+    let out = n.berth(&["stop", "svc"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "svc"])), "exited 3\n");
+    assert_eq!(stdout(&n.berth(&["logs", "svc"])), "up\nbye\n");
+    assert!(stdout(&n.berth(&["diff", "svc"])).contains("A /root/exec-pid"));
+    // Started again, it is detached again; kill ends it (137), wait says so.
+    assert_eq!(n.berth(&["start", "svc"]).status.code(), Some(0));
+    assert!(stdout(&n.berth(&["ps", "--format", "{{.Names}}"])).contains("svc"));
+    assert_eq!(n.berth(&["kill", "svc"]).status.code(), Some(0));
+    assert_eq!(stdout(&n.berth(&["wait", "svc"])), "137\n");
+    // A PID 1 without a trap outlives TERM and is killed after the grace period.
+    assert_eq!(n.berth(&["run", "-d", "--name", "stubborn", "bb", "sleep", "30"]).status.code(), Some(0));
+    let t = std::time::Instant::now();
+    assert_eq!(n.berth(&["stop", "-t", "1", "stubborn"]).status.code(), Some(0));
+    assert!(t.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.ExitCode}}", "stubborn"])), "137\n");
+    // wait and logs -f follow it to its end; --rm removes it when it has ended.
+    assert_eq!(n.berth(&["run", "-d", "--rm", "--name", "brief", "bb", "sh", "-c", "sleep 0.3; echo done; exit 4"]).status.code(), Some(0));
+    let out = n.berth(&["logs", "-f", "brief"]);
+    assert_eq!(stdout(&out), "done\n", "{}", text(&out));
+    assert!(!stdout(&n.berth(&["ps", "-a", "--format", "{{.Names}}"])).contains("brief"), "removed");
+    assert_eq!(n.berth(&["run", "-d", "--name", "waited", "bb", "sh", "-c", "sleep 0.2; exit 5"]).status.code(), Some(0));
+    assert_eq!(stdout(&n.berth(&["wait", "waited"])), "5\n");
+    // A restart policy starts it again when it fails.
+    assert_eq!(n.berth(&["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "bb", "sh", "-c", "echo try; exit 1"]).status.code(), Some(0));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline && stdout(&n.berth(&["logs", "flaky"])).lines().count() < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(stdout(&n.berth(&["logs", "flaky"])), "try\ntry\ntry\n");
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.RestartCount}} {{.State.ExitCode}}", "flaky"])), "2 1\n");
+    // rm -f of a running one kills it; nothing of it is left.
+    assert_eq!(n.berth(&["run", "-d", "--name", "doomed", "bb", "sleep", "30"]).status.code(), Some(0));
+    assert_eq!(n.berth(&["rm", "-f", "doomed"]).status.code(), Some(0));
+    assert_eq!(leftovers(&n.root).2, 0, "no process is left");
+}
+
+#[test]
+fn a_container_whose_supervisor_is_killed_is_reported_exited_and_leaves_nothing() {
+    let Some(n) = Native::new("orphan") else { return };
+    let before = leftovers(&n.root);
+    assert_eq!(n.berth(&["run", "-d", "--name", "orphan", "bb", "sleep", "30"]).status.code(), Some(0));
+    let id = stdout(&n.berth(&["inspect", "--format", "{{.Id}}", "orphan"])).trim().to_string();
+    let owner: i32 = std::fs::read_to_string(n.root.join("native/run").join(&id).join("owner")).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    assert_eq!(Command::new("kill").args(["-9", &owner.to_string()]).status().unwrap().code(), Some(0));
+    // The container dies with its supervisor.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while leftovers(&n.root).2 != 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let state = stdout(&n.berth(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(state.starts_with("orphan Exited (255)"), "{state}");
+    assert_eq!(leftovers(&n.root), before, "(mounts, cgroups, processes, run directories)");
 }
 
 #[test]

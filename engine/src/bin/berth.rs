@@ -197,6 +197,12 @@ fn lock_state() -> Option<std::fs::File> {
 }
 
 fn main() {
+    // A detached native container's supervisor is this binary run again.
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    if std::env::args_os().nth(1).is_some_and(|a| a == engine::runtime::native::supervisor::ARG) {
+        let dir = std::env::args_os().nth(2).map(std::path::PathBuf::from).unwrap_or_default();
+        std::process::exit(engine::runtime::native::supervisor::main(&dir));
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let _lock = if stateless { None } else { lock_state() };

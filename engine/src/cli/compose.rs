@@ -246,13 +246,17 @@ fn stop(host: &dyn Host, name: &str, grace: f64) -> bool {
     if let Some(r) = containers.list.get_mut(&c.id) {
         r.manually_stopped = true;
     }
-    crate::daemon::stop::stop_gracefully(&mut store, &mut containers, &c, host, grace);
+    if crate::daemon::native::supervised(&c) {
+        crate::daemon::native::stop(&mut containers, &c, host, grace);
+    } else {
+        crate::daemon::stop::stop_gracefully(&mut store, &mut containers, &c, host, grace);
+    }
     true
 }
 
 /// Removes a service's container, as `docker rm -f` does; false where there is none.
-fn remove(containers: &mut Containers, name: &str) -> bool {
-    crate::daemon::rm::remove(containers, name, true).is_ok()
+fn remove(containers: &mut Containers, name: &str, host: &dyn Host) -> bool {
+    crate::daemon::rm::remove(containers, name, true, host).is_ok()
 }
 
 fn container_name(project: &Project, service: &Service) -> String {
@@ -346,7 +350,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             // comes, prefixed with the service, until all have exited or Ctrl-C stops them.
             for s in &project.services {
                 let cname = container_name(&project, s);
-                remove(&mut containers, &cname);
+                remove(&mut containers, &cname, host);
                 let options = CreateOptions { image: s.image.clone(), args: s.command.clone(), name: Some(cname.clone()), hostname: Some(s.create.hostname.clone().unwrap_or_else(|| cname.clone())), ..s.create.clone() };
                 let started = crate::daemon::create::create(host, &mut store, &mut containers, &options)
                     .map_err(|f| f.error)
@@ -370,7 +374,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "down" => {
             for s in project.services.iter().rev() {
                 let cname = container_name(&project, s);
-                if remove(&mut containers, &cname) {
+                if remove(&mut containers, &cname, host) {
                     out.stderr.extend_from_slice(format!(" ✔ Container {cname}  Removed\n").as_bytes());
                 }
             }

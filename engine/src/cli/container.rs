@@ -383,7 +383,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                             out.code = 1;
                         }
                     },
-                    "top" if running => match crate::daemon::exec::top(&c) {
+                    "top" if running => match crate::daemon::exec::top(&c, host) {
                         Ok(processes) => {
                             out.stdout.extend_from_slice(format!("{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{:<20}{}\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD").as_bytes());
                             let user = if c.user.is_empty() { "root" } else { c.user.as_str() };
@@ -583,7 +583,7 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
-    let (stdout, stderr) = match crate::daemon::logs::logs(&containers, &c, &options) {
+    let (stdout, stderr) = match crate::daemon::logs::logs(&containers, &c, &options, host) {
         Ok(x) => x,
         Err(e) => return engine_error(e),
     };
@@ -651,7 +651,7 @@ fn rm(args: &[String], host: &dyn Host) -> Output {
     };
     let mut out = Output::ok("");
     for n in names {
-        match crate::daemon::rm::remove(&mut containers, n, force) {
+        match crate::daemon::rm::remove(&mut containers, n, force, host) {
             Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
             Err(e) => {
                 out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());

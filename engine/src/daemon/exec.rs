@@ -21,7 +21,10 @@ pub struct ExecOptions {
 
 /// The processes of the running container `c` (`docker top`), from its runtime. The
 /// spec is built without the root filesystem: `top` names the user as the record does.
-pub fn top(c: &Container) -> Result<Vec<crate::runtime::ProcessInfo>, EngineError> {
+pub fn top(c: &Container, host: &dyn Host) -> Result<Vec<crate::runtime::ProcessInfo>, EngineError> {
+    if super::native::supervised(c) {
+        return Ok(super::native::handle(host, c).map(|h| h.processes(&c.id)).unwrap_or_default());
+    }
     let spec = super::spec::container_spec(c, &crate::vfs::MemoryFs::new());
     let runtime = crate::runtime::select(&c.host_config.runtime).map_err(|e| EngineError::Invalid(e.to_string()))?;
     runtime.processes(&spec, c.started.unwrap_or(c.created)).map_err(|e| EngineError::Invalid(e.to_string()))
@@ -51,6 +54,12 @@ pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host
     let process = process_of(c, o);
     let started = process.started.unwrap_or(process.created);
     let stdin = o.stdin.clone();
+    if super::native::supervised(c) {
+        return match super::native::exec(host, c, &process, stdin) {
+            Ok(r) => Ok((r.status, r.stdout, r.stderr)),
+            Err(e) => Err(exec_error(e)),
+        };
+    }
     let (ran, upper) = with_container_fs(store, containers, &process, host, |fs| {
         let main = super::spec::container_spec(c, fs);
         let spec = super::spec::container_spec(&process, fs);
@@ -62,7 +71,16 @@ pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host
             let _ = containers.save();
             Ok((r.status, r.stdout, r.stderr))
         }
-        Err(RuntimeError::ExecNotFound { argv0, .. }) => Err(EngineError::Exec { message: format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), status: 127 }),
-        Err(e) => Err(EngineError::Start { message: e.to_string(), status: 126 }),
+        Err(e) => Err(exec_error(e)),
+    }
+}
+
+/// An exec that did not start, as Docker words it.
+fn exec_error(e: RuntimeError) -> EngineError {
+    match e {
+        RuntimeError::ExecNotFound { argv0, .. } => EngineError::Exec { message: format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown"), status: 127 },
+        RuntimeError::ExecDenied { argv0 } => EngineError::Exec { message: format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": permission denied: unknown"), status: 126 },
+        RuntimeError::Failed(m) => EngineError::Exec { message: format!("OCI runtime exec failed: exec failed: unable to start container process: {m}: unknown"), status: 126 },
+        e => EngineError::Start { message: e.to_string(), status: 126 },
     }
 }

@@ -19,11 +19,12 @@ pub struct LogOptions {
 }
 
 /// The container's logs as the options select them: (stdout, stderr).
-pub fn logs(containers: &Containers, c: &Container, options: &LogOptions) -> Result<(Vec<u8>, Vec<u8>), EngineError> {
+pub fn logs(containers: &Containers, c: &Container, options: &LogOptions, host: &dyn Host) -> Result<(Vec<u8>, Vec<u8>), EngineError> {
     let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
-    let lines: Vec<_> = containers
-        .logs(&c.id)
-        .map_err(|e| EngineError::State(format!("cannot read the logs: {e}")))?
+    let mut recorded = containers.logs(&c.id).map_err(|e| EngineError::State(format!("cannot read the logs: {e}")))?;
+    // A native container's supervisor holds what it printed since it started.
+    recorded.extend(super::native::live_logs(host, c));
+    let lines: Vec<_> = recorded
         .into_iter()
         .map(|mut l| {
             l.time = if l.time == 0 { started } else { l.time };
@@ -72,6 +73,15 @@ impl Followed {
 pub fn follow(store: &mut ImageStore, containers: &mut Containers, c: &Container, show: crate::shell::Pause, so_far: Vec<u8>, host: &dyn Host) -> Result<Followed, EngineError> {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
+    if super::native::supervised(c) {
+        // Its supervisor writes what it prints as it comes: shown from there on.
+        let offset = super::native::live_logs_end(host, c);
+        if !so_far.is_empty() && !show(&String::from_utf8_lossy(&so_far), 0.0) {
+            return Ok(Followed { interrupted: true, ..Followed::default() });
+        }
+        let exited = super::native::wait(containers, c, host, &show, true, offset);
+        return Ok(Followed { interrupted: exited.is_none(), exited, ..Followed::default() });
+    }
     if c.status != Status::Running || c.suspended.is_none() {
         let exited = (c.status == Status::Exited).then_some(c.exit_code);
         return Ok(Followed { stdout: so_far, exited, ..Followed::default() });

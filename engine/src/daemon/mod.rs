@@ -14,6 +14,7 @@ pub mod import;
 pub mod logs;
 pub mod monitor;
 pub mod names;
+pub mod native;
 pub mod rm;
 pub mod spec;
 pub mod start;

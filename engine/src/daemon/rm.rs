@@ -6,7 +6,7 @@ use crate::runtime::{Containers, Status};
 
 /// Removes the container `key` names (name, ID or ID prefix); a running or restarting
 /// one only with `force`. Returns its ID.
-pub fn remove(containers: &mut Containers, key: &str, force: bool) -> Result<String, EngineError> {
+pub fn remove(containers: &mut Containers, key: &str, force: bool, host: &dyn crate::host::Host) -> Result<String, EngineError> {
     let c = containers.find(key).cloned().ok_or_else(|| EngineError::NotFound(key.to_string()))?;
     let state = match c.status {
         Status::Running => Some("running"),
@@ -15,6 +15,13 @@ pub fn remove(containers: &mut Containers, key: &str, force: bool) -> Result<Str
     };
     if let (Some(state), false) = (state, force) {
         return Err(EngineError::Invalid(format!("cannot remove container \"/{}\": container is {state}: stop the container before removing or force remove", c.name)));
+    }
+    if super::native::supervised(&c) {
+        // Forced: its process is killed and its supervisor's directory goes with it.
+        super::native::kill(containers, &c, host);
+        if containers.find(&c.id).is_none() {
+            return Ok(c.id);
+        }
     }
     containers.remove(&c.id).map_err(EngineError::State)?;
     Ok(c.id)

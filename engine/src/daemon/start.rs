@@ -119,7 +119,14 @@ pub fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container
 /// [`MAX_RESTARTS_PER_LOOK`] starts per look).
 pub fn catch_up(host: &dyn Host) {
     let Ok(storage) = host.storage() else { return };
-    let Ok(records) = Containers::open(storage) else { return };
+    let Ok(mut records) = Containers::open(storage) else { return };
+    // Native containers that ended under their supervisors since the last look.
+    if records.list.values().any(|c| super::native::supervised(c) && super::native::ended(host, c)) {
+        super::native::reap_all(&mut records, host);
+        let Ok(storage) = host.storage() else { return };
+        let Ok(reread) = Containers::open(storage) else { return };
+        records = reread;
+    }
     let due: Vec<Container> = records
         .list
         .values()
@@ -151,6 +158,12 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
     let terminal_detached = terminal.detached.is_some();
     let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created) };
     let runtime = choose_runtime(store, c, host).map_err(|e| EngineError::Start { message: e.to_string(), status: 125 })?;
+    // The record says which runtime runs it, so that later verbs reach its process.
+    let mut chosen = c.clone();
+    if chosen.host_config.runtime.is_empty() && runtime.on_disk() {
+        chosen.host_config.runtime = runtime.name().to_string();
+    }
+    let c = &chosen;
     let ran = if runtime.on_disk() {
         execute_on_disk(store, containers, c, host, runtime, stdio)?
     } else {
@@ -160,7 +173,7 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
             runtime.run(&spec, fs, stdio)
         })?
     };
-    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps, oom_killed }, upper) = match ran {
+    let (Ran { status: code, stdout, mut stderr, suspended, diverged, slept, stamps, oom_killed, supervised }, upper) = match ran {
         (Ok(r), upper) => (r, upper),
         (Err(e), _) => {
             // The container exists but could not start: Docker leaves it Created.
@@ -180,6 +193,20 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
             return Err(EngineError::Start { message: msg, status: code });
         }
     };
+    if supervised {
+        // Running under its runtime's supervisor: its end is recorded when the engine
+        // next looks (`daemon::native::reap`).
+        let mut record = c.clone();
+        record.status = Status::Running;
+        record.exit_code = 0;
+        record.started = Some(c.started.unwrap_or_else(|| host.now()));
+        record.finished = None;
+        record.suspended = None;
+        let _ = containers.set_upper(&c.id, &upper);
+        containers.list.insert(c.id.clone(), record);
+        containers.save().map_err(EngineError::State)?;
+        return Ok((0, stdout, stderr));
+    }
     if diverged {
         stderr.extend_from_slice(b"berth: the resumed process did not replay as it ran before; it goes on from where the replay parted\n");
     }

@@ -21,6 +21,7 @@ pub fn stop(store: &mut ImageStore, containers: &mut Containers, c: &Container, 
     let mut c = c.clone();
     mark_stopped_by_hand(containers, &mut c, true);
     match c.status {
+        Status::Running if super::native::supervised(&c) => super::native::stop(containers, &c, host, grace),
         Status::Running => stop_gracefully(store, containers, &c, host, grace),
         Status::Restarting => {
             if let Some(r) = containers.list.get_mut(&c.id) {
@@ -40,7 +41,11 @@ pub fn kill(containers: &mut Containers, c: &Container, key: &str, host: &dyn Ho
         Status::Running => {
             let mut c = c.clone();
             mark_stopped_by_hand(containers, &mut c, true);
-            stop_running(containers, &c, host, 137);
+            if super::native::supervised(&c) {
+                super::native::kill(containers, &c, host);
+            } else {
+                stop_running(containers, &c, host, 137);
+            }
             Ok(())
         }
         Status::Restarting => Err(EngineError::Invalid(format!("cannot kill container: {key}: container {} is restarting, wait until the container is running", c.id))),

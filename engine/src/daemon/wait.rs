@@ -23,6 +23,14 @@ pub fn wait(store: &mut ImageStore, containers: &mut Containers, c: &Container, 
     if c.status != Status::Running {
         return Ok(Waited::Exited(c.exit_code));
     }
+    if super::native::supervised(c) {
+        // A real process: waited for in real time, whatever the host's console has.
+        let pause: crate::shell::Pause = host.follow().unwrap_or_else(|| std::rc::Rc::new(|_: &str, secs: f64| {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+            true
+        }));
+        return Ok(super::native::wait(containers, c, host, &pause, false, 0).map_or(Waited::Interrupted, Waited::Exited));
+    }
     let Some(show) = host.follow() else { return Ok(Waited::NoRealTime) };
     let quiet: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| show("", secs));
     let followed = follow(store, containers, c, quiet, Vec::new(), host)?;

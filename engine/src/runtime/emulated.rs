@@ -185,10 +185,10 @@ pub fn run_emulated(fs: &mut dyn FileSystem, spec: &ContainerSpec, stdio: Stdio)
     match suspended_at.get() {
         // What it would have printed after the sleep it waits in, it prints when it goes
         // on from there.
-        Some(at) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), at }), diverged, slept: slept.get(), stamps: stamps.take(), oom_killed: false },
+        Some(at) => Ran { status: 0, stdout, stderr: Vec::new(), suspended: Some(Suspension { journal: state.into_journal(), at }), diverged, slept: slept.get(), stamps: stamps.take(), oom_killed: false, supervised: false },
         None => {
             stdout.extend_from_slice(&out.stdout);
-            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged, slept: slept.get(), stamps: stamps.take(), oom_killed: false }
+            Ran { status: out.status, stdout, stderr: out.stderr, suspended: None, diverged, slept: slept.get(), stamps: stamps.take(), oom_killed: false, supervised: false }
         }
     }
 }

@@ -523,6 +523,16 @@ impl Containers {
         self.storage.write(&Self::log_key(id), &serde_json::to_vec(&lines).unwrap_or_default())
     }
 
+    /// Appends lines as they are (a native supervisor's log, read back).
+    pub fn push_logs(&mut self, id: &str, more: Vec<LogLine>) -> Result<(), String> {
+        if more.is_empty() {
+            return Ok(());
+        }
+        let mut lines = self.logs(id)?;
+        lines.extend(more);
+        self.storage.write(&Self::log_key(id), &serde_json::to_vec(&lines).unwrap_or_default())
+    }
+
     /// A named volume's files (empty if it does not exist yet), or why they could not be
     /// read: then nothing may be mounted or written over them.
     pub fn volume(&self, name: &str) -> Result<MemoryFs, String> {
@@ -654,6 +664,9 @@ pub struct Ran {
     pub stamps: Vec<(usize, f64)>,
     /// The kernel's OOM killer ended it (`State.OOMKilled`).
     pub oom_killed: bool,
+    /// It is still running, detached, under a supervisor process of its runtime (the
+    /// native one): the engine learns how it ended later (see `daemon::native`).
+    pub supervised: bool,
 }
 
 /// Where a suspended process waits: what it needs to be resumed.

@@ -96,6 +96,18 @@ impl Cgroups {
         Ok(())
     }
 
+    /// The `cgroup.procs` files of container `id`'s cgroups (to join them).
+    pub fn procs_files(id: &str) -> Vec<PathBuf> {
+        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
+        dirs.into_iter().map(|d| d.join("cgroup.procs")).filter(|p| p.exists()).collect()
+    }
+
+    /// The PIDs in container `id`'s cgroup (its `pids` one on cgroup v1).
+    pub fn procs(id: &str) -> Vec<i32> {
+        let dir = if Self::unified() { Path::new(ROOT).join("berth").join(id) } else { Path::new(ROOT).join("pids").join("berth").join(id) };
+        std::fs::read_to_string(dir.join("cgroup.procs")).map(|s| s.lines().filter_map(|l| l.trim().parse().ok()).collect()).unwrap_or_default()
+    }
+
     /// Whether the kernel's OOM killer killed a process of the container.
     pub fn oom_killed(&self) -> bool {
         let Some(dir) = self.dir("memory") else { return false };

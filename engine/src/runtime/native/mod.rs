@@ -22,11 +22,15 @@ use crate::vfs::FileSystem;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod cgroup;
 #[cfg(all(target_os = "linux", feature = "native"))]
+mod exec;
+#[cfg(all(target_os = "linux", feature = "native"))]
 pub mod plan;
 #[cfg(all(target_os = "linux", feature = "native"))]
 mod process;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod rootfs;
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod supervisor;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod sys;
 
@@ -58,7 +62,7 @@ impl NativeRuntime {
 
     /// Why it cannot run here (for `berth info`), or how it runs things.
     pub fn reason() -> &'static str {
-        Self::unavailable().unwrap_or("real Linux containers: namespaces, an overlay of the image's layers on disk, cgroups; foreground runs")
+        Self::unavailable().unwrap_or("real Linux containers: namespaces, an overlay of the image's layers on disk, cgroups; a detached container runs under a supervisor process of its own")
     }
 
     fn refuse() -> RuntimeError {
@@ -74,6 +78,72 @@ pub fn real_image(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
     match found {
         Some(path) => !modelled(&path),
         None => !modelled("/bin/sh"),
+    }
+}
+
+/// What the engine uses of a detached native container (its supervisor's run
+/// directory): the same names on every target, answering "not running" where there is
+/// no native runtime.
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod live {
+    pub use super::process::{reap, Reaped};
+    pub use super::supervisor::{Exit, Handle};
+}
+
+#[cfg(not(all(target_os = "linux", feature = "native")))]
+pub mod live {
+    use std::path::{Path, PathBuf};
+
+    use crate::runtime::{LogLine, ProcessInfo, RuntimeError};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Exit {
+        pub status: i32,
+        pub oom_killed: bool,
+        pub finished_ns: i64,
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Handle {
+        pub dir: PathBuf,
+    }
+
+    impl Handle {
+        pub fn of(native: &Path, id: &str) -> Handle {
+            Handle { dir: native.join("run").join(id) }
+        }
+        pub fn pid(&self) -> Option<i32> {
+            None
+        }
+        pub fn exit(&self) -> Option<Exit> {
+            None
+        }
+        pub fn ended(&self) -> bool {
+            true
+        }
+        pub fn signal(&self, _signal: i32) -> Result<(), RuntimeError> {
+            Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
+        }
+        pub fn logs_from(&self, offset: u64) -> (Vec<LogLine>, u64) {
+            (Vec::new(), offset)
+        }
+        pub fn processes(&self, _id: &str) -> Vec<ProcessInfo> {
+            Vec::new()
+        }
+        pub fn exec(&self, _id: &str, _spec: &crate::runtime::ContainerSpec, _stdin: Vec<u8>) -> Result<crate::runtime::Ran, RuntimeError> {
+            Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
+        }
+    }
+
+    pub struct Reaped {
+        pub exit: Option<Exit>,
+        pub logs: Vec<LogLine>,
+        pub upper: crate::vfs::MemoryFs,
+        pub volumes: std::collections::BTreeMap<String, crate::vfs::MemoryFs>,
+    }
+
+    pub fn reap(_native: &Path, _id: &str) -> Result<Reaped, RuntimeError> {
+        Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
     }
 }
 
@@ -113,7 +183,7 @@ impl Runtime for NativeRuntime {
 
     fn capabilities(&self) -> Capabilities {
         let available = Self::unavailable().is_none();
-        Capabilities { available, detached: false, tty: false, exec: false, pause: false, cgroups: available, gpus: false, networks: if available { &["none", "host"] } else { &[] }, note: Self::reason() }
+        Capabilities { available, detached: available, tty: false, exec: available, pause: false, cgroups: available, gpus: false, networks: if available { &["none", "host"] } else { &[] }, note: Self::reason() }
     }
 
     fn check(&self, spec: &ContainerSpec, root: &dyn FileSystem) -> Result<(), RuntimeError> {
@@ -149,9 +219,6 @@ impl Runtime for NativeRuntime {
     fn run_on_disk(&mut self, spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran, RuntimeError> {
         if Self::unavailable().is_some() {
             return Err(Self::refuse());
-        }
-        if stdio.terminal.detached.is_some() {
-            return Err(self.unsupported("detached containers (-d)"));
         }
         process::run(spec, root, stdio)
     }

@@ -119,7 +119,7 @@ impl Exec {
 }
 
 /// Where a container's files are on the host for one start.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     /// The merged root (the overlay's mount point).
     pub rootfs: PathBuf,
@@ -134,7 +134,7 @@ pub struct Layout {
 }
 
 /// A host path bound into the container.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Bind {
     pub source: PathBuf,
     pub destination: String,

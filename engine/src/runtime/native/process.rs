@@ -31,28 +31,68 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// The start's directories under `<native>/run/<id>`, removed when it ends.
+/// The start's directories under `<native>/run/<id>`, removed when it ends (a
+/// detached start's are the supervisor's, until the engine reaps it).
 struct RunDir {
     path: PathBuf,
+    keep: bool,
 }
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 
-/// Removes the run directories and cgroups of starts whose `berth` is gone.
+/// What the engine needs to read a detached container back once it has ended.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Prepared {
+    skip: Vec<String>,
+    volumes: BTreeMap<String, PathBuf>,
+}
+
+/// A detached container that has ended, read back: how it ended (`None`: its
+/// supervisor went away without saying), its output since the last look, its writable
+/// layer and its volumes.
+pub struct Reaped {
+    pub exit: Option<super::supervisor::Exit>,
+    pub logs: Vec<crate::runtime::LogLine>,
+    pub upper: MemoryFs,
+    pub volumes: BTreeMap<String, MemoryFs>,
+}
+
+/// Reads back the detached container `id` that has ended and removes its run
+/// directory. Its process, if its supervisor was killed, is killed first.
+pub fn reap(native: &Path, id: &str) -> Result<Reaped, RuntimeError> {
+    let handle = super::supervisor::Handle::of(native, id);
+    if let Some(pid) = handle.pid() {
+        // SAFETY: a signal to the container's own process.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let exit = handle.exit();
+    let (logs, _) = handle.logs_from(0);
+    let prepared: Prepared = std::fs::read(handle.dir.join("prepared.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Prepared { skip: Vec::new(), volumes: BTreeMap::new() });
+    let upper = rootfs::read_back(&handle.dir.join("upper"), &prepared.skip).map_err(|e| failed("reading the writable layer back", e))?;
+    let mut volumes = BTreeMap::new();
+    for (name, dir) in &prepared.volumes {
+        volumes.insert(name.clone(), rootfs::read_back(dir, &[]).map_err(|e| failed("reading a volume back", e))?);
+    }
+    let _ = std::fs::remove_dir_all(&handle.dir);
+    super::cgroup::sweep(&|_| false);
+    Ok(Reaped { exit, logs, upper, volumes })
+}
+
+/// Removes the run directories and cgroups of foreground starts whose `berth` is gone
+/// (a detached container's directory is its supervisor's, and the engine reaps it).
 fn sweep(native: &Path) {
     let run = native.join("run");
-    let alive = |dir: &Path| std::fs::read_to_string(dir.join("owner")).ok().and_then(|s| s.trim().parse::<i32>().ok()).is_some_and(|pid| {
-        // SAFETY: signal 0 only checks that the process exists.
-        pid > 0 && unsafe { libc::kill(pid, 0) } == 0
-    });
+    let alive = |dir: &Path| super::supervisor::Handle { dir: dir.to_path_buf() }.supervisor_alive();
     let mut live = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&run) {
         for e in entries.filter_map(Result::ok) {
-            if alive(&e.path()) {
+            if alive(&e.path()) || e.path().join("start.json").exists() {
                 live.push(e.file_name().to_string_lossy().into_owned());
             } else {
                 let _ = std::fs::remove_dir_all(e.path());
@@ -126,12 +166,13 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
     // moving it into its cgroups (which waits for an RCU grace period on cgroup v1,
     // several milliseconds here) overlaps with writing them.
     let layer_path = |diff_id: &str| native.join("layers").join(diff_id.strip_prefix("sha256:").unwrap_or(diff_id));
-    let run = RunDir { path: native.join("run").join(&root.id) };
+    let detached = stdio.terminal.detached.is_some();
+    let run = RunDir { path: native.join("run").join(&root.id), keep: false };
     let _ = std::fs::remove_dir_all(&run.path);
     for d in ["rootfs", "work", "files", "volumes"] {
         std::fs::create_dir_all(run.path.join(d)).map_err(|e| failed("creating the container's directories", e))?;
     }
-    std::fs::write(run.path.join("owner"), std::process::id().to_string()).map_err(|e| failed("creating the container's directories", e))?;
+    std::fs::write(run.path.join("owner"), super::supervisor::identity(std::process::id() as i32)).map_err(|e| failed("creating the container's directories", e))?;
     // The same for every container: written once.
     let init = native.join("layers").join("init");
     let mut lower: Vec<PathBuf> = vec![init.clone()];
@@ -216,6 +257,17 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
         Ok(())
     };
 
+    if detached {
+        // The supervisor starts it and stays with it; the run directory is its.
+        prepare()?;
+        let reap = Prepared { skip, volumes: volume_dirs };
+        std::fs::write(run.path.join("prepared.json"), serde_json::to_vec(&reap).unwrap_or_default()).map_err(|e| failed("writing the container's start", e))?;
+        let start = super::supervisor::Start { id: root.id.clone(), spec: spec.clone(), layout, binds };
+        super::supervisor::launch(&run.path, &start)?;
+        let mut run = run;
+        run.keep = true;
+        return Ok(Ran { status: 0, stdout: Vec::new(), stderr: Vec::new(), suspended: None, diverged: false, slept: 0.0, stamps: Vec::new(), oom_killed: false, supervised: true });
+    }
     let mut cgroups = Cgroups::create(&root.id, &spec.linux.resources).map_err(RuntimeError::Failed)?;
     let result = start(spec, &layout, &binds, stdio, &cgroups, prepare);
     let oom_killed = cgroups.oom_killed();
@@ -234,11 +286,41 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
 
 /// Clones the child, places it, lets it go and collects its output and exit.
 fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Ran, RuntimeError> {
+    let started = std::time::Instant::now();
+    let child = spawn(spec, layout, binds, stdio.combined, cgroups, prepare)?;
+    // Standard input on its own thread, so a process that writes before it reads cannot
+    // fill a pipe while the other waits.
+    let stdin = stdio.stdin;
+    let mut in_file = std::fs::File::from(child.stdin);
+    let feeder = std::thread::spawn(move || {
+        let _ = in_file.write_all(&stdin);
+    });
+    let mut bufs = [Vec::new(), Vec::new()];
+    collect(child.stdout, child.stderr, &mut |stream, bytes| bufs[stream].extend_from_slice(bytes));
+    let status = wait(child.pid);
+    let _ = feeder.join();
+    let [stdout, stderr] = bufs;
+    Ok(Ran { status, stdout, stderr, suspended: None, diverged: false, slept: started.elapsed().as_secs_f64(), stamps: Vec::new(), oom_killed: false, supervised: false })
+}
+
+/// A container's first process, running: its host PID and the other ends of its
+/// standard streams (stderr is stdout's where they were combined).
+pub struct Child {
+    pub pid: i32,
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: Option<OwnedFd>,
+}
+
+/// Clones the child into its namespaces, places it in its cgroups while `prepare`
+/// writes what its mounts need, lets it go, and returns once it has exec'd its program
+/// (or with the step that failed).
+pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bool, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Child, RuntimeError> {
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (in_r, in_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
-    let (errout_r, errout_w) = if stdio.combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
+    let (errout_r, errout_w) = if combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
     let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd()).map_err(RuntimeError::Failed)?;
     let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
     if plan::new_namespace(spec, "network") {
@@ -250,7 +332,6 @@ fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cg
     let (child_in, child_out) = (in_r.as_raw_fd(), out_w.as_raw_fd());
     let child_err = errout_w.as_ref().map_or(child_out, |w| w.as_raw_fd());
     let report = err_w.as_raw_fd();
-    let started = std::time::Instant::now();
     // SAFETY: a clone without a new stack behaves as fork; the child only runs the
     // prepared steps (no allocation, no locks) and then execs or exits.
     let pid = unsafe { libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) } as i32;
@@ -294,18 +375,7 @@ fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cg
         let errno = i32::from_ne_bytes(report[4..].try_into().unwrap_or_default());
         return Err(step_error(&steps, step, errno));
     }
-
-    // Standard input on its own thread, so a process that writes before it reads cannot
-    // fill a pipe while the other waits.
-    let stdin = stdio.stdin;
-    let mut in_file = std::fs::File::from(in_w);
-    let feeder = std::thread::spawn(move || {
-        let _ = in_file.write_all(&stdin);
-    });
-    let (stdout, stderr) = collect(out_r, errout_r);
-    let status = wait(pid);
-    let _ = feeder.join();
-    Ok(Ran { status, stdout, stderr, suspended: None, diverged: false, slept: started.elapsed().as_secs_f64(), stamps: Vec::new(), oom_killed: false })
+    Ok(Child { pid, stdin: in_w, stdout: out_r, stderr: errout_r })
 }
 
 /// In the child: standard streams onto the pipes, then the steps. Never returns.
@@ -338,9 +408,9 @@ fn step_error(steps: &[Step], step: usize, errno: i32) -> RuntimeError {
     }
 }
 
-/// Reads stdout and stderr until both are closed.
-fn collect(out: OwnedFd, err: Option<OwnedFd>) -> (Vec<u8>, Vec<u8>) {
-    let mut bufs = [Vec::new(), Vec::new()];
+/// Reads stdout (stream 0) and stderr (1) until both are closed, handing each chunk
+/// to `sink` as it comes.
+pub fn collect(out: OwnedFd, err: Option<OwnedFd>, sink: &mut dyn FnMut(usize, &[u8])) {
     let mut fds: Vec<(OwnedFd, usize)> = vec![(out, 0)];
     if let Some(e) = err {
         fds.push((e, 1));
@@ -364,7 +434,7 @@ fn collect(out: OwnedFd, err: Option<OwnedFd>) -> (Vec<u8>, Vec<u8>) {
             // SAFETY: reads into our buffer.
             let got = unsafe { libc::read(p.fd, chunk.as_mut_ptr().cast(), chunk.len()) };
             if got > 0 {
-                bufs[fds[i].1].extend_from_slice(&chunk[..got as usize]);
+                sink(fds[i].1, &chunk[..got as usize]);
             } else if got == 0 || sys::errno() != libc::EINTR {
                 closed.push(i);
             }
@@ -373,12 +443,10 @@ fn collect(out: OwnedFd, err: Option<OwnedFd>) -> (Vec<u8>, Vec<u8>) {
             fds.remove(i);
         }
     }
-    let [stdout, stderr] = bufs;
-    (stdout, stderr)
 }
 
 /// Waits for the child; its exit status as a shell reports it (128 + a signal).
-fn wait(pid: i32) -> i32 {
+pub fn wait(pid: i32) -> i32 {
     let mut status = 0;
     loop {
         // SAFETY: waits for our own child.

@@ -1,0 +1,166 @@
+//! Detached containers of the native runtime (moby's `daemon/monitor.go` for a
+//! containerd task): their process lives under a supervisor of its own
+//! (`runtime::native::supervisor`), so the engine learns how it went by looking. A
+//! running one is `Running` in the records with its runtime `native`; [`reap`] turns a
+//! supervisor's `exit.json` into the record's end (logs, writable layer, volumes, `--rm`,
+//! the restart policy) through [`super::monitor::finish`], as an emulated process's end
+//! goes. `stop`, `kill`, `wait`, `logs`, `top` and `rm -f` reach the process through its
+//! run directory.
+
+use crate::host::Host;
+use crate::runtime::native::live::{self, Handle};
+use crate::runtime::{Container, Containers, LogLine, Status};
+use crate::vfs::FileSystem;
+
+/// Whether `c` is running under a native supervisor.
+pub fn supervised(c: &Container) -> bool {
+    c.status == Status::Running && c.host_config.runtime == "native" && c.suspended.is_none()
+}
+
+/// The run directory of `c`'s supervisor, where the host has one.
+pub fn handle(host: &dyn Host, c: &Container) -> Option<Handle> {
+    host.native_dir().map(|dir| Handle::of(&dir, &c.id))
+}
+
+/// Whether a supervised container has ended (its supervisor wrote how, or is gone).
+pub fn ended(host: &dyn Host, c: &Container) -> bool {
+    handle(host, c).is_none_or(|h| h.ended())
+}
+
+/// Records the end of every supervised container that has ended. Returns whether any had.
+pub fn reap_all(containers: &mut Containers, host: &dyn Host) -> bool {
+    let ended: Vec<Container> = containers.list.values().filter(|c| supervised(c) && ended(host, c)).cloned().collect();
+    for c in &ended {
+        reap(containers, c, host);
+    }
+    !ended.is_empty()
+}
+
+/// Records how the supervised container `c` ended: its output, writable layer and
+/// volumes read back, then the monitor's rules (`--rm`, the restart policy). A container
+/// whose supervisor went away without saying ended with status 255.
+pub fn reap(containers: &mut Containers, c: &Container, host: &dyn Host) -> Option<i32> {
+    let dir = host.native_dir()?;
+    let reaped = match live::reap(&dir, &c.id) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = containers.push_logs(&c.id, vec![LogLine { stream: "stderr".into(), text: format!("berth: {e}\n"), time: host.now().saturating_mul(1_000_000_000) }]);
+            live::Reaped { exit: None, logs: Vec::new(), upper: containers.upper(&c.id).unwrap_or_default(), volumes: Default::default() }
+        }
+    };
+    let _ = containers.push_logs(&c.id, reaped.logs);
+    for (name, vol) in &reaped.volumes {
+        let _ = containers.set_volume(name, vol);
+    }
+    let (status, oom_killed, ended) = match reaped.exit {
+        Some(e) => (e.status, e.oom_killed, e.finished_ns.div_euclid(1_000_000_000)),
+        None => (255, false, host.now()),
+    };
+    let mut c = c.clone();
+    c.oom_killed = oom_killed;
+    let ran_ms = ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000);
+    super::monitor::finish(containers, &c, ended, ran_ms, status, b"", b"", &[], &reaped.upper, None);
+    Some(status)
+}
+
+/// Waits until `c` ends, in real time through `show` (which says false on Ctrl-C),
+/// handing it what the container prints meanwhile where `print`. Returns its exit
+/// status once recorded, `None` when interrupted.
+pub fn wait(containers: &mut Containers, c: &Container, host: &dyn Host, show: &crate::shell::Pause, print: bool, mut offset: u64) -> Option<i32> {
+    let h = handle(host, c)?;
+    loop {
+        if print {
+            let (lines, next) = h.logs_from(offset);
+            offset = next;
+            let text: String = lines.iter().map(|l| l.text.as_str()).collect();
+            if !text.is_empty() && !show(&text, 0.0) {
+                return None;
+            }
+        }
+        if h.ended() {
+            if print {
+                let (lines, _) = h.logs_from(offset);
+                let text: String = lines.iter().map(|l| l.text.as_str()).collect();
+                if !text.is_empty() {
+                    show(&text, 0.0);
+                }
+            }
+            return reap(containers, c, host);
+        }
+        if !show("", 0.05) {
+            return None;
+        }
+    }
+}
+
+/// The number of a signal as Docker names them (`TERM`, `SIGKILL`, `9`).
+pub fn signal_number(name: &str) -> Option<i32> {
+    let n = name.trim_start_matches("SIG");
+    if let Ok(n) = n.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let table = [("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("CHLD", 17), ("CONT", 18), ("STOP", 19), ("TSTP", 20), ("WINCH", 28)];
+    table.iter().find(|(s, _)| s.eq_ignore_ascii_case(n)).map(|(_, v)| *v)
+}
+
+/// `docker stop`: the image's stop signal (TERM by default), then KILL after `grace`
+/// seconds, and the end recorded.
+pub fn stop(containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
+    let Some(h) = handle(host, c) else { return };
+    let signal = c.config.config.stop_signal.as_deref().and_then(signal_number).unwrap_or(15);
+    let _ = h.signal(signal);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(grace.max(0.0));
+    while !h.ended() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    if !h.ended() {
+        let _ = h.signal(9);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !h.ended() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    reap(containers, c, host);
+}
+
+/// `docker kill`: KILL, and the end recorded.
+pub fn kill(containers: &mut Containers, c: &Container, host: &dyn Host) {
+    let Some(h) = handle(host, c) else { return };
+    let _ = h.signal(9);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !h.ended() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    reap(containers, c, host);
+}
+
+/// What a running container has printed that its record does not have yet.
+pub fn live_logs(host: &dyn Host, c: &Container) -> Vec<LogLine> {
+    if !supervised(c) {
+        return Vec::new();
+    }
+    handle(host, c).map(|h| h.logs_from(0).0).unwrap_or_default()
+}
+
+/// Where the supervisor's log ends now: following starts there.
+pub fn live_logs_end(host: &dyn Host, c: &Container) -> u64 {
+    handle(host, c).map_or(0, |h| h.logs_from(0).1)
+}
+
+/// `docker exec` in a supervised container: `process` is the container's record with
+/// the exec's command, environment, directory and user. Its user is resolved against the
+/// container's own `/etc/passwd` as it is now.
+pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>) -> Result<crate::runtime::Ran, crate::runtime::RuntimeError> {
+    let h = handle(host, c).ok_or(crate::runtime::RuntimeError::Unavailable { runtime: "native", reason: super::start::NO_DISK })?;
+    let mut accounts = crate::vfs::MemoryFs::new();
+    let _ = accounts.create_dir("/etc", 0o755);
+    if let Some(pid) = h.pid() {
+        for file in ["passwd", "group"] {
+            if let Ok(bytes) = std::fs::read(format!("/proc/{pid}/root/etc/{file}")) {
+                let _ = accounts.write(&format!("/etc/{file}"), &bytes);
+            }
+        }
+    }
+    let spec = super::spec::container_spec(process, &accounts);
+    h.exec(&c.id, &spec, stdin)
+}
