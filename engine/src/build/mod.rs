@@ -625,6 +625,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
         args: argv.to_vec(),
         env: env.0.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         cwd: config.config.working_dir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),
+        ..ProcessSpec::default()
     };
     let spec = ContainerSpec::for_process(process);
     let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: crate::runtime::Terminal::default(), combined: true, started: now };

@@ -91,7 +91,68 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             Arg::Flag("-i" | "--interactive", _) => o.interactive = true,
             Arg::Flag("-t" | "--tty", _) => o.tty = true,
             Arg::Flag("--init", _) => o.host.init = true,
-            Arg::Flag("--privileged", _) => {}
+            Arg::Flag("--privileged", _) => o.host.privileged = true,
+            Arg::Flag("--read-only", _) => o.host.read_only = true,
+            Arg::Flag(flag @ ("--cap-add" | "--cap-drop"), v) => match it.value(flag, v) {
+                Ok(v) => {
+                    for name in v.split(',') {
+                        if !name.eq_ignore_ascii_case("ALL") && crate::runtime::spec::capability(name).is_none() {
+                            let which = if flag == "--cap-add" { "CapAdd" } else { "CapDrop" };
+                            let shown = if name.to_ascii_uppercase().starts_with("CAP_") { name.to_ascii_uppercase() } else { format!("CAP_{}", name.to_ascii_uppercase()) };
+                            return daemon(&format!("invalid {which}: unknown capability: \"{shown}\""), 125);
+                        }
+                        if flag == "--cap-add" { o.host.cap_add.push(name.to_string()) } else { o.host.cap_drop.push(name.to_string()) }
+                    }
+                }
+                Err(e) => return e,
+            },
+            Arg::Flag("--security-opt", v) => match it.value("--security-opt", v) {
+                Ok(opt) => match opt.split_once(['=', ':']).map_or((opt, ""), |(k, v)| (k, v)) {
+                    ("no-new-privileges", "" | "true") => o.host.no_new_privileges = true,
+                    ("no-new-privileges", "false") => o.host.no_new_privileges = false,
+                    // Berth's native runtime applies no seccomp filter yet: unconfined is what it does.
+                    ("seccomp", "unconfined") => {}
+                    ("seccomp" | "apparmor" | "label" | "systempaths", _) => return daemon(&format!("--security-opt {opt} is not supported by Berth yet"), 125),
+                    _ => return daemon(&format!("invalid --security-opt 1: \"{opt}\""), 125),
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag("--pids-limit", v) => match it.value("--pids-limit", v) {
+                Ok(v) => match v.parse::<i64>() {
+                    Ok(n) => o.host.pids_limit = u64::try_from(n).unwrap_or(0),
+                    Err(_) => return Output::fail(125, format!("invalid argument \"{v}\" for \"--pids-limit\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag("--shm-size", v) => match it.value("--shm-size", v) {
+                Ok(v) => match crate::runtime::parse_memory(v) {
+                    Some(bytes) => o.host.shm_size = bytes,
+                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--shm-size\" flag: invalid size: '{v}'\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag("--tmpfs", v) => match it.value("--tmpfs", v) {
+                Ok(v) if v.starts_with('/') => o.host.tmpfs.push(v.to_string()),
+                Ok(v) => return daemon(&format!("invalid mount config for type \"tmpfs\": mount path must be absolute: {}", v.split(':').next().unwrap_or(v)), 125),
+                Err(e) => return e,
+            },
+            Arg::Flag("--ulimit", v) => match it.value("--ulimit", v) {
+                Ok(v) => match crate::runtime::parse_ulimit(v) {
+                    Some(l) => o.host.ulimits.push(l),
+                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--ulimit\" flag: invalid ulimit argument: {v}\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag("--sysctl", v) => match it.value("--sysctl", v) {
+                Ok(v) => match v.split_once('=') {
+                    Some((key, value)) if crate::runtime::namespaced_sysctl(key) => {
+                        o.host.sysctls.insert(key.to_string(), value.to_string());
+                    }
+                    Some((key, _)) => return daemon(&format!("invalid argument \"{v}\" for \"--sysctl\" flag: sysctl '{key}' is not allowed: only namespaced ones (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) can be set in a container"), 125),
+                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--sysctl\" flag: {v} is not a valid key=value pair\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
             Arg::Flag("--name", v) => match it.value("--name", v) {
                 Ok(v) => o.name = Some(v.to_string()),
                 Err(e) => return e,
@@ -177,7 +238,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 },
                 Err(e) => return e,
             },
-            Arg::Flag("--shm-size" | "--platform", v) => {
+            Arg::Flag("--platform", v) => {
                 if let Err(e) = it.value("--option", v) {
                     return e;
                 }
@@ -583,12 +644,12 @@ fn logs(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
-    let (stdout, stderr) = match crate::daemon::logs::logs(&containers, &c, &options, host) {
+    let (stdout, stderr, from) = match crate::daemon::logs::logs_to(&containers, &c, &options, host) {
         Ok(x) => x,
         Err(e) => return engine_error(e),
     };
     match (follow, host.follow()) {
-        (true, Some(show)) => followed(crate::daemon::logs::follow(&mut store, &mut containers, &c, show, [stdout, stderr].concat(), host)),
+        (true, Some(show)) => followed(crate::daemon::logs::follow(&mut store, &mut containers, &c, show, [stdout, stderr].concat(), from, host)),
         _ => Output { code: 0, stdout, stderr },
     }
 }
@@ -688,7 +749,7 @@ fn start(args: &[String], host: &dyn Host) -> Output {
                 if attach {
                     // Attached: it goes on in real time, as `logs -f` follows it.
                     let followed = match (started, host.follow()) {
-                        (Some(started), Some(show)) => match crate::daemon::logs::follow(&mut store, &mut containers, &started, show, [stdout, stderr].concat(), host) {
+                        (Some(started), Some(show)) => match crate::daemon::logs::follow(&mut store, &mut containers, &started, show, [stdout, stderr].concat(), 0, host) {
                             Ok(f) => Output { code: f.status(), stdout: f.stdout, stderr: f.stderr },
                             Err(e) => engine_error(e),
                         },

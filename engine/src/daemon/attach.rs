@@ -16,7 +16,9 @@ pub fn attach(store: &mut ImageStore, containers: &mut Containers, c: &Container
         return Err(EngineError::Invalid("You cannot attach to a stopped container, start it first".into()));
     }
     let Some(show) = host.follow() else { return Ok(None) };
-    follow(store, containers, c, show, Vec::new(), host).map(Some)
+    // Attached, it shows what the process prints from now on.
+    let from = super::native::live_logs(host, c).1;
+    follow(store, containers, c, show, Vec::new(), from, host).map(Some)
 }
 
 /// Opens a terminal session on `process` (a container's main process for `run -it`, an

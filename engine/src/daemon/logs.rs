@@ -20,10 +20,17 @@ pub struct LogOptions {
 
 /// The container's logs as the options select them: (stdout, stderr).
 pub fn logs(containers: &Containers, c: &Container, options: &LogOptions, host: &dyn Host) -> Result<(Vec<u8>, Vec<u8>), EngineError> {
+    logs_to(containers, c, options, host).map(|(out, err, _)| (out, err))
+}
+
+/// [`logs`], and where in a native supervisor's log they end (what following shows
+/// from).
+pub fn logs_to(containers: &Containers, c: &Container, options: &LogOptions, host: &dyn Host) -> Result<(Vec<u8>, Vec<u8>, u64), EngineError> {
     let started = c.started.unwrap_or(c.created).saturating_mul(1_000_000_000);
     let mut recorded = containers.logs(&c.id).map_err(|e| EngineError::State(format!("cannot read the logs: {e}")))?;
     // A native container's supervisor holds what it printed since it started.
-    recorded.extend(super::native::live_logs(host, c));
+    let (live, end) = super::native::live_logs(host, c);
+    recorded.extend(live);
     let lines: Vec<_> = recorded
         .into_iter()
         .map(|mut l| {
@@ -42,7 +49,7 @@ pub fn logs(containers: &Containers, c: &Container, options: &LogOptions, host: 
         }
         out.extend_from_slice(l.text.as_bytes());
     }
-    Ok((stdout, stderr))
+    Ok((stdout, stderr, end))
 }
 
 /// How following a container ended.
@@ -69,18 +76,19 @@ impl Followed {
 /// Follows a running container: its suspended process, resumed where it waits, goes on
 /// in real time with its output shown through `show` as it comes, until it exits or
 /// `show` says to stop (where it is suspended again and the container stays up).
-/// `so_far` (the logs already selected) is shown with the process's first output.
-pub fn follow(store: &mut ImageStore, containers: &mut Containers, c: &Container, show: crate::shell::Pause, so_far: Vec<u8>, host: &dyn Host) -> Result<Followed, EngineError> {
+/// `so_far` (the logs already selected) is shown with the process's first output; a
+/// native container's supervisor's log is shown from `from` on (where `so_far` ended).
+pub fn follow(store: &mut ImageStore, containers: &mut Containers, c: &Container, show: crate::shell::Pause, so_far: Vec<u8>, from: u64, host: &dyn Host) -> Result<Followed, EngineError> {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     if super::native::supervised(c) {
         // Its supervisor writes what it prints as it comes: shown from there on.
-        let offset = super::native::live_logs_end(host, c);
+        let offset = from;
         if !so_far.is_empty() && !show(&String::from_utf8_lossy(&so_far), 0.0) {
             return Ok(Followed { interrupted: true, ..Followed::default() });
         }
-        let exited = super::native::wait(containers, c, host, &show, true, offset);
-        return Ok(Followed { interrupted: exited.is_none(), exited, ..Followed::default() });
+        let (exited, stderr) = super::native::wait(containers, c, host, &show, true, offset);
+        return Ok(Followed { interrupted: exited.is_none(), exited, stderr, ..Followed::default() });
     }
     if c.status != Status::Running || c.suspended.is_none() {
         let exited = (c.status == Status::Exited).then_some(c.exit_code);

@@ -63,32 +63,39 @@ pub fn reap(containers: &mut Containers, c: &Container, host: &dyn Host) -> Opti
     Some(status)
 }
 
-/// Waits until `c` ends, in real time through `show` (which says false on Ctrl-C),
-/// handing it what the container prints meanwhile where `print`. Returns its exit
-/// status once recorded, `None` when interrupted.
-pub fn wait(containers: &mut Containers, c: &Container, host: &dyn Host, show: &crate::shell::Pause, print: bool, mut offset: u64) -> Option<i32> {
-    let h = handle(host, c)?;
-    loop {
-        if print {
-            let (lines, next) = h.logs_from(offset);
-            offset = next;
-            let text: String = lines.iter().map(|l| l.text.as_str()).collect();
-            if !text.is_empty() && !show(&text, 0.0) {
-                return None;
+/// Waits until `c` ends, in real time through `show` (which says false on Ctrl-C).
+/// Where `print`, what the container prints to stdout meanwhile goes to `show` as it
+/// comes, and what it prints to stderr is returned (the console has one stream). Returns
+/// its exit status once recorded (`None` when interrupted) and that stderr.
+pub fn wait(containers: &mut Containers, c: &Container, host: &dyn Host, show: &crate::shell::Pause, print: bool, mut offset: u64) -> (Option<i32>, Vec<u8>) {
+    let mut stderr = Vec::new();
+    let Some(h) = handle(host, c) else { return (None, stderr) };
+    let take = |offset: &mut u64, stderr: &mut Vec<u8>| -> String {
+        let (lines, next) = h.logs_from(*offset);
+        *offset = next;
+        let mut out = String::new();
+        for l in lines {
+            if l.stream == "stderr" {
+                stderr.extend_from_slice(l.text.as_bytes());
+            } else {
+                out.push_str(&l.text);
             }
         }
-        if h.ended() {
-            if print {
-                let (lines, _) = h.logs_from(offset);
-                let text: String = lines.iter().map(|l| l.text.as_str()).collect();
-                if !text.is_empty() {
-                    show(&text, 0.0);
-                }
+        out
+    };
+    loop {
+        let ended = h.ended();
+        if print {
+            let text = take(&mut offset, &mut stderr);
+            if !text.is_empty() && !show(&text, 0.0) {
+                return (None, stderr);
             }
-            return reap(containers, c, host);
+        }
+        if ended {
+            return (reap(containers, c, host), stderr);
         }
         if !show("", 0.05) {
-            return None;
+            return (None, stderr);
         }
     }
 }
@@ -134,17 +141,13 @@ pub fn kill(containers: &mut Containers, c: &Container, host: &dyn Host) {
     reap(containers, c, host);
 }
 
-/// What a running container has printed that its record does not have yet.
-pub fn live_logs(host: &dyn Host, c: &Container) -> Vec<LogLine> {
+/// What a running container has printed that its record does not have yet, and where
+/// its supervisor's log ends after it.
+pub fn live_logs(host: &dyn Host, c: &Container) -> (Vec<LogLine>, u64) {
     if !supervised(c) {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
-    handle(host, c).map(|h| h.logs_from(0).0).unwrap_or_default()
-}
-
-/// Where the supervisor's log ends now: following starts there.
-pub fn live_logs_end(host: &dyn Host, c: &Container) -> u64 {
-    handle(host, c).map_or(0, |h| h.logs_from(0).1)
+    handle(host, c).map(|h| h.logs_from(0)).unwrap_or_default()
 }
 
 /// `docker exec` in a supervised container: `process` is the container's record with

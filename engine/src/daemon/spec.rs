@@ -3,20 +3,55 @@
 //! its user resolved against the image's `/etc/passwd`, the mounts, the namespaces and
 //! resources `--network`, `--ipc`, `--memory` and `--cpus` ask for.
 
-use crate::runtime::spec::{self, ContainerSpec, Cpu, Memory, MountSpec, Namespace, ProcessSpec, User};
+use crate::runtime::spec::{self, ContainerSpec, Cpu, Memory, MountSpec, Namespace, Pids, ProcessSpec, User};
 use crate::runtime::Container;
 use crate::vfs::FileSystem;
 
 /// The spec of `c`'s main process; `root` is its root filesystem (for the user's IDs).
 pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
-    let mut s = ContainerSpec::for_process(ProcessSpec { terminal: false, user: User::resolve(root, &c.user), args: c.argv.clone(), env: c.env.clone(), cwd: c.working_dir.clone() });
+    let h = &c.host_config;
+    let capabilities = if h.privileged {
+        Some(spec::CAPABILITIES.iter().map(|c| format!("CAP_{c}")).collect::<Vec<_>>())
+    } else if h.cap_add.is_empty() && h.cap_drop.is_empty() {
+        None
+    } else {
+        // Names were checked when the container was created.
+        spec::tweak_capabilities(&h.cap_add, &h.cap_drop).ok()
+    };
+    let mut s = ContainerSpec::for_process(ProcessSpec {
+        terminal: false,
+        user: User::resolve(root, &c.user),
+        args: c.argv.clone(),
+        env: c.env.clone(),
+        cwd: c.working_dir.clone(),
+        capabilities: capabilities.map(|set| spec::Capabilities { bounding: set.clone(), effective: set.clone(), permitted: set }),
+        no_new_privileges: h.no_new_privileges,
+        rlimits: h.ulimits.clone(),
+    });
+    s.root.readonly = h.read_only;
     s.hostname = c.hostname.clone();
     s.mounts = c
         .mounts
         .iter()
         .map(|m| MountSpec { destination: m.target.clone(), kind: m.kind.clone(), source: m.source.clone(), options: if m.read_only { vec!["rbind".into(), "ro".into()] } else { vec!["rbind".into(), "rw".into()] } })
         .collect();
-    let h = &c.host_config;
+    for t in &h.tmpfs {
+        let (path, options) = t.split_once(':').unwrap_or((t, ""));
+        let options = options.split(',').filter(|o| !o.is_empty()).map(str::to_string).collect();
+        s.mounts.push(MountSpec { destination: path.to_string(), kind: "tmpfs".into(), source: "tmpfs".into(), options });
+    }
+    if h.shm_size > 0 {
+        s.mounts.push(MountSpec { destination: "/dev/shm".into(), kind: "tmpfs".into(), source: "shm".into(), options: vec!["nosuid".into(), "noexec".into(), "nodev".into(), "mode=1777".into(), format!("size={}", h.shm_size)] });
+    }
+    if h.privileged {
+        s.linux.masked_paths = Some(Vec::new());
+        s.linux.readonly_paths = Some(Vec::new());
+        s.annotations.insert(spec::ANNOTATION_PRIVILEGED.into(), "true".into());
+    }
+    s.linux.sysctl = h.sysctls.clone();
+    if h.pids_limit > 0 {
+        s.linux.resources.pids = Some(Pids { limit: i64::try_from(h.pids_limit).unwrap_or(i64::MAX) });
+    }
     for kind in ["pid", "ipc", "uts", "mount", "network"] {
         let shared = match kind {
             "network" => h.network == "host",

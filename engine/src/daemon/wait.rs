@@ -29,10 +29,10 @@ pub fn wait(store: &mut ImageStore, containers: &mut Containers, c: &Container, 
             std::thread::sleep(std::time::Duration::from_secs_f64(secs));
             true
         }));
-        return Ok(super::native::wait(containers, c, host, &pause, false, 0).map_or(Waited::Interrupted, Waited::Exited));
+        return Ok(super::native::wait(containers, c, host, &pause, false, 0).0.map_or(Waited::Interrupted, Waited::Exited));
     }
     let Some(show) = host.follow() else { return Ok(Waited::NoRealTime) };
     let quiet: crate::shell::Pause = std::rc::Rc::new(move |_: &str, secs: f64| show("", secs));
-    let followed = follow(store, containers, c, quiet, Vec::new(), host)?;
+    let followed = follow(store, containers, c, quiet, Vec::new(), 0, host)?;
     Ok(followed.exited.map_or(Waited::Interrupted, Waited::Exited))
 }

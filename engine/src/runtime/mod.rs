@@ -295,6 +295,56 @@ pub struct HostOptions {
     /// engine's default, [`crate::vfs::quota::DEFAULT_LIMIT`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub storage_size: u64,
+    /// `--read-only`: the root filesystem is mounted read-only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// `--privileged`: every capability, no masked paths, `/sys` writable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// `--cap-add`, `--cap-drop` (names without `CAP_`, or `ALL`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
+    /// `--security-opt no-new-privileges`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_new_privileges: bool,
+    /// `--pids-limit` (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pids_limit: u64,
+    /// `--shm-size` in bytes (0: Docker's 64 MiB).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shm_size: u64,
+    /// `--tmpfs PATH[:OPTIONS]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
+    /// `--ulimit NAME=SOFT[:HARD]`, parsed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ulimits: Vec<spec::Rlimit>,
+    /// `--sysctl KEY=VALUE`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+}
+
+/// `--ulimit NAME=SOFT[:HARD]` (Docker's names: `nofile`, `nproc`, `core`, …; `-1` is
+/// unlimited).
+pub fn parse_ulimit(text: &str) -> Option<spec::Rlimit> {
+    const NAMES: &[&str] = &["as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"];
+    let (name, values) = text.split_once('=')?;
+    if !NAMES.contains(&name) {
+        return None;
+    }
+    let value = |v: &str| if v == "-1" { Some(u64::MAX) } else { v.parse::<u64>().ok() };
+    let (soft, hard) = match values.split_once(':') {
+        Some((s, h)) => (value(s)?, value(h)?),
+        None => (value(values)?, value(values)?),
+    };
+    (soft <= hard).then(|| spec::Rlimit { kind: format!("RLIMIT_{}", name.to_ascii_uppercase()), hard, soft })
+}
+
+/// Whether a sysctl belongs to a namespace a container has of its own, as Docker allows.
+pub fn namespaced_sysctl(key: &str) -> bool {
+    key.starts_with("net.") || key.starts_with("kernel.shm") || key.starts_with("kernel.msg") || key == "kernel.sem" || key.starts_with("fs.mqueue.")
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -17,6 +17,8 @@ pub const OCI_VERSION: &str = "1.2.0";
 pub const ANNOTATION_INIT: &str = "org.berth.init";
 /// The user as the image or `--user` named it (`app`, `1000:staff`), before resolution.
 pub const ANNOTATION_USER: &str = "org.berth.user";
+/// `--privileged`: `/sys` is writable (the OCI spec has no field for it).
+pub const ANNOTATION_PRIVILEGED: &str = "org.berth.privileged";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,6 +58,48 @@ impl ContainerSpec {
     }
 }
 
+/// Linux's capabilities by number (`CAP_CHOWN` is 0).
+pub const CAPABILITIES: [&str; 41] = [
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
+    "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
+    "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+];
+
+/// Docker's default capability set (moby's `caps.DefaultCapabilities`).
+pub const DEFAULT_CAPABILITIES: &[&str] = &["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "NET_RAW", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP"];
+
+/// A capability's number from its name (`NET_ADMIN`, `CAP_NET_ADMIN`, any case).
+pub fn capability(name: &str) -> Option<u32> {
+    let upper = name.to_ascii_uppercase();
+    let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
+    CAPABILITIES.iter().position(|c| *c == bare).map(|i| i as u32)
+}
+
+/// The capability set `--cap-add` and `--cap-drop` make of Docker's default one (`ALL`
+/// adds or drops every one; a drop of ALL keeps what is added), as moby's
+/// `caps.TweakCapabilities` does. An unknown name is an error in Docker's words.
+pub fn tweak_capabilities(add: &[String], drop: &[String]) -> Result<Vec<String>, String> {
+    for name in add.iter().chain(drop) {
+        if !name.eq_ignore_ascii_case("ALL") && capability(name).is_none() {
+            return Err(format!("invalid capability: {name}"));
+        }
+    }
+    let all = |list: &[String]| list.iter().any(|n| n.eq_ignore_ascii_case("ALL"));
+    let mut set: Vec<u32> = if all(drop) { Vec::new() } else { DEFAULT_CAPABILITIES.iter().filter_map(|n| capability(n)).collect() };
+    if all(add) {
+        set = (0..CAPABILITIES.len() as u32).collect();
+    }
+    set.extend(add.iter().filter_map(|n| capability(n)));
+    if !all(drop) {
+        let dropped: Vec<u32> = drop.iter().filter_map(|n| capability(n)).collect();
+        set.retain(|c| !dropped.contains(c));
+    }
+    set.sort_unstable();
+    set.dedup();
+    Ok(set.into_iter().map(|c| format!("CAP_{}", CAPABILITIES[c as usize])).collect())
+}
+
 /// The `PATH` of a process whose environment has none, as Docker sets it.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -69,6 +113,33 @@ pub struct ProcessSpec {
     #[serde(default)]
     pub env: Vec<String>,
     pub cwd: String,
+    /// `None`: Docker's default set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_new_privileges: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rlimits: Vec<Rlimit>,
+}
+
+/// The process's capability sets, by name (`CAP_CHOWN`), as the OCI spec lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Capabilities {
+    #[serde(default)]
+    pub bounding: Vec<String>,
+    #[serde(default)]
+    pub effective: Vec<String>,
+    #[serde(default)]
+    pub permitted: Vec<String>,
+}
+
+/// A resource limit (`--ulimit nofile=1024:2048`): `type` is `RLIMIT_NOFILE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub hard: u64,
+    pub soft: u64,
 }
 
 /// The process's credentials, resolved by the engine against the image's
@@ -118,11 +189,19 @@ impl MountSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LinuxSpec {
     #[serde(default)]
     pub namespaces: Vec<Namespace>,
     #[serde(default)]
     pub resources: Resources,
+    /// `None`: Docker's default masked paths; `--privileged` has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masked_paths: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readonly_paths: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctl: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +220,13 @@ pub struct Resources {
     pub memory: Option<Memory>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<Cpu>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids: Option<Pids>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pids {
+    pub limit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +243,18 @@ pub struct Cpu {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capabilities_are_tweaked_as_docker_tweaks_them() {
+        let names = |v: Vec<String>| v.iter().map(|c| c.trim_start_matches("CAP_").to_string()).collect::<Vec<_>>();
+        let default = names(tweak_capabilities(&[], &[]).unwrap());
+        assert_eq!(default.len(), 14);
+        let tweaked = names(tweak_capabilities(&["net_admin".into()], &["CAP_CHOWN".into(), "MKNOD".into()]).unwrap());
+        assert!(tweaked.contains(&"NET_ADMIN".to_string()) && !tweaked.contains(&"CHOWN".to_string()) && !tweaked.contains(&"MKNOD".to_string()));
+        assert_eq!(names(tweak_capabilities(&["SYS_TIME".into()], &["ALL".into()]).unwrap()), ["SYS_TIME"]);
+        assert_eq!(tweak_capabilities(&["ALL".into()], &[]).unwrap().len(), 41);
+        assert_eq!(tweak_capabilities(&["NOPE".into()], &[]).unwrap_err(), "invalid capability: NOPE");
+    }
 
     #[test]
     fn a_spec_serialises_with_the_oci_field_names() {

@@ -76,6 +76,10 @@ impl Cgroups {
                 write(dir, "memory.memsw.limit_in_bytes", &m.limit.saturating_mul(2).to_string()).ok();
             }
         }
+        if let Some(p) = &r.pids {
+            let dir = self.dir("pids").ok_or("this machine has no pids cgroup controller: --pids-limit cannot be applied")?;
+            write(dir, "pids.max", &p.limit.to_string())?;
+        }
         if let Some(c) = &r.cpu {
             let dir = self.dir("cpu").ok_or("this machine has no cpu cgroup controller: --cpus cannot be applied")?;
             if self.v2 {

@@ -43,6 +43,74 @@ pub fn default_caps() -> u64 {
     DEFAULT_CAPS.iter().fold(0, |set, (_, bit)| set | (1u64 << bit))
 }
 
+/// The capability set the spec gives (Docker's default where it gives none), within
+/// what this process has (`--privileged` on a host without `CAP_SYS_RESOURCE` gets
+/// every capability but that one).
+pub fn caps_of(spec: &ContainerSpec) -> u64 {
+    let wanted = match &spec.process.capabilities {
+        Some(c) => c.bounding.iter().filter_map(|n| crate::runtime::spec::capability(n)).fold(0, |set, bit| set | (1u64 << bit)),
+        None => default_caps(),
+    };
+    wanted & own_caps()
+}
+
+/// This process's bounding set (all where it cannot be read).
+fn own_caps() -> u64 {
+    std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapBnd:")).and_then(|v| u64::from_str_radix(v.trim(), 16).ok())).unwrap_or(u64::MAX)
+}
+
+/// Where this process's command line is in its memory (`arg_start`, `arg_end` of
+/// `/proc/self/stat`).
+fn own_args() -> (usize, usize) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // Fields 48 and 49 of stat(5); `after` starts at field 3.
+    let at = |n: usize| fields.get(n - 3).and_then(|v| v.parse().ok()).unwrap_or(0);
+    (at(48), at(49))
+}
+
+/// `RLIMIT_NOFILE` → its number.
+fn rlimit_number(kind: &str) -> Option<i32> {
+    let n = match kind.strip_prefix("RLIMIT_")? {
+        "CPU" => libc::RLIMIT_CPU,
+        "FSIZE" => libc::RLIMIT_FSIZE,
+        "DATA" => libc::RLIMIT_DATA,
+        "STACK" => libc::RLIMIT_STACK,
+        "CORE" => libc::RLIMIT_CORE,
+        "RSS" => libc::RLIMIT_RSS,
+        "NPROC" => libc::RLIMIT_NPROC,
+        "NOFILE" => libc::RLIMIT_NOFILE,
+        "MEMLOCK" => libc::RLIMIT_MEMLOCK,
+        "AS" => libc::RLIMIT_AS,
+        "LOCKS" => libc::RLIMIT_LOCKS,
+        "SIGPENDING" => libc::RLIMIT_SIGPENDING,
+        "MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+        "NICE" => libc::RLIMIT_NICE,
+        "RTPRIO" => libc::RLIMIT_RTPRIO,
+        "RTTIME" => libc::RLIMIT_RTTIME,
+        _ => return None,
+    };
+    Some(n as i32)
+}
+
+/// A tmpfs mount's options split as mount(2) wants them: flags, and the rest as data.
+fn tmpfs_options(options: &[String]) -> (u64, String) {
+    let mut flags = 0;
+    let mut data = Vec::new();
+    for o in options {
+        match o.as_str() {
+            "ro" => flags |= MS_RDONLY,
+            "nosuid" => flags |= MS_NOSUID,
+            "nodev" => flags |= MS_NODEV,
+            "noexec" => flags |= MS_NOEXEC,
+            "rw" | "suid" | "dev" | "exec" => {}
+            other => data.push(other.to_string()),
+        }
+    }
+    (flags, data.join(","))
+}
+
 /// Docker's masked paths: a file is covered with `/dev/null`, a directory with an empty
 /// read-only tmpfs.
 pub const MASKED_FILES: &[&str] = &["/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug"];
@@ -87,6 +155,19 @@ pub enum Step {
     Gid(u32),
     Uid(u32),
     Caps(u64),
+    /// `--security-opt no-new-privileges`.
+    NoNewPrivs,
+    /// `--ulimit`: a resource limit (`RLIMIT_*` number).
+    Rlimit { resource: i32, soft: u64, hard: u64 },
+    /// `--sysctl`: a value written to `/proc/sys/…`.
+    WriteFile { path: CString, data: Vec<u8> },
+    /// A masked path: `/dev/null` over a file, an empty read-only tmpfs over a directory.
+    Mask(CString),
+    /// `--init`: this process stays as PID 1, reaping and forwarding signals, and its
+    /// child goes on with the steps; `close` is the descriptor PID 1 must not hold, and
+    /// `args` the memory of this process's command line (`/proc/1/cmdline` then reads
+    /// `init`, not the host's `berth` command).
+    Init { close: i32, args: (usize, usize) },
     Exec(Exec),
 }
 
@@ -161,13 +242,18 @@ fn mkdir_all(steps: &mut Vec<Step>, path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A destination as a path from the new root.
+fn rootfs_path(destination: &str) -> String {
+    crate::vfs::normalize(destination)
+}
+
 /// Whether the spec asks for a new namespace of `kind` (an entry without a path).
 pub fn new_namespace(spec: &ContainerSpec, kind: &str) -> bool {
     spec.linux.namespaces.iter().any(|n| n.kind == kind && n.path.is_none())
 }
 
 /// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
-pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32) -> Result<Vec<Step>, String> {
+pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, report: i32) -> Result<Vec<Step>, String> {
     let mut steps = vec![Step::WaitParent(sync), Step::DieWithParent, Step::Umask(0)];
     let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
     steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
@@ -192,15 +278,20 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32) -
     steps.push(mount(Some("devpts"), "/dev/pts", Some("devpts"), MS_NOSUID | MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620,gid=5"), false)?);
     steps.push(Step::Symlink { target: c("pts/ptmx")?, link: c("/dev/ptmx")? });
     steps.push(Step::Mkdir { path: c("/dev/shm")?, mode: 0o1777 });
-    steps.push(mount(Some("shm"), "/dev/shm", Some("tmpfs"), MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=1777,size=65536k"), false)?);
+    // `--shm-size` comes as a tmpfs mount on /dev/shm; Docker's default is 64 MiB.
+    if !spec.mounts.iter().any(|m| m.kind == "tmpfs" && crate::vfs::normalize(&m.destination) == "/dev/shm") {
+        steps.push(mount(Some("shm"), "/dev/shm", Some("tmpfs"), MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=1777,size=65536k"), false)?);
+    }
     steps.push(Step::Mkdir { path: c("/dev/mqueue")?, mode: 0o755 });
     steps.push(mount(Some("mqueue"), "/dev/mqueue", Some("mqueue"), MS_NOSUID | MS_NODEV | MS_NOEXEC, None, true)?);
     for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
         steps.push(Step::Symlink { target: c(target)?, link: c(&format!("/dev/{link}"))? });
     }
     steps.push(Step::Mkdir { path: c("/sys")?, mode: 0o555 });
+    let privileged = spec.annotation(crate::runtime::spec::ANNOTATION_PRIVILEGED) == Some("true");
     if new_namespace(spec, "network") {
-        steps.push(mount(Some("sysfs"), "/sys", Some("sysfs"), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
+        let ro = if privileged { 0 } else { MS_RDONLY };
+        steps.push(mount(Some("sysfs"), "/sys", Some("sysfs"), ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
     } else {
         // Sharing the host's network: its /sys, read-only (as runc does without a netns).
         steps.push(mount(Some(&format!("{old_root}/sys")), "/sys", None, MS_BIND | MS_REC, None, false)?);
@@ -231,13 +322,34 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32) -
             steps.push(mount(None, &dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None, false)?);
         }
     }
-    for path in MASKED_FILES {
-        steps.push(mount(Some("/dev/null"), path, None, MS_BIND, None, true)?);
+    for m in spec.mounts.iter().filter(|m| m.kind == "tmpfs") {
+        let dest = rootfs_path(&m.destination);
+        mkdir_all(&mut steps, &dest)?;
+        let (flags, data) = tmpfs_options(&m.options);
+        steps.push(mount(Some("tmpfs"), &dest, Some("tmpfs"), flags, (!data.is_empty()).then_some(data.as_str()), false)?);
     }
-    for path in MASKED_DIRS {
-        steps.push(mount(Some("tmpfs"), path, Some("tmpfs"), MS_RDONLY, None, true)?);
+    // `--sysctl`, while /proc/sys is still writable.
+    for (key, value) in &spec.linux.sysctl {
+        steps.push(Step::WriteFile { path: c(&format!("/proc/sys/{}", key.replace('.', "/")))?, data: value.as_bytes().to_vec() });
     }
-    for path in READ_ONLY {
+    match &spec.linux.masked_paths {
+        Some(paths) => {
+            for path in paths {
+                steps.push(Step::Mask(c(path)?));
+            }
+        }
+        None => {
+            for path in MASKED_FILES {
+                steps.push(mount(Some("/dev/null"), path, None, MS_BIND, None, true)?);
+            }
+            for path in MASKED_DIRS {
+                steps.push(mount(Some("tmpfs"), path, Some("tmpfs"), MS_RDONLY, None, true)?);
+            }
+        }
+    }
+    let read_only: Vec<String> = spec.linux.readonly_paths.clone().unwrap_or_else(|| READ_ONLY.iter().map(|p| p.to_string()).collect());
+    for path in &read_only {
+        let path = path.as_str();
         // Read-only, keeping /proc's nosuid, nodev and noexec.
         steps.push(mount(Some(path), path, None, MS_BIND | MS_REC, None, true)?);
         steps.push(mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, true)?);
@@ -258,13 +370,25 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32) -
     let cwd = if spec.process.cwd.is_empty() { "/".to_string() } else { spec.process.cwd.clone() };
     mkdir_all(&mut steps, &cwd)?;
     steps.push(Step::Chdir(c(&cwd)?));
-    steps.push(Step::DropBounding(default_caps()));
+    for r in &spec.process.rlimits {
+        let resource = rlimit_number(&r.kind).ok_or_else(|| format!("unknown rlimit {}", r.kind))?;
+        steps.push(Step::Rlimit { resource, soft: r.soft, hard: r.hard });
+    }
+    if spec.init() {
+        // Before the user changes: PID 1 stays root, as docker-init does.
+        steps.push(Step::Init { close: report, args: own_args() });
+    }
+    let caps = caps_of(spec);
+    steps.push(Step::DropBounding(caps));
     let user = &spec.process.user;
     steps.push(Step::Groups(user.additional_gids.clone().unwrap_or_default()));
     steps.push(Step::Gid(user.gid));
     steps.push(Step::Uid(user.uid));
     if user.uid == 0 {
-        steps.push(Step::Caps(default_caps()));
+        steps.push(Step::Caps(caps));
+    }
+    if spec.process.no_new_privileges {
+        steps.push(Step::NoNewPrivs);
     }
     steps.push(Step::Umask(0o022));
     let mut env = spec.process.env.clone();
@@ -329,6 +453,15 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
             Step::Gid(gid) => sys.setgid(*gid),
             Step::Uid(uid) => sys.setuid(*uid),
             Step::Caps(caps) => sys.capset(*caps),
+            Step::NoNewPrivs => sys.no_new_privs(),
+            Step::Rlimit { resource, soft, hard } => sys.setrlimit(*resource, *soft, *hard),
+            Step::WriteFile { path, data } => sys.write_file(path, data),
+            Step::Mask(path) => match sys.mount(Some(c"/dev/null"), path, None, MS_BIND, None) {
+                Err(libc::ENOTDIR | libc::EISDIR | libc::EINVAL) => sys.mount(Some(c"tmpfs"), path, Some(c"tmpfs"), MS_RDONLY, None),
+                Err(libc::ENOENT) => Ok(()),
+                r => r,
+            },
+            Step::Init { close, args } => sys.init(*close, *args),
             Step::Exec(exec) => {
                 // As execvp: the first candidate that runs; EACCES is kept over ENOENT.
                 let mut worst = libc::ENOENT;
@@ -369,6 +502,11 @@ pub fn describe(step: &Step) -> String {
         Step::Hostname(_) => "setting the hostname".into(),
         Step::LoopbackUp => "bringing up the loopback interface".into(),
         Step::DropBounding(_) | Step::Caps(_) => "setting capabilities".into(),
+        Step::NoNewPrivs => "setting no_new_privs".into(),
+        Step::Rlimit { resource, .. } => format!("setting rlimit {resource}"),
+        Step::WriteFile { path, .. } => format!("writing {}", s(path)),
+        Step::Mask(path) => format!("masking {}", s(path)),
+        Step::Init { .. } => "starting the init process".into(),
         Step::Groups(_) | Step::Gid(_) | Step::Uid(_) => "setting the user".into(),
         Step::Exec(e) => format!("exec: \"{}\"", e.argv0),
     }

@@ -213,6 +213,8 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
                 let dir = volume_dirs.entry(m.source.clone()).or_insert_with(|| run.path.join("volumes").join(next.to_string())).clone();
                 binds.push(Bind { source: dir, destination, read_only, file: false });
             }
+            // Made by the child's steps.
+            "tmpfs" => {}
             other => return Err(RuntimeError::Failed(format!("the native runtime does not mount {other} mounts yet"))),
         }
     }
@@ -321,7 +323,7 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
     let (in_r, in_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
     let (errout_r, errout_w) = if combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
-    let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd()).map_err(RuntimeError::Failed)?;
+    let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd(), err_w.as_raw_fd()).map_err(RuntimeError::Failed)?;
     let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
     if plan::new_namespace(spec, "network") {
         flags |= libc::CLONE_NEWNET;

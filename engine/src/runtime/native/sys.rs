@@ -41,6 +41,14 @@ pub trait Sys {
     fn capset(&self, caps: u64) -> Result<(), Errno>;
     /// `execve`; returns only when it failed.
     fn execve(&self, path: &CStr, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> Errno;
+    fn no_new_privs(&self) -> Result<(), Errno>;
+    fn setrlimit(&self, resource: i32, soft: u64, hard: u64) -> Result<(), Errno>;
+    /// Writes `data` to an existing file (a sysctl).
+    fn write_file(&self, path: &CStr, data: &[u8]) -> Result<(), Errno>;
+    /// The init of `--init`: forks; the child returns `Ok` and goes on, this process
+    /// stays PID 1 (closing `close`), reaps every child, forwards the signals it gets to
+    /// its child and exits with its child's status. Never returns in PID 1.
+    fn init(&self, close: i32, args: (usize, usize)) -> Result<(), Errno>;
 }
 
 /// The kernel.
@@ -246,6 +254,82 @@ impl Sys for Linux {
         unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         errno()
     }
+
+    fn no_new_privs(&self) -> Result<(), Errno> {
+        // SAFETY: prctl with integer arguments.
+        check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })
+    }
+
+    fn setrlimit(&self, resource: i32, soft: u64, hard: u64) -> Result<(), Errno> {
+        let limit = libc::rlimit { rlim_cur: soft as libc::rlim_t, rlim_max: hard as libc::rlim_t };
+        // SAFETY: a resource number and a local struct.
+        check(unsafe { libc::setrlimit(resource as _, &limit) })
+    }
+
+    fn write_file(&self, path: &CStr, data: &[u8]) -> Result<(), Errno> {
+        // SAFETY: a NUL-terminated path, our own descriptor, a buffer with its length.
+        unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return Err(errno());
+            }
+            let n = libc::write(fd, data.as_ptr().cast(), data.len());
+            let e = errno();
+            libc::close(fd);
+            if n < 0 {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn init(&self, close: i32, args: (usize, usize)) -> Result<(), Errno> {
+        // SAFETY: signal-mask, fork, wait and kill calls on local data; PID 1 ends in _exit.
+        // The command line area is this process's own memory, from the kernel's record.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigprocmask(libc::SIG_BLOCK, &all, &mut old);
+            let child = libc::fork();
+            if child < 0 {
+                return Err(errno());
+            }
+            if child == 0 {
+                libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+                return Ok(());
+            }
+            libc::close(close);
+            libc::prctl(libc::PR_SET_NAME, c"init".as_ptr() as libc::c_ulong, 0, 0, 0);
+            let (start, end) = args;
+            if start != 0 && end > start + 5 {
+                std::ptr::write_bytes(start as *mut u8, 0, end - start);
+                std::ptr::copy_nonoverlapping(b"init".as_ptr(), start as *mut u8, 4);
+            }
+            loop {
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                let sig = libc::sigwaitinfo(&all, &mut info);
+                if sig < 0 {
+                    continue;
+                }
+                if sig != libc::SIGCHLD {
+                    libc::kill(child, sig);
+                    continue;
+                }
+                loop {
+                    let mut status = 0;
+                    let reaped = libc::waitpid(-1, &mut status, libc::WNOHANG);
+                    if reaped <= 0 {
+                        break;
+                    }
+                    if reaped == child {
+                        let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
+                        libc::_exit(code);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Writes every call down instead of making it; `fail` makes the call whose record
@@ -326,6 +410,18 @@ impl Sys for Recorder {
     }
     fn capset(&self, caps: u64) -> Result<(), Errno> {
         self.record(format!("capset {caps:#x}"))
+    }
+    fn no_new_privs(&self) -> Result<(), Errno> {
+        self.record("no_new_privs".into())
+    }
+    fn setrlimit(&self, resource: i32, soft: u64, hard: u64) -> Result<(), Errno> {
+        self.record(format!("setrlimit {resource} {soft} {hard}"))
+    }
+    fn write_file(&self, path: &CStr, data: &[u8]) -> Result<(), Errno> {
+        self.record(format!("write_file {} {}", s(path), String::from_utf8_lossy(data)))
+    }
+    fn init(&self, close: i32, _args: (usize, usize)) -> Result<(), Errno> {
+        self.record(format!("init {}", close >= 0))
     }
     fn execve(&self, path: &CStr, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> Errno {
         let _ = self.record(format!("execve {} argv={} envp={}", s(path), argv.len() - 1, envp.len() - 1));
