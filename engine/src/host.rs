@@ -77,6 +77,12 @@ pub trait Console {
     fn terminal_input(&self) -> Option<crate::shell::TerminalInput> {
         None
     }
+    /// Whether a native container may use this command's own standard streams and
+    /// terminal (`run -t` in the `berth` binary); false where the engine's output is all
+    /// the front end shows (the browser, tests).
+    fn native_stdio(&self) -> bool {
+        false
+    }
     /// Whether progress goes to a terminal (`--progress=auto` then means `tty`).
     fn terminal(&self) -> bool {
         false

@@ -430,3 +430,57 @@ fn security_and_resource_options_reach_the_kernel() {
     assert!(t.elapsed() < std::time::Duration::from_secs(5), "TERM reached sleep at once");
     assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.ExitCode}}", "inited"])), "143\n");
 }
+
+#[test]
+fn run_t_gives_the_container_a_terminal_of_its_own() {
+    let Some(n) = Native::new("tty") else { return };
+    // A terminal for berth, as a user's would be: 30 rows of 90 columns.
+    #[allow(unsafe_code)]
+    // SAFETY: the pseudo-terminal calls of libc on a descriptor this test owns.
+    let (master, slave_path) = unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(m >= 0 && libc::grantpt(m) == 0 && libc::unlockpt(m) == 0);
+        let size = libc::winsize { ws_row: 30, ws_col: 90, ws_xpixel: 0, ws_ypixel: 0 };
+        libc::ioctl(m, libc::TIOCSWINSZ, &size);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(m)).to_string_lossy().into_owned();
+        (<std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(m), name)
+    };
+    let slave = std::fs::OpenOptions::new().read(true).write(true).open(&slave_path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["run", "-it", "--rm", "bb", "sh"])
+        .env("BERTH_ROOT", &n.root)
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let mut reader = master.try_clone().unwrap();
+    let output = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Until every end of the terminal is closed (EIO).
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&all).replace('\r', "")
+    });
+    let mut writer = master;
+    std::io::Write::write_all(&mut writer, b"tty; echo $((6*7)); stty size; exit 5\n").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "berth run -it did not end");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(writer);
+    let text = output.join().unwrap();
+    assert_eq!(status.code(), Some(5), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"/dev/pts/0"), "the container's own terminal: {text}");
+    assert!(lines.contains(&"42") && lines.contains(&"30 90"), "{text}");
+}

@@ -75,6 +75,10 @@ impl engine::host::Clock for NativeHost {
 }
 
 impl engine::host::Console for NativeHost {
+    fn native_stdio(&self) -> bool {
+        true
+    }
+
     fn attach(&self, session: &TtySession) -> bool {
         if !std::io::stdin().is_terminal() {
             return false;

@@ -628,7 +628,7 @@ pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, en
         ..ProcessSpec::default()
     };
     let spec = ContainerSpec::for_process(process);
-    let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: crate::runtime::Terminal::default(), combined: true, started: now };
+    let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: crate::runtime::Terminal::default(), combined: true, started: now, console: Default::default() };
     match crate::runtime::select(runtime).and_then(|mut r| r.run(&spec, fs, stdio)) {
         Ok(ran) => (ran.status, ran.stdout, ran.stderr),
         // As the shell reports a missing program, in the step's log.

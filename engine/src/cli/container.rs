@@ -302,6 +302,19 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         out.prepend_stderr(&prelude);
         return out;
     }
+    // `-t` on the native runtime in the `berth` binary: a real terminal of the
+    // container's own, relayed to the user's.
+    if o.tty && !o.detach && host.native_stdio() && crate::daemon::start::choose_runtime(&mut store, &container, host).is_ok_and(|r| r.on_disk()) {
+        let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: Terminal::default(), combined: false, started: container.started.unwrap_or(container.created), console: crate::runtime::Console::Terminal { interactive: o.interactive } };
+        return match crate::daemon::start::execute_stdio(&mut store, &mut containers, &container, host, stdio) {
+            Ok((code, stdout, stderr)) => Output { code, stdout, stderr: [prelude.into_bytes(), stderr].concat() },
+            Err(e) => {
+                let mut out = engine_error(e);
+                out.prepend_stderr(&prelude);
+                out
+            }
+        };
+    }
     // `-it` with a shell, on a host with a terminal: the session stays open for the lines
     // the user types next (`attached_line`); the container runs until the shell exits.
     if o.interactive && o.tty && !o.detach && crate::runtime::is_interactive_shell(&container.argv) {

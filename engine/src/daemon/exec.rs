@@ -63,7 +63,7 @@ pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host
     let (ran, upper) = with_container_fs(store, containers, &process, host, |fs| {
         let main = super::spec::container_spec(c, fs);
         let spec = super::spec::container_spec(&process, fs);
-        crate::runtime::select(&process.host_config.runtime)?.exec(&main, &spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started })
+        crate::runtime::select(&process.host_config.runtime)?.exec(&main, &spec, fs, Stdio { stdin, terminal: Terminal::default(), combined: false, started, console: Default::default() })
     })?;
     match ran {
         Ok(r) => {

@@ -155,8 +155,14 @@ pub fn catch_up(host: &dyn Host) {
 pub const MAX_RESTARTS_PER_LOOK: usize = 100;
 
 pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdin: &[u8], terminal: Terminal) -> Executed {
-    let terminal_detached = terminal.detached.is_some();
-    let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created) };
+    let stdio = Stdio { stdin: stdin.to_vec(), terminal, combined: false, started: c.started.unwrap_or(c.created), console: Default::default() };
+    execute_stdio(store, containers, c, host, stdio)
+}
+
+/// [`execute_with`] with the process's streams as `stdio` says (`run -t` natively: the
+/// command's own terminal).
+pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdio: Stdio) -> Executed {
+    let terminal_detached = stdio.terminal.detached.is_some();
     let runtime = choose_runtime(store, c, host).map_err(|e| EngineError::Start { message: e.to_string(), status: 125 })?;
     // The record says which runtime runs it, so that later verbs reach its process.
     let mut chosen = c.clone();

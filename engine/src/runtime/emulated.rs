@@ -66,7 +66,7 @@ impl Runtime for EmulatedRuntime {
 
 /// Runs a container's process in the emulated userland over `fs`.
 pub fn run_emulated(fs: &mut dyn FileSystem, spec: &ContainerSpec, stdio: Stdio) -> Ran {
-    let Stdio { stdin, terminal, combined, started } = stdio;
+    let Stdio { stdin, terminal, combined, started, .. } = stdio;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     let env = crate::dockerfile::expand::EnvList::from_pairs(&spec.process.env);

@@ -129,6 +129,19 @@ pub struct Stdio {
     pub combined: bool,
     /// Seconds since the epoch: the process's clock starts here.
     pub started: i64,
+    /// Where the process's standard streams go.
+    pub console: Console,
+}
+
+/// A process's standard streams: captured by the engine (its output is returned and
+/// logged), or the command's own, for a runtime that can hand them over (the native
+/// one in the `berth` binary, for `run -t`): then with a terminal of its own, whose
+/// input is this command's stdin where `interactive`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Console {
+    #[default]
+    Captured,
+    Terminal { interactive: bool },
 }
 
 /// Why a runtime did not run a process. The command line words each as Docker does and

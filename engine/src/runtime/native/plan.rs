@@ -168,6 +168,8 @@ pub enum Step {
     /// `args` the memory of this process's command line (`/proc/1/cmdline` then reads
     /// `init`, not the host's `berth` command).
     Init { close: i32, args: (usize, usize) },
+    /// `-t`: a terminal of the container's own; its master end goes over `socket`.
+    Console { socket: i32 },
     Exec(Exec),
 }
 
@@ -253,7 +255,7 @@ pub fn new_namespace(spec: &ContainerSpec, kind: &str) -> bool {
 }
 
 /// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
-pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, report: i32) -> Result<Vec<Step>, String> {
+pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, report: i32, console: Option<i32>) -> Result<Vec<Step>, String> {
     let mut steps = vec![Step::WaitParent(sync), Step::DieWithParent, Step::Umask(0)];
     let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
     steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
@@ -277,6 +279,9 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     steps.push(Step::Mkdir { path: c("/dev/pts")?, mode: 0o755 });
     steps.push(mount(Some("devpts"), "/dev/pts", Some("devpts"), MS_NOSUID | MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620,gid=5"), false)?);
     steps.push(Step::Symlink { target: c("pts/ptmx")?, link: c("/dev/ptmx")? });
+    if let Some(socket) = console {
+        steps.push(Step::Console { socket });
+    }
     steps.push(Step::Mkdir { path: c("/dev/shm")?, mode: 0o1777 });
     // `--shm-size` comes as a tmpfs mount on /dev/shm; Docker's default is 64 MiB.
     if !spec.mounts.iter().any(|m| m.kind == "tmpfs" && crate::vfs::normalize(&m.destination) == "/dev/shm") {
@@ -462,6 +467,7 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
                 r => r,
             },
             Step::Init { close, args } => sys.init(*close, *args),
+            Step::Console { socket } => sys.console(*socket),
             Step::Exec(exec) => {
                 // As execvp: the first candidate that runs; EACCES is kept over ENOENT.
                 let mut worst = libc::ENOENT;
@@ -507,6 +513,7 @@ pub fn describe(step: &Step) -> String {
         Step::WriteFile { path, .. } => format!("writing {}", s(path)),
         Step::Mask(path) => format!("masking {}", s(path)),
         Step::Init { .. } => "starting the init process".into(),
+        Step::Console { .. } => "allocating a terminal".into(),
         Step::Groups(_) | Step::Gid(_) | Step::Uid(_) => "setting the user".into(),
         Step::Exec(e) => format!("exec: \"{}\"", e.argv0),
     }

@@ -289,7 +289,14 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
 /// Clones the child, places it, lets it go and collects its output and exit.
 fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Ran, RuntimeError> {
     let started = std::time::Instant::now();
-    let child = spawn(spec, layout, binds, stdio.combined, cgroups, prepare)?;
+    let child = spawn(spec, layout, binds, stdio.combined, stdio.console, cgroups, prepare)?;
+    if let (Some(master), crate::runtime::Console::Terminal { interactive }) = (child.master, stdio.console) {
+        // The user's terminal and the container's, relayed until the process is done.
+        drop((child.stdin, child.stdout, child.stderr));
+        relay(master, interactive);
+        let status = wait(child.pid);
+        return Ok(Ran { status, stdout: Vec::new(), stderr: Vec::new(), suspended: None, diverged: false, slept: started.elapsed().as_secs_f64(), stamps: Vec::new(), oom_killed: false, supervised: false });
+    }
     // Standard input on its own thread, so a process that writes before it reads cannot
     // fill a pipe while the other waits.
     let stdin = stdio.stdin;
@@ -312,18 +319,24 @@ pub struct Child {
     pub stdin: OwnedFd,
     pub stdout: OwnedFd,
     pub stderr: Option<OwnedFd>,
+    /// The master end of its terminal, with `-t`.
+    pub master: Option<OwnedFd>,
 }
 
 /// Clones the child into its namespaces, places it in its cgroups while `prepare`
 /// writes what its mounts need, lets it go, and returns once it has exec'd its program
 /// (or with the step that failed).
-pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bool, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Child, RuntimeError> {
+pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bool, console: crate::runtime::Console, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Child, RuntimeError> {
+    let sockets = match console {
+        crate::runtime::Console::Terminal { .. } => Some(socketpair()?),
+        crate::runtime::Console::Captured => None,
+    };
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (in_r, in_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
     let (errout_r, errout_w) = if combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
-    let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd(), err_w.as_raw_fd()).map_err(RuntimeError::Failed)?;
+    let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd(), err_w.as_raw_fd(), sockets.as_ref().map(|(_, child)| child.as_raw_fd())).map_err(RuntimeError::Failed)?;
     let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
     if plan::new_namespace(spec, "network") {
         flags |= libc::CLONE_NEWNET;
@@ -341,9 +354,15 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
         return Err(failed("creating the container's namespaces (clone)", std::io::Error::last_os_error()));
     }
     if pid == 0 {
-        child(&steps, child_in, child_out, child_err, report);
+        // With a terminal, the Console step sets the streams up.
+        let streams = if sockets.is_some() { [-1; 3] } else { [child_in, child_out, child_err] };
+        child(&steps, streams, report);
     }
     drop((sync_r, err_w, in_r, out_w, errout_w));
+    let parent_socket = sockets.map(|(parent, child)| {
+        drop(child);
+        parent
+    });
     let (placed, prepared) = std::thread::scope(|scope| {
         let placing = scope.spawn(|| cgroups.add(pid));
         let prepared = prepare();
@@ -358,6 +377,9 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
     }
     let _ = sync_w.write_all(&[1]);
     drop(sync_w);
+    // The terminal's master end, sent by the child (none if it failed before).
+    // SAFETY: a descriptor the kernel passed to us.
+    let master = parent_socket.and_then(|s| super::sys::recv_fd(s.as_raw_fd())).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
 
     // The child reports a failed step on this pipe; it closes on exec.
     let mut report = [0u8; 8];
@@ -377,16 +399,86 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
         let errno = i32::from_ne_bytes(report[4..].try_into().unwrap_or_default());
         return Err(step_error(&steps, step, errno));
     }
-    Ok(Child { pid, stdin: in_w, stdout: out_r, stderr: errout_r })
+    Ok(Child { pid, stdin: in_w, stdout: out_r, stderr: errout_r, master })
+}
+
+fn socketpair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+    let mut fds = [0; 2];
+    // SAFETY: two ints for the kernel to fill.
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(failed("creating the console socket", std::io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors are new and ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Relays the user's terminal and the container's (`master`) until the container's
+/// side closes: this command's stdin to it where `interactive` (raw mode while it runs,
+/// so Ctrl-C reaches the container), its output to this command's stdout, and the
+/// window's size as it changes.
+fn relay(master: OwnedFd, interactive: bool) {
+    // SAFETY: terminal and descriptor calls on our own descriptors and local structs.
+    unsafe {
+        let m = master.as_raw_fd();
+        let mut saved: libc::termios = std::mem::zeroed();
+        let raw = interactive && libc::isatty(0) == 1 && libc::tcgetattr(0, &mut saved) == 0;
+        if raw {
+            let mut t = saved;
+            libc::cfmakeraw(&mut t);
+            libc::tcsetattr(0, libc::TCSANOW, &t);
+        }
+        let mut size: libc::winsize = std::mem::zeroed();
+        let size_of = |fd: i32, ws: &mut libc::winsize| libc::ioctl(fd, libc::TIOCGWINSZ, ws as *mut libc::winsize) == 0;
+        let mut last = (0u16, 0u16);
+        let mut stdin_open = interactive;
+        let mut buf = [0u8; 16 << 10];
+        loop {
+            if (size_of(0, &mut size) || size_of(1, &mut size)) && (size.ws_row, size.ws_col) != last {
+                last = (size.ws_row, size.ws_col);
+                libc::ioctl(m, libc::TIOCSWINSZ, &size as *const libc::winsize);
+            }
+            let mut polls = [libc::pollfd { fd: m, events: libc::POLLIN, revents: 0 }, libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 }];
+            if libc::poll(polls.as_mut_ptr(), 2, 250) < 0 {
+                if super::sys::errno() == libc::EINTR {
+                    continue;
+                }
+                break;
+            }
+            if polls[0].revents != 0 {
+                let n = libc::read(m, buf.as_mut_ptr().cast(), buf.len());
+                if n <= 0 {
+                    // EIO: every process with the terminal open has exited.
+                    break;
+                }
+                let _ = std::io::stdout().write_all(&buf[..n as usize]);
+                let _ = std::io::stdout().flush();
+            }
+            if polls[1].revents != 0 {
+                let n = libc::read(0, buf.as_mut_ptr().cast(), buf.len());
+                if n <= 0 {
+                    // Input ended (a pipe): the terminal's end-of-file, as a user's Ctrl-D.
+                    stdin_open = false;
+                    libc::write(m, b"\x04".as_ptr().cast(), 1);
+                } else {
+                    libc::write(m, buf.as_ptr().cast(), n as usize);
+                }
+            }
+        }
+        if raw {
+            libc::tcsetattr(0, libc::TCSANOW, &saved);
+        }
+    }
 }
 
 /// In the child: standard streams onto the pipes, then the steps. Never returns.
-fn child(steps: &[Step], stdin: i32, stdout: i32, stderr: i32, report: i32) -> ! {
+fn child(steps: &[Step], streams: [i32; 3], report: i32) -> ! {
     // SAFETY: descriptor calls on our own descriptors; `_exit` ends the child.
     unsafe {
-        libc::dup2(stdin, 0);
-        libc::dup2(stdout, 1);
-        libc::dup2(stderr, 2);
+        for (i, fd) in streams.iter().enumerate() {
+            if *fd >= 0 {
+                libc::dup2(*fd, i as i32);
+            }
+        }
         let failed = match plan::run(steps, &Linux) {
             Ok(()) => plan::Failed { step: steps.len().saturating_sub(1), errno: libc::ENOEXEC },
             Err(f) => f,

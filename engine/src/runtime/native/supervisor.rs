@@ -253,7 +253,7 @@ pub fn main(dir: &Path) -> i32 {
             return 1;
         }
     };
-    let child = match super::process::spawn(&start.spec, &start.layout, &start.binds, false, &cgroups, || Ok(())) {
+    let child = match super::process::spawn(&start.spec, &start.layout, &start.binds, false, crate::runtime::Console::Captured, &cgroups, || Ok(())) {
         Ok(c) => c,
         Err(e) => {
             cgroups.remove();

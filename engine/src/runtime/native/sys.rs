@@ -49,6 +49,59 @@ pub trait Sys {
     /// stays PID 1 (closing `close`), reaps every child, forwards the signals it gets to
     /// its child and exits with its child's status. Never returns in PID 1.
     fn init(&self, close: i32, args: (usize, usize)) -> Result<(), Errno>;
+    /// `-t`: opens a terminal in the container's own `/dev/pts`, sends its master end
+    /// over `socket` (runc's console socket), and makes the other end this process's
+    /// controlling terminal and standard streams.
+    fn console(&self, socket: i32) -> Result<(), Errno>;
+}
+
+/// Sends `fd` over the Unix socket `socket` (`SCM_RIGHTS`).
+pub fn send_fd(socket: i32, fd: i32) -> Result<(), Errno> {
+    // SAFETY: a message header over local buffers sized by CMSG_SPACE.
+    unsafe {
+        let mut byte = [0u8; 1];
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut control = [0u64; 4];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
+        std::ptr::copy_nonoverlapping((&fd as *const i32).cast::<u8>(), libc::CMSG_DATA(cmsg), std::mem::size_of::<i32>());
+        if libc::sendmsg(socket, &msg, 0) < 0 {
+            return Err(errno());
+        }
+    }
+    Ok(())
+}
+
+/// Receives a descriptor [`send_fd`] sent; `None` when the other end closed first.
+pub fn recv_fd(socket: i32) -> Option<i32> {
+    // SAFETY: a message header over local buffers sized by CMSG_SPACE.
+    unsafe {
+        let mut byte = [0u8; 1];
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut control = [0u64; 4];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) as _;
+        if libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC) <= 0 {
+            return None;
+        }
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
+            return None;
+        }
+        let mut fd = -1i32;
+        std::ptr::copy_nonoverlapping(libc::CMSG_DATA(cmsg), (&mut fd as *mut i32).cast::<u8>(), std::mem::size_of::<i32>());
+        Some(fd)
+    }
 }
 
 /// The kernel.
@@ -283,6 +336,55 @@ impl Sys for Linux {
         Ok(())
     }
 
+    fn console(&self, socket: i32) -> Result<(), Errno> {
+        // SAFETY: terminal ioctls and descriptor calls on local data.
+        unsafe {
+            let master = libc::open(c"/dev/pts/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+            if master < 0 {
+                return Err(errno());
+            }
+            let mut unlock: libc::c_int = 0;
+            let mut n: libc::c_uint = 0;
+            if libc::ioctl(master, libc::TIOCSPTLCK, &mut unlock) != 0 || libc::ioctl(master, libc::TIOCGPTN, &mut n) != 0 {
+                return Err(errno());
+            }
+            // "/dev/pts/<n>", written without allocating.
+            let mut path = [0u8; 32];
+            let prefix = b"/dev/pts/";
+            path[..prefix.len()].copy_from_slice(prefix);
+            let mut digits = [0u8; 10];
+            let mut len = 0;
+            loop {
+                digits[len] = b'0' + (n % 10) as u8;
+                len += 1;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            for i in 0..len {
+                path[prefix.len() + i] = digits[len - 1 - i];
+            }
+            let slave = libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_NOCTTY);
+            if slave < 0 {
+                return Err(errno());
+            }
+            send_fd(socket, master)?;
+            libc::close(master);
+            libc::close(socket);
+            if libc::setsid() < 0 || libc::ioctl(slave, libc::TIOCSCTTY, 0) != 0 {
+                return Err(errno());
+            }
+            for i in 0..3 {
+                libc::dup2(slave, i);
+            }
+            if slave > 2 {
+                libc::close(slave);
+            }
+        }
+        Ok(())
+    }
+
     fn init(&self, close: i32, args: (usize, usize)) -> Result<(), Errno> {
         // SAFETY: signal-mask, fork, wait and kill calls on local data; PID 1 ends in _exit.
         // The command line area is this process's own memory, from the kernel's record.
@@ -419,6 +521,9 @@ impl Sys for Recorder {
     }
     fn write_file(&self, path: &CStr, data: &[u8]) -> Result<(), Errno> {
         self.record(format!("write_file {} {}", s(path), String::from_utf8_lossy(data)))
+    }
+    fn console(&self, socket: i32) -> Result<(), Errno> {
+        self.record(format!("console {}", socket >= 0))
     }
     fn init(&self, close: i32, _args: (usize, usize)) -> Result<(), Errno> {
         self.record(format!("init {}", close >= 0))

@@ -41,7 +41,7 @@ fn position(calls: &[String], prefix: &str) -> usize {
 #[test]
 fn a_start_mounts_pivots_then_binds_through_the_old_root_and_drops_privileges_before_exec() {
     let binds = [Bind { source: "/srv/data".into(), destination: "/data/in".into(), read_only: true, file: false }];
-    let steps = build(&spec(false, 0), &layout(), &binds, 9, 10).unwrap();
+    let steps = build(&spec(false, 0), &layout(), &binds, 9, 10, None).unwrap();
     let (r, calls) = calls(&steps, Vec::new());
     assert_eq!(r, Ok(()), "the fake exec succeeds");
     assert_eq!(calls[0], "wait_parent true", "nothing happens before the parent placed the child");
@@ -74,7 +74,7 @@ fn a_start_mounts_pivots_then_binds_through_the_old_root_and_drops_privileges_be
 
 #[test]
 fn host_networking_keeps_the_hosts_sys_read_only_and_a_user_keeps_no_capabilities() {
-    let steps = build(&spec(true, 1000), &layout(), &[], 3, 4).unwrap();
+    let steps = build(&spec(true, 1000), &layout(), &[], 3, 4, None).unwrap();
     let (_, calls) = calls(&steps, Vec::new());
     assert!(!calls.contains(&"loopback_up".to_string()));
     assert!(calls.iter().any(|c| c.starts_with("mount /.old-r4nd0m/sys /sys - ")));
@@ -84,7 +84,7 @@ fn host_networking_keeps_the_hosts_sys_read_only_and_a_user_keeps_no_capabilitie
 
 #[test]
 fn a_failed_step_says_which_and_optional_ones_do_not_stop_the_start() {
-    let steps = build(&spec(false, 0), &layout(), &[], 3, 4).unwrap();
+    let steps = build(&spec(false, 0), &layout(), &[], 3, 4, None).unwrap();
     // A masked path the kernel does not have is fine.
     let (r, _) = calls(&steps, vec![("mount /dev/null /proc/timer_stats".into(), libc::ENOENT)]);
     assert_eq!(r, Ok(()));
@@ -105,7 +105,7 @@ fn a_failed_step_says_which_and_optional_ones_do_not_stop_the_start() {
 fn strings_with_nul_bytes_are_refused_before_the_clone() {
     let mut s = spec(false, 0);
     s.process.env.push("BAD=a\0b".into());
-    assert!(build(&s, &layout(), &[], 3, 4).unwrap_err().contains("NUL"));
+    assert!(build(&s, &layout(), &[], 3, 4, None).unwrap_err().contains("NUL"));
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn options_become_steps_in_their_place() {
     s.process.no_new_privileges = true;
     s.process.rlimits.push(crate::runtime::spec::Rlimit { kind: "RLIMIT_NOFILE".into(), soft: 100, hard: 200 });
     s.annotations.insert(crate::runtime::spec::ANNOTATION_INIT.into(), "true".into());
-    let steps = build(&s, &layout(), &[], 3, 4).unwrap();
+    let steps = build(&s, &layout(), &[], 3, 4, None).unwrap();
     let (r, calls) = calls(&steps, vec![("mount /dev/null /proc/custom".into(), libc::ENOTDIR)]);
     assert_eq!(r, Ok(()));
     assert!(calls.iter().any(|c| c == "mount tmpfs /scratch tmpfs 0x1 size=1m"), "{calls:#?}");
