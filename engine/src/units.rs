@@ -19,6 +19,34 @@ pub fn human_size(bytes: u64) -> String {
     format!("{s}{}", UNITS[unit])
 }
 
+/// `go-units.BytesSize`: binary units, four significant digits (`1.234MiB`), as
+/// `docker stats` shows memory.
+pub fn bytes_size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    // Go's %.4g: four significant digits, no trailing zeros.
+    let digits = if value < 1.0 { 1 } else { value.log10().floor() as i32 + 1 };
+    let decimals = (4 - digits).max(0) as usize;
+    let mut s = format!("{value:.decimals$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{s}{}", UNITS[unit])
+}
+
+#[test]
+fn binary_sizes_read_as_go_units_writes_them() {
+    assert_eq!(bytes_size(0), "0B");
+    assert_eq!(bytes_size(64 << 20), "64MiB");
+    assert_eq!(bytes_size(1_294_336), "1.234MiB");
+    assert_eq!(bytes_size(1536), "1.5KiB");
+}
+
 /// `go-units.HumanDuration` of `seconds`.
 pub fn human_duration(seconds: i64) -> String {
     let s = seconds.max(0);

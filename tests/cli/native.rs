@@ -160,7 +160,7 @@ fn native_containers_run_real_programs_in_namespaces_of_their_own() {
     assert_eq!(String::from_utf8_lossy(&state.stdout), "true 137\n");
     // And berth info says what runs where.
     let info = String::from_utf8(n.berth(&["info"]).stdout).unwrap();
-    assert!(info.contains(" Runtime native: available; supports detached, exec, cgroups; networks: none, host\n"), "{info}");
+    assert!(info.contains(" Runtime native: available; supports detached, tty, exec, pause, cgroups; networks: none, host\n"), "{info}");
     assert!(info.contains(" Default Rule: images whose programs are real run native"), "{info}");
 }
 
@@ -483,4 +483,33 @@ fn run_t_gives_the_container_a_terminal_of_its_own() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.contains(&"/dev/pts/0"), "the container's own terminal: {text}");
     assert!(lines.contains(&"42") && lines.contains(&"30 90"), "{text}");
+}
+
+#[test]
+fn pause_freezes_and_stats_reads_the_cgroups() {
+    let Some(n) = Native::new("pause") else { return };
+    assert_eq!(n.berth(&["run", "-d", "--name", "busy", "-m", "64m", "bb", "sh", "-c", "while true; do :; done"]).status.code(), Some(0));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let table = stdout(&n.berth(&["stats", "--no-stream"]));
+    let header: Vec<&str> = table.lines().next().unwrap().split("   ").map(str::trim).filter(|s| !s.is_empty()).collect();
+    assert_eq!(header, ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]);
+    let row = table.lines().nth(1).unwrap().to_string();
+    let cpu: f64 = row.split_whitespace().nth(2).unwrap().trim_end_matches('%').parse().unwrap();
+    assert!(cpu > 20.0, "a busy loop uses a CPU: {row}");
+    assert!(row.contains(" / 64MiB "), "the memory limit: {row}");
+    // Paused, it uses no CPU and says so; exec and a second pause are refused.
+    assert_eq!(stdout(&n.berth(&["pause", "busy"])), "busy\n");
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.Paused}}", "busy"])), "paused true\n");
+    assert!(stdout(&n.berth(&["ps", "--format", "{{.Status}}"])).trim_end().ends_with("(Paused)"));
+    let row = stdout(&n.berth(&["stats", "--no-stream", "busy"]));
+    assert!(row.lines().nth(1).unwrap().split_whitespace().nth(2) == Some("0.00%"), "{row}");
+    let out = n.berth(&["exec", "busy", "true"]);
+    assert!(text(&out).contains("is paused, unpause the container before exec"), "{}", text(&out));
+    assert!(text(&n.berth(&["pause", "busy"])).contains("is already paused"));
+    assert_eq!(stdout(&n.berth(&["unpause", "busy"])), "busy\n");
+    assert!(text(&n.berth(&["unpause", "busy"])).contains("is not paused"));
+    // A paused container still stops.
+    assert_eq!(n.berth(&["pause", "busy"]).status.code(), Some(0));
+    assert_eq!(n.berth(&["stop", "-t", "1", "busy"]).status.code(), Some(0));
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "busy"])), "exited 137\n");
 }

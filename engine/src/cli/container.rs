@@ -471,6 +471,13 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                             out.code = 1;
                         }
                     },
+                    "pause" | "unpause" => match crate::daemon::native::pause(&mut containers, &c, host, command == "pause") {
+                        Ok(()) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                        Err(e) => {
+                            out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
+                            out.code = 1;
+                        }
+                    },
                     "start" if running => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                     "exec" | "top" => {
                         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
@@ -571,6 +578,7 @@ pub(crate) fn status_text(c: &Container, now: i64) -> String {
     match c.status {
         Status::Exited => format!("Exited ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
         Status::Created => "Created".into(),
+        Status::Running if c.paused => format!("Up {} (Paused)", human_duration(now - c.started.unwrap_or(now))),
         Status::Running => format!("Up {}", human_duration(now - c.started.unwrap_or(now))),
         Status::Restarting => format!("Restarting ({}) {} ago", c.exit_code, human_duration(now - c.finished.unwrap_or(now))),
     }
@@ -865,13 +873,13 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
     let mut docs = Vec::new();
     for n in &names {
         if let Some(c) = containers.find(n) {
-            let status = c.status.name();
+            let status = if c.paused { "paused" } else { c.status.name() };
             docs.push(serde_json::json!({
                 "Id": c.id,
                 "Created": crate::time::rfc3339(c.created),
                 "Path": c.argv.first(),
                 "Args": c.argv.get(1..).unwrap_or(&[]),
-                "State": {"Status": status, "Running": c.status == Status::Running, "Restarting": c.status == Status::Restarting, "OOMKilled": c.oom_killed, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
+                "State": {"Status": status, "Running": c.status == Status::Running, "Paused": c.paused, "Restarting": c.status == Status::Restarting, "OOMKilled": c.oom_killed, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
                 "RestartCount": c.restart_count,
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
@@ -1047,5 +1055,90 @@ pub fn commit(args: &[String], host: &dyn Host) -> Output {
         Ok(id) => Output::ok(format!("{id}\n")),
         Err(EngineError::NotFound(n)) => no_such(&n),
         Err(e) => daemon(&e.to_string(), 1),
+    }
+}
+
+/// `stats [--no-stream] [-a] [CONTAINER...]`: each running container's CPU, memory,
+/// network and PIDs from its cgroups (the native runtime's; an emulated container has
+/// none, and shows `--`). Without `--no-stream` the table is drawn again every second
+/// until Ctrl-C, where the host has real time.
+pub fn stats(args: &[String], host: &dyn Host) -> Output {
+    let mut no_stream = false;
+    let mut all = false;
+    let mut names = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "--no-stream" => no_stream = true,
+            "-a" | "--all" => all = true,
+            "--no-trunc" => {}
+            "--help" => return Output::ok("\nUsage:  docker stats [OPTIONS] [CONTAINER...]\n\nDisplay a live stream of container(s) resource usage statistics\n"),
+            f if f.starts_with('-') => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker stats --help'.\n")),
+            n => names.push(n.to_string()),
+        }
+    }
+    let table = |host: &dyn Host| -> Result<String, Output> {
+        let (_, containers) = open(host)?;
+        let mut list: Vec<Container> = Vec::new();
+        if names.is_empty() {
+            list = containers.list.values().filter(|c| all || c.status == Status::Running).cloned().collect();
+            list.sort_by_key(|c| std::cmp::Reverse(c.created));
+        } else {
+            for n in &names {
+                match containers.find(n) {
+                    Some(c) => list.push(c.clone()),
+                    None => return Err(Output::fail(1, format!("Error response from daemon: No such container: {n}\n"))),
+                }
+            }
+        }
+        let stats = crate::daemon::native::stats(host, &list, std::time::Duration::from_millis(250));
+        let mut rows = vec![["CONTAINER ID".to_string(), "NAME".into(), "CPU %".into(), "MEM USAGE / LIMIT".into(), "MEM %".into(), "NET I/O".into(), "BLOCK I/O".into(), "PIDS".into()]];
+        for (c, s) in list.iter().zip(stats) {
+            let row = match s {
+                Some(s) => [
+                    c.short_id(),
+                    c.name.clone(),
+                    format!("{:.2}%", s.cpu_percent),
+                    format!("{} / {}", crate::units::bytes_size(s.memory), crate::units::bytes_size(s.limit)),
+                    format!("{:.2}%", if s.limit > 0 { s.memory as f64 / s.limit as f64 * 100.0 } else { 0.0 }),
+                    format!("{} / {}", crate::units::human_size(s.net.0), crate::units::human_size(s.net.1)),
+                    "--".into(),
+                    s.pids.to_string(),
+                ],
+                // Not running, or on a runtime without cgroups.
+                None => [c.short_id(), c.name.clone(), "--".into(), "-- / --".into(), "--".into(), "--".into(), "--".into(), "--".into()],
+            };
+            rows.push(row);
+        }
+        let widths: Vec<usize> = (0..8).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+        let mut out = String::new();
+        for r in &rows {
+            let line: Vec<String> = r.iter().enumerate().map(|(i, cell)| if i == 7 { cell.clone() } else { format!("{cell:<w$}   ", w = widths[i]) }).collect();
+            out.push_str(line.concat().trim_end());
+            out.push('\n');
+        }
+        Ok(out)
+    };
+    if no_stream {
+        return match table(host) {
+            Ok(t) => Output::ok(t),
+            Err(e) => e,
+        };
+    }
+    let Some(show) = host.follow() else {
+        return match table(host) {
+            Ok(t) => Output::ok(t),
+            Err(e) => e,
+        };
+    };
+    loop {
+        match table(host) {
+            // Drawn over the last one, as Docker's live table is.
+            Ok(t) => {
+                if !show(&format!("\x1b[2J\x1b[H{t}"), 1.0) {
+                    return Output::ok("");
+                }
+            }
+            Err(e) => return e,
+        }
     }
 }

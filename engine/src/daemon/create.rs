@@ -147,6 +147,7 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         restart_at_ms: None,
         restart_delay_ms: 0,
         oom_killed: false,
+        paused: false,
     };
     Ok(Created { container, prelude })
 }

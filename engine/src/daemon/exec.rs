@@ -51,6 +51,9 @@ pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host
     if c.status != Status::Running {
         return Err(EngineError::Invalid(format!("container {} is not running", c.id)));
     }
+    if c.paused {
+        return Err(EngineError::Invalid(format!("Container {} is paused, unpause the container before exec", c.id)));
+    }
     let process = process_of(c, o);
     let started = process.started.unwrap_or(process.created);
     let stdin = o.stdin.clone();

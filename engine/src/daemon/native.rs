@@ -58,6 +58,7 @@ pub fn reap(containers: &mut Containers, c: &Container, host: &dyn Host) -> Opti
     };
     let mut c = c.clone();
     c.oom_killed = oom_killed;
+    c.paused = false;
     let ran_ms = ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000);
     super::monitor::finish(containers, &c, ended, ran_ms, status, b"", b"", &[], &reaped.upper, None);
     Some(status)
@@ -111,9 +112,12 @@ pub fn signal_number(name: &str) -> Option<i32> {
 }
 
 /// `docker stop`: the image's stop signal (TERM by default), then KILL after `grace`
-/// seconds, and the end recorded.
+/// seconds, and the end recorded. A paused container is thawed first, as Docker does.
 pub fn stop(containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
     let Some(h) = handle(host, c) else { return };
+    if c.paused {
+        let _ = h.freeze(&c.id, false);
+    }
     let signal = c.config.config.stop_signal.as_deref().and_then(signal_number).unwrap_or(15);
     let _ = h.signal(signal);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(grace.max(0.0));
@@ -133,6 +137,10 @@ pub fn stop(containers: &mut Containers, c: &Container, host: &dyn Host, grace: 
 /// `docker kill`: KILL, and the end recorded.
 pub fn kill(containers: &mut Containers, c: &Container, host: &dyn Host) {
     let Some(h) = handle(host, c) else { return };
+    if c.paused {
+        // A frozen process dies only once thawed.
+        let _ = h.freeze(&c.id, false);
+    }
     let _ = h.signal(9);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !h.ended() && std::time::Instant::now() < deadline {
@@ -166,4 +174,64 @@ pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>)
     }
     let spec = super::spec::container_spec(process, &accounts);
     h.exec(&c.id, &spec, stdin)
+}
+
+/// `docker pause` (`frozen`) and `unpause`, with Docker's refusals.
+pub fn pause(containers: &mut Containers, c: &Container, host: &dyn Host, frozen: bool) -> Result<(), super::EngineError> {
+    use super::EngineError;
+    if c.status != Status::Running {
+        return Err(EngineError::Invalid(format!("Container {} is not running", c.id)));
+    }
+    if frozen && c.paused {
+        return Err(EngineError::Invalid(format!("Container {} is already paused", c.id)));
+    }
+    if !frozen && !c.paused {
+        return Err(EngineError::Invalid(format!("Container {} is not paused", c.id)));
+    }
+    if !supervised(c) {
+        let spec = super::spec::container_spec(c, &crate::vfs::MemoryFs::new());
+        let mut runtime = crate::runtime::select(&c.host_config.runtime).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        runtime.pause(&spec, frozen).map_err(|e| EngineError::Invalid(e.to_string()))?;
+    } else {
+        let h = handle(host, c).ok_or_else(|| EngineError::Invalid(format!("Container {} is not running", c.id)))?;
+        h.freeze(&c.id, frozen).map_err(|e| EngineError::Invalid(e.to_string()))?;
+    }
+    if let Some(r) = containers.list.get_mut(&c.id) {
+        r.paused = frozen;
+    }
+    containers.save().map_err(EngineError::State)
+}
+
+/// One row of `docker stats`: CPU %, memory used, its limit, network in and out, PIDs.
+/// `None` for a container whose runtime has no cgroups (the emulated one).
+pub struct Stats {
+    pub cpu_percent: f64,
+    pub memory: u64,
+    pub limit: u64,
+    pub net: (u64, u64),
+    pub pids: u64,
+}
+
+/// Samples the running containers' use twice, `interval` apart (CPU % is the
+/// difference, as Docker's is between two reads).
+pub fn stats(host: &dyn Host, list: &[Container], interval: std::time::Duration) -> Vec<Option<Stats>> {
+    let handles: Vec<Option<Handle>> = list.iter().map(|c| if supervised(c) { handle(host, c) } else { None }).collect();
+    let first: Vec<Option<u64>> = handles.iter().zip(list).map(|(h, c)| h.as_ref().map(|h| h.usage(&c.id).0.cpu_ns)).collect();
+    let started = std::time::Instant::now();
+    if handles.iter().any(Option::is_some) {
+        std::thread::sleep(interval);
+    }
+    let wall = started.elapsed().as_nanos().max(1) as f64;
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:")).and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())).map_or(0, |kb| kb * 1024);
+    handles
+        .iter()
+        .zip(list)
+        .zip(first)
+        .map(|((h, c), before)| {
+            let h = h.as_ref()?;
+            let (u, net) = h.usage(&c.id);
+            let cpu = u.cpu_ns.saturating_sub(before.unwrap_or(u.cpu_ns)) as f64 / wall * 100.0;
+            Some(Stats { cpu_percent: cpu, memory: u.memory, limit: u.limit.unwrap_or(total), net, pids: u.pids })
+        })
+        .collect()
 }

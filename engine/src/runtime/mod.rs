@@ -277,6 +277,9 @@ pub struct Container {
     /// Its last run ended by the kernel's OOM killer (`State.OOMKilled`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub oom_killed: bool,
+    /// `docker pause`: its processes are frozen.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 impl Container {

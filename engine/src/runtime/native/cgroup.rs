@@ -30,7 +30,7 @@ impl Cgroups {
     pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
         let v2 = Self::unified();
         let mut cg = Cgroups { v2, dirs: Vec::new() };
-        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu"] };
+        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer"] };
         if v2 {
             // The controllers must be enabled down to the container's cgroup.
             let _ = std::fs::create_dir_all(Path::new(ROOT).join("berth"));
@@ -102,8 +102,50 @@ impl Cgroups {
 
     /// The `cgroup.procs` files of container `id`'s cgroups (to join them).
     pub fn procs_files(id: &str) -> Vec<PathBuf> {
-        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
+        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu", "cpuacct", "freezer"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
         dirs.into_iter().map(|d| d.join("cgroup.procs")).filter(|p| p.exists()).collect()
+    }
+
+    /// A controller's directory for container `id` (the unified one on cgroup v2).
+    fn dir_of(id: &str, controller: &str) -> PathBuf {
+        if Self::unified() {
+            Path::new(ROOT).join("berth").join(id)
+        } else {
+            Path::new(ROOT).join(controller).join("berth").join(id)
+        }
+    }
+
+    /// Freezes (`docker pause`) or thaws every process of container `id`, and waits
+    /// until the kernel says it is done.
+    pub fn freeze(id: &str, frozen: bool) -> Result<(), String> {
+        let (file, value, done) = if Self::unified() { ("cgroup.freeze", if frozen { "1" } else { "0" }, None) } else { ("freezer.state", if frozen { "FROZEN" } else { "THAWED" }, Some(if frozen { "FROZEN" } else { "THAWED" })) };
+        let dir = Self::dir_of(id, "freezer");
+        write(&dir, file, value)?;
+        if let Some(done) = done {
+            for _ in 0..500 {
+                if std::fs::read_to_string(dir.join(file)).is_ok_and(|s| s.trim() == done) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        Ok(())
+    }
+
+    /// What `docker stats` shows of container `id`: CPU time used (ns), memory used and
+    /// its limit (bytes; none: no limit), and processes.
+    pub fn usage(id: &str) -> Usage {
+        let read = |controller: &str, file: &str| std::fs::read_to_string(Self::dir_of(id, controller).join(file)).ok();
+        let number = |s: Option<String>| s.and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+        let (cpu_ns, memory, limit) = if Self::unified() {
+            let usec = read("", "cpu.stat").and_then(|s| s.lines().find_map(|l| l.strip_prefix("usage_usec ")).and_then(|v| v.trim().parse::<u64>().ok()));
+            (usec.map(|u| u * 1000), number(read("", "memory.current")), number(read("", "memory.max")))
+        } else {
+            (number(read("cpuacct", "cpuacct.usage")), number(read("memory", "memory.usage_in_bytes")), number(read("memory", "memory.limit_in_bytes")))
+        };
+        // The kernel's "no limit" is a huge number (v1) or "max" (v2, not a number).
+        let limit = limit.filter(|l| *l < (1 << 60));
+        Usage { cpu_ns: cpu_ns.unwrap_or(0), memory: memory.unwrap_or(0), limit, pids: number(read("pids", "pids.current")).unwrap_or(0) }
     }
 
     /// The PIDs in container `id`'s cgroup (its `pids` one on cgroup v1).
@@ -139,7 +181,7 @@ impl Cgroups {
 /// The cgroups of containers that are no longer running (their `berth` was killed):
 /// removed when the next native container starts.
 pub fn sweep(live: &dyn Fn(&str) -> bool) {
-    for controller in ["", "memory", "pids", "cpu"] {
+    for controller in ["", "memory", "pids", "cpu", "cpuacct", "freezer"] {
         let base = Path::new(ROOT).join(controller).join("berth");
         let Ok(entries) = std::fs::read_dir(&base) else { continue };
         for e in entries.filter_map(Result::ok) {
@@ -149,4 +191,13 @@ pub fn sweep(live: &dyn Fn(&str) -> bool) {
             }
         }
     }
+}
+
+/// A container's use of its cgroups' resources.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub cpu_ns: u64,
+    pub memory: u64,
+    pub limit: Option<u64>,
+    pub pids: u64,
 }

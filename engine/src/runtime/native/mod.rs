@@ -86,6 +86,7 @@ pub fn real_image(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
 /// no native runtime.
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod live {
+    pub use super::cgroup::Usage;
     pub use super::process::{reap, Reaped};
     pub use super::supervisor::{Exit, Handle};
 }
@@ -133,6 +134,20 @@ pub mod live {
         pub fn exec(&self, _id: &str, _spec: &crate::runtime::ContainerSpec, _stdin: Vec<u8>) -> Result<crate::runtime::Ran, RuntimeError> {
             Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
         }
+        pub fn freeze(&self, _id: &str, _frozen: bool) -> Result<(), RuntimeError> {
+            Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
+        }
+        pub fn usage(&self, _id: &str) -> (Usage, (u64, u64)) {
+            (Usage::default(), (0, 0))
+        }
+    }
+
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Usage {
+        pub cpu_ns: u64,
+        pub memory: u64,
+        pub limit: Option<u64>,
+        pub pids: u64,
     }
 
     pub struct Reaped {
@@ -183,7 +198,7 @@ impl Runtime for NativeRuntime {
 
     fn capabilities(&self) -> Capabilities {
         let available = Self::unavailable().is_none();
-        Capabilities { available, detached: available, tty: false, exec: available, pause: false, cgroups: available, gpus: false, networks: if available { &["none", "host"] } else { &[] }, note: Self::reason() }
+        Capabilities { available, detached: available, tty: available, exec: available, pause: available, cgroups: available, gpus: false, networks: if available { &["none", "host"] } else { &[] }, note: Self::reason() }
     }
 
     fn check(&self, spec: &ContainerSpec, root: &dyn FileSystem) -> Result<(), RuntimeError> {

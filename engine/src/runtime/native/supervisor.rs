@@ -119,6 +119,23 @@ impl Handle {
         Ok(())
     }
 
+    /// Freezes or thaws the container's processes (`docker pause`, `unpause`).
+    pub fn freeze(&self, id: &str, frozen: bool) -> Result<(), RuntimeError> {
+        Cgroups::freeze(id, frozen).map_err(RuntimeError::Failed)
+    }
+
+    /// What `docker stats` shows: its cgroups' use, and its network's bytes received and
+    /// sent (from its first process's `/proc/<pid>/net/dev`).
+    pub fn usage(&self, id: &str) -> (super::cgroup::Usage, (u64, u64)) {
+        let net = self.pid().and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/net/dev")).ok()).map_or((0, 0), |dev| {
+            dev.lines().skip(2).filter_map(|l| l.split_once(':')).filter(|(name, _)| name.trim() != "lo").fold((0, 0), |(rx, tx), (_, v)| {
+                let f: Vec<u64> = v.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+                (rx + f.first().copied().unwrap_or(0), tx + f.get(8).copied().unwrap_or(0))
+            })
+        });
+        (Cgroups::usage(id), net)
+    }
+
     /// Runs another process in the container (`docker exec`), to its end.
     pub fn exec(&self, id: &str, spec: &ContainerSpec, stdin: Vec<u8>) -> Result<crate::runtime::Ran, RuntimeError> {
         let pid = self.pid().ok_or_else(|| RuntimeError::Failed("the container is not running".into()))?;
