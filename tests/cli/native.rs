@@ -138,6 +138,10 @@ fn native_containers_run_real_programs_in_namespaces_of_their_own() {
     assert_eq!(lines[1], "1,3", "/proc/keys is masked with /dev/null: {out}");
     assert!(lines[2].contains("Read-only file system"), "{out}");
     assert_eq!(lines[3], "3", "a header, then sh and ps: {out}");
+    // A node the container makes is not one it can open: the devices cgroup allows only
+    // Docker's defaults (here the host's /dev/fuse, c 10:229, which any user may open).
+    let (out, _) = n.sh(&[], "mknod /fuse c 10 229 && head -c 1 /fuse 2>&1; echo x > /dev/null && echo null works");
+    assert_eq!(out, "head: /fuse: Operation not permitted\nnull works\n");
     // Exit statuses and the errors Docker gives.
     assert_eq!(n.sh(&[], "exit 7").1, 7);
     // PID 1 ignores a signal it has no handler for, even SIGKILL from inside; a child

@@ -222,6 +222,10 @@ pub struct Resources {
     pub cpu: Option<Cpu>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<Pids>,
+    /// Device cgroup rules beyond Docker's defaults (`c 195:* rwm` for a GPU), in the
+    /// cgroup v1 `devices.allow` form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

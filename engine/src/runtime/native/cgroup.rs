@@ -30,7 +30,7 @@ impl Cgroups {
     pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
         let v2 = Self::unified();
         let mut cg = Cgroups { v2, dirs: Vec::new() };
-        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer"] };
+        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer", "devices"] };
         if v2 {
             // The controllers must be enabled down to the container's cgroup.
             let _ = std::fs::create_dir_all(Path::new(ROOT).join("berth"));
@@ -65,6 +65,15 @@ impl Cgroups {
     }
 
     fn limit(&self, r: &Resources) -> Result<(), String> {
+        // Device access as Docker allows it by default: the nodes of /dev and terminals,
+        // and mknod of any (a node made is not a node that can be opened). Without this a
+        // container with CAP_MKNOD could open the host's disks.
+        if let Some(dir) = self.dir("devices").filter(|_| !self.v2) {
+            write(dir, "devices.deny", "a")?;
+            for rule in DEFAULT_DEVICES.iter().copied().chain(r.devices.iter().map(String::as_str)) {
+                write(dir, "devices.allow", rule)?;
+            }
+        }
         if let Some(m) = &r.memory {
             let dir = self.dir("memory").ok_or("this machine has no memory cgroup controller: --memory cannot be applied")?;
             if self.v2 {
@@ -102,7 +111,7 @@ impl Cgroups {
 
     /// The `cgroup.procs` files of container `id`'s cgroups (to join them).
     pub fn procs_files(id: &str) -> Vec<PathBuf> {
-        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu", "cpuacct", "freezer"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
+        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu", "cpuacct", "freezer", "devices"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
         dirs.into_iter().map(|d| d.join("cgroup.procs")).filter(|p| p.exists()).collect()
     }
 
@@ -181,7 +190,7 @@ impl Cgroups {
 /// The cgroups of containers that are no longer running (their `berth` was killed):
 /// removed when the next native container starts.
 pub fn sweep(live: &dyn Fn(&str) -> bool) {
-    for controller in ["", "memory", "pids", "cpu", "cpuacct", "freezer"] {
+    for controller in ["", "memory", "pids", "cpu", "cpuacct", "freezer", "devices"] {
         let base = Path::new(ROOT).join(controller).join("berth");
         let Ok(entries) = std::fs::read_dir(&base) else { continue };
         for e in entries.filter_map(Result::ok) {
@@ -201,3 +210,8 @@ pub struct Usage {
     pub limit: Option<u64>,
     pub pids: u64,
 }
+
+/// Docker's default device rules (moby's `DefaultLinuxSpec`, runc's `AllowedDevices`):
+/// mknod of any node; read and write of null, zero, full, random, urandom, tty,
+/// console, ptmx, the pseudo-terminals and tun.
+pub const DEFAULT_DEVICES: &[&str] = &["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"];
