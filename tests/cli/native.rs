@@ -517,3 +517,62 @@ fn pause_freezes_and_stats_reads_the_cgroups() {
     assert_eq!(n.berth(&["stop", "-t", "1", "busy"]).status.code(), Some(0));
     assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "busy"])), "exited 137\n");
 }
+
+/// A fake NVIDIA driver under `root`: two GPUs, the control and UVM nodes, two of its
+/// libraries and an `nvidia-smi` that says what it is.
+fn fake_driver(root: &Path) {
+    for d in ["dev", "usr/lib/x86_64-linux-gnu", "usr/bin"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    for (name, major, minor) in [("nvidia0", 195, 0), ("nvidia1", 195, 1), ("nvidiactl", 195, 255), ("nvidia-uvm", 511, 0)] {
+        assert_eq!(Command::new("mknod").arg(root.join("dev").join(name)).args(["c", &major.to_string(), &minor.to_string()]).status().unwrap().code(), Some(0));
+    }
+    for lib in ["libcuda.so.535.104.05", "libnvidia-ml.so.535.104.05"] {
+        std::fs::write(root.join("usr/lib/x86_64-linux-gnu").join(lib), format!("fake {lib}\n")).unwrap();
+    }
+    std::fs::write(root.join("usr/bin/nvidia-smi"), "#!/bin/sh\necho 'GPU 0: Fake GPU (UUID: GPU-fake-0)'\n").unwrap();
+    let mut perms = std::fs::metadata(root.join("usr/bin/nvidia-smi")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(root.join("usr/bin/nvidia-smi"), perms).unwrap();
+}
+
+#[test]
+fn gpus_come_from_the_driver_or_a_cdi_spec_and_a_host_without_one_gets_dockers_error() {
+    let Some(n) = Native::new("gpus") else { return };
+    let driver = n.root.join("driver");
+    fake_driver(&driver);
+    let cdi = n.root.join("cdi");
+    std::fs::create_dir_all(&cdi).unwrap();
+    let berth = |args: &[&str], driver: &Path| Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &n.root).env("BERTH_DRIVER_ROOT", driver).env("BERTH_CDI_SPEC_DIRS", &cdi).output().unwrap();
+    let script = "ls -l /dev | grep nvidia | awk '{print $5 $6, $NF}'; ls /usr/lib/x86_64-linux-gnu; echo $NVIDIA_VISIBLE_DEVICES $NVIDIA_DRIVER_CAPABILITIES; nvidia-smi -L; head -c 1 /dev/nvidia0 2>&1";
+    let out = berth(&["run", "--rm", "--gpus", "all", "bb", "sh", "-c", script], &driver);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let got = stdout(&out);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(&lines[..4], ["511,0 nvidia-uvm", "195,0 nvidia0", "195,1 nvidia1", "195,255 nvidiactl"], "{got}");
+    assert_eq!(lines[4..6], ["libcuda.so.535.104.05", "libnvidia-ml.so.535.104.05"]);
+    assert_eq!(lines[6], "all utility,compute");
+    assert_eq!(lines[7], "GPU 0: Fake GPU (UUID: GPU-fake-0)");
+    // The cgroup lets it open the node (the fake has no driver behind it: ENXIO, not EPERM).
+    assert_eq!(lines[8], "head: /dev/nvidia0: No such device or address");
+    let out = berth(&["run", "--rm", "--gpus", "device=1", "bb", "sh", "-c", "ls /dev | grep nvidia | tr '\\n' ' '; echo $NVIDIA_VISIBLE_DEVICES"], &driver);
+    assert_eq!(stdout(&out), "nvidia-uvm nvidia1 nvidiactl 1\n", "{}", text(&out));
+    // No GPU on the host: Docker's words, and the container stays created.
+    let empty = n.root.join("no-driver");
+    std::fs::create_dir_all(empty.join("dev")).unwrap();
+    let out = berth(&["run", "--name", "nogpu", "--gpus", "all", "bb", "true"], &empty);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out).contains("could not select device driver \"\" with capabilities: [[gpu]]"), "{}", text(&out));
+    assert_eq!(stdout(&n.berth(&["ps", "-a", "--filter", "name=nogpu", "--format", "{{.Status}}"])), "Created\n");
+    // A CDI spec: its devices are listed, and one given with --device is applied.
+    std::fs::write(cdi.join("example.yaml"), format!("cdiVersion: \"0.6.0\"\nkind: example.com/accel\ndevices:\n  - name: a\n    containerEdits:\n      env: [ACCEL=a]\n      deviceNodes:\n        - {{path: /dev/accel0, hostPath: {}, permissions: rw}}\ncontainerEdits:\n  mounts:\n    - {{hostPath: {}, containerPath: /opt/accel/libaccel.so, options: [ro, bind]}}\n", driver.join("dev/nvidia0").display(), driver.join("usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05").display())).unwrap();
+    assert_eq!(stdout(&berth(&["cdi", "list"], &driver)), "example.com/accel=a\n");
+    let out = berth(&["run", "--rm", "--device", "example.com/accel=a", "bb", "sh", "-c", "echo $ACCEL; ls -l /dev/accel0 | awk '{print $5 $6}'; cat /opt/accel/libaccel.so; echo x > /opt/accel/libaccel.so 2>/dev/null || echo read-only"], &driver);
+    assert_eq!(stdout(&out), "a\n195,0\nfake libcuda.so.535.104.05\nread-only\n", "{}", text(&out));
+    let out = berth(&["run", "--rm", "--device", "example.com/accel=b", "bb", "true"], &driver);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out).contains("unresolvable CDI devices example.com/accel=b"), "{}", text(&out));
+    // A host device by path.
+    let out = berth(&["run", "--rm", "--device", "/dev/fuse", "bb", "sh", "-c", "ls -l /dev/fuse | awk '{print $5 $6}'; head -c 1 /dev/fuse 2>&1"], &driver);
+    assert_eq!(stdout(&out), "10,229\nhead: /dev/fuse: Input/output error\n", "the cgroup allows the device given: {}", text(&out));
+}

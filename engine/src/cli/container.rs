@@ -190,7 +190,17 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Err(e) => return e,
             },
             Arg::Flag("--gpus", v) => match it.value("--gpus", v) {
-                Ok(_) => o.gpus = true,
+                Ok(v) => match crate::daemon::gpu::parse_gpus(v) {
+                    Ok(r) => {
+                        o.gpus = true;
+                        o.host.gpus = Some(r);
+                    }
+                    Err(e) => return Output::fail(125, format!("invalid argument \"{v}\" for \"--gpus\" flag: {e}\nSee 'docker run --help'.\n")),
+                },
+                Err(e) => return e,
+            },
+            Arg::Flag("--device", v) => match it.value("--device", v) {
+                Ok(v) => o.host.devices.push(v.to_string()),
                 Err(e) => return e,
             },
             Arg::Flag("--mount", v) => match it.value("--mount", v) {
@@ -287,9 +297,13 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         }
     };
     let id = container.id.clone();
-    // `--gpus` without a GPU: Docker creates the container, then cannot start it, so it
-    // stays in `ps -a` as Created (unless --rm).
-    if create_only || (o.gpus && !o.rm) {
+    // `--gpus` where no runtime gives GPUs (the emulated one): Docker creates the
+    // container, then cannot start it, so it stays in `ps -a` as Created (unless --rm).
+    // The native runtime finds the GPUs when it starts the container.
+    let wants_devices = o.gpus || !o.host.devices.is_empty();
+    let native = wants_devices && crate::daemon::start::choose_runtime(&mut store, &container, host).is_ok_and(|r| r.on_disk());
+    let o_gpus = wants_devices && !native;
+    if create_only || (o_gpus && !o.rm) {
         if let Err(e) = crate::daemon::create::record(&mut containers, &container) {
             return daemon(&e.to_string(), 125);
         }
@@ -297,7 +311,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             return Output { code: 0, stdout: format!("{id}\n").into(), stderr: prelude.into() };
         }
     }
-    if o.gpus {
+    if o_gpus {
         let mut out = daemon("could not select device driver \"\" with capabilities: [[gpu]]", 125);
         out.prepend_stderr(&prelude);
         return out;

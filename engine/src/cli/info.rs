@@ -93,3 +93,15 @@ fn capabilities_here(r: &dyn Runtime, host: &dyn Host) -> runtime::Capabilities 
     }
     c
 }
+
+/// `cdi list`: the CDI devices the specs in the CDI directories name (what `--device`
+/// and `--gpus` can give a container on the native runtime).
+pub fn cdi(args: &[String]) -> Output {
+    match args.first().map(String::as_str) {
+        Some("list" | "ls") => match crate::daemon::gpu::load_specs(&crate::daemon::gpu::spec_dirs()) {
+            Ok(specs) => Output::ok(crate::daemon::gpu::device_names(&specs).iter().map(|n| format!("{n}\n")).collect::<String>()),
+            Err(e) => Output::fail(1, format!("berth: {e}\n")),
+        },
+        _ => Output::ok("\nUsage:  berth cdi list\n\nList the CDI devices of the specs in /etc/cdi and /var/run/cdi (BERTH_CDI_SPEC_DIRS)\n"),
+    }
+}

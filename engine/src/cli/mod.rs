@@ -133,6 +133,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
         "build" => build::run(rest, host),
         "info" => info::run(rest, host),
+        "cdi" => info::cdi(rest),
         "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
         "attach" => container::attach(rest, host),
         "diff" => container::diff(rest, host),

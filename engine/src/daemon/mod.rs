@@ -10,6 +10,7 @@ pub mod commit;
 pub mod cp;
 pub mod create;
 pub mod exec;
+pub mod gpu;
 pub mod import;
 pub mod logs;
 pub mod monitor;

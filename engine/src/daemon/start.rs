@@ -271,9 +271,23 @@ fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Cont
     let mut upper = containers.upper_within(&c.id, &quota).map_err(EngineError::State)?;
     // Layers already on disk need not be read into memory: only mounts (their points
     // resolve over the image, volumes are seeded from it) need the image's files.
+    // GPUs and devices, found on the host now (the driver may have changed since create).
+    let devices = match crate::daemon::gpu::edits_for(c.host_config.gpus.as_ref(), &c.host_config.devices) {
+        Ok(e) => e,
+        Err(message) => return Ok((Err(RuntimeError::Failed(message)), upper)),
+    };
+    let with_devices = |mut spec: crate::runtime::ContainerSpec| -> Result<crate::runtime::ContainerSpec, RuntimeError> {
+        if let Some(edits) = &devices {
+            crate::daemon::gpu::apply(&mut spec, edits).map_err(RuntimeError::Failed)?;
+        }
+        Ok(spec)
+    };
     if c.mounts.is_empty() && crate::runtime::native::layers_on_disk(&dir, &diff_ids) {
         let accounts = crate::runtime::native::account_files(&dir, &diff_ids, &upper);
-        let spec = crate::daemon::spec::container_spec(c, &accounts);
+        let spec = match with_devices(crate::daemon::spec::container_spec(c, &accounts)) {
+            Ok(s) => s,
+            Err(e) => return Ok((Err(e), upper)),
+        };
         let mut volumes = BTreeMap::new();
         let layers = diff_ids.into_iter().map(|d| (d, None)).collect();
         let ran = runtime.run_on_disk(&spec, crate::runtime::DiskRoot { dir, id: c.id.clone(), layers, upper: &mut upper, volumes: &mut volumes }, stdio);
@@ -291,7 +305,10 @@ fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Cont
         let vol = if vol.read_dir("/").is_ok_and(|e| e.is_empty()) { seed_volume(&view, &m.target, &quota).unwrap_or(vol) } else { vol };
         volumes.insert(m.source.clone(), vol);
     }
-    let spec = crate::daemon::spec::container_spec(c, &view);
+    let spec = match with_devices(crate::daemon::spec::container_spec(c, &view)) {
+        Ok(s) => s,
+        Err(e) => return Ok((Err(e), upper)),
+    };
     if let Err(e) = runtime.check(&spec, &view) {
         return Ok((Err(e), upper));
     }

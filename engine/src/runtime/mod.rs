@@ -340,6 +340,22 @@ pub struct HostOptions {
     /// `--sysctl KEY=VALUE`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sysctls: BTreeMap<String, String>,
+    /// `--gpus`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<GpuRequest>,
+    /// `--device`: host device paths (`/dev/fuse[:/dev/fuse[:rwm]]`) and CDI names
+    /// (`nvidia.com/gpu=0`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+}
+
+/// `--gpus all|N|device=0,2|capabilities=compute,utility` (see `daemon::gpu`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuRequest {
+    /// `None`: all of them.
+    pub count: Option<usize>,
+    pub device_ids: Vec<String>,
+    pub capabilities: Vec<String>,
 }
 
 /// `--ulimit NAME=SOFT[:HARD]` (Docker's names: `nofile`, `nproc`, `core`, …; `-1` is

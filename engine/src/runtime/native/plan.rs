@@ -276,6 +276,14 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     for (name, major, minor) in DEVICES {
         steps.push(Step::Mknod { path: c(&format!("/dev/{name}"))?, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(*major, *minor) });
     }
+    // `--device` and `--gpus`: their nodes, which the devices cgroup lets it open.
+    for d in &spec.linux.devices {
+        let kind = if d.kind == "b" { libc::S_IFBLK } else { libc::S_IFCHR };
+        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(&d.path)) {
+            mkdir_all(&mut steps, &parent)?;
+        }
+        steps.push(Step::Mknod { path: c(&crate::vfs::normalize(&d.path))?, mode: kind | d.file_mode.unwrap_or(0o666) & 0o777, dev: libc::makedev(d.major, d.minor) });
+    }
     steps.push(Step::Mkdir { path: c("/dev/pts")?, mode: 0o755 });
     steps.push(mount(Some("devpts"), "/dev/pts", Some("devpts"), MS_NOSUID | MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620,gid=5"), false)?);
     steps.push(Step::Symlink { target: c("pts/ptmx")?, link: c("/dev/ptmx")? });
