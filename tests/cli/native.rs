@@ -530,6 +530,7 @@ fn fake_driver(root: &Path) {
     for lib in ["libcuda.so.535.104.05", "libnvidia-ml.so.535.104.05"] {
         std::fs::write(root.join("usr/lib/x86_64-linux-gnu").join(lib), format!("fake {lib}\n")).unwrap();
     }
+    std::os::unix::fs::symlink("libcuda.so.535.104.05", root.join("usr/lib/x86_64-linux-gnu/libcuda.so.1")).unwrap();
     std::fs::write(root.join("usr/bin/nvidia-smi"), "#!/bin/sh\necho 'GPU 0: Fake GPU (UUID: GPU-fake-0)'\n").unwrap();
     let mut perms = std::fs::metadata(root.join("usr/bin/nvidia-smi")).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
@@ -550,11 +551,11 @@ fn gpus_come_from_the_driver_or_a_cdi_spec_and_a_host_without_one_gets_dockers_e
     let got = stdout(&out);
     let lines: Vec<&str> = got.lines().collect();
     assert_eq!(&lines[..4], ["511,0 nvidia-uvm", "195,0 nvidia0", "195,1 nvidia1", "195,255 nvidiactl"], "{got}");
-    assert_eq!(lines[4..6], ["libcuda.so.535.104.05", "libnvidia-ml.so.535.104.05"]);
-    assert_eq!(lines[6], "all utility,compute");
-    assert_eq!(lines[7], "GPU 0: Fake GPU (UUID: GPU-fake-0)");
+    assert_eq!(lines[4..7], ["libcuda.so.1", "libcuda.so.535.104.05", "libnvidia-ml.so.535.104.05"], "the library and the name the host's linker cache gave it");
+    assert_eq!(lines[7], "all utility,compute");
+    assert_eq!(lines[8], "GPU 0: Fake GPU (UUID: GPU-fake-0)");
     // The cgroup lets it open the node (the fake has no driver behind it: ENXIO, not EPERM).
-    assert_eq!(lines[8], "head: /dev/nvidia0: No such device or address");
+    assert_eq!(lines[9], "head: /dev/nvidia0: No such device or address");
     let out = berth(&["run", "--rm", "--gpus", "device=1", "bb", "sh", "-c", "ls /dev | grep nvidia | tr '\\n' ' '; echo $NVIDIA_VISIBLE_DEVICES"], &driver);
     assert_eq!(stdout(&out), "nvidia-uvm nvidia1 nvidiactl 1\n", "{}", text(&out));
     // No GPU on the host: Docker's words, and the container stays created.

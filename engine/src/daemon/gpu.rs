@@ -86,6 +86,9 @@ pub struct Edits {
     pub hooks: Vec<serde_yaml::Value>,
     #[serde(default, rename = "additionalGIDs")]
     pub additional_gids: Vec<u32>,
+    /// `[link, target]` pairs (the toolkit's `create-symlinks` hook; not a CDI field).
+    #[serde(skip)]
+    pub symlinks: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -126,6 +129,7 @@ impl Edits {
         self.mounts.extend(other.mounts.iter().cloned());
         self.hooks.extend(other.hooks.iter().cloned());
         self.additional_gids.extend(other.additional_gids.iter().copied());
+        self.symlinks.extend(other.symlinks.iter().cloned());
     }
 }
 
@@ -281,6 +285,12 @@ pub fn discover(root: &Path, request: &GpuRequest) -> Option<Edits> {
                 // The real file (the longest version), as the toolkit mounts it.
                 if let Some(file) = found.iter().filter(|n| std::fs::symlink_metadata(root.join(dir).join(n)).is_ok_and(|m| m.is_file())).max_by_key(|n| n.len()) {
                     edits.mounts.push(CdiMount { host_path: root.join(dir).join(file).display().to_string(), container_path: format!("/{dir}/{file}"), options: vec!["ro".into(), "nosuid".into(), "nodev".into(), "bind".into()] });
+                    // The names the host's linker cache gave it (`libcuda.so.1`), again.
+                    for link in found.iter().filter(|n| *n != file) {
+                        if std::fs::read_link(root.join(dir).join(link)).is_ok_and(|t| t.file_name().is_some_and(|t| t == file.as_str())) {
+                            edits.symlinks.push((format!("/{dir}/{link}"), file.clone()));
+                        }
+                    }
                 }
             }
         }
@@ -343,6 +353,11 @@ pub fn apply(spec: &mut ContainerSpec, edits: &Edits) -> Result<(), String> {
             options.push("rw".into());
         }
         spec.mounts.push(MountSpec { destination: m.container_path.clone(), kind: "bind".into(), source: m.host_path.clone(), options });
+    }
+    if !edits.symlinks.is_empty() {
+        let mut all: Vec<(String, String)> = spec.annotation(crate::runtime::spec::ANNOTATION_SYMLINKS).and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+        all.extend(edits.symlinks.iter().cloned());
+        spec.annotations.insert(crate::runtime::spec::ANNOTATION_SYMLINKS.into(), serde_json::to_string(&all).unwrap_or_default());
     }
     if !edits.additional_gids.is_empty() {
         let gids = spec.process.user.additional_gids.get_or_insert_with(Vec::new);

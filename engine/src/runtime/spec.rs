@@ -19,6 +19,9 @@ pub const ANNOTATION_INIT: &str = "org.berth.init";
 pub const ANNOTATION_USER: &str = "org.berth.user";
 /// `--privileged`: `/sys` is writable (the OCI spec has no field for it).
 pub const ANNOTATION_PRIVILEGED: &str = "org.berth.privileged";
+/// Symlinks to make in the container (a JSON list of `[link, target]`): a GPU driver's
+/// library names, which the NVIDIA toolkit makes with a hook.
+pub const ANNOTATION_SYMLINKS: &str = "org.berth.symlinks";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

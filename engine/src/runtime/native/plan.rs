@@ -341,6 +341,14 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
         let (flags, data) = tmpfs_options(&m.options);
         steps.push(mount(Some("tmpfs"), &dest, Some("tmpfs"), flags, (!data.is_empty()).then_some(data.as_str()), false)?);
     }
+    let links: Vec<(String, String)> = spec.annotation(crate::runtime::spec::ANNOTATION_SYMLINKS).and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+    for (link, target) in &links {
+        let link = crate::vfs::normalize(link);
+        if let Some((parent, _)) = crate::vfs::split_parent(&link) {
+            mkdir_all(&mut steps, &parent)?;
+        }
+        steps.push(Step::Symlink { target: c(target)?, link: c(&link)? });
+    }
     // `--sysctl`, while /proc/sys is still writable.
     for (key, value) in &spec.linux.sysctl {
         steps.push(Step::WriteFile { path: c(&format!("/proc/sys/{}", key.replace('.', "/")))?, data: value.as_bytes().to_vec() });
