@@ -425,6 +425,23 @@ fn security_and_resource_options_reach_the_kernel() {
     assert_eq!(out.status.code(), Some(125));
     let (out, _) = n.sh(&["--shm-size", "2m"], "grep ' /dev/shm ' /proc/mounts");
     assert!(out.contains("size=2048k"), "{out}");
+    // Seccomp: the host's default profile (containers-common's, which podman brings), a
+    // profile of one's own, unconfined, and none for --privileged; exec'd processes too.
+    let default_profile = Path::new("/usr/share/containers/seccomp.json").exists();
+    let (out, _) = n.sh(&[], "grep Seccomp: /proc/self/status");
+    assert_eq!(out, if default_profile { "Seccomp:\t2\n" } else { "Seccomp:\t0\n" });
+    let profile = n.root.join("no-mkdir.json");
+    std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#).unwrap();
+    let (out, _) = n.sh(&["--security-opt", &format!("seccomp={}", profile.display())], "mkdir /made 2>&1; grep Seccomp: /proc/self/status");
+    assert_eq!(out, "mkdir: can't create directory '/made': Operation not permitted\nSeccomp:\t2\n");
+    assert_eq!(n.sh(&["--security-opt", "seccomp=unconfined"], "grep Seccomp: /proc/self/status").0, "Seccomp:\t0\n");
+    assert_eq!(n.sh(&["--privileged"], "grep Seccomp: /proc/self/status").0, "Seccomp:\t0\n");
+    let out = n.berth(&["run", "--rm", "--security-opt", "seccomp=/no/such.json", "bb", "true"]);
+    assert!(text(&out).contains("opening seccomp profile (/no/such.json) failed"), "{}", text(&out));
+    assert_eq!(n.berth(&["run", "-d", "--name", "filtered", "--security-opt", &format!("seccomp={}", profile.display()), "bb", "sleep", "30"]).status.code(), Some(0));
+    let out = n.berth(&["exec", "filtered", "mkdir", "/made"]);
+    assert!(text(&out).contains("Operation not permitted"), "the exec'd process has the filter too: {}", text(&out));
+    assert_eq!(n.berth(&["rm", "-f", "filtered"]).status.code(), Some(0));
     // --init: PID 1 is an init that forwards signals, so TERM ends a shell without a trap.
     let (out, _) = n.sh(&["--init"], "ps -o pid,comm | head -3");
     assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["PID", "COMMAND", "1", "init", "2", "sh"]);

@@ -110,9 +110,16 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Ok(opt) => match opt.split_once(['=', ':']).map_or((opt, ""), |(k, v)| (k, v)) {
                     ("no-new-privileges", "" | "true") => o.host.no_new_privileges = true,
                     ("no-new-privileges", "false") => o.host.no_new_privileges = false,
-                    // Berth's native runtime applies no seccomp filter yet: unconfined is what it does.
-                    ("seccomp", "unconfined") => {}
-                    ("seccomp" | "apparmor" | "label" | "systempaths", _) => return daemon(&format!("--security-opt {opt} is not supported by Berth yet"), 125),
+                    ("seccomp", "unconfined") => o.host.seccomp = "unconfined".into(),
+                    // The client reads the profile, as Docker's does.
+                    ("seccomp", path) => match host.read_file(path) {
+                        Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                            Ok(_) => o.host.seccomp = String::from_utf8_lossy(&bytes).into_owned(),
+                            Err(e) => return Output::fail(125, format!("docker: Decoding seccomp profile failed: {e}.\nSee 'docker run --help'.\n")),
+                        },
+                        Err(e) => return Output::fail(125, format!("docker: opening seccomp profile ({path}) failed: {e}.\nSee 'docker run --help'.\n")),
+                    },
+                    ("apparmor" | "label" | "systempaths", _) => return daemon(&format!("--security-opt {opt} is not supported by Berth yet"), 125),
                     _ => return daemon(&format!("invalid --security-opt 1: \"{opt}\""), 125),
                 },
                 Err(e) => return e,

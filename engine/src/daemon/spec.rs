@@ -49,6 +49,9 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
         s.annotations.insert(spec::ANNOTATION_PRIVILEGED.into(), "true".into());
     }
     s.linux.sysctl = h.sysctls.clone();
+    if !h.seccomp.is_empty() {
+        s.linux.seccomp = Some(h.seccomp.clone());
+    }
     if h.pids_limit > 0 {
         s.linux.resources.pids = Some(Pids { limit: i64::try_from(h.pids_limit).unwrap_or(i64::MAX) });
     }

@@ -343,6 +343,10 @@ pub struct HostOptions {
     /// `--gpus`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpus: Option<GpuRequest>,
+    /// `--security-opt seccomp=`: `unconfined`, or the profile's JSON (read when the
+    /// container is created, as Docker's client reads it); empty: the default.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub seccomp: String,
     /// `--device`: host device paths (`/dev/fuse[:/dev/fuse[:rwm]]`) and CDI names
     /// (`nvidia.com/gpu=0`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -205,6 +205,9 @@ pub struct LinuxSpec {
     pub readonly_paths: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sysctl: BTreeMap<String, String>,
+    /// The seccomp profile (JSON): `None` is the runtime's default, `unconfined` none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp: Option<String>,
     /// Device nodes made in the container's `/dev` (`--device`, `--gpus`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceSpec>,

@@ -59,7 +59,7 @@ pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin:
     let user = &spec.process.user;
     let steps = vec![
         Step::Chdir(cwd),
-        Step::DropBounding(plan::default_caps()),
+        Step::DropBounding(plan::caps_of(spec)),
         Step::Groups(user.additional_gids.clone().unwrap_or_default()),
         Step::Gid(user.gid),
         Step::Uid(user.uid),
@@ -68,7 +68,11 @@ pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin:
     ];
     let mut steps = steps;
     if user.uid == 0 {
-        steps.insert(5, Step::Caps(plan::default_caps()));
+        steps.insert(5, Step::Caps(plan::caps_of(spec)));
+    }
+    // The container's seccomp filter applies to what is exec'd in it too.
+    if let Some(program) = plan::seccomp_program(spec, plan::caps_of(spec)).map_err(RuntimeError::Failed)? {
+        steps.insert(1, Step::Seccomp(program));
     }
     let (in_r, in_w) = pipe()?;
     let (out_r, out_w) = pipe()?;

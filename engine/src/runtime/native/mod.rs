@@ -30,12 +30,20 @@ mod process;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod rootfs;
 #[cfg(all(target_os = "linux", feature = "native"))]
+pub mod seccomp;
+#[cfg(all(target_os = "linux", feature = "native"))]
 pub mod supervisor;
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod syscalls;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod sys;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NativeRuntime;
+
+/// The host's default seccomp profile (`containers-common`'s copy of the containers
+/// default, which follows Docker's); where it is missing, containers run unconfined.
+pub const DEFAULT_SECCOMP_PROFILE: &str = "/usr/share/containers/seccomp.json";
 
 /// Whether this build has the native backend at all.
 pub const BUILT: bool = cfg!(all(target_os = "linux", feature = "native"));

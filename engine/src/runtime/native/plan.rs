@@ -170,6 +170,8 @@ pub enum Step {
     Init { close: i32, args: (usize, usize) },
     /// `-t`: a terminal of the container's own; its master end goes over `socket`.
     Console { socket: i32 },
+    /// The seccomp filter, installed while the capability to do so is still held.
+    Seccomp(Vec<super::seccomp::Insn>),
     Exec(Exec),
 }
 
@@ -242,6 +244,26 @@ fn mkdir_all(steps: &mut Vec<Step>, path: &str) -> Result<(), String> {
         steps.push(Step::Mkdir { path: c(&at)?, mode: 0o755 });
     }
     Ok(())
+}
+
+/// The container's seccomp filter: its profile (or the host's default one, where there
+/// is one) compiled for its capabilities; none when unconfined or `--privileged`, as
+/// Docker has it.
+pub fn seccomp_program(spec: &ContainerSpec, caps: u64) -> Result<Option<Vec<super::seccomp::Insn>>, String> {
+    use super::seccomp;
+    if spec.annotation(crate::runtime::spec::ANNOTATION_PRIVILEGED) == Some("true") || spec.linux.seccomp.as_deref() == Some("unconfined") {
+        return Ok(None);
+    }
+    let profile = match &spec.linux.seccomp {
+        Some(json) => seccomp::parse(json).map_err(|e| format!("Decoding seccomp profile failed: {e}"))?,
+        None => match seccomp::load(seccomp::DEFAULT_PROFILE) {
+            Ok(p) => p,
+            // No default profile on this host: unconfined (berth info says so).
+            Err(_) => return Ok(None),
+        },
+    };
+    let names: Vec<String> = (0..crate::runtime::spec::CAPABILITIES.len()).filter(|b| caps & (1u64 << b) != 0).map(|b| format!("CAP_{}", crate::runtime::spec::CAPABILITIES[b])).collect();
+    seccomp::compile(&profile, &names).map(Some)
 }
 
 /// A destination as a path from the new root.
@@ -400,6 +422,9 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
         steps.push(Step::Init { close: report, args: own_args() });
     }
     let caps = caps_of(spec);
+    if let Some(program) = seccomp_program(spec, caps)? {
+        steps.push(Step::Seccomp(program));
+    }
     steps.push(Step::DropBounding(caps));
     let user = &spec.process.user;
     steps.push(Step::Groups(user.additional_gids.clone().unwrap_or_default()));
@@ -484,6 +509,7 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
             },
             Step::Init { close, args } => sys.init(*close, *args),
             Step::Console { socket } => sys.console(*socket),
+            Step::Seccomp(program) => sys.seccomp(program),
             Step::Exec(exec) => {
                 // As execvp: the first candidate that runs; EACCES is kept over ENOENT.
                 let mut worst = libc::ENOENT;
@@ -530,6 +556,7 @@ pub fn describe(step: &Step) -> String {
         Step::Mask(path) => format!("masking {}", s(path)),
         Step::Init { .. } => "starting the init process".into(),
         Step::Console { .. } => "allocating a terminal".into(),
+        Step::Seccomp(_) => "installing the seccomp filter".into(),
         Step::Groups(_) | Step::Gid(_) | Step::Uid(_) => "setting the user".into(),
         Step::Exec(e) => format!("exec: \"{}\"", e.argv0),
     }

@@ -53,6 +53,8 @@ pub trait Sys {
     /// over `socket` (runc's console socket), and makes the other end this process's
     /// controlling terminal and standard streams.
     fn console(&self, socket: i32) -> Result<(), Errno>;
+    /// Installs a seccomp filter (classic BPF).
+    fn seccomp(&self, program: &[super::seccomp::Insn]) -> Result<(), Errno>;
 }
 
 /// Sends `fd` over the Unix socket `socket` (`SCM_RIGHTS`).
@@ -336,6 +338,17 @@ impl Sys for Linux {
         Ok(())
     }
 
+    fn seccomp(&self, program: &[super::seccomp::Insn]) -> Result<(), Errno> {
+        #[repr(C)]
+        struct Fprog {
+            len: u16,
+            filter: *const super::seccomp::Insn,
+        }
+        let prog = Fprog { len: program.len() as u16, filter: program.as_ptr() };
+        // SAFETY: the kernel reads `len` instructions from `filter`, which lives for the call.
+        check(unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as libc::c_ulong, &prog as *const Fprog as libc::c_ulong, 0, 0) })
+    }
+
     fn console(&self, socket: i32) -> Result<(), Errno> {
         // SAFETY: terminal ioctls and descriptor calls on local data.
         unsafe {
@@ -524,6 +537,9 @@ impl Sys for Recorder {
     }
     fn console(&self, socket: i32) -> Result<(), Errno> {
         self.record(format!("console {}", socket >= 0))
+    }
+    fn seccomp(&self, program: &[super::seccomp::Insn]) -> Result<(), Errno> {
+        self.record(format!("seccomp {}", program.len()))
     }
     fn init(&self, close: i32, _args: (usize, usize)) -> Result<(), Errno> {
         self.record(format!("init {}", close >= 0))
