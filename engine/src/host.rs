@@ -27,6 +27,11 @@ pub trait Files {
     fn native_dir(&self) -> Option<std::path::PathBuf> {
         None
     }
+    /// Whether this command may only read the state (another holds the lock while a
+    /// container runs in the foreground): it then brings nothing up to date.
+    fn read_only(&self) -> bool {
+        false
+    }
     /// The name of the current directory (Compose's default project name).
     fn cwd_name(&self) -> String {
         "project".into()

@@ -594,3 +594,21 @@ fn gpus_come_from_the_driver_or_a_cdi_spec_and_a_host_without_one_gets_dockers_e
     let out = berth(&["run", "--rm", "--device", "/dev/fuse", "bb", "sh", "-c", "ls -l /dev/fuse | awk '{print $5 $6}'; head -c 1 /dev/fuse 2>&1"], &driver);
     assert_eq!(stdout(&out), "10,229\nhead: /dev/fuse: Input/output error\n", "the cgroup allows the device given: {}", text(&out));
 }
+
+#[test]
+fn a_long_foreground_run_leaves_the_commands_that_look_free() {
+    let Some(n) = Native::new("looking") else { return };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "--name", "long", "bb", "sh", "-c", "echo started; sleep 2"]).env("BERTH_ROOT", &n.root).stdout(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // While it holds the state, ps, inspect and logs still answer, at once.
+    let t = std::time::Instant::now();
+    let ps = stdout(&n.berth(&["ps", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(ps.starts_with("long Up "), "{ps}");
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}}", "long"])), "running\n");
+    assert!(t.elapsed() < std::time::Duration::from_secs(1), "they did not wait for the run");
+    assert!(child.wait().unwrap().success());
+    assert_eq!(stdout(&n.berth(&["ps", "-a", "--format", "{{.Names}}"])), "", "--rm removed it at the end");
+    // A start that fails does not stay up in the records.
+    assert_eq!(n.berth(&["run", "--rm", "bb", "nosuch"]).status.code(), Some(127));
+    assert_eq!(stdout(&n.berth(&["ps", "-a", "--format", "{{.Names}}"])), "");
+}

@@ -12,6 +12,8 @@ use engine::runtime::TtySession;
 struct NativeHost {
     /// The container shell `run -it` attached to, which `main` then feeds typed lines.
     attached: RefCell<Option<TtySession>>,
+    /// Another command holds the state lock: this one only reads.
+    read_only: std::cell::Cell<bool>,
 }
 
 impl engine::host::Files for NativeHost {
@@ -44,6 +46,10 @@ impl engine::host::Files for NativeHost {
 
     fn native_dir(&self) -> Option<std::path::PathBuf> {
         Some(state_dir().join("native"))
+    }
+
+    fn read_only(&self) -> bool {
+        self.read_only.get()
     }
 
     fn cwd_name(&self) -> String {
@@ -200,6 +206,32 @@ fn lock_state() -> Option<std::fs::File> {
     Some(file)
 }
 
+/// The lock for a command that only looks (`ps`, `logs`, `inspect`, …): taken where it
+/// is free; where another command holds it (a container running in the foreground), the
+/// command reads the state as it is (every write is an atomic rename) and writes nothing.
+fn try_lock_state() -> Result<Option<std::fs::File>, ()> {
+    let root = state_dir();
+    std::fs::create_dir_all(&root).map_err(|_| ())?;
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(root.join("lock")).map_err(|_| ())?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(()),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Whether a command only looks at the state.
+fn looks_only(args: &[String]) -> bool {
+    let follow = args.iter().any(|a| a == "-f" || a == "--follow");
+    match args.first().map(String::as_str) {
+        Some("ps" | "images" | "inspect" | "top" | "history" | "info" | "cdi" | "port") => true,
+        Some("logs") => !follow,
+        Some("stats") => args.iter().any(|a| a == "--no-stream"),
+        Some("container" | "image") => matches!(args.get(1).map(String::as_str), Some("ls" | "list" | "inspect" | "top" | "history")),
+        _ => false,
+    }
+}
+
 fn main() {
     // A detached native container's supervisor is this binary run again.
     #[cfg(all(target_os = "linux", feature = "native"))]
@@ -209,8 +241,17 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
-    let _lock = if stateless { None } else { lock_state() };
     let host = NativeHost::default();
+    let _lock = if stateless {
+        None
+    } else if looks_only(&args) {
+        try_lock_state().unwrap_or_else(|()| {
+            host.read_only.set(true);
+            None
+        })
+    } else {
+        lock_state()
+    };
     let engine::cli::Output { mut code, stdout, stderr } = engine::api::cli(&args, &host);
     // Write errors (a closed pipe) are not worth a panic.
     let _ = std::io::stdout().write_all(&stdout);

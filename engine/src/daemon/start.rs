@@ -118,6 +118,9 @@ pub fn resume(store: &mut ImageStore, containers: &mut Containers, c: &Container
 /// from that time, and brought up to the present in turn (at most
 /// [`MAX_RESTARTS_PER_LOOK`] starts per look).
 pub fn catch_up(host: &dyn Host) {
+    if host.read_only() {
+        return;
+    }
     let Ok(storage) = host.storage() else { return };
     let Ok(mut records) = Containers::open(storage) else { return };
     // Native containers that ended under their supervisors since the last look.
@@ -171,6 +174,16 @@ pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Co
     }
     let c = &chosen;
     let ran = if runtime.on_disk() {
+        if !terminal_detached {
+            // A real process in the foreground may run long: it is up in the records
+            // meanwhile, for the commands that look from elsewhere.
+            let mut record = c.clone();
+            record.status = Status::Running;
+            record.started = Some(c.started.unwrap_or_else(|| host.now()));
+            record.suspended = None;
+            containers.list.insert(c.id.clone(), record);
+            let _ = containers.save();
+        }
         execute_on_disk(store, containers, c, host, runtime, stdio)?
     } else {
         let mut runtime = runtime;
@@ -194,6 +207,9 @@ pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Co
             record.exit_code = code;
             if !c.auto_remove {
                 containers.list.insert(c.id.clone(), record);
+                let _ = containers.save();
+            } else if containers.list.remove(&c.id).is_some() {
+                // It was up in the records while it started (a native foreground run).
                 let _ = containers.save();
             }
             return Err(EngineError::Start { message: msg, status: code });
