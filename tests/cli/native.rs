@@ -452,10 +452,9 @@ fn security_and_resource_options_reach_the_kernel() {
     assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.ExitCode}}", "inited"])), "143\n");
 }
 
-#[test]
-fn run_t_gives_the_container_a_terminal_of_its_own() {
-    let Some(n) = Native::new("tty") else { return };
-    // A terminal for berth, as a user's would be: 30 rows of 90 columns.
+/// Runs `berth ARGS` on a terminal of 30 rows of 90 columns, types `input`, and
+/// returns its exit status and what the terminal showed.
+fn on_a_terminal(n: &Native, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
     #[allow(unsafe_code)]
     // SAFETY: the pseudo-terminal calls of libc on a descriptor this test owns.
     let (master, slave_path) = unsafe {
@@ -467,14 +466,7 @@ fn run_t_gives_the_container_a_terminal_of_its_own() {
         (<std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(m), name)
     };
     let slave = std::fs::OpenOptions::new().read(true).write(true).open(&slave_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["run", "-it", "--rm", "bb", "sh"])
-        .env("BERTH_ROOT", &n.root)
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave)
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &n.root).stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave).spawn().unwrap();
     let mut reader = master.try_clone().unwrap();
     let output = std::thread::spawn(move || {
         let mut all = Vec::new();
@@ -489,21 +481,34 @@ fn run_t_gives_the_container_a_terminal_of_its_own() {
         String::from_utf8_lossy(&all).replace('\r', "")
     });
     let mut writer = master;
-    std::io::Write::write_all(&mut writer, b"tty; echo $((6*7)); stty size; exit 5\n").unwrap();
+    std::io::Write::write_all(&mut writer, input).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(std::time::Instant::now() < deadline, "berth run -it did not end");
+        assert!(std::time::Instant::now() < deadline, "berth {args:?} did not end");
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     drop(writer);
-    let text = output.join().unwrap();
-    assert_eq!(status.code(), Some(5), "{text}");
+    (status.code(), output.join().unwrap())
+}
+
+#[test]
+fn run_t_and_exec_t_give_the_container_a_terminal_of_its_own() {
+    let Some(n) = Native::new("tty") else { return };
+    let (status, text) = on_a_terminal(&n, &["run", "-it", "--rm", "bb", "sh"], b"tty; echo $((6*7)); stty size; exit 5\n");
+    assert_eq!(status, Some(5), "{text}");
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.contains(&"/dev/pts/0"), "the container's own terminal: {text}");
     assert!(lines.contains(&"42") && lines.contains(&"30 90"), "{text}");
+    // exec -it beside a detached one.
+    assert_eq!(n.berth(&["run", "-d", "--name", "host", "bb", "sleep", "30"]).status.code(), Some(0));
+    let (status, text) = on_a_terminal(&n, &["exec", "-it", "host", "sh"], b"tty; echo $((2*21)); ps -o pid,comm | grep -c sleep; exit 4\n");
+    assert_eq!(status, Some(4), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"/dev/pts/0") && lines.contains(&"42") && lines.contains(&"1"), "in the container, beside its sleep: {text}");
+    assert_eq!(n.berth(&["rm", "-f", "host"]).status.code(), Some(0));
 }
 
 #[test]

@@ -556,6 +556,14 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
     }
     let mut options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env, workdir, user, stdin: Vec::new() };
     let process = crate::daemon::exec::process_of(&c, &options);
+    // `-t` in a native container, from the `berth` binary: a real terminal of its own.
+    if tty && host.native_stdio() && crate::daemon::native::supervised(&c) {
+        return match crate::daemon::exec::exec_in(store, containers, host, &c, &options, crate::runtime::Console::Terminal { interactive }) {
+            Ok((code, stdout, stderr)) => Output { code, stdout, stderr },
+            Err(EngineError::Exec { message, status }) => Output::fail(status, format!("{message}\n")),
+            Err(e) => engine_error(e),
+        };
+    }
     if interactive && tty && crate::runtime::is_interactive_shell(&process.argv) {
         if let Ok(Some(_)) = crate::daemon::attach::open_session(store, containers, &process, host, true) {
             return Output::ok("");

@@ -48,6 +48,12 @@ pub fn process_of(c: &Container, o: &ExecOptions) -> Container {
 /// Runs `o` in the running container `c`: its exit status, stdout and stderr. What it
 /// writes to the container's files stays in its writable layer.
 pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host, c: &Container, o: &ExecOptions) -> Result<(i32, Vec<u8>, Vec<u8>), EngineError> {
+    exec_in(store, containers, host, c, o, crate::runtime::Console::Captured)
+}
+
+/// [`exec`] with the process's streams as `console` says (`exec -t` of a native
+/// container in the `berth` binary: a terminal of its own).
+pub fn exec_in(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host, c: &Container, o: &ExecOptions, console: crate::runtime::Console) -> Result<(i32, Vec<u8>, Vec<u8>), EngineError> {
     if c.status != Status::Running {
         return Err(EngineError::Invalid(format!("container {} is not running", c.id)));
     }
@@ -58,7 +64,7 @@ pub fn exec(store: &mut ImageStore, containers: &mut Containers, host: &dyn Host
     let started = process.started.unwrap_or(process.created);
     let stdin = o.stdin.clone();
     if super::native::supervised(c) {
-        return match super::native::exec(host, c, &process, stdin) {
+        return match super::native::exec(host, c, &process, stdin, console) {
             Ok(r) => Ok((r.status, r.stdout, r.stderr)),
             Err(e) => Err(exec_error(e)),
         };

@@ -161,7 +161,7 @@ pub fn live_logs(host: &dyn Host, c: &Container) -> (Vec<LogLine>, u64) {
 /// `docker exec` in a supervised container: `process` is the container's record with
 /// the exec's command, environment, directory and user. Its user is resolved against the
 /// container's own `/etc/passwd` as it is now.
-pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>) -> Result<crate::runtime::Ran, crate::runtime::RuntimeError> {
+pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>, console: crate::runtime::Console) -> Result<crate::runtime::Ran, crate::runtime::RuntimeError> {
     let h = handle(host, c).ok_or(crate::runtime::RuntimeError::Unavailable { runtime: "native", reason: super::start::NO_DISK })?;
     let mut accounts = crate::vfs::MemoryFs::new();
     let _ = accounts.create_dir("/etc", 0o755);
@@ -173,7 +173,7 @@ pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>)
         }
     }
     let spec = super::spec::container_spec(process, &accounts);
-    h.exec(&c.id, &spec, stdin)
+    h.exec(&c.id, &spec, stdin, console)
 }
 
 /// `docker pause` (`frozen`) and `unpause`, with Docker's refusals.

@@ -32,7 +32,7 @@ const NAMESPACES: &[(&str, i32)] = &[("ipc", libc::CLONE_NEWIPC), ("uts", libc::
 
 /// Runs `spec`'s process in the container whose first process is host PID `pid`, in its
 /// cgroups (`procs`: their `cgroup.procs` files), to its exit.
-pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin: Vec<u8>) -> Result<Ran, RuntimeError> {
+pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin: Vec<u8>, console: crate::runtime::Console) -> Result<Ran, RuntimeError> {
     // Everything the children use, made before the fork.
     let mut ns: Vec<(OwnedFd, i32)> = Vec::new();
     for (name, kind) in NAMESPACES {
@@ -74,6 +74,14 @@ pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin:
     if let Some(program) = plan::seccomp_program(spec, plan::caps_of(spec)).map_err(RuntimeError::Failed)? {
         steps.insert(1, Step::Seccomp(program));
     }
+    // `exec -t`: a terminal in the container's /dev/pts, its master end sent back.
+    let sockets = match console {
+        crate::runtime::Console::Terminal { .. } => Some(super::process::socketpair()?),
+        crate::runtime::Console::Captured => None,
+    };
+    if let Some((_, child)) = &sockets {
+        steps.insert(0, Step::Console { socket: child.as_raw_fd() });
+    }
     let (in_r, in_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -88,6 +96,11 @@ pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin:
         enter(&ns, &cgroup_files, &steps, [in_r.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()], report_w.as_raw_fd());
     }
     drop((in_r, out_w, err_w, report_w));
+    // SAFETY: a descriptor the kernel passed to us.
+    let master = sockets.and_then(|(parent, child)| {
+        drop(child);
+        super::sys::recv_fd(parent.as_raw_fd())
+    }).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
     let mut report = [0u8; 8];
     let mut got = 0;
     let mut file = std::fs::File::from(report_r);
@@ -107,6 +120,12 @@ pub fn exec(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, stdin:
             Some(s) => RuntimeError::Failed(format!("{}: {}", plan::describe(s), std::io::Error::from_raw_os_error(errno))),
             None => RuntimeError::Failed(format!("entering the container: {}", std::io::Error::from_raw_os_error(errno))),
         });
+    }
+    if let (Some(master), crate::runtime::Console::Terminal { interactive }) = (master, console) {
+        drop((in_w, out_r, err_r));
+        super::process::relay(master, interactive);
+        let status = super::process::wait(child);
+        return Ok(Ran { status, stdout: Vec::new(), stderr: Vec::new(), suspended: None, diverged: false, slept: started.elapsed().as_secs_f64(), stamps: Vec::new(), oom_killed: false, supervised: false });
     }
     let mut in_file = std::fs::File::from(in_w);
     let feeder = std::thread::spawn(move || {

@@ -139,7 +139,7 @@ pub mod live {
         pub fn processes(&self, _id: &str) -> Vec<ProcessInfo> {
             Vec::new()
         }
-        pub fn exec(&self, _id: &str, _spec: &crate::runtime::ContainerSpec, _stdin: Vec<u8>) -> Result<crate::runtime::Ran, RuntimeError> {
+        pub fn exec(&self, _id: &str, _spec: &crate::runtime::ContainerSpec, _stdin: Vec<u8>, _console: crate::runtime::Console) -> Result<crate::runtime::Ran, RuntimeError> {
             Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
         }
         pub fn freeze(&self, _id: &str, _frozen: bool) -> Result<(), RuntimeError> {

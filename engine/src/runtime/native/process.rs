@@ -402,7 +402,7 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
     Ok(Child { pid, stdin: in_w, stdout: out_r, stderr: errout_r, master })
 }
 
-fn socketpair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+pub(super) fn socketpair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
     let mut fds = [0; 2];
     // SAFETY: two ints for the kernel to fill.
     if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
@@ -416,7 +416,7 @@ fn socketpair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
 /// side closes: this command's stdin to it where `interactive` (raw mode while it runs,
 /// so Ctrl-C reaches the container), its output to this command's stdout, and the
 /// window's size as it changes.
-fn relay(master: OwnedFd, interactive: bool) {
+pub(super) fn relay(master: OwnedFd, interactive: bool) {
     // SAFETY: terminal and descriptor calls on our own descriptors and local structs.
     unsafe {
         let m = master.as_raw_fd();

@@ -137,9 +137,9 @@ impl Handle {
     }
 
     /// Runs another process in the container (`docker exec`), to its end.
-    pub fn exec(&self, id: &str, spec: &ContainerSpec, stdin: Vec<u8>) -> Result<crate::runtime::Ran, RuntimeError> {
+    pub fn exec(&self, id: &str, spec: &ContainerSpec, stdin: Vec<u8>, console: crate::runtime::Console) -> Result<crate::runtime::Ran, RuntimeError> {
         let pid = self.pid().ok_or_else(|| RuntimeError::Failed("the container is not running".into()))?;
-        super::exec::exec(pid, &Cgroups::procs_files(id), spec, stdin)
+        super::exec::exec(pid, &Cgroups::procs_files(id), spec, stdin, console)
     }
 
     /// The log lines from byte `offset` of `log.json` on, and the offset after them.
