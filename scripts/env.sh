@@ -49,6 +49,30 @@ ensure_native_peers() {
   fi
 }
 
+# A real Debian bookworm root filesystem (debootstrap --variant=minbase against Debian's
+# mirror, about 1.5 minutes once), as a tarball cached outside the clone, for the native
+# runtime's tests: exported as BERTH_DEBIAN_ROOTFS. Root only (debootstrap needs it).
+ensure_debian_rootfs() {
+  local tar="$BERTH_CACHE/debian-bookworm-minbase.tar"
+  if [ ! -s "$tar" ] && [ "$(id -u)" = 0 ]; then
+    command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap || true
+    if command -v debootstrap >/dev/null 2>&1; then
+      log "debootstrap --variant=minbase bookworm (once; about 1.5 minutes)"
+      local dir="$BERTH_CACHE/debian-bookworm.tmp"
+      rm -rf "$dir"
+      local mirror
+      mirror="$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)"
+      if debootstrap --variant=minbase bookworm "$dir" "${mirror:-http://deb.debian.org/debian}" >"$BERTH_CACHE/debootstrap.log" 2>&1; then
+        tar -C "$dir" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+      else
+        log "debootstrap failed (see $BERTH_CACHE/debootstrap.log); the Debian image test will fail"
+      fi
+      rm -rf "$dir"
+    fi
+  fi
+  if [ -s "$tar" ]; then export BERTH_DEBIAN_ROOTFS="$tar"; fi
+}
+
 # The browser sandbox's build tools, at the versions Trunk.toml names, so Trunk never
 # downloads anything. Installed once into $CARGO_HOME/bin and skipped when present.
 TRUNK_VERSION=0.21.14
