@@ -637,3 +637,36 @@ fn a_debian_image_made_by_debootstrap_runs_natively() {
     let out = n.berth(&["run", "--rm", "-u", "student", "-w", "/home/student", "debian:student", "sh", "-c", "id -u; whoami; pwd; touch mine && ls -n mine | awk '{print $3}'"]);
     assert_eq!(stdout(&out), "1234\nstudent\n/home/student\n1234\n", "{}", text(&out));
 }
+
+#[test]
+fn resource_flags_and_update_reach_the_cgroups() {
+    let Some(n) = Native::new("update") else { return };
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        println!("cgroup v2 host: this test reads cgroup v1 files; skipped");
+        return;
+    }
+    let out = n.berth(&["run", "-d", "--name", "limited", "-m", "64m", "--memory-swap", "128m", "--memory-reservation", "32m", "--cpu-shares", "512", "--cpuset-cpus", "0", "--cpus", "0.5", "bb", "sleep", "30"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = stdout(&n.berth(&["inspect", "--format", "{{.Id}}", "limited"])).trim().to_string();
+    let read = |file: &str| std::fs::read_to_string(Path::new("/sys/fs/cgroup").join(file.split('.').next().unwrap()).join("berth").join(&id).join(file)).unwrap().trim().to_string();
+    assert_eq!(read("memory.limit_in_bytes"), "67108864");
+    assert_eq!(read("memory.memsw.limit_in_bytes"), "134217728");
+    assert_eq!(read("memory.soft_limit_in_bytes"), "33554432");
+    assert_eq!(read("cpu.shares"), "512");
+    assert_eq!((read("cpu.cfs_quota_us"), read("cpu.cfs_period_us")), ("50000".to_string(), "100000".to_string()));
+    assert_eq!(read("cpuset.cpus"), "0");
+    // update: the running container's cgroups change at once.
+    let out = n.berth(&["update", "-m", "100m", "--memory-swap", "200m", "--cpus", "1.5", "--pids-limit", "50", "limited"]);
+    assert_eq!(stdout(&out), "limited\n", "{}", text(&out));
+    assert_eq!(read("memory.limit_in_bytes"), "104857600");
+    assert_eq!(read("memory.memsw.limit_in_bytes"), "209715200");
+    assert_eq!(read("cpu.cfs_quota_us"), "150000");
+    assert_eq!(read("pids.max"), "50");
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.HostConfig.Memory}}", "limited"])).trim(), "104857600");
+    // Docker's refusals.
+    let out = n.berth(&["run", "--rm", "--memory-swap", "10m", "bb", "true"]);
+    assert!(text(&out).contains("You should always set the Memory limit when using Memoryswap limit"), "{}", text(&out));
+    let out = n.berth(&["run", "--rm", "--cpus", "1", "--cpu-period", "50000", "bb", "true"]);
+    assert!(text(&out).contains("Conflicting options: Nano CPUs and CPU Period cannot both be set"), "{}", text(&out));
+    assert_eq!(n.berth(&["rm", "-f", "limited"]).status.code(), Some(0));
+}

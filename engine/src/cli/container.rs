@@ -124,6 +124,14 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 },
                 Err(e) => return e,
             },
+            Arg::Flag(flag @ ("--memory-swap" | "--memory-reservation" | "--cpu-shares" | "-c" | "--cpu-period" | "--cpu-quota" | "--cpuset-cpus"), v) => match it.value(flag, v) {
+                Ok(v) => {
+                    if let Err(e) = set_resource(&mut o.host, flag, v) {
+                        return e;
+                    }
+                }
+                Err(e) => return e,
+            },
             Arg::Flag("--pids-limit", v) => match it.value("--pids-limit", v) {
                 Ok(v) => match v.parse::<i64>() {
                     Ok(n) => o.host.pids_limit = u64::try_from(n).unwrap_or(0),
@@ -263,6 +271,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             Arg::Flag("--help", _) => return Output::ok("\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n"),
             Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker run --help'.\n")),
         }
+    }
+    if let Err(e) = check_resources(&o.host) {
+        return e;
     }
     if o.rm && !o.host.restart.is_none() {
         return Output::fail(125, "docker: conflicting options: cannot specify both --restart and --rm.\nSee 'docker run --help'.\n");
@@ -1170,4 +1181,111 @@ pub fn stats(args: &[String], host: &dyn Host) -> Output {
             Err(e) => return e,
         }
     }
+}
+
+/// One of the resource flags `run` and `update` share, into `h`.
+fn set_resource(h: &mut crate::runtime::HostOptions, flag: &str, v: &str) -> Result<(), Output> {
+    let bad = |what: &str| Output::fail(125, format!("invalid argument \"{v}\" for \"{flag}\" flag: {what}\nSee 'docker run --help'.\n"));
+    let int = |v: &str| v.parse::<i64>().map_err(|_| bad(&format!("strconv.ParseInt: parsing \"{v}\": invalid syntax")));
+    match flag {
+        "--memory" | "-m" => match crate::runtime::parse_memory(v) {
+            Some(bytes) if bytes == 0 || bytes >= 6 << 20 => h.memory = bytes,
+            Some(_) => return Err(daemon("Minimum memory limit allowed is 6MB", 125)),
+            None => return Err(bad(&format!("invalid size: '{v}'"))),
+        },
+        "--memory-swap" => h.memory_swap = if v == "-1" { -1 } else { crate::runtime::parse_memory(v).and_then(|b| i64::try_from(b).ok()).ok_or_else(|| bad(&format!("invalid size: '{v}'")))? },
+        "--memory-reservation" => h.memory_reservation = crate::runtime::parse_memory(v).ok_or_else(|| bad(&format!("invalid size: '{v}'")))?,
+        "--cpu-shares" | "-c" => h.cpu_shares = u64::try_from(int(v)?).unwrap_or(0),
+        "--cpu-period" => h.cpu_period = u64::try_from(int(v)?).unwrap_or(0),
+        "--cpu-quota" => h.cpu_quota = int(v)?,
+        "--cpus" => match v.parse::<f64>() {
+            Ok(n) if n >= 0.0 => h.nano_cpus = (n * 1e9) as u64,
+            _ => return Err(bad(&format!("failed to parse {v} as a rational number"))),
+        },
+        "--cpuset-cpus" => {
+            if !v.split(',').all(|r| r.split('-').all(|n| n.parse::<u32>().is_ok())) {
+                return Err(daemon(&format!("Invalid value {v} for cpuset cpus"), 125));
+            }
+            h.cpuset_cpus = v.to_string();
+        }
+        "--pids-limit" => h.pids_limit = u64::try_from(int(v)?).unwrap_or(0),
+        _ => return Err(Output::fail(125, format!("unknown flag: {flag}\n"))),
+    }
+    Ok(())
+}
+
+/// Docker's checks of resource flags that go together.
+fn check_resources(h: &crate::runtime::HostOptions) -> Result<(), Output> {
+    if h.memory_swap > 0 && h.memory == 0 {
+        return Err(daemon("You should always set the Memory limit when using Memoryswap limit, see usage", 125));
+    }
+    if h.memory_swap > 0 && (h.memory_swap as u64) < h.memory {
+        return Err(daemon("Minimum memoryswap limit should be larger than memory limit, see usage", 125));
+    }
+    if h.memory_reservation > 0 && h.memory > 0 && h.memory_reservation > h.memory {
+        return Err(daemon("Minimum memory limit can not be less than memory reservation limit, see usage", 125));
+    }
+    if h.nano_cpus > 0 && (h.cpu_period > 0 || h.cpu_quota != 0) {
+        return Err(daemon("Conflicting options: Nano CPUs and CPU Period cannot both be set", 125));
+    }
+    Ok(())
+}
+
+/// `update [--memory …] [--cpus …] [--pids-limit …] [--restart …] CONTAINER...`: a
+/// container's limits and restart policy changed; a running native one's cgroups take
+/// them at once.
+pub fn update(args: &[String], host: &dyn Host) -> Output {
+    let mut changes: Vec<(String, String)> = Vec::new();
+    let mut names = Vec::new();
+    let mut it = Args::new(args);
+    while let Some(arg) = it.next() {
+        match arg {
+            Arg::Flag("--help", _) => return Output::ok("\nUsage:  docker update [OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers\n"),
+            Arg::Flag(flag @ ("--memory" | "-m" | "--memory-swap" | "--memory-reservation" | "--cpus" | "--cpu-shares" | "-c" | "--cpu-period" | "--cpu-quota" | "--cpuset-cpus" | "--pids-limit" | "--restart"), v) => match it.value(flag, v) {
+                Ok(v) => changes.push((flag.to_string(), v.to_string())),
+                Err(e) => return e,
+            },
+            Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker update --help'.\n")),
+            Arg::Positional(p) => names.push(p.to_string()),
+        }
+    }
+    if names.is_empty() {
+        return Output::fail(1, "\"docker update\" requires at least 1 argument.\nSee 'docker update --help'.\n\nUsage:  docker update [OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers\n");
+    }
+    let (_, mut containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let mut out = Output::ok("");
+    for n in &names {
+        let Some(c) = containers.find(n).cloned() else {
+            out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
+            out.code = 1;
+            continue;
+        };
+        let mut h = c.host_config.clone();
+        for (flag, v) in &changes {
+            let r = if flag == "--restart" {
+                crate::daemon::monitor::parse_restart_policy(v).map(|p| h.restart = p).map_err(|e| daemon(&e.to_string(), 125))
+            } else {
+                set_resource(&mut h, flag, v)
+            };
+            if let Err(e) = r.and_then(|()| check_resources(&h)) {
+                return e;
+            }
+        }
+        if let Err(e) = crate::daemon::native::update(&c, &h, host) {
+            out.stderr.extend_from_slice(format!("Error response from daemon: Cannot update container {}: {e}\n", c.id).as_bytes());
+            out.code = 1;
+            continue;
+        }
+        if let Some(r) = containers.list.get_mut(&c.id) {
+            r.host_config = h;
+        }
+        out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
+    }
+    if let Err(e) = containers.save() {
+        return Output::fail(1, format!("berth: {e}\n"));
+    }
+    out
 }

@@ -125,7 +125,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         return Output::ok(HELP);
     };
     let rest = &args[1..];
-    if matches!(command.as_str(), "ps" | "logs" | "attach" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose" | "pause" | "unpause" | "stats") {
+    if matches!(command.as_str(), "ps" | "logs" | "attach" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose" | "pause" | "unpause" | "stats" | "update") {
         crate::daemon::start::catch_up(host);
     }
     match command.as_str() {
@@ -140,6 +140,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "commit" => container::commit(rest, host),
         "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "pause" | "unpause" => container::lifecycle(command, rest, host),
         "stats" => container::stats(rest, host),
+        "update" => container::update(rest, host),
         "volume" => container::volume(rest, host),
         "system" => match rest.first().map(String::as_str) {
             Some("df") => image::system_df(host),
@@ -166,6 +167,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),
             Some((sub, args)) if matches!(sub.as_str(), "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "prune" | "pause" | "unpause") => container::lifecycle(sub, args, host),
             Some((sub, args)) if sub == "stats" => container::stats(args, host),
+            Some((sub, args)) if sub == "update" => container::update(args, host),
             _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  commit, cp, create, diff, exec, inspect, kill, logs, ls, prune, rename, restart, rm, run, start, stop, top, wait\n"),
         },
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),

@@ -235,3 +235,13 @@ pub fn stats(host: &dyn Host, list: &[Container], interval: std::time::Duration)
         })
         .collect()
 }
+
+/// `docker update` of a running supervised container: its cgroups take the new limits.
+/// Other containers take them when they next start.
+pub fn update(c: &Container, h: &crate::runtime::HostOptions, host: &dyn Host) -> Result<(), String> {
+    if !supervised(c) {
+        return Ok(());
+    }
+    let Some(handle) = handle(host, c) else { return Ok(()) };
+    handle.update(&c.id, super::spec::resources_memory(h), super::spec::resources_cpu(h), h.pids_limit).map_err(|e| e.to_string())
+}

@@ -63,13 +63,8 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
         };
         s.linux.namespaces.push(Namespace { kind: kind.into(), path: shared.then(|| format!("/proc/1/ns/{}", if kind == "network" { "net" } else { kind })) });
     }
-    if h.memory > 0 {
-        s.linux.resources.memory = Some(Memory { limit: i64::try_from(h.memory).unwrap_or(i64::MAX) });
-    }
-    if h.nano_cpus > 0 {
-        // Docker's --cpus: a quota over a 100 ms period.
-        s.linux.resources.cpu = Some(Cpu { quota: i64::try_from(h.nano_cpus / 10_000).unwrap_or(i64::MAX), period: 100_000 });
-    }
+    s.linux.resources.memory = resources_memory(h);
+    s.linux.resources.cpu = resources_cpu(h);
     if h.init {
         s.annotations.insert(spec::ANNOTATION_INIT.into(), "true".into());
     }
@@ -79,3 +74,23 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
     s
 }
 
+
+/// The memory limits `--memory`, `--memory-swap` and `--memory-reservation` ask for.
+pub fn resources_memory(h: &crate::runtime::HostOptions) -> Option<Memory> {
+    if h.memory == 0 && h.memory_swap == 0 && h.memory_reservation == 0 {
+        return None;
+    }
+    let bytes = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Some(Memory { limit: bytes(h.memory), swap: (h.memory_swap != 0).then_some(h.memory_swap), reservation: (h.memory_reservation > 0).then(|| bytes(h.memory_reservation)) })
+}
+
+/// The CPU limits `--cpus`, `--cpu-quota`/`--cpu-period`, `--cpu-shares` and
+/// `--cpuset-cpus` ask for.
+pub fn resources_cpu(h: &crate::runtime::HostOptions) -> Option<Cpu> {
+    if h.nano_cpus == 0 && h.cpu_quota == 0 && h.cpu_period == 0 && h.cpu_shares == 0 && h.cpuset_cpus.is_empty() {
+        return None;
+    }
+    // Docker's --cpus: a quota over a 100 ms period.
+    let (quota, period) = if h.nano_cpus > 0 { (i64::try_from(h.nano_cpus / 10_000).unwrap_or(i64::MAX), 100_000) } else { (h.cpu_quota, if h.cpu_period > 0 { h.cpu_period } else if h.cpu_quota != 0 { 100_000 } else { 0 }) };
+    Some(Cpu { quota, period, shares: (h.cpu_shares > 0).then_some(h.cpu_shares), cpus: (!h.cpuset_cpus.is_empty()).then(|| h.cpuset_cpus.clone()) })
+}

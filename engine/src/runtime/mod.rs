@@ -340,6 +340,23 @@ pub struct HostOptions {
     /// `--sysctl KEY=VALUE`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sysctls: BTreeMap<String, String>,
+    /// `--memory-swap` in bytes (-1: unlimited; 0: Docker's default, twice `--memory`).
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub memory_swap: i64,
+    /// `--memory-reservation` in bytes (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub memory_reservation: u64,
+    /// `--cpu-shares` (0: the default weight).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_shares: u64,
+    /// `--cpu-period` and `--cpu-quota` in microseconds (0: not set).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cpu_period: u64,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub cpu_quota: i64,
+    /// `--cpuset-cpus`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cpuset_cpus: String,
     /// `--gpus`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpus: Option<GpuRequest>,
@@ -381,6 +398,10 @@ pub fn parse_ulimit(text: &str) -> Option<spec::Rlimit> {
 /// Whether a sysctl belongs to a namespace a container has of its own, as Docker allows.
 pub fn namespaced_sysctl(key: &str) -> bool {
     key.starts_with("net.") || key.starts_with("kernel.shm") || key.starts_with("kernel.msg") || key == "kernel.sem" || key.starts_with("fs.mqueue.")
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -260,15 +260,33 @@ pub struct Pids {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Memory {
+    /// Bytes; 0: none.
+    #[serde(default)]
     pub limit: i64,
+    /// Memory and swap together (`--memory-swap`; -1 unlimited, `None` Docker's
+    /// default of twice the limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap: Option<i64>,
+    /// `--memory-reservation`: a soft limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Cpu {
+    /// Microseconds per period (`--cpus`, `--cpu-quota`); 0: none.
+    #[serde(default)]
     pub quota: i64,
+    #[serde(default)]
     pub period: u64,
+    /// `--cpu-shares` (relative weight, 1024 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<u64>,
+    /// `--cpuset-cpus` (`0-1,3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<String>,
 }
 
 #[cfg(test)]
@@ -292,7 +310,7 @@ mod tests {
         let mut spec = ContainerSpec::for_process(ProcessSpec { args: vec!["sh".into()], cwd: "/".into(), env: vec!["PATH=/bin".into()], ..ProcessSpec::default() });
         spec.mounts.push(MountSpec { destination: "/data".into(), kind: "bind".into(), source: "/srv".into(), options: vec!["rbind".into(), "ro".into()] });
         spec.linux.namespaces.push(Namespace { kind: "network".into(), path: None });
-        spec.linux.resources.memory = Some(Memory { limit: 512 << 20 });
+        spec.linux.resources.memory = Some(Memory { limit: 512 << 20, ..Memory::default() });
         let json = serde_json::to_value(&spec).expect("serialise");
         assert_eq!(json["ociVersion"], "1.2.0");
         assert_eq!(json["process"]["args"][0], "sh");

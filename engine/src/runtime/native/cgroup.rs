@@ -30,7 +30,7 @@ impl Cgroups {
     pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
         let v2 = Self::unified();
         let mut cg = Cgroups { v2, dirs: Vec::new() };
-        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer", "devices"] };
+        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"] };
         if v2 {
             // The controllers must be enabled down to the container's cgroup.
             let _ = std::fs::create_dir_all(Path::new(ROOT).join("berth"));
@@ -44,9 +44,26 @@ impl Cgroups {
                 continue;
             }
             let dir = base.join("berth").join(id);
+            if *controller == "cpuset" {
+                // A cpuset cgroup has no CPUs or memory nodes until given its parent's.
+                let parent = base.join("berth");
+                let _ = std::fs::create_dir_all(&parent);
+                for f in ["cpuset.cpus", "cpuset.mems"] {
+                    if std::fs::read_to_string(parent.join(f)).is_ok_and(|v| v.trim().is_empty()) {
+                        let _ = std::fs::read_to_string(base.join(f)).map(|v| write(&parent, f, v.trim()));
+                    }
+                }
+            }
             if let Err(e) = std::fs::create_dir_all(&dir) {
                 cg.remove();
                 return Err(format!("creating cgroup {}: {e}", dir.display()));
+            }
+            if *controller == "cpuset" {
+                for f in ["cpuset.cpus", "cpuset.mems"] {
+                    if let Ok(v) = std::fs::read_to_string(base.join("berth").join(f)) {
+                        let _ = write(&dir, f, v.trim());
+                    }
+                }
             }
             cg.dirs.push(dir);
         }
@@ -74,31 +91,95 @@ impl Cgroups {
                 write(dir, "devices.allow", rule)?;
             }
         }
-        if let Some(m) = &r.memory {
-            let dir = self.dir("memory").ok_or("this machine has no memory cgroup controller: --memory cannot be applied")?;
-            if self.v2 {
-                write(dir, "memory.max", &m.limit.to_string())?;
-                write(dir, "memory.swap.max", "0").ok();
-            } else {
-                write(dir, "memory.limit_in_bytes", &m.limit.to_string())?;
-                // Docker's default --memory-swap is twice --memory: as much swap again.
-                write(dir, "memory.memsw.limit_in_bytes", &m.limit.saturating_mul(2).to_string()).ok();
-            }
-        }
+        self.limit_memory(r.memory.as_ref().cloned().unwrap_or_default())?;
         if let Some(p) = &r.pids {
             let dir = self.dir("pids").ok_or("this machine has no pids cgroup controller: --pids-limit cannot be applied")?;
             write(dir, "pids.max", &p.limit.to_string())?;
         }
         if let Some(c) = &r.cpu {
-            let dir = self.dir("cpu").ok_or("this machine has no cpu cgroup controller: --cpus cannot be applied")?;
-            if self.v2 {
-                write(dir, "cpu.max", &format!("{} {}", c.quota, c.period))?;
-            } else {
-                write(dir, "cpu.cfs_period_us", &c.period.to_string())?;
-                write(dir, "cpu.cfs_quota_us", &c.quota.to_string())?;
+            self.limit_cpu(c)?;
+        }
+        Ok(())
+    }
+
+    /// Writes memory limits (also `docker update`'s). A limit of 0 is none.
+    pub fn limit_memory(&self, m: crate::runtime::spec::Memory) -> Result<(), String> {
+        if m.limit == 0 && m.swap.is_none() && m.reservation.is_none() {
+            return Ok(());
+        }
+        let dir = self.dir("memory").ok_or("this machine has no memory cgroup controller: --memory cannot be applied")?;
+        if self.v2 {
+            write(dir, "memory.max", &if m.limit > 0 { m.limit.to_string() } else { "max".into() })?;
+            let swap = match m.swap {
+                Some(-1) => "max".to_string(),
+                Some(s) => (s - m.limit).max(0).to_string(),
+                None => m.limit.max(0).to_string(),
+            };
+            write(dir, "memory.swap.max", &swap).ok();
+            if let Some(r) = m.reservation {
+                write(dir, "memory.low", &r.to_string())?;
+            }
+        } else {
+            // The memory+swap limit may not be under the memory limit: the order of the
+            // writes follows from raising or lowering.
+            let swap = match m.swap {
+                Some(s) => s,
+                // Docker's default --memory-swap is twice --memory: as much swap again.
+                None if m.limit > 0 => m.limit.saturating_mul(2),
+                None => -1,
+            };
+            let _ = write(dir, "memory.memsw.limit_in_bytes", "-1");
+            write(dir, "memory.limit_in_bytes", &if m.limit > 0 { m.limit.to_string() } else { "-1".into() })?;
+            write(dir, "memory.memsw.limit_in_bytes", &swap.to_string()).ok();
+            if let Some(r) = m.reservation {
+                write(dir, "memory.soft_limit_in_bytes", &r.to_string())?;
             }
         }
         Ok(())
+    }
+
+    /// Writes CPU limits (also `docker update`'s).
+    pub fn limit_cpu(&self, c: &crate::runtime::spec::Cpu) -> Result<(), String> {
+        let dir = self.dir("cpu").ok_or("this machine has no cpu cgroup controller: --cpus cannot be applied")?;
+        if c.period > 0 || c.quota != 0 {
+            if self.v2 {
+                write(dir, "cpu.max", &format!("{} {}", if c.quota > 0 { c.quota.to_string() } else { "max".into() }, c.period.max(1000)))?;
+            } else {
+                write(dir, "cpu.cfs_period_us", &c.period.max(1000).to_string())?;
+                write(dir, "cpu.cfs_quota_us", &if c.quota > 0 { c.quota.to_string() } else { "-1".into() })?;
+            }
+        }
+        if let Some(shares) = c.shares {
+            if self.v2 {
+                // Docker's conversion of shares (2..262144) to a weight (1..10000).
+                let weight = 1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142;
+                write(dir, "cpu.weight", &weight.to_string())?;
+            } else {
+                write(dir, "cpu.shares", &shares.to_string())?;
+            }
+        }
+        if let Some(cpus) = &c.cpus {
+            let dir = self.dir("cpuset").ok_or("this machine has no cpuset cgroup controller: --cpuset-cpus cannot be applied")?;
+            write(dir, "cpuset.cpus", cpus)?;
+            if !self.v2 {
+                let mems = std::fs::read_to_string(Path::new(ROOT).join("cpuset").join("cpuset.mems")).unwrap_or_default();
+                write(dir, "cpuset.mems", mems.trim())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The cgroups of a running container, to change its limits (`docker update`).
+    pub fn of(id: &str) -> Cgroups {
+        let v2 = Self::unified();
+        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"] };
+        Cgroups { v2, dirs: controllers.iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).filter(|d| d.is_dir()).collect() }
+    }
+
+    /// `docker update --pids-limit`.
+    pub fn limit_pids(&self, limit: i64) -> Result<(), String> {
+        let dir = self.dir("pids").ok_or("this machine has no pids cgroup controller")?;
+        write(dir, "pids.max", &if limit > 0 { limit.to_string() } else { "max".into() })
     }
 
     /// Moves `pid` into every cgroup of the container.
@@ -111,7 +192,7 @@ impl Cgroups {
 
     /// The `cgroup.procs` files of container `id`'s cgroups (to join them).
     pub fn procs_files(id: &str) -> Vec<PathBuf> {
-        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu", "cpuacct", "freezer", "devices"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
+        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
         dirs.into_iter().map(|d| d.join("cgroup.procs")).filter(|p| p.exists()).collect()
     }
 
@@ -190,7 +271,7 @@ impl Cgroups {
 /// The cgroups of containers that are no longer running (their `berth` was killed):
 /// removed when the next native container starts.
 pub fn sweep(live: &dyn Fn(&str) -> bool) {
-    for controller in ["", "memory", "pids", "cpu", "cpuacct", "freezer", "devices"] {
+    for controller in ["", "memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"] {
         let base = Path::new(ROOT).join(controller).join("berth");
         let Ok(entries) = std::fs::read_dir(&base) else { continue };
         for e in entries.filter_map(Result::ok) {

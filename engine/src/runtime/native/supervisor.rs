@@ -136,6 +136,21 @@ impl Handle {
         (Cgroups::usage(id), net)
     }
 
+    /// New limits for the running container's cgroups (`docker update`).
+    pub fn update(&self, id: &str, memory: Option<crate::runtime::spec::Memory>, cpu: Option<crate::runtime::spec::Cpu>, pids: u64) -> Result<(), RuntimeError> {
+        let cg = Cgroups::of(id);
+        if let Some(m) = memory {
+            cg.limit_memory(m).map_err(RuntimeError::Failed)?;
+        }
+        if let Some(c) = cpu {
+            cg.limit_cpu(&c).map_err(RuntimeError::Failed)?;
+        }
+        if pids > 0 {
+            cg.limit_pids(i64::try_from(pids).unwrap_or(i64::MAX)).map_err(RuntimeError::Failed)?;
+        }
+        Ok(())
+    }
+
     /// Runs another process in the container (`docker exec`), to its end.
     pub fn exec(&self, id: &str, spec: &ContainerSpec, stdin: Vec<u8>, console: crate::runtime::Console) -> Result<crate::runtime::Ran, RuntimeError> {
         let pid = self.pid().ok_or_else(|| RuntimeError::Failed("the container is not running".into()))?;
