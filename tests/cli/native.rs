@@ -402,6 +402,8 @@ fn security_and_resource_options_reach_the_kernel() {
     assert!(lines[0].contains("Read-only file system"), "{out}");
     assert_eq!(lines[1], "hi");
     assert!(lines[2].starts_with("tmpfs /scratch tmpfs rw") && lines[2].contains("size=1024k") && lines[2].contains("mode=755"), "{out}");
+    let (out, _) = n.sh(&["--mount", "type=tmpfs,destination=/t,tmpfs-size=2m,tmpfs-mode=0700"], "grep ' /t ' /proc/mounts | cut -d' ' -f3,4");
+    assert_eq!(out, "tmpfs rw,relatime,size=2048k,mode=700\n", "--mount type=tmpfs is a tmpfs, not a volume");
     let (out, _) = n.sh(&["--cap-drop", "ALL", "--cap-add", "NET_ADMIN"], "grep CapBnd /proc/self/status");
     assert_eq!(out, "CapBnd:\t0000000000001000\n");
     let (out, _) = n.sh(&["--cap-drop", "chown"], "chown 1000 /root 2>&1 || echo refused");

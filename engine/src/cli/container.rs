@@ -220,6 +220,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             },
             Arg::Flag("--mount", v) => match it.value("--mount", v) {
                 Ok(spec) => match mount_to_volume(spec) {
+                    // A tmpfs is a tmpfs (`--tmpfs PATH:OPTIONS`), not a volume.
+                    Ok(volume) if volume.starts_with("tmpfs:") => o.host.tmpfs.push(volume["tmpfs:".len()..].to_string()),
                     Ok(volume) => o.volumes.push(volume),
                     Err(message) => return Output::fail(125, format!("invalid argument \"{spec}\" for \"--mount\" flag: {message}\nSee 'docker run --help'.\n")),
                 },
@@ -837,6 +839,7 @@ fn start(args: &[String], host: &dyn Host) -> Output {
 /// `tmpfs` mounts are modelled as anonymous volumes.
 fn mount_to_volume(spec: &str) -> Result<String, String> {
     let (mut kind, mut source, mut target, mut ro) = ("volume".to_string(), String::new(), String::new(), false);
+    let mut tmpfs_options: Vec<String> = Vec::new();
     for field in spec.split(',') {
         let (k, v) = field.split_once('=').unwrap_or((field, ""));
         match k {
@@ -844,19 +847,36 @@ fn mount_to_volume(spec: &str) -> Result<String, String> {
             "source" | "src" => source = v.to_string(),
             "target" | "destination" | "dst" => target = v.to_string(),
             "readonly" | "ro" => ro = matches!(v, "" | "true" | "1"),
-            "bind-propagation" | "consistency" | "volume-nocopy" | "tmpfs-size" | "tmpfs-mode" => {}
+            "tmpfs-size" => match crate::runtime::parse_memory(v) {
+                Some(bytes) => tmpfs_options.push(format!("size={bytes}")),
+                None => return Err(format!("invalid value for tmpfs-size: {v}")),
+            },
+            "tmpfs-mode" => match u32::from_str_radix(v.trim_start_matches("0o"), 8) {
+                Ok(mode) => tmpfs_options.push(format!("mode={mode:o}")),
+                Err(_) => return Err(format!("invalid value for tmpfs-mode: {v}")),
+            },
+            "bind-propagation" | "consistency" | "volume-nocopy" => {}
             other => return Err(format!("unexpected key '{other}' in '{field}'")),
         }
     }
     if target.is_empty() {
         return Err("target is required".into());
     }
+    if kind == "tmpfs" {
+        if !source.is_empty() {
+            return Err("source must not be specified for tmpfs mounts".into());
+        }
+        if ro {
+            tmpfs_options.push("ro".into());
+        }
+        return Ok(format!("tmpfs:{target}{}{}", if tmpfs_options.is_empty() { "" } else { ":" }, tmpfs_options.join(",")));
+    }
     let ro = if ro { ":ro" } else { "" };
     match kind.as_str() {
         "bind" if source.is_empty() => Err("source is required when specifying bind mount".into()),
         "bind" if !source.starts_with('/') && !source.starts_with('.') => Ok(format!("./{source}:{target}{ro}")),
         "bind" | "volume" if !source.is_empty() => Ok(format!("{source}:{target}{ro}")),
-        "volume" | "tmpfs" => Ok(format!("{target}{ro}")),
+        "volume" => Ok(format!("{target}{ro}")),
         other => Err(format!("invalid mount type: {other}")),
     }
 }
