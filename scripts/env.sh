@@ -65,7 +65,7 @@ ensure_debian_rootfs() {
       if debootstrap --variant=minbase bookworm "$dir" "${mirror:-http://deb.debian.org/debian}" >"$BERTH_CACHE/debootstrap.log" 2>&1; then
         tar -C "$dir" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
       else
-        log "debootstrap failed (see $BERTH_CACHE/debootstrap.log); the Debian image test will fail"
+        log "debootstrap failed (see $BERTH_CACHE/debootstrap.log); the Debian image test is skipped"
       fi
       rm -rf "$dir"
     fi
