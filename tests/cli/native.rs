@@ -633,6 +633,9 @@ fn a_debian_image_made_by_debootstrap_runs_natively() {
     let script = ". /etc/os-release; echo $ID $VERSION_CODENAME; echo ${BASH_VERSION%%.*}; perl -e 'print 6*7, qq(\\n)'; dpkg -s coreutils | grep -c '^Status: install ok installed'; id -un; stat -c %A /tmp; apt-get --version | head -1 | cut -d' ' -f1";
     let out = n.berth(&["run", "--rm", "debian:bookworm", "bash", "-c", script]);
     assert_eq!(stdout(&out), "debian bookworm\n5\n42\n1\nroot\ndrwxrwxrwt\napt\n", "{}", text(&out));
+    // --group-add: by name through the image's /etc/group, or by number.
+    let out = n.berth(&["run", "--rm", "--group-add", "video", "--group-add", "1111", "debian:bookworm", "id", "-G"]);
+    assert_eq!(stdout(&out), "0 44 1111\n", "{}", text(&out));
     // A user made in one container is a user of the image committed from it.
     assert_eq!(n.berth(&["run", "--name", "adduser", "debian:bookworm", "useradd", "-m", "-u", "1234", "student"]).status.code(), Some(0));
     assert_eq!(n.berth(&["commit", "adduser", "debian:student"]).status.code(), Some(0));

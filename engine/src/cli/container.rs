@@ -132,6 +132,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 }
                 Err(e) => return e,
             },
+            Arg::Flag("--group-add", v) => match it.value("--group-add", v) {
+                Ok(v) => o.host.group_add.push(v.to_string()),
+                Err(e) => return e,
+            },
             Arg::Flag("--pids-limit", v) => match it.value("--pids-limit", v) {
                 Ok(v) => match v.parse::<i64>() {
                     Ok(n) => o.host.pids_limit = u64::try_from(n).unwrap_or(0),

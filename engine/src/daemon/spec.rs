@@ -29,6 +29,9 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
         rlimits: h.ulimits.clone(),
     });
     s.root.readonly = h.read_only;
+    if !h.group_add.is_empty() {
+        s.process.user.additional_gids = Some(supplementary_groups(root, &c.user, &s.process.user, &h.group_add));
+    }
     s.hostname = c.hostname.clone();
     s.mounts = c
         .mounts
@@ -93,4 +96,21 @@ pub fn resources_cpu(h: &crate::runtime::HostOptions) -> Option<Cpu> {
     // Docker's --cpus: a quota over a 100 ms period.
     let (quota, period) = if h.nano_cpus > 0 { (i64::try_from(h.nano_cpus / 10_000).unwrap_or(i64::MAX), 100_000) } else { (h.cpu_quota, if h.cpu_period > 0 { h.cpu_period } else if h.cpu_quota != 0 { 100_000 } else { 0 }) };
     Some(Cpu { quota, period, shares: (h.cpu_shares > 0).then_some(h.cpu_shares), cpus: (!h.cpuset_cpus.is_empty()).then(|| h.cpuset_cpus.clone()) })
+}
+
+/// The user's groups from the image's `/etc/group` (where it names the user) and the
+/// groups `--group-add` names (numbers as they are, names through `/etc/group`; a name
+/// the image does not have is left out, and the start says so).
+fn supplementary_groups(root: &dyn FileSystem, user: &str, ids: &User, add: &[String]) -> Vec<u32> {
+    let group = root.read("/etc/group").map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let entries: Vec<Vec<&str>> = group.lines().map(|l| l.split(':').collect()).collect();
+    let name = user.split(':').next().unwrap_or_default();
+    let mut gids: Vec<u32> = ids.additional_gids.clone().unwrap_or_else(|| entries.iter().filter(|f| !name.is_empty() && f.get(3).is_some_and(|m| m.split(',').any(|u| u == name))).filter_map(|f| f.get(2)?.parse().ok()).collect());
+    for g in add {
+        let gid = g.parse::<u32>().ok().or_else(|| entries.iter().find(|f| f.first() == Some(&g.as_str())).and_then(|f| f.get(2)?.parse().ok()));
+        gids.extend(gid);
+    }
+    gids.sort_unstable();
+    gids.dedup();
+    gids
 }

@@ -357,6 +357,9 @@ pub struct HostOptions {
     /// `--cpuset-cpus`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cpuset_cpus: String,
+    /// `--group-add`: groups (names or IDs) beyond the user's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
     /// `--gpus`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpus: Option<GpuRequest>,

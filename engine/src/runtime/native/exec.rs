@@ -12,19 +12,10 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::plan::{self, Exec, Step};
+use super::process::pipe;
 use super::sys::{Linux, Sys};
 use crate::runtime::spec::ContainerSpec;
 use crate::runtime::{Ran, RuntimeError};
-
-fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
-    let mut fds = [0; 2];
-    // SAFETY: two ints for the kernel to fill.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(RuntimeError::Failed(format!("creating a pipe: {}", std::io::Error::last_os_error())));
-    }
-    // SAFETY: both descriptors are new and ours.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
 
 /// The namespaces an exec'd process joins, in the order runc joins them (mount last:
 /// after it, `/proc` is the container's).

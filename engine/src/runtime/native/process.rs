@@ -21,7 +21,7 @@ fn failed(what: &str, e: impl std::fmt::Display) -> RuntimeError {
     RuntimeError::Failed(format!("{what}: {e}"))
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+pub(super) fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
     let mut fds = [0; 2];
     // SAFETY: two ints for the kernel to fill.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {

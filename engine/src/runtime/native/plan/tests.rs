@@ -1,3 +1,6 @@
+//! The start's steps as the recorder sees them: their order, what options add, and how a
+//! failed or optional step ends.
+
 use super::*;
 use crate::runtime::native::sys::Recorder;
 use crate::runtime::spec::{Namespace, ProcessSpec, User};
