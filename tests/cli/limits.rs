@@ -625,3 +625,19 @@ fn killing_berth_mid_command_loses_nothing_complete_and_leaves_nothing_partial()
     }
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn read_only_roots_and_tmpfs_mounts_hold_in_the_emulated_runtime_too() {
+    let mut sb = sandbox();
+    let out = sb.run_line("docker run --rm --read-only alpine:3.20 sh -c 'touch /x; echo status $?'", &[]);
+    assert!(text(&out).contains("Read-only file system"), "{}", text(&out));
+    assert!(stdout(&out).ends_with("status 1\n"), "{}", text(&out));
+    // A tmpfs is writable under a read-only root, and its files are gone with the run.
+    let out = sb.run_line("docker run --name scratch --read-only --tmpfs /scratch alpine:3.20 sh -c 'echo kept > /scratch/f && cat /scratch/f'", &[]);
+    assert_eq!(stdout(&out), "kept\n", "{}", text(&out));
+    assert!(!stdout(&sb.run_line("docker diff scratch", &[])).contains("/scratch/f"), "not in the writable layer");
+    let out = sb.run_line("docker run --rm --mount type=tmpfs,destination=/t alpine:3.20 sh -c 'echo x > /t/y && ls /t'", &[]);
+    assert_eq!(stdout(&out), "y\n", "{}", text(&out));
+    let out = sb.run_line("docker run --rm --tmpfs /ro:ro alpine:3.20 sh -c 'touch /ro/z 2>&1 | grep -c Read-only'", &[]);
+    assert_eq!(stdout(&out), "1\n", "{}", text(&out));
+}

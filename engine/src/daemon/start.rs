@@ -347,9 +347,14 @@ pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers,
     let quota = c.host_config.storage_quota();
     let upper = containers.upper_within(&c.id, &quota).map_err(EngineError::State)?;
     let mut root = crate::runtime::rootfs(layers, upper);
+    // `--tmpfs PATH[:OPTIONS]`: an empty filesystem of its own, gone when the run ends.
+    let tmpfs: Vec<(String, bool)> = c.host_config.tmpfs.iter().map(|t| {
+        let (path, options) = t.split_once(':').unwrap_or((t, ""));
+        (crate::vfs::normalize(path), options.split(',').any(|o| o == "ro"))
+    }).collect();
     // The runtime creates the directories that lead to each mount point.
-    for m in &c.mounts {
-        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(&m.target)) {
+    for target in c.mounts.iter().map(|m| m.target.as_str()).chain(tmpfs.iter().map(|(p, _)| p.as_str())) {
+        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(target)) {
             if !root.exists(&parent) {
                 let _ = root.create_dir_all(&parent, 0o755);
             }
@@ -376,7 +381,12 @@ pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers,
                 mounted.push((m.target.clone(), Box::new(vol.clone()), m.read_only));
             }
         }
-        let mut fs = Mounted { root: &mut root, mounts: mounted };
+        for (path, read_only) in &tmpfs {
+            let mut fs = MemoryFs::with_quota(quota.clone());
+            let _ = fs.set_mode("/", 0o1777);
+            mounted.push((path.clone(), Box::new(fs), *read_only));
+        }
+        let mut fs = Mounted { root: &mut root, mounts: mounted, root_read_only: c.host_config.read_only };
         f(&mut fs)
     };
     for (name, fs) in &volumes {

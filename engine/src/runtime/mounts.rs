@@ -1,5 +1,6 @@
-//! A container's filesystem with bind mounts and volumes on top of its root: paths under
-//! a mount point go to the mounted filesystem, read-only mounts refuse writes (`EROFS`).
+//! A container's filesystem with bind mounts, volumes and tmpfs mounts on top of its
+//! root: paths under a mount point go to the mounted filesystem, read-only mounts (and a
+//! read-only root, `--read-only`) refuse writes (`EROFS`).
 //!
 //! A path is resolved once, component by component, over the whole mount table (as a
 //! kernel's path walk crosses mount points): a symlink in the image that leads into a
@@ -13,6 +14,8 @@ pub struct Mounted<'a> {
     pub root: &'a mut dyn FileSystem,
     /// (mount point, filesystem, read-only), any order.
     pub mounts: Vec<(String, Box<dyn FileSystem + 'a>, bool)>,
+    /// `--read-only`: what is not under a mount refuses writes.
+    pub root_read_only: bool,
 }
 
 /// Symlinks followed in one path walk before `ELOOP`, as Linux's `MAXSYMLINKS`.
@@ -96,6 +99,7 @@ impl Mounted<'_> {
     fn read_only(&self, path: &str) -> FsResult<()> {
         match self.route(path) {
             Some((i, _)) if self.mounts[i].2 => Err(FsError::new(Errno::EROFS, path)),
+            None if self.root_read_only => Err(FsError::new(Errno::EROFS, path)),
             _ => Ok(()),
         }
     }
