@@ -660,6 +660,10 @@ fn resource_flags_and_update_reach_the_cgroups() {
     assert_eq!(read("cpu.shares"), "512");
     assert_eq!((read("cpu.cfs_quota_us"), read("cpu.cfs_period_us")), ("50000".to_string(), "100000".to_string()));
     assert_eq!(read("cpuset.cpus"), "0");
+    // Inside, its own cgroups are the root of its cgroup namespace, read-only at
+    // /sys/fs/cgroup, with its limits (what JVMs and ML tools read).
+    let out = n.berth(&["exec", "limited", "sh", "-c", "grep ':memory:' /proc/self/cgroup | cut -d: -f3; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /sys/fs/cgroup | tr '\n' ' '; touch /sys/fs/cgroup/x 2>&1"]);
+    assert_eq!(stdout(&out), "/\n67108864\ncpu cpuacct cpuset devices freezer memory pids touch: /sys/fs/cgroup/x: Read-only file system\n", "{}", text(&out));
     // update: the running container's cgroups change at once.
     let out = n.berth(&["update", "-m", "100m", "--memory-swap", "200m", "--cpus", "1.5", "--pids-limit", "50", "limited"]);
     assert_eq!(stdout(&out), "limited\n", "{}", text(&out));

@@ -58,7 +58,7 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
     if h.pids_limit > 0 {
         s.linux.resources.pids = Some(Pids { limit: i64::try_from(h.pids_limit).unwrap_or(i64::MAX) });
     }
-    for kind in ["pid", "ipc", "uts", "mount", "network"] {
+    for kind in ["pid", "ipc", "uts", "mount", "network", "cgroup"] {
         let shared = match kind {
             "network" => h.network == "host",
             "ipc" => h.ipc == "host",

@@ -10,6 +10,9 @@ use crate::runtime::spec::Resources;
 
 const ROOT: &str = "/sys/fs/cgroup";
 
+/// The cgroup v1 controllers a container gets a cgroup of its own in.
+pub const V1_CONTROLLERS: &[&str] = &["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"];
+
 #[derive(Debug)]
 pub struct Cgroups {
     v2: bool,
@@ -30,7 +33,7 @@ impl Cgroups {
     pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
         let v2 = Self::unified();
         let mut cg = Cgroups { v2, dirs: Vec::new() };
-        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"] };
+        let controllers: &[&str] = if v2 { &[""] } else { V1_CONTROLLERS };
         if v2 {
             // The controllers must be enabled down to the container's cgroup.
             let _ = std::fs::create_dir_all(Path::new(ROOT).join("berth"));
@@ -172,7 +175,7 @@ impl Cgroups {
     /// The cgroups of a running container, to change its limits (`docker update`).
     pub fn of(id: &str) -> Cgroups {
         let v2 = Self::unified();
-        let controllers: &[&str] = if v2 { &[""] } else { &["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"] };
+        let controllers: &[&str] = if v2 { &[""] } else { V1_CONTROLLERS };
         Cgroups { v2, dirs: controllers.iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).filter(|d| d.is_dir()).collect() }
     }
 
@@ -192,7 +195,7 @@ impl Cgroups {
 
     /// The `cgroup.procs` files of container `id`'s cgroups (to join them).
     pub fn procs_files(id: &str) -> Vec<PathBuf> {
-        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { ["memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"].iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
+        let dirs: Vec<PathBuf> = if Self::unified() { vec![Path::new(ROOT).join("berth").join(id)] } else { V1_CONTROLLERS.iter().map(|c| Path::new(ROOT).join(c).join("berth").join(id)).collect() };
         dirs.into_iter().map(|d| d.join("cgroup.procs")).filter(|p| p.exists()).collect()
     }
 
@@ -271,7 +274,7 @@ impl Cgroups {
 /// The cgroups of containers that are no longer running (their `berth` was killed):
 /// removed when the next native container starts.
 pub fn sweep(live: &dyn Fn(&str) -> bool) {
-    for controller in ["", "memory", "pids", "cpu", "cpuacct", "freezer", "devices", "cpuset"] {
+    for controller in std::iter::once("").chain(V1_CONTROLLERS.iter().copied()) {
         let base = Path::new(ROOT).join(controller).join("berth");
         let Ok(entries) = std::fs::read_dir(&base) else { continue };
         for e in entries.filter_map(Result::ok) {

@@ -136,6 +136,9 @@ const MS_STRICTATIME: u64 = libc::MS_STRICTATIME as u64;
 #[derive(Debug)]
 pub enum Step {
     WaitParent(i32),
+    /// A cgroup namespace of its own, made once the parent has placed it in its cgroups
+    /// (so that they are its namespace's root, as runc does).
+    UnshareCgroup,
     DieWithParent,
     Umask(u32),
     Mount { source: Option<CString>, target: CString, fstype: Option<CString>, flags: u64, data: Option<CString>, optional: bool },
@@ -266,6 +269,31 @@ pub fn seccomp_program(spec: &ContainerSpec, caps: u64) -> Result<Option<Vec<sup
     seccomp::compile(&profile, &names).map(Some)
 }
 
+/// The host's cgroup hierarchies under /sys/fs/cgroup that a container has a cgroup in,
+/// as (name under it, type, the mount options that name its controllers):
+/// `("memory", "cgroup", "memory")`, or `("", "cgroup2", "")` on a cgroup v2 host.
+fn cgroup_hierarchies() -> Vec<(String, String, String)> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let mut out = Vec::new();
+    for line in mounts.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (Some(point), Some(fstype), Some(options)) = (f.get(1), f.get(2), f.get(3)) else { continue };
+        if *fstype != "cgroup" && *fstype != "cgroup2" {
+            continue;
+        }
+        let Some(name) = point.strip_prefix("/sys/fs/cgroup").map(|n| n.trim_start_matches('/')) else { continue };
+        // Only the hierarchies the container has a cgroup of its own in (see `cgroup.rs`):
+        // in another its namespace's root would be the host's.
+        let ours = (*fstype == "cgroup2" && name.is_empty()) || (*fstype == "cgroup" && super::cgroup::V1_CONTROLLERS.contains(&name));
+        if name.contains('/') || !ours {
+            continue;
+        }
+        let controllers: Vec<&str> = options.split(',').filter(|o| !matches!(*o, "rw" | "ro" | "nosuid" | "nodev" | "noexec" | "relatime" | "seclabel") && !o.starts_with("release_agent")).collect();
+        out.push((name.to_string(), fstype.to_string(), if *fstype == "cgroup" { controllers.join(",") } else { String::new() }));
+    }
+    out
+}
+
 /// A destination as a path from the new root.
 fn rootfs_path(destination: &str) -> String {
     crate::vfs::normalize(destination)
@@ -278,7 +306,11 @@ pub fn new_namespace(spec: &ContainerSpec, kind: &str) -> bool {
 
 /// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
 pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, report: i32, console: Option<i32>) -> Result<Vec<Step>, String> {
-    let mut steps = vec![Step::WaitParent(sync), Step::DieWithParent, Step::Umask(0)];
+    let mut steps = vec![Step::WaitParent(sync)];
+    if new_namespace(spec, "cgroup") {
+        steps.push(Step::UnshareCgroup);
+    }
+    steps.extend([Step::DieWithParent, Step::Umask(0)]);
     let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
     steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
     let lower = layout.lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
@@ -331,6 +363,24 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
         // Sharing the host's network: its /sys, read-only (as runc does without a netns).
         steps.push(mount(Some(&format!("{old_root}/sys")), "/sys", None, MS_BIND | MS_REC, None, false)?);
         steps.push(mount(None, "/sys", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
+    }
+
+    // Its own cgroups at /sys/fs/cgroup, read-only (the host's hierarchies, each seen
+    // from the container's cgroup, its namespace's root); with the host's /sys this also
+    // covers the host's cgroup mounts.
+    let cgroup_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | if privileged { 0 } else { MS_RDONLY };
+    steps.push(mount(Some("tmpfs"), "/sys/fs/cgroup", Some("tmpfs"), MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=755"), true)?);
+    for (name, fstype, options) in cgroup_hierarchies() {
+        if fstype == "cgroup2" && name.is_empty() {
+            steps.push(mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), cgroup_flags, None, true)?);
+            continue;
+        }
+        let path = format!("/sys/fs/cgroup/{name}");
+        steps.push(Step::Mkdir { path: c(&path)?, mode: 0o555 });
+        steps.push(mount(Some(&fstype), &path, Some(&fstype), cgroup_flags, (!options.is_empty()).then_some(options.as_str()), true)?);
+    }
+    if !privileged {
+        steps.push(mount(None, "/sys/fs/cgroup", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=755"), true)?);
     }
 
     // The container's own files and mounts.
@@ -465,6 +515,7 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
         let fail = |errno| Failed { step: i, errno };
         let r = match step {
             Step::WaitParent(fd) => sys.wait_parent(*fd),
+            Step::UnshareCgroup => sys.unshare(libc::CLONE_NEWCGROUP),
             Step::DieWithParent => sys.die_with_parent(),
             Step::Umask(mask) => {
                 // SAFETY: umask cannot fail.
@@ -536,6 +587,7 @@ pub fn describe(step: &Step) -> String {
     let s = |c: &CString| c.to_string_lossy().into_owned();
     match step {
         Step::WaitParent(_) => "waiting for the runtime".into(),
+        Step::UnshareCgroup => "creating the cgroup namespace".into(),
         Step::DieWithParent => "setting the parent-death signal".into(),
         Step::Umask(_) => "setting the umask".into(),
         Step::Mount { source, target, fstype, .. } => format!("mounting {} on {} ({})", source.as_ref().map_or("-".into(), s), s(target), fstype.as_ref().map_or("bind".into(), s)),

@@ -337,7 +337,8 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
     let (out_r, out_w) = pipe()?;
     let (errout_r, errout_w) = if combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
     let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd(), err_w.as_raw_fd(), sockets.as_ref().map(|(_, child)| child.as_raw_fd())).map_err(RuntimeError::Failed)?;
-    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
+    // The cgroup namespace comes after the move into its cgroups (the `UnshareCgroup` step).
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS;
     if plan::new_namespace(spec, "network") {
         flags |= libc::CLONE_NEWNET;
     }

@@ -16,6 +16,8 @@ pub type Errno = i32;
 pub trait Sys {
     /// Waits for the byte the parent sends once the child is in its cgroups.
     fn wait_parent(&self, fd: i32) -> Result<(), Errno>;
+    /// Leaves namespaces of the kinds `flags` names for new ones (`unshare(2)`).
+    fn unshare(&self, flags: i32) -> Result<(), Errno>;
     /// The child dies with the `berth` that started it (`PR_SET_PDEATHSIG`).
     fn die_with_parent(&self) -> Result<(), Errno>;
     fn mount(&self, source: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<(), Errno>;
@@ -146,6 +148,11 @@ impl Sys for Linux {
                 return Err(e);
             }
         }
+    }
+
+    fn unshare(&self, flags: i32) -> Result<(), Errno> {
+        // SAFETY: integer flags.
+        check(unsafe { libc::unshare(flags) })
     }
 
     fn die_with_parent(&self) -> Result<(), Errno> {
@@ -474,6 +481,9 @@ fn s(c: &CStr) -> String {
 impl Sys for Recorder {
     fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
         self.record(format!("wait_parent {}", fd >= 0))
+    }
+    fn unshare(&self, flags: i32) -> Result<(), Errno> {
+        self.record(format!("unshare {flags:#x}"))
     }
     fn die_with_parent(&self) -> Result<(), Errno> {
         self.record("die_with_parent".into())
