@@ -3,40 +3,31 @@
 
 /// `go-units.HumanSize`: decimal units, three significant digits.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    scaled(bytes, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 3)
+}
+
+/// `bytes` in the largest of `units` (each `base` times the last) that keeps it at or
+/// above 1, with `significant` digits and no trailing zeros, as Go's `%.<n>g` writes it.
+fn scaled(bytes: u64, base: f64, units: &[&str], significant: i32) -> String {
     let mut value = bytes as f64;
     let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
+    while value >= base && unit + 1 < units.len() {
+        value /= base;
         unit += 1;
     }
     let digits = if value < 1.0 { 1 } else { value.log10().floor() as i32 + 1 };
-    let decimals = (3 - digits).max(0) as usize;
+    let decimals = (significant - digits).max(0) as usize;
     let mut s = format!("{value:.decimals$}");
     if s.contains('.') {
         s = s.trim_end_matches('0').trim_end_matches('.').to_string();
     }
-    format!("{s}{}", UNITS[unit])
+    format!("{s}{}", units[unit])
 }
 
 /// `go-units.BytesSize`: binary units, four significant digits (`1.234MiB`), as
 /// `docker stats` shows memory.
 pub fn bytes_size(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    // Go's %.4g: four significant digits, no trailing zeros.
-    let digits = if value < 1.0 { 1 } else { value.log10().floor() as i32 + 1 };
-    let decimals = (4 - digits).max(0) as usize;
-    let mut s = format!("{value:.decimals$}");
-    if s.contains('.') {
-        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    format!("{s}{}", UNITS[unit])
+    scaled(bytes, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"], 4)
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Usage;
 use crate::runtime::spec::Resources;
 
 const ROOT: &str = "/sys/fs/cgroup";
@@ -284,15 +285,6 @@ pub fn sweep(live: &dyn Fn(&str) -> bool) {
             }
         }
     }
-}
-
-/// A container's use of its cgroups' resources.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub cpu_ns: u64,
-    pub memory: u64,
-    pub limit: Option<u64>,
-    pub pids: u64,
 }
 
 /// Docker's default device rules (moby's `DefaultLinuxSpec`, runc's `AllowedDevices`):

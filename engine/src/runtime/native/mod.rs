@@ -94,7 +94,7 @@ pub fn real_image(spec: &ContainerSpec, root: &dyn FileSystem) -> bool {
 /// no native runtime.
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod live {
-    pub use super::cgroup::Usage;
+    pub use super::Usage;
     pub use super::process::{reap, Reaped};
     pub use super::supervisor::{Exit, Handle};
 }
@@ -102,6 +102,8 @@ pub mod live {
 #[cfg(not(all(target_os = "linux", feature = "native")))]
 pub mod live {
     use std::path::{Path, PathBuf};
+
+    pub use super::Usage;
 
     use crate::runtime::{LogLine, ProcessInfo, RuntimeError};
 
@@ -153,13 +155,6 @@ pub mod live {
         }
     }
 
-    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-    pub struct Usage {
-        pub cpu_ns: u64,
-        pub memory: u64,
-        pub limit: Option<u64>,
-        pub pids: u64,
-    }
 
     pub struct Reaped {
         pub exit: Option<Exit>,
@@ -171,6 +166,16 @@ pub mod live {
     pub fn reap(_native: &Path, _id: &str) -> Result<Reaped, RuntimeError> {
         Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
     }
+}
+
+/// A container's use of its cgroups' resources (`docker stats`): CPU time used (ns),
+/// memory used and its limit (bytes; none: no limit), and processes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub cpu_ns: u64,
+    pub memory: u64,
+    pub limit: Option<u64>,
+    pub pids: u64,
 }
 
 /// Whether every layer `diff_ids` names is written out under `dir` already: a start

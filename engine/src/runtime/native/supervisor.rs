@@ -126,7 +126,7 @@ impl Handle {
 
     /// What `docker stats` shows: its cgroups' use, and its network's bytes received and
     /// sent (from its first process's `/proc/<pid>/net/dev`).
-    pub fn usage(&self, id: &str) -> (super::cgroup::Usage, (u64, u64)) {
+    pub fn usage(&self, id: &str) -> (super::Usage, (u64, u64)) {
         let net = self.pid().and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/net/dev")).ok()).map_or((0, 0), |dev| {
             dev.lines().skip(2).filter_map(|l| l.split_once(':')).filter(|(name, _)| name.trim() != "lo").fold((0, 0), |(rx, tx), (_, v)| {
                 let f: Vec<u64> = v.split_whitespace().filter_map(|x| x.parse().ok()).collect();
