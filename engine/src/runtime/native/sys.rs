@@ -59,18 +59,31 @@ pub trait Sys {
     fn seccomp(&self, program: &[super::seccomp::Insn]) -> Result<(), Errno>;
 }
 
+/// A one-byte message with room for one descriptor, over the caller's buffers (which
+/// must outlive it): what [`send_fd`] fills and [`recv_fd`] reads.
+///
+/// # Safety
+/// The header points at `iov` and `control`; it is valid while they are.
+unsafe fn fd_message(iov: &mut libc::iovec, control: &mut [u64; 4]) -> libc::msghdr {
+    // SAFETY: msghdr is plain data; every field used is set below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as _;
+    msg
+}
+
 /// Sends `fd` over the Unix socket `socket` (`SCM_RIGHTS`).
 pub fn send_fd(socket: i32, fd: i32) -> Result<(), Errno> {
-    // SAFETY: a message header over local buffers sized by CMSG_SPACE.
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control = [0u64; 4];
+    // SAFETY: the header over local buffers that live for the call; the control buffer
+    // is sized for one descriptor by CMSG_SPACE.
     unsafe {
-        let mut byte = [0u8; 1];
-        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-        let mut control = [0u64; 4];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) as _;
+        let msg = fd_message(&mut iov, &mut control);
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
         (*cmsg).cmsg_type = libc::SCM_RIGHTS;
@@ -85,16 +98,12 @@ pub fn send_fd(socket: i32, fd: i32) -> Result<(), Errno> {
 
 /// Receives a descriptor [`send_fd`] sent; `None` when the other end closed first.
 pub fn recv_fd(socket: i32) -> Option<i32> {
-    // SAFETY: a message header over local buffers sized by CMSG_SPACE.
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control = [0u64; 4];
+    // SAFETY: the header over local buffers that live for the call.
     unsafe {
-        let mut byte = [0u8; 1];
-        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-        let mut control = [0u64; 4];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) as _;
+        let mut msg = fd_message(&mut iov, &mut control);
         if libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC) <= 0 {
             return None;
         }
