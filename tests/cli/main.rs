@@ -12,6 +12,7 @@ mod images;
 mod lessons;
 mod limits;
 mod native;
+mod oci;
 mod lint;
 mod podman;
 mod python;

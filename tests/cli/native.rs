@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+pub static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
 }
 
@@ -74,7 +74,7 @@ fn text(out: &Output) -> String {
 }
 
 /// A root filesystem of Debian's static busybox and a link for each of its applets.
-fn busybox_rootfs() -> Vec<u8> {
+pub fn busybox_rootfs() -> Vec<u8> {
     let busybox = std::fs::read("/bin/busybox").expect("busybox-static is installed (scripts/test installs it)");
     let list = Command::new("/bin/busybox").arg("--list").output().expect("busybox runs");
     let mut b = tar::Builder::new(Vec::new());

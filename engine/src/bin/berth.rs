@@ -239,6 +239,19 @@ fn main() {
         let dir = std::env::args_os().nth(2).map(std::path::PathBuf::from).unwrap_or_default();
         std::process::exit(engine::runtime::native::supervisor::main(&dir));
     }
+    // The OCI runtime command line: `berth oci …`, or this binary named `berth-oci`.
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    {
+        use engine::runtime::native::oci;
+        let argv: Vec<String> = std::env::args().collect();
+        let named = argv.first().and_then(|a| std::path::Path::new(a).file_name()).is_some_and(|n| n == oci::BINARY);
+        if named {
+            std::process::exit(oci::main(&argv[1..]));
+        }
+        if argv.get(1).is_some_and(|a| a == "oci") {
+            std::process::exit(oci::main(&argv[2..]));
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let host = NativeHost::default();

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::runtime::spec::{ContainerSpec, DeviceSpec, MountSpec};
+use crate::runtime::spec::{ContainerSpec, DeviceRule, DeviceSpec, MountSpec};
 
 pub use crate::runtime::GpuRequest;
 
@@ -344,7 +344,7 @@ pub fn apply(spec: &mut ContainerSpec, edits: &Edits) -> Result<(), String> {
             }
         };
         let permissions = n.permissions.clone().unwrap_or_else(|| "rwm".into());
-        spec.linux.resources.devices.push(format!("{kind} {major}:{minor} {permissions}"));
+        spec.linux.resources.devices.push(DeviceRule::allow(&kind, major, Some(minor), &permissions));
         spec.linux.devices.push(DeviceSpec { path: n.path.clone(), kind, major, minor, file_mode: n.file_mode.or(Some(0o666)), uid: n.uid, gid: n.gid });
     }
     for m in &edits.mounts {
@@ -458,7 +458,7 @@ containerEdits:
         assert_eq!(edits.device_nodes.len(), 2);
         let mut c = ContainerSpec::default();
         apply(&mut c, &edits).unwrap();
-        assert_eq!(c.linux.resources.devices, ["c 195:0 rwm", "c 195:255 rwm"]);
+        assert_eq!(c.linux.resources.devices.iter().map(DeviceRule::v1).collect::<Vec<_>>(), ["c 195:0 rwm", "c 195:255 rwm"]);
         assert_eq!(c.mounts[0].destination, "/usr/lib/libcuda.so.1");
         assert_eq!(c.process.user.additional_gids.as_deref(), Some(&[44][..]));
         assert_eq!(env_map(&c)["NVIDIA_VISIBLE_DEVICES"], "void");

@@ -52,8 +52,11 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
         s.annotations.insert(spec::ANNOTATION_PRIVILEGED.into(), "true".into());
     }
     s.linux.sysctl = h.sysctls.clone();
-    if !h.seccomp.is_empty() {
-        s.linux.seccomp = Some(h.seccomp.clone());
+    // The client checked the profile's JSON (`cli::container`); unconfined is a word.
+    if h.seccomp == "unconfined" {
+        s.linux.seccomp = Some(spec::unconfined());
+    } else if !h.seccomp.is_empty() {
+        s.linux.seccomp = Some(serde_json::from_str(&h.seccomp).unwrap_or_else(|_| spec::unconfined()));
     }
     if h.pids_limit > 0 {
         s.linux.resources.pids = Some(Pids { limit: i64::try_from(h.pids_limit).unwrap_or(i64::MAX) });

@@ -38,6 +38,48 @@ pub struct ContainerSpec {
     pub linux: LinuxSpec,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// Programs run around the container's life (an OCI bundle's `hooks`; the engine
+    /// sets none).
+    #[serde(default, skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
+}
+
+/// The OCI spec's `hooks`: each a program on the host, given the container's state
+/// (`ociVersion`, `id`, `status`, `pid`, `bundle`) as JSON on its standard input.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hooks {
+    /// Deprecated in the spec, run as `createRuntime` is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prestart: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_runtime: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_container: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub start_container: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststart: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.prestart.is_empty() && self.create_runtime.is_empty() && self.create_container.is_empty() && self.start_container.is_empty() && self.poststart.is_empty() && self.poststop.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// Seconds; none: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
 }
 
 impl ContainerSpec {
@@ -177,9 +219,12 @@ pub struct RootSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountSpec {
     pub destination: String,
-    /// `bind`, `volume` (a named or anonymous volume, which the engine stores), `tmpfs`.
-    #[serde(rename = "type")]
+    /// `bind`, `volume` (a named or anonymous volume, which the engine stores), `tmpfs`;
+    /// in a bundle also `proc`, `sysfs`, `devpts`, `mqueue`, `cgroup`, … (empty: a bind
+    /// mount where the options say `bind`).
+    #[serde(rename = "type", default)]
     pub kind: String,
+    #[serde(default)]
     pub source: String,
     #[serde(default)]
     pub options: Vec<String>,
@@ -205,12 +250,24 @@ pub struct LinuxSpec {
     pub readonly_paths: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sysctl: BTreeMap<String, String>,
-    /// The seccomp profile (JSON): `None` is the runtime's default, `unconfined` none.
+    /// The seccomp profile, as the OCI spec has it (an object: `defaultAction`,
+    /// `syscalls`, …; Docker's profile form too). `None` is the engine runtime's default
+    /// profile, the string `"unconfined"` none (an OCI bundle without one is run
+    /// unconfined, as the spec says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seccomp: Option<String>,
+    pub seccomp: Option<serde_json::Value>,
     /// Device nodes made in the container's `/dev` (`--device`, `--gpus`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceSpec>,
+    /// The container's cgroup, relative to each hierarchy's root (`/libpod_parent/x`);
+    /// none: the runtime's own place for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroups_path: Option<String>,
+}
+
+/// The seccomp value that means none (`--security-opt seccomp=unconfined`).
+pub fn unconfined() -> serde_json::Value {
+    serde_json::Value::String("unconfined".into())
 }
 
 /// A device node of the container (the OCI spec's `linux.devices`).
@@ -249,10 +306,42 @@ pub struct Resources {
     pub cpu: Option<Cpu>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<Pids>,
-    /// Device cgroup rules beyond Docker's defaults (`c 195:* rwm` for a GPU), in the
-    /// cgroup v1 `devices.allow` form.
+    /// Device cgroup rules beyond Docker's defaults (`c 195:* rwm` for a GPU), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<String>,
+    pub devices: Vec<DeviceRule>,
+}
+
+/// A device cgroup rule (the OCI spec's `linux.resources.devices`): no type, major or
+/// minor means all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRule {
+    pub allow: bool,
+    /// `a`, `c` or `b`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minor: Option<i64>,
+    /// Of `r`, `w`, `m`; none: all three.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+}
+
+impl DeviceRule {
+    pub fn allow(kind: &str, major: u32, minor: Option<u32>, access: &str) -> DeviceRule {
+        DeviceRule { allow: true, kind: Some(kind.into()), major: Some(major.into()), minor: minor.map(i64::from), access: Some(access.into()) }
+    }
+
+    /// The rule in cgroup v1's `devices.allow` / `devices.deny` form: `c 195:* rwm`.
+    pub fn v1(&self) -> String {
+        let number = |n: Option<i64>| n.filter(|n| *n >= 0).map_or("*".to_string(), |n| n.to_string());
+        let kind = self.kind.as_deref().unwrap_or("a");
+        if kind == "a" && self.major.is_none() && self.minor.is_none() {
+            return "a".into();
+        }
+        format!("{kind} {}:{} {}", number(self.major), number(self.minor), self.access.as_deref().unwrap_or("rwm"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,14 +32,24 @@ impl Cgroups {
 
     /// Creates the cgroups of container `id` and writes its limits.
     pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
+        Self::create_at(&Path::new("berth").join(id), resources)
+    }
+
+    /// Creates cgroups at `path` (relative to each hierarchy's root: an OCI bundle's
+    /// `cgroupsPath`) and writes the limits.
+    pub fn create_at(path: &Path, resources: &Resources) -> Result<Cgroups, String> {
         let v2 = Self::unified();
         let mut cg = Cgroups { v2, dirs: Vec::new() };
         let controllers: &[&str] = if v2 { &[""] } else { V1_CONTROLLERS };
+        let ancestors: Vec<&Path> = path.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()).collect::<Vec<_>>().into_iter().rev().collect();
         if v2 {
             // The controllers must be enabled down to the container's cgroup.
-            let _ = std::fs::create_dir_all(Path::new(ROOT).join("berth"));
-            for dir in [Path::new(ROOT).to_path_buf(), Path::new(ROOT).join("berth")] {
-                let _ = write(&dir, "cgroup.subtree_control", "+memory +pids +cpu");
+            let mut at = Path::new(ROOT).to_path_buf();
+            let _ = write(&at, "cgroup.subtree_control", "+memory +pids +cpu");
+            for a in &ancestors {
+                at = Path::new(ROOT).join(a);
+                let _ = std::fs::create_dir_all(&at);
+                let _ = write(&at, "cgroup.subtree_control", "+memory +pids +cpu");
             }
         }
         for controller in controllers {
@@ -47,15 +57,19 @@ impl Cgroups {
             if !base.is_dir() {
                 continue;
             }
-            let dir = base.join("berth").join(id);
+            let dir = base.join(path);
             if *controller == "cpuset" {
                 // A cpuset cgroup has no CPUs or memory nodes until given its parent's.
-                let parent = base.join("berth");
-                let _ = std::fs::create_dir_all(&parent);
-                for f in ["cpuset.cpus", "cpuset.mems"] {
-                    if std::fs::read_to_string(parent.join(f)).is_ok_and(|v| v.trim().is_empty()) {
-                        let _ = std::fs::read_to_string(base.join(f)).map(|v| write(&parent, f, v.trim()));
+                let mut parent = base.clone();
+                for a in &ancestors {
+                    let next = base.join(a);
+                    let _ = std::fs::create_dir_all(&next);
+                    for f in ["cpuset.cpus", "cpuset.mems"] {
+                        if std::fs::read_to_string(next.join(f)).is_ok_and(|v| v.trim().is_empty()) {
+                            let _ = std::fs::read_to_string(parent.join(f)).map(|v| write(&next, f, v.trim()));
+                        }
                     }
+                    parent = next;
                 }
             }
             if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -63,9 +77,12 @@ impl Cgroups {
                 return Err(format!("creating cgroup {}: {e}", dir.display()));
             }
             if *controller == "cpuset" {
+                let parent = dir.parent().unwrap_or(&base).to_path_buf();
                 for f in ["cpuset.cpus", "cpuset.mems"] {
-                    if let Ok(v) = std::fs::read_to_string(base.join("berth").join(f)) {
-                        let _ = write(&dir, f, v.trim());
+                    if std::fs::read_to_string(dir.join(f)).is_ok_and(|v| v.trim().is_empty()) {
+                        if let Ok(v) = std::fs::read_to_string(parent.join(f)) {
+                            let _ = write(&dir, f, v.trim());
+                        }
                     }
                 }
             }
@@ -76,6 +93,19 @@ impl Cgroups {
             return Err(e);
         }
         Ok(cg)
+    }
+
+    /// The cgroups at `path` that exist (an OCI container's, to delete or list).
+    pub fn existing_at(path: &Path) -> Cgroups {
+        let v2 = Self::unified();
+        let controllers: &[&str] = if v2 { &[""] } else { V1_CONTROLLERS };
+        Cgroups { v2, dirs: controllers.iter().map(|c| Path::new(ROOT).join(c).join(path)).filter(|d| d.is_dir()).collect() }
+    }
+
+    /// The PIDs in these cgroups (the `pids` one on cgroup v1).
+    pub fn pids(&self) -> Vec<i32> {
+        let Some(dir) = self.dir("pids").or(self.dirs.first().map(PathBuf::as_path)) else { return Vec::new() };
+        std::fs::read_to_string(dir.join("cgroup.procs")).map(|s| s.lines().filter_map(|l| l.trim().parse().ok()).collect()).unwrap_or_default()
     }
 
     fn dir(&self, controller: &str) -> Option<&Path> {
@@ -90,8 +120,13 @@ impl Cgroups {
         // and mknod of any (a node made is not a node that can be opened). Without this a
         // container with CAP_MKNOD could open the host's disks.
         if let Some(dir) = self.dir("devices").filter(|_| !self.v2) {
+            // The spec's rules, then the default ones (as runc appends its allowed
+            // devices to a bundle's rules, which often begin with a deny of all).
             write(dir, "devices.deny", "a")?;
-            for rule in DEFAULT_DEVICES.iter().copied().chain(r.devices.iter().map(String::as_str)) {
+            for rule in &r.devices {
+                write(dir, if rule.allow { "devices.allow" } else { "devices.deny" }, &rule.v1())?;
+            }
+            for rule in DEFAULT_DEVICES {
                 write(dir, "devices.allow", rule)?;
             }
         }

@@ -9,8 +9,9 @@
 //! Everything a start mounts lives in the container's own mount namespace, so it is
 //! gone when the container's last process is; the child dies with the `berth` that
 //! started it (`PR_SET_PDEATHSIG`); and the directories and cgroups of a start that a
-//! killed `berth` left behind are removed by the next one. Foreground runs only, for
-//! now: a detached container needs a supervisor process that outlives `berth`.
+//! killed `berth` left behind are removed by the next one. A detached container runs
+//! under a supervisor process of its own ([`supervisor`]), and [`oci`] is the same
+//! backend as an OCI runtime command line, for bundles and for podman.
 //!
 //! It is built on Linux with the `native` feature; elsewhere, and in a browser tab, this
 //! backend answers every request with a clear error, never with a panic.
@@ -23,6 +24,8 @@ use crate::vfs::FileSystem;
 pub mod cgroup;
 #[cfg(all(target_os = "linux", feature = "native"))]
 mod exec;
+#[cfg(all(target_os = "linux", feature = "native"))]
+pub mod oci;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod plan;
 #[cfg(all(target_os = "linux", feature = "native"))]

@@ -175,6 +175,11 @@ pub enum Step {
     Console { socket: i32 },
     /// The seccomp filter, installed while the capability to do so is still held.
     Seccomp(Vec<super::seccomp::Insn>),
+    /// Joins a namespace a bundle names by path (open at `fd`, a `CLONE_NEW*` kind).
+    Setns { fd: i32, nstype: i32 },
+    /// An OCI `create`: reports the container ready on `report` and waits for `start`
+    /// on `fifo` (`/proc/self/fd/N` of the `exec.fifo` the parent opened).
+    AwaitStart { report: i32, fifo: CString },
     Exec(Exec),
 }
 
@@ -254,11 +259,11 @@ fn mkdir_all(steps: &mut Vec<Step>, path: &str) -> Result<(), String> {
 /// Docker has it.
 pub fn seccomp_program(spec: &ContainerSpec, caps: u64) -> Result<Option<Vec<super::seccomp::Insn>>, String> {
     use super::seccomp;
-    if spec.annotation(crate::runtime::spec::ANNOTATION_PRIVILEGED) == Some("true") || spec.linux.seccomp.as_deref() == Some("unconfined") {
+    if spec.annotation(crate::runtime::spec::ANNOTATION_PRIVILEGED) == Some("true") || spec.linux.seccomp.as_ref().and_then(|v| v.as_str()) == Some("unconfined") {
         return Ok(None);
     }
     let profile = match &spec.linux.seccomp {
-        Some(json) => seccomp::parse(json).map_err(|e| format!("Decoding seccomp profile failed: {e}"))?,
+        Some(value) => seccomp::from_value(value).map_err(|e| format!("Decoding seccomp profile failed: {e}"))?,
         None => match seccomp::load(seccomp::DEFAULT_PROFILE) {
             Ok(p) => p,
             // No default profile on this host: unconfined (berth info says so).
@@ -294,6 +299,26 @@ fn cgroup_hierarchies() -> Vec<(String, String, String)> {
     out
 }
 
+/// The container's cgroups at `/sys/fs/cgroup`: a tmpfs with each hierarchy the
+/// container has a cgroup in (or the unified one), read-only unless `--privileged`.
+fn cgroup_mounts(steps: &mut Vec<Step>, read_only: bool) -> Result<(), String> {
+    let cgroup_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | if read_only { MS_RDONLY } else { 0 };
+    steps.push(mount(Some("tmpfs"), "/sys/fs/cgroup", Some("tmpfs"), MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=755"), true)?);
+    for (name, fstype, options) in cgroup_hierarchies() {
+        if fstype == "cgroup2" && name.is_empty() {
+            steps.push(mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), cgroup_flags, None, true)?);
+            continue;
+        }
+        let path = format!("/sys/fs/cgroup/{name}");
+        steps.push(Step::Mkdir { path: c(&path)?, mode: 0o555 });
+        steps.push(mount(Some(&fstype), &path, Some(&fstype), cgroup_flags, (!options.is_empty()).then_some(options.as_str()), true)?);
+    }
+    if read_only {
+        steps.push(mount(None, "/sys/fs/cgroup", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=755"), true)?);
+    }
+    Ok(())
+}
+
 /// A destination as a path from the new root.
 fn rootfs_path(destination: &str) -> String {
     crate::vfs::normalize(destination)
@@ -302,6 +327,34 @@ fn rootfs_path(destination: &str) -> String {
 /// Whether the spec asks for a new namespace of `kind` (an entry without a path).
 pub fn new_namespace(spec: &ContainerSpec, kind: &str) -> bool {
     spec.linux.namespaces.iter().any(|n| n.kind == kind && n.path.is_none())
+}
+
+/// A namespace kind as the OCI spec names it, and its `CLONE_NEW*` flag.
+pub const NAMESPACES: &[(&str, i32)] = &[
+    ("mount", libc::CLONE_NEWNS),
+    ("pid", libc::CLONE_NEWPID),
+    ("network", libc::CLONE_NEWNET),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("user", libc::CLONE_NEWUSER),
+    ("time", 0x80),
+];
+
+fn namespace_kind(flag: i32) -> &'static str {
+    NAMESPACES.iter().find(|(_, f)| *f == flag).map_or("?", |(k, _)| k)
+}
+
+/// The namespaces `clone` makes for `spec` (the cgroup one comes later, in a step).
+pub fn clone_flags(spec: &ContainerSpec) -> i32 {
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS;
+    if new_namespace(spec, "network") {
+        flags |= libc::CLONE_NEWNET;
+    }
+    if new_namespace(spec, "ipc") {
+        flags |= libc::CLONE_NEWIPC;
+    }
+    flags
 }
 
 /// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
@@ -368,20 +421,7 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     // Its own cgroups at /sys/fs/cgroup, read-only (the host's hierarchies, each seen
     // from the container's cgroup, its namespace's root); with the host's /sys this also
     // covers the host's cgroup mounts.
-    let cgroup_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | if privileged { 0 } else { MS_RDONLY };
-    steps.push(mount(Some("tmpfs"), "/sys/fs/cgroup", Some("tmpfs"), MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=755"), true)?);
-    for (name, fstype, options) in cgroup_hierarchies() {
-        if fstype == "cgroup2" && name.is_empty() {
-            steps.push(mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), cgroup_flags, None, true)?);
-            continue;
-        }
-        let path = format!("/sys/fs/cgroup/{name}");
-        steps.push(Step::Mkdir { path: c(&path)?, mode: 0o555 });
-        steps.push(mount(Some(&fstype), &path, Some(&fstype), cgroup_flags, (!options.is_empty()).then_some(options.as_str()), true)?);
-    }
-    if !privileged {
-        steps.push(mount(None, "/sys/fs/cgroup", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, Some("mode=755"), true)?);
-    }
+    cgroup_mounts(&mut steps, !privileged)?;
 
     // The container's own files and mounts.
     steps.push(Step::Mkdir { path: c("/etc")?, mode: 0o755 });
@@ -441,27 +481,47 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
         }
     }
     let read_only: Vec<String> = spec.linux.readonly_paths.clone().unwrap_or_else(|| READ_ONLY.iter().map(|p| p.to_string()).collect());
-    for path in &read_only {
+    finish(spec, &mut steps, &read_only, &old_root)?;
+    process(spec, &mut steps, report, None, Env::Docker)?;
+    Ok(steps)
+}
+
+/// The end of the filesystem's setup and the namespaces' own: the read-only paths, the
+/// old root gone, the root read-only where asked, the hostname, `lo` up.
+fn finish(spec: &ContainerSpec, steps: &mut Vec<Step>, read_only: &[String], old_root: &str) -> Result<(), String> {
+    for path in read_only {
         let path = path.as_str();
         // Read-only, keeping /proc's nosuid, nodev and noexec.
         steps.push(mount(Some(path), path, None, MS_BIND | MS_REC, None, true)?);
         steps.push(mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None, true)?);
     }
-    steps.push(Step::Umount { target: c(&old_root)?, flags: libc::MNT_DETACH });
-    steps.push(Step::Rmdir(c(&old_root)?));
+    steps.push(Step::Umount { target: c(old_root)?, flags: libc::MNT_DETACH });
+    steps.push(Step::Rmdir(c(old_root)?));
     if spec.root.readonly {
         steps.push(mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY, None, false)?);
     }
-
-    // The process.
     if new_namespace(spec, "uts") && !spec.hostname.is_empty() {
         steps.push(Step::Hostname(c(&spec.hostname)?));
     }
     if new_namespace(spec, "network") {
         steps.push(Step::LoopbackUp);
     }
+    Ok(())
+}
+
+/// Which variables a process gets beyond its spec's: Docker's `PATH`, `HOSTNAME` and
+/// `HOME`, or, for an OCI bundle, `HOME` alone (as runc sets it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Env {
+    Docker,
+    Bundle,
+}
+
+/// The process's steps, once its filesystem is made: working directory, rlimits,
+/// `--init`, the wait for an OCI `start`, seccomp, capabilities, user, the program.
+fn process(spec: &ContainerSpec, steps: &mut Vec<Step>, report: i32, await_start: Option<CString>, extra: Env) -> Result<(), String> {
     let cwd = if spec.process.cwd.is_empty() { "/".to_string() } else { spec.process.cwd.clone() };
-    mkdir_all(&mut steps, &cwd)?;
+    mkdir_all(steps, &cwd)?;
     steps.push(Step::Chdir(c(&cwd)?));
     for r in &spec.process.rlimits {
         let resource = rlimit_number(&r.kind).ok_or_else(|| format!("unknown rlimit {}", r.kind))?;
@@ -470,6 +530,9 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     if spec.init() {
         // Before the user changes: PID 1 stays root, as docker-init does.
         steps.push(Step::Init { close: report, args: own_args() });
+    }
+    if let Some(fifo) = await_start {
+        steps.push(Step::AwaitStart { report, fifo });
     }
     let caps = caps_of(spec);
     if let Some(program) = seccomp_program(spec, caps)? {
@@ -488,17 +551,19 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     }
     steps.push(Step::Umask(0o022));
     let mut env = spec.process.env.clone();
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, format!("PATH={}", crate::runtime::spec::DEFAULT_PATH));
-    }
-    if !env.iter().any(|e| e.starts_with("HOSTNAME=")) && !spec.hostname.is_empty() {
-        env.push(format!("HOSTNAME={}", spec.hostname));
+    if extra == Env::Docker {
+        if !env.iter().any(|e| e.starts_with("PATH=")) {
+            env.insert(0, format!("PATH={}", crate::runtime::spec::DEFAULT_PATH));
+        }
+        if !env.iter().any(|e| e.starts_with("HOSTNAME=")) && !spec.hostname.is_empty() {
+            env.push(format!("HOSTNAME={}", spec.hostname));
+        }
     }
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", if user.uid == 0 { "/root" } else { "/" }));
     }
     steps.push(Step::Exec(Exec::new(&spec.process.args, &env, spec.path())?));
-    Ok(steps)
+    Ok(())
 }
 
 /// How the steps ended, when they did not end in the program.
@@ -535,7 +600,11 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
                 Err(libc::EEXIST) => Ok(()),
                 r => r,
             },
-            Step::Mknod { path, mode, dev } => sys.mknod(path, *mode, *dev),
+            // A bundle's root may have the node already.
+            Step::Mknod { path, mode, dev } => match sys.mknod(path, *mode, *dev) {
+                Err(libc::EEXIST) => Ok(()),
+                r => r,
+            },
             Step::Symlink { target, link } => match sys.symlink(target, link) {
                 Err(libc::EEXIST) => Ok(()),
                 r => r,
@@ -561,6 +630,8 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
             Step::Init { close, args } => sys.init(*close, *args),
             Step::Console { socket } => sys.console(*socket),
             Step::Seccomp(program) => sys.seccomp(program),
+            Step::Setns { fd, nstype } => sys.setns(*fd, *nstype),
+            Step::AwaitStart { report, fifo } => sys.await_start(*report, fifo),
             Step::Exec(exec) => {
                 // As execvp: the first candidate that runs; EACCES is kept over ENOENT.
                 let mut worst = libc::ENOENT;
@@ -609,10 +680,13 @@ pub fn describe(step: &Step) -> String {
         Step::Init { .. } => "starting the init process".into(),
         Step::Console { .. } => "allocating a terminal".into(),
         Step::Seccomp(_) => "installing the seccomp filter".into(),
+        Step::Setns { nstype, .. } => format!("joining the {} namespace", namespace_kind(*nstype)),
+        Step::AwaitStart { .. } => "waiting for the start".into(),
         Step::Groups(_) | Step::Gid(_) | Step::Uid(_) => "setting the user".into(),
         Step::Exec(e) => format!("exec: \"{}\"", e.argv0),
     }
 }
 
+pub mod bundle;
 #[cfg(test)]
 mod tests;

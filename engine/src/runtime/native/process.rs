@@ -327,26 +327,67 @@ pub struct Child {
 /// writes what its mounts need, lets it go, and returns once it has exec'd its program
 /// (or with the step that failed).
 pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bool, console: crate::runtime::Console, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Child, RuntimeError> {
-    let sockets = match console {
-        crate::runtime::Console::Terminal { .. } => Some(socketpair()?),
-        crate::runtime::Console::Captured => None,
+    let terminal = matches!(console, crate::runtime::Console::Terminal { .. });
+    let built = |fds: Fds| {
+        let steps = plan::build(spec, layout, binds, fds.sync, fds.report, fds.console)?;
+        Ok((steps, plan::clone_flags(spec)))
     };
+    match spawn_with(built, Streams::Pipes { combined }, terminal, cgroups, prepare)? {
+        (Spawned::Child(child), _) => Ok(child),
+        (Spawned::Inherited { .. }, _) => Err(RuntimeError::Failed("the container's streams were not set up".into())),
+    }
+}
+
+/// The descriptors the child's steps use: the parent's go-ahead, the failure report,
+/// the console socket.
+#[derive(Debug, Clone, Copy)]
+pub struct Fds {
+    pub sync: i32,
+    pub report: i32,
+    pub console: Option<i32>,
+}
+
+/// The child's standard streams: pipes to this process, or this process's own (an OCI
+/// runtime's container has its caller's).
+#[derive(Debug, Clone, Copy)]
+pub enum Streams {
+    Pipes { combined: bool },
+    Inherit,
+}
+
+/// A started child: with pipes, or with this process's streams.
+pub enum Spawned {
+    Child(Child),
+    Inherited { pid: i32, master: Option<OwnedFd> },
+}
+
+/// What a report from the child that is not a failure says: it is set up and waits for
+/// the start (an OCI `create`; see [`Step::AwaitStart`]).
+pub const READY: u32 = u32::MAX;
+
+/// Clones a child that runs the steps `build` makes for its descriptors, with the clone
+/// flags it gives; places it in `cgroups` while `prepare` runs; lets it go; and returns
+/// once it has exec'd (or reported itself ready, the second value then true), or with
+/// the step that failed.
+pub fn spawn_with(build: impl FnOnce(Fds) -> Result<(Vec<Step>, i32), String>, streams: Streams, terminal: bool, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<(Spawned, bool), RuntimeError> {
+    let sockets = if terminal { Some(socketpair()?) } else { None };
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    let (in_r, in_w) = pipe()?;
-    let (out_r, out_w) = pipe()?;
-    let (errout_r, errout_w) = if combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
-    let steps = plan::build(spec, layout, binds, sync_r.as_raw_fd(), err_w.as_raw_fd(), sockets.as_ref().map(|(_, child)| child.as_raw_fd())).map_err(RuntimeError::Failed)?;
-    // The cgroup namespace comes after the move into its cgroups (the `UnshareCgroup` step).
-    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS;
-    if plan::new_namespace(spec, "network") {
-        flags |= libc::CLONE_NEWNET;
-    }
-    if plan::new_namespace(spec, "ipc") {
-        flags |= libc::CLONE_NEWIPC;
-    }
-    let (child_in, child_out) = (in_r.as_raw_fd(), out_w.as_raw_fd());
-    let child_err = errout_w.as_ref().map_or(child_out, |w| w.as_raw_fd());
+    let pipes = match streams {
+        Streams::Pipes { combined } => {
+            let (in_r, in_w) = pipe()?;
+            let (out_r, out_w) = pipe()?;
+            let (errout_r, errout_w) = if combined { (None, None) } else { pipe().map(|(r, w)| (Some(r), Some(w)))? };
+            Some((in_r, in_w, out_r, out_w, errout_r, errout_w))
+        }
+        Streams::Inherit => None,
+    };
+    let fds = Fds { sync: sync_r.as_raw_fd(), report: err_w.as_raw_fd(), console: sockets.as_ref().map(|(_, child)| child.as_raw_fd()) };
+    let (steps, flags) = build(fds).map_err(RuntimeError::Failed)?;
+    let streams_fds = match &pipes {
+        Some((in_r, _, _, out_w, _, errout_w)) => [in_r.as_raw_fd(), out_w.as_raw_fd(), errout_w.as_ref().map_or(out_w.as_raw_fd(), |w| w.as_raw_fd())],
+        None => [-1; 3],
+    };
     let report = err_w.as_raw_fd();
     // SAFETY: a clone without a new stack behaves as fork; the child only runs the
     // prepared steps (no allocation, no locks) and then execs or exits.
@@ -356,10 +397,14 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
     }
     if pid == 0 {
         // With a terminal, the Console step sets the streams up.
-        let streams = if sockets.is_some() { [-1; 3] } else { [child_in, child_out, child_err] };
+        let streams = if sockets.is_some() { [-1; 3] } else { streams_fds };
         child(&steps, streams, report);
     }
-    drop((sync_r, err_w, in_r, out_w, errout_w));
+    drop((sync_r, err_w));
+    let pipes = pipes.map(|(in_r, in_w, out_r, out_w, errout_r, errout_w)| {
+        drop((in_r, out_w, errout_w));
+        (in_w, out_r, errout_r)
+    });
     let parent_socket = sockets.map(|(parent, child)| {
         drop(child);
         parent
@@ -382,7 +427,7 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
     // SAFETY: a descriptor the kernel passed to us.
     let master = parent_socket.and_then(|s| super::sys::recv_fd(s.as_raw_fd())).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
 
-    // The child reports a failed step on this pipe; it closes on exec.
+    // The child reports a failed step on this pipe, or that it is ready; it closes on exec.
     let mut report = [0u8; 8];
     let mut got = 0;
     let mut err_file = std::fs::File::from(err_r);
@@ -394,13 +439,22 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
             Err(_) => break,
         }
     }
+    let mut ready = false;
     if got == report.len() {
-        wait(pid);
-        let step = u32::from_ne_bytes(report[..4].try_into().unwrap_or_default()) as usize;
-        let errno = i32::from_ne_bytes(report[4..].try_into().unwrap_or_default());
-        return Err(step_error(&steps, step, errno));
+        let step = u32::from_ne_bytes(report[..4].try_into().unwrap_or_default());
+        if step == READY {
+            ready = true;
+        } else {
+            wait(pid);
+            let errno = i32::from_ne_bytes(report[4..].try_into().unwrap_or_default());
+            return Err(step_error(&steps, step as usize, errno));
+        }
     }
-    Ok(Child { pid, stdin: in_w, stdout: out_r, stderr: errout_r, master })
+    let spawned = match pipes {
+        Some((stdin, stdout, stderr)) => Spawned::Child(Child { pid, stdin, stdout, stderr, master }),
+        None => Spawned::Inherited { pid, master },
+    };
+    Ok((spawned, ready))
 }
 
 pub(super) fn socketpair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {

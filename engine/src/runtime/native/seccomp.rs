@@ -254,6 +254,11 @@ pub fn parse(text: &str) -> Result<Profile, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
+/// A profile as a spec carries it (`linux.seccomp`).
+pub fn from_value(value: &serde_json::Value) -> Result<Profile, String> {
+    Profile::deserialize(value).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,7 +72,7 @@ pub fn identity(pid: i32) -> String {
 }
 
 /// Whether the process `identity` names is alive (a zombie is not).
-fn alive_as(identity: &str) -> bool {
+pub fn alive_as(identity: &str) -> bool {
     let mut parts = identity.split_whitespace();
     let (Some(Ok(pid)), start) = (parts.next().map(str::parse::<i32>), parts.next().and_then(|s| s.parse::<u64>().ok())) else { return false };
     match proc_stat(pid) {

@@ -57,6 +57,12 @@ pub trait Sys {
     fn console(&self, socket: i32) -> Result<(), Errno>;
     /// Installs a seccomp filter (classic BPF).
     fn seccomp(&self, program: &[super::seccomp::Insn]) -> Result<(), Errno>;
+    /// Joins the namespace open at `fd` (`setns(2)`; `nstype` a `CLONE_NEW*` flag).
+    fn setns(&self, fd: i32, nstype: i32) -> Result<(), Errno>;
+    /// An OCI `create`: tells the parent on `report` that the container is set up
+    /// (8 bytes, [`super::process::READY`] first), closes it, and blocks opening `fifo`
+    /// for writing until `start` opens it for reading (runc's `exec.fifo`).
+    fn await_start(&self, report: i32, fifo: &CStr) -> Result<(), Errno>;
 }
 
 /// A one-byte message with room for one descriptor, over the caller's buffers (which
@@ -140,6 +146,37 @@ fn ptr(s: Option<&CStr>) -> *const libc::c_char {
 pub const CAP_LAST: u32 = 40;
 
 impl Sys for Linux {
+    fn setns(&self, fd: i32, nstype: i32) -> Result<(), Errno> {
+        // SAFETY: integer arguments.
+        check(unsafe { libc::setns(fd, nstype) })
+    }
+
+    fn await_start(&self, report: i32, fifo: &CStr) -> Result<(), Errno> {
+        let mut msg = [0u8; 8];
+        msg[..4].copy_from_slice(&super::process::READY.to_ne_bytes());
+        // SAFETY: writes a local buffer and closes our own descriptor.
+        unsafe {
+            libc::write(report, msg.as_ptr().cast(), msg.len());
+            libc::close(report);
+        }
+        loop {
+            // SAFETY: opens a path given as a C string.
+            let fd = unsafe { libc::open(fifo.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+            if fd >= 0 {
+                // SAFETY: one byte from a local to our own descriptor, which is closed.
+                unsafe {
+                    libc::write(fd, b"0".as_ptr().cast(), 1);
+                    libc::close(fd);
+                }
+                return Ok(());
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
     fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
         let mut byte = 0u8;
         loop {
@@ -488,6 +525,12 @@ fn s(c: &CStr) -> String {
 
 #[cfg(test)]
 impl Sys for Recorder {
+    fn setns(&self, fd: i32, nstype: i32) -> Result<(), Errno> {
+        self.record(format!("setns {} {nstype:#x}", fd >= 0))
+    }
+    fn await_start(&self, _report: i32, fifo: &CStr) -> Result<(), Errno> {
+        self.record(format!("await_start {}", s(fifo)))
+    }
     fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
         self.record(format!("wait_parent {}", fd >= 0))
     }

@@ -1,0 +1,257 @@
+//! The OCI runtime face (`berth oci …`, and the binary as `berth-oci`) end to end: a
+//! bundle's lifecycle through runc's command line, its errors, and podman running
+//! containers with Berth as its runtime. Root only, as the native runtime is; they take
+//! turns with the native tests (one lock).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::native::{busybox_rootfs, is_root, ONE_AT_A_TIME};
+
+struct Bundle {
+    dir: PathBuf,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for Bundle {
+    fn drop(&mut self) {
+        for e in std::fs::read_dir(self.dir.join("state")).into_iter().flatten().filter_map(Result::ok) {
+            let _ = self.oci(&["delete", "--force", &e.file_name().to_string_lossy()]);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A config as runc's `spec` writes it, running `args`.
+fn config(args: &[&str], terminal: bool) -> serde_json::Value {
+    serde_json::json!({
+        "ociVersion": "1.2.0",
+        "process": { "terminal": terminal, "user": { "uid": 0, "gid": 0 }, "args": args, "env": ["PATH=/bin", "TERM=xterm"], "cwd": "/",
+            "capabilities": { "bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
+            "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }], "noNewPrivileges": true },
+        "root": { "path": "rootfs", "readonly": true },
+        "hostname": "oci-test",
+        "mounts": [
+            { "destination": "/proc", "type": "proc", "source": "proc" },
+            { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+            { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
+            { "destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+            { "destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"] },
+            { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
+            { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+            { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"] }
+        ],
+        "linux": {
+            "resources": { "devices": [{ "allow": false, "access": "rwm" }], "pids": { "limit": 50 } },
+            "namespaces": [{ "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }],
+            "maskedPaths": ["/proc/kcore", "/proc/keys"],
+            "readonlyPaths": ["/proc/sys"]
+        }
+    })
+}
+
+impl Bundle {
+    fn new(name: &str, config: serde_json::Value) -> Option<Bundle> {
+        if !is_root() {
+            println!("not root: the native runtime needs root; skipped");
+            return None;
+        }
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir().join(format!("berth-oci-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("rootfs")).unwrap();
+        tar::Archive::new(&busybox_rootfs()[..]).unpack(dir.join("rootfs")).unwrap();
+        let b = Bundle { dir, _turn: turn };
+        b.configure(config);
+        Some(b)
+    }
+
+    fn configure(&self, config: serde_json::Value) {
+        std::fs::write(self.dir.join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    }
+
+    fn oci(&self, args: &[&str]) -> Output {
+        let state = self.dir.join("state");
+        Command::new(env!("CARGO_BIN_EXE_berth")).arg("oci").arg("--root").arg(&state).args(args).current_dir(&self.dir).output().expect("berth runs")
+    }
+
+    /// As `oci`, with the output to files: a created container keeps its caller's
+    /// streams (a pipe would stay open as long as it lives).
+    fn oci_to_files(&self, args: &[&str]) -> Output {
+        let (out, err) = (self.dir.join("out.txt"), self.dir.join("err.txt"));
+        let status = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .arg("oci")
+            .arg("--root")
+            .arg(self.dir.join("state"))
+            .args(args)
+            .current_dir(&self.dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .status()
+            .expect("berth runs");
+        Output { status, stdout: std::fs::read(&out).unwrap_or_default(), stderr: std::fs::read(&err).unwrap_or_default() }
+    }
+
+    fn state(&self, id: &str) -> serde_json::Value {
+        let out = self.oci(&["state", id]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).expect("state is JSON")
+    }
+}
+
+fn cgroup_exists(id: &str) -> bool {
+    Path::new("/sys/fs/cgroup/pids/berth-oci").join(id).exists() || Path::new("/sys/fs/cgroup/berth-oci").join(id).exists()
+}
+
+#[test]
+fn a_bundle_is_created_started_signalled_and_deleted_as_runc_does() {
+    let Some(b) = Bundle::new("life", config(&["sleep", "30"], false)) else { return };
+    let pid_file = b.dir.join("pid");
+    let out = b.oci_to_files(&["create", "--bundle", b.dir.to_str().unwrap(), "--pid-file", pid_file.to_str().unwrap(), "box-1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = b.state("box-1");
+    assert_eq!((s["status"].as_str(), s["id"].as_str(), s["ociVersion"].as_str()), (Some("created"), Some("box-1"), Some("1.2.0")));
+    let pid = s["pid"].as_i64().unwrap();
+    assert_eq!(std::fs::read_to_string(&pid_file).unwrap(), pid.to_string());
+    assert_eq!(s["bundle"].as_str(), b.dir.canonicalize().unwrap().to_str());
+    // Created: the process waits, not yet its program.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(!cmdline.starts_with(b"sleep"), "{}", String::from_utf8_lossy(&cmdline));
+    let out = b.oci(&["create", "--bundle", b.dir.to_str().unwrap(), "box-1"]);
+    assert!(text(&out).contains("container with id exists: box-1"), "{}", text(&out));
+
+    let out = b.oci(&["start", "box-1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(b.state("box-1")["status"], "running");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(std::fs::read(format!("/proc/{pid}/cmdline")).unwrap().starts_with(b"sleep\x0030"));
+    let out = b.oci(&["ps", "--format", "json", "box-1"]);
+    assert_eq!(serde_json::from_slice::<Vec<i64>>(&out.stdout).unwrap(), [pid], "{}", text(&out));
+    let out = b.oci(&["start", "box-1"]);
+    assert!(text(&out).contains("cannot start an already running container"), "{}", text(&out));
+    let out = b.oci(&["delete", "box-1"]);
+    assert!(text(&out).contains("cannot delete container box-1 that is not stopped: running"), "{}", text(&out));
+    assert!(cgroup_exists("box-1"));
+
+    let out = b.oci(&["kill", "box-1", "KILL"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The process is this test's grandchild: init reaps it once `create` has exited.
+    for _ in 0..200 {
+        if b.state("box-1")["status"] == "stopped" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(b.state("box-1")["status"], "stopped");
+    let out = b.oci(&["delete", "box-1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!b.dir.join("state/box-1").exists());
+    assert!(!cgroup_exists("box-1"), "the cgroup is removed");
+    let out = b.oci(&["state", "box-1"]);
+    assert!(text(&out).contains("container does not exist: box-1"), "{}", text(&out));
+}
+
+#[test]
+fn run_follows_the_config_and_returns_the_process_status() {
+    let script = "echo host=$(hostname); ls /dev; cat /proc/self/status | grep -E '^(NoNewPrivs|CapBnd)'; ulimit -n; touch /ro 2>&1; touch /tmp/ok && echo tmp-ok; cat /proc/kcore | wc -c; exit 7";
+    let Some(b) = Bundle::new("run", config(&["sh", "-c", script], false)) else { return };
+    let out = b.oci(&["run", "--bundle", b.dir.to_str().unwrap(), "box-2"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(stdout.contains("host=oci-test"), "{stdout}");
+    for node in ["null", "zero", "urandom", "tty", "ptmx", "pts", "shm", "mqueue", "stdout"] {
+        assert!(stdout.lines().any(|l| l == node), "/dev/{node} in {stdout}");
+    }
+    assert!(stdout.contains("NoNewPrivs:\t1"), "{stdout}");
+    // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29).
+    assert!(stdout.contains(&format!("CapBnd:\t{:016x}", (1u64 << 5) | (1 << 10) | (1 << 29))), "{stdout}");
+    assert!(stdout.contains("\n1024\n"), "{stdout}");
+    assert!(stdout.contains("Read-only file system"), "{stdout}");
+    assert!(stdout.contains("tmp-ok"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.trim() == "0"), "/proc/kcore is masked: {stdout}");
+    assert!(!b.dir.join("state/box-2").exists(), "run deletes what it created");
+    assert!(!cgroup_exists("box-2"));
+}
+
+#[test]
+fn bad_bundles_are_refused_naming_what_is_wrong() {
+    let Some(b) = Bundle::new("bad", config(&["nope"], false)) else { return };
+    let bundle = b.dir.to_str().unwrap().to_string();
+    let out = b.oci(&["create", "--bundle", &bundle, "box-3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("exec: \"nope\": executable file not found in $PATH"), "{}", text(&out));
+    let mut c = config(&["sh"], false);
+    c["process"]["args"] = serde_json::json!("sh");
+    b.configure(c);
+    let out = b.oci(&["create", "--bundle", &bundle, "box-3"]);
+    assert!(text(&out).contains("config.json: process.args: invalid type: string"), "{}", text(&out));
+    let mut c = config(&["sh"], false);
+    c["mounts"][0]["destination"] = serde_json::json!("proc");
+    b.configure(c);
+    let out = b.oci(&["create", "--bundle", &bundle, "box-3"]);
+    assert!(text(&out).contains("mounts[0] (proc): destination: not an absolute path"), "{}", text(&out));
+    b.configure(config(&["sh"], true));
+    let out = b.oci(&["create", "--bundle", &bundle, "box-3"]);
+    assert!(text(&out).contains("process.terminal: a terminal needs --console-socket"), "{}", text(&out));
+    let out = b.oci(&["create", "--bundle", &bundle, "no/slash"]);
+    assert!(text(&out).contains("invalid container ID format: no/slash"), "{}", text(&out));
+    // Nothing of the refused starts is left behind.
+    assert!(std::fs::read_dir(b.dir.join("state")).map_or(true, |mut d| d.next().is_none()));
+    assert!(!cgroup_exists("box-3"));
+    let out = b.oci(&["features"]);
+    let f: serde_json::Value = serde_json::from_slice(&out.stdout).expect("features is JSON");
+    assert_eq!(f["ociVersionMax"], "1.2.0");
+    assert!(f["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "pid"));
+}
+
+#[test]
+fn podman_runs_containers_with_berth_oci_as_its_runtime() {
+    let Some(b) = Bundle::new("podman", config(&["true"], false)) else { return };
+    if Command::new("podman").arg("--version").output().is_err() {
+        println!("podman is not installed (scripts/test installs it on Debian); skipped");
+        return;
+    }
+    // The binary under the name that makes it the OCI runtime.
+    let bin = b.dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let runtime = bin.join("berth-oci");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_berth"), &runtime).unwrap();
+    let conf = b.dir.join("containers.conf");
+    std::fs::write(&conf, "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=4096:4096\"]\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n").unwrap();
+    let storage = b.dir.join("storage.conf");
+    std::fs::write(&storage, format!("[storage]\ndriver = \"overlay\"\ngraphroot = \"{0}/podman/root\"\nrunroot = \"{0}/podman/run\"\n", b.dir.display())).unwrap();
+    let podman = |args: &[&str]| {
+        Command::new("timeout").arg("120").arg("podman").arg("--runtime").arg(&runtime).args(args).env("CONTAINERS_CONF", &conf).env("CONTAINERS_STORAGE_CONF", &storage).output().expect("podman runs")
+    };
+    let tar = b.dir.join("busybox.tar");
+    std::fs::write(&tar, busybox_rootfs()).unwrap();
+    let out = podman(&["import", tar.to_str().unwrap(), "localhost/berth-oci-busybox"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = podman(&["run", "--rm", "--network", "none", "--hostname", "via-podman", "localhost/berth-oci-busybox", "sh", "-c", "echo hello $(hostname); exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello via-podman\n", "{}", text(&out));
+    let out = podman(&["run", "--rm", "--network", "none", "localhost/berth-oci-busybox", "nope"]);
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out));
+    assert!(text(&out).contains("exec: \"nope\": executable file not found in $PATH"), "{}", text(&out));
+
+    let out = podman(&["run", "-d", "--name", "oci-bg", "--network", "none", "localhost/berth-oci-busybox", "sleep", "60"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = podman(&["inspect", "--format", "{{.State.Status}} {{.OCIRuntime}}", "oci-bg"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("running"), "{}", text(&out));
+    assert!(Path::new("/run/berth-oci").join(&id).join("state.json").exists(), "berth-oci holds its state");
+    let out = podman(&["stop", "-t", "1", "oci-bg"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = podman(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "oci-bg"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "exited 137", "{}", text(&out));
+    let out = podman(&["rm", "oci-bg"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!Path::new("/run/berth-oci").join(&id).exists(), "deleted with the container");
+    let _ = podman(&["rmi", "-f", "localhost/berth-oci-busybox"]);
+}
