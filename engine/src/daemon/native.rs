@@ -101,15 +101,7 @@ pub fn wait(containers: &mut Containers, c: &Container, host: &dyn Host, show: &
     }
 }
 
-/// The number of a signal as Docker names them (`TERM`, `SIGKILL`, `9`).
-pub fn signal_number(name: &str) -> Option<i32> {
-    let n = name.trim_start_matches("SIG");
-    if let Ok(n) = n.parse::<i32>() {
-        return (1..=64).contains(&n).then_some(n);
-    }
-    let table = [("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("CHLD", 17), ("CONT", 18), ("STOP", 19), ("TSTP", 20), ("WINCH", 28)];
-    table.iter().find(|(s, _)| s.eq_ignore_ascii_case(n)).map(|(_, v)| *v)
-}
+pub use crate::runtime::signal_number;
 
 /// `docker stop`: the image's stop signal (TERM by default), then KILL after `grace`
 /// seconds, and the end recorded. A paused container is thawed first, as Docker does.

@@ -585,7 +585,7 @@ fn signal_of(name: &str) -> Result<i32> {
     }
     let upper = name.to_ascii_uppercase();
     let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
-    crate::daemon::native::signal_number(bare).ok_or_else(|| format!("unknown signal {name:?}"))
+    crate::runtime::signal_number(bare).ok_or_else(|| format!("unknown signal {name:?}"))
 }
 
 fn kill(g: &Global, args: &[String]) -> Result<()> {
