@@ -16,6 +16,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -550,7 +551,7 @@ fn start(g: &Global, id: &str) -> Result<()> {
         _ => return Err("cannot start a container that has stopped".into()),
     }
     let fifo = dir_of(g, id).join("exec.fifo");
-    let mut f = std::fs::OpenOptions::new().read(true).custom_flags_nonblock().open(&fifo).map_err(|e| format!("opening {}: {e}", fifo.display()))?;
+    let mut f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).map_err(|e| format!("opening {}: {e}", fifo.display()))?;
     // The container opens its end once ours is open; until then a read sees no writer.
     let mut byte = [0u8; 1];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -566,16 +567,6 @@ fn start(g: &Global, id: &str) -> Result<()> {
         eprintln!("{BINARY}: {e}");
     }
     Ok(())
-}
-
-trait NonBlock {
-    fn custom_flags_nonblock(&mut self) -> &mut Self;
-}
-
-impl NonBlock for std::fs::OpenOptions {
-    fn custom_flags_nonblock(&mut self) -> &mut Self {
-        std::os::unix::fs::OpenOptionsExt::custom_flags(self, libc::O_NONBLOCK)
-    }
 }
 
 /// A signal by number or name (`9`, `KILL`, `SIGKILL`).
