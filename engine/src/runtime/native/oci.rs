@@ -569,14 +569,9 @@ fn start(g: &Global, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// A signal by number or name (`9`, `KILL`, `SIGKILL`).
+/// A signal by number or name, in any case (`9`, `kill`, `SIGKILL`).
 fn signal_of(name: &str) -> Result<i32> {
-    if let Ok(n) = name.parse::<i32>() {
-        return Ok(n);
-    }
-    let upper = name.to_ascii_uppercase();
-    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
-    crate::runtime::signal_number(bare).ok_or_else(|| format!("unknown signal {name:?}"))
+    crate::runtime::signal_number(&name.to_ascii_uppercase()).ok_or_else(|| format!("unknown signal {name:?}"))
 }
 
 fn kill(g: &Global, args: &[String]) -> Result<()> {
