@@ -293,6 +293,28 @@ impl Cgroups {
             .is_some_and(|n| n > 0)
     }
 
+    /// Kills every process in these cgroups, and `also` (one that may not have joined
+    /// them yet, or has left them), waits up to a second for them to be gone, and
+    /// removes the directories.
+    #[allow(unsafe_code)]
+    pub fn kill_and_remove(&mut self, also: Option<i32>) {
+        let gone = |pid: i32| {
+            // SAFETY: signal 0 only asks whether the process exists.
+            unsafe { libc::kill(pid, 0) != 0 }
+        };
+        for pid in also.into_iter().chain(self.pids()) {
+            // SAFETY: a signal to a process of the container.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        for _ in 0..500 {
+            if self.pids().is_empty() && also.is_none_or(gone) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        self.remove();
+    }
+
     /// Removes the directories (the processes have exited).
     pub fn remove(&mut self) {
         for dir in self.dirs.drain(..) {

@@ -606,18 +606,8 @@ fn delete(g: &Global, args: &[String]) -> Result<()> {
         if !p.has(&["--force", "-f"]) {
             return Err(format!("cannot delete container {id} that is not stopped: {s}"));
         }
-        let mut cg = Cgroups::existing_at(&r.cgroups_path);
-        for pid in std::iter::once(r.pid).chain(cg.pids()) {
-            // SAFETY: a signal to a process of the container.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        for _ in 0..500 {
-            if !super::supervisor::alive_as(&r.identity) && cg.pids().is_empty() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        cg.remove();
+        let alive = super::supervisor::alive_as(&r.identity);
+        Cgroups::existing_at(&r.cgroups_path).kill_and_remove(alive.then_some(r.pid));
     } else {
         Cgroups::existing_at(&r.cgroups_path).remove();
     }

@@ -67,10 +67,8 @@ pub struct Reaped {
 /// directory. Its process, if its supervisor was killed, is killed first.
 pub fn reap(native: &Path, id: &str) -> Result<Reaped, RuntimeError> {
     let handle = super::supervisor::Handle::of(native, id);
-    if let Some(pid) = handle.pid() {
-        // SAFETY: a signal to the container's own process.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-    }
+    // Its processes are gone before its cgroups can be removed.
+    super::cgroup::Cgroups::existing_at(&Path::new("berth").join(id)).kill_and_remove(handle.pid());
     let exit = handle.exit();
     let (logs, _) = handle.logs_from(0);
     let prepared: Prepared = std::fs::read(handle.dir.join("prepared.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Prepared { skip: Vec::new(), volumes: BTreeMap::new() });
