@@ -67,6 +67,12 @@ impl Native {
         let out = self.berth(&args);
         (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
     }
+
+    /// `berth run --rm IMAGE sh -c SCRIPT`: stdout, and the exit status.
+    fn sh_in(&self, image: &str, script: &str) -> (String, i32) {
+        let out = self.berth(&["run", "--rm", image, "sh", "-c", script]);
+        (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
+    }
 }
 
 fn text(out: &Output) -> String {
@@ -678,4 +684,57 @@ fn resource_flags_and_update_reach_the_cgroups() {
     let out = n.berth(&["run", "--rm", "--cpus", "1", "--cpu-period", "50000", "bb", "true"]);
     assert!(text(&out).contains("Conflicting options: Nano CPUs and CPU Period cannot both be set"), "{}", text(&out));
     assert_eq!(n.berth(&["rm", "-f", "limited"]).status.code(), Some(0));
+}
+
+#[test]
+fn build_runs_run_steps_natively_over_the_image_layers() {
+    let Some(n) = Native::new("build") else { return };
+    let ctx = n.root.join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("hello.txt"), "hi\n").unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM bb\nWORKDIR /app\nCOPY hello.txt .\nRUN echo \"built on $(hostname) as $$\" > built && rm /bin/vi && mkdir -p /var/x && touch /var/x/f\nRUN cat hello.txt built; ls /bin/vi || echo vi gone\nCMD [\"cat\", \"/app/built\"]\n",
+    )
+    .unwrap();
+    let before = leftovers(&n.root);
+    // Without --runtime a real image's steps run natively, in BuildKit's sandbox.
+    let out = n.berth(&["build", "--progress", "plain", "-t", "nb", ctx.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(" hi\n") && text(&out).contains(" built on buildkitsandbox as 1\n") && text(&out).contains(" vi gone\n"), "{}", text(&out));
+    // Each step's changes are a layer: files added, a file removed (a whiteout).
+    assert_eq!(stdout(&n.berth(&["run", "--rm", "nb"])), "built on buildkitsandbox as 1\n");
+    let (out, _) = n.sh_in("nb", "ls /bin/vi 2>&1; ls /var/x");
+    assert_eq!(out, "ls: /bin/vi: No such file or directory\nf\n");
+    assert!(stdout(&n.berth(&["history", "--no-trunc", "--format", "{{.CreatedBy}}", "nb"])).contains("RUN /bin/sh -c echo \"built on $(hostname) as $$\" > built"));
+    // Built again, every step comes from the cache.
+    let out = n.berth(&["build", "--progress", "plain", "-t", "nb", ctx.to_str().unwrap()]);
+    assert_eq!(text(&out).matches("CACHED").count(), 4, "{}", text(&out));
+    // The default network is the host's (no bridge yet); --network none has only lo.
+    let interfaces = |dev: &str| -> Vec<String> {
+        let mut v: Vec<String> = dev.lines().skip(2).filter_map(|l| Some(l.split(':').next()?.trim().to_string())).collect();
+        v.sort();
+        v
+    };
+    std::fs::write(ctx.join("Dockerfile.net"), "FROM bb\nRUN cat /proc/net/dev > /dev.txt\n").unwrap();
+    for (network, expect) in [("default", interfaces(&std::fs::read_to_string("/proc/net/dev").unwrap())), ("none", vec!["lo".to_string()])] {
+        let out = n.berth(&["build", "-q", "--no-cache", "--network", network, "-f", ctx.join("Dockerfile.net").to_str().unwrap(), "-t", "net", ctx.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let (dev, _) = n.sh_in("net", "cat /dev.txt");
+        assert_eq!(interfaces(&dev), expect, "--network {network}");
+    }
+    let out = n.berth(&["build", "--network", "bridge", ctx.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "ERROR: network mode \"bridge\" not supported by buildkit\n");
+    // A failing step fails the build with its status and its line.
+    std::fs::write(ctx.join("Dockerfile.bad"), "FROM bb\nRUN echo partial > /p && exit 3\n").unwrap();
+    let out = n.berth(&["build", "--progress", "plain", "-f", ctx.join("Dockerfile.bad").to_str().unwrap(), ctx.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("ERROR: failed to solve: process \"/bin/sh -c echo partial > /p && exit 3\" did not complete successfully: exit code: 3"), "{}", text(&out));
+    assert!(text(&out).contains(">>> RUN echo partial > /p && exit 3"), "{}", text(&out));
+    // The emulated runtime still builds it when asked.
+    let out = n.berth(&["build", "-q", "--runtime", "emulated", "-t", "emu", ctx.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Nothing of the steps' containers is left.
+    assert_eq!(leftovers(&n.root), before, "(mounts, cgroups, processes, run directories)");
 }

@@ -107,6 +107,8 @@ fn run_case(case: &Value, store: &mut ImageStore) -> Result<(), String> {
         clock: None,
         progress: None,
         runtime: String::new(),
+        disk: None,
+        network: String::new(),
     };
     let expect = &case["expect"];
     if let Some(reason) = unchecked_expectation(expect) {

@@ -45,6 +45,11 @@ pub struct BuildRequest<'a> {
     pub progress: Option<&'a dyn Fn(&str)>,
     /// `--runtime`: the backend each `RUN` runs on (empty: the default).
     pub runtime: String,
+    /// Where a runtime on disk keeps its layers and containers (the host's state
+    /// directory); `None` where there is none (a browser tab), and `RUN` stays emulated.
+    pub disk: Option<std::path::PathBuf>,
+    /// `--network`: `default`, `host` or `none`, for `RUN` steps that run natively.
+    pub network: String,
 }
 
 /// What a build did.
@@ -300,13 +305,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     }
                     // What a step may write: the engine's default budget (`ENOSPC` past it).
                     let mut upper = MemoryFs::with_quota(crate::vfs::Quota::new(crate::vfs::quota::DEFAULT_LIMIT));
-                    let result = {
-                        let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(&mut upper));
-                        let (status, stdout, stderr) = run_in(&mut overlay, &argv, &state.config, &env, req.now, &req.runtime);
-                        upper = overlay.into_upper();
-                        (status, stdout, stderr)
-                    };
-                    let (status, stdout, stderr) = result;
+                    let (status, stdout, stderr) = run_step(req, &state, &mut upper, &argv, &env);
                     let mut shown = String::from_utf8_lossy(&stdout).into_owned();
                     shown.push_str(&String::from_utf8_lossy(&stderr));
                     let t = elapsed();
@@ -611,30 +610,80 @@ fn run_argv(command: &CommandLine, shell: &[String], heredocs: &[crate::dockerfi
     }
 }
 
-/// Runs a program in a container filesystem as the image's user, in its working dir,
-/// at time `now` (seconds since the epoch).
+/// Runs a `RUN` step's program over the stage's layers, writing into `upper`, as the
+/// image's user in its working directory: status, stdout and stderr.
 ///
 /// The step runs through a [`crate::runtime::Runtime`], as BuildKit's executor runs
-/// `RUN` in a container: the same backend a `docker run` of the image would get.
-pub fn run_in(fs: &mut dyn FileSystem, argv: &[String], config: &ImageConfig, env: &EnvList, now: i64, runtime: &str) -> (i32, Vec<u8>, Vec<u8>) {
-    use crate::runtime::spec::{ContainerSpec, ProcessSpec};
-    let user = config.config.user.as_deref().unwrap_or("");
+/// `RUN` in a container. Without `--runtime` it is the backend a `docker run` of the
+/// stage would get (`daemon::start::choose_runtime`'s rule): the native one where it
+/// can run here and the step's program is a real one, the emulated one otherwise.
+fn run_step(req: &BuildRequest, state: &StageState, upper: &mut MemoryFs, argv: &[String], env: &EnvList) -> (i32, Vec<u8>, Vec<u8>) {
+    use crate::runtime::spec::{ContainerSpec, Namespace, ProcessSpec};
+    use crate::runtime::RuntimeError;
+    let mut overlay = OverlayFs::new(state.fs_layers.clone(), std::mem::take(upper));
+    let user = state.config.config.user.as_deref().unwrap_or("");
     let process = ProcessSpec {
         terminal: false,
-        user: crate::runtime::spec::User::resolve(fs, user),
+        user: crate::runtime::spec::User::resolve(&overlay, user),
         args: argv.to_vec(),
         env: env.0.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        cwd: config.config.working_dir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),
+        cwd: state.config.config.working_dir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),
         ..ProcessSpec::default()
     };
-    let spec = ContainerSpec::for_process(process);
-    let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: crate::runtime::Terminal::default(), combined: true, started: now, console: Default::default() };
-    match crate::runtime::select(runtime).and_then(|mut r| r.run(&spec, fs, stdio)) {
+    let mut spec = ContainerSpec::for_process(process);
+    let name = if !req.runtime.is_empty() {
+        req.runtime.as_str()
+    } else if crate::runtime::NativeRuntime::unavailable().is_none() && req.disk.is_some() && crate::runtime::native::real_image(&spec, &overlay) {
+        "native"
+    } else {
+        crate::runtime::DEFAULT_RUNTIME
+    };
+    let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: crate::runtime::Terminal::default(), combined: true, started: req.now, console: Default::default() };
+    let ran = match crate::runtime::select(name) {
+        Err(e) => Err(e),
+        Ok(mut r) if !r.on_disk() => {
+            let ran = r.run(&spec, &mut overlay, stdio);
+            *upper = overlay.into_upper();
+            ran
+        }
+        Ok(mut r) => {
+            *upper = overlay.into_upper();
+            // BuildKit's sandbox: its own namespaces and hostname. Without bridge
+            // networks the `default` network is the host's, as `--network host` has it.
+            spec.hostname = "buildkitsandbox".into();
+            for kind in ["pid", "ipc", "uts", "mount", "network", "cgroup"] {
+                let host = kind == "network" && req.network != "none";
+                spec.linux.namespaces.push(Namespace { kind: kind.into(), path: host.then(|| "/proc/1/ns/net".into()) });
+            }
+            match &req.disk {
+                None => Err(RuntimeError::Unavailable { runtime: r.name(), reason: crate::runtime::NO_DISK }),
+                Some(dir) => {
+                    let layers = state.config.rootfs.diff_ids.iter().map(|d| d.to_string()).zip(state.fs_layers.iter().cloned().map(Some)).collect();
+                    let root = crate::runtime::DiskRoot { dir: dir.clone(), id: step_id(&state.key, req), layers, upper, volumes: &mut BTreeMap::new() };
+                    r.run_on_disk(&spec, root, stdio)
+                }
+            }
+        }
+    };
+    match ran {
         Ok(ran) => (ran.status, ran.stdout, ran.stderr),
         // As the shell reports a missing program, in the step's log.
-        Err(crate::runtime::RuntimeError::ExecNotFound { argv0, in_path: false }) => (127, format!("runc run failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory\n").into_bytes(), Vec::new()),
+        Err(RuntimeError::ExecNotFound { argv0, in_path: false }) => (127, format!("runc run failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory\n").into_bytes(), Vec::new()),
         Err(e) => (125, format!("{e}\n").into_bytes(), Vec::new()),
     }
+}
+
+/// A fresh ID for the container a step runs in on disk (it names its directories and
+/// cgroups): random where the host has a source of randomness.
+fn step_id(key: &Digest, req: &BuildRequest) -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok();
+    if random {
+        return bytes.iter().map(|b| format!("{b:02x}")).collect();
+    }
+    let clock = req.clock.map_or(0.0, |c| c());
+    Digest::of(format!("{key}|{}|{clock}", req.now).as_bytes()).to_string().trim_start_matches("sha256:").to_string()
 }
 
 

@@ -13,10 +13,11 @@ Build an image from a Dockerfile
 Options:
       --build-arg list     Set build-time variables
       --label list         Set metadata for an image
+      --network string     Set the networking mode for the RUN instructions during build (default \"default\")
   -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
       --no-cache           Do not use cache when building the image
       --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
-      --runtime string     Runtime for RUN steps (emulated, native) (default \"emulated\")
+      --runtime string     Runtime for RUN steps (emulated, native) (default: native for a real image where it can run, else emulated)
   -q, --quiet              Suppress the build output and print image ID on success
   -t, --tag list           Name and optionally a tag in the \"name:tag\" format
       --target string      Set the target build stage to build.
@@ -30,6 +31,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut labels: Vec<(String, String)> = Vec::new();
     let mut no_cache = false;
     let mut runtime = String::new();
+    let mut network = String::from("default");
     let mut quiet = false;
     let mut progress = String::from("auto");
     let mut context = None;
@@ -70,6 +72,11 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 Ok(v) => runtime = v.to_string(),
                 Err(e) => return e,
             },
+            Arg::Flag("--network", v) => match it.value("--network", v) {
+                Ok(mode @ ("default" | "host" | "none")) => network = mode.to_string(),
+                Ok(other) => return Output::fail(1, format!("ERROR: network mode \"{other}\" not supported by buildkit\n")),
+                Err(e) => return e,
+            },
             Arg::Flag("-q" | "--quiet", _) => quiet = true,
             Arg::Flag("--pull" | "--rm" | "--force-rm", _) => {}
             Arg::Flag("-", _) => context = Some("-".to_string()),
@@ -85,7 +92,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let Some(context) = context else {
         return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
     };
-    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, quiet, progress })
+    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress })
 }
 
 /// What `build` (or a compose service's `build:`) asks for, as typed options.
@@ -102,6 +109,8 @@ pub struct BuildOptions {
     pub labels: Vec<(String, String)>,
     pub no_cache: bool,
     pub runtime: String,
+    /// `--network`: `default`, `host` or `none` (empty: `default`).
+    pub network: String,
     pub quiet: bool,
     /// `auto`, `plain`, `tty` or `quiet`.
     pub progress: String,
@@ -109,7 +118,7 @@ pub struct BuildOptions {
 
 /// Builds what `o` asks for, with BuildKit's progress and Docker's errors.
 pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
-    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, quiet, progress } = o;
+    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress } = o;
     for t in &tags {
         if let Err(e) = crate::image::store::normalize(t) {
             return Output::fail(1, format!("ERROR: invalid tag \"{t}\": {}\n", e.to_string().trim_start_matches("invalid reference format: ")));
@@ -136,15 +145,16 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
     let name = file.as_deref().filter(|f| *f != "-").map(|f| f.rsplit('/').next().unwrap_or(f).to_string()).unwrap_or_else(|| "Dockerfile".into());
     match crate::runtime::select(&runtime) {
         Err(e) => return Output::fail(1, format!("ERROR: {e}\n")),
-        // A backend on disk cannot run a build's steps yet: they run over the build's
-        // filesystem in memory.
+        // A backend on disk needs the host's state directory and a kernel it can use.
         Ok(r) if r.on_disk() => {
             let e = match (host.native_dir(), crate::runtime::NativeRuntime::unavailable()) {
-                (None, _) => crate::runtime::RuntimeError::Unavailable { runtime: r.name(), reason: crate::daemon::start::NO_DISK },
-                (Some(_), Some(reason)) => crate::runtime::RuntimeError::Unavailable { runtime: r.name(), reason },
-                (Some(_), None) => r.unsupported("build steps (RUN); build with --runtime emulated"),
+                (None, _) => Some(crate::runtime::RuntimeError::Unavailable { runtime: r.name(), reason: crate::daemon::start::NO_DISK }),
+                (Some(_), Some(reason)) => Some(crate::runtime::RuntimeError::Unavailable { runtime: r.name(), reason }),
+                (Some(_), None) => None,
             };
-            return Output::fail(1, format!("ERROR: {e}\n"));
+            if let Some(e) = e {
+                return Output::fail(1, format!("ERROR: {e}\n"));
+            }
         }
         Ok(_) => {}
     }
@@ -164,6 +174,8 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
         clock: Some(&|| host.monotonic()),
         progress: None,
         runtime: runtime.clone(),
+        disk: host.native_dir(),
+        network: if network.is_empty() { "default".into() } else { network },
     };
     let tty = progress == "tty" || (progress == "auto" && host.terminal());
     let quiet = quiet || progress == "quiet";

@@ -275,8 +275,7 @@ fn real_program(store: &mut ImageStore, c: &Container, host: &dyn Host) -> bool 
     crate::runtime::native::real_image(&spec, &view)
 }
 
-/// Why a runtime on disk cannot run under a front end without a state directory.
-pub const NO_DISK: &str = "this front end keeps no state on disk for it (a browser tab cannot create Linux namespaces)";
+pub use crate::runtime::NO_DISK;
 
 /// Runs `c` on a runtime that works over the image's layers on disk: the writable layer
 /// and volumes are handed over from the records and saved back after.

@@ -974,6 +974,9 @@ pub fn find_program(fs: &dyn FileSystem, argv0: &str, path: &str, cwd: &str) -> 
     path.split(':').map(|d| crate::vfs::join(d, argv0)).find(|p| fs.stat(p).is_ok_and(|m| m.is_file()))
 }
 
+/// Why a runtime on disk cannot run under a front end without a state directory.
+pub const NO_DISK: &str = "this front end keeps no state on disk for it (a browser tab cannot create Linux namespaces)";
+
 /// The container's root filesystem: image layers, its upper layer, and mounts on top.
 pub fn rootfs(layers: Vec<std::sync::Arc<MemoryFs>>, upper: MemoryFs) -> OverlayFs {
     OverlayFs::new(layers, upper)
