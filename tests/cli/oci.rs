@@ -134,6 +134,38 @@ fn a_bundle_is_created_started_signalled_and_deleted_as_runc_does() {
     assert_eq!(serde_json::from_slice::<Vec<i64>>(&out.stdout).unwrap(), [pid], "{}", text(&out));
     let out = b.oci(&["start", "box-1"]);
     assert!(text(&out).contains("cannot start an already running container"), "{}", text(&out));
+    // exec: beside it, in its namespaces and cgroups, with the command line's changes or
+    // a process file; in the foreground with its status, or detached with its PID.
+    let out = b.oci(&["exec", "--cwd", "/tmp", "-e", "GREETING=hi", "box-1", "sh", "-c", "echo $GREETING $(pwd) $(hostname); ps -o pid,comm | grep -c sleep; exit 4"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi /tmp oci-test
+1
+", "{}", text(&out));
+    let process = b.dir.join("process.json");
+    std::fs::write(&process, r#"{"user":{"uid":1000,"gid":1000},"args":["sh","-c","id -u > /tmp/who; grep NoNewPrivs /proc/self/status >> /tmp/who; sleep 30"],"env":["PATH=/bin"],"cwd":"/","noNewPrivileges":true}"#).unwrap();
+    let exec_pid = b.dir.join("exec.pid");
+    let out = b.oci_to_files(&["exec", "--detach", "--process", process.to_str().unwrap(), "--pid-file", exec_pid.to_str().unwrap(), "box-1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let pid2: i64 = std::fs::read_to_string(&exec_pid).unwrap().parse().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let out = b.oci(&["ps", "--format", "json", "box-1"]);
+    let mut pids = serde_json::from_slice::<Vec<i64>>(&out.stdout).unwrap();
+    pids.sort();
+    assert_eq!(pids, { let mut v = vec![pid, pid2]; v.sort(); v }, "{}", text(&out));
+    let out = b.oci(&["exec", "box-1", "cat", "/tmp/who"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1000\nNoNewPrivs:\t1\n", "{}", text(&out));
+    let out = b.oci(&["exec", "box-1", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("exec: \"nope\": executable file not found in $PATH"), "{}", text(&out));
+    // pause and resume: the freezer.
+    let out = b.oci(&["resume", "box-1"]);
+    assert!(text(&out).contains("container not paused"), "{}", text(&out));
+    assert_eq!(b.oci(&["pause", "box-1"]).status.code(), Some(0));
+    assert_eq!(b.state("box-1")["status"], "paused");
+    let out = b.oci(&["exec", "box-1", "true"]);
+    assert!(text(&out).contains("cannot exec in a paused container"), "{}", text(&out));
+    assert_eq!(b.oci(&["resume", "box-1"]).status.code(), Some(0));
+    assert_eq!(b.state("box-1")["status"], "running");
     let out = b.oci(&["delete", "box-1"]);
     assert!(text(&out).contains("cannot delete container box-1 that is not stopped: running"), "{}", text(&out));
     assert!(cgroup_exists("box-1"));
@@ -141,7 +173,9 @@ fn a_bundle_is_created_started_signalled_and_deleted_as_runc_does() {
     let out = b.oci(&["kill", "box-1", "KILL"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // The process is this test's grandchild: init reaps it once `create` has exited.
-    for _ in 0..200 {
+    // (A PID namespace's first process ends after the others in it are reaped, and the
+    // detached exec's parent is init too, which may reap slowly.)
+    for _ in 0..1000 {
         if b.state("box-1")["status"] == "stopped" {
             break;
         }
@@ -246,6 +280,16 @@ fn podman_runs_containers_with_berth_oci_as_its_runtime() {
     let out = podman(&["inspect", "--format", "{{.State.Status}} {{.OCIRuntime}}", "oci-bg"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("running"), "{}", text(&out));
     assert!(Path::new("/run/berth-oci").join(&id).join("state.json").exists(), "berth-oci holds its state");
+    // podman exec (conmon runs `exec --detach` and waits as its subreaper), pause.
+    let out = podman(&["exec", "oci-bg", "sh", "-c", "echo in $(hostname); exit 5"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("in "), "{}", text(&out));
+    let out = podman(&["pause", "oci-bg"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = podman(&["inspect", "--format", "{{.State.Status}}", "oci-bg"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "paused", "{}", text(&out));
+    let out = podman(&["unpause", "oci-bg"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = podman(&["stop", "-t", "1", "oci-bg"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = podman(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "oci-bg"]);

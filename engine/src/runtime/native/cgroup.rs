@@ -247,9 +247,15 @@ impl Cgroups {
     /// Freezes (`docker pause`) or thaws every process of container `id`, and waits
     /// until the kernel says it is done.
     pub fn freeze(id: &str, frozen: bool) -> Result<(), String> {
-        let (file, value, done) = if Self::unified() { ("cgroup.freeze", if frozen { "1" } else { "0" }, None) } else { ("freezer.state", if frozen { "FROZEN" } else { "THAWED" }, Some(if frozen { "FROZEN" } else { "THAWED" })) };
-        let dir = Self::dir_of(id, "freezer");
-        write(&dir, file, value)?;
+        Self::existing_at(&Path::new("berth").join(id)).set_frozen(frozen)
+    }
+
+    /// Freezes or thaws every process in these cgroups, and waits until the kernel
+    /// says it is done.
+    pub fn set_frozen(&self, frozen: bool) -> Result<(), String> {
+        let (file, value, done) = if self.v2 { ("cgroup.freeze", if frozen { "1" } else { "0" }, None) } else { ("freezer.state", if frozen { "FROZEN" } else { "THAWED" }, Some(if frozen { "FROZEN" } else { "THAWED" })) };
+        let dir = self.dir("freezer").ok_or("the container has no freezer cgroup")?;
+        write(dir, file, value)?;
         if let Some(done) = done {
             for _ in 0..500 {
                 if std::fs::read_to_string(dir.join(file)).is_ok_and(|s| s.trim() == done) {
@@ -259,6 +265,17 @@ impl Cgroups {
             }
         }
         Ok(())
+    }
+
+    /// Whether these cgroups are frozen.
+    pub fn frozen(&self) -> bool {
+        let (file, value) = if self.v2 { ("cgroup.freeze", "1") } else { ("freezer.state", "FROZEN") };
+        self.dir("freezer").is_some_and(|d| std::fs::read_to_string(d.join(file)).is_ok_and(|s| s.trim() == value))
+    }
+
+    /// The `cgroup.procs` files of these cgroups (to join them).
+    pub fn procs_files_here(&self) -> Vec<PathBuf> {
+        self.dirs.iter().map(|d| d.join("cgroup.procs")).filter(|p| p.exists()).collect()
     }
 
     /// What `docker stats` shows of container `id`: CPU time used (ns), memory used and
@@ -305,6 +322,10 @@ impl Cgroups {
         for pid in also.into_iter().chain(self.pids()) {
             // SAFETY: a signal to a process of the container.
             unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        // A frozen process takes its KILL once thawed.
+        if self.frozen() {
+            let _ = self.set_frozen(false);
         }
         for _ in 0..500 {
             if self.pids().is_empty() && also.is_none_or(gone) {

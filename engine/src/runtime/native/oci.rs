@@ -80,7 +80,7 @@ pub fn main(args: &[String]) -> i32 {
                 return 0;
             }
             "--help" | "-h" | "help" => {
-                println!("usage: {BINARY} [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n\ncommands: create, start, state, kill, delete, run, ps, features");
+                println!("usage: {BINARY} [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n\ncommands: create, start, state, exec, pause, resume, kill, delete, run, ps, features");
                 return 0;
             }
             _ => break,
@@ -88,7 +88,7 @@ pub fn main(args: &[String]) -> i32 {
         i += 1;
     }
     let Some(command) = args.get(i) else {
-        return report(&g, "no command given (create, start, state, kill, delete, run, ps, features)");
+        return report(&g, "no command given (create, start, state, exec, pause, resume, kill, delete, run, ps, features)");
     };
     let rest = &args[i + 1..];
     let r = match command.as_str() {
@@ -99,6 +99,9 @@ pub fn main(args: &[String]) -> i32 {
             println!("{s}");
             0
         }),
+        "exec" => exec(&g, rest),
+        "pause" => one_id(rest).and_then(|id| pause(&g, &id, true)).map(|_| 0),
+        "resume" => one_id(rest).and_then(|id| pause(&g, &id, false)).map(|_| 0),
         "kill" => kill(&g, rest).map(|_| 0),
         "delete" => delete(&g, rest).map(|_| 0),
         "ps" => ps(&g, rest).map(|_| 0),
@@ -106,7 +109,7 @@ pub fn main(args: &[String]) -> i32 {
             println!("{}", features());
             Ok(0)
         }
-        other => Err(format!("unknown command {other:?} (create, start, state, kill, delete, run, ps, features)")),
+        other => Err(format!("unknown command {other:?} (create, start, state, exec, pause, resume, kill, delete, run, ps, features)")),
     };
     r.unwrap_or_else(|e| report(&g, &e))
 }
@@ -136,6 +139,9 @@ struct Parsed {
 impl Parsed {
     fn get(&self, names: &[&str]) -> Option<&str> {
         self.flags.iter().rev().find(|(n, _)| names.contains(&n.as_str())).and_then(|(_, v)| v.as_deref())
+    }
+    fn all(&self, names: &[&str]) -> Vec<&str> {
+        self.flags.iter().filter(|(n, _)| names.contains(&n.as_str())).filter_map(|(_, v)| v.as_deref()).collect()
     }
     fn has(&self, names: &[&str]) -> bool {
         self.flags.iter().any(|(n, _)| names.contains(&n.as_str()))
@@ -325,6 +331,8 @@ fn status(g: &Global, r: &Record) -> &'static str {
         "stopped"
     } else if dir_of(g, &r.id).join("exec.fifo").exists() {
         "created"
+    } else if Cgroups::existing_at(&r.cgroups_path).frozen() {
+        "paused"
     } else {
         "running"
     }
@@ -567,6 +575,93 @@ fn start(g: &Global, id: &str) -> Result<()> {
         eprintln!("{BINARY}: {e}");
     }
     Ok(())
+}
+
+/// `exec`: another process in a running container, from `--process FILE` (a runtime
+/// spec `process`) or from the container's own with the command line's changes, as
+/// runc takes them. With `--detach` its PID is written to `--pid-file` and it is left
+/// to the caller's subreaper; without, this waits and returns its status.
+fn exec(g: &Global, args: &[String]) -> Result<i32> {
+    let p = parse(args, &["--process", "-p", "--pid-file", "--console-socket", "--cwd", "--env", "-e", "--user", "-u", "--cap", "-c", "--additional-gids", "-g", "--preserve-fds", "--process-label", "--apparmor", "--cgroup"]);
+    let id = p.positional.first().ok_or("a container ID is required")?;
+    let r = read_record(g, id)?;
+    match status(g, &r) {
+        "stopped" => return Err("cannot exec in a stopped container".into()),
+        "paused" => return Err("cannot exec in a paused container".into()),
+        _ => {}
+    }
+    let mut spec = load_config(&r.bundle)?;
+    if spec.linux.seccomp.is_none() {
+        spec.linux.seccomp = Some(spec::unconfined());
+    }
+    if let Some(file) = p.get(&["--process", "-p"]) {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("--process {file}: {e}"))?;
+        spec.process = serde_json::from_str(&text).map_err(|e| format!("--process {file}: {e}"))?;
+    } else {
+        let command = &p.positional[1..];
+        if command.is_empty() {
+            return Err("exec: a command is required (or --process FILE)".into());
+        }
+        spec.process.args = command.to_vec();
+        spec.process.terminal = p.has(&["--tty", "-t"]);
+        if let Some(cwd) = p.get(&["--cwd"]) {
+            spec.process.cwd = cwd.to_string();
+        }
+        spec.process.env.extend(p.all(&["--env", "-e"]).into_iter().map(str::to_string));
+        if let Some(user) = p.get(&["--user", "-u"]) {
+            let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
+            spec.process.user.uid = uid.parse().map_err(|_| format!("--user {user}: not uid[:gid]"))?;
+            spec.process.user.gid = gid.parse().map_err(|_| format!("--user {user}: not uid[:gid]"))?;
+        }
+        for g in p.all(&["--additional-gids", "-g"]) {
+            let gid = g.parse().map_err(|_| format!("--additional-gids {g}: not a number"))?;
+            spec.process.user.additional_gids.get_or_insert_with(Vec::new).push(gid);
+        }
+        let added: Vec<String> = p.all(&["--cap", "-c"]).into_iter().map(|c| if c.starts_with("CAP_") { c.to_string() } else { format!("CAP_{c}") }).collect();
+        if !added.is_empty() {
+            let caps = spec.process.capabilities.get_or_insert_with(Default::default);
+            for set in [&mut caps.bounding, &mut caps.effective, &mut caps.permitted] {
+                set.extend(added.iter().cloned());
+            }
+        }
+        if p.has(&["--no-new-privs"]) {
+            spec.process.no_new_privileges = true;
+        }
+    }
+    if spec.process.args.is_empty() {
+        return Err("process.args: empty".into());
+    }
+    let detach = p.has(&["--detach", "-d"]);
+    let console = match p.get(&["--console-socket"]) {
+        Some(path) => Some(std::os::unix::net::UnixStream::connect(path).map_err(|e| format!("--console-socket {path}: {e}"))?),
+        None if spec.process.terminal => return Err("cannot allocate tty if berth-oci will detach without setting console socket".into()),
+        None => None,
+    };
+    if !detach {
+        // The process is reparented to us once the child that entered exits.
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    }
+    let cgroups = Cgroups::existing_at(&r.cgroups_path);
+    let pid = super::exec::exec_detached(r.pid, &cgroups.procs_files_here(), &spec, console.as_ref()).map_err(|e| e.to_string())?;
+    drop(console);
+    if let Some(pid_file) = p.get(&["--pid-file"]) {
+        std::fs::write(pid_file, pid.to_string()).map_err(|e| format!("--pid-file {pid_file}: {e}"))?;
+    }
+    if detach {
+        return Ok(0);
+    }
+    Ok(process::wait(pid))
+}
+
+/// `pause` and `resume`: the freezer over every process of the container.
+fn pause(g: &Global, id: &str, frozen: bool) -> Result<()> {
+    let r = read_record(g, id)?;
+    match (status(g, &r), frozen) {
+        ("running", true) | ("paused", false) => Cgroups::existing_at(&r.cgroups_path).set_frozen(frozen),
+        (_, true) => Err("container not running".into()),
+        (_, false) => Err("container not paused".into()),
+    }
 }
 
 /// A signal by number or name, in any case (`9`, `kill`, `SIGKILL`).
