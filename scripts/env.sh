@@ -49,6 +49,16 @@ ensure_native_peers() {
   fi
 }
 
+# The registry client's real peers: Debian's docker-registry (CNCF distribution), skopeo,
+# and htpasswd (apache2-utils) for the basic-auth registry. Root only, as apt is.
+ensure_registry_peers() {
+  if command -v docker-registry >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing docker-registry, skopeo and apache2-utils (registry tests)"
+    apt_install docker-registry skopeo apache2-utils || log "the registry peers could not be installed; the registry tests will fail"
+  fi
+}
+
 # A real Debian bookworm root filesystem (debootstrap --variant=minbase against Debian's
 # mirror, about 1.5 minutes once), as a tarball cached outside the clone, for the native
 # runtime's tests: exported as BERTH_DEBIAN_ROOTFS. Root only (debootstrap needs it).

@@ -27,6 +27,11 @@ pub trait Files {
     fn native_dir(&self) -> Option<std::path::PathBuf> {
         None
     }
+    /// The network registries are reached over, and where logins are kept; `None` (the
+    /// browser, tests in memory) leaves pulls to the catalog and the engine's own registry.
+    fn remote(&self) -> Option<&dyn crate::image::distribution::Remote> {
+        None
+    }
     /// Whether this command may only read the state (another holds the lock while a
     /// container runs in the foreground): it then brings nothing up to date.
     fn read_only(&self) -> bool {

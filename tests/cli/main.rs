@@ -16,6 +16,7 @@ mod oci;
 mod lint;
 mod podman;
 mod python;
+mod registry;
 mod rules;
 mod seeds;
 

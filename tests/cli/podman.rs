@@ -54,7 +54,7 @@ fn archives_cross_between_podman_and_berth() {
 
     // And the other way: a catalog image saved by Berth loads into podman.
     let mut store = ImageStore::in_memory();
-    pull(&mut store, &Catalog::embedded(), "alpine:3.20").unwrap();
+    pull(&mut store, &Catalog::embedded(), "alpine:3.20", None).unwrap();
     store.tag("alpine:3.20", &name).unwrap();
     let path = dir.join("berth.tar");
     std::fs::write(&path, save(&store, std::slice::from_ref(&name)).unwrap()).unwrap();

@@ -109,6 +109,7 @@ fn run_case(case: &Value, store: &mut ImageStore) -> Result<(), String> {
         runtime: String::new(),
         disk: None,
         network: String::new(),
+        remote: None,
     };
     let expect = &case["expect"];
     if let Some(reason) = unchecked_expectation(expect) {

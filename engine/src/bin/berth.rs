@@ -7,9 +7,10 @@ use std::io::{IsTerminal, Read, Write};
 use engine::host::Console;
 use engine::runtime::TtySession;
 
-/// The host: files through `std::fs`, state under `BERTH_ROOT`, the terminal for `-it`.
-#[derive(Default)]
+/// The host: files through `std::fs`, state under `BERTH_ROOT`, the terminal for `-it`,
+/// registries over TCP with logins in the Docker config directory.
 struct NativeHost {
+    remote: engine::image::distribution::NativeRemote,
     /// The container shell `run -it` attached to, which `main` then feeds typed lines.
     attached: RefCell<Option<TtySession>>,
     /// Another command holds the state lock: this one only reads.
@@ -50,6 +51,10 @@ impl engine::host::Files for NativeHost {
 
     fn read_only(&self) -> bool {
         self.read_only.get()
+    }
+
+    fn remote(&self) -> Option<&dyn engine::image::distribution::Remote> {
+        Some(&self.remote)
     }
 
     fn cwd_name(&self) -> String {
@@ -254,7 +259,7 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
-    let host = NativeHost::default();
+    let host = NativeHost { remote: engine::image::distribution::NativeRemote { config: engine::image::distribution::credentials::DockerConfig::from_env() }, attached: Default::default(), read_only: Default::default() };
     let _lock = if stateless {
         None
     } else if looks_only(&args) {

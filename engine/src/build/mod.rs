@@ -50,6 +50,8 @@ pub struct BuildRequest<'a> {
     pub disk: Option<std::path::PathBuf>,
     /// `--network`: `default`, `host` or `none`, for `RUN` steps that run natively.
     pub network: String,
+    /// The host's network, for base images from a registry (`FROM 127.0.0.1:5000/app`).
+    pub remote: Option<&'a dyn crate::image::distribution::Remote>,
 }
 
 /// What a build did.
@@ -181,7 +183,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
         let n = p.start(&format!("[internal] load metadata for {}", full.trim_end_matches(":latest").to_string() + if full.ends_with(":latest") { ":latest" } else { "" }));
         let id = match store.resolve(&full).map(|r| r.id.clone()) {
             Some(id) => id,
-            None => match pull::pull(store, catalog, &base) {
+            None => match pull::pull(store, catalog, &base, req.remote) {
                 Ok(pulled) => pulled.id,
                 Err(_) => {
                     p.line(n, &format!("ERROR: {full}: not found"));
@@ -354,7 +356,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                             None => {
                                 let id = match store.resolve(from).map(|r| r.id.clone()) {
                                     Some(id) => id,
-                                    None => match pull::pull(store, catalog, from) {
+                                    None => match pull::pull(store, catalog, from, req.remote) {
                                         Ok(pl) => pl.id,
                                         Err(_) => {
                                             out.log = p.log;

@@ -176,6 +176,7 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
         runtime: runtime.clone(),
         disk: host.native_dir(),
         network: if network.is_empty() { "default".into() } else { network },
+        remote: host.remote(),
     };
     let tty = progress == "tty" || (progress == "auto" && host.terminal());
     let quiet = quiet || progress == "quiet";

@@ -320,7 +320,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             let detach = rest.iter().any(|a| a == "-d" || a == "--detach");
             for s in &project.services {
                 if s.build.is_none() && store.resolve(&s.image).is_none() {
-                    match crate::image::pull::pull(&mut store, &crate::image::catalog::Catalog::embedded(), &s.image) {
+                    match crate::image::pull::pull(&mut store, &crate::image::catalog::Catalog::embedded(), &s.image, host.remote()) {
                         Ok(_) => out.stderr.extend_from_slice(format!(" ✔ {} Pulled\n", s.name).as_bytes()),
                         Err(e) => {
                             let why = match e {

@@ -966,7 +966,10 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
             docs.push(serde_json::json!({
                 "Id": r.id.to_string(),
                 "RepoTags": r.tags.iter().map(|t| familiar(t)).collect::<Vec<_>>(),
+                "RepoDigests": r.repo_digest.iter().collect::<Vec<_>>(),
                 "Created": r.created,
+                "Architecture": config.as_ref().map(|c| c.architecture.clone()),
+                "Os": config.as_ref().map(|c| c.os.clone()),
                 "Size": r.size,
                 "Config": config.as_ref().map(|c| serde_json::to_value(&c.config).unwrap_or_default()),
                 "RootFS": config.as_ref().map(|c| serde_json::json!({"Type": "layers", "Layers": c.rootfs.diff_ids})),

@@ -74,7 +74,24 @@ fn positional_only<'a>(command: &str, args: &'a [String], help: &Output) -> Resu
 }
 
 fn pull_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from the catalog (Berth's offline registry)");
+    let help = usage("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry (from the catalog, Berth's offline registry, where there is no network)\n\nOptions:\n      --platform string   Set platform if server is multi-platform capable\n  -q, --quiet             Suppress verbose output");
+    // `--platform VALUE` takes a value; the other flags take none.
+    let mut platform = None;
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--platform" {
+            match it.next() {
+                Some(v) => platform = Some(v.clone()),
+                None => return Output::fail(125, "flag needs an argument: --platform\nSee 'docker pull --help'.\n"),
+            }
+        } else if let Some(v) = a.strip_prefix("--platform=") {
+            platform = Some(v.to_string());
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    let args = &rest[..];
     let (flags, names) = match positional_only("pull", args, &help) {
         Ok(x) => x,
         Err(o) => return o,
@@ -90,7 +107,7 @@ fn pull_command(args: &[String], host: &dyn Host) -> Output {
         Ok(s) => s,
         Err(o) => return o,
     };
-    match pull::pull(&mut store, &Catalog::embedded(), name) {
+    match pull::pull_for(&mut store, &Catalog::embedded(), name, host.remote(), platform.as_deref()) {
         Ok(p) => {
             if quiet {
                 Output::ok(format!("{}\n", p.lines.last().cloned().unwrap_or_default()))

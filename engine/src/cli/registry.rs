@@ -1,11 +1,16 @@
-//! `login`, `logout` and `push` against the engine's own registry. It answers for Docker
-//! Hub (`docker.io/<user>/…`, after `login`) and for a local registry (`localhost:5000/…`,
-//! no login, as a `registry:2` container would), so a registry lesson works offline.
-//! Pushed images survive `rmi` and come back with `pull` or `run`.
+//! `login`, `logout` and `push`. Where the host lends a network (the native binary), a
+//! registry other than Docker Hub is a real one, spoken to by `image::distribution`, and
+//! logins go to the Docker config file. Otherwise, and for Docker Hub, and on localhost
+//! where nothing listens, the engine's own registry answers: for Docker Hub
+//! (`docker.io/<user>/…`, after `login`) and for a local registry (`localhost:5000/…`, no
+//! login, as a `registry:2` container would), so a registry lesson works offline. Images
+//! pushed there survive `rmi` and come back with `pull` or `run`.
 
 use std::collections::BTreeMap;
 
 use super::{Host, Output};
+use crate::image::distribution::transfer::push_image;
+use crate::image::distribution::Client;
 use crate::image::pull::is_local_registry;
 use crate::image::store::{normalize, ImageStore, StoreError};
 use crate::reference::Reference;
@@ -76,8 +81,23 @@ pub fn login(args: &[String], host: &dyn Host) -> Output {
         Some(_) => return Output::fail(1, "Error: Password Required\n"),
         None => return Output::fail(1, "Error: Cannot perform an interactive login from a non TTY device\n"),
     };
-    let _ = password;
     let key = server_key(server.as_deref());
+    if let Some(remote) = host.remote().filter(|_| key != HUB) {
+        match Client::login(remote, &key, &user, &password) {
+            Ok(()) => {
+                match remote.store_credentials(&key, &user, &password) {
+                    Ok(Some(path)) => out.stderr.extend_from_slice(format!("WARNING! Your password will be stored unencrypted in {path}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credential-stores\n\n").as_bytes()),
+                    Ok(None) => {}
+                    Err(e) => return Output::fail(1, format!("{e}\n")),
+                }
+                out.stdout.extend_from_slice(b"Login Succeeded\n");
+                return out;
+            }
+            // Nothing listens on localhost: the engine's own registry answers there.
+            Err(e) if e.refused() && is_local_registry(&key) => {}
+            Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+        }
+    }
     if key != HUB && !is_local_registry(&key) {
         return Output::fail(1, format!("Error response from daemon: Get \"https://{key}/v2/\": dial tcp: lookup {}: no such host\n", key.split(':').next().unwrap_or(&key)));
     }
@@ -94,6 +114,18 @@ pub fn logout(args: &[String], host: &dyn Host) -> Output {
     let key = server_key(args.iter().find(|a| !a.starts_with('-')).map(String::as_str));
     let mut all = logins(host);
     let shown = if key == HUB { HUB.to_string() } else { key.clone() };
+    if let Some(remote) = host.remote().filter(|_| key != HUB) {
+        match remote.erase_credentials(&key) {
+            Ok(true) => {
+                if all.remove(&key).is_some() {
+                    let _ = save_logins(host, &all);
+                }
+                return Output::ok(format!("Removing login credentials for {shown}\n"));
+            }
+            Ok(false) => {}
+            Err(e) => return Output::fail(1, format!("{e}\n")),
+        }
+    }
     if all.remove(&key).is_none() {
         return Output::ok(format!("Not logged in to {shown}\n"));
     }
@@ -142,6 +174,25 @@ pub fn push(args: &[String], host: &dyn Host) -> Output {
         out.stderr.extend_from_slice((message).as_bytes());
         out
     };
+    let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
+    if let Some(remote) = host.remote().filter(|_| reference.domain != "docker.io") {
+        match push_image(&store, remote, &full, &reference.domain, &reference.path, &tag) {
+            Ok(p) => {
+                if quiet {
+                    out.stdout = format!("{}\n", crate::image::store::familiar(&full)).into();
+                    return out;
+                }
+                for l in p.lines {
+                    out.stdout.extend_from_slice(format!("{l}\n").as_bytes());
+                }
+                out.stdout.extend_from_slice(format!("{tag}: digest: {} size: {}\n", p.digest, p.size).as_bytes());
+                return out;
+            }
+            // Nothing listens on localhost: the engine's own registry answers there.
+            Err(e) if e.refused() && is_local_registry(&reference.domain) => {}
+            Err(e) => return deny(out, &format!("{e}\n")),
+        }
+    }
     if is_local_registry(&reference.domain) {
         // A local registry takes anything.
     } else if reference.domain == "docker.io" {
@@ -155,7 +206,6 @@ pub fn push(args: &[String], host: &dyn Host) -> Output {
     }
     match store.push(&full, &full) {
         Ok(crate::image::store::Pushed { layers, manifest, size }) => {
-            let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
             if quiet {
                 out.stdout = format!("{}\n", crate::image::store::familiar(&full)).into();
                 return out;

@@ -55,7 +55,7 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
             if !host.pull_progress(&unable) {
                 prelude.push_str(&unable);
             }
-            match pull::pull(store, &Catalog::embedded(), &o.image) {
+            match pull::pull(store, &Catalog::embedded(), &o.image, host.remote()) {
                 Ok(p) => {
                     let lines = p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest");
                     prelude.push_str(&lines.map(|l| format!("{l}\n")).filter(|l| !host.pull_progress(l)).collect::<String>());

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod catalog;
 pub mod digest;
+pub mod distribution;
 pub mod layer;
 pub mod modelled;
 pub mod oci;

@@ -4,6 +4,7 @@
 use super::catalog::{Catalog, CATALOG_CREATED};
 use super::digest::Digest;
 use super::store::{familiar, normalize, ImageStore, StoreError};
+use super::distribution::{self, transfer, Platform, Remote};
 use crate::reference::Reference;
 
 /// What a pull did.
@@ -31,14 +32,38 @@ pub enum PullError {
     InvalidReference(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Nothing listens where the registry should be (the engine's own registry answers
+    /// for localhost then).
+    #[error("connection refused")]
+    Refused,
+    /// What a real registry (or the way to it) answered.
+    #[error("{0}")]
+    Remote(String),
 }
 
-/// Pulls `name` from the catalog into the store.
-pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pulled, PullError> {
+/// Pulls `name` into the store: from a registry over the host's network where it lends
+/// one (every registry but Docker Hub, which needs TLS), else from the engine's own
+/// registry and the catalog.
+pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: Option<&dyn Remote>) -> Result<Pulled, PullError> {
+    pull_for(store, catalog, name, remote, None)
+}
+
+/// [`pull`] for a platform (`--platform linux/arm64`) other than the host's.
+pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: Option<&dyn Remote>, platform: Option<&str>) -> Result<Pulled, PullError> {
     let reference = Reference::parse(name).map_err(|e| PullError::InvalidReference(e.to_string()))?;
     let mut lines = Vec::new();
     if reference.tag.is_none() && reference.digest.is_none() {
         lines.push("Using default tag: latest".to_string());
+    }
+    if let Some(remote) = remote.filter(|_| reference.domain != "docker.io") {
+        let platform = Platform::parse(&platform.map_or_else(|| remote.platform(), str::to_string)).map_err(PullError::Remote)?;
+        match pull_remote(store, remote, &reference, &platform, lines.clone()) {
+            Ok(p) => return Ok(p),
+            // Nothing listens on localhost: the engine's own registry answers there.
+            Err(PullError::Refused) if is_local_registry(&reference.domain) => {}
+            Err(PullError::Refused) => return Err(PullError::Remote(refused(&reference.domain))),
+            Err(e) => return Err(e),
+        }
     }
     let repository = reference.familiar_name();
     let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
@@ -91,6 +116,37 @@ pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str) -> Result<Pul
     Ok(Pulled { id, lines, layers, downloaded })
 }
 
+/// A pull from a real registry, with Docker's lines around the layers'.
+fn pull_remote(store: &mut ImageStore, remote: &dyn Remote, reference: &Reference, platform: &Platform, mut lines: Vec<String>) -> Result<Pulled, PullError> {
+    let tag = match (&reference.tag, &reference.digest) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some("latest".to_string()),
+    };
+    let wanted = reference.digest.clone().or_else(|| tag.clone()).unwrap_or_default();
+    let repository = format!("{}/{}", reference.domain, reference.path);
+    let full = tag.as_ref().map(|t| format!("{repository}:{t}"));
+    let before = full.as_deref().and_then(|f| store.resolve(f)).map(|r| r.id.clone());
+    let pulled = match transfer::pull_image(store, remote, &reference.domain, &reference.path, &wanted, full.as_deref(), platform) {
+        Ok(p) => p,
+        Err(e) if e.refused() => return Err(PullError::Refused),
+        Err(e) => return Err(PullError::Remote(e.to_string())),
+    };
+    lines.push(format!("{wanted}: Pulling from {}", reference.path));
+    lines.extend(pulled.lines);
+    lines.push(format!("Digest: {}", pulled.digest));
+    let shown = full.clone().unwrap_or_else(|| format!("{repository}@{wanted}"));
+    let downloaded = before.as_ref() != Some(&pulled.id);
+    lines.push(format!("Status: {} for {}", if downloaded { "Downloaded newer image" } else { "Image is up to date" }, familiar(&shown)));
+    lines.push(shown);
+    Ok(Pulled { id: pulled.id, lines, layers: pulled.layers, downloaded })
+}
+
+/// Docker's words for a registry nothing answers at.
+fn refused(domain: &str) -> String {
+    format!("Get \"{}/v2/\": dial tcp {domain}: connect: connection refused", distribution::base_url(domain))
+}
+
 /// `localhost:5000`, `127.0.0.1:5000`: the engine's own registry answers for them (as a
 /// `registry:2` container would on a real machine).
 pub fn is_local_registry(domain: &str) -> bool {
@@ -127,18 +183,18 @@ mod tests {
     fn pull_prints_dockers_lines() {
         let mut store = ImageStore::in_memory();
         let catalog = Catalog::embedded();
-        let p = pull(&mut store, &catalog, "python:3.11-slim").unwrap();
+        let p = pull(&mut store, &catalog, "python:3.11-slim", None).unwrap();
         assert_eq!(p.lines[0], "3.11-slim: Pulling from library/python");
         assert!(p.lines.iter().any(|l| l.ends_with(": Pull complete")));
         assert!(p.lines.iter().any(|l| l.starts_with("Digest: sha256:")));
         assert_eq!(p.lines[p.lines.len() - 2], "Status: Downloaded newer image for python:3.11-slim");
         assert_eq!(p.lines.last().unwrap(), "docker.io/library/python:3.11-slim");
-        let again = pull(&mut store, &catalog, "python:3.11-slim").unwrap();
+        let again = pull(&mut store, &catalog, "python:3.11-slim", None).unwrap();
         assert_eq!(again.lines[again.lines.len() - 2], "Status: Image is up to date for python:3.11-slim");
         // The shared Debian layer is already there for another image on the same base.
-        let slim_bookworm = pull(&mut store, &catalog, "debian:bookworm-slim").unwrap();
+        let slim_bookworm = pull(&mut store, &catalog, "debian:bookworm-slim", None).unwrap();
         assert!(slim_bookworm.lines.iter().any(|l| l.ends_with(": Already exists")), "{:?}", slim_bookworm.lines);
-        let first = pull(&mut store, &catalog, "alpine").unwrap();
+        let first = pull(&mut store, &catalog, "alpine", None).unwrap();
         assert_eq!(first.lines[0], "Using default tag: latest");
         // The image's files are there to run.
         let layers = store.layers(&p.id).unwrap();
@@ -152,18 +208,18 @@ mod tests {
     fn missing_names_fail_with_dockers_words() {
         let mut store = ImageStore::in_memory();
         let catalog = Catalog::embedded();
-        let e = pull(&mut store, &catalog, "pyhton:3.11").unwrap_err().to_string();
+        let e = pull(&mut store, &catalog, "pyhton:3.11", None).unwrap_err().to_string();
         assert_eq!(e, "pull access denied for pyhton, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
-        let e = pull(&mut store, &catalog, "python:3.99").unwrap_err().to_string();
+        let e = pull(&mut store, &catalog, "python:3.99", None).unwrap_err().to_string();
         assert_eq!(e, "manifest for python:3.99 not found: manifest unknown: manifest unknown");
-        let e = pull(&mut store, &catalog, "ghcr.io/org/app:1").unwrap_err().to_string();
+        let e = pull(&mut store, &catalog, "ghcr.io/org/app:1", None).unwrap_err().to_string();
         assert_eq!(e, "Get \"https://ghcr.io/v2/\": dial tcp: lookup ghcr.io: no such host");
     }
 
     #[test]
     fn saving_a_catalog_image_writes_its_files() {
         let mut store = ImageStore::in_memory();
-        pull(&mut store, &Catalog::embedded(), "alpine:3.20").unwrap();
+        pull(&mut store, &Catalog::embedded(), "alpine:3.20", None).unwrap();
         let archive = super::super::archive::save(&store, &["alpine:3.20".into()]).unwrap();
         let mut other = ImageStore::in_memory();
         assert_eq!(super::super::archive::load(&mut other, &archive, "now").unwrap(), ["Loaded image: alpine:3.20"]);

@@ -474,6 +474,40 @@ impl ImageStore {
         Ok(id)
     }
 
+    /// An image pulled from a registry, kept as the registry sent it: the manifest's own
+    /// bytes (so the image's digest stays the registry's), its config and its compressed
+    /// layers. `tag` (a full reference) moves to it where one is given; `repo_digest` is
+    /// what `RepoDigests` shows (`127.0.0.1:5000/app@sha256:…`).
+    pub fn add_pulled(&mut self, manifest: &[u8], config_bytes: &[u8], layers: &[LayerBlob], tag: Option<&str>, repo_digest: &str) -> Result<Digest, StoreError> {
+        let listed: Vec<Digest> = serde_json::from_slice::<Manifest>(manifest).map(|m| m.layers.into_iter().map(|l| l.digest).collect()).unwrap_or_default();
+        let id = self.put_blob(config_bytes)?;
+        for l in layers {
+            if self.storage.read(&Self::blob_key(&l.digest)).is_none() {
+                self.put_blob(&l.data)?;
+            }
+            self.layer_sizes.insert(l.digest.clone(), (l.diff_id.clone(), l.content_size));
+        }
+        let manifest_digest = self.put_blob(manifest)?;
+        let created = serde_json::from_slice::<ImageConfig>(config_bytes).ok().and_then(|c| c.created).unwrap_or_default();
+        let size: u64 = listed.iter().map(|d| self.layer_content_size(d)).sum();
+        let record = self.images.entry(id.hex()).or_insert_with(|| ImageRecord { id: id.clone(), manifest: manifest_digest.clone(), tags: Vec::new(), created, size, repo_digest: None });
+        record.manifest = manifest_digest;
+        record.size = size;
+        record.repo_digest = Some(repo_digest.to_string());
+        if let Some(t) = tag {
+            self.move_tag(t, &id);
+        }
+        self.save()?;
+        Ok(id)
+    }
+
+    /// The manifest's bytes as stored (what a push sends), and its media type.
+    pub fn manifest_bytes(&self, record: &ImageRecord) -> Result<(Vec<u8>, String), StoreError> {
+        let bytes = self.blob(&record.manifest)?;
+        let media_type = serde_json::from_slice::<Manifest>(&bytes).ok().and_then(|m| m.media_type).unwrap_or_else(|| oci::MEDIA_TYPE_MANIFEST.into());
+        Ok((bytes, media_type))
+    }
+
     /// `docker push`: records the image `name` resolves to under the full reference
     /// `target` in the engine's registry. Returns its layers (digest, whether the registry
     /// already had it) top first, and the manifest's digest and size.
