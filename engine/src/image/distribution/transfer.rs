@@ -59,27 +59,35 @@ pub fn pull_image(store: &mut ImageStore, remote: &dyn Remote, domain: &str, rep
             wanted.push(l.clone());
         }
     }
+    // Each layer is fetched, checked against its digest, and unpacked far enough to
+    // check its diff ID, beside the others.
     let client = &client;
-    let jobs: Vec<Job<'_, Vec<u8>>> = wanted.iter().map(|l| Box::new(move || client.blob(&l.digest, l.size)) as Job<'_, Vec<u8>>).collect();
+    let jobs: Vec<Job<'_, LayerBlob>> = wanted
+        .iter()
+        .map(|l| {
+            Box::new(move || {
+                let data = client.blob(&l.digest, l.size)?;
+                let tar = crate::image::archive::gunzip_if_needed(data.clone()).map_err(|e| Error::Invalid(format!("layer {}: {e}", l.digest)))?;
+                let diff_id = Digest::of(&tar);
+                let content_size = crate::image::layer::content_size(&tar);
+                Ok(LayerBlob { digest: l.digest.clone(), diff_id, tar_size: tar.len() as u64, content_size, data })
+            }) as Job<'_, LayerBlob>
+        })
+        .collect();
     let fetched = concurrently(jobs);
-    let mut blobs = Vec::new();
-    for (l, data) in wanted.iter().zip(fetched) {
-        let data = data?;
-        let short = l.digest.short();
+    let mut unpacked = Vec::new();
+    for blob in fetched {
+        let blob = blob?;
+        let short = blob.digest.short();
         lines.push(format!("{short}: Verifying Checksum"));
         lines.push(format!("{short}: Download complete"));
-        blobs.push((l.digest.clone(), data));
+        unpacked.push(blob);
     }
-    let mut unpacked = Vec::new();
     for (i, l) in manifest.layers.iter().enumerate() {
-        let Some((_, data)) = blobs.iter().find(|(d, _)| *d == l.digest) else { continue };
-        let tar = crate::image::archive::gunzip_if_needed(data.clone()).map_err(|e| Error::Invalid(format!("layer {}: {e}", l.digest)))?;
-        let diff_id = Digest::of(&tar);
-        if config.rootfs.diff_ids.get(i) != Some(&diff_id) {
-            return Err(Error::Invalid(format!("layer {} does not match the diff ID in the image config ({diff_id})", l.digest)));
+        let Some(blob) = unpacked.iter().find(|b| b.digest == l.digest) else { continue };
+        if config.rootfs.diff_ids.get(i) != Some(&blob.diff_id) {
+            return Err(Error::Invalid(format!("layer {} does not match the diff ID in the image config ({})", l.digest, blob.diff_id)));
         }
-        let content_size = crate::image::layer::content_size(&tar);
-        unpacked.push(LayerBlob { digest: l.digest.clone(), diff_id, tar_size: tar.len() as u64, content_size, data: data.clone() });
         lines.push(format!("{}: Pull complete", l.digest.short()));
     }
     let repo_digest = format!("{}@{digest}", familiar(&format!("{domain}/{repository}")));
