@@ -162,6 +162,13 @@ fn images_go_through_a_real_registry_and_its_peers_read_them() {
     assert!(out.ends_with(&format!("Status: Downloaded newer image for {host}/from/skopeo:2\n{host}/from/skopeo:2\n")), "{out}");
     let up_to_date = text(&berth(&b, &config, &["pull", &format!("{host}/from/skopeo:2")], ""));
     assert!(up_to_date.contains("Status: Image is up to date for"), "{up_to_date}");
+    // `--pull always` asks the registry again; `--pull never` does not ask it at all.
+    let created = berth(&b, &config, &["create", "--pull", "always", &format!("{host}/from/skopeo:2")], "");
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created));
+    assert_eq!(String::from_utf8_lossy(&created.stderr), format!("2: Pulling from from/skopeo\nDigest: {digest}\nStatus: Image is up to date for {host}/from/skopeo:2\n"));
+    let never = berth(&b, &config, &["create", "--pull", "never", &name], "");
+    assert_eq!(never.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&never.stderr).starts_with(&format!("docker: Error response from daemon: No such image: {name}.\n")), "{}", text(&never));
     let inspected = text(&berth(&b, &config, &["image", "inspect", "--format", "{{json .RepoDigests}} {{.Architecture}}", &format!("{host}/from/skopeo:2")], ""));
     assert_eq!(inspected.trim(), format!("[\"{host}/from/skopeo@{digest}\"] amd64"));
     if is_root() {
@@ -187,6 +194,21 @@ fn images_go_through_a_real_registry_and_its_peers_read_them() {
     let ids = text(&berth(&b, &config, &["images", "-q", "--no-trunc"], ""));
     assert_eq!(ids.lines().collect::<std::collections::BTreeSet<_>>().len(), 1, "one image under every name: {ids}");
     let _ = podman(&["rmi", "-a", "-f"]);
+
+    // A build pulls its base from the registry (and again with `--pull`).
+    let ctx = s.join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), format!("FROM {name}\nCOPY Dockerfile /built-from\n")).unwrap();
+    let c = s.join("c");
+    for flags in [&[][..], &["--pull"][..]] {
+        let mut args = vec!["build", "-q", "-t", "on-top"];
+        args.extend_from_slice(flags);
+        args.push(ctx.to_str().unwrap());
+        let built = berth(&c, &config, &args, "");
+        assert_eq!(built.status.code(), Some(0), "{}", text(&built));
+    }
+    let tags = text(&berth(&c, &config, &["images", "--format", "{{.Repository}}:{{.Tag}}"], ""));
+    assert_eq!(tags.lines().collect::<std::collections::BTreeSet<_>>(), [format!("{host}/team/bb:1").as_str(), "on-top:latest"].into_iter().collect(), "{tags}");
 
     // What the registry does not have gets its words.
     let missing = berth(&b, &config, &["pull", &format!("{host}/team/bb:9")], "");

@@ -110,6 +110,7 @@ fn run_case(case: &Value, store: &mut ImageStore) -> Result<(), String> {
         disk: None,
         network: String::new(),
         remote: None,
+        pull: false,
     };
     let expect = &case["expect"];
     if let Some(reason) = unchecked_expectation(expect) {

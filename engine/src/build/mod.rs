@@ -52,6 +52,8 @@ pub struct BuildRequest<'a> {
     pub network: String,
     /// The host's network, for base images from a registry (`FROM 127.0.0.1:5000/app`).
     pub remote: Option<&'a dyn crate::image::distribution::Remote>,
+    /// `--pull`: base images are pulled again even where the store has them.
+    pub pull: bool,
 }
 
 /// What a build did.
@@ -181,7 +183,7 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
             }
         };
         let n = p.start(&format!("[internal] load metadata for {}", full.trim_end_matches(":latest").to_string() + if full.ends_with(":latest") { ":latest" } else { "" }));
-        let id = match store.resolve(&full).map(|r| r.id.clone()) {
+        let id = match store.resolve(&full).map(|r| r.id.clone()).filter(|_| !req.pull) {
             Some(id) => id,
             None => match pull::pull(store, catalog, &base, req.remote) {
                 Ok(pulled) => pulled.id,

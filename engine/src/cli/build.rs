@@ -33,6 +33,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut runtime = String::new();
     let mut network = String::from("default");
     let mut quiet = false;
+    let mut pull = false;
     let mut progress = String::from("auto");
     let mut context = None;
     let mut it = Args::new(args);
@@ -78,7 +79,8 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 Err(e) => return e,
             },
             Arg::Flag("-q" | "--quiet", _) => quiet = true,
-            Arg::Flag("--pull" | "--rm" | "--force-rm", _) => {}
+            Arg::Flag("--pull", _) => pull = true,
+            Arg::Flag("--rm" | "--force-rm", _) => {}
             Arg::Flag("-", _) => context = Some("-".to_string()),
             Arg::Flag(f, _) => return unknown_flag("build", f),
             Arg::Positional(p) => {
@@ -92,7 +94,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let Some(context) = context else {
         return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
     };
-    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress })
+    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull })
 }
 
 /// What `build` (or a compose service's `build:`) asks for, as typed options.
@@ -114,11 +116,13 @@ pub struct BuildOptions {
     pub quiet: bool,
     /// `auto`, `plain`, `tty` or `quiet`.
     pub progress: String,
+    /// `--pull`: pull base images again even where the store has them.
+    pub pull: bool,
 }
 
 /// Builds what `o` asks for, with BuildKit's progress and Docker's errors.
 pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
-    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress } = o;
+    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull } = o;
     for t in &tags {
         if let Err(e) = crate::image::store::normalize(t) {
             return Output::fail(1, format!("ERROR: invalid tag \"{t}\": {}\n", e.to_string().trim_start_matches("invalid reference format: ")));
@@ -177,6 +181,7 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
         disk: host.native_dir(),
         network: if network.is_empty() { "default".into() } else { network },
         remote: host.remote(),
+        pull,
     };
     let tty = progress == "tty" || (progress == "auto" && host.terminal());
     let quiet = quiet || progress == "quiet";

@@ -62,10 +62,13 @@ struct RunOptions {
     detach: bool,
     /// `-i`: the container's stdin is the command's stdin.
     interactive: bool,
+    /// `--pull always|missing|never` (empty: missing).
+    pull: String,
+    platform: Option<String>,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -269,11 +272,15 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 },
                 Err(e) => return e,
             },
-            Arg::Flag("--platform", v) => {
-                if let Err(e) = it.value("--option", v) {
-                    return e;
-                }
-            }
+            Arg::Flag("--platform", v) => match it.value("--platform", v) {
+                Ok(v) => o.platform = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--pull", v) => match it.value("--pull", v) {
+                Ok(v @ ("always" | "missing" | "never")) => o.pull = v.to_string(),
+                Ok(v) => return Output::fail(125, format!("docker: invalid pull option: '{v}': must be one of \"always\", \"missing\" or \"never\"\nSee 'docker {} --help'.\n", if create_only { "create" } else { "run" })),
+                Err(e) => return e,
+            },
             Arg::Flag("--help", _) => return Output::ok("\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n"),
             Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker run --help'.\n")),
         }
@@ -310,6 +317,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         ports: o.ports.clone(),
         hostname: o.hostname.clone(),
         host: o.host.clone(),
+        pull: o.pull.clone(),
+        platform: o.platform.clone(),
     };
     let created = crate::daemon::create::create(host, &mut store, &mut containers, &create_options);
     let (container, prelude) = match created {

@@ -28,6 +28,10 @@ pub struct CreateOptions {
     pub ports: Vec<String>,
     pub hostname: Option<String>,
     pub host: HostOptions,
+    /// `--pull`: `always`, `never`, or `missing` (also when empty).
+    pub pull: String,
+    /// `--platform`, for the pull.
+    pub platform: Option<String>,
 }
 
 /// A created container, and the pull progress that was not shown as it happened.
@@ -46,18 +50,27 @@ pub struct Failed {
 /// as Created where it does not start it) with its named and anonymous volumes created.
 pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containers, o: &CreateOptions) -> Result<Created, Failed> {
     let mut prelude = String::new();
-    let image_id = match store.resolve(&o.image).map(|r| r.id.clone()) {
+    let present = store.resolve(&o.image).map(|r| r.id.clone()).filter(|_| o.pull != "always");
+    if present.is_none() && o.pull == "never" {
+        let shown = crate::image::store::normalize(&o.image).map(|f| familiar(&f)).unwrap_or(o.image.clone());
+        return Err(Failed { prelude, error: EngineError::Invalid(format!("No such image: {shown}")) });
+    }
+    let image_id = match present {
         Some(id) => id,
         None => {
             let shown = crate::image::store::normalize(&o.image).map(|f| familiar(&f)).unwrap_or(o.image.clone());
             // Shown first, as Docker does, where the host streams pull progress.
-            let unable = format!("Unable to find image '{shown}' locally\n");
-            if !host.pull_progress(&unable) {
-                prelude.push_str(&unable);
+            if o.pull != "always" {
+                let unable = format!("Unable to find image '{shown}' locally\n");
+                if !host.pull_progress(&unable) {
+                    prelude.push_str(&unable);
+                }
             }
-            match pull::pull(store, &Catalog::embedded(), &o.image, host.remote()) {
+            match pull::pull_for(store, &Catalog::embedded(), &o.image, host.remote(), o.platform.as_deref()) {
                 Ok(p) => {
-                    let lines = p.lines.into_iter().filter(|l| !l.starts_with("docker.io/") && l != "Using default tag: latest");
+                    // The full reference `docker pull` ends with is not shown by `run`.
+                    let shown = p.lines.len().saturating_sub(1);
+                    let lines = p.lines.into_iter().take(shown).filter(|l| l != "Using default tag: latest");
                     prelude.push_str(&lines.map(|l| format!("{l}\n")).filter(|l| !host.pull_progress(l)).collect::<String>());
                     p.id
                 }

@@ -133,10 +133,11 @@ fn pull_remote(store: &mut ImageStore, remote: &dyn Remote, reference: &Referenc
         Err(e) => return Err(PullError::Remote(e.to_string())),
     };
     lines.push(format!("{wanted}: Pulling from {}", reference.path));
-    lines.extend(pulled.lines);
+    let downloaded = before.as_ref() != Some(&pulled.id);
+    // An image that is up to date shows no layers, as in Docker.
+    lines.extend(pulled.lines.into_iter().filter(|l| downloaded || !l.ends_with(": Already exists")));
     lines.push(format!("Digest: {}", pulled.digest));
     let shown = full.clone().unwrap_or_else(|| format!("{repository}@{wanted}"));
-    let downloaded = before.as_ref() != Some(&pulled.id);
     lines.push(format!("Status: {} for {}", if downloaded { "Downloaded newer image" } else { "Image is up to date" }, familiar(&shown)));
     lines.push(shown);
     Ok(Pulled { id: pulled.id, lines, layers: pulled.layers, downloaded })
