@@ -52,10 +52,10 @@ ensure_native_peers() {
 # The registry client's real peers: Debian's docker-registry (CNCF distribution), skopeo,
 # and htpasswd (apache2-utils) for the basic-auth registry. Root only, as apt is.
 ensure_registry_peers() {
-  if command -v docker-registry >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1; then return 0; fi
+  if command -v docker-registry >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing docker-registry, skopeo and apache2-utils (registry tests)"
-    apt_install docker-registry skopeo apache2-utils || log "the registry peers could not be installed; the registry tests will fail"
+    apt_install docker-registry skopeo apache2-utils openssl || log "the registry peers could not be installed; the registry tests will fail"
   fi
 }
 

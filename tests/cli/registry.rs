@@ -72,9 +72,12 @@ impl Drop for Registry {
 }
 
 impl Registry {
-    fn start(dir: &Path, htpasswd: Option<&Path>) -> Registry {
+    fn start(dir: &Path, htpasswd: Option<&Path>, tls: Option<(&Path, &Path)>) -> Registry {
         let port = free_port();
-        let auth = htpasswd.map_or(String::new(), |p| format!("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n", p.display()));
+        let mut auth = htpasswd.map_or(String::new(), |p| format!("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n", p.display()));
+        if let Some((cert, key)) = tls {
+            auth = format!("  tls:\n    certificate: {}\n    key: {}\n{auth}", cert.display(), key.display());
+        }
         let config = format!("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: berth-test\n{auth}", dir.join("data").display());
         let path = dir.join(format!("registry-{port}.yml"));
         std::fs::write(&path, config).unwrap();
@@ -125,7 +128,7 @@ fn images_go_through_a_real_registry_and_its_peers_read_them() {
     }
     let scratch = Scratch::new("plain");
     let s = &scratch.0;
-    let reg = Registry::start(s, None);
+    let reg = Registry::start(s, None, None);
     let host = format!("127.0.0.1:{}", reg.port);
     let config = s.join("docker");
     let a = state_with_busybox(s, "a");
@@ -226,7 +229,7 @@ fn logins_are_kept_in_the_docker_config_and_wrong_ones_refused() {
     let htpasswd = s.join("htpasswd");
     let made = Command::new("htpasswd").args(["-Bbc", htpasswd.to_str().unwrap(), "ana", "s3cret"]).output().unwrap();
     assert!(made.status.success(), "{}", text(&made));
-    let reg = Registry::start(s, Some(&htpasswd));
+    let reg = Registry::start(s, Some(&htpasswd), None);
     let host = format!("127.0.0.1:{}", reg.port);
     let config = s.join("docker");
     let a = state_with_busybox(s, "a");
@@ -290,6 +293,11 @@ fn serve(routes: Vec<(String, Vec<u8>)>) -> u16 {
     std::thread::spawn(move || {
         for stream in listener.incoming().take(200) {
             let Ok(mut stream) = stream else { continue };
+            // A client trying TLS first (as Docker does on 127.0.0.1) is hung up on.
+            let mut first_byte = [0u8; 1];
+            if stream.peek(&mut first_byte).is_ok_and(|n| n == 1) && first_byte[0] == 0x16 {
+                continue;
+            }
             let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
             let mut first = String::new();
             let _ = reader.read_line(&mut first);
@@ -376,4 +384,44 @@ fn a_registry_that_misbehaves_gets_a_clear_error_and_leaves_nothing() {
     assert_eq!(String::from_utf8_lossy(&images.stdout), "");
     let blobs = std::fs::read_dir(state.join("blobs/sha256")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(blobs, 0, "no blob was written");
+}
+
+#[test]
+fn a_registry_with_a_certificate_of_its_own_is_trusted_through_certs_d() {
+    if !peers(&["docker-registry", "openssl", "skopeo"]) {
+        return;
+    }
+    let scratch = Scratch::new("tls");
+    let s = &scratch.0;
+    // A CA, and a certificate it signs for 127.0.0.1.
+    let sh = |script: &str| {
+        let out = Command::new("sh").arg("-c").arg(script).current_dir(s).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", text(&out));
+    };
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj '/CN=berth test CA'");
+    sh("openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj '/CN=127.0.0.1'");
+    sh("printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext.cnf");
+    let reg = Registry::start(s, None, Some((&s.join("srv.crt"), &s.join("srv.key"))));
+    let host = format!("127.0.0.1:{}", reg.port);
+    let config = s.join("docker");
+    let a = state_with_busybox(s, "a");
+    let name = format!("{host}/secure/bb:1");
+    berth(&a, &config, &["tag", "bb", &name], "");
+    let certs_d = s.join("certs.d");
+    let none = [("BERTH_CERTS_D", certs_d.display().to_string())];
+    // Not trusted yet: Docker's words, and nothing sent in plain HTTP instead.
+    let refused = berth_env(&a, &config, &["pull", &name], "", &none);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&refused.stderr), format!("Error response from daemon: Get \"https://{host}/v2/secure/bb/manifests/1\": tls: failed to verify certificate: x509: certificate signed by unknown authority\n"));
+    // Its CA in certs.d/<host:port>/ca.crt, as Docker reads it.
+    std::fs::create_dir_all(certs_d.join(&host)).unwrap();
+    std::fs::copy(s.join("ca.crt"), certs_d.join(&host).join("ca.crt")).unwrap();
+    let pushed = berth_env(&a, &config, &["push", &name], "", &none);
+    assert_eq!(pushed.status.code(), Some(0), "{}", text(&pushed));
+    let digest = digest_in(&text(&pushed));
+    let inspect = Command::new("skopeo").args(["inspect", "--cert-dir"]).arg(certs_d.join(&host)).arg(format!("docker://{name}")).output().unwrap();
+    let inspect: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap_or_else(|_| panic!("{}", text(&inspect)));
+    assert_eq!(inspect["Digest"], digest.as_str(), "skopeo reads over TLS what Berth pushed");
+    let pulled = berth_env(&s.join("b"), &config, &["pull", "-q", &name], "", &none);
+    assert_eq!(String::from_utf8_lossy(&pulled.stdout), format!("{name}\n"), "{}", text(&pulled));
 }

@@ -259,7 +259,7 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
-    let host = NativeHost { remote: engine::image::distribution::NativeRemote { config: engine::image::distribution::credentials::DockerConfig::from_env() }, attached: Default::default(), read_only: Default::default() };
+    let host = NativeHost { remote: engine::image::distribution::NativeRemote::from_env(), attached: Default::default(), read_only: Default::default() };
     let _lock = if stateless {
         None
     } else if looks_only(&args) {

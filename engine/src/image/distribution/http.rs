@@ -1,8 +1,6 @@
 //! The HTTP the distribution client speaks: requests and responses as plain data, the
-//! [`Remote`] a host lends the engine to send them, and [`TcpRemote`], HTTP/1.1 over a
-//! TCP socket for the native binary. Plain HTTP only: TLS is not built in yet, so the
-//! client reaches registries on `localhost` and 127.0.0.0/8, which Docker also lets
-//! speak plain HTTP.
+//! [`Remote`] a host lends the engine to send them, and `tcp::send`, HTTP/1.1 over a
+//! TCP socket (with rustls for `https`) for the native binary.
 
 /// One request. `limit` caps the response body: more is an error, not a longer read.
 #[derive(Debug, Clone)]
@@ -56,6 +54,9 @@ pub enum HttpError {
     Malformed(String),
     #[error("{0}")]
     Other(String),
+    /// The TLS handshake failed (Go's words: `tls: failed to verify certificate: …`).
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// A body cut short: `partial` is what came, so the client can ask for the rest with a
@@ -235,8 +236,9 @@ pub fn write_request(request: &Request, url: &Url) -> Vec<u8> {
     bytes
 }
 
-/// HTTP/1.1 over TCP, one connection per request, with Docker's client timeouts: 30 s to
-/// connect, and a read that stalls for 30 s fails (the client then resumes the blob).
+/// HTTP/1.1 over TCP (and TLS for `https`), one connection per request, with Docker's
+/// client timeouts: 30 s to connect, and a read that stalls for 30 s fails (the client
+/// then resumes the blob).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod tcp {
     use super::*;
@@ -244,31 +246,96 @@ pub mod tcp {
     use std::net::ToSocketAddrs;
     use std::time::Duration;
 
-    pub fn send(request: &Request, stall: Duration) -> Result<Response, HttpError> {
-        let url = Url::parse(&request.url)?;
-        if url.scheme != "http" {
-            return Err(HttpError::Other("Berth's registry client speaks plain HTTP only (to localhost and 127.0.0.0/8); TLS is not built in yet".into()));
+    /// The TLS settings of one registry host (`host:port`), made once per host.
+    #[cfg(feature = "tls")]
+    pub type TlsConfig = std::sync::Arc<rustls::ClientConfig>;
+    #[cfg(not(feature = "tls"))]
+    pub type TlsConfig = ();
+
+    /// The client settings for `authority`: the machine's CA roots, plus each `*.crt` in
+    /// `certs_d/<host:port>/` and `certs_d/<host>/` (Docker's `/etc/docker/certs.d`).
+    #[cfg(feature = "tls")]
+    pub fn tls_config(authority: &str, certs_d: &std::path::Path) -> Result<TlsConfig, HttpError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(c);
         }
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        let short = authority.strip_suffix(":443").unwrap_or(authority);
+        for dir in [certs_d.join(short), certs_d.join(host)] {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".crt")) {
+                let certs = CertificateDer::pem_file_iter(e.path()).map_err(|err| HttpError::Tls(format!("{}: {err}", e.path().display())))?;
+                for c in certs {
+                    let c = c.map_err(|err| HttpError::Tls(format!("{}: {err}", e.path().display())))?;
+                    roots.add(c).map_err(|err| HttpError::Tls(format!("{}: {err}", e.path().display())))?;
+                }
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().map_err(|e| HttpError::Tls(e.to_string()))?.with_root_certificates(roots).with_no_client_auth();
+        Ok(std::sync::Arc::new(config))
+    }
+
+    /// rustls's errors in the words of Go's `crypto/tls`, as Docker prints them.
+    #[cfg(feature = "tls")]
+    fn tls_error(e: std::io::Error, host: &str) -> HttpError {
+        let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+        HttpError::Tls(match inner {
+            Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => "tls: failed to verify certificate: x509: certificate signed by unknown authority".into(),
+            Some(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. })) => format!("tls: failed to verify certificate: x509: certificate is not valid for {host}"),
+            Some(rustls::Error::InvalidCertificate(rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. })) => "tls: failed to verify certificate: x509: certificate has expired or is not yet valid".into(),
+            Some(other) => format!("tls: {other}"),
+            None => format!("tls: {e}"),
+        })
+    }
+
+    fn connect(url: &Url) -> Result<std::net::TcpStream, HttpError> {
         let addrs: Vec<_> = url.authority.to_socket_addrs().map_err(|e| HttpError::Dial { addr: url.authority.clone(), why: format!("lookup {}: {e}", url.authority.split(':').next().unwrap_or("")) })?.collect();
         let mut last = HttpError::Dial { addr: url.authority.clone(), why: "no address".into() };
-        let mut stream = None;
         for a in addrs {
             match std::net::TcpStream::connect_timeout(&a, Duration::from_secs(30)) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
+                Ok(s) => return Ok(s),
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => last = HttpError::Refused(url.authority.clone()),
                 Err(e) => last = HttpError::Dial { addr: url.authority.clone(), why: e.to_string() },
             }
         }
-        let mut stream = stream.ok_or(last)?;
+        Err(last)
+    }
+
+    /// Sends `request`; `tls` gives the settings for an `https` URL's host.
+    pub fn send(request: &Request, stall: Duration, tls: &dyn Fn(&str) -> Result<TlsConfig, HttpError>) -> Result<Response, HttpError> {
+        let url = Url::parse(&request.url)?;
+        let stream = connect(&url)?;
         let _ = stream.set_read_timeout(Some(stall));
         let _ = stream.set_write_timeout(Some(stall));
         let _ = stream.set_nodelay(true);
-        stream.write_all(&write_request(request, &url)).map_err(|e| HttpError::Dial { addr: url.authority.clone(), why: format!("write: {e}") })?;
-        let mut reader = std::io::BufReader::with_capacity(256 << 10, stream);
-        read_response(&mut reader, request.method, request.limit)
+        let bytes = write_request(request, &url);
+        let write_error = |e: std::io::Error| HttpError::Dial { addr: url.authority.clone(), why: format!("write: {e}") };
+        match url.scheme.as_str() {
+            "http" => {
+                let mut stream = stream;
+                stream.write_all(&bytes).map_err(write_error)?;
+                read_response(&mut std::io::BufReader::with_capacity(256 << 10, stream), request.method, request.limit)
+            }
+            #[cfg(feature = "tls")]
+            "https" => {
+                let host = url.authority.rsplit_once(':').map_or(url.authority.as_str(), |(h, _)| h).trim_start_matches('[').trim_end_matches(']').to_string();
+                let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| HttpError::Tls(format!("{host}: {e}")))?;
+                let conn = rustls::ClientConnection::new(tls(&url.authority)?, name).map_err(|e| HttpError::Tls(e.to_string()))?;
+                let mut tls_stream = rustls::StreamOwned::new(conn, stream);
+                // The handshake happens with the first write; its failure is a TLS error.
+                tls_stream.write_all(&bytes).map_err(|e| if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) { tls_error(e, &host) } else { write_error(e) })?;
+                tls_stream.flush().map_err(|e| tls_error(e, &host))?;
+                read_response(&mut std::io::BufReader::with_capacity(256 << 10, tls_stream), request.method, request.limit)
+            }
+            _ => {
+                let _ = tls;
+                Err(HttpError::Other(format!("{}: this build of Berth has no TLS (the `tls` feature)", url.scheme)))
+            }
+        }
     }
 }
 

@@ -97,13 +97,18 @@ pub fn registry_message(resp: &Response) -> String {
     format!("unexpected status from {} request: {} {}", "registry", resp.status, resp.reason)
 }
 
-/// `docker.io` is served from `registry-1.docker.io`; a registry on localhost or
-/// 127.0.0.0/8 speaks plain HTTP, as Docker lets it.
-pub fn base_url(domain: &str) -> String {
+/// Whether Docker lets a registry speak plain HTTP: one on localhost or 127.0.0.0/8 (it
+/// tries HTTPS first, and plain HTTP where that fails).
+pub fn insecure(domain: &str) -> bool {
     let host = domain.rsplit_once(':').map_or(domain, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { domain });
-    let insecure = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-    let domain = if domain == "docker.io" { "registry-1.docker.io" } else { domain };
-    format!("{}://{domain}", if insecure { "http" } else { "https" })
+    host == "localhost" || host.starts_with("127.") || host == "[::1]"
+}
+
+/// `docker.io` is served from `registry-1.docker.io`; a registry Docker lets be insecure
+/// is named by its plain-HTTP URL (where a failure is reported).
+pub fn base_url(domain: &str) -> String {
+    let domain_or_hub = if domain == "docker.io" { "registry-1.docker.io" } else { domain };
+    format!("{}://{domain_or_hub}", if insecure(domain) { "http" } else { "https" })
 }
 
 /// The key a login is kept under (`https://index.docker.io/v1/` for Docker Hub).
@@ -120,7 +125,8 @@ pub struct Client<'a> {
     remote: &'a dyn Remote,
     pub domain: String,
     pub repository: String,
-    base: String,
+    /// `https://…`, or `http://…` once an insecure registry has not answered HTTPS.
+    base: Mutex<String>,
     /// `pull` or `pull,push`: what a token is asked to allow.
     actions: &'static str,
     /// Credentials to use instead of the stored ones (`login -u -p`).
@@ -138,11 +144,34 @@ pub struct Fetched {
 
 impl<'a> Client<'a> {
     pub fn new(remote: &'a dyn Remote, domain: &str, repository: &str, push: bool) -> Client<'a> {
-        Client { remote, domain: domain.into(), repository: repository.into(), base: base_url(domain), actions: if push { "pull,push" } else { "pull" }, login: None, authorization: Mutex::new(None) }
+        let hub = if domain == "docker.io" { "registry-1.docker.io" } else { domain };
+        Client { remote, domain: domain.into(), repository: repository.into(), base: Mutex::new(format!("https://{hub}")), actions: if push { "pull,push" } else { "pull" }, login: None, authorization: Mutex::new(None) }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/v2/{}", self.base, path)
+        format!("{}/v2/{}", self.base.lock().unwrap_or_else(|e| e.into_inner()), path)
+    }
+
+    /// `send_once`, and for a registry Docker lets be insecure, the same over plain HTTP
+    /// where HTTPS got no answer (from then on, for this client).
+    fn send_plain_if_need_be(&self, request: Request) -> Result<Response, Error> {
+        let https = format!("https://{}", self.domain);
+        let first = self.send_once(request.clone());
+        let fallback = insecure(&self.domain) && request.url.starts_with(&https) && matches!(&first, Err(Error::Http { error, .. }) if !matches!(error, HttpError::TooLarge(_) | HttpError::Truncated(_)));
+        if !fallback {
+            return first;
+        }
+        *self.base.lock().unwrap_or_else(|e| e.into_inner()) = format!("http://{}", self.domain);
+        let mut plain = request;
+        plain.url = format!("http://{}{}", self.domain, &plain.url[https.len()..]);
+        match self.send_once(plain) {
+            // It does speak TLS, and the TLS failure is what to say.
+            Ok(r) if r.status == 400 && String::from_utf8_lossy(&r.body).contains("HTTP request to an HTTPS server") => {
+                *self.base.lock().unwrap_or_else(|e| e.into_inner()) = https;
+                first
+            }
+            other => other,
+        }
     }
 
     fn credentials(&self) -> Option<(String, String)> {
@@ -174,8 +203,13 @@ impl<'a> Client<'a> {
     }
 
     /// `request`, answering one 401 challenge.
-    pub fn send(&self, request: Request) -> Result<Response, Error> {
-        let resp = self.send_once(request.clone())?;
+    pub fn send(&self, mut request: Request) -> Result<Response, Error> {
+        let resp = self.send_plain_if_need_be(request.clone())?;
+        // The request goes on where the registry answered.
+        let base = self.base.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if request.url.starts_with(&format!("https://{}", self.domain)) && base.starts_with("http://") {
+            request.url = format!("{base}{}", &request.url[format!("https://{}", self.domain).len()..]);
+        }
         if resp.status != 401 {
             return Ok(resp);
         }
@@ -219,8 +253,9 @@ impl<'a> Client<'a> {
     pub fn login(remote: &'a dyn Remote, domain: &str, user: &str, password: &str) -> Result<(), Error> {
         let mut c = Client::new(remote, domain, "", false);
         c.login = Some((user.into(), password.into()));
+        let resp = c.send(Request::new("GET", c.url("")))?;
+        // Named as it was reached (plain HTTP, for an insecure registry without TLS).
         let url = c.url("");
-        let resp = c.send(Request::new("GET", url.clone()))?;
         match resp.status {
             200..=299 => Ok(()),
             401 if resp.header("www-authenticate").is_some_and(|h| h.to_ascii_lowercase().starts_with("basic")) => Err(Error::Registry(format!("login attempt to {url} failed with status: {} {}", resp.status, resp.reason))),
@@ -481,12 +516,41 @@ pub fn concurrently<T: Send, F: FnOnce() -> T + Send>(jobs: Vec<F>) -> Vec<T> {
 #[cfg(not(target_arch = "wasm32"))]
 pub struct NativeRemote {
     pub config: credentials::DockerConfig,
+    /// Extra CA certificates per registry: `/etc/docker/certs.d` (or `$BERTH_CERTS_D`).
+    pub certs_d: std::path::PathBuf,
+    /// TLS settings by registry host, made on first use.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    tls: Mutex<std::collections::HashMap<String, http::tcp::TlsConfig>>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl NativeRemote {
+    pub fn from_env() -> NativeRemote {
+        let certs_d = std::env::var_os("BERTH_CERTS_D").map_or_else(|| "/etc/docker/certs.d".into(), std::path::PathBuf::from);
+        NativeRemote { config: credentials::DockerConfig::from_env(), certs_d, tls: Mutex::new(Default::default()) }
+    }
+
+    #[cfg(feature = "tls")]
+    fn tls_for(&self, authority: &str) -> Result<http::tcp::TlsConfig, HttpError> {
+        let mut cache = self.tls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.get(authority) {
+            return Ok(c.clone());
+        }
+        let c = http::tcp::tls_config(authority, &self.certs_d)?;
+        cache.insert(authority.to_string(), c.clone());
+        Ok(c)
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn tls_for(&self, _: &str) -> Result<http::tcp::TlsConfig, HttpError> {
+        Ok(())
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Remote for NativeRemote {
     fn send(&self, request: &Request) -> Result<Response, HttpError> {
-        http::tcp::send(request, std::time::Duration::from_secs(30))
+        http::tcp::send(request, std::time::Duration::from_secs(30), &|authority| self.tls_for(authority))
     }
     fn credentials(&self, server: &str) -> Option<(String, String)> {
         self.config.get(server)
