@@ -36,14 +36,19 @@ pub enum PullError {
     /// for localhost then).
     #[error("connection refused")]
     Refused,
+    /// The registry could not be reached (no route, no name, a failed TLS handshake).
+    #[error("{0}")]
+    Unreachable(String),
     /// What a real registry (or the way to it) answered.
     #[error("{0}")]
     Remote(String),
 }
 
 /// Pulls `name` into the store: from a registry over the host's network where it lends
-/// one (every registry but Docker Hub, which needs TLS), else from the engine's own
-/// registry and the catalog.
+/// one, else from the engine's own registry and the catalog. Docker Hub names come from
+/// the catalog first (the offline default), and from Docker Hub where the catalog does
+/// not have them and it can be reached, or first where the host asks for that
+/// (`BERTH_PULL_FROM=registry`).
 pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: Option<&dyn Remote>) -> Result<Pulled, PullError> {
     pull_for(store, catalog, name, remote, None)
 }
@@ -55,16 +60,41 @@ pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: O
     if reference.tag.is_none() && reference.digest.is_none() {
         lines.push("Using default tag: latest".to_string());
     }
-    if let Some(remote) = remote.filter(|_| reference.domain != "docker.io") {
-        let platform = Platform::parse(&platform.map_or_else(|| remote.platform(), str::to_string)).map_err(PullError::Remote)?;
-        match pull_remote(store, remote, &reference, &platform, lines.clone()) {
-            Ok(p) => return Ok(p),
-            // Nothing listens on localhost: the engine's own registry answers there.
-            Err(PullError::Refused) if is_local_registry(&reference.domain) => {}
-            Err(PullError::Refused) => return Err(PullError::Remote(refused(&reference.domain))),
-            Err(e) => return Err(e),
+    let hub = reference.domain == "docker.io";
+    let platform = match remote {
+        Some(r) => Some(Platform::parse(&platform.map_or_else(|| r.platform(), str::to_string)).map_err(PullError::Remote)?),
+        None => None,
+    };
+    let mut tried = false;
+    if let (Some(remote), Some(platform)) = (remote, &platform) {
+        if !hub || remote.prefer_registry() {
+            tried = true;
+            match pull_remote(store, remote, &reference, platform, lines.clone()) {
+                Ok(p) => return Ok(p),
+                // Nothing listens on localhost: the engine's own registry answers there.
+                Err(PullError::Refused) if is_local_registry(&reference.domain) => {}
+                Err(PullError::Refused) => return Err(PullError::Remote(refused(&reference.domain))),
+                // Docker Hub out of reach: the catalog answers.
+                Err(PullError::Unreachable(_)) if hub => {}
+                Err(PullError::Unreachable(m)) => return Err(PullError::Remote(m)),
+                Err(e) => return Err(e),
+            }
         }
     }
+    let offline = pull_offline(store, catalog, &reference, lines.clone());
+    match (offline, remote, &platform) {
+        (Err(e @ (PullError::Denied(_) | PullError::ManifestUnknown(_))), Some(remote), Some(platform)) if hub && !tried => match pull_remote(store, remote, &reference, platform, lines) {
+            Ok(p) => Ok(p),
+            Err(PullError::Unreachable(_) | PullError::Refused) => Err(e),
+            Err(other) => Err(other),
+        },
+        (r, _, _) => r,
+    }
+}
+
+/// A pull from the engine's own registry or the catalog.
+fn pull_offline(store: &mut ImageStore, catalog: &Catalog, reference: &Reference, mut lines: Vec<String>) -> Result<Pulled, PullError> {
+    let reference = reference.clone();
     let repository = reference.familiar_name();
     let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
     // The engine's own registry first: what `docker push` put there.
@@ -130,6 +160,7 @@ fn pull_remote(store: &mut ImageStore, remote: &dyn Remote, reference: &Referenc
     let pulled = match transfer::pull_image(store, remote, &reference.domain, &reference.path, &wanted, full.as_deref(), platform) {
         Ok(p) => p,
         Err(e) if e.refused() => return Err(PullError::Refused),
+        Err(e) if e.unreachable() => return Err(PullError::Unreachable(e.to_string())),
         Err(e) => return Err(PullError::Remote(e.to_string())),
     };
     lines.push(format!("{wanted}: Pulling from {}", reference.path));
@@ -215,6 +246,43 @@ mod tests {
         assert_eq!(e, "manifest for python:3.99 not found: manifest unknown: manifest unknown");
         let e = pull(&mut store, &catalog, "ghcr.io/org/app:1", None).unwrap_err().to_string();
         assert_eq!(e, "Get \"https://ghcr.io/v2/\": dial tcp: lookup ghcr.io: no such host");
+    }
+
+    #[test]
+    fn docker_hub_names_the_catalog_lacks_come_from_docker_hub_where_it_answers() {
+        use crate::image::distribution::tests::{image, Fake};
+        let fake = Fake::default();
+        let mut src = ImageStore::in_memory();
+        let id = image(&mut src, b"tool", "amd64");
+        crate::image::distribution::transfer::push_image(&src, &fake, "app:amd64", "docker.io", "ana/tool", "1").unwrap();
+        let mut store = ImageStore::in_memory();
+        let p = pull(&mut store, &Catalog::embedded(), "ana/tool:1", Some(&fake)).unwrap();
+        assert_eq!((p.id, p.lines[0].as_str()), (id, "1: Pulling from ana/tool"));
+        assert!(fake.log.lock().unwrap().iter().any(|l| l == "GET /v2/ana/tool/manifests/1"));
+        // A catalog image does not ask the registry.
+        let before = fake.log.lock().unwrap().len();
+        pull(&mut store, &Catalog::embedded(), "alpine:3.20", Some(&fake)).unwrap();
+        assert_eq!(fake.log.lock().unwrap().len(), before);
+        // What neither has gets the registry's answer; an unreachable one, the catalog's.
+        let e = pull(&mut store, &Catalog::embedded(), "ana/none:1", Some(&fake)).unwrap_err().to_string();
+        assert_eq!(e, "manifest for ana/none:1 not found: manifest unknown: manifest unknown");
+        struct Offline;
+        impl Remote for Offline {
+            fn send(&self, _: &distribution::Request) -> Result<distribution::Response, distribution::HttpError> {
+                Err(distribution::HttpError::Lookup("registry-1.docker.io".into()))
+            }
+            fn credentials(&self, _: &str) -> Option<(String, String)> {
+                None
+            }
+            fn store_credentials(&self, _: &str, _: &str, _: &str) -> Result<Option<String>, String> {
+                Ok(None)
+            }
+            fn erase_credentials(&self, _: &str) -> Result<bool, String> {
+                Ok(false)
+            }
+        }
+        let e = pull(&mut store, &Catalog::embedded(), "pyhton:3.11", Some(&Offline)).unwrap_err().to_string();
+        assert!(e.starts_with("pull access denied for pyhton"), "{e}");
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub enum HttpError {
     /// Go's wording, as Docker prints it: `dial tcp 127.0.0.1:5000: connect: connection refused`.
     #[error("dial tcp {0}: connect: connection refused")]
     Refused(String),
+    /// Go's words for a name that does not resolve.
+    #[error("dial tcp: lookup {0}: no such host")]
+    Lookup(String),
     #[error("dial tcp {addr}: {why}")]
     Dial { addr: String, why: String },
     /// The connection closed or stalled before the body was whole.
@@ -80,6 +83,10 @@ pub trait Remote: Sync {
     fn store_credentials(&self, server: &str, user: &str, secret: &str) -> Result<Option<String>, String>;
     /// Whether there was a login to forget.
     fn erase_credentials(&self, server: &str) -> Result<bool, String>;
+    /// Whether Docker Hub names go to Docker Hub before the catalog.
+    fn prefer_registry(&self) -> bool {
+        false
+    }
     /// The platform images are picked for: `linux/amd64`, `linux/arm64/v8`.
     fn platform(&self) -> String {
         "linux/amd64".into()
@@ -293,7 +300,8 @@ pub mod tcp {
     }
 
     fn connect(url: &Url) -> Result<std::net::TcpStream, HttpError> {
-        let addrs: Vec<_> = url.authority.to_socket_addrs().map_err(|e| HttpError::Dial { addr: url.authority.clone(), why: format!("lookup {}: {e}", url.authority.split(':').next().unwrap_or("")) })?.collect();
+        let host = url.authority.rsplit_once(':').map_or(url.authority.as_str(), |(h, _)| h);
+        let addrs: Vec<_> = url.authority.to_socket_addrs().map_err(|_| HttpError::Lookup(host.to_string()))?.collect();
         let mut last = HttpError::Dial { addr: url.authority.clone(), why: "no address".into() };
         for a in addrs {
             match std::net::TcpStream::connect_timeout(&a, Duration::from_secs(30)) {

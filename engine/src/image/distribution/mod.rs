@@ -57,6 +57,11 @@ impl Error {
     pub fn refused(&self) -> bool {
         matches!(self, Error::Http { error: HttpError::Refused(_), .. })
     }
+
+    /// The registry could not be reached at all (no address, no route, no TLS).
+    pub fn unreachable(&self) -> bool {
+        matches!(self, Error::Http { error: HttpError::Dial { .. } | HttpError::Lookup(_) | HttpError::Tls(_), .. })
+    }
 }
 
 /// `Get`, `Head`, … as Go's errors name methods.
@@ -561,6 +566,9 @@ impl Remote for NativeRemote {
     fn erase_credentials(&self, server: &str) -> Result<bool, String> {
         self.config.erase(server)
     }
+    fn prefer_registry(&self) -> bool {
+        std::env::var("BERTH_PULL_FROM").is_ok_and(|v| v == "registry")
+    }
     fn platform(&self) -> String {
         match std::env::consts::ARCH {
             "x86_64" => "linux/amd64".into(),
@@ -571,4 +579,4 @@ impl Remote for NativeRemote {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

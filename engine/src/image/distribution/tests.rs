@@ -13,12 +13,12 @@ use crate::image::store::ImageStore;
 use crate::vfs::{FileSystem, MemoryFs};
 
 #[derive(Default)]
-struct Fake {
+pub(crate) struct Fake {
     blobs: Mutex<HashMap<String, Vec<u8>>>,
     manifests: Mutex<HashMap<String, (String, Vec<u8>)>>,
     uploads: Mutex<HashMap<String, Vec<u8>>>,
     /// Requests as `METHOD path`, with `+range` where one asked for a range.
-    log: Mutex<Vec<String>>,
+    pub(crate) log: Mutex<Vec<String>>,
     /// Tokens are needed, from `/token`, for `ana:secret`.
     bearer: bool,
     /// The next blob download stops halfway.
@@ -127,7 +127,7 @@ impl Remote for Fake {
     }
 }
 
-fn image(store: &mut ImageStore, content: &[u8], arch: &str) -> Digest {
+pub(crate) fn image(store: &mut ImageStore, content: &[u8], arch: &str) -> Digest {
     let mut fs = MemoryFs::new();
     fs.create_dir("/app", 0o755).unwrap();
     fs.write("/app/model.bin", content).unwrap();
