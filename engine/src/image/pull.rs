@@ -271,15 +271,6 @@ mod tests {
             fn send(&self, _: &distribution::Request) -> Result<distribution::Response, distribution::HttpError> {
                 Err(distribution::HttpError::Lookup("registry-1.docker.io".into()))
             }
-            fn credentials(&self, _: &str) -> Option<(String, String)> {
-                None
-            }
-            fn store_credentials(&self, _: &str, _: &str, _: &str) -> Result<Option<String>, String> {
-                Ok(None)
-            }
-            fn erase_credentials(&self, _: &str) -> Result<bool, String> {
-                Ok(false)
-            }
         }
         let e = pull(&mut store, &Catalog::embedded(), "pyhton:3.11", Some(&Offline)).unwrap_err().to_string();
         assert!(e.starts_with("pull access denied for pyhton"), "{e}");

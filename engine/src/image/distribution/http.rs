@@ -78,11 +78,18 @@ pub struct Truncated {
 pub trait Remote: Sync {
     fn send(&self, request: &Request) -> Result<Response, HttpError>;
     /// The login stored for a registry (`localhost:5000`, `https://index.docker.io/v1/`).
-    fn credentials(&self, server: &str) -> Option<(String, String)>;
+    /// By default a remote keeps none.
+    fn credentials(&self, _server: &str) -> Option<(String, String)> {
+        None
+    }
     /// Keeps a login; the file it went into unencrypted, where no helper took it.
-    fn store_credentials(&self, server: &str, user: &str, secret: &str) -> Result<Option<String>, String>;
+    fn store_credentials(&self, _server: &str, _user: &str, _secret: &str) -> Result<Option<String>, String> {
+        Err("Error saving credentials: this host keeps no logins".into())
+    }
     /// Whether there was a login to forget.
-    fn erase_credentials(&self, server: &str) -> Result<bool, String>;
+    fn erase_credentials(&self, _server: &str) -> Result<bool, String> {
+        Ok(false)
+    }
     /// Whether Docker Hub names go to Docker Hub before the catalog.
     fn prefer_registry(&self) -> bool {
         false

@@ -239,15 +239,6 @@ fn a_cut_download_resumes_and_bad_content_leaves_nothing() {
         fn send(&self, r: &Request) -> Result<Response, HttpError> {
             (self.0)(r)
         }
-        fn credentials(&self, _: &str) -> Option<(String, String)> {
-            None
-        }
-        fn store_credentials(&self, _: &str, _: &str, _: &str) -> Result<Option<String>, String> {
-            Ok(None)
-        }
-        fn erase_credentials(&self, _: &str) -> Result<bool, String> {
-            Ok(false)
-        }
     }
     let err = pull_image(&mut empty, &Limited(&limited), "fake.test", "app", "1", None, &amd64()).err().unwrap().to_string();
     assert_eq!(err, "manifest for fake.test/app:1 is larger than the 4 MiB Docker allows");
