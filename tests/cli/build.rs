@@ -85,3 +85,45 @@ fn run_history_records_the_stages_args_as_buildkit_does() {
         &["berth build -q --build-arg TOKEN=s3cret -t app app", "berth history --no-trunc --format \"{{.CreatedBy}}\" app"]
     ));
 }
+
+#[test]
+fn run_mounts_stay_out_of_the_layer_and_caches_last_between_builds() {
+    let host = crate::MemoryHost::new(
+        "//- m/Dockerfile
+FROM alpine:3.20
+RUN --mount=type=cache,target=/cache sh -c 'echo x >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=bind,source=data,target=/mnt sh -c 'cat /mnt/a.txt > /copied; echo scribble > /mnt/new'
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo big > /scratch/f && cat /scratch/f > /tmpfs-seen'
+RUN --mount=type=secret,id=token sh -c 'cat /run/secrets/token > /secret-length-source; wc -c < /run/secrets/token > /secret-length; rm /secret-length-source'
+//- m/data/a.txt
+from the context
+//- m/tok.txt
+s3cr3t
+",
+    );
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = engine::cli::run(&args, &host);
+        (o.code, o.stdout_text().to_string(), o.stderr_text().to_string())
+    };
+    let (code, _, err) = run("berth build -q --secret id=token,src=m/tok.txt -t mounted m");
+    assert_eq!(code, 0, "{err}");
+    let sh = |script: &str| run(&format!("berth run --rm mounted sh -c \"{script}\""));
+    assert_eq!(sh("cat /count").1.trim(), "1");
+    assert_eq!(sh("cat /copied").1, "from the context\n");
+    assert_eq!(sh("cat /tmpfs-seen").1, "big\n");
+    assert_eq!(sh("cat /secret-length").1.trim(), "7");
+    // Nothing written under a mount is in the image; the mount points stay, empty.
+    assert_eq!(sh("ls -A /cache /mnt /scratch").1, "/cache:\n\n/mnt:\n\n/scratch:\n");
+    let (code, _, err) = sh("cat /run/secrets/token");
+    assert_ne!(code, 0, "the secret is not in the image: {err}");
+    // The cache is there for the next build that runs the step.
+    let (code, _, err) = run("berth build -q --no-cache --secret id=token,src=m/tok.txt -t mounted m");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sh("cat /count").1.trim(), "2");
+    // A secret the step requires and the build lacks.
+    let host2 = crate::MemoryHost::new("//- Dockerfile\nFROM alpine:3.20\nRUN --mount=type=secret,id=key,required=true cat /run/secrets/key\n");
+    let o = engine::cli::run(&["build".into(), "-q".into(), ".".into()], &host2);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr_text().contains("secret key: not found"), "{}", o.stderr_text());
+}

@@ -24,7 +24,7 @@ fn entrypoint_cmd_table() {
         let dockerfile = row["dockerfile"].as_str().unwrap().replace("base-without-entrypoint-or-cmd", "scratch");
         let mut store = ImageStore::in_memory();
         let context = MemoryFs::new();
-        let req = BuildRequest { dockerfile, dockerfile_name: "Dockerfile".into(), context: &context, tags: vec!["t".into()], target: None, build_args: Vec::new(), labels: Vec::new(), no_cache: false, now: 0, clock: None, progress: None, runtime: String::new(), disk: None, network: String::new(), remote: None, pull: false };
+        let req = BuildRequest { dockerfile, dockerfile_name: "Dockerfile".into(), context: &context, tags: vec!["t".into()], target: None, build_args: Vec::new(), labels: Vec::new(), no_cache: false, now: 0, clock: None, progress: None, runtime: String::new(), disk: None, network: String::new(), remote: None, pull: false, secrets: Vec::new() };
         let out = build(&mut store, &Catalog::embedded(), &req);
         let Some(image) = out.id else {
             failures.push(format!("{id}: build failed: {:?}", out.error));

@@ -100,7 +100,7 @@ fn mutated_builds_never_panic() {
                 }
             }
             let dockerfile = String::from_utf8_lossy(&data).into_owned();
-            let req = BuildRequest { dockerfile, dockerfile_name: "Dockerfile".into(), context: &context, tags: vec!["fuzz:1".into()], target: None, build_args: vec![("V".into(), "3.19".into())], labels: Vec::new(), no_cache: false, now: 0, clock: None, progress: None, runtime: String::new(), disk: None, network: String::new(), remote: None, pull: false };
+            let req = BuildRequest { dockerfile, dockerfile_name: "Dockerfile".into(), context: &context, tags: vec!["fuzz:1".into()], target: None, build_args: vec![("V".into(), "3.19".into())], labels: Vec::new(), no_cache: false, now: 0, clock: None, progress: None, runtime: String::new(), disk: None, network: String::new(), remote: None, pull: false, secrets: Vec::new() };
             let _ = build(&mut store, &catalog, &req);
             runs += 1;
         }

@@ -111,6 +111,7 @@ fn run_case(case: &Value, store: &mut ImageStore) -> Result<(), String> {
         network: String::new(),
         remote: None,
         pull: false,
+        secrets: Vec::new(),
     };
     let expect = &case["expect"];
     if let Some(reason) = unchecked_expectation(expect) {

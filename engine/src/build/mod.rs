@@ -5,6 +5,7 @@
 //! progress is printed in BuildKit's plain format.
 
 mod context;
+pub mod mounts;
 pub mod progress;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,8 @@ pub struct BuildRequest<'a> {
     pub remote: Option<&'a dyn crate::image::distribution::Remote>,
     /// `--pull`: base images are pulled again even where the store has them.
     pub pull: bool,
+    /// `--secret id=…`: what `RUN --mount=type=secret` gives the step, by id.
+    pub secrets: Vec<(String, Vec<u8>)>,
 }
 
 /// What a build did.
@@ -295,7 +298,10 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     let mut env = scope.run_env();
                     // Proxy args reach RUN without an ARG line, in upper case, and stay out of
                     // the cache key, as BuildKit passes them.
-                    let key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), env.0).as_bytes());
+                    let mut key = Digest::of(format!("{}|RUN|{}|{:?}", state.key, argv.join("\u{0}"), env.0).as_bytes());
+                    if !run.mounts.is_empty() {
+                        key = Digest::of(format!("{key}|{}", mounts::cache_key(&run.mounts)).as_bytes());
+                    }
                     for (k, v) in &build_args.0 {
                         let upper = k.to_uppercase();
                         if crate::dockerfile::scope::PROXY_ARGS.contains(&k.as_str()) && env.get(&upper).is_none() {
@@ -309,7 +315,30 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     }
                     // What a step may write: the engine's default budget (`ENOSPC` past it).
                     let mut upper = MemoryFs::with_quota(crate::vfs::Quota::new(crate::vfs::quota::DEFAULT_LIMIT));
+                    let mut binds: Vec<Box<dyn FileSystem>> = Vec::new();
+                    for m in run.mounts.iter().filter(|m| m.kind == "bind") {
+                        match source_fs(req, store, catalog, &ins, si, &finished, &mut context_fs, &ignore, m.from.as_deref()) {
+                            Ok(fs) => binds.push(fs),
+                            Err(e) => {
+                                out.log = p.log;
+                                return fail(&mut out, format!("failed to solve: {e}"));
+                            }
+                        }
+                    }
+                    let caches = mounts::cache_ids(&run.mounts).into_iter().filter_map(|id| Some((id.clone(), store.mount_cache(&id)?))).collect();
+                    let lower = OverlayFs::new(state.fs_layers.clone(), MemoryFs::new());
+                    let made = match mounts::make(&mut upper, &lower, &run.mounts, mounts::Sources { binds, caches, secrets: &req.secrets }) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            p.line(n, &format!("ERROR: {e}"));
+                            out.log = p.log;
+                            return fail(&mut out, format!("failed to solve: {e}"));
+                        }
+                    };
                     let (status, stdout, stderr) = run_step(req, &state, &mut upper, &argv, &env);
+                    for (id, tar) in mounts::take_out(&mut upper, made) {
+                        store.set_mount_cache(&id, &tar);
+                    }
                     let mut shown = String::from_utf8_lossy(&stdout).into_owned();
                     shown.push_str(&String::from_utf8_lossy(&stderr));
                     let t = elapsed();
@@ -351,30 +380,12 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     }
                     let n = p.start(&format!("{step_name} {text}"));
                     // Where the files come from: the context, an earlier stage, or an image.
-                    let from_fs: Box<dyn FileSystem> = match &c.from {
-                        None => Box::new(context_fs.get_or_insert_with(|| context::Filtered { fs: req.context, ignore: &ignore }.snapshot()).clone()),
-                        Some(from) => match ins.find_stage(from).filter(|i| *i < si).and_then(|i| finished.get(&i)) {
-                            Some(st) => Box::new(OverlayFs::new(st.fs_layers.clone(), MemoryFs::new())),
-                            None => {
-                                let id = match store.resolve(from).map(|r| r.id.clone()) {
-                                    Some(id) => id,
-                                    None => match pull::pull(store, catalog, from, req.remote) {
-                                        Ok(pl) => pl.id,
-                                        Err(_) => {
-                                            out.log = p.log;
-                                            return fail(&mut out, format!("failed to solve: {from}: failed to resolve source metadata for {}: not found", normalize(from).unwrap_or(from.clone())));
-                                        }
-                                    },
-                                };
-                                match store.layers(&id) {
-                                    Ok(layers) => Box::new(OverlayFs::new(layers, MemoryFs::new())),
-                                    Err(e) => {
-                                        out.log = p.log;
-                                        return fail(&mut out, format!("failed to solve: {from}: {e}"));
-                                    }
-                                }
-                            }
-                        },
+                    let from_fs = match source_fs(req, store, catalog, &ins, si, &finished, &mut context_fs, &ignore, c.from.as_deref()) {
+                        Ok(fs) => fs,
+                        Err(e) => {
+                            out.log = p.log;
+                            return fail(&mut out, format!("failed to solve: {e}"));
+                        }
                     };
                     let workdir = state.config.config.working_dir.clone().unwrap_or_else(|| "/".into());
                     let c = &expand_heredocs(c, &scope);
@@ -674,6 +685,30 @@ fn run_step(req: &BuildRequest, state: &StageState, upper: &mut MemoryFs, argv: 
         // As the shell reports a missing program, in the step's log.
         Err(RuntimeError::ExecNotFound { argv0, in_path: false }) => (127, format!("runc run failed: unable to start container process: exec: \"{argv0}\": stat {argv0}: no such file or directory\n").into_bytes(), Vec::new()),
         Err(e) => (125, format!("{e}\n").into_bytes(), Vec::new()),
+    }
+}
+
+/// Where `COPY --from` or a `bind` mount's files come from: the build context (`None`),
+/// an earlier stage, or an image (pulled where the store lacks it). The error follows
+/// `failed to solve: `.
+#[allow(clippy::too_many_arguments)]
+fn source_fs(req: &BuildRequest, store: &mut ImageStore, catalog: &Catalog, ins: &instructions::Instructions, si: usize, finished: &BTreeMap<usize, StageState>, context_fs: &mut Option<MemoryFs>, ignore: &crate::dockerignore::DockerIgnore, from: Option<&str>) -> Result<Box<dyn FileSystem>, String> {
+    let Some(from) = from else {
+        return Ok(Box::new(context_fs.get_or_insert_with(|| context::Filtered { fs: req.context, ignore }.snapshot()).clone()));
+    };
+    if let Some(st) = ins.find_stage(from).filter(|i| *i < si).and_then(|i| finished.get(&i)) {
+        return Ok(Box::new(OverlayFs::new(st.fs_layers.clone(), MemoryFs::new())));
+    }
+    let id = match store.resolve(from).map(|r| r.id.clone()) {
+        Some(id) => id,
+        None => match pull::pull(store, catalog, from, req.remote) {
+            Ok(pl) => pl.id,
+            Err(_) => return Err(format!("{from}: failed to resolve source metadata for {}: not found", normalize(from).unwrap_or(from.to_string()))),
+        },
+    };
+    match store.layers(&id) {
+        Ok(layers) => Ok(Box::new(OverlayFs::new(layers, MemoryFs::new()))),
+        Err(e) => Err(format!("{from}: {e}")),
     }
 }
 

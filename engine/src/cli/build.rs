@@ -17,8 +17,10 @@ Options:
   -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
       --no-cache           Do not use cache when building the image
       --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
+      --pull               Always attempt to pull all referenced images
       --runtime string     Runtime for RUN steps (emulated, native) (default: native for a real image where it can run, else emulated)
   -q, --quiet              Suppress the build output and print image ID on success
+      --secret stringArray Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")
   -t, --tag list           Name and optionally a tag in the \"name:tag\" format
       --target string      Set the target build stage to build.
 ";
@@ -34,6 +36,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut network = String::from("default");
     let mut quiet = false;
     let mut pull = false;
+    let mut secrets = Vec::new();
     let mut progress = String::from("auto");
     let mut context = None;
     let mut it = Args::new(args);
@@ -46,6 +49,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             },
             Arg::Flag("-f" | "--file", v) => match it.value("--file", v) {
                 Ok(v) => file = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--secret", v) => match it.value("--secret", v) {
+                Ok(v) => secrets.push(v.to_string()),
                 Err(e) => return e,
             },
             Arg::Flag("--target", v) => match it.value("--target", v) {
@@ -94,7 +101,35 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let Some(context) = context else {
         return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
     };
-    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull })
+    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets })
+}
+
+/// A `--secret` spec read as buildx reads it: `id=ID,src=FILE` (also `source=`),
+/// `id=ID,env=VAR`, with `type=file|env`; `id=ID` alone is the variable `ID` where one is
+/// set, else the file `ID`.
+fn read_secret(host: &dyn Host, spec: &str) -> Result<(String, Vec<u8>), String> {
+    let (mut id, mut kind, mut src, mut env) = (None, None, None, None);
+    for part in spec.split(',') {
+        match part.split_once('=') {
+            Some(("id", v)) => id = Some(v.to_string()),
+            Some(("type", v)) => kind = Some(v.to_string()),
+            Some(("src" | "source", v)) => src = Some(v.to_string()),
+            Some(("env", v)) => env = Some(v.to_string()),
+            _ => return Err(format!("failed to parse secret: unexpected key '{}' in '{part}'", part.split('=').next().unwrap_or(part))),
+        }
+    }
+    let id = id.or_else(|| src.clone()).or_else(|| env.clone()).ok_or_else(|| format!("failed to parse secret: secret ID missing from \"{spec}\""))?;
+    let from_env = |var: &str| std::env::var(var).map(String::into_bytes).map_err(|_| format!("secret {id}: environment variable {var} is not set"));
+    let value = match (kind.as_deref(), src, env) {
+        (Some("env"), src, env) => from_env(&env.or(src).unwrap_or_else(|| id.clone()))?,
+        (_, None, Some(var)) => from_env(&var)?,
+        (_, Some(file), _) => host.read_file(&file).map_err(|e| format!("failed to read secret {id}: {e}"))?,
+        (_, None, None) => match std::env::var(&id) {
+            Ok(v) => v.into_bytes(),
+            Err(_) => host.read_file(&id).map_err(|e| format!("failed to read secret {id}: {e}"))?,
+        },
+    };
+    Ok((id, value))
 }
 
 /// What `build` (or a compose service's `build:`) asks for, as typed options.
@@ -118,11 +153,20 @@ pub struct BuildOptions {
     pub progress: String,
     /// `--pull`: pull base images again even where the store has them.
     pub pull: bool,
+    /// `--secret` specs: `id=ID[,src=FILE]`, `id=ID,env=VAR`, `type=env|file,…`.
+    pub secrets: Vec<String>,
 }
 
 /// Builds what `o` asks for, with BuildKit's progress and Docker's errors.
 pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
-    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull } = o;
+    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets } = o;
+    let mut secret_values = Vec::new();
+    for spec in &secrets {
+        match read_secret(host, spec) {
+            Ok(s) => secret_values.push(s),
+            Err(e) => return Output::fail(1, format!("ERROR: {e}\n")),
+        }
+    }
     for t in &tags {
         if let Err(e) = crate::image::store::normalize(t) {
             return Output::fail(1, format!("ERROR: invalid tag \"{t}\": {}\n", e.to_string().trim_start_matches("invalid reference format: ")));
@@ -182,6 +226,7 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
         network: if network.is_empty() { "default".into() } else { network },
         remote: host.remote(),
         pull,
+        secrets: secret_values,
     };
     let tty = progress == "tty" || (progress == "auto" && host.terminal());
     let quiet = quiet || progress == "quiet";

@@ -500,6 +500,16 @@ impl ImageStore {
         Ok(id)
     }
 
+    /// The files a build's `RUN --mount=type=cache,id=ID` left, as a layer tar.
+    pub fn mount_cache(&self, id: &str) -> Option<Vec<u8>> {
+        self.storage.read(&format!("berth/mount-cache/{}", Digest::of(id.as_bytes()).hex()))
+    }
+
+    /// Keeps a cache mount's files for the next build (best effort: a cache may be lost).
+    pub fn set_mount_cache(&mut self, id: &str, tar: &[u8]) {
+        let _ = self.storage.write(&format!("berth/mount-cache/{}", Digest::of(id.as_bytes()).hex()), tar);
+    }
+
     /// The manifest's bytes as stored (what a push sends), and its media type.
     pub fn manifest_bytes(&self, record: &ImageRecord) -> Result<(Vec<u8>, String), StoreError> {
         let bytes = self.blob(&record.manifest)?;
