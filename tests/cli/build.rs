@@ -121,6 +121,20 @@ s3cr3t
     let (code, _, err) = run("berth build -q --no-cache --secret id=token,src=m/tok.txt -t mounted m");
     assert_eq!(code, 0, "{err}");
     assert_eq!(sh("cat /count").1.trim(), "2");
+    // The result as files, as a tar, and its ID in a file.
+    let (code, _, err) = run("berth build -q -o type=local,dest=exported --iidfile id.txt --secret id=token,src=m/tok.txt m");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(host.file("/exported/copied").as_deref(), Some(&b"from the context\n"[..]));
+    assert!(host.file("/exported/etc/alpine-release").is_some());
+    let id = String::from_utf8(host.file("/id.txt").unwrap()).unwrap();
+    assert!(id.starts_with("sha256:") && id.len() == 71, "{id}");
+    let (code, _, err) = run("berth build -q -o type=tar,dest=out.tar --secret id=token,src=m/tok.txt m");
+    assert_eq!(code, 0, "{err}");
+    let tar = host.file("/out.tar").unwrap();
+    let names: Vec<String> = tar::Archive::new(&tar[..]).entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
+    assert!(names.iter().any(|n| n.trim_start_matches("./") == "copied"), "{names:?}");
+    let (code, _, err) = run("berth build -q -o type=registry m");
+    assert_eq!((code, err.as_str()), (1, "ERROR: failed to parse output \"type=registry\": dest is required\n"));
     // A secret the step requires and the build lacks.
     let host2 = crate::MemoryHost::new("//- Dockerfile\nFROM alpine:3.20\nRUN --mount=type=secret,id=key,required=true cat /run/secrets/key\n");
     let o = engine::cli::run(&["build".into(), "-q".into(), ".".into()], &host2);

@@ -17,6 +17,8 @@ Options:
   -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
       --no-cache           Do not use cache when building the image
       --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
+      --iidfile string     Write the image ID to the file
+  -o, --output stringArray Output destination (format: \"type=local,dest=path\")
       --pull               Always attempt to pull all referenced images
       --runtime string     Runtime for RUN steps (emulated, native) (default: native for a real image where it can run, else emulated)
   -q, --quiet              Suppress the build output and print image ID on success
@@ -37,6 +39,8 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut quiet = false;
     let mut pull = false;
     let mut secrets = Vec::new();
+    let mut iidfile = None;
+    let mut output = None;
     let mut progress = String::from("auto");
     let mut context = None;
     let mut it = Args::new(args);
@@ -49,6 +53,14 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             },
             Arg::Flag("-f" | "--file", v) => match it.value("--file", v) {
                 Ok(v) => file = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--iidfile", v) => match it.value("--iidfile", v) {
+                Ok(v) => iidfile = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("-o" | "--output", v) => match it.value("--output", v) {
+                Ok(v) => output = Some(v.to_string()),
                 Err(e) => return e,
             },
             Arg::Flag("--secret", v) => match it.value("--secret", v) {
@@ -101,7 +113,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let Some(context) = context else {
         return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
     };
-    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets })
+    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets, iidfile, output })
 }
 
 /// A `--secret` spec read as buildx reads it: `id=ID,src=FILE` (also `source=`),
@@ -132,6 +144,66 @@ fn read_secret(host: &dyn Host, spec: &str) -> Result<(String, Vec<u8>), String>
     Ok((id, value))
 }
 
+/// Where `--output` sends the result.
+enum Export {
+    /// The final stage's files, into this directory (made where missing).
+    Local(String),
+    /// The same files as one tar archive (`-` is stdout, which this build does not allow).
+    Tar(String),
+}
+
+/// `-o` as buildx reads it: `type=local,dest=DIR`, `type=tar,dest=FILE`, or a bare `DIR`.
+fn parse_output(spec: &str) -> Result<Export, String> {
+    if !spec.contains('=') {
+        return Ok(Export::Local(spec.to_string()));
+    }
+    let (mut kind, mut dest) = (None, None);
+    for part in spec.split(',') {
+        match part.split_once('=') {
+            Some(("type", v)) => kind = Some(v),
+            Some(("dest", v)) => dest = Some(v),
+            _ => return Err(format!("failed to parse output: unexpected key in \"{part}\"")),
+        }
+    }
+    let dest = dest.ok_or_else(|| format!("failed to parse output \"{spec}\": dest is required"))?;
+    match kind.unwrap_or("local") {
+        "local" => Ok(Export::Local(dest.to_string())),
+        "tar" if dest == "-" => Err("an archive on stdout is not supported here: give a file (dest=out.tar)".into()),
+        "tar" => Ok(Export::Tar(dest.to_string())),
+        other => Err(format!("output type \"{other}\" is not supported (local, tar)")),
+    }
+}
+
+/// Writes the image's files where `--output` says.
+fn export(host: &dyn Host, store: &mut crate::image::store::ImageStore, id: &crate::image::Digest, to: &Export) -> Result<(), String> {
+    use crate::vfs::{FileSystem, MemoryFs, OverlayFs};
+    let layers = store.layers(id).map_err(|e| e.to_string())?;
+    let merged = OverlayFs::new(layers, MemoryFs::new());
+    match to {
+        Export::Tar(file) => {
+            let blob = crate::image::layer::layer_of(&merged, &crate::image::layer::LayerOptions::default()).map_err(|e| e.to_string())?;
+            let tar = crate::image::archive::gunzip_if_needed(blob.data).map_err(|e| e.to_string())?;
+            host.write_file(file, &tar)
+        }
+        Export::Local(dir) => {
+            let path = dir.trim_end_matches('/');
+            let (parent, name) = match path.rsplit_once('/') {
+                Some(("", n)) => ("/", n),
+                Some((p, n)) => (p, n),
+                None => (".", path),
+            };
+            let mut parent_fs = host.bind(parent)?;
+            if parent_fs.lstat(&format!("/{name}")).is_err() {
+                parent_fs.create_dir(&format!("/{name}"), 0o755).map_err(|e| format!("{dir}: {e}"))?;
+            }
+            for e in merged.read_dir("/").map_err(|e| e.to_string())? {
+                crate::vfs::walk::copy_tree(&merged, &format!("/{}", e.name), parent_fs.as_mut(), &format!("/{name}/{}", e.name)).map_err(|e| format!("{dir}: {e}"))?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// What `build` (or a compose service's `build:`) asks for, as typed options.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -155,11 +227,19 @@ pub struct BuildOptions {
     pub pull: bool,
     /// `--secret` specs: `id=ID[,src=FILE]`, `id=ID,env=VAR`, `type=env|file,…`.
     pub secrets: Vec<String>,
+    /// `--iidfile`: where the image ID is written.
+    pub iidfile: Option<String>,
+    /// `-o`/`--output`: `type=local,dest=DIR`, `type=tar,dest=FILE`, or `DIR`.
+    pub output: Option<String>,
 }
 
 /// Builds what `o` asks for, with BuildKit's progress and Docker's errors.
 pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
-    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets } = o;
+    let BuildOptions { context: context_path, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets, iidfile, output } = o;
+    let output = match output.as_deref().map(parse_output).transpose() {
+        Ok(o) => o,
+        Err(e) => return Output::fail(1, format!("ERROR: {e}\n")),
+    };
     let mut secret_values = Vec::new();
     for spec in &secrets {
         match read_secret(host, spec) {
@@ -273,6 +353,16 @@ pub fn build_with(host: &dyn Host, o: BuildOptions) -> Output {
     };
     match (result.id, result.error) {
         (Some(id), None) => {
+            if let Some(path) = &iidfile {
+                if let Err(e) = host.write_file(path, id.to_string().as_bytes()) {
+                    return Output::fail(1, format!("{stderr}ERROR: failed to write image ID file: {e}\n"));
+                }
+            }
+            if let Some(out) = &output {
+                if let Err(e) = export(host, &mut store, &id, out) {
+                    return Output::fail(1, format!("{stderr}ERROR: failed to export: {e}\n"));
+                }
+            }
             if quiet {
                 Output::ok(format!("{id}\n"))
             } else {
