@@ -650,6 +650,36 @@ fn a_debian_image_made_by_debootstrap_runs_natively() {
 }
 
 #[test]
+fn a_native_build_installs_from_debians_mirror_and_pypi() {
+    let Some(n) = Native::new("debian-build") else { return };
+    let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
+        println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+        return;
+    };
+    let out = n.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let ctx = n.root.join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    // pip verifies PyPI against the host's CA roots, given to the step as a build secret
+    // (the machine's own, which a TLS-inspecting proxy on the way may need).
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM debian:bookworm\n\
+         RUN apt-get update && apt-get install -y --no-install-recommends python3-venv\n\
+         RUN --mount=type=secret,id=ca python3 -m venv /opt/venv && /opt/venv/bin/pip install -q --no-cache-dir --cert /run/secrets/ca flask==3.0.0\n\
+         CMD [\"/opt/venv/bin/python\", \"-c\", \"import importlib.metadata as m, flask; print('flask', m.version('flask'))\"]\n",
+    )
+    .unwrap();
+    let out = n.berth(&["build", "--progress", "plain", "--secret", "id=ca,src=/etc/ssl/certs/ca-certificates.crt", "-t", "venv", ctx.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = n.berth(&["run", "--rm", "venv"]);
+    assert_eq!(stdout(&out), "flask 3.0.0\n", "{}", text(&out));
+    // The secret is not in the image.
+    let out = n.berth(&["run", "--rm", "venv", "ls", "/run/secrets"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
 fn resource_flags_and_update_reach_the_cgroups() {
     let Some(n) = Native::new("update") else { return };
     if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
