@@ -158,3 +158,19 @@ fn push_login_and_pull_through_the_engines_registry() {
         ]
     ));
 }
+
+#[test]
+fn images_and_inspect_say_which_images_are_modelled() {
+    let host = crate::MemoryHost::new("//- c/Dockerfile\nFROM scratch\nCOPY Dockerfile /\n");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = engine::cli::run(&args, &host);
+        assert_eq!(o.code, 0, "{line}: {}", o.stderr_text());
+        o.stdout_text().to_string()
+    };
+    run("berth pull alpine:3.20");
+    run("berth build -q -t own c");
+    assert_eq!(run("berth images --format \"{{.Repository}} {{.Modelled}}\""), "own false\nalpine true\n");
+    assert_eq!(run("berth image inspect --format \"{{.Modelled}}\" alpine:3.20"), "true\n");
+    assert_eq!(run("berth image inspect --format \"{{.Modelled}}\" own"), "false\n");
+}

@@ -979,6 +979,9 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                 "Created": r.created,
                 "Architecture": config.as_ref().map(|c| c.architecture.clone()),
                 "Os": config.as_ref().map(|c| c.os.clone()),
+                // Berth's own: the image's files are modelled (a catalog image), so it
+                // runs on the emulated runtime only.
+                "Modelled": store.has_catalog_layer(&r.id),
                 "Size": r.size,
                 "Config": config.as_ref().map(|c| serde_json::to_value(&c.config).unwrap_or_default()),
                 "RootFS": config.as_ref().map(|c| serde_json::json!({"Type": "layers", "Layers": c.rootfs.diff_ids})),

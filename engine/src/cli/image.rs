@@ -163,6 +163,8 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
     for record in store.images() {
         let created = parse_rfc3339(&record.created).unwrap_or(now);
         let id = if no_trunc { record.id.to_string() } else { record.id.short() };
+        // A catalog image's programs are labels, not ELF files (`--format {{.Modelled}}`).
+        let modelled = store.has_catalog_layer(&record.id);
         let entries: Vec<(String, String)> = if record.tags.is_empty() {
             vec![("<none>".into(), "<none>".into())]
         } else {
@@ -186,7 +188,7 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
                     continue;
                 }
             }
-            rows.push((created, vec![repo, tag, id.clone(), format!("{} ago", human_duration(now - created)), human_size(record.size)]));
+            rows.push((created, vec![repo, tag, id.clone(), format!("{} ago", human_duration(now - created)), human_size(record.size), modelled.to_string()]));
         }
     }
     // Newest first, as Docker lists them.
@@ -201,12 +203,15 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
         return Output::ok(seen.iter().map(|id| format!("{id}\n")).collect::<String>());
     }
     if let Some(f) = format {
-        let docs: Vec<serde_json::Value> = rows.iter().map(|(t, r)| serde_json::json!({"Repository": r[0], "Tag": r[1], "ID": r[2], "CreatedSince": r[3], "CreatedAt": rfc3339(*t), "Size": r[4]})).collect();
-        let fields = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("Size", "SIZE")];
+        let docs: Vec<serde_json::Value> = rows.iter().map(|(t, r)| serde_json::json!({"Repository": r[0], "Tag": r[1], "ID": r[2], "CreatedSince": r[3], "CreatedAt": rfc3339(*t), "Size": r[4], "Modelled": r[5] == "true"})).collect();
+        let fields = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("Size", "SIZE"), ("Modelled", "MODELLED")];
         return Output::ok(super::format::format_rows(&f, &fields, &docs));
     }
     let mut table_rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-    table_rows.extend(rows.into_iter().map(|(_, r)| r));
+    table_rows.extend(rows.into_iter().map(|(_, mut r)| {
+        r.truncate(5);
+        r
+    }));
     Output::ok(table(&table_rows))
 }
 
