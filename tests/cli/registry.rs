@@ -425,3 +425,113 @@ fn a_registry_with_a_certificate_of_its_own_is_trusted_through_certs_d() {
     let pulled = berth_env(&s.join("b"), &config, &["pull", "-q", &name], "", &none);
     assert_eq!(String::from_utf8_lossy(&pulled.stdout), format!("{name}\n"), "{}", text(&pulled));
 }
+
+/// base64url without padding, as JWTs write it.
+fn b64url(data: &[u8]) -> String {
+    engine::image::distribution::auth::base64(data).trim_end_matches('=').replace('+', "-").replace('/', "_")
+}
+
+/// A token server as Docker Hub's works: `GET /token?service=…&scope=…` with basic
+/// credentials `ana:s3cret` gets a JWT the registry trusts (RS256, signed with openssl,
+/// its certificate in `x5c`); other credentials get Docker Hub's 401. Returns its port
+/// and the scopes it was asked for.
+fn token_server(dir: &Path) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let scopes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = scopes.clone();
+    let dir = dir.to_path_buf();
+    let der = Command::new("openssl").args(["x509", "-in"]).arg(dir.join("token.crt")).args(["-outform", "der"]).output().unwrap().stdout;
+    let x5c = engine::image::distribution::auth::base64(&der);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(100) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut authorization = String::new();
+            loop {
+                let mut l = String::new();
+                if reader.read_line(&mut l).unwrap_or(0) == 0 || l.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = l.strip_prefix("Authorization: ").or_else(|| l.strip_prefix("authorization: ")) {
+                    authorization = v.trim().to_string();
+                }
+            }
+            let query = first.split_whitespace().nth(1).unwrap_or("").split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
+            let param = |k: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).map(|v| v.replace("%3A", ":").replace("%2C", ",").replace("%2F", "/"));
+            let scope = param("scope").unwrap_or_default();
+            seen.lock().unwrap().push(scope.clone());
+            let reply = if authorization != format!("Basic {}", engine::image::distribution::auth::base64(b"ana:s3cret")) {
+                let body = r#"{"details":"incorrect username or password"}"#;
+                format!("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+            } else {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+                let access: Vec<serde_json::Value> = scope
+                    .split(' ')
+                    .filter_map(|s| {
+                        let mut p = s.splitn(3, ':');
+                        let (kind, name, actions) = (p.next()?, p.next()?, p.next()?);
+                        Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+                    })
+                    .collect();
+                let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [x5c]});
+                let claims = serde_json::json!({"iss": "berth-test-issuer", "sub": "ana", "aud": param("service").unwrap_or_default(), "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("t{now}"), "access": access});
+                let signing_input = format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+                let mut sign = Command::new("openssl").args(["dgst", "-sha256", "-sign"]).arg(dir.join("token.key")).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+                sign.stdin.take().unwrap().write_all(signing_input.as_bytes()).unwrap();
+                let signature = sign.wait_with_output().unwrap().stdout;
+                let body = serde_json::json!({"token": format!("{signing_input}.{}", b64url(&signature)), "expires_in": 300}).to_string();
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+            };
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (port, scopes)
+}
+
+#[test]
+fn a_registry_behind_a_token_server_takes_logins_as_docker_hub_does() {
+    if !peers(&["docker-registry", "openssl"]) {
+        return;
+    }
+    let scratch = Scratch::new("token");
+    let s = &scratch.0;
+    let made = Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "token.key", "-out", "token.crt", "-days", "2", "-subj", "/CN=berth token signer"]).current_dir(s).output().unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let (token_port, scopes) = token_server(s);
+    let port = free_port();
+    let config = format!(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: berth-test\nauth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: berth-test\n    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
+        s.join("data").display(),
+        s.join("token.crt").display()
+    );
+    std::fs::write(s.join("registry.yml"), config).unwrap();
+    let child = Command::new("docker-registry").arg("serve").arg(s.join("registry.yml")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let _reg = Registry { child, port };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let host = format!("127.0.0.1:{port}");
+    let docker = s.join("docker");
+    let a = state_with_busybox(s, "a");
+    let name = format!("{host}/team/bb:1");
+    berth(&a, &docker, &["tag", "bb", &name], "");
+
+    let wrong = berth(&a, &docker, &["login", "-u", "ana", "--password-stdin", &host], "nope\n");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&wrong.stderr), format!("Error response from daemon: Get \"http://{host}/v2/\": unauthorized: incorrect username or password\n"));
+    let ok = berth(&a, &docker, &["login", "-u", "ana", "--password-stdin", &host], "s3cret\n");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "Login Succeeded\n", "{}", text(&ok));
+    let pushed = berth(&a, &docker, &["push", &name], "");
+    assert_eq!(pushed.status.code(), Some(0), "{}", text(&pushed));
+    let pulled = berth(&s.join("b"), &docker, &["pull", "-q", &name], "");
+    assert_eq!(String::from_utf8_lossy(&pulled.stdout), format!("{name}\n"), "{}", text(&pulled));
+    let asked = scopes.lock().unwrap().clone();
+    assert!(asked.iter().any(|s| s == "repository:team/bb:pull,push"), "{asked:?}");
+    assert!(asked.iter().any(|s| s == "repository:team/bb:pull"), "{asked:?}");
+}
