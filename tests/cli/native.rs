@@ -680,6 +680,23 @@ fn a_native_build_installs_from_debians_mirror_and_pypi() {
 }
 
 #[test]
+fn bind_mounts_take_the_propagation_they_are_given() {
+    let Some(n) = Native::new("propagation") else { return };
+    let host_dir = n.root.join("shared-dir");
+    std::fs::create_dir_all(&host_dir).unwrap();
+    let v = format!("{}:/mnt:rshared", host_dir.display());
+    let m = format!("type=bind,source={},target=/m2,bind-propagation=rshared", host_dir.display());
+    let p = format!("{}:/plain", host_dir.display());
+    // mountinfo's optional fields: `shared:N` for a shared mount, none for a private one.
+    let script = "for d in /mnt /m2 /plain; do awk -v d=$d '$5 == d { print d, ($7 ~ /^shared:/) ? \"shared\" : \"private\" }' /proc/self/mountinfo; done";
+    let (out, code) = n.sh(&["-v", &v, "--mount", &m, "-v", &p], script);
+    assert_eq!((out.as_str(), code), ("/mnt shared\n/m2 shared\n/plain private\n", 0));
+    let bad = n.berth(&["run", "--rm", "-v", &format!("{}:/x:sideways", host_dir.display()), "bb", "true"]);
+    assert_eq!(bad.status.code(), Some(125));
+    assert!(text(&bad).contains("invalid mode: sideways"), "{}", text(&bad));
+}
+
+#[test]
 fn resource_flags_and_update_reach_the_cgroups() {
     let Some(n) = Native::new("update") else { return };
     if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {

@@ -853,6 +853,7 @@ fn start(args: &[String], host: &dyn Host) -> Output {
 fn mount_to_volume(spec: &str) -> Result<String, String> {
     let (mut kind, mut source, mut target, mut ro) = ("volume".to_string(), String::new(), String::new(), false);
     let mut tmpfs_options: Vec<String> = Vec::new();
+    let mut propagation: Option<String> = None;
     for field in spec.split(',') {
         let (k, v) = field.split_once('=').unwrap_or((field, ""));
         match k {
@@ -868,7 +869,11 @@ fn mount_to_volume(spec: &str) -> Result<String, String> {
                 Ok(mode) => tmpfs_options.push(format!("mode={mode:o}")),
                 Err(_) => return Err(format!("invalid value for tmpfs-mode: {v}")),
             },
-            "bind-propagation" | "consistency" | "volume-nocopy" => {}
+            "bind-propagation" => match v {
+                "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => propagation = Some(v.to_string()),
+                _ => return Err(format!("invalid value for bind-propagation: {v}")),
+            },
+            "consistency" | "volume-nocopy" => {}
             other => return Err(format!("unexpected key '{other}' in '{field}'")),
         }
     }
@@ -884,7 +889,15 @@ fn mount_to_volume(spec: &str) -> Result<String, String> {
         }
         return Ok(format!("tmpfs:{target}{}{}", if tmpfs_options.is_empty() { "" } else { ":" }, tmpfs_options.join(",")));
     }
-    let ro = if ro { ":ro" } else { "" };
+    let ro = match (ro, &propagation) {
+        (true, Some(p)) => format!(":ro,{p}"),
+        (false, Some(p)) => format!(":{p}"),
+        (true, None) => ":ro".to_string(),
+        (false, None) => String::new(),
+    };
+    if propagation.is_some() && kind != "bind" {
+        return Err("bind-propagation is only for bind mounts".into());
+    }
     match kind.as_str() {
         "bind" if source.is_empty() => Err("source is required when specifying bind mount".into()),
         "bind" if !source.starts_with('/') && !source.starts_with('.') => Ok(format!("./{source}:{target}{ro}")),

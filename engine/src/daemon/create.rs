@@ -112,12 +112,21 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
     let mut mount_specs = Vec::new();
     for v in &o.volumes {
         let parts: Vec<&str> = v.split(':').collect();
-        let (source, target, ro) = match parts.as_slice() {
-            [t] => (String::new(), t.to_string(), false),
-            [s, t] => (s.to_string(), t.to_string(), false),
-            [s, t, opts] => (s.to_string(), t.to_string(), opts.split(',').any(|x| x == "ro")),
+        let (source, target, opts) = match parts.as_slice() {
+            [t] => (String::new(), t.to_string(), ""),
+            [s, t] => (s.to_string(), t.to_string(), ""),
+            [s, t, opts] => (s.to_string(), t.to_string(), *opts),
             _ => return Err(Failed { prelude, error: EngineError::Invalid(format!("invalid volume specification: '{v}'")) }),
         };
+        let (mut ro, mut propagation) = (false, String::new());
+        for opt in opts.split(',').filter(|o| !o.is_empty()) {
+            match opt {
+                "ro" => ro = true,
+                "rw" | "z" | "Z" | "nocopy" | "consistent" | "cached" | "delegated" => {}
+                "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => propagation = opt.to_string(),
+                _ => return Err(Failed { prelude, error: EngineError::Invalid(format!("invalid mode: {opt}")) }),
+            }
+        }
         if !target.starts_with('/') {
             return Err(Failed { prelude, error: EngineError::Invalid(format!("invalid volume specification: '{v}': invalid mount config for type \"bind\": invalid mount path: '{target}' mount path must be absolute")) });
         }
@@ -132,7 +141,10 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         if kind == "volume" {
             let _ = containers.register_volume(&source, host.now(), anonymous);
         }
-        mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro });
+        if !propagation.is_empty() && kind != "bind" {
+            return Err(Failed { prelude, error: EngineError::Invalid(format!("invalid volume specification: '{v}': invalid mount config for type \"volume\": field BindOptions must not be specified")) });
+        }
+        mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro, propagation });
     }
     let container = Container {
         id: id.clone(),

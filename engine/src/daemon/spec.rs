@@ -36,7 +36,11 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
     s.mounts = c
         .mounts
         .iter()
-        .map(|m| MountSpec { destination: m.target.clone(), kind: m.kind.clone(), source: m.source.clone(), options: if m.read_only { vec!["rbind".into(), "ro".into()] } else { vec!["rbind".into(), "rw".into()] } })
+        .map(|m| {
+            let mut options: Vec<String> = vec!["rbind".into(), if m.read_only { "ro" } else { "rw" }.into()];
+            options.extend((!m.propagation.is_empty()).then(|| m.propagation.clone()));
+            MountSpec { destination: m.target.clone(), kind: m.kind.clone(), source: m.source.clone(), options }
+        })
         .collect();
     for t in &h.tmpfs {
         let (path, options) = t.split_once(':').unwrap_or((t, ""));

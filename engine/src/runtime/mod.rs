@@ -227,6 +227,10 @@ pub struct Mount {
     pub source: String,
     pub target: String,
     pub read_only: bool,
+    /// Mount propagation (`rshared`, `slave`, …; `-v …:rshared`, `bind-propagation=`),
+    /// empty for Docker's default, `rprivate`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub propagation: String,
 }
 
 const VOLUMES_KEY: &str = "volumes/index.json";

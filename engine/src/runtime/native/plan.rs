@@ -233,6 +233,9 @@ pub struct Bind {
     pub destination: String,
     pub read_only: bool,
     pub file: bool,
+    /// Propagation flags to set on the mount after it is made (`MS_SHARED | MS_REC`, …).
+    #[serde(default)]
+    pub propagation: Vec<u64>,
 }
 
 fn c(s: &str) -> Result<CString, String> {
@@ -445,6 +448,9 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
         steps.push(mount(Some(&source), &dest, None, MS_BIND | MS_REC, None, false)?);
         if b.read_only {
             steps.push(mount(None, &dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None, false)?);
+        }
+        for flags in &b.propagation {
+            steps.push(mount(None, &dest, None, *flags, None, false)?);
         }
     }
     for m in spec.mounts.iter().filter(|m| m.kind == "tmpfs") {

@@ -204,12 +204,12 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
                 }
                 let source = std::fs::canonicalize(source).map_err(|e| failed(&format!("bind mount source {}", m.source), e))?;
                 let file = !source.is_dir();
-                binds.push(Bind { source, destination, read_only, file });
+                binds.push(Bind { source, destination, read_only, file, propagation: super::plan::bundle::propagation_of(&m.options) });
             }
             "volume" => {
                 let next = volume_dirs.len();
                 let dir = volume_dirs.entry(m.source.clone()).or_insert_with(|| run.path.join("volumes").join(next.to_string())).clone();
-                binds.push(Bind { source: dir, destination, read_only, file: false });
+                binds.push(Bind { source: dir, destination, read_only, file: false, propagation: Vec::new() });
             }
             // Made by the child's steps.
             "tmpfs" => {}

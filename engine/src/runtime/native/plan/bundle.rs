@@ -27,7 +27,7 @@ pub struct Bundle {
     pub fifo: String,
 }
 
-const MS_SHARED: u64 = libc::MS_SHARED as u64;
+pub(crate) const MS_SHARED: u64 = libc::MS_SHARED as u64;
 const MS_SLAVE: u64 = libc::MS_SLAVE as u64;
 const MS_UNBINDABLE: u64 = libc::MS_UNBINDABLE as u64;
 

@@ -2,6 +2,7 @@
 //! failed or optional step ends.
 
 use super::*;
+use super::bundle::MS_SHARED;
 use crate::runtime::native::sys::Recorder;
 use crate::runtime::spec::{Namespace, ProcessSpec, User};
 
@@ -43,7 +44,7 @@ fn position(calls: &[String], prefix: &str) -> usize {
 
 #[test]
 fn a_start_mounts_pivots_then_binds_through_the_old_root_and_drops_privileges_before_exec() {
-    let binds = [Bind { source: "/srv/data".into(), destination: "/data/in".into(), read_only: true, file: false }];
+    let binds = [Bind { source: "/srv/data".into(), destination: "/data/in".into(), read_only: true, file: false, propagation: vec![MS_SHARED | MS_REC] }];
     let steps = build(&spec(false, 0), &layout(), &binds, 9, 10, None).unwrap();
     let (r, calls) = calls(&steps, Vec::new());
     assert_eq!(r, Ok(()), "the fake exec succeeds");
@@ -58,6 +59,7 @@ fn a_start_mounts_pivots_then_binds_through_the_old_root_and_drops_privileges_be
     assert!(bind > pivot);
     assert!(position(&calls, "mkdir /data/in") < bind && position(&calls, "mkdir /data ") < bind);
     assert!(calls[bind + 1].starts_with("mount - /data/in - ") && calls[bind + 1].ends_with(" -"), "then read-only: {}", calls[bind + 1]);
+    assert_eq!(calls[bind + 2], format!("mount - /data/in - {:#x} -", MS_SHARED | MS_REC), "then its propagation");
     assert!(position(&calls, "mount /.old-r4nd0m/state/run/c1/files/hosts /etc/hosts") > pivot);
     let detach = position(&calls, "umount /.old-r4nd0m 2");
     assert!(detach > bind && position(&calls, "rmdir /.old-r4nd0m") > detach, "the old root goes before the program runs");
