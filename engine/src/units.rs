@@ -6,6 +6,11 @@ pub fn human_size(bytes: u64) -> String {
     scaled(bytes, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 3)
 }
 
+/// [`human_size`] with four significant digits, as Docker's progress bars write sizes.
+pub fn human_size4(bytes: u64) -> String {
+    scaled(bytes, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 4)
+}
+
 /// `bytes` in the largest of `units` (each `base` times the last) that keeps it at or
 /// above 1, with `significant` digits and no trailing zeros, as Go's `%.<n>g` writes it.
 fn scaled(bytes: u64, base: f64, units: &[&str], significant: i32) -> String {

@@ -107,7 +107,7 @@ fn pull_command(args: &[String], host: &dyn Host) -> Output {
         Ok(s) => s,
         Err(o) => return o,
     };
-    match pull::pull_for(&mut store, &Catalog::embedded(), name, host.remote(), platform.as_deref()) {
+    match pull::pull_for(&mut store, &Catalog::embedded(), name, host.remote(), platform.as_deref(), !quiet) {
         Ok(p) => {
             if quiet {
                 Output::ok(format!("{}\n", p.lines.last().cloned().unwrap_or_default()))

@@ -66,7 +66,7 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
                     prelude.push_str(&unable);
                 }
             }
-            match pull::pull_for(store, &Catalog::embedded(), &o.image, host.remote(), o.platform.as_deref()) {
+            match pull::pull_for(store, &Catalog::embedded(), &o.image, host.remote(), o.platform.as_deref(), false) {
                 Ok(p) => {
                     // The full reference `docker pull` ends with is not shown by `run`.
                     let shown = p.lines.len().saturating_sub(1);

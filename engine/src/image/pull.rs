@@ -50,11 +50,13 @@ pub enum PullError {
 /// not have them and it can be reached, or first where the host asks for that
 /// (`BERTH_PULL_FROM=registry`).
 pub fn pull(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: Option<&dyn Remote>) -> Result<Pulled, PullError> {
-    pull_for(store, catalog, name, remote, None)
+    pull_for(store, catalog, name, remote, None, false)
 }
 
-/// [`pull`] for a platform (`--platform linux/arm64`) other than the host's.
-pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: Option<&dyn Remote>, platform: Option<&str>) -> Result<Pulled, PullError> {
+/// [`pull`] for a platform (`--platform linux/arm64`) other than the host's; with `live`,
+/// a pull from a registry draws its progress on the host's terminal where it has one
+/// (`Pulled::lines` then holds only what comes after the layers).
+pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: Option<&dyn Remote>, platform: Option<&str>, live: bool) -> Result<Pulled, PullError> {
     let reference = Reference::parse(name).map_err(|e| PullError::InvalidReference(e.to_string()))?;
     let mut lines = Vec::new();
     if reference.tag.is_none() && reference.digest.is_none() {
@@ -69,7 +71,7 @@ pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: O
     if let (Some(remote), Some(platform)) = (remote, &platform) {
         if !hub || remote.prefer_registry() {
             tried = true;
-            match pull_remote(store, remote, &reference, platform, lines.clone()) {
+            match pull_remote(store, remote, &reference, platform, lines.clone(), live) {
                 Ok(p) => return Ok(p),
                 // Nothing listens on localhost: the engine's own registry answers there.
                 Err(PullError::Refused) if is_local_registry(&reference.domain) => {}
@@ -83,7 +85,7 @@ pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: O
     }
     let offline = pull_offline(store, catalog, &reference, lines.clone());
     match (offline, remote, &platform) {
-        (Err(e @ (PullError::Denied(_) | PullError::ManifestUnknown(_))), Some(remote), Some(platform)) if hub && !tried => match pull_remote(store, remote, &reference, platform, lines) {
+        (Err(e @ (PullError::Denied(_) | PullError::ManifestUnknown(_))), Some(remote), Some(platform)) if hub && !tried => match pull_remote(store, remote, &reference, platform, lines, live) {
             Ok(p) => Ok(p),
             Err(PullError::Unreachable(_) | PullError::Refused) => Err(e),
             Err(other) => Err(other),
@@ -147,7 +149,7 @@ fn pull_offline(store: &mut ImageStore, catalog: &Catalog, reference: &Reference
 }
 
 /// A pull from a real registry, with Docker's lines around the layers'.
-fn pull_remote(store: &mut ImageStore, remote: &dyn Remote, reference: &Reference, platform: &Platform, mut lines: Vec<String>) -> Result<Pulled, PullError> {
+fn pull_remote(store: &mut ImageStore, remote: &dyn Remote, reference: &Reference, platform: &Platform, mut lines: Vec<String>, live: bool) -> Result<Pulled, PullError> {
     let tag = match (&reference.tag, &reference.digest) {
         (Some(t), _) => Some(t.clone()),
         (None, Some(_)) => None,
@@ -157,16 +159,24 @@ fn pull_remote(store: &mut ImageStore, remote: &dyn Remote, reference: &Referenc
     let repository = format!("{}/{}", reference.domain, reference.path);
     let full = tag.as_ref().map(|t| format!("{repository}:{t}"));
     let before = full.as_deref().and_then(|f| store.resolve(f)).map(|r| r.id.clone());
-    let pulled = match transfer::pull_image(store, remote, &reference.domain, &reference.path, &wanted, full.as_deref(), platform) {
+    let mut head = lines.clone();
+    head.push(format!("{wanted}: Pulling from {}", reference.path));
+    let board = live.then(|| transfer::Board::new(remote, head));
+    let pulled = match transfer::pull_image(store, remote, &reference.domain, &reference.path, &wanted, full.as_deref(), platform, board.as_ref()) {
         Ok(p) => p,
         Err(e) if e.refused() => return Err(PullError::Refused),
         Err(e) if e.unreachable() => return Err(PullError::Unreachable(e.to_string())),
         Err(e) => return Err(PullError::Remote(e.to_string())),
     };
-    lines.push(format!("{wanted}: Pulling from {}", reference.path));
     let downloaded = before.as_ref() != Some(&pulled.id);
-    // An image that is up to date shows no layers, as in Docker.
-    lines.extend(pulled.lines.into_iter().filter(|l| downloaded || !l.ends_with(": Already exists")));
+    if board.as_ref().is_some_and(|b| b.shown.load(std::sync::atomic::Ordering::SeqCst)) {
+        // The terminal shows them already.
+        lines.clear();
+    } else {
+        lines.push(format!("{wanted}: Pulling from {}", reference.path));
+        // An image that is up to date shows no layers, as in Docker.
+        lines.extend(pulled.lines.into_iter().filter(|l| downloaded || !l.ends_with(": Already exists")));
+    }
     lines.push(format!("Digest: {}", pulled.digest));
     let shown = full.clone().unwrap_or_else(|| format!("{repository}@{wanted}"));
     lines.push(format!("Status: {} for {}", if downloaded { "Downloaded newer image" } else { "Image is up to date" }, familiar(&shown)));

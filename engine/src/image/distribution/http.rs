@@ -10,11 +10,23 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub limit: u64,
+    /// Told the bytes of the body read so far, as they come.
+    pub progress: Option<Progress>,
+}
+
+/// A callback for the bytes of a body read so far.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 impl Request {
     pub fn new(method: &'static str, url: impl Into<String>) -> Request {
-        Request { method, url: url.into(), headers: Vec::new(), body: Vec::new(), limit: 4 << 20 }
+        Request { method, url: url.into(), headers: Vec::new(), body: Vec::new(), limit: 4 << 20, progress: None }
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Request {
@@ -90,6 +102,12 @@ pub trait Remote: Sync {
     fn erase_credentials(&self, _server: &str) -> Result<bool, String> {
         Ok(false)
     }
+    /// Shows a frame of live pull progress (the lines since the last frame are replaced),
+    /// where the host has a terminal for it. False where it has none: the lines then come
+    /// at the end, as Docker writes them when its output is not a terminal.
+    fn show_progress(&self, _frame: &str) -> bool {
+        false
+    }
     /// Whether Docker Hub names go to Docker Hub before the catalog.
     fn prefer_registry(&self) -> bool {
         false
@@ -143,6 +161,11 @@ impl Url {
 /// Reads a response from `r` (after the request went out): status line, headers, and a
 /// body by `Content-Length`, chunks, or to the end of the stream.
 pub fn read_response(r: &mut impl std::io::BufRead, method: &str, limit: u64) -> Result<Response, HttpError> {
+    read_response_with(r, method, limit, None)
+}
+
+/// [`read_response`], telling `progress` how much of the body has come.
+pub fn read_response_with(r: &mut impl std::io::BufRead, method: &str, limit: u64, progress: Option<&Progress>) -> Result<Response, HttpError> {
     let mut line = String::new();
     r.read_line(&mut line).map_err(|e| HttpError::Malformed(e.to_string()))?;
     let mut parts = line.trim_end().splitn(3, ' ');
@@ -213,9 +236,20 @@ pub fn read_response(r: &mut impl std::io::BufRead, method: &str, limit: u64) ->
             return Err(HttpError::TooLarge(limit));
         }
         let mut body = Vec::with_capacity(len.min(64 << 20) as usize);
-        let got = std::io::Read::read_to_end(&mut std::io::Read::take(&mut *r, len), &mut body);
-        if let Err(e) = got {
-            return Err(truncated(&response, body, Some(len), e.to_string()));
+        let mut chunk = vec![0u8; 256 << 10];
+        while (body.len() as u64) < len {
+            let want = chunk.len().min((len - body.len() as u64) as usize);
+            match std::io::Read::read(r, &mut chunk[..want]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    body.extend_from_slice(&chunk[..n]);
+                    if let Some(p) = progress {
+                        (p.0)(body.len() as u64);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(truncated(&response, body, Some(len), e.to_string())),
+            }
         }
         if (body.len() as u64) < len {
             return Err(truncated(&response, body, Some(len), "connection closed".into()));
@@ -333,7 +367,7 @@ pub mod tcp {
             "http" => {
                 let mut stream = stream;
                 stream.write_all(&bytes).map_err(write_error)?;
-                read_response(&mut std::io::BufReader::with_capacity(256 << 10, stream), request.method, request.limit)
+                read_response_with(&mut std::io::BufReader::with_capacity(256 << 10, stream), request.method, request.limit, request.progress.as_ref())
             }
             #[cfg(feature = "tls")]
             "https" => {
@@ -344,7 +378,7 @@ pub mod tcp {
                 // The handshake happens with the first write; its failure is a TLS error.
                 tls_stream.write_all(&bytes).map_err(|e| if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) { tls_error(e, &host) } else { write_error(e) })?;
                 tls_stream.flush().map_err(|e| tls_error(e, &host))?;
-                read_response(&mut std::io::BufReader::with_capacity(256 << 10, tls_stream), request.method, request.limit)
+                read_response_with(&mut std::io::BufReader::with_capacity(256 << 10, tls_stream), request.method, request.limit, request.progress.as_ref())
             }
             _ => {
                 let _ = tls;

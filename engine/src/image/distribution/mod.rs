@@ -300,6 +300,11 @@ impl<'a> Client<'a> {
 
     /// A blob, whole and verified; a download cut short goes on from where it stopped.
     pub fn blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, Error> {
+        self.blob_with(digest, size, None)
+    }
+
+    /// [`Client::blob`], telling `progress` how many of its bytes have come.
+    pub fn blob_with(&self, digest: &Digest, size: u64, progress: Option<http::Progress>) -> Result<Vec<u8>, Error> {
         let url = self.url(&format!("{}/blobs/{digest}", self.repository));
         let mut data: Vec<u8> = Vec::new();
         let mut tries = 0;
@@ -308,6 +313,10 @@ impl<'a> Client<'a> {
             request.limit = if size > 0 { size } else { 16 << 30 };
             if !data.is_empty() {
                 request.headers.push(("Range".into(), format!("bytes={}-", data.len())));
+            }
+            if let Some(p) = &progress {
+                let (offset, p) = (data.len() as u64, p.0.clone());
+                request.progress = Some(http::Progress(std::sync::Arc::new(move |n| p(offset + n))));
             }
             let resumed = !data.is_empty();
             match self.send(request) {
@@ -568,6 +577,16 @@ impl Remote for NativeRemote {
     }
     fn prefer_registry(&self) -> bool {
         std::env::var("BERTH_PULL_FROM").is_ok_and(|v| v == "registry")
+    }
+    fn show_progress(&self, frame: &str) -> bool {
+        use std::io::{IsTerminal, Write};
+        let mut out = std::io::stdout();
+        if !out.is_terminal() {
+            return false;
+        }
+        let _ = out.write_all(frame.as_bytes());
+        let _ = out.flush();
+        true
     }
     fn platform(&self) -> String {
         match std::env::consts::ARCH {

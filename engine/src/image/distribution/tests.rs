@@ -28,6 +28,9 @@ pub(crate) struct Fake {
     /// Every blob request redirects to itself.
     redirect_loop: bool,
     logins: Mutex<HashMap<String, (String, String)>>,
+    /// The host has a terminal: progress frames are kept here.
+    tty: bool,
+    frames: Mutex<Vec<String>>,
 }
 
 fn resp(status: u16, headers: &[(&str, String)], body: impl Into<Vec<u8>>) -> Response {
@@ -125,6 +128,12 @@ impl Remote for Fake {
     fn erase_credentials(&self, server: &str) -> Result<bool, String> {
         Ok(self.logins.lock().unwrap().remove(server).is_some())
     }
+    fn show_progress(&self, frame: &str) -> bool {
+        if self.tty {
+            self.frames.lock().unwrap().push(frame.to_string());
+        }
+        self.tty
+    }
 }
 
 pub(crate) fn image(store: &mut ImageStore, content: &[u8], arch: &str) -> Digest {
@@ -163,14 +172,14 @@ fn a_pushed_image_comes_back_whole_through_a_token_server() {
     assert!(log.contains("PATCH /v2/team/app/blobs/uploads/u0") && log.contains("PUT /v2/team/app/manifests/1"), "{log}");
 
     let mut other = ImageStore::in_memory();
-    let pulled = pull_image(&mut other, &fake, "fake.test", "team/app", "1", Some("fake.test/team/app:1"), &amd64()).unwrap();
+    let pulled = pull_image(&mut other, &fake, "fake.test", "team/app", "1", Some("fake.test/team/app:1"), &amd64(), None).unwrap();
     assert_eq!(pulled.id, id, "the config, and so the image ID, is the same");
     assert_eq!(pulled.digest, pushed.digest, "the manifest is kept byte for byte");
     assert_eq!(other.resolve("fake.test/team/app:1").unwrap().repo_digest.as_deref(), Some(format!("fake.test/team/app@{}", pushed.digest).as_str()));
     let layers = other.layers(&pulled.id).unwrap();
     assert_eq!(layers[0].read("/app/model.bin").unwrap(), vec![7; 5000]);
     // By digest, and again (every layer already there).
-    let by_digest = pull_image(&mut other, &fake, "fake.test", "team/app", &pushed.digest.to_string(), None, &amd64()).unwrap();
+    let by_digest = pull_image(&mut other, &fake, "fake.test", "team/app", &pushed.digest.to_string(), None, &amd64(), None).unwrap();
     assert!(by_digest.lines.iter().all(|l| l.ends_with("Already exists")), "{:?}", by_digest.lines);
     // Pushed under another name on the same registry, the layer is mounted, not sent.
     other.tag("fake.test/team/app:1", "fake.test/team/copy:1").unwrap();
@@ -192,12 +201,12 @@ fn an_index_gives_the_platforms_manifest_and_a_missing_platform_is_named() {
     );
     Client::new(&fake, "fake.test", "multi", true).put_manifest("1", index.as_bytes(), oci::MEDIA_TYPE_INDEX).unwrap();
     let mut other = ImageStore::in_memory();
-    let pulled = pull_image(&mut other, &fake, "fake.test", "multi", "1", Some("fake.test/multi:1"), &Platform::parse("linux/arm64").unwrap()).unwrap();
+    let pulled = pull_image(&mut other, &fake, "fake.test", "multi", "1", Some("fake.test/multi:1"), &Platform::parse("linux/arm64").unwrap(), None).unwrap();
     assert_eq!(pulled.digest, Digest::of(index.as_bytes()), "the repo digest is the index's, as Docker shows it");
     assert_eq!(other.config(&pulled.id).unwrap().architecture, "arm64");
-    let err = pull_image(&mut other, &fake, "fake.test", "multi", "1", None, &Platform::parse("linux/s390x").unwrap()).err().unwrap();
+    let err = pull_image(&mut other, &fake, "fake.test", "multi", "1", None, &Platform::parse("linux/s390x").unwrap(), None).err().unwrap();
     assert_eq!(err.to_string(), "no matching manifest for linux/s390x in the manifest list entries");
-    let err = pull_image(&mut other, &fake, "fake.test", "multi", "2", None, &amd64()).err().unwrap();
+    let err = pull_image(&mut other, &fake, "fake.test", "multi", "2", None, &amd64(), None).err().unwrap();
     assert_eq!(err.to_string(), "manifest for fake.test/multi:2 not found: manifest unknown: manifest unknown");
 }
 
@@ -210,18 +219,18 @@ fn a_cut_download_resumes_and_bad_content_leaves_nothing() {
     push_image(&store, &fake, "app:amd64", "fake.test", "app", "1").unwrap();
     fake.cut.store(true, Ordering::SeqCst);
     let mut other = ImageStore::in_memory();
-    let pulled = pull_image(&mut other, &fake, "fake.test", "app", "1", Some("fake.test/app:1"), &amd64()).unwrap();
+    let pulled = pull_image(&mut other, &fake, "fake.test", "app", "1", Some("fake.test/app:1"), &amd64(), None).unwrap();
     assert_eq!(other.layers(&pulled.id).unwrap()[0].read("/app/model.bin").unwrap(), bytes);
     assert!(fake.log.lock().unwrap().iter().any(|l| l.ends_with("+range")), "the rest was asked for with a Range");
 
     let tampered = Fake { tamper: true, blobs: Mutex::new(fake.blobs.lock().unwrap().clone()), manifests: Mutex::new(fake.manifests.lock().unwrap().clone()), ..Fake::default() };
     let mut empty = ImageStore::in_memory();
-    let err = pull_image(&mut empty, &tampered, "fake.test", "app", "1", Some("fake.test/app:1"), &amd64()).err().unwrap();
+    let err = pull_image(&mut empty, &tampered, "fake.test", "app", "1", Some("fake.test/app:1"), &amd64(), None).err().unwrap();
     assert!(err.to_string().starts_with("failed to verify sha256:"), "{err}");
     assert_eq!(empty.images().count(), 0, "nothing half-pulled is recorded");
 
     let looping = Fake { redirect_loop: true, blobs: Mutex::new(fake.blobs.lock().unwrap().clone()), manifests: Mutex::new(fake.manifests.lock().unwrap().clone()), ..Fake::default() };
-    let err = pull_image(&mut empty, &looping, "fake.test", "app", "1", None, &amd64()).err().unwrap().to_string();
+    let err = pull_image(&mut empty, &looping, "fake.test", "app", "1", None, &amd64(), None).err().unwrap().to_string();
     assert!(err.ends_with("stopped after 10 redirects"), "{err}");
 
     let big = Fake::default();
@@ -240,7 +249,7 @@ fn a_cut_download_resumes_and_bad_content_leaves_nothing() {
             (self.0)(r)
         }
     }
-    let err = pull_image(&mut empty, &Limited(&limited), "fake.test", "app", "1", None, &amd64()).err().unwrap().to_string();
+    let err = pull_image(&mut empty, &Limited(&limited), "fake.test", "app", "1", None, &amd64(), None).err().unwrap().to_string();
     assert_eq!(err, "manifest for fake.test/app:1 is larger than the 4 MiB Docker allows");
     assert_eq!(empty.images().count(), 0);
 }
@@ -258,4 +267,25 @@ fn platforms_and_registry_errors_read_as_docker_writes_them() {
     assert_eq!(base_url("localhost"), "http://localhost");
     assert_eq!(base_url("ghcr.io"), "https://ghcr.io");
     assert_eq!(base_url("docker.io"), "https://registry-1.docker.io");
+}
+
+#[test]
+fn on_a_terminal_a_pull_draws_its_layers_in_place() {
+    assert_eq!(super::transfer::bar(3_146_000, 31_370_000), format!("[=====>{}]  3.146MB/31.37MB", " ".repeat(45)));
+    assert_eq!(super::transfer::bar(0, 0), format!("[>{}]       0B/0B", " ".repeat(50)));
+    assert_eq!(super::transfer::bar(10, 10), format!("[{}>]      10B/10B", "=".repeat(50)));
+    let fake = Fake { tty: true, ..Fake::default() };
+    let mut store = ImageStore::in_memory();
+    image(&mut store, &[1; 3000], "amd64");
+    push_image(&store, &fake, "app:amd64", "fake.test", "app", "1").unwrap();
+    let board = super::transfer::Board::new(&fake, vec!["1: Pulling from app".into()]);
+    let mut other = ImageStore::in_memory();
+    let pulled = pull_image(&mut other, &fake, "fake.test", "app", "1", None, &amd64(), Some(&board)).unwrap();
+    let frames = fake.frames.lock().unwrap().clone();
+    let short = &pulled.layers[0].0;
+    assert_eq!(frames[0], format!("1: Pulling from app\n{short}: Pulling fs layer\n"), "{frames:#?}");
+    let last = frames.last().unwrap();
+    assert_eq!(last, &format!("\x1b[2A\r\x1b[J1: Pulling from app\n{short}: Pull complete\n"), "each frame replaces the last");
+    assert!(frames.iter().any(|f| f.ends_with(&format!("{short}: Download complete\n"))), "{frames:#?}");
+    assert!(board.shown.load(Ordering::SeqCst));
 }

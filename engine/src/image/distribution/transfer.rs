@@ -24,9 +24,73 @@ fn store_error(e: StoreError) -> Error {
     Error::Invalid(e.to_string())
 }
 
+/// Live progress on a terminal, as Docker draws it: the lines before the layers, then a
+/// line per layer (`a1b2c3d4e5f6: Downloading [==>     ]  3.146MB/31.37MB`), redrawn in
+/// place through [`Remote::show_progress`].
+pub struct Board<'a> {
+    remote: &'a dyn Remote,
+    head: Vec<String>,
+    rows: std::sync::Mutex<Rows>,
+    /// Whether the host showed a frame (then the lines are not repeated at the end).
+    pub shown: std::sync::atomic::AtomicBool,
+}
+
+/// Each layer's short ID, status and last drawn percentage; the lines drawn last.
+type Rows = (Vec<(String, String, i64)>, usize);
+
+/// Docker's progress bar: 50 wide, the sizes in four significant digits.
+pub fn bar(current: u64, total: u64) -> String {
+    let filled = if total == 0 { 0 } else { ((current.min(total) as f64 / total as f64 * 100.0) as usize / 2).min(50) };
+    format!("[{}>{}] {:>8}/{}", "=".repeat(filled), " ".repeat(50 - filled), crate::units::human_size4(current), crate::units::human_size4(total))
+}
+
+impl<'a> Board<'a> {
+    pub fn new(remote: &'a dyn Remote, head: Vec<String>) -> Board<'a> {
+        Board { remote, head, rows: std::sync::Mutex::new((Vec::new(), 0)), shown: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    fn add(&self, short: &str, status: &str) -> usize {
+        let mut g = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.push((short.to_string(), status.to_string(), -1));
+        g.0.len() - 1
+    }
+
+    /// Sets a layer's status; `percent` keeps a download from redrawing for every read.
+    fn set(&self, row: usize, status: String, percent: i64) {
+        let mut g = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(r) = g.0.get_mut(row) else { return };
+        if r.1 == status || (percent >= 0 && percent == r.2) {
+            return;
+        }
+        (r.1, r.2) = (status, percent);
+        self.draw(&mut g);
+    }
+
+    fn draw(&self, g: &mut Rows) {
+        let mut frame = if g.1 > 0 { format!("\x1b[{}A\r\x1b[J", g.1) } else { String::new() };
+        for h in &self.head {
+            frame.push_str(h);
+            frame.push('\n');
+        }
+        for (short, status, _) in &g.0 {
+            frame.push_str(&format!("{short}: {status}\n"));
+        }
+        if self.remote.show_progress(&frame) {
+            g.1 = self.head.len() + g.0.len();
+            self.shown.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn redraw(&self) {
+        let mut g = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        self.draw(&mut g);
+    }
+}
+
 /// Pulls `reference` (a tag or a digest) of `domain/repository` into the store, tagging
-/// it `tag` (a full reference) where one is given.
-pub fn pull_image(store: &mut ImageStore, remote: &dyn Remote, domain: &str, repository: &str, reference: &str, tag: Option<&str>, platform: &Platform) -> Result<PulledImage, Error> {
+/// it `tag` (a full reference) where one is given. `board` shows progress as it goes.
+#[allow(clippy::too_many_arguments)]
+pub fn pull_image(store: &mut ImageStore, remote: &dyn Remote, domain: &str, repository: &str, reference: &str, tag: Option<&str>, platform: &Platform, board: Option<&Board<'_>>) -> Result<PulledImage, Error> {
     let client = Client::new(remote, domain, repository, false);
     let shown = format!("{}{}{reference}", familiar(&format!("{domain}/{repository}")), if reference.contains(':') { "@" } else { ":" });
     let top = client.manifest(reference, &shown)?;
@@ -49,24 +113,46 @@ pub fn pull_image(store: &mut ImageStore, remote: &dyn Remote, domain: &str, rep
     let mut lines = Vec::new();
     let mut layers = Vec::new();
     let mut wanted = Vec::new();
+    let mut rows = Vec::new();
     for l in &manifest.layers {
         let short = l.digest.short();
         layers.push((short.clone(), l.size));
         if store.has_layer(&l.digest) {
             lines.push(format!("{short}: Already exists"));
+            rows.push(board.map(|b| b.add(&short, "Already exists")));
         } else {
             lines.push(format!("{short}: Pulling fs layer"));
-            wanted.push(l.clone());
+            rows.push(board.map(|b| b.add(&short, "Pulling fs layer")));
+            wanted.push((l.clone(), *rows.last().unwrap_or(&None)));
         }
+    }
+    if let Some(b) = board {
+        b.redraw();
     }
     // Each layer is fetched, checked against its digest, and unpacked far enough to
     // check its diff ID, beside the others.
     let client = &client;
+    // Bytes come in on the download threads; a ticker draws them (at most ten times a
+    // second) where there is a board.
+    let counters: Vec<std::sync::Arc<std::sync::atomic::AtomicU64>> = wanted.iter().map(|_| Default::default()).collect();
+    let finished: Vec<std::sync::atomic::AtomicBool> = wanted.iter().map(|_| Default::default()).collect();
     let jobs: Vec<Job<'_, LayerBlob>> = wanted
         .iter()
-        .map(|l| {
+        .zip(&counters)
+        .zip(&finished)
+        .map(|(((l, row), counter), done)| {
             Box::new(move || {
-                let data = client.blob(&l.digest, l.size)?;
+                let progress = board.map(|_| {
+                    let counter = counter.clone();
+                    super::http::Progress(std::sync::Arc::new(move |n| counter.store(n, std::sync::atomic::Ordering::Relaxed)))
+                });
+                let data = client.blob_with(&l.digest, l.size, progress);
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                let data = data?;
+                if let (Some(b), Some(row)) = (board, row) {
+                    b.set(*row, "Verifying Checksum".into(), -1);
+                    b.set(*row, "Download complete".into(), -1);
+                }
                 let tar = crate::image::archive::gunzip_if_needed(data.clone()).map_err(|e| Error::Invalid(format!("layer {}: {e}", l.digest)))?;
                 let diff_id = Digest::of(&tar);
                 let content_size = crate::image::layer::content_size(&tar);
@@ -74,7 +160,29 @@ pub fn pull_image(store: &mut ImageStore, remote: &dyn Remote, domain: &str, rep
             }) as Job<'_, LayerBlob>
         })
         .collect();
-    let fetched = concurrently(jobs);
+    let all_done = std::sync::atomic::AtomicBool::new(false);
+    let fetched = std::thread::scope(|scope| {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(b) = board {
+            let (wanted, counters, finished, all_done) = (&wanted, &counters, &finished, &all_done);
+            scope.spawn(move || {
+                while !all_done.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    for (((l, row), counter), done) in wanted.iter().zip(counters).zip(finished) {
+                        let got = counter.load(std::sync::atomic::Ordering::Relaxed);
+                        if let (Some(row), false, true) = (row, done.load(std::sync::atomic::Ordering::SeqCst), got > 0) {
+                            let percent = (got * 100).checked_div(l.size).unwrap_or(0) as i64;
+                            b.set(*row, format!("Downloading {}", bar(got, l.size)), percent);
+                        }
+                    }
+                }
+            });
+        }
+        let _ = scope;
+        let r = concurrently(jobs);
+        all_done.store(true, std::sync::atomic::Ordering::SeqCst);
+        r
+    });
     let mut unpacked = Vec::new();
     for blob in fetched {
         let blob = blob?;
@@ -89,6 +197,9 @@ pub fn pull_image(store: &mut ImageStore, remote: &dyn Remote, domain: &str, rep
             return Err(Error::Invalid(format!("layer {} does not match the diff ID in the image config ({})", l.digest, blob.diff_id)));
         }
         lines.push(format!("{}: Pull complete", l.digest.short()));
+        if let (Some(b), Some(Some(row))) = (board, rows.get(i)) {
+            b.set(*row, "Pull complete".into(), -1);
+        }
     }
     let repo_digest = format!("{}@{digest}", familiar(&format!("{domain}/{repository}")));
     let id = store.add_pulled(&manifest_bytes, &config_bytes, &unpacked, tag, &repo_digest).map_err(store_error)?;
