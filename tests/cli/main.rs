@@ -9,6 +9,7 @@ mod conda;
 mod containers;
 mod hostile;
 mod images;
+mod kube;
 mod lessons;
 mod limits;
 mod native;

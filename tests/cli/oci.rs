@@ -104,6 +104,20 @@ impl Bundle {
     }
 }
 
+/// podman with this `berth` as its OCI runtime (the binary under the name `berth-oci`),
+/// its configuration and storage under `dir`, configured as it runs on this machine.
+fn podman_in(dir: &Path) -> impl Fn(&[&str]) -> Output {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let runtime = bin.join("berth-oci");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_berth"), &runtime).unwrap();
+    let conf = dir.join("containers.conf");
+    std::fs::write(&conf, "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=4096:4096\"]\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n").unwrap();
+    let storage = dir.join("storage.conf");
+    std::fs::write(&storage, format!("[storage]\ndriver = \"overlay\"\ngraphroot = \"{0}/podman/root\"\nrunroot = \"{0}/podman/run\"\n", dir.display())).unwrap();
+    move |args: &[&str]| Command::new("timeout").arg("120").arg("podman").arg("--runtime").arg(&runtime).args(args).env("CONTAINERS_CONF", &conf).env("CONTAINERS_STORAGE_CONF", &storage).output().expect("podman runs")
+}
+
 fn cgroup_exists(id: &str) -> bool {
     Path::new("/sys/fs/cgroup/pids/berth-oci").join(id).exists() || Path::new("/sys/fs/cgroup/berth-oci").join(id).exists()
 }
@@ -250,18 +264,7 @@ fn podman_runs_containers_with_berth_oci_as_its_runtime() {
         println!("podman is not installed (scripts/test installs it on Debian); skipped");
         return;
     }
-    // The binary under the name that makes it the OCI runtime.
-    let bin = b.dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let runtime = bin.join("berth-oci");
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_berth"), &runtime).unwrap();
-    let conf = b.dir.join("containers.conf");
-    std::fs::write(&conf, "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=4096:4096\"]\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n").unwrap();
-    let storage = b.dir.join("storage.conf");
-    std::fs::write(&storage, format!("[storage]\ndriver = \"overlay\"\ngraphroot = \"{0}/podman/root\"\nrunroot = \"{0}/podman/run\"\n", b.dir.display())).unwrap();
-    let podman = |args: &[&str]| {
-        Command::new("timeout").arg("120").arg("podman").arg("--runtime").arg(&runtime).args(args).env("CONTAINERS_CONF", &conf).env("CONTAINERS_STORAGE_CONF", &storage).output().expect("podman runs")
-    };
+    let podman = podman_in(&b.dir);
     let tar = b.dir.join("busybox.tar");
     std::fs::write(&tar, busybox_rootfs()).unwrap();
     let out = podman(&["import", tar.to_str().unwrap(), "localhost/berth-oci-busybox"]);
@@ -298,4 +301,40 @@ fn podman_runs_containers_with_berth_oci_as_its_runtime() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!Path::new("/run/berth-oci").join(&id).exists(), "deleted with the container");
     let _ = podman(&["rmi", "-f", "localhost/berth-oci-busybox"]);
+}
+
+#[test]
+fn podman_plays_the_pod_that_kube_generate_writes() {
+    let Some(b) = Bundle::new("kube", config(&["true"], false)) else { return };
+    if Command::new("podman").arg("--version").output().is_err() {
+        println!("podman is not installed (scripts/test installs it on Debian); skipped");
+        return;
+    }
+    let podman = podman_in(&b.dir);
+    let berth = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", b.dir.join("berth")).output().expect("berth runs");
+    // The same image on both sides.
+    let tar = b.dir.join("busybox.tar");
+    std::fs::write(&tar, busybox_rootfs()).unwrap();
+    assert_eq!(berth(&["import", tar.to_str().unwrap(), "localhost/kube-bb"]).status.code(), Some(0));
+    let out = podman(&["import", tar.to_str().unwrap(), "localhost/kube-bb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = berth(&["create", "--name", "kb", "-e", "GREETING=from berth", "localhost/kube-bb", "sh", "-c", "echo $GREETING; cat /etc/os"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let yaml = b.dir.join("kb.yaml");
+    let out = berth(&["kube", "generate", "-f", yaml.to_str().unwrap(), "kb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = podman(&["kube", "play", yaml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = String::from_utf8_lossy(&podman(&["logs", "kb-pod-kb"]).stdout).into_owned();
+        if logs.contains("bb1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(logs, "from berth\nbb1\n");
+    let _ = podman(&["kube", "down", yaml.to_str().unwrap()]);
+    let _ = podman(&["pod", "rm", "-f", "-a"]);
+    let _ = podman(&["rmi", "-a", "-f"]);
 }

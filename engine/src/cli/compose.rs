@@ -187,6 +187,29 @@ fn load(host: &dyn Host, file: Option<&str>, name: Option<&str>) -> Result<Proje
     Ok(Project { name: project, services: ordered, volumes })
 }
 
+/// The services of a Compose project as workloads, for `kube generate --compose`.
+pub(super) fn workloads(host: &dyn Host, file: Option<&str>) -> Result<Vec<super::kube::Workload>, Output> {
+    let project = load(host, file, None)?;
+    Ok(project
+        .services
+        .into_iter()
+        .map(|s| super::kube::Workload {
+            name: s.name,
+            image: crate::image::store::normalize(&s.image).unwrap_or(s.image),
+            command: s.create.entrypoint.map(|e| e.split_whitespace().map(str::to_string).collect()).unwrap_or_default(),
+            args: s.command,
+            env: s.create.env,
+            working_dir: s.create.workdir,
+            ports: s.create.ports,
+            volumes: s.create.volumes,
+            memory: s.create.host.memory,
+            nano_cpus: s.create.host.nano_cpus,
+            gpus: None,
+            restart: s.create.host.restart.name,
+        })
+        .collect())
+}
+
 /// `compose up` attached: the services' output as it comes, `web-1  | …`, and each exit,
 /// until all have exited. Where the host has real time the services' sleeps pass as it
 /// does and Ctrl-C stops them, as Compose does; elsewhere it shows what they printed by

@@ -12,6 +12,7 @@ pub use container::{attached_line, AttachedLine};
 pub use format::{human_duration, human_size};
 mod image;
 mod info;
+mod kube;
 mod lesson;
 mod lint;
 mod registry;
@@ -134,6 +135,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "build" => build::run(rest, host),
         "info" => info::run(rest, host),
         "cdi" => info::cdi(rest),
+        "kube" => kube::run(rest, host),
         "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
         "attach" => container::attach(rest, host),
         "diff" => container::diff(rest, host),
