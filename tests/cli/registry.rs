@@ -286,6 +286,24 @@ fn logins_are_kept_in_the_docker_config_and_wrong_ones_refused() {
     assert_eq!(String::from_utf8_lossy(&pulled.stdout), format!("{name}\n"), "{}", text(&pulled));
 }
 
+/// A request's first line and headers, read from a connection the test's servers took.
+fn read_head(stream: &std::net::TcpStream) -> (String, Vec<(String, String)>) {
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut first = String::new();
+    let _ = reader.read_line(&mut first);
+    let mut headers = Vec::new();
+    loop {
+        let mut l = String::new();
+        if reader.read_line(&mut l).unwrap_or(0) == 0 || l.trim().is_empty() {
+            break;
+        }
+        if let Some((n, v)) = l.split_once(':') {
+            headers.push((n.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    (first, headers)
+}
+
 /// A registry that answers each path with a canned response, to misbehave with.
 fn serve(routes: Vec<(String, Vec<u8>)>) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -298,15 +316,7 @@ fn serve(routes: Vec<(String, Vec<u8>)>) -> u16 {
             if stream.peek(&mut first_byte).is_ok_and(|n| n == 1) && first_byte[0] == 0x16 {
                 continue;
             }
-            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            loop {
-                let mut l = String::new();
-                if reader.read_line(&mut l).unwrap_or(0) == 0 || l.trim().is_empty() {
-                    break;
-                }
-            }
+            let (first, _) = read_head(&stream);
             let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
             let answer = routes.iter().find(|(p, _)| path.starts_with(p.as_str())).map(|(_, a)| a.clone()).unwrap_or_else(|| b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec());
             let _ = stream.write_all(&answer);
@@ -446,19 +456,8 @@ fn token_server(dir: &Path) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>
     std::thread::spawn(move || {
         for stream in listener.incoming().take(100) {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            let mut authorization = String::new();
-            loop {
-                let mut l = String::new();
-                if reader.read_line(&mut l).unwrap_or(0) == 0 || l.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = l.strip_prefix("Authorization: ").or_else(|| l.strip_prefix("authorization: ")) {
-                    authorization = v.trim().to_string();
-                }
-            }
+            let (first, headers) = read_head(&stream);
+            let authorization = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.clone()).unwrap_or_default();
             let query = first.split_whitespace().nth(1).unwrap_or("").split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
             let param = |k: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).map(|v| v.replace("%3A", ":").replace("%2C", ",").replace("%2F", "/"));
             let scope = param("scope").unwrap_or_default();

@@ -40,7 +40,12 @@ pub struct Sources<'a> {
 
 /// The ids of a step's cache mounts.
 pub fn cache_ids(mounts: &[Mount]) -> Vec<String> {
-    mounts.iter().filter(|m| m.kind == "cache").filter_map(|m| Some(option(m, "id").map_or_else(|| target_of(m).ok(), |i| Some(i.to_string())))?).collect()
+    mounts.iter().filter(|m| m.kind == "cache").filter_map(|m| target_of(m).ok().map(|t| cache_id(m, &t))).collect()
+}
+
+/// A cache mount's `id`, by default its target.
+fn cache_id(m: &Mount, target: &str) -> String {
+    option(m, "id").unwrap_or(target).to_string()
 }
 
 fn option<'m>(m: &'m Mount, key: &str) -> Option<&'m str> {
@@ -109,7 +114,7 @@ pub fn make(upper: &mut MemoryFs, lower: &dyn FileSystem, mounts: &[Mount], sour
                 upper.write(&format!("{target}/{OPAQUE_MARKER}"), b"").map_err(|e| format!("mount {target}: {e}"))?;
                 match kind {
                     "cache" => {
-                        let id = option(m, "id").map_or_else(|| target.clone(), str::to_string);
+                        let id = cache_id(m, &target);
                         if let Some(tar) = sources.caches.get(&id) {
                             let mut fs = MemoryFs::new();
                             unpack(tar, &mut fs).map_err(|e| format!("cache mount {id}: {e}"))?;

@@ -96,13 +96,12 @@ pub fn pull_for(store: &mut ImageStore, catalog: &Catalog, name: &str, remote: O
 
 /// A pull from the engine's own registry or the catalog.
 fn pull_offline(store: &mut ImageStore, catalog: &Catalog, reference: &Reference, mut lines: Vec<String>) -> Result<Pulled, PullError> {
-    let reference = reference.clone();
     let repository = reference.familiar_name();
     let tag = reference.tag.clone().unwrap_or_else(|| "latest".to_string());
     // The engine's own registry first: what `docker push` put there.
     let full = normalize(&format!("{repository}:{tag}"))?;
     if store.registry_entry(&full).is_some() {
-        return pull_pushed(store, &reference, &full, lines);
+        return pull_pushed(store, reference, &full, lines);
     }
     if is_local_registry(&reference.domain) {
         return Err(PullError::ManifestUnknown(format!("{repository}:{tag}")));
@@ -113,7 +112,7 @@ fn pull_offline(store: &mut ImageStore, catalog: &Catalog, reference: &Reference
     if store.registry_has_repository(full.rsplit_once(':').map_or(full.as_str(), |(r, _)| r)) {
         return Err(PullError::ManifestUnknown(format!("{repository}:{tag}")));
     }
-    let Some(image) = catalog.find(&reference) else {
+    let Some(image) = catalog.find(reference) else {
         return Err(if catalog.has_repository(&repository) {
             PullError::ManifestUnknown(format!("{repository}:{tag}"))
         } else {

@@ -99,7 +99,7 @@ pub fn registry_message(resp: &Response) -> String {
     if resp.status == 401 {
         return "unauthorized: authentication required".into();
     }
-    format!("unexpected status from {} request: {} {}", "registry", resp.status, resp.reason)
+    format!("unexpected status from registry request: {} {}", resp.status, resp.reason)
 }
 
 /// Whether Docker lets a registry speak plain HTTP: one on localhost or 127.0.0.0/8 (it
