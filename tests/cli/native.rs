@@ -595,17 +595,49 @@ fn gpus_come_from_the_driver_or_a_cdi_spec_and_a_host_without_one_gets_dockers_e
     assert_eq!(out.status.code(), Some(125));
     assert!(text(&out).contains("could not select device driver \"\" with capabilities: [[gpu]]"), "{}", text(&out));
     assert_eq!(stdout(&n.berth(&["ps", "-a", "--filter", "name=nogpu", "--format", "{{.Status}}"])), "Created\n");
-    // A CDI spec: its devices are listed, and one given with --device is applied.
-    std::fs::write(cdi.join("example.yaml"), format!("cdiVersion: \"0.6.0\"\nkind: example.com/accel\ndevices:\n  - name: a\n    containerEdits:\n      env: [ACCEL=a]\n      deviceNodes:\n        - {{path: /dev/accel0, hostPath: {}, permissions: rw}}\ncontainerEdits:\n  mounts:\n    - {{hostPath: {}, containerPath: /opt/accel/libaccel.so, options: [ro, bind]}}\n", driver.join("dev/nvidia0").display(), driver.join("usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05").display())).unwrap();
+    // A CDI spec: its devices are listed, and one given with --device is applied, its
+    // createContainer hook too (which finds the container's root through its bundle).
+    let hook = n.root.join("accel-hook.sh");
+    std::fs::write(&hook, "#!/bin/sh\nbundle=$(sed 's/.*\"bundle\":\"\\([^\"]*\\)\".*/\\1/')\ngrep -q '\"path\": \"rootfs\"' \"$bundle/config.json\" && echo \"$1\" > \"$bundle/rootfs/etc/accel\"\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(cdi.join("example.yaml"), format!("cdiVersion: \"0.6.0\"\nkind: example.com/accel\ndevices:\n  - name: a\n    containerEdits:\n      env: [ACCEL=a]\n      deviceNodes:\n        - {{path: /dev/accel0, hostPath: {}, permissions: rw}}\ncontainerEdits:\n  mounts:\n    - {{hostPath: {}, containerPath: /opt/accel/libaccel.so, options: [ro, bind]}}\n  hooks:\n    - {{hookName: createContainer, path: {}, args: [accel-hook, made-by-hook]}}\n", driver.join("dev/nvidia0").display(), driver.join("usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05").display(), hook.display())).unwrap();
     assert_eq!(stdout(&berth(&["cdi", "list"], &driver)), "example.com/accel=a\n");
-    let out = berth(&["run", "--rm", "--device", "example.com/accel=a", "bb", "sh", "-c", "echo $ACCEL; ls -l /dev/accel0 | awk '{print $5 $6}'; cat /opt/accel/libaccel.so; echo x > /opt/accel/libaccel.so 2>/dev/null || echo read-only"], &driver);
-    assert_eq!(stdout(&out), "a\n195,0\nfake libcuda.so.535.104.05\nread-only\n", "{}", text(&out));
+    let out = berth(&["run", "--rm", "--device", "example.com/accel=a", "bb", "sh", "-c", "echo $ACCEL; ls -l /dev/accel0 | awk '{print $5 $6}'; cat /opt/accel/libaccel.so; echo x > /opt/accel/libaccel.so 2>/dev/null || echo read-only; cat /etc/accel"], &driver);
+    assert_eq!(stdout(&out), "a\n195,0\nfake libcuda.so.535.104.05\nread-only\nmade-by-hook\n", "the spec's hook ran on the host's side, the container's root in its bundle: {}", text(&out));
     let out = berth(&["run", "--rm", "--device", "example.com/accel=b", "bb", "true"], &driver);
     assert_eq!(out.status.code(), Some(125));
     assert!(text(&out).contains("unresolvable CDI devices example.com/accel=b"), "{}", text(&out));
     // A host device by path.
     let out = berth(&["run", "--rm", "--device", "/dev/fuse", "bb", "sh", "-c", "ls -l /dev/fuse | awk '{print $5 $6}'; head -c 1 /dev/fuse 2>&1"], &driver);
     assert_eq!(stdout(&out), "10,229\nhead: /dev/fuse: Input/output error\n", "the cgroup allows the device given: {}", text(&out));
+}
+
+#[test]
+fn gpu_libraries_enter_the_containers_linker_cache_and_the_drivers_firmware_is_bound() {
+    let Some(n) = Native::new("gpu-ldcache") else { return };
+    let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
+        println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+        return;
+    };
+    let out = n.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A driver whose libraries are real shared objects with the real sonames (ldconfig
+    // reads the ELF), and its firmware.
+    let driver = n.root.join("driver");
+    fake_driver(&driver);
+    let libs = driver.join("usr/lib/x86_64-linux-gnu");
+    for (file, soname) in [("libcuda.so.535.104.05", "libcuda.so.1"), ("libnvidia-ml.so.535.104.05", "libnvidia-ml.so.1")] {
+        let out = Command::new("cc").args(["-shared", "-nostdlib", &format!("-Wl,-soname,{soname}"), "-o"]).arg(libs.join(file)).args(["-x", "c", "/dev/null"]).output().expect("cc runs");
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    std::fs::create_dir_all(driver.join("lib/firmware/nvidia/535.104.05")).unwrap();
+    std::fs::write(driver.join("lib/firmware/nvidia/535.104.05/gsp_ga10x.bin"), "firmware").unwrap();
+    let script = "ldconfig -p | grep -E 'lib(cuda|nvidia-ml)\\.so\\.1 ' | awk '{print $1, $NF}' | sort; cat /lib/firmware/nvidia/535.104.05/gsp_ga10x.bin";
+    let out = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "--gpus", "all", "debian:bookworm", "sh", "-c", script]).env("BERTH_ROOT", &n.root).env("BERTH_DRIVER_ROOT", &driver).env("BERTH_CDI_SPEC_DIRS", n.root.join("no-cdi")).output().unwrap();
+    assert_eq!(stdout(&out), "libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.1\nlibnvidia-ml.so.1 /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\nfirmware", "{}", text(&out));
+    // The image's own cache is the container's change, not the image's.
+    let out = n.berth(&["run", "--rm", "debian:bookworm", "sh", "-c", "ldconfig -p | grep -c libcuda"]);
+    assert_eq!(stdout(&out), "0\n", "{}", text(&out));
 }
 
 #[test]

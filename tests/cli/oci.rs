@@ -118,6 +118,23 @@ fn podman_in(dir: &Path) -> impl Fn(&[&str]) -> Output {
     move |args: &[&str]| Command::new("timeout").arg("120").arg("podman").arg("--runtime").arg(&runtime).args(args).env("CONTAINERS_CONF", &conf).env("CONTAINERS_STORAGE_CONF", &storage).output().expect("podman runs")
 }
 
+/// A bundle directory for a podman test, podman in it (see [`podman_in`]), and busybox
+/// imported into podman as `image` from `busybox.tar` there; `None` where the test
+/// cannot run (not root, no podman), having said why.
+fn podman_with_busybox(name: &str, image: &str) -> Option<(Bundle, impl Fn(&[&str]) -> Output, PathBuf)> {
+    let b = Bundle::new(name, config(&["true"], false))?;
+    if Command::new("podman").arg("--version").output().is_err() {
+        println!("podman is not installed (scripts/test installs it on Debian); skipped");
+        return None;
+    }
+    let podman = podman_in(&b.dir);
+    let tar = b.dir.join("busybox.tar");
+    std::fs::write(&tar, busybox_rootfs()).unwrap();
+    let out = podman(&["import", tar.to_str().unwrap(), image]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    Some((b, podman, tar))
+}
+
 fn cgroup_exists(id: &str) -> bool {
     Path::new("/sys/fs/cgroup/pids/berth-oci").join(id).exists() || Path::new("/sys/fs/cgroup/berth-oci").join(id).exists()
 }
@@ -259,16 +276,7 @@ fn bad_bundles_are_refused_naming_what_is_wrong() {
 
 #[test]
 fn podman_runs_containers_with_berth_oci_as_its_runtime() {
-    let Some(b) = Bundle::new("podman", config(&["true"], false)) else { return };
-    if Command::new("podman").arg("--version").output().is_err() {
-        println!("podman is not installed (scripts/test installs it on Debian); skipped");
-        return;
-    }
-    let podman = podman_in(&b.dir);
-    let tar = b.dir.join("busybox.tar");
-    std::fs::write(&tar, busybox_rootfs()).unwrap();
-    let out = podman(&["import", tar.to_str().unwrap(), "localhost/berth-oci-busybox"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let Some((_b, podman, _)) = podman_with_busybox("podman", "localhost/berth-oci-busybox") else { return };
 
     let out = podman(&["run", "--rm", "--network", "none", "--hostname", "via-podman", "localhost/berth-oci-busybox", "sh", "-c", "echo hello $(hostname); exit 3"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -305,19 +313,10 @@ fn podman_runs_containers_with_berth_oci_as_its_runtime() {
 
 #[test]
 fn podman_plays_the_pod_that_kube_generate_writes() {
-    let Some(b) = Bundle::new("kube", config(&["true"], false)) else { return };
-    if Command::new("podman").arg("--version").output().is_err() {
-        println!("podman is not installed (scripts/test installs it on Debian); skipped");
-        return;
-    }
-    let podman = podman_in(&b.dir);
+    let Some((b, podman, tar)) = podman_with_busybox("kube", "localhost/kube-bb") else { return };
     let berth = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", b.dir.join("berth")).output().expect("berth runs");
     // The same image on both sides.
-    let tar = b.dir.join("busybox.tar");
-    std::fs::write(&tar, busybox_rootfs()).unwrap();
     assert_eq!(berth(&["import", tar.to_str().unwrap(), "localhost/kube-bb"]).status.code(), Some(0));
-    let out = podman(&["import", tar.to_str().unwrap(), "localhost/kube-bb"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = berth(&["create", "--name", "kb", "-e", "GREETING=from berth", "localhost/kube-bb", "sh", "-c", "echo $GREETING; cat /etc/os"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let yaml = b.dir.join("kb.yaml");
@@ -337,4 +336,82 @@ fn podman_plays_the_pod_that_kube_generate_writes() {
     let _ = podman(&["kube", "down", yaml.to_str().unwrap()]);
     let _ = podman(&["pod", "rm", "-f", "-a"]);
     let _ = podman(&["rmi", "-a", "-f"]);
+}
+
+#[test]
+fn create_and_start_container_hooks_run_in_the_container_with_its_state() {
+    let Some(b) = Bundle::new("hooks", config(&["cat", "/tmp/from-create", "/tmp/from-start"], false)) else { return };
+    let dir = b.dir.display().to_string();
+    // On the host's filesystem, the container's root (its /tmp mount too) at its host path.
+    let hook = b.dir.join("create-hook.sh");
+    std::fs::write(&hook, format!("#!/bin/sh\ncat > {dir}/state.json\necho \"create $1 $2\" > {dir}/rootfs/tmp/from-create\n")).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = config(&["cat", "/tmp/from-create", "/tmp/from-start"], false);
+    c["hooks"] = serde_json::json!({
+        "createContainer": [{ "path": hook, "args": ["create-hook", "one", "two"], "timeout": 10 }],
+        // The path resolves in the container: its busybox.
+        "startContainer": [{ "path": "/bin/sh", "args": ["sh", "-c", "echo start as $(id -u) in $(hostname) > /tmp/from-start"] }]
+    });
+    b.configure(c.clone());
+    let out = b.oci(&["run", "--bundle", &dir, "box-hooks"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "create one two\nstart as 0 in oci-test\n");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(b.dir.join("state.json")).unwrap()).expect("the hook read the state as JSON");
+    assert_eq!((state["id"].as_str(), state["status"].as_str(), state["bundle"].as_str()), (Some("box-hooks"), Some("creating"), Some(dir.as_str())));
+    assert!(state["pid"].as_i64().is_some_and(|p| p > 1), "the host's PID of the container: {state}");
+
+    // A hook that fails stops the create, with what it said; one out of time is killed.
+    c["hooks"] = serde_json::json!({ "createContainer": [{ "path": "/bin/sh", "args": ["sh", "-c", "echo no GPU here >&2; exit 3"] }] });
+    b.configure(c.clone());
+    let out = b.oci(&["create", "--bundle", &dir, "box-hooks"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("error running createContainer hook #0 (/bin/sh): exit status 3"), "{}", text(&out));
+    assert!(text(&out).contains("no GPU here"), "{}", text(&out));
+    c["hooks"] = serde_json::json!({ "startContainer": [{ "path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1 }] });
+    b.configure(c);
+    let started = std::time::Instant::now();
+    let out = b.oci(&["run", "--bundle", &dir, "box-hooks"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out).contains("error running startContainer hook #0 (/bin/sleep): timed out after 1s"), "{}", text(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(std::fs::read_dir(b.dir.join("state")).map_or(true, |mut d| d.next().is_none()), "nothing is left of the failed starts");
+    assert!(!cgroup_exists("box-hooks"));
+}
+
+#[test]
+fn podman_gives_a_cdi_device_through_berth_oci() {
+    let Some((b, podman, tar)) = podman_with_busybox("podman-cdi", "localhost/berth-oci-cdi") else { return };
+    // podman reads CDI specs from /var/run/cdi (this podman has no setting for the
+    // directory): one of this test's own, removed when it ends.
+    struct Spec(PathBuf);
+    impl Drop for Spec {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    std::fs::create_dir_all("/var/run/cdi").unwrap();
+    let spec = Spec(PathBuf::from(format!("/var/run/cdi/berth-test-{}.yaml", std::process::id())));
+    let node = b.dir.join("accel0");
+    assert!(Command::new("mknod").arg(&node).args(["c", "195", "0"]).status().unwrap().success());
+    let hook = b.dir.join("hook.sh");
+    std::fs::write(&hook, format!("#!/bin/sh\ncat > {}/hook-state.json\n", b.dir.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        &spec.0,
+        format!(
+            "cdiVersion: \"0.5.0\"\nkind: berth-test.example.com/accel\ndevices:\n  - name: a\n    containerEdits:\n      env: [ACCEL=a]\n      deviceNodes:\n        - {{path: /dev/accel0, hostPath: {}, type: c, major: 195, minor: 0, permissions: rw}}\ncontainerEdits:\n  mounts:\n    - {{hostPath: {}, containerPath: /opt/accel/rootfs.tar, options: [ro, bind]}}\n  hooks:\n    - {{hookName: createContainer, path: {}}}\n",
+            node.display(),
+            tar.display(),
+            hook.display()
+        ),
+    )
+    .unwrap();
+    let script = "echo $ACCEL; ls -l /dev/accel0 | awk '{print $5 $6}'; wc -c < /opt/accel/rootfs.tar; head -c 1 /dev/accel0 2>&1";
+    let out = podman(&["run", "--rm", "--name", "cdi-box", "--network", "none", "--device", "berth-test.example.com/accel=a", "localhost/berth-oci-cdi", "sh", "-c", script]);
+    let got = String::from_utf8_lossy(&out.stdout).to_string();
+    // The device cgroup lets it open the node: ENXIO (no driver behind it), not EPERM.
+    assert_eq!(got, format!("a\n195,0\n{}\nhead: /dev/accel0: No such device or address\n", std::fs::metadata(&tar).unwrap().len()), "{}", text(&out));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(b.dir.join("hook-state.json")).expect("the spec's hook ran")).unwrap();
+    assert_eq!(state["status"], "creating", "{state}");
+    let _ = podman(&["rmi", "-f", "localhost/berth-oci-cdi"]);
 }

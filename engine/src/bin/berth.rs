@@ -244,6 +244,12 @@ fn main() {
         let dir = std::env::args_os().nth(2).map(std::path::PathBuf::from).unwrap_or_default();
         std::process::exit(engine::runtime::native::supervisor::main(&dir));
     }
+    // The hooks Berth provides to its containers (`update-ldcache` for GPUs).
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    if std::env::args_os().nth(1).is_some_and(|a| a == engine::runtime::native::hooks::ARG) {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        std::process::exit(engine::runtime::native::hooks::main(&args));
+    }
     // The OCI runtime command line: `berth oci …`, or this binary named `berth-oci`.
     #[cfg(all(target_os = "linux", feature = "native"))]
     {

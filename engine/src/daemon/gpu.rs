@@ -7,17 +7,19 @@
 //! or JSON in `/etc/cdi` and `/var/run/cdi`), or, for `--gpus` where no spec names
 //! `nvidia.com/gpu`, from discovering the driver as `nvidia-container-cli` does: its
 //! device nodes under `/dev`, its libraries per capability in the library directories,
-//! its programs in the `PATH` directories. `BERTH_CDI_SPEC_DIRS` (colon-separated) and
-//! `BERTH_DRIVER_ROOT` (where the driver's files are, `/` by default) say where to look,
-//! as Docker's `cdi-spec-dirs` and the toolkit's `--root` do; the tests point them at a
-//! fake driver.
+//! its programs in the `PATH` directories, its GSP firmware, and a `createContainer`
+//! hook that refreshes the container's linker cache (`runtime::native::hooks`). A CDI
+//! spec's `createContainer` and `startContainer` hooks run in the native runtime.
+//! `BERTH_CDI_SPEC_DIRS` (colon-separated) and `BERTH_DRIVER_ROOT` (where the driver's
+//! files are, `/` by default) say where to look, as Docker's `cdi-spec-dirs` and the
+//! toolkit's `--root` do; the tests point them at a fake driver.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::runtime::spec::{ContainerSpec, DeviceRule, DeviceSpec, MountSpec};
+use crate::runtime::spec::{ContainerSpec, DeviceRule, DeviceSpec, Hook, MountSpec};
 
 pub use crate::runtime::GpuRequest;
 
@@ -83,7 +85,7 @@ pub struct Edits {
     #[serde(default)]
     pub mounts: Vec<CdiMount>,
     #[serde(default)]
-    pub hooks: Vec<serde_yaml::Value>,
+    pub hooks: Vec<CdiHook>,
     #[serde(default, rename = "additionalGIDs")]
     pub additional_gids: Vec<u32>,
     /// `[link, target]` pairs (the toolkit's `create-symlinks` hook; not a CDI field).
@@ -111,6 +113,20 @@ pub struct CdiNode {
     pub uid: Option<u32>,
     #[serde(default)]
     pub gid: Option<u32>,
+}
+
+/// An OCI hook a device asks for (CDI's `hooks`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CdiHook {
+    pub hook_name: String,
+    pub path: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -213,12 +229,13 @@ pub fn cdi_edits(specs: &[(PathBuf, CdiSpec)], names: &[String]) -> Result<Edits
     Ok(edits)
 }
 
-/// The driver's libraries per capability (nvidia-container-cli's lists, the common part).
+/// The driver's libraries per capability (libnvidia-container's lists, 64-bit).
 const LIBRARIES: &[(&str, &[&str])] = &[
-    ("utility", &["libnvidia-ml.so", "libnvidia-cfg.so"]),
-    ("compute", &["libcuda.so", "libcudadebugger.so", "libnvidia-opencl.so", "libnvidia-ptxjitcompiler.so", "libnvidia-nvvm.so", "libnvidia-allocator.so"]),
+    ("utility", &["libnvidia-ml.so", "libnvidia-cfg.so", "libnvidia-nscq.so"]),
+    ("compute", &["libcuda.so", "libcudadebugger.so", "libnvidia-opencl.so", "libnvidia-gpucomp.so", "libnvidia-ptxjitcompiler.so", "libnvidia-fatbinaryloader.so", "libnvidia-allocator.so", "libnvidia-compiler.so", "libnvidia-pkcs11.so", "libnvidia-pkcs11-openssl3.so", "libnvidia-nvvm.so"]),
     ("video", &["libvdpau_nvidia.so", "libnvidia-encode.so", "libnvidia-opticalflow.so", "libnvcuvid.so"]),
-    ("graphics", &["libnvidia-eglcore.so", "libnvidia-glcore.so", "libnvidia-tls.so", "libnvidia-glsi.so", "libnvidia-rtcore.so"]),
+    ("graphics", &["libnvidia-eglcore.so", "libnvidia-glcore.so", "libnvidia-tls.so", "libnvidia-glsi.so", "libnvidia-fbc.so", "libnvidia-ifr.so", "libnvidia-rtcore.so", "libnvoptix.so", "libGLX_nvidia.so", "libEGL_nvidia.so", "libGLESv2_nvidia.so", "libGLESv1_CM_nvidia.so", "libnvidia-glvkspirv.so", "libnvidia-cbl.so"]),
+    ("ngx", &["libnvidia-ngx.so"]),
 ];
 
 /// The driver's programs per capability.
@@ -302,8 +319,29 @@ pub fn discover(root: &Path, request: &GpuRequest) -> Option<Edits> {
             }
         }
     }
+    // The GSP firmware of this driver version (`/lib/firmware/nvidia/VERSION/*.bin`).
+    let version = edits.mounts.iter().find_map(|m| m.container_path.rsplit_once("/libnvidia-ml.so.").or_else(|| m.container_path.rsplit_once("/libcuda.so.")).map(|(_, v)| v.to_string()));
+    if let Some(version) = version {
+        let dir = format!("lib/firmware/nvidia/{version}");
+        let mut firmware: Vec<String> = std::fs::read_dir(root.join(&dir)).into_iter().flatten().filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".bin")).collect();
+        firmware.sort();
+        for f in firmware {
+            edits.mounts.push(CdiMount { host_path: root.join(&dir).join(&f).display().to_string(), container_path: format!("/{dir}/{f}"), options: vec!["ro".into(), "nosuid".into(), "nodev".into(), "bind".into()] });
+        }
+    }
+    // The container's linker cache, refreshed once the libraries are in (Berth's own
+    // hook: the host's ldconfig confined to the container's root).
+    let folders: Vec<String> = edits.mounts.iter().filter(|m| m.container_path.contains(".so.")).filter_map(|m| m.container_path.rsplit_once('/').map(|(d, _)| d.to_string())).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    if let (false, Ok(exe)) = (folders.is_empty(), std::env::current_exe()) {
+        let mut args = vec!["berth".to_string(), HOOK_ARG.into(), "update-ldcache".into()];
+        args.extend(folders.into_iter().flat_map(|f| ["--folder".to_string(), f]));
+        edits.hooks.push(CdiHook { hook_name: "createContainer".into(), path: exe.display().to_string(), args, env: Vec::new(), timeout: Some(30) });
+    }
     Some(edits)
 }
+
+/// The argument that runs one of Berth's own hooks (`runtime::native::hooks::ARG`).
+const HOOK_ARG: &str = "__berth-hook";
 
 /// A host device node's type (`c`, `b`) and numbers.
 #[cfg(unix)]
@@ -358,6 +396,16 @@ pub fn apply(spec: &mut ContainerSpec, edits: &Edits) -> Result<(), String> {
         let mut all: Vec<(String, String)> = spec.annotation(crate::runtime::spec::ANNOTATION_SYMLINKS).and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
         all.extend(edits.symlinks.iter().cloned());
         spec.annotations.insert(crate::runtime::spec::ANNOTATION_SYMLINKS.into(), serde_json::to_string(&all).unwrap_or_default());
+    }
+    for h in &edits.hooks {
+        let hook = Hook { path: h.path.clone(), args: h.args.clone(), env: h.env.clone(), timeout: h.timeout };
+        match h.hook_name.as_str() {
+            "createContainer" => spec.hooks.create_container.push(hook),
+            "startContainer" => spec.hooks.start_container.push(hook),
+            // The ones the runtime's own process runs are run by `berth oci` only.
+            "prestart" | "createRuntime" | "poststart" | "poststop" => return Err(format!("CDI hook {} ({}): the native runtime runs createContainer and startContainer hooks; run this device through podman with berth-oci", h.hook_name, h.path)),
+            other => return Err(format!("CDI hook {other:?} ({}): not an OCI hook name", h.path)),
+        }
     }
     if !edits.additional_gids.is_empty() {
         let gids = spec.process.user.additional_gids.get_or_insert_with(Vec::new);

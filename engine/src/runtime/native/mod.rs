@@ -25,6 +25,8 @@ pub mod cgroup;
 #[cfg(all(target_os = "linux", feature = "native"))]
 mod exec;
 #[cfg(all(target_os = "linux", feature = "native"))]
+pub mod hooks;
+#[cfg(all(target_os = "linux", feature = "native"))]
 pub mod oci;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod plan;

@@ -8,8 +8,10 @@
 //! `--console-socket`), and its process outlives `create`.
 //!
 //! State lives under `--root` (default `/run/berth-oci`), one directory per container
-//! with `state.json`. Not done yet: `exec`, `pause`/`resume`, user namespaces, and the
-//! `createContainer` and `startContainer` hooks (a config that has them is refused).
+//! with `state.json`. Every hook of the runtime spec runs: `prestart`, `createRuntime`,
+//! `poststart` and `poststop` here, in the runtime's namespaces; `createContainer` and
+//! `startContainer` in the container's first process (see [`super::plan::HookRun`]).
+//! Not done yet: user namespaces.
 
 // System calls are what this backend is: each unsafe block says what makes it sound.
 #![allow(unsafe_code)]
@@ -402,9 +404,6 @@ fn create(g: &Global, args: &[String], run: bool) -> Result<i32> {
     valid_id(&id)?;
     let bundle_dir = std::fs::canonicalize(p.get(&["--bundle", "-b"]).unwrap_or(".")).map_err(|e| format!("bundle: {e}"))?;
     let mut spec = load_config(&bundle_dir)?;
-    if !spec.hooks.create_container.is_empty() || !spec.hooks.start_container.is_empty() {
-        return Err("hooks: createContainer and startContainer hooks are not run by berth-oci yet".into());
-    }
     let rootfs = bundle_dir.join(&spec.root.path);
     let rootfs = std::fs::canonicalize(&rootfs).map_err(|e| format!("root.path: {}: {e}", rootfs.display()))?;
     let argv0 = spec.process.args[0].clone();
@@ -490,7 +489,7 @@ fn create(g: &Global, args: &[String], run: bool) -> Result<i32> {
             return Err(e);
         }
     };
-    let b = Bundle { dir: bundle_dir.clone(), rootfs: rootfs.clone(), old_root: format!(".berth-oci-old-root-{}", std::process::id()), join, fifo: format!("/proc/self/fd/{fifo_fd}") };
+    let b = Bundle { dir: bundle_dir.clone(), rootfs: rootfs.clone(), old_root: format!(".berth-oci-old-root-{}", std::process::id()), join, fifo: format!("/proc/self/fd/{fifo_fd}"), id: id.clone() };
     let terminal = spec.process.terminal;
     let spawned = process::spawn_with(|fds| Ok((bundle::build(&spec, &b, fds)?, flags)), Streams::Inherit, terminal, &cgroups, || Ok(()));
     drop(opened);

@@ -180,7 +180,61 @@ pub enum Step {
     /// An OCI `create`: reports the container ready on `report` and waits for `start`
     /// on `fifo` (`/proc/self/fd/N` of the `exec.fifo` the parent opened).
     AwaitStart { report: i32, fifo: CString },
+    /// An OCI `createContainer` or `startContainer` hook (see [`HookRun`]).
+    Hook(HookRun),
     Exec(Exec),
+}
+
+/// An OCI hook the container's first process runs, with everything `execve` needs made
+/// before the clone. `createContainer` hooks run in the host's filesystem (the old root,
+/// the path resolving in the runtime's namespace) with the container's finished root
+/// bound at its host path, so a hook such as the NVIDIA toolkit's `update-ldcache` finds
+/// the container where the bundle's `config.json` says it is; they run in a mount
+/// namespace of their own (a copy of the container's), so files they write land in the
+/// container but mounts they make do not. `startContainer` hooks run inside the
+/// container, after the start and before the program. The hook reads the container's
+/// state on standard input; its output is shown on the container's standard error only
+/// when it fails.
+#[derive(Debug)]
+pub struct HookRun {
+    pub kind: &'static str,
+    pub index: usize,
+    pub program: Exec,
+    /// The state as JSON, before and after the container's host PID (which the parent
+    /// sends with its go-ahead).
+    pub state: (Vec<u8>, Vec<u8>),
+    /// Milliseconds; 0 is no limit.
+    pub timeout_ms: u64,
+    /// `createContainer`: the old root, and the container root's host path under it.
+    pub host: Option<(CString, CString)>,
+    /// After an OCI `start` nobody reads the failure report: the hook's failure is
+    /// written to the container's standard error, after this (`error running …: `).
+    pub after_start: Option<Vec<u8>>,
+}
+
+/// What a hook that ran and failed reports as its `errno`: its exit status above this
+/// (a signal's number above [`HOOK_SIGNALLED`]), or `ETIMEDOUT`.
+pub const HOOK_EXITED: i32 = 0x1_0000;
+pub const HOOK_SIGNALLED: i32 = 0x2_0000;
+
+/// The hooks of `kind` as steps. `bundle` and `id` go into the state they read.
+pub fn hook_steps(kind: &'static str, hooks: &[crate::runtime::spec::Hook], id: &str, bundle: &str, annotations: &std::collections::BTreeMap<String, String>, host: Option<(&str, &str)>, after_start: bool) -> Result<Vec<Step>, String> {
+    const PID: &str = "\"pid\":2147483647";
+    let status = if kind == "createContainer" { "creating" } else { "created" };
+    let state = serde_json::json!({ "ociVersion": crate::runtime::spec::OCI_VERSION, "id": id, "status": status, "pid": 2147483647u32, "bundle": bundle, "annotations": annotations }).to_string();
+    let (before, after) = state.split_once(PID).ok_or("the hooks' state has no PID")?;
+    hooks
+        .iter()
+        .enumerate()
+        .map(|(index, h)| {
+            let args = if h.args.is_empty() { vec![h.path.clone()] } else { h.args.clone() };
+            let mut program = Exec::new(&args, &h.env, &h.path)?;
+            program.candidates = vec![c(&h.path)?];
+            let host = host.map(|(old, at)| Ok::<_, String>((c(old)?, c(&format!("{old}{at}"))?))).transpose()?;
+            let after_start = after_start.then(|| format!("{}: error running {kind} hook #{index} ({}): ", super::oci::BINARY, h.path).into_bytes());
+            Ok(Step::Hook(HookRun { kind, index, program, state: (format!("{before}\"pid\":").into_bytes(), after.as_bytes().to_vec()), timeout_ms: h.timeout.unwrap_or(0).saturating_mul(1000), host, after_start }))
+        })
+        .collect()
 }
 
 /// The program: where to look for it (each `PATH` directory, or the one path given),
@@ -190,8 +244,8 @@ pub struct Exec {
     pub argv0: String,
     pub candidates: Vec<CString>,
     strings: Vec<CString>,
-    argv: Vec<*const libc::c_char>,
-    envp: Vec<*const libc::c_char>,
+    pub(super) argv: Vec<*const libc::c_char>,
+    pub(super) envp: Vec<*const libc::c_char>,
 }
 
 impl Exec {
@@ -224,6 +278,16 @@ pub struct Layout {
     pub files: PathBuf,
     /// The old root's name under the new one while the mounts are made.
     pub old_root: String,
+    /// The container's ID, for the state its hooks read (their bundle is the directory
+    /// above `rootfs`, where its `config.json` is written when it has hooks).
+    #[serde(default)]
+    pub id: String,
+}
+
+impl Layout {
+    pub fn bundle(&self) -> PathBuf {
+        self.rootfs.parent().map(PathBuf::from).unwrap_or_default()
+    }
 }
 
 /// A host path bound into the container.
@@ -487,8 +551,10 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
         }
     }
     let read_only: Vec<String> = spec.linux.readonly_paths.clone().unwrap_or_else(|| READ_ONLY.iter().map(|p| p.to_string()).collect());
+    let bundle = layout.bundle().display().to_string();
+    steps.extend(hook_steps("createContainer", &spec.hooks.create_container, &layout.id, &bundle, &spec.annotations, Some((&old_root, &root)), false)?);
     finish(spec, &mut steps, &read_only, &old_root)?;
-    process(spec, &mut steps, report, None, Env::Docker)?;
+    process(spec, &mut steps, report, None, Env::Docker, (&layout.id, &bundle))?;
     Ok(steps)
 }
 
@@ -525,7 +591,7 @@ pub enum Env {
 
 /// The process's steps, once its filesystem is made: working directory, rlimits,
 /// `--init`, the wait for an OCI `start`, seccomp, capabilities, user, the program.
-fn process(spec: &ContainerSpec, steps: &mut Vec<Step>, report: i32, await_start: Option<CString>, extra: Env) -> Result<(), String> {
+fn process(spec: &ContainerSpec, steps: &mut Vec<Step>, report: i32, await_start: Option<CString>, extra: Env, (id, bundle): (&str, &str)) -> Result<(), String> {
     let cwd = if spec.process.cwd.is_empty() { "/".to_string() } else { spec.process.cwd.clone() };
     mkdir_all(steps, &cwd)?;
     steps.push(Step::Chdir(c(&cwd)?));
@@ -537,9 +603,11 @@ fn process(spec: &ContainerSpec, steps: &mut Vec<Step>, report: i32, await_start
         // Before the user changes: PID 1 stays root, as docker-init does.
         steps.push(Step::Init { close: report, args: own_args() });
     }
+    let after_start = await_start.is_some();
     if let Some(fifo) = await_start {
         steps.push(Step::AwaitStart { report, fifo });
     }
+    steps.extend(hook_steps("startContainer", &spec.hooks.start_container, id, bundle, &spec.annotations, None, after_start)?);
     let caps = caps_of(spec);
     if let Some(program) = seccomp_program(spec, caps)? {
         steps.push(Step::Seccomp(program));
@@ -638,6 +706,7 @@ pub fn run(steps: &[Step], sys: &dyn Sys) -> Result<(), Failed> {
             Step::Seccomp(program) => sys.seccomp(program),
             Step::Setns { fd, nstype } => sys.setns(*fd, *nstype),
             Step::AwaitStart { report, fifo } => sys.await_start(*report, fifo),
+            Step::Hook(hook) => sys.run_hook(hook),
             Step::Exec(exec) => {
                 // As execvp: the first candidate that runs; EACCES is kept over ENOENT.
                 let mut worst = libc::ENOENT;
@@ -688,6 +757,7 @@ pub fn describe(step: &Step) -> String {
         Step::Seccomp(_) => "installing the seccomp filter".into(),
         Step::Setns { nstype, .. } => format!("joining the {} namespace", namespace_kind(*nstype)),
         Step::AwaitStart { .. } => "waiting for the start".into(),
+        Step::Hook(h) => format!("error running {} hook #{} ({})", h.kind, h.index, s(&h.program.candidates[0])),
         Step::Groups(_) | Step::Gid(_) | Step::Uid(_) => "setting the user".into(),
         Step::Exec(e) => format!("exec: \"{}\"", e.argv0),
     }

@@ -216,7 +216,7 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
             other => return Err(RuntimeError::Failed(format!("the native runtime does not mount {other} mounts yet"))),
         }
     }
-    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name() };
+    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name(), id: root.id.clone() };
     let host_network = !plan::new_namespace(spec, "network");
 
     // What the child's mounts need on disk, written while it is placed in its cgroups.
@@ -250,6 +250,12 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
             write("hostname", &format!("{}\n", spec.hostname))?;
         }
         write("resolv.conf", &resolv_conf(host_network))?;
+        // A hook reads the container's bundle: its config, with the root where it is.
+        if !spec.hooks.is_empty() {
+            let mut config = spec.clone();
+            config.root.path = "rootfs".into();
+            std::fs::write(run.path.join("config.json"), serde_json::to_vec_pretty(&config).unwrap_or_default()).map_err(|e| failed("writing the container's config.json", e))?;
+        }
         for (name, dir) in &volume_dirs {
             let fs = volumes_src.get(name).cloned().unwrap_or_default();
             rootfs::write_out(&fs, dir).map_err(rootfs_err)?;
@@ -419,7 +425,10 @@ pub fn spawn_with(build: impl FnOnce(Fds) -> Result<(Vec<Step>, i32), String>, s
         wait(pid);
         return Err(e);
     }
-    let _ = sync_w.write_all(&[1]);
+    // The go-ahead, with the child's PID as the host sees it (for its hooks' state).
+    let mut go = [1u8; 5];
+    go[1..].copy_from_slice(&pid.to_ne_bytes());
+    let _ = sync_w.write_all(&go);
     drop(sync_w);
     // The terminal's master end, sent by the child (none if it failed before).
     // SAFETY: a descriptor the kernel passed to us.
@@ -551,6 +560,9 @@ fn step_error(steps: &[Step], step: usize, errno: i32) -> RuntimeError {
     match s {
         Step::Exec(e) if errno == libc::ENOENT => RuntimeError::ExecNotFound { argv0: e.argv0.clone(), in_path: !e.argv0.contains('/') },
         Step::Exec(e) if errno == libc::EACCES => RuntimeError::ExecDenied { argv0: e.argv0.clone() },
+        Step::Hook(_) if errno >= plan::HOOK_SIGNALLED => RuntimeError::Failed(format!("{}: killed by signal {}", plan::describe(s), errno - plan::HOOK_SIGNALLED)),
+        Step::Hook(_) if errno >= plan::HOOK_EXITED => RuntimeError::Failed(format!("{}: exit status {}", plan::describe(s), errno - plan::HOOK_EXITED)),
+        Step::Hook(h) if errno == libc::ETIMEDOUT => RuntimeError::Failed(format!("{}: timed out after {}s", plan::describe(s), h.timeout_ms / 1000)),
         other => RuntimeError::Failed(format!("{}: {}", plan::describe(other), os.to_string().split(" (os error").next().unwrap_or_default().to_lowercase())),
     }
 }

@@ -63,6 +63,34 @@ pub trait Sys {
     /// (8 bytes, [`super::process::READY`] first), closes it, and blocks opening `fifo`
     /// for writing until `start` opens it for reading (runc's `exec.fifo`).
     fn await_start(&self, report: i32, fifo: &CStr) -> Result<(), Errno>;
+    /// Runs an OCI hook to its end (see [`super::plan::HookRun`]): `Err` with
+    /// `ETIMEDOUT`, or its exit status or signal (above [`super::plan::HOOK_EXITED`],
+    /// [`super::plan::HOOK_SIGNALLED`]), when it did not succeed.
+    fn run_hook(&self, hook: &super::plan::HookRun) -> Result<(), Errno>;
+}
+
+/// The container's PID as the host sees it, which its parent sends with the go-ahead
+/// (inside its PID namespace it is 1).
+static HOST_PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// `n` in decimal into `buf`; the digits written.
+fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || at == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
+fn monotonic_ms() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a timespec for the kernel to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
 }
 
 /// A one-byte message with room for one descriptor, over the caller's buffers (which
@@ -177,12 +205,141 @@ impl Sys for Linux {
         }
     }
 
+    fn run_hook(&self, h: &super::plan::HookRun) -> Result<(), Errno> {
+        let mut input = [0i32; 2];
+        let mut output = [0i32; 2];
+        // SAFETY: arrays of two ints for the kernel to fill.
+        unsafe {
+            if libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, input.as_mut_ptr()) != 0 {
+                return Err(errno());
+            }
+            if libc::pipe2(output.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                let e = errno();
+                libc::close(input[0]);
+                libc::close(input[1]);
+                return Err(e);
+            }
+        }
+        // SAFETY: this process is single-threaded (the container's first); the child
+        // only makes system calls on prepared data, then execs or exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: system calls with prepared C strings and our own descriptors.
+            unsafe {
+                if let Some((old_root, at)) = &h.host {
+                    if libc::unshare(libc::CLONE_NEWNS) != 0 || libc::mount(c"/".as_ptr(), at.as_ptr(), std::ptr::null(), libc::MS_BIND | libc::MS_REC, std::ptr::null()) != 0 || libc::chroot(old_root.as_ptr()) != 0 {
+                        libc::_exit(126);
+                    }
+                }
+                libc::chdir(c"/".as_ptr());
+                libc::dup2(input[0], 0);
+                libc::dup2(output[1], 1);
+                libc::dup2(output[1], 2);
+                libc::execve(h.program.candidates[0].as_ptr(), h.program.argv.as_ptr(), h.program.envp.as_ptr());
+                libc::_exit(127);
+            }
+        }
+        // SAFETY: our own descriptors; buffers are locals of the lengths given.
+        unsafe {
+            libc::close(input[0]);
+            libc::close(output[1]);
+            if pid < 0 {
+                let e = errno();
+                libc::close(input[1]);
+                libc::close(output[0]);
+                return Err(e);
+            }
+            // The state: a hook that does not read it must not stop this one.
+            let mut digits = [0u8; 10];
+            let pid_text = decimal(HOST_PID.load(std::sync::atomic::Ordering::Relaxed).max(0) as u32, &mut digits);
+            for part in [h.state.0.as_slice(), pid_text, h.state.1.as_slice()] {
+                libc::send(input[1], part.as_ptr().cast(), part.len(), libc::MSG_NOSIGNAL);
+            }
+            libc::close(input[1]);
+            // Its output, the last 4 KiB kept, until it exits or its time is up.
+            let mut kept = [0u8; 4096];
+            let mut len = 0usize;
+            let deadline = (h.timeout_ms > 0).then(|| monotonic_ms() + h.timeout_ms);
+            let mut open = true;
+            let mut status = 0;
+            let outcome = loop {
+                if open {
+                    let mut p = libc::pollfd { fd: output[0], events: libc::POLLIN, revents: 0 };
+                    if libc::poll(&mut p, 1, 20) > 0 {
+                        let mut chunk = [0u8; 1024];
+                        let n = libc::read(output[0], chunk.as_mut_ptr().cast(), chunk.len());
+                        if n <= 0 {
+                            open = false;
+                        } else {
+                            let n = n as usize;
+                            if len + n > kept.len() {
+                                let drop = (len + n - kept.len()).min(len);
+                                kept.copy_within(drop..len, 0);
+                                len -= drop;
+                            }
+                            let n = n.min(kept.len() - len);
+                            kept[len..len + n].copy_from_slice(&chunk[..n]);
+                            len += n;
+                        }
+                    }
+                } else {
+                    let pause = libc::timespec { tv_sec: 0, tv_nsec: 5_000_000 };
+                    libc::nanosleep(&pause, std::ptr::null_mut());
+                }
+                let r = libc::waitpid(pid, &mut status, libc::WNOHANG);
+                if r == pid {
+                    break if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+                        Ok(())
+                    } else if libc::WIFEXITED(status) {
+                        Err(super::plan::HOOK_EXITED + libc::WEXITSTATUS(status))
+                    } else {
+                        Err(super::plan::HOOK_SIGNALLED + libc::WTERMSIG(status))
+                    };
+                }
+                if r < 0 && errno() != libc::EINTR {
+                    break Err(errno());
+                }
+                if deadline.is_some_and(|d| monotonic_ms() > d) {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                    break Err(libc::ETIMEDOUT);
+                }
+            };
+            libc::close(output[0]);
+            if let Err(e) = outcome {
+                if len > 0 {
+                    libc::write(2, kept.as_ptr().cast(), len);
+                }
+                if let Some(prefix) = &h.after_start {
+                    let mut digits = [0u8; 10];
+                    let (what, n): (&[u8], Option<u32>) = match e {
+                        libc::ETIMEDOUT => (b"timed out after ", Some((h.timeout_ms / 1000) as u32)),
+                        e if e >= super::plan::HOOK_SIGNALLED => (b"killed by signal ", Some((e - super::plan::HOOK_SIGNALLED) as u32)),
+                        e if e >= super::plan::HOOK_EXITED => (b"exit status ", Some((e - super::plan::HOOK_EXITED) as u32)),
+                        _ => (b"could not run it", None),
+                    };
+                    let number = n.map_or(&[][..], |n| decimal(n, &mut digits));
+                    let unit: &[u8] = if e == libc::ETIMEDOUT { b"s\n" } else { b"\n" };
+                    for part in [prefix.as_slice(), what, number, unit] {
+                        libc::write(2, part.as_ptr().cast(), part.len());
+                    }
+                }
+            }
+            outcome
+        }
+    }
+
     fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
-        let mut byte = 0u8;
+        // The go-ahead byte and the PID, written at once (a pipe write under PIPE_BUF
+        // arrives whole).
+        let mut go = [0u8; 5];
         loop {
-            // SAFETY: reads one byte into a local.
-            let n = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
-            if n == 1 {
+            // SAFETY: reads into a local buffer of that length.
+            let n = unsafe { libc::read(fd, go.as_mut_ptr().cast(), go.len()) };
+            if n >= 1 {
+                if n == 5 {
+                    HOST_PID.store(i32::from_ne_bytes([go[1], go[2], go[3], go[4]]), std::sync::atomic::Ordering::Relaxed);
+                }
                 return Ok(());
             }
             if n == 0 {
@@ -533,6 +690,10 @@ impl Sys for Recorder {
     }
     fn wait_parent(&self, fd: i32) -> Result<(), Errno> {
         self.record(format!("wait_parent {}", fd >= 0))
+    }
+    fn run_hook(&self, h: &super::plan::HookRun) -> Result<(), Errno> {
+        let host = h.host.as_ref().map_or("in the container".into(), |(old, at)| format!("chroot {} with / at {}", s(old), s(at)));
+        self.record(format!("hook {} #{} {} argv={} {host} state={}<pid>{}", h.kind, h.index, s(&h.program.candidates[0]), h.program.argv.len() - 1, String::from_utf8_lossy(&h.state.0), String::from_utf8_lossy(&h.state.1)))
     }
     fn unshare(&self, flags: i32) -> Result<(), Errno> {
         self.record(format!("unshare {flags:#x}"))

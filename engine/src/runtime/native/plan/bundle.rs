@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{c, cgroup_mounts, finish, mkdir_all, mount, new_namespace, process, Env, Step, DEVICES, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT};
+use super::{c, cgroup_mounts, finish, hook_steps, mkdir_all, mount, new_namespace, process, Env, Step, DEVICES, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT};
 use crate::runtime::native::process::Fds;
 use crate::runtime::spec::{ContainerSpec, MountSpec};
 
@@ -25,6 +25,8 @@ pub struct Bundle {
     pub join: Vec<(i32, i32)>,
     /// `/proc/self/fd/N` of the `exec.fifo` this process opened (`O_PATH`).
     pub fifo: String,
+    /// The container's ID (for the state its hooks read).
+    pub id: String,
 }
 
 pub(crate) const MS_SHARED: u64 = libc::MS_SHARED as u64;
@@ -179,8 +181,10 @@ pub fn build(spec: &ContainerSpec, b: &Bundle, fds: Fds) -> Result<Vec<Step>, St
     for path in spec.linux.masked_paths.iter().flatten() {
         steps.push(Step::Mask(c(path)?));
     }
+    let bundle = b.dir.display().to_string();
+    steps.extend(hook_steps("createContainer", &spec.hooks.create_container, &b.id, &bundle, &spec.annotations, Some((&old_root, &root)), false)?);
     finish(spec, &mut steps, spec.linux.readonly_paths.as_deref().unwrap_or_default(), &old_root)?;
-    process(spec, &mut steps, fds.report, Some(c(&b.fifo)?), Env::Bundle)?;
+    process(spec, &mut steps, fds.report, Some(c(&b.fifo)?), Env::Bundle, (&b.id, &bundle))?;
     Ok(steps)
 }
 

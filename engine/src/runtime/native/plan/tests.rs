@@ -14,6 +14,7 @@ fn layout() -> Layout {
         work: "/state/run/c1/work".into(),
         files: "/state/run/c1/files".into(),
         old_root: ".old-r4nd0m".into(),
+        id: "c1".into(),
     }
 }
 
@@ -134,4 +135,33 @@ fn options_become_steps_in_their_place() {
     let order = ["setrlimit 7 100 200", "init true", "drop_bounding", "setuid 0", "no_new_privs", "execve"];
     let at: Vec<usize> = order.iter().map(|o| position(&calls, o)).collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{calls:#?}");
+}
+
+#[test]
+fn hooks_run_where_the_runtime_spec_puts_them_with_the_state_on_their_input() {
+    use crate::runtime::spec::Hook;
+    let mut s = spec(false, 1000);
+    s.hooks.create_container.push(Hook { path: "/usr/bin/nvidia-ctk".into(), args: vec!["nvidia-ctk".into(), "hook".into(), "update-ldcache".into()], env: vec![], timeout: Some(5) });
+    s.hooks.start_container.push(Hook { path: "/sbin/ldconfig".into(), args: vec![], env: vec![], timeout: None });
+    let steps = build(&s, &layout(), &[], 9, 10, None).unwrap();
+    let (r, calls) = calls(&steps, Vec::new());
+    assert_eq!(r, Ok(()));
+    let create = position(&calls, "hook createContainer #0 /usr/bin/nvidia-ctk argv=3 chroot /.old-r4nd0m with / at /.old-r4nd0m/state/run/c1/rootfs");
+    assert!(calls[create].contains(r#"state={"annotations":{},"bundle":"/state/run/c1","id":"c1","ociVersion":"1.2.0","pid":<pid>,"status":"creating"}"#), "{}", calls[create]);
+    // After the container's mounts and masks, while the old root is still there.
+    assert!(position(&calls, "mount /.old-r4nd0m/state/run/c1/files/hosts") < create);
+    assert!(create < position(&calls, "umount /.old-r4nd0m"));
+    let start = position(&calls, "hook startContainer #0 /sbin/ldconfig argv=1 in the container");
+    assert!(calls[start].contains(r#""status":"created""#));
+    // Inside the container, before the filter and the user change.
+    assert!(position(&calls, "umount /.old-r4nd0m") < start && start < position(&calls, "setuid 1000"));
+
+    // A bundle's: the same places, the bundle's directory and ID in the state.
+    let b = bundle::Bundle { dir: "/b".into(), rootfs: "/b/rootfs".into(), old_root: ".old".into(), join: vec![], fifo: "/proc/self/fd/7".into(), id: "pod-1".into() };
+    let fds = crate::runtime::native::process::Fds { sync: 9, report: 10, console: None };
+    let steps = bundle::build(&s, &b, fds).unwrap();
+    let (_, calls) = self::calls(&steps, Vec::new());
+    let create = position(&calls, "hook createContainer #0 /usr/bin/nvidia-ctk argv=3 chroot /.old with / at /.old/b/rootfs");
+    assert!(calls[create].contains(r#""bundle":"/b","id":"pod-1""#));
+    assert!(position(&calls, "await_start") < position(&calls, "hook startContainer"));
 }
