@@ -435,9 +435,22 @@ fn security_and_resource_options_reach_the_kernel() {
     assert!(out.contains("size=2048k"), "{out}");
     // Seccomp: the host's default profile (containers-common's, which podman brings), a
     // profile of one's own, unconfined, and none for --privileged; exec'd processes too.
-    let default_profile = Path::new("/usr/share/containers/seccomp.json").exists();
     let (out, _) = n.sh(&[], "grep Seccomp: /proc/self/status");
-    assert_eq!(out, if default_profile { "Seccomp:\t2\n" } else { "Seccomp:\t0\n" });
+    assert_eq!(out, "Seccomp:\t2\n", "a default profile always: the host's, or Berth's own");
+    // Berth's own (a host without containers-common): a user namespace is refused unless
+    // CAP_SYS_ADMIN is given, as Docker's profile refuses it.
+    let builtin = |flags: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["bb", "sh", "-c", "grep Seccomp: /proc/self/status; unshare -U true 2>&1 && echo made a user namespace"]);
+        let out = Command::new(env!("CARGO_BIN_EXE_berth")).args(&args).env("BERTH_ROOT", &n.root).env("BERTH_SECCOMP_PROFILE", n.root.join("no-containers-common.json")).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(builtin(&[]), "Seccomp:\t2\nunshare: unshare(0x10000000): Operation not permitted\n");
+    assert_eq!(builtin(&["--cap-add", "SYS_ADMIN"]), "Seccomp:\t2\nmade a user namespace\n");
+    assert_eq!(builtin(&["--security-opt", "seccomp=unconfined"]), "Seccomp:\t0\nmade a user namespace\n", "the kernel itself allows it");
+    let info = Command::new(env!("CARGO_BIN_EXE_berth")).arg("info").env("BERTH_ROOT", &n.root).env("BERTH_SECCOMP_PROFILE", "builtin").output().unwrap();
+    assert!(stdout(&info).contains("   Profile: builtin\n"), "{}", text(&info));
     let profile = n.root.join("no-mkdir.json");
     std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#).unwrap();
     let (out, _) = n.sh(&["--security-opt", &format!("seccomp={}", profile.display())], "mkdir /made 2>&1; grep Seccomp: /proc/self/status");

@@ -76,11 +76,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     }
     let native_here = crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some();
     if native_here {
-        let profile = crate::runtime::native::DEFAULT_SECCOMP_PROFILE;
-        out.push_str(&if std::path::Path::new(profile).exists() {
-            format!(" Security Options:\n  seccomp\n   Profile: {profile}\n")
-        } else {
-            format!(" Security Options:\n  seccomp\n   Profile: none ({profile} is not on this host: native containers run unconfined)\n")
+        out.push_str(&match crate::runtime::native::default_seccomp() {
+            Ok(profile) if profile == "builtin" => " Security Options:\n  seccomp\n   Profile: builtin\n".to_string(),
+            Ok(profile) => format!(" Security Options:\n  seccomp\n   Profile: {profile}\n"),
+            Err(e) => format!(" Security Options:\n  seccomp\n   Profile: unusable ({e})\n"),
         });
     }
     out.push_str(if native_here {

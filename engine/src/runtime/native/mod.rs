@@ -47,8 +47,16 @@ pub mod sys;
 pub struct NativeRuntime;
 
 /// The host's default seccomp profile (`containers-common`'s copy of the containers
-/// default, which follows Docker's); where it is missing, containers run unconfined.
+/// default, which follows Docker's); where it is missing, Berth's own (`seccomp::builtin`).
 pub const DEFAULT_SECCOMP_PROFILE: &str = "/usr/share/containers/seccomp.json";
+
+/// Which default seccomp profile native containers get: a file, or `builtin`.
+pub fn default_seccomp() -> Result<String, String> {
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    return seccomp::default_profile().map(|(_, path)| path);
+    #[cfg(not(all(target_os = "linux", feature = "native")))]
+    Err("the native runtime is not built here".into())
+}
 
 /// Whether this build has the native backend at all.
 pub const BUILT: bool = cfg!(all(target_os = "linux", feature = "native"));

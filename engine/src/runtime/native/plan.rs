@@ -331,11 +331,8 @@ pub fn seccomp_program(spec: &ContainerSpec, caps: u64) -> Result<Option<Vec<sup
     }
     let profile = match &spec.linux.seccomp {
         Some(value) => seccomp::from_value(value).map_err(|e| format!("Decoding seccomp profile failed: {e}"))?,
-        None => match seccomp::load(seccomp::DEFAULT_PROFILE) {
-            Ok(p) => p,
-            // No default profile on this host: unconfined (berth info says so).
-            Err(_) => return Ok(None),
-        },
+        // The host's containers default, or Berth's own where it has none.
+        None => seccomp::default_profile()?.0,
     };
     let names: Vec<String> = (0..crate::runtime::spec::CAPABILITIES.len()).filter(|b| caps & (1u64 << b) != 0).map(|b| format!("CAP_{}", crate::runtime::spec::CAPABILITIES[b])).collect();
     seccomp::compile(&profile, &names).map(Some)

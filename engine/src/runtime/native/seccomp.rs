@@ -5,10 +5,11 @@
 //! (x86-64 only), then each rule in turn against the system call number and its
 //! arguments, and returns the default action for the rest.
 //!
-//! Berth does not carry a profile of its own: the default is the distribution's copy of
-//! the containers default profile (`/usr/share/containers/seccomp.json`, from
-//! `containers-common`, which podman and CRI-O apply and which follows Docker's), where
-//! the host has one; `--security-opt seccomp=FILE` names another and `unconfined` none.
+//! The default is the distribution's copy of the containers default profile
+//! (`/usr/share/containers/seccomp.json`, from `containers-common`, which podman and
+//! CRI-O apply and which follows Docker's), where the host has one; `BERTH_SECCOMP_PROFILE`
+//! names another file (or `builtin`). Where there is none, [`builtin`] is Berth's own
+//! profile. `--security-opt seccomp=FILE` names another and `unconfined` none.
 
 use serde::Deserialize;
 
@@ -244,6 +245,69 @@ pub fn compile(profile: &Profile, caps: &[String]) -> Result<Vec<Insn>, String> 
     Ok(prog)
 }
 
+/// The default profile's file: `BERTH_SECCOMP_PROFILE`, or the host's.
+pub fn default_path() -> String {
+    std::env::var("BERTH_SECCOMP_PROFILE").unwrap_or_else(|_| DEFAULT_PROFILE.to_string())
+}
+
+/// The default profile: the file [`default_path`] names, or [`builtin`] where there is
+/// no such file (or it is `builtin`). A file that does not read is an error.
+pub fn default_profile() -> Result<(Profile, String), String> {
+    let path = default_path();
+    if path == "builtin" || !std::path::Path::new(&path).exists() {
+        return Ok((builtin(), "builtin".into()));
+    }
+    load(&path).map(|p| (p, path))
+}
+
+/// What no capability lets a container do: kernel facilities that are not namespaced
+/// (keyrings, the old module and sysctl calls), and `io_uring`, which bypasses the
+/// filter for the operations it carries.
+const REFUSED: &[&str] = &["add_key", "keyctl", "request_key", "create_module", "get_kernel_syms", "query_module", "nfsservctl", "uselib", "_sysctl", "sysfs", "ustat", "vm86", "vm86old", "lookup_dcookie", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register"];
+
+/// What only a capability lets a container do (as its capability checks in the kernel
+/// would not hold in a user namespace of its own, or for state that is the host's).
+const GATED: &[(&str, &[&str])] = &[
+    ("CAP_SYS_ADMIN", &["mount", "umount2", "unshare", "setns", "pivot_root", "swapon", "swapoff", "quotactl", "quotactl_fd", "fsopen", "fsconfig", "fsmount", "fspick", "open_tree", "move_mount", "mount_setattr", "bpf", "perf_event_open", "fanotify_init", "name_to_handle_at", "lsm_set_self_attr"]),
+    ("CAP_SYS_BOOT", &["reboot", "kexec_load", "kexec_file_load"]),
+    ("CAP_SYS_MODULE", &["init_module", "finit_module", "delete_module"]),
+    ("CAP_SYS_TIME", &["settimeofday", "clock_settime"]),
+    ("CAP_SYS_RAWIO", &["iopl", "ioperm"]),
+    ("CAP_SYS_NICE", &["get_mempolicy", "set_mempolicy", "mbind", "move_pages", "set_mempolicy_home_node"]),
+    ("CAP_SYS_PACCT", &["acct"]),
+    ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
+    ("CAP_SYSLOG", &["syslog"]),
+];
+
+/// Berth's own default profile, for a host without containers-common. It is written
+/// the other way round from Docker's: everything is allowed except what the table of
+/// Docker's documentation ("significant syscalls blocked by the default profile") says
+/// its profile blocks, so a system call newer than this list is allowed where Docker's
+/// allowlist would refuse it. Refused calls get `EPERM`; `clone` with a namespace flag
+/// and `clone3` (whose flags a filter cannot read; `ENOSYS` makes the C library fall
+/// back to `clone`) need `CAP_SYS_ADMIN`, as in Docker's.
+pub fn builtin() -> Profile {
+    let deny = |names: &[&str], args: Option<Vec<Arg>>, errno: Option<u32>, without: Option<&str>| Rule {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        name: None,
+        action: "SCMP_ACT_ERRNO".into(),
+        args,
+        errno_ret: errno,
+        includes: None,
+        excludes: without.map(|cap| Filter { caps: vec![cap.to_string()], ..Filter::default() }),
+    };
+    let mut syscalls = vec![deny(REFUSED, None, None, None)];
+    for (cap, names) in GATED {
+        syscalls.push(deny(names, None, None, Some(cap)));
+    }
+    // CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET: one rule each.
+    for flag in [0x0002_0000u64, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000] {
+        syscalls.push(deny(&["clone"], Some(vec![Arg { index: 0, value: flag, value_two: flag, op: "SCMP_CMP_MASKED_EQ".into() }]), None, Some("CAP_SYS_ADMIN")));
+    }
+    syscalls.push(deny(&["clone3"], None, Some(libc::ENOSYS as u32), Some("CAP_SYS_ADMIN")));
+    Profile { default_action: "SCMP_ACT_ALLOW".into(), default_errno_ret: None, syscalls }
+}
+
 /// Reads a profile (JSON), naming the file in the error.
 pub fn load(path: &str) -> Result<Profile, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("opening seccomp profile ({path}) failed: {e}"))?;
@@ -320,6 +384,32 @@ mod tests {
         assert_eq!(eval(&ne, nr("socket"), [16 | (1 << 32), 0, 0, 0, 0, 0]), RET_ERRNO | 1);
         assert!(parse("{").is_err());
         assert!(compile(&parse(r#"{"defaultAction":"SCMP_ACT_NOPE"}"#).unwrap(), &[]).unwrap_err().contains("SCMP_ACT_NOPE"));
+    }
+
+    #[test]
+    fn berths_own_profile_refuses_what_dockers_blocks_unless_a_capability_allows_it() {
+        let defaults: Vec<String> = crate::runtime::spec::DEFAULT_CAPABILITIES.iter().map(|c| format!("CAP_{c}")).collect();
+        let prog = compile(&builtin(), &defaults).unwrap();
+        let nr = |n: &str| super::super::syscalls::number(n).unwrap();
+        for allowed in ["openat", "read", "ptrace", "sethostname", "chown"] {
+            assert_eq!(eval(&prog, nr(allowed), [0; 6]), RET_ALLOW, "{allowed}");
+        }
+        for refused in ["keyctl", "add_key", "io_uring_setup", "mount", "unshare", "setns", "kexec_load", "init_module", "settimeofday", "bpf", "open_by_handle_at"] {
+            assert_eq!(eval(&prog, nr(refused), [0; 6]), RET_ERRNO | libc::EPERM as u32, "{refused}");
+        }
+        // clone: a thread or a fork is fine, a new namespace is not; clone3 falls back.
+        assert_eq!(eval(&prog, nr("clone"), [0x003d_0f00, 0, 0, 0, 0, 0]), RET_ALLOW, "pthread_create's flags");
+        assert_eq!(eval(&prog, nr("clone"), [0x1000_0000 | 17, 0, 0, 0, 0, 0]), RET_ERRNO | libc::EPERM as u32, "CLONE_NEWUSER");
+        assert_eq!(eval(&prog, nr("clone3"), [0; 6]), RET_ERRNO | libc::ENOSYS as u32);
+        // --cap-add SYS_ADMIN, SYS_TIME: what those capabilities gate is allowed.
+        let mut more = defaults.clone();
+        more.extend(["CAP_SYS_ADMIN".to_string(), "CAP_SYS_TIME".to_string()]);
+        let prog = compile(&builtin(), &more).unwrap();
+        for allowed in ["mount", "unshare", "setns", "settimeofday", "clone3"] {
+            assert_eq!(eval(&prog, nr(allowed), [0; 6]), RET_ALLOW, "{allowed} with its capability");
+        }
+        assert_eq!(eval(&prog, nr("clone"), [0x1000_0000 | 17, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(eval(&prog, nr("keyctl"), [0; 6]), RET_ERRNO | libc::EPERM as u32, "no capability allows the keyring");
     }
 
     #[test]
