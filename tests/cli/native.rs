@@ -654,6 +654,49 @@ fn gpu_libraries_enter_the_containers_linker_cache_and_the_drivers_firmware_is_b
 }
 
 #[test]
+fn stop_kill_and_rm_f_from_another_terminal_reach_a_foreground_run() {
+    let Some(n) = Native::new("preempt") else { return };
+    let start = |name: &str, extra: &[&str], script: &str| {
+        let child = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--name", name]).args(extra).args(["bb", "sh", "-c", script]).env("BERTH_ROOT", &n.root).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while stdout(&n.berth(&["inspect", "--format", "{{.State.Pid}}", name])).trim().parse::<i32>().unwrap_or(0) == 0 {
+            assert!(std::time::Instant::now() < deadline, "{name} did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // The run has started its process and holds the state's lock.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        child
+    };
+    let status = |name: &str| stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]));
+    // sh as PID 1 has no handler for TERM: the grace period passes, then KILL.
+    let run = start("fg-stop", &[], "sleep 60");
+    let t = std::time::Instant::now();
+    let out = n.berth(&["stop", "-t", "1", "fg-stop"]);
+    assert_eq!(stdout(&out), "fg-stop\n", "{}", text(&out));
+    assert!(t.elapsed() < std::time::Duration::from_secs(8), "stop did not wait for the run to end by itself");
+    assert_eq!(run.wait_with_output().unwrap().status.code(), Some(137));
+    assert_eq!(status("fg-stop"), "exited 137\n", "recorded by the run before stop returned");
+    // A handler for TERM ends it at once, with its own status.
+    let run = start("fg-trap", &[], "trap 'echo bye; exit 3' TERM; sleep 60 & wait");
+    assert_eq!(stdout(&n.berth(&["stop", "fg-trap"])), "fg-trap\n");
+    let ran = run.wait_with_output().unwrap();
+    assert_eq!((ran.status.code(), String::from_utf8_lossy(&ran.stdout).into_owned()), (Some(3), "bye\n".to_string()));
+    assert_eq!(status("fg-trap"), "exited 3\n");
+    // kill, of a --rm run: gone once kill returns.
+    let run = start("fg-kill", &["--rm"], "sleep 60");
+    assert_eq!(stdout(&n.berth(&["kill", "fg-kill"])), "fg-kill\n");
+    assert_eq!(run.wait_with_output().unwrap().status.code(), Some(137));
+    assert_eq!(n.berth(&["inspect", "fg-kill"]).status.code(), Some(1), "removed by its --rm");
+    // rm -f: killed and removed.
+    let run = start("fg-rm", &[], "sleep 60");
+    let out = n.berth(&["rm", "-f", "fg-rm", "no-such"]);
+    assert_eq!(stdout(&out), "fg-rm\n");
+    assert!(text(&out).contains("No such container: no-such"), "{}", text(&out));
+    assert_eq!(run.wait_with_output().unwrap().status.code(), Some(137));
+    assert_eq!(stdout(&n.berth(&["ps", "-a", "--format", "{{.Names}}"])), "fg-trap\nfg-stop\n", "newest first");
+}
+
+#[test]
 fn a_long_foreground_run_leaves_the_commands_that_look_free() {
     let Some(n) = Native::new("looking") else { return };
     let mut child = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "--name", "long", "bb", "sh", "-c", "echo started; sleep 2"]).env("BERTH_ROOT", &n.root).stdout(std::process::Stdio::null()).spawn().unwrap();

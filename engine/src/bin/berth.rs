@@ -266,6 +266,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let host = NativeHost { remote: engine::image::distribution::NativeRemote::from_env(), attached: Default::default(), read_only: Default::default() };
+    let mut preempted = None;
     let _lock = if stateless {
         None
     } else if looks_only(&args) {
@@ -273,10 +274,21 @@ fn main() {
             host.read_only.set(true);
             None
         })
+    } else if engine::daemon::preempt::applies(&args) {
+        // `stop`, `kill`, `rm -f` while another berth holds the state (a container it
+        // runs in the foreground): the container is reached by signal first, then the
+        // lock is waited for (its run records the end and lets it go).
+        try_lock_state().unwrap_or_else(|()| {
+            preempted = Some(engine::daemon::preempt::signal(&args, &host));
+            lock_state()
+        })
     } else {
         lock_state()
     };
-    let engine::cli::Output { mut code, stdout, stderr } = engine::api::cli(&args, &host);
+    let engine::cli::Output { mut code, stdout, stderr } = match &preempted {
+        Some(done) => engine::daemon::preempt::finish(&args, done, &host),
+        None => engine::api::cli(&args, &host),
+    };
     // Write errors (a closed pipe) are not worth a panic.
     let _ = std::io::stdout().write_all(&stdout);
     let _ = std::io::stderr().write_all(&stderr);

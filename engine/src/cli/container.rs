@@ -960,12 +960,17 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
     for n in &names {
         if let Some(c) = containers.find(n) {
             let status = if c.paused { "paused" } else { c.status.name() };
+            // The host's PID of a native container's process (an emulated one has none).
+            let pid = match (c.status == Status::Running, host.native_dir()) {
+                (true, Some(dir)) if c.host_config.runtime == "native" => crate::runtime::native::live::Handle::of(&dir, &c.id).pid().unwrap_or(0),
+                _ => 0,
+            };
             docs.push(serde_json::json!({
                 "Id": c.id,
                 "Created": crate::time::rfc3339(c.created),
                 "Path": c.argv.first(),
                 "Args": c.argv.get(1..).unwrap_or(&[]),
-                "State": {"Status": status, "Running": c.status == Status::Running, "Paused": c.paused, "Restarting": c.status == Status::Restarting, "OOMKilled": c.oom_killed, "ExitCode": c.exit_code, "FinishedAt": c.finished.map(crate::time::rfc3339)},
+                "State": {"Status": status, "Running": c.status == Status::Running, "Paused": c.paused, "Restarting": c.status == Status::Restarting, "OOMKilled": c.oom_killed, "Dead": false, "Pid": pid, "ExitCode": c.exit_code, "StartedAt": c.started.map_or_else(|| "0001-01-01T00:00:00Z".to_string(), crate::time::rfc3339), "FinishedAt": c.finished.map_or_else(|| "0001-01-01T00:00:00Z".to_string(), crate::time::rfc3339)},
                 "RestartCount": c.restart_count,
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),

@@ -16,6 +16,7 @@ pub mod logs;
 pub mod monitor;
 pub mod names;
 pub mod native;
+pub mod preempt;
 pub mod rm;
 pub mod spec;
 pub mod start;

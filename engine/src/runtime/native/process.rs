@@ -294,6 +294,9 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
 fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Ran, RuntimeError> {
     let started = std::time::Instant::now();
     let child = spawn(spec, layout, binds, stdio.combined, stdio.console, cgroups, prepare)?;
+    // Where `stop`, `kill` and `rm -f` from another terminal find it (the run holds the
+    // state's lock meanwhile; see `daemon::preempt`).
+    let _ = std::fs::write(layout.bundle().join("pid"), super::supervisor::identity(child.pid));
     if let (Some(master), crate::runtime::Console::Terminal { interactive }) = (child.master, stdio.console) {
         // The user's terminal and the container's, relayed until the process is done.
         drop((child.stdin, child.stdout, child.stderr));
