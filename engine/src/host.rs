@@ -93,6 +93,14 @@ pub trait Console {
     fn native_stdio(&self) -> bool {
         false
     }
+    /// Lets go of the state's lock while this command waits on something that records
+    /// itself (an attached container under its supervisor), so that other commands run
+    /// meanwhile; [`Console::retake_state`] takes it back, after which the command must
+    /// read the state again. False where there is no lock to let go of.
+    fn release_state(&self) -> bool {
+        false
+    }
+    fn retake_state(&self) {}
     /// Whether progress goes to a terminal (`--progress=auto` then means `tty`).
     fn terminal(&self) -> bool {
         false

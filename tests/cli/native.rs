@@ -476,6 +476,11 @@ fn security_and_resource_options_reach_the_kernel() {
 /// Runs `berth ARGS` on a terminal of 30 rows of 90 columns, types `input`, and
 /// returns its exit status and what the terminal showed.
 fn on_a_terminal(n: &Native, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
+    typed_on_a_terminal(n, args, &[(0, input)])
+}
+
+/// As [`on_a_terminal`], typing each input after its pause (milliseconds).
+fn typed_on_a_terminal(n: &Native, args: &[&str], typed: &[(u64, &[u8])]) -> (Option<i32>, String) {
     #[allow(unsafe_code)]
     // SAFETY: the pseudo-terminal calls of libc on a descriptor this test owns.
     let (master, slave_path) = unsafe {
@@ -502,7 +507,10 @@ fn on_a_terminal(n: &Native, args: &[&str], input: &[u8]) -> (Option<i32>, Strin
         String::from_utf8_lossy(&all).replace('\r', "")
     });
     let mut writer = master;
-    std::io::Write::write_all(&mut writer, input).unwrap();
+    for (pause, input) in typed {
+        std::thread::sleep(std::time::Duration::from_millis(*pause));
+        std::io::Write::write_all(&mut writer, input).unwrap();
+    }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -530,6 +538,44 @@ fn run_t_and_exec_t_give_the_container_a_terminal_of_its_own() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.contains(&"/dev/pts/0") && lines.contains(&"42") && lines.contains(&"1"), "in the container, beside its sleep: {text}");
     assert_eq!(n.berth(&["rm", "-f", "host"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_detach_keys_leave_a_container_running_and_attach_comes_back_to_it() {
+    let Some(n) = Native::new("detach") else { return };
+    // Ctrl-P Ctrl-Q: `run -it` returns, the container goes on under its supervisor.
+    let (status, shown) = typed_on_a_terminal(&n, &["run", "-it", "--name", "shell", "bb", "sh"], &[(0, b"echo first > /tmp/mark\n"), (700, b"\x10\x11")]);
+    assert_eq!(status, Some(0), "{shown}");
+    assert!(shown.ends_with("read escape sequence\n"), "{shown}");
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}}", "shell"])), "running\n");
+    // While nobody is attached, other commands run beside it: exec sees what it did.
+    assert_eq!(stdout(&n.berth(&["exec", "shell", "cat", "/tmp/mark"])), "first\n");
+    // attach, with detach keys of one's own: the keys are not typed into the shell.
+    let (status, shown) = typed_on_a_terminal(&n, &["attach", "--detach-keys", "ctrl-x,x", "shell"], &[(300, b"echo second >> /tmp/mark\n"), (500, b"\x18x")]);
+    assert_eq!(status, Some(1), "attach says it was detached: {shown}");
+    assert!(shown.contains("read escape sequence"), "{shown}");
+    // Attached again, the shell's end is the command's end, and recorded.
+    let (status, shown) = typed_on_a_terminal(&n, &["attach", "shell"], &[(300, b"cat /tmp/mark; exit 9\n")]);
+    assert_eq!(status, Some(9), "{shown}");
+    assert!(shown.contains("first\nsecond\n"), "{shown}");
+    assert_eq!(stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "shell"])), "exited 9\n");
+    // While `run -it` is attached it does not hold the state: exec from elsewhere runs.
+    let mut busy = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "-it", "--rm", "--name", "held", "bb", "sh", "-c", "sleep 3"]).env("BERTH_ROOT", &n.root).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let t = std::time::Instant::now();
+    assert_eq!(stdout(&n.berth(&["exec", "held", "echo", "beside"])), "beside\n");
+    assert!(t.elapsed() < std::time::Duration::from_secs(2), "exec waited for the run");
+    assert_eq!(busy.wait().unwrap().code(), Some(0));
+    assert_eq!(n.berth(&["inspect", "held"]).status.code(), Some(1), "--rm removed it at its end");
+    // -i without -t: attach writes its stdin to the container's and ends with it.
+    assert_eq!(n.berth(&["run", "-d", "-i", "--name", "reader", "bb", "sh", "-c", "read line; echo got $line; exit 4"]).status.code(), Some(0));
+    let mut attach = Command::new(env!("CARGO_BIN_EXE_berth")).args(["attach", "reader"]).env("BERTH_ROOT", &n.root).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(attach.stdin.as_mut().unwrap(), b"hello\n").unwrap();
+    let out = attach.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()), (Some(4), "got hello\n".to_string()));
+    assert_eq!(stdout(&n.berth(&["logs", "reader"])), "got hello\n");
+    let out = n.berth(&["run", "-it", "--detach-keys", "ctrl-1", "bb", "true"]);
+    assert!(text(&out).contains("Invalid detach keys (ctrl-1) provided"), "{}", text(&out));
 }
 
 #[test]

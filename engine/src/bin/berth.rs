@@ -15,6 +15,8 @@ struct NativeHost {
     attached: RefCell<Option<TtySession>>,
     /// Another command holds the state lock: this one only reads.
     read_only: std::cell::Cell<bool>,
+    /// The state lock, while this command holds it.
+    lock: RefCell<Option<std::fs::File>>,
 }
 
 impl engine::host::Files for NativeHost {
@@ -88,6 +90,14 @@ impl engine::host::Clock for NativeHost {
 impl engine::host::Console for NativeHost {
     fn native_stdio(&self) -> bool {
         true
+    }
+
+    fn release_state(&self) -> bool {
+        self.lock.borrow_mut().take().is_some()
+    }
+
+    fn retake_state(&self) {
+        *self.lock.borrow_mut() = lock_state();
     }
 
     fn attach(&self, session: &TtySession) -> bool {
@@ -265,7 +275,7 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
-    let host = NativeHost { remote: engine::image::distribution::NativeRemote::from_env(), attached: Default::default(), read_only: Default::default() };
+    let host = NativeHost { remote: engine::image::distribution::NativeRemote::from_env(), attached: Default::default(), read_only: Default::default(), lock: Default::default() };
     let mut preempted = None;
     let _lock = if stateless {
         None
@@ -285,8 +295,16 @@ fn main() {
     } else {
         lock_state()
     };
+    *host.lock.borrow_mut() = _lock;
     let engine::cli::Output { mut code, stdout, stderr } = match &preempted {
-        Some(done) => engine::daemon::preempt::finish(&args, done, &host),
+        Some(done) => match engine::daemon::preempt::finish(&args, done, &host) {
+            (printed, None) => engine::cli::Output { code: 0, stdout: printed.into_bytes(), stderr: Vec::new() },
+            (printed, Some(rest)) => {
+                let mut out = engine::api::cli(&rest, &host);
+                out.stdout.splice(0..0, printed.into_bytes());
+                out
+            }
+        },
         None => engine::api::cli(&args, &host),
     };
     // Write errors (a closed pipe) are not worth a panic.

@@ -65,10 +65,11 @@ struct RunOptions {
     /// `--pull always|missing|never` (empty: missing).
     pull: String,
     platform: Option<String>,
+    detach_keys: Option<String>,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None };
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -177,6 +178,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             },
             Arg::Flag("--name", v) => match it.value("--name", v) {
                 Ok(v) => o.name = Some(v.to_string()),
+                Err(e) => return e,
+            },
+            Arg::Flag("--detach-keys", v) => match it.value("--detach-keys", v) {
+                Ok(v) => o.detach_keys = Some(v.to_string()),
                 Err(e) => return e,
             },
             Arg::Flag("-e" | "--env", v) => match it.value("--env", v) {
@@ -319,6 +324,8 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         host: o.host.clone(),
         pull: o.pull.clone(),
         platform: o.platform.clone(),
+        tty: o.tty,
+        open_stdin: o.interactive,
     };
     let created = crate::daemon::create::create(host, &mut store, &mut containers, &create_options);
     let (container, prelude) = match created {
@@ -350,16 +357,29 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         return out;
     }
     // `-t` on the native runtime in the `berth` binary: a real terminal of the
-    // container's own, relayed to the user's.
+    // container's own, under its supervisor, with the user's attached to it: the detach
+    // keys (Ctrl-P Ctrl-Q) leave it running, and `attach` comes back to it.
     if o.tty && !o.detach && host.native_stdio() && crate::daemon::start::choose_runtime(&mut store, &container, host).is_ok_and(|r| r.on_disk()) {
-        let stdio = crate::runtime::Stdio { stdin: Vec::new(), terminal: Terminal::default(), combined: false, started: container.started.unwrap_or(container.created), console: crate::runtime::Console::Terminal { interactive: o.interactive } };
-        return match crate::daemon::start::execute_stdio(&mut store, &mut containers, &container, host, stdio) {
-            Ok((code, stdout, stderr)) => Output { code, stdout, stderr: [prelude.into_bytes(), stderr].concat() },
-            Err(e) => {
-                let mut out = engine_error(e);
-                out.prepend_stderr(&prelude);
-                out
-            }
+        let keys = match crate::runtime::parse_detach_keys(o.detach_keys.as_deref().unwrap_or("ctrl-p,ctrl-q")) {
+            Ok(k) => k,
+            Err(e) => return daemon(&e, 125),
+        };
+        let mut first = container.clone();
+        first.attach_on_start = true;
+        let fail = |e: EngineError| {
+            let mut out = engine_error(e);
+            out.prepend_stderr(&prelude);
+            out
+        };
+        if let Err(e) = execute_with(&mut store, &mut containers, &first, host, b"", Terminal { detached: Some(Detached::Start { until: 0.0 }), ..Terminal::default() }) {
+            return fail(e);
+        }
+        let Some(started) = containers.find(&id).cloned().filter(crate::daemon::native::supervised) else { return Output { code: 0, stdout: Vec::new(), stderr: prelude.into() } };
+        return match crate::daemon::attach::attach_native(&mut containers, &started, host, o.interactive, keys) {
+            Ok(crate::daemon::attach::NativeAttach::Exited(code)) => Output { code, stdout: Vec::new(), stderr: prelude.into() },
+            // Docker's words; `run` itself succeeds.
+            Ok(crate::daemon::attach::NativeAttach::Detached) => Output { code: 0, stdout: Vec::new(), stderr: format!("{prelude}read escape sequence\n").into() },
+            Err(e) => fail(e),
         };
     }
     // `-it` with a shell, on a host with a terminal: the session stays open for the lines
@@ -743,13 +763,48 @@ fn followed(result: Result<crate::daemon::logs::Followed, EngineError>) -> Outpu
 /// exits or Ctrl-C (which detaches here and leaves it running: the emulated process gets
 /// no signal from the terminal).
 pub fn attach(args: &[String], host: &dyn Host) -> Output {
-    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let mut names: Vec<&String> = Vec::new();
+    let mut keys_flag: Option<String> = None;
+    let mut no_stdin = false;
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        match a.split_once('=').map_or((a.as_str(), None), |(f, v)| (f, Some(v))) {
+            ("--detach-keys", Some(v)) => keys_flag = Some(v.to_string()),
+            ("--detach-keys", None) => match args.get(i + 1) {
+                Some(v) => {
+                    keys_flag = Some(v.clone());
+                    i += 1;
+                }
+                None => return Output::fail(1, "flag needs an argument: --detach-keys\nSee 'docker attach --help'.\n"),
+            },
+            ("--no-stdin", _) => no_stdin = true,
+            ("--sig-proxy", _) => {}
+            (f, _) if f.starts_with('-') && f.len() > 1 => return Output::fail(1, format!("unknown flag: {f}\nSee 'docker attach --help'.\n")),
+            _ => names.push(a),
+        }
+        i += 1;
+    }
     let [name] = names[..] else { return Output::fail(1, "\"docker attach\" requires exactly 1 argument.\nSee 'docker attach --help'.\n\nUsage:  docker attach [OPTIONS] CONTAINER\n\nAttach local standard input, output, and error streams to a running container\n") };
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
     let Some(c) = containers.find(name).cloned() else { return no_such(name) };
+    // A native container under its supervisor: its own streams, both ways.
+    if crate::daemon::native::supervised(&c) && host.native_stdio() {
+        let keys = match crate::runtime::parse_detach_keys(keys_flag.as_deref().unwrap_or("ctrl-p,ctrl-q")) {
+            Ok(k) => k,
+            Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+        };
+        if c.paused {
+            return Output::fail(1, "You cannot attach to a paused container, unpause it first\n");
+        }
+        return match crate::daemon::attach::attach_native(&mut containers, &c, host, !no_stdin, keys) {
+            Ok(crate::daemon::attach::NativeAttach::Exited(code)) => Output { code, stdout: Vec::new(), stderr: Vec::new() },
+            Ok(crate::daemon::attach::NativeAttach::Detached) => Output::fail(1, "read escape sequence\n"),
+            Err(e) => engine_error(e),
+        };
+    }
     match crate::daemon::attach::attach(&mut store, &mut containers, &c, host) {
         // `attach` ends with the container's exit status when it exits.
         Ok(Some(f)) => Output { code: f.status(), stdout: f.stdout, stderr: f.stderr },
@@ -975,7 +1030,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
-                "Config": {"Hostname": c.hostname, "User": c.user, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir},
+                "Config": {"Hostname": c.hostname, "User": c.user, "Tty": c.tty, "OpenStdin": c.open_stdin, "StdinOnce": c.open_stdin, "AttachStdin": c.open_stdin, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir},
                 "HostConfig": {
                     "NetworkMode": if c.host_config.network.is_empty() { "default" } else { c.host_config.network.as_str() },
                     "Memory": c.host_config.memory,

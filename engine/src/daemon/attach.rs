@@ -77,3 +77,44 @@ pub fn line(session: &mut TtySession, text: &str, host: &dyn Host) -> Result<Lin
     }
     Ok(Line { status, stdout, stderr, exited })
 }
+
+/// How an attach to a native container ended, for the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeAttach {
+    Exited(i32),
+    /// The detach keys: the container goes on.
+    Detached,
+}
+
+/// Attaches this command's streams to the supervised native container `c` (its terminal
+/// with `-t`; this command's stdin to its stdin where `stdin`), letting go of the
+/// state's lock meanwhile so that other commands run; once it ends, its end is recorded
+/// (`--rm`, the restart policy) as for any supervised container. `containers` is read
+/// again after the lock is back.
+pub fn attach_native(containers: &mut Containers, c: &Container, host: &dyn Host, stdin: bool, detach_keys: Vec<u8>) -> Result<NativeAttach, EngineError> {
+    let h = super::native::handle(host, c).ok_or_else(|| EngineError::Invalid("this host has no native runtime to attach to".into()))?;
+    let released = host.release_state();
+    let ended = h.attach(&crate::runtime::AttachOptions { stdin: stdin && c.open_stdin, tty: c.tty, detach_keys });
+    if released {
+        host.retake_state();
+    }
+    let storage = host.storage().map_err(EngineError::State)?;
+    *containers = Containers::open(storage).map_err(EngineError::State)?;
+    match ended.map_err(|e| EngineError::Start { message: e.to_string(), status: 125 })? {
+        crate::runtime::Attached::Detached => Ok(NativeAttach::Detached),
+        _ => {
+            // Its supervisor has written how it ended (or is gone): recorded now, unless
+            // another command (`rm -f`, `stop`) recorded it meanwhile.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !h.ended() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            let status = h.exit().map(|e| e.status);
+            match containers.find(&c.id).cloned() {
+                Some(now) if super::native::supervised(&now) => Ok(NativeAttach::Exited(super::native::reap(containers, &now, host).unwrap_or(255))),
+                Some(now) => Ok(NativeAttach::Exited(status.unwrap_or(now.exit_code))),
+                None => Ok(NativeAttach::Exited(status.unwrap_or(255))),
+            }
+        }
+    }
+}

@@ -32,6 +32,9 @@ pub struct CreateOptions {
     pub pull: String,
     /// `--platform`, for the pull.
     pub platform: Option<String>,
+    /// `-t` and `-i`.
+    pub tty: bool,
+    pub open_stdin: bool,
 }
 
 /// A created container, and the pull progress that was not shown as it happened.
@@ -173,6 +176,9 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         restart_delay_ms: 0,
         oom_killed: false,
         paused: false,
+        tty: o.tty,
+        open_stdin: o.open_stdin,
+        attach_on_start: false,
     };
     Ok(Created { container, prelude })
 }

@@ -132,10 +132,11 @@ mod libc_sig {
 
 /// What is left of the command once the lock is held: the containers [`signal`]
 /// reached are done for `stop` and `kill` (their run recorded the end) and are printed;
-/// `rm -f` removes them where their run's `--rm` has not already. The rest of the
-/// command runs as it would have, for the containers not reached.
-pub fn finish(args: &[String], done: &Signalled, host: &dyn Host) -> crate::cli::Output {
-    let Some(c) = parse(args) else { return crate::cli::run(args, host) };
+/// `rm -f` removes them where their run's `--rm` has not already. Returns what to print
+/// for those, and the command the front end then runs as it would have (for the
+/// containers not reached, and `rm -f` of those still recorded), if any is left.
+pub fn finish(args: &[String], done: &Signalled, host: &dyn Host) -> (String, Option<Vec<String>>) {
+    let Some(c) = parse(args) else { return (String::new(), Some(args.to_vec())) };
     let mut printed = String::new();
     let mut rest: Vec<String> = Vec::new();
     let exists = |name: &str| host.storage().map_err(|e| e.to_string()).and_then(Containers::open).is_ok_and(|cs| cs.find(name).is_some());
@@ -148,14 +149,10 @@ pub fn finish(args: &[String], done: &Signalled, host: &dyn Host) -> crate::cli:
         }
     }
     if rest.is_empty() {
-        return crate::cli::Output::ok(printed);
+        return (printed, None);
     }
     let mut argv = vec![c.verb.clone()];
     argv.extend(c.flags.iter().cloned());
     argv.extend(rest);
-    let mut out = crate::cli::run(&argv, host);
-    let mut stdout = printed.into_bytes();
-    stdout.extend_from_slice(&out.stdout);
-    out.stdout = stdout;
-    out
+    (printed, Some(argv))
 }

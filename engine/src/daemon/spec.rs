@@ -19,7 +19,7 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
         spec::tweak_capabilities(&h.cap_add, &h.cap_drop).ok()
     };
     let mut s = ContainerSpec::for_process(ProcessSpec {
-        terminal: false,
+        terminal: c.tty,
         user: User::resolve(root, &c.user),
         args: c.argv.clone(),
         env: c.env.clone(),
@@ -29,6 +29,12 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
         rlimits: h.ulimits.clone(),
     });
     s.root.readonly = h.read_only;
+    if c.open_stdin {
+        s.annotations.insert(spec::ANNOTATION_OPEN_STDIN.into(), "true".into());
+    }
+    if c.attach_on_start {
+        s.annotations.insert(spec::ANNOTATION_REPLAY_FIRST.into(), "true".into());
+    }
     if !h.group_add.is_empty() {
         s.process.user.additional_gids = Some(supplementary_groups(root, &c.user, &s.process.user, &h.group_add));
     }

@@ -120,6 +120,60 @@ pub struct Capabilities {
     pub note: &'static str,
 }
 
+/// Docker's default detach keys: Ctrl-P, Ctrl-Q.
+pub const DEFAULT_DETACH_KEYS: &[u8] = &[0x10, 0x11];
+
+/// Parses `--detach-keys` as Docker does: comma-separated keys, each one character or
+/// `ctrl-X` (X a letter, `@`, `[`, `\`, `]`, `^` or `_`).
+pub fn parse_detach_keys(text: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("Invalid detach keys ({text}) provided");
+    let mut keys = Vec::new();
+    for key in text.split(',') {
+        match key.strip_prefix("ctrl-") {
+            Some(c) if c.len() == 1 => {
+                let c = c.as_bytes()[0].to_ascii_lowercase();
+                keys.push(match c {
+                    b'a'..=b'z' => c - b'a' + 1,
+                    b'@' => 0,
+                    b'[' => 27,
+                    b'\\' => 28,
+                    b']' => 29,
+                    b'^' => 30,
+                    b'_' => 31,
+                    _ => return Err(bad()),
+                });
+            }
+            None if key.len() == 1 => keys.push(key.as_bytes()[0]),
+            _ => return Err(bad()),
+        }
+    }
+    if keys.is_empty() {
+        return Err(bad());
+    }
+    Ok(keys)
+}
+
+/// How an attach ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
+    /// The container ended with this status.
+    Exited(i32),
+    /// The user typed the detach keys; the container goes on.
+    Detached,
+    /// The supervisor went away without saying how the container ended.
+    Lost,
+}
+
+/// What a client attaches with.
+#[derive(Debug, Clone)]
+pub struct AttachOptions {
+    /// Send this process's stdin (`-i`; `attach` without `--no-stdin`).
+    pub stdin: bool,
+    /// The container has a terminal: this one goes raw and its size is sent.
+    pub tty: bool,
+    pub detach_keys: Vec<u8>,
+}
+
 /// The process's side of a run: its stdin, its terminal (or a detached process's time)
 /// and when it starts.
 pub struct Stdio {
@@ -284,6 +338,16 @@ pub struct Container {
     /// `docker pause`: its processes are frozen.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// `-t`: its process has a terminal (`Config.Tty`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tty: bool,
+    /// `-i`: its stdin stays open for `attach` (`Config.OpenStdin`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub open_stdin: bool,
+    /// This start is attached to at once (`run -it`): the first client gets what the
+    /// process printed before it came. Not recorded.
+    #[serde(skip)]
+    pub attach_on_start: bool,
 }
 
 impl Container {

@@ -15,6 +15,11 @@ pub const OCI_VERSION: &str = "1.2.0";
 
 /// `--init`: an init process runs the command, so a signal it has no handler for ends it.
 pub const ANNOTATION_INIT: &str = "org.berth.init";
+/// `-i`: the process's stdin stays open (Docker's `OpenStdin`; the OCI spec has no field).
+pub const ANNOTATION_OPEN_STDIN: &str = "org.berth.open-stdin";
+/// The first client that attaches gets what the process printed before it came
+/// (`run -it`, which attaches just after the start).
+pub const ANNOTATION_REPLAY_FIRST: &str = "org.berth.replay-first-attach";
 /// The user as the image or `--user` named it (`app`, `1000:staff`), before resolution.
 pub const ANNOTATION_USER: &str = "org.berth.user";
 /// `--privileged`: `/sys` is writable (the OCI spec has no field for it).

@@ -21,6 +21,8 @@ use super::{Capabilities, DiskRoot, Ran, Runtime, RuntimeError, Stdio};
 use crate::vfs::FileSystem;
 
 #[cfg(all(target_os = "linux", feature = "native"))]
+pub mod attach;
+#[cfg(all(target_os = "linux", feature = "native"))]
 pub mod cgroup;
 #[cfg(all(target_os = "linux", feature = "native"))]
 mod exec;
@@ -165,6 +167,9 @@ pub mod live {
         }
         pub fn usage(&self, _id: &str) -> (Usage, (u64, u64)) {
             (Usage::default(), (0, 0))
+        }
+        pub fn attach(&self, _o: &crate::runtime::AttachOptions) -> Result<crate::runtime::Attached, RuntimeError> {
+            Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
         }
     }
 

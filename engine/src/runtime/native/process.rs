@@ -268,7 +268,15 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
         prepare()?;
         let reap = Prepared { skip, volumes: volume_dirs };
         std::fs::write(run.path.join("prepared.json"), serde_json::to_vec(&reap).unwrap_or_default()).map_err(|e| failed("writing the container's start", e))?;
-        let start = super::supervisor::Start { id: root.id.clone(), spec: spec.clone(), layout, binds };
+        let start = super::supervisor::Start {
+            id: root.id.clone(),
+            spec: spec.clone(),
+            layout,
+            binds,
+            tty: spec.process.terminal,
+            open_stdin: spec.annotation(crate::runtime::spec::ANNOTATION_OPEN_STDIN) == Some("true"),
+            replay_first: spec.annotation(crate::runtime::spec::ANNOTATION_REPLAY_FIRST) == Some("true"),
+        };
         super::supervisor::launch(&run.path, &start)?;
         let mut run = run;
         run.keep = true;

@@ -8,7 +8,9 @@
 //! - `start.json`: what to start (spec, layout, mounts), written by `berth`;
 //! - `owner`: the supervisor's PID; `pid`: the container's first process, host PID;
 //! - `log.json`: one JSON object per line, `{"log":…,"stream":…,"time":…}`;
-//! - `exit.json`: `{"status":…,"oom_killed":…,"finished_ns":…}`, written last.
+//! - `exit.json`: `{"status":…,"oom_killed":…,"finished_ns":…}`, written last;
+//! - `attach.sock`: the container's streams for `attach` and `run -it` (see
+//!   [`super::attach`]), while it runs.
 //!
 //! The engine reads these when it looks at its containers (`daemon::native`): a
 //! container whose `exit.json` is there has ended; one whose supervisor is gone without
@@ -18,6 +20,7 @@
 #![allow(unsafe_code)]
 
 use std::io::{BufRead, Read, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +40,15 @@ pub struct Start {
     pub spec: ContainerSpec,
     pub layout: Layout,
     pub binds: Vec<Bind>,
+    /// `-t`: the container gets a terminal, served on the attach socket.
+    #[serde(default)]
+    pub tty: bool,
+    /// `-i`: its stdin stays open for clients of the attach socket to write to.
+    #[serde(default)]
+    pub open_stdin: bool,
+    /// The first client gets what it printed before it came (`run -it`).
+    #[serde(default)]
+    pub replay_first: bool,
 }
 
 /// How a container ended.
@@ -93,6 +105,11 @@ impl Handle {
     /// The container's first process, while its supervisor holds it.
     pub fn pid(&self) -> Option<i32> {
         read_identity(&self.dir.join("pid")).filter(|i| alive_as(i)).and_then(|i| i.split_whitespace().next()?.parse().ok())
+    }
+
+    /// Attaches this process's streams to the container (see [`super::attach`]).
+    pub fn attach(&self, o: &crate::runtime::AttachOptions) -> Result<crate::runtime::Attached, RuntimeError> {
+        super::attach::attach(&self.dir, o)
     }
 
     pub fn supervisor_alive(&self) -> bool {
@@ -285,7 +302,16 @@ pub fn main(dir: &Path) -> i32 {
             return 1;
         }
     };
-    let child = match super::process::spawn(&start.spec, &start.layout, &start.binds, false, crate::runtime::Console::Captured, &cgroups, || Ok(())) {
+    let listener = match super::attach::listen(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            cgroups.remove();
+            say(&mut report, &format!("failed {}", serde_json::to_string(&Failure::Other(format!("creating the attach socket: {e}"))).unwrap_or_default()));
+            return 1;
+        }
+    };
+    let console = if start.tty { crate::runtime::Console::Terminal { interactive: start.open_stdin } } else { crate::runtime::Console::Captured };
+    let child = match super::process::spawn(&start.spec, &start.layout, &start.binds, false, console, &cgroups, || Ok(())) {
         Ok(c) => c,
         Err(e) => {
             cgroups.remove();
@@ -294,8 +320,16 @@ pub fn main(dir: &Path) -> i32 {
         }
     };
     let _ = std::fs::write(dir.join("pid"), identity(child.pid));
-    // A detached container's stdin is closed, as `docker run -d` without `-i` has it.
-    drop(child.stdin);
+    let pid = child.pid;
+    // Without `-i` its stdin is closed, as `docker run -d` has it.
+    let streams = match child.master {
+        Some(master) => {
+            let terminal = master.as_raw_fd();
+            let input = if start.open_stdin { master.try_clone().ok() } else { None };
+            super::attach::Streams { out: Some(master), err: None, input, terminal: Some(terminal), replay_first: start.replay_first }
+        }
+        None => super::attach::Streams { out: Some(child.stdout), err: child.stderr, input: start.open_stdin.then_some(child.stdin), terminal: None, replay_first: start.replay_first },
+    };
     say(&mut report, "started");
     // From here on nothing reads this process's stdout.
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
@@ -321,10 +355,10 @@ pub fn main(dir: &Path) -> i32 {
             let _ = f.write_all(&out);
         }
     };
-    super::process::collect(child.stdout, child.stderr, &mut |stream, bytes| write_lines(stream, bytes, false));
+    let clients = super::attach::serve(streams, &listener, &mut |stream, bytes| write_lines(stream, bytes, false));
     write_lines(0, b"", true);
     write_lines(1, b"", true);
-    let status = super::process::wait(child.pid);
+    let status = super::process::wait(pid);
     let oom_killed = cgroups.oom_killed();
     cgroups.remove();
     let _ = std::fs::remove_file(dir.join("pid"));
@@ -333,5 +367,8 @@ pub fn main(dir: &Path) -> i32 {
     if std::fs::write(&tmp, serde_json::to_vec(&exit).unwrap_or_default()).is_ok() {
         let _ = std::fs::rename(&tmp, dir.join("exit.json"));
     }
+    // After exit.json: an attached client that hears of the end finds it recorded.
+    let _ = std::fs::remove_file(dir.join(super::attach::SOCKET));
+    super::attach::finish(clients, status);
     0
 }
