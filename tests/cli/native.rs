@@ -919,3 +919,78 @@ fn build_runs_run_steps_natively_over_the_image_layers() {
     // Nothing of the steps' containers is left.
     assert_eq!(leftovers(&n.root), before, "(mounts, cgroups, processes, run directories)");
 }
+
+/// A user of the host's for the rootless test, made once: its name, UID and GID, with
+/// ranges in /etc/subuid and /etc/subgid. `None` (and why) where it cannot be.
+fn rootless_user() -> Option<(String, u32, u32)> {
+    let name = "berth-rootless";
+    if Command::new("newuidmap").arg("--help").output().is_err() {
+        println!("newuidmap is not installed (scripts/test installs Debian's uidmap); skipped");
+        return None;
+    }
+    if Command::new("id").arg(name).output().ok()?.status.code() != Some(0) {
+        let out = Command::new("useradd").args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name]).output().ok()?;
+        assert!(out.status.success(), "useradd: {}", text(&out));
+    }
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if !text.lines().any(|l| l.starts_with(&format!("{name}:"))) {
+            std::fs::write(file, format!("{text}{name}:400000:65536\n")).unwrap();
+        }
+    }
+    let id = |flag: &str| stdout(&Command::new("id").args([flag, name]).output().unwrap()).trim().parse::<u32>().unwrap();
+    Some((name.to_string(), id("-u"), id("-g")))
+}
+
+#[test]
+fn rootless_containers_run_as_an_unprivileged_user_in_a_user_namespace() {
+    let Some(n) = Native::new("rootless") else { return };
+    let Some((_, uid, gid)) = rootless_user() else { return };
+    // Everything the user needs in a directory of its own: berth itself (root's target
+    // directory is not the user's to read), the image, the state.
+    let home = std::env::temp_dir().join(format!("berth-rootless-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_berth"), home.join("berth")).unwrap();
+    std::fs::write(home.join("busybox.tar"), busybox_rootfs()).unwrap();
+    assert!(Command::new("chown").args(["-R", &format!("{uid}:{gid}"), home.to_str().unwrap()]).status().unwrap().success());
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            // The user namespace's holder, then what the user had.
+            if let Some(pid) = std::fs::read_to_string(self.0.join("state/rootless/holder")).ok().and_then(|i| i.split_whitespace().next()?.parse::<i32>().ok()) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(home.clone());
+    let berth = |args: &[&str]| {
+        use std::os::unix::process::CommandExt;
+        Command::new(home.join("berth")).args(args).current_dir(&home).env_clear().env("PATH", "/usr/bin:/bin").env("HOME", &home).env("BERTH_ROOT", home.join("state")).uid(uid).gid(gid).output().unwrap()
+    };
+    let out = berth(&["import", "--change", "CMD [\"sh\"]", "busybox.tar", "bb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(stdout(&berth(&["info"])).contains("  rootless\n"), "info says so");
+    // Root in the container is the user on the host; the rest of the IDs are its range.
+    let out = berth(&["run", "--rm", "bb", "sh", "-c", "id -u; cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //'; echo hi > /made && ls -n /made | awk '{print $3}'; cat /dev/null; hostname | wc -c"]);
+    assert_eq!(stdout(&out), format!("0\n0 {uid} 1\n1 400000 65536\n0\n13\n"), "{}", text(&out));
+    // Detached, with exec, logs and stop; what it wrote, owners included, is its change.
+    let out = berth(&["run", "-d", "--name", "bg", "bb", "sh", "-c", "mkdir /data; echo x > /data/f; chown 33:33 /data/f; echo started; sleep 30"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(stdout(&berth(&["exec", "bg", "sh", "-c", "ls -n /data/f | awk '{print $3, $4}'"])), "33 33\n");
+    assert_eq!(stdout(&berth(&["logs", "bg"])), "started\n");
+    assert_eq!(stdout(&berth(&["stop", "-t", "1", "bg"])), "bg\n");
+    assert_eq!(stdout(&berth(&["diff", "bg"])), "A /data\nA /data/f\n");
+    assert_eq!(berth(&["commit", "bg", "bb:owned"]).status.code(), Some(0));
+    assert_eq!(stdout(&berth(&["run", "--rm", "bb:owned", "stat", "-c", "%u:%g %n", "/data/f"])), "33:33 /data/f\n");
+    // On the host, the file belongs to the user's range, not to root.
+    let layer_file = std::fs::read_dir(home.join("state/native/layers")).unwrap().filter_map(Result::ok).map(|e| e.path().join("data/f")).find(|p| p.exists()).expect("the committed layer is on disk");
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&layer_file).unwrap()), 400000 + 32);
+    // What a user namespace cannot give is refused, saying why.
+    let out = berth(&["run", "--rm", "-m", "64m", "bb", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out).contains("rootless containers have no cgroups on this host"), "{}", text(&out));
+    let _ = n;
+}

@@ -274,6 +274,12 @@ fn main() {
         }
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Run by an unprivileged user, the engine works in that user's user namespace
+    // (rootless containers), entered while this process has one thread.
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    if !matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v")) {
+        engine::runtime::native::rootless::try_enter(&state_dir());
+    }
     let stateless = matches!(args.first().map(String::as_str), None | Some("lint" | "debug" | "lesson" | "help" | "--help" | "-h" | "version" | "--version" | "-v"));
     let host = NativeHost { remote: engine::image::distribution::NativeRemote::from_env(), attached: Default::default(), read_only: Default::default(), lock: Default::default() };
     let mut preempted = None;

@@ -77,10 +77,12 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let native_here = crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some();
     if native_here {
         out.push_str(&match crate::runtime::native::default_seccomp() {
-            Ok(profile) if profile == "builtin" => " Security Options:\n  seccomp\n   Profile: builtin\n".to_string(),
             Ok(profile) => format!(" Security Options:\n  seccomp\n   Profile: {profile}\n"),
             Err(e) => format!(" Security Options:\n  seccomp\n   Profile: unusable ({e})\n"),
         });
+        if crate::runtime::native::rootless() {
+            out.push_str("  rootless\n");
+        }
     }
     out.push_str(if native_here {
         " Default Rule: images whose programs are real run native; modelled ones (the catalog's) run emulated\n"

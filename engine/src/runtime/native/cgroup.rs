@@ -32,6 +32,13 @@ impl Cgroups {
 
     /// Creates the cgroups of container `id` and writes its limits.
     pub fn create(id: &str, resources: &Resources) -> Result<Cgroups, String> {
+        // Rootless, the host's cgroups are root's (this host does not delegate them).
+        if super::rootless::in_user_namespace() {
+            if resources.memory.is_some() || resources.cpu.is_some() || resources.pids.is_some() {
+                return Err("rootless containers have no cgroups on this host (they are root's): resource limits such as --memory, --cpus and --pids-limit cannot be applied; run berth as root for them".into());
+            }
+            return Ok(Cgroups { v2: Self::unified(), dirs: Vec::new() });
+        }
         Self::create_at(&Path::new("berth").join(id), resources)
     }
 

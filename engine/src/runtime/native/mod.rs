@@ -37,6 +37,8 @@ mod process;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod rootfs;
 #[cfg(all(target_os = "linux", feature = "native"))]
+pub mod rootless;
+#[cfg(all(target_os = "linux", feature = "native"))]
 pub mod seccomp;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod supervisor;
@@ -60,6 +62,14 @@ pub fn default_seccomp() -> Result<String, String> {
     Err("the native runtime is not built here".into())
 }
 
+/// Whether native containers run rootless here (in a user namespace of this user's).
+pub fn rootless() -> bool {
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    return rootless::in_user_namespace();
+    #[cfg(not(all(target_os = "linux", feature = "native")))]
+    false
+}
+
 /// Whether this build has the native backend at all.
 pub const BUILT: bool = cfg!(all(target_os = "linux", feature = "native"));
 
@@ -77,7 +87,7 @@ impl NativeRuntime {
         {
             // SAFETY: geteuid cannot fail.
             if unsafe { libc::geteuid() } != 0 {
-                return Some("the native runtime needs root for now (rootless containers in a user namespace are still to come)");
+                return Some(rootless::failure().unwrap_or("the native runtime needs root, or a user namespace of this user's own (rootless)"));
             }
         }
         None

@@ -282,6 +282,10 @@ pub struct Layout {
     /// above `rootfs`, where its `config.json` is written when it has hooks).
     #[serde(default)]
     pub id: String,
+    /// In a user namespace (`rootless`): overlayfs with `userxattr`, device nodes bound
+    /// from the host's `/dev` (a user namespace cannot make them), no cgroups.
+    #[serde(default)]
+    pub rootless: bool,
 }
 
 impl Layout {
@@ -424,14 +428,14 @@ pub fn clone_flags(spec: &ContainerSpec) -> i32 {
 /// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
 pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, report: i32, console: Option<i32>) -> Result<Vec<Step>, String> {
     let mut steps = vec![Step::WaitParent(sync)];
-    if new_namespace(spec, "cgroup") {
+    if new_namespace(spec, "cgroup") && !layout.rootless {
         steps.push(Step::UnshareCgroup);
     }
     steps.extend([Step::DieWithParent, Step::Umask(0)]);
     let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
     steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
     let lower = layout.lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
-    let data = format!("lowerdir={lower},upperdir={},workdir={},volatile", layout.upper.display(), layout.work.display());
+    let data = format!("lowerdir={lower},upperdir={},workdir={},volatile{}", layout.upper.display(), layout.work.display(), if layout.rootless { ",userxattr" } else { "" });
     steps.push(mount(Some("overlay"), &root, Some("overlay"), 0, Some(&data), false)?);
     let old = format!("{root}/{}", layout.old_root);
     steps.push(Step::Mkdir { path: c(&old)?, mode: 0o700 });
@@ -444,16 +448,31 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     steps.push(mount(Some("proc"), "/proc", Some("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC, None, false)?);
     steps.push(Step::Mkdir { path: c("/dev")?, mode: 0o755 });
     steps.push(mount(Some("tmpfs"), "/dev", Some("tmpfs"), MS_NOSUID | MS_STRICTATIME, Some("mode=755,size=65536k"), false)?);
+    // A user namespace cannot make device nodes: the host's are bound instead.
+    let bound_node = |steps: &mut Vec<Step>, path: &str| -> Result<(), String> {
+        steps.push(Step::Touch(c(path)?));
+        steps.push(mount(Some(&format!("{old_root}{path}")), path, None, MS_BIND, None, false)?);
+        Ok(())
+    };
     for (name, major, minor) in DEVICES {
-        steps.push(Step::Mknod { path: c(&format!("/dev/{name}"))?, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(*major, *minor) });
+        if layout.rootless {
+            bound_node(&mut steps, &format!("/dev/{name}"))?;
+        } else {
+            steps.push(Step::Mknod { path: c(&format!("/dev/{name}"))?, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(*major, *minor) });
+        }
     }
     // `--device` and `--gpus`: their nodes, which the devices cgroup lets it open.
     for d in &spec.linux.devices {
         let kind = if d.kind == "b" { libc::S_IFBLK } else { libc::S_IFCHR };
-        if let Some((parent, _)) = crate::vfs::split_parent(&crate::vfs::normalize(&d.path)) {
+        let path = crate::vfs::normalize(&d.path);
+        if let Some((parent, _)) = crate::vfs::split_parent(&path) {
             mkdir_all(&mut steps, &parent)?;
         }
-        steps.push(Step::Mknod { path: c(&crate::vfs::normalize(&d.path))?, mode: kind | d.file_mode.unwrap_or(0o666) & 0o777, dev: libc::makedev(d.major, d.minor) });
+        if layout.rootless {
+            bound_node(&mut steps, &path)?;
+        } else {
+            steps.push(Step::Mknod { path: c(&path)?, mode: kind | d.file_mode.unwrap_or(0o666) & 0o777, dev: libc::makedev(d.major, d.minor) });
+        }
     }
     steps.push(Step::Mkdir { path: c("/dev/pts")?, mode: 0o755 });
     steps.push(mount(Some("devpts"), "/dev/pts", Some("devpts"), MS_NOSUID | MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620,gid=5"), false)?);
@@ -485,7 +504,9 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     // Its own cgroups at /sys/fs/cgroup, read-only (the host's hierarchies, each seen
     // from the container's cgroup, its namespace's root); with the host's /sys this also
     // covers the host's cgroup mounts.
-    cgroup_mounts(&mut steps, !privileged)?;
+    if !layout.rootless {
+        cgroup_mounts(&mut steps, !privileged)?;
+    }
 
     // The container's own files and mounts.
     steps.push(Step::Mkdir { path: c("/etc")?, mode: 0o755 });

@@ -216,7 +216,7 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
             other => return Err(RuntimeError::Failed(format!("the native runtime does not mount {other} mounts yet"))),
         }
     }
-    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name(), id: root.id.clone() };
+    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name(), id: root.id.clone(), rootless: super::rootless::in_user_namespace() };
     let host_network = !plan::new_namespace(spec, "network");
 
     // What the child's mounts need on disk, written while it is placed in its cgroups.

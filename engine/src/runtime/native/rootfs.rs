@@ -1,6 +1,7 @@
 //! Root filesystems on disk (the snapshotter). Each image layer is written out once,
 //! under `<native>/layers/<diff ID>`, with its OCI whiteouts in overlayfs form: a deleted
-//! file is a 0:0 character device, an opaque directory carries `trusted.overlay.opaque`.
+//! file is a 0:0 character device, an opaque directory carries `trusted.overlay.opaque`
+//! (`user.overlay.opaque` rootless).
 //! A container's writable layer is written out for each start and read back after it,
 //! whiteouts turned back into OCI form, so `diff`, `commit`, `cp` and the next start see
 //! what the process changed: the engine's record of the writable layer stays the one
@@ -18,7 +19,15 @@ use std::path::{Path, PathBuf};
 use crate::vfs::walk::walk;
 use crate::vfs::{Attrs, Content, FileSystem, FileType, MemoryFs, OPAQUE_MARKER, WHITEOUT_PREFIX};
 
-const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+/// Where overlayfs reads an opaque directory's mark: `trusted.` needs the host's root;
+/// in a user namespace (rootless, mounted with `userxattr`) it is `user.`.
+fn opaque_xattr() -> &'static str {
+    if super::rootless::in_user_namespace() {
+        "user.overlay.opaque"
+    } else {
+        "trusted.overlay.opaque"
+    }
+}
 
 /// Why a tree could not be written out or read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +74,7 @@ fn set_mtime(path: &Path, mtime: i64) {
 }
 
 fn set_opaque(path: &Path) -> Result<(), RootfsError> {
-    let name = CString::new(OPAQUE_XATTR).unwrap_or_default();
+    let name = CString::new(opaque_xattr()).unwrap_or_default();
     // SAFETY: NUL-terminated strings and a one-byte value.
     if unsafe { libc::lsetxattr(cpath(path).as_ptr(), name.as_ptr(), b"y".as_ptr().cast(), 1, 0) } != 0 {
         return Err(last_error(path));
@@ -74,7 +83,7 @@ fn set_opaque(path: &Path) -> Result<(), RootfsError> {
 }
 
 fn is_opaque(path: &Path) -> bool {
-    let name = CString::new(OPAQUE_XATTR).unwrap_or_default();
+    let name = CString::new(opaque_xattr()).unwrap_or_default();
     let mut value = [0u8; 4];
     // SAFETY: NUL-terminated strings and a buffer with its length.
     let n = unsafe { libc::lgetxattr(cpath(path).as_ptr(), name.as_ptr(), value.as_mut_ptr().cast(), value.len()) };

@@ -15,6 +15,7 @@ fn layout() -> Layout {
         files: "/state/run/c1/files".into(),
         old_root: ".old-r4nd0m".into(),
         id: "c1".into(),
+        rootless: false,
     }
 }
 
