@@ -23,13 +23,26 @@ struct Native {
 
 impl Drop for Native {
     fn drop(&mut self) {
-        // Supervisors a failed test left running go first (their containers die with them).
+        // Supervisors a test left running go first (their containers die with them), then
+        // their cgroups, which berth would sweep only at its next start: the next test
+        // counts the host's cgroups.
+        let mut ids = Vec::new();
         for run in std::fs::read_dir(self.root.join("native/run")).into_iter().flatten().filter_map(Result::ok) {
+            ids.push(run.file_name());
             if let Some(pid) = std::fs::read_to_string(run.path().join("owner")).ok().and_then(|s| s.split_whitespace().next()?.parse::<i32>().ok()) {
                 let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
             }
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        for id in &ids {
+            for controller in ["", "memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "net_cls", "perf_event", "hugetlb"] {
+                let dir = Path::new("/sys/fs/cgroup").join(controller).join("berth").join(id);
+                // A cgroup goes once its last process has been reaped.
+                while dir.is_dir() && std::fs::remove_dir(&dir).is_err() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
@@ -353,6 +366,8 @@ fn detached_native_containers_live_under_a_supervisor_and_the_verbs_reach_them()
 #[test]
 fn a_container_whose_supervisor_is_killed_is_reported_exited_and_leaves_nothing() {
     let Some(n) = Native::new("orphan") else { return };
+    // A first start sweeps what earlier containers' killed supervisors left.
+    assert_eq!(n.sh(&[], "true").1, 0);
     let before = leftovers(&n.root);
     assert_eq!(n.berth(&["run", "-d", "--name", "orphan", "bb", "sleep", "30"]).status.code(), Some(0));
     let id = stdout(&n.berth(&["inspect", "--format", "{{.Id}}", "orphan"])).trim().to_string();
@@ -878,6 +893,7 @@ fn build_runs_run_steps_natively_over_the_image_layers() {
         "FROM bb\nWORKDIR /app\nCOPY hello.txt .\nRUN echo \"built on $(hostname) as $$\" > built && rm /bin/vi && mkdir -p /var/x && touch /var/x/f\nRUN cat hello.txt built; ls /bin/vi || echo vi gone\nCMD [\"cat\", \"/app/built\"]\n",
     )
     .unwrap();
+    assert_eq!(n.sh(&[], "true").1, 0, "a first start sweeps what earlier killed supervisors left");
     let before = leftovers(&n.root);
     // Without --runtime a real image's steps run natively, in BuildKit's sandbox.
     let out = n.berth(&["build", "--progress", "plain", "-t", "nb", ctx.to_str().unwrap()]);
