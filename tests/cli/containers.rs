@@ -2,6 +2,7 @@
 //! volumes, bind mounts), `ps`, `logs`, `inspect`, `cp`, `start`, `rm`, and Docker's errors.
 
 use crate::{sessions, sessions_on, MemoryHost};
+use engine::cli;
 
 #[test]
 fn run_pulls_on_demand_and_prints_output() {
@@ -458,4 +459,78 @@ fn attach_follows_a_running_container_from_now_on() {
 
     Attach local standard input, output, and error streams to a running container
     "#);
+}
+
+/// `ps` from its table: Docker's `--help`, its flag errors, and the daemon's filters
+/// (same key: any; different keys: all; `label`: every one), with dockerd's refusals.
+#[test]
+fn ps_filters_and_flags_behave_as_dockers() {
+    let host = MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nLABEL tier=web owner=ml\n");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = cli::run(&args, &host);
+        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+    };
+    let names = |filters: &str| {
+        let (code, out, err) = run(&format!("berth ps -a --format {{{{.Names}}}} {filters}"));
+        assert_eq!((code, err.as_str()), (0, ""), "{filters}");
+        out.lines().collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(run("berth build -q -t labelled app").0, 0);
+    for line in [
+        "berth run --name zero alpine:3.20 true",
+        "berth run --name three alpine:3.20 sh -c 'exit 3'",
+        "berth create --name fresh alpine:3.20 true",
+        "berth run --name web-1 labelled true",
+        "berth run -d --name up alpine:3.20 sleep 100",
+    ] {
+        assert_eq!(run(line).0, if line.contains("exit 3") { 3 } else { 0 }, "{line}");
+        host.advance(1);
+    }
+    assert_eq!(names(""), "up web-1 fresh three zero", "newest first");
+    assert_eq!(run("berth ps --format {{.Names}}").1, "up\n", "running only without -a");
+    assert_eq!(names("-f status=exited"), "web-1 three zero");
+    assert_eq!(names("-f status=created -f status=running"), "up fresh", "one key: any of its values");
+    assert_eq!(names("-f exited=3"), "three");
+    assert_eq!(names("-f exited=0 -f name=^zero$"), "zero", "different keys: all of them");
+    assert_eq!(names("-f name=e"), "web-1 fresh three zero", "a pattern matches anywhere in the name");
+    assert_eq!(names("-f name=^/three"), "three", "dockerd's names start with a slash");
+    assert_eq!(names("-f label=tier"), "web-1");
+    assert_eq!(names("-f label=tier=web -f label=owner=ml"), "web-1");
+    assert_eq!(names("-f label=tier=web -f label=owner=ops"), "", "every label filter must hold");
+    assert_eq!(names("-f ancestor=labelled"), "web-1");
+    assert_eq!(names("-f ancestor=alpine:3.20"), "up web-1 fresh three zero", "images built on alpine count");
+    assert_eq!(names("-f before=fresh"), "three zero");
+    assert_eq!(names("-f since=three"), "up web-1 fresh");
+    assert_eq!(names("-f health=none -f status=running"), "up");
+    assert_eq!(names("-f is-task=true"), "");
+    assert_eq!(run("berth ps -n 2 --format {{.Names}}").1, "up\nweb-1\n", "-n: the newest, whatever their state");
+    assert_eq!(run("berth ps -l --format {{.Names}}").1, "up\n");
+    assert_eq!(run("berth ps -aq --no-trunc").1.lines().next().map(str::len), Some(64));
+    let (_, sized, _) = run("berth ps -s");
+    assert!(sized.lines().next().unwrap().ends_with("SIZE") && sized.contains("(virtual "), "{sized}");
+
+    for (filter, said) in [
+        ("bogus=1", "invalid filter 'bogus'"),
+        ("status=gone", "invalid filter 'status=gone': invalid value for state (gone): must be one of created, running, paused, restarting, removing, exited, dead"),
+        ("exited=x", "invalid filter 'exited=x': strconv.Atoi: parsing \"x\": invalid syntax"),
+        ("before=nobody", "No such container: nobody"),
+        ("publish=1:2", "filter for 'publish' should not contain ':': 1:2"),
+    ] {
+        assert_eq!(run(&format!("berth ps -f {filter}")), (1, String::new(), format!("Error response from daemon: {said}\n")));
+    }
+    let usage = |e: &str| (125, String::new(), format!("{e}\nSee 'docker ps --help'.\n"));
+    assert_eq!(run("berth ps --forse"), usage("unknown flag: --forse"));
+    assert_eq!(run("berth ps -az"), usage("unknown shorthand flag: 'z' in -az"));
+    assert_eq!(run("berth ps -f status"), usage("invalid argument \"status\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"));
+    assert_eq!(run("berth ps -n x"), usage("invalid argument \"x\" for \"-n, --last\" flag: strconv.ParseInt: parsing \"x\": invalid syntax"));
+    assert_eq!(run("berth ps --format"), usage("flag needs an argument: --format"));
+    let (code, _, err) = run("berth ps web");
+    assert_eq!((code, err.lines().next()), (1, Some("\"docker ps\" accepts no arguments.")));
+    let (code, help, _) = run("berth ps --help");
+    assert_eq!(code, 0);
+    assert!(help.starts_with("\nUsage:  docker ps [OPTIONS]\n\nList containers\n\nAliases:\n  docker container ls, docker container list, docker container ps, docker ps\n\nOptions:\n  -a, --all             Show all containers (default shows just running)\n"), "{help}");
+    // Wrapped at 79 columns under the usage column, as docker/cli wraps off a terminal.
+    assert!(help.contains("  -n, --last int        Show n last created containers (includes all\n                        states) (default -1)\n"), "{help}");
+    assert!(help.contains("\n                        'json':             Print in JSON format\n"), "{help}");
 }

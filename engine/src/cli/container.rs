@@ -4,7 +4,8 @@
 //! options, the engine (`daemon::`) does the work, and its results and errors are worded
 //! here with docker/cli's exit codes.
 
-use super::format::{human_duration, table};
+use super::flags::{flag, Command, Kind};
+use super::format::{human_duration, human_size, table};
 use super::{Arg, Args, Host, Output};
 use crate::image::store::familiar;
 use crate::image::ImageStore;
@@ -659,42 +660,85 @@ pub(crate) fn status_text(c: &Container, now: i64) -> String {
     }
 }
 
+/// `docker ps`'s table: what it takes and what `--help` says of it.
+pub static PS: Command = Command {
+    path: "ps",
+    usage: "[OPTIONS]",
+    about: "List containers",
+    aliases: &["container ls", "container list", "container ps", "ps"],
+    flags: &[
+        flag("all", Kind::Bool, "Show all containers (default shows just running)").short('a'),
+        flag("filter", Kind::Filter, "Filter output based on conditions provided").short('f'),
+        flag("format", Kind::String, FORMAT_USAGE),
+        flag("last", Kind::Int, "Show n last created containers (includes all states)").short('n').default("-1"),
+        flag("latest", Kind::Bool, "Show the latest created container (includes all states)").short('l'),
+        flag("no-trunc", Kind::Bool, "Don't truncate output"),
+        flag("quiet", Kind::Bool, "Only display container IDs").short('q'),
+        flag("size", Kind::Bool, "Display total file sizes").short('s'),
+    ],
+    interspersed: true,
+};
+
+/// The usage docker/cli gives every listing's `--format`.
+pub const FORMAT_USAGE: &str = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
 fn ps(args: &[String], host: &dyn Host) -> Output {
-    let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-aq" || a == "-qa");
-    let quiet = args.iter().any(|a| a == "-q" || a == "--quiet" || a == "-aq" || a == "-qa");
-    let status_filter = args.iter().position(|a| a == "--filter" || a == "-f").and_then(|i| args.get(i + 1)).and_then(|f| f.strip_prefix("status=")).map(str::to_string);
-    let format = super::format::format_flag(args);
-    let (_, containers) = match open(host) {
+    let p = match super::flags::parse(&PS, args) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    if let Err(out) = PS.arity(&p, 0, Some(0)) {
+        return out;
+    }
+    let mut last = p.int("last");
+    if last == -1 && p.bool("latest") {
+        last = 1;
+    }
+    let options = crate::daemon::list::ListOptions {
+        all: p.bool("all"),
+        last,
+        filters: p.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    };
+    let (store, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
+    let list = match crate::daemon::list::list(&store, &containers, &options) {
+        Ok(list) => list,
+        Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+    };
+    let no_trunc = p.bool("no-trunc");
+    let id = |c: &Container| if no_trunc { c.id.clone() } else { c.short_id() };
+    if p.bool("quiet") {
+        return Output::ok(list.iter().map(|c| format!("{}\n", id(c))).collect::<String>());
+    }
+    let size = p.bool("size");
     let now = host.now();
-    let mut list: Vec<&Container> = containers.list.values().filter(|c| all || matches!(c.status, Status::Running | Status::Restarting) || status_filter.is_some()).collect();
-    if let Some(s) = &status_filter {
-        list.retain(|c| match s.as_str() {
-            "exited" => c.status == Status::Exited,
-            "running" => c.status == Status::Running,
-            "created" => c.status == Status::Created,
-            "restarting" => c.status == Status::Restarting,
-            _ => false,
-        });
+    let mut header = vec!["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+    if size {
+        header.push("SIZE");
     }
-    list.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
-    if quiet {
-        return Output::ok(list.iter().map(|c| format!("{}\n", c.short_id())).collect::<String>());
-    }
-    let mut rows = vec![["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     let mut docs = Vec::new();
     for c in list {
         let status = status_text(c, now);
-        let row = vec![c.short_id(), c.image.clone(), quote_command(&c.argv), format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()];
-        let state = c.status.name();
-        docs.push(serde_json::json!({"ID": row[0], "Image": row[1], "Command": row[2], "RunningFor": human_duration(now - c.created), "CreatedAt": crate::time::rfc3339(c.created), "Status": row[4], "State": state, "Ports": "", "Names": row[6]}));
+        let command = if no_trunc { format!("\"{}\"", c.argv.join(" ")) } else { quote_command(&c.argv) };
+        let mut row = vec![id(c), c.image.clone(), command, format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()];
+        let rw = containers.upper(&c.id).map_or(0, |u| u.apparent_bytes());
+        let virtual_size = rw + store.record(&c.image_id).map_or(0, |r| r.size);
+        let size_text = format!("{} (virtual {})", human_size(rw), human_size(virtual_size));
+        if size {
+            row.push(size_text.clone());
+        }
+        let labels = c.config.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        let mounts = c.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(",");
+        let network = if c.host_config.network.is_empty() { "bridge".to_string() } else { c.host_config.network.clone() };
+        docs.push(serde_json::json!({"ID": row[0], "Image": row[1], "Command": row[2], "RunningFor": human_duration(now - c.created), "CreatedAt": crate::time::rfc3339(c.created), "Status": row[4], "State": crate::daemon::list::state(c), "Ports": "", "Names": row[6], "Size": size_text, "Labels": labels, "Mounts": mounts, "Networks": network}));
         rows.push(row);
     }
-    if let Some(f) = format {
-        let fields = [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), ("RunningFor", "CREATED"), ("CreatedAt", "CREATED AT"), ("Status", "STATUS"), ("State", "STATE"), ("Ports", "PORTS"), ("Names", "NAMES")];
-        return Output::ok(super::format::format_rows(&f, &fields, &docs));
+    if let Some(f) = p.value("format") {
+        let fields = [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), ("RunningFor", "CREATED"), ("CreatedAt", "CREATED AT"), ("Status", "STATUS"), ("State", "STATE"), ("Ports", "PORTS"), ("Names", "NAMES"), ("Size", "SIZE"), ("Labels", "LABELS"), ("Mounts", "MOUNTS"), ("Networks", "NETWORKS")];
+        return Output::ok(super::format::format_rows(f, &fields, &docs));
     }
     Output::ok(table(&rows))
 }

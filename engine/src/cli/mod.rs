@@ -6,6 +6,7 @@ mod build;
 mod compose;
 mod container;
 mod debug;
+pub mod flags;
 mod format;
 
 pub use container::{attached_line, AttachedLine};

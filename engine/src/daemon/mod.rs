@@ -12,6 +12,7 @@ pub mod create;
 pub mod exec;
 pub mod gpu;
 pub mod import;
+pub mod list;
 pub mod logs;
 pub mod monitor;
 pub mod names;
