@@ -92,7 +92,6 @@ const DOCKER_COMMANDS: &[&str] = &[
 const DOCKER_FLAGS: &[(&str, &[&str])] = &[
     ("build", &["--tag", "--file", "--target", "--build-arg", "--no-cache", "--progress", "--quiet", "--label"]),
     ("run", &["--rm", "--name", "--detach", "--interactive", "--tty", "--env", "--env-file", "--volume", "--mount", "--workdir", "--user", "--entrypoint", "--publish", "--hostname", "--init", "--ipc", "--gpus", "--network", "--memory", "--cpus"]),
-    ("ps", &["--all", "--quiet", "--format", "--filter", "--no-trunc"]),
     ("images", &["--all", "--quiet", "--format"]),
     ("rm", &["--force", "--volumes"]),
     ("logs", &["--follow", "--tail", "--timestamps"]),
@@ -322,7 +321,10 @@ impl Sandbox {
             [] => COMMANDS.iter().map(|c| c.to_string()).collect(),
             [docker] if matches!(*docker, "docker" | "berth") => DOCKER_COMMANDS.iter().map(|c| c.to_string()).collect(),
             [docker, sub, ..] if matches!(*docker, "docker" | "berth") && current.starts_with('-') => {
-                DOCKER_FLAGS.iter().find(|(c, _)| c == sub).map(|(_, f)| f.iter().map(|f| f.to_string()).collect()).unwrap_or_default()
+                match cli::table(sub) {
+                    Some(table) => table.flags.iter().filter(|f| !f.hidden).map(|f| format!("--{}", f.long)).collect(),
+                    None => DOCKER_FLAGS.iter().find(|(c, _)| c == sub).map(|(_, f)| f.iter().map(|f| f.to_string()).collect()).unwrap_or_default(),
+                }
             }
             [docker, sub, ..] if matches!(*docker, "docker" | "berth") && matches!(*sub, "run" | "create" | "rmi" | "tag" | "history" | "save" | "push") => self.image_names(),
             [docker, sub, ..] if matches!(*docker, "docker" | "berth") && matches!(*sub, "rm" | "logs" | "start" | "stop" | "kill" | "restart" | "wait" | "exec" | "inspect" | "diff" | "commit" | "rename" | "top" | "cp") => {
@@ -748,6 +750,7 @@ mod tests {
         assert_eq!(sb.complete("dock"), ["docker"]);
         assert_eq!(sb.complete("docker bu"), ["build", "builder"]);
         assert_eq!(sb.complete("docker run --r"), ["--rm"]);
+        assert_eq!(sb.complete("docker ps --l"), ["--last", "--latest"], "from ps's own table");
         assert_eq!(sb.complete("docker run --rm gr"), ["greet:latest"]);
         assert_eq!(sb.complete("docker logs g"), ["greeter"]);
         assert_eq!(sb.complete("cat Do"), ["Dockerfile"]);

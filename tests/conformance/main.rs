@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod entrypoint;
+mod flags;
 mod lint;
 mod parser;
 mod robustness;

@@ -121,6 +121,15 @@ Options:
 Run 'berth COMMAND --help' for more information on a command.
 ";
 
+/// The commands that are on declarative tables ([`flags::Command`]): parsing, `--help`
+/// and the sandbox's completion all read these.
+pub static TABLES: &[&flags::Command] = &[&container::PS];
+
+/// The table of a command by the path after the program's name (`ps`, `container ls`).
+pub fn table(path: &str) -> Option<&'static flags::Command> {
+    TABLES.iter().copied().find(|c| c.path == path || c.aliases.contains(&path))
+}
+
 /// Runs one command line (without the program name).
 pub fn run(args: &[String], host: &dyn Host) -> Output {
     let Some(command) = args.first() else {
