@@ -1,6 +1,6 @@
 //! Image commands end to end: pull from the catalog, list, tag, remove, save and load.
 
-use crate::{session, sessions};
+use crate::{session, sessions, MemoryHost};
 
 #[test]
 fn pull_list_tag_and_remove() {
@@ -173,4 +173,65 @@ fn images_and_inspect_say_which_images_are_modelled() {
     assert_eq!(run("berth images --format \"{{.Repository}} {{.Modelled}}\""), "own false\nalpine true\n");
     assert_eq!(run("berth image inspect --format \"{{.Modelled}}\" alpine:3.20"), "true\n");
     assert_eq!(run("berth image inspect --format \"{{.Modelled}}\" own"), "false\n");
+}
+
+/// `images` from its table: dockerd's image filters (`dangling`, `label`, `reference`
+/// patterns, `before`, `since`, `until`), `--digests`, `--tree`, and refusals.
+#[test]
+fn images_filter_and_show_digests_and_trees_as_docker_does() {
+    let host = MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nLABEL tier=web\n//- plain/Dockerfile\nFROM alpine:3.20\nRUN echo hi > /hi\n");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = engine::cli::run(&args, &host);
+        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+    };
+    let shown = |flags: &str| {
+        let (code, out, err) = run(&format!("berth images --format {{{{.Repository}}}}:{{{{.Tag}}}} {flags}"));
+        assert_eq!((code, err.as_str()), (0, ""), "{flags}");
+        out.lines().collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(run("berth pull -q alpine:3.20").0, 0);
+    host.advance(10);
+    assert_eq!(run("berth build -q -t web:1 app").0, 0);
+    host.advance(10);
+    assert_eq!(run("berth build -q -t plain:1 plain").0, 0);
+    assert_eq!(run("berth tag plain:1 plain:2").0, 0);
+    assert_eq!(shown("-f label=tier=web"), "web:1");
+    assert_eq!(shown("-f label=tier=db"), "");
+    assert_eq!(shown("-f reference=plain"), "plain:1 plain:2");
+    assert_eq!(shown("-f reference=plain:2"), "plain:2", "only the tags that match are shown");
+    assert_eq!(shown("-f reference=*:1"), "plain:1 web:1");
+    assert_eq!(shown("plain"), "plain:1 plain:2", "the positional is a reference filter");
+    assert_eq!(shown("-f since=alpine:3.20 -f dangling=false"), "plain:1 plain:2 web:1");
+    assert_eq!(shown("-f before=web:1"), "alpine:3.20");
+    assert_eq!(shown("-f dangling=true"), "");
+    // Rebuilding plain:1 and plain:2 elsewhere leaves the old image untagged.
+    assert_eq!(run("berth rmi plain:2").0, 0);
+    host.advance(10);
+    assert_eq!(run("berth build -q -t plain:1 app").0, 0);
+    assert_eq!(shown("-f dangling=true"), "<none>:<none>");
+    // Made 15 seconds ago or before: not the new plain:1.
+    assert_eq!(shown("-f until=15s"), "web:1 alpine:3.20");
+
+    let (code, out, _) = run("berth images --digests alpine");
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]);
+    assert!(lines[1].split_whitespace().nth(2).is_some_and(|d| d.starts_with("sha256:")), "{out}");
+    let (code, tree, _) = run("berth images --tree");
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = tree.lines().collect();
+    assert!(lines[0].starts_with("IMAGE") && lines[0].ends_with("EXTRA"), "{tree}");
+    assert!(lines.iter().any(|l| l.starts_with("alpine:3.20 ")) && lines.iter().any(|l| l.starts_with("└─ linux/amd64 ")), "{tree}");
+    assert!(!tree.contains("<none>"), "untagged images stay out of the tree");
+
+    for (filter, said) in [("bogus=1", "invalid filter 'bogus'"), ("dangling=maybe", "invalid filter 'dangling=maybe'"), ("before=nothing:1", "No such image: nothing:1"), ("until=soon", "failed to parse value as time or duration: \"soon\"")] {
+        assert_eq!(run(&format!("berth images -f {filter}")), (1, String::new(), format!("Error response from daemon: {said}\n")), "{filter}");
+    }
+    assert_eq!(run("berth images --forse"), (125, String::new(), "unknown flag: --forse\nSee 'docker images --help'.\n".into()));
+    let (code, _, err) = run("berth images a b");
+    assert_eq!((code, err.lines().next()), (1, Some("\"docker images\" requires at most 1 argument.")));
+    let (code, help, _) = run("berth images --help");
+    assert_eq!(code, 0);
+    assert!(help.starts_with("\nUsage:  docker images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\nAliases:\n  docker image ls, docker image list, docker images\n"), "{help}");
 }

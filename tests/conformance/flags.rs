@@ -21,8 +21,11 @@ fn same_type(docker: &str, kind: Kind) -> bool {
     }
 }
 
-/// The tables of `cli-flags.md`: (command path, [(long, short, type, default)]).
-fn docker_tables() -> Vec<(String, Vec<(String, Option<char>, String, String)>)> {
+/// One documented flag: long name, shorthand, docker/cli's type, default.
+type DockerFlag = (String, Option<char>, String, String);
+
+/// The tables of `cli-flags.md`: each command's path and its flags.
+fn docker_tables() -> Vec<(String, Vec<DockerFlag>)> {
     let text = std::fs::read_to_string(root().join("cli-flags.md")).expect("conformance data present");
     let mut tables: Vec<(String, Vec<_>)> = Vec::new();
     for line in text.lines() {

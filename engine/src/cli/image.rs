@@ -2,6 +2,7 @@
 //! and error wording. State lives in the host's storage (`BERTH_ROOT` natively).
 
 use super::format::{human_duration, human_size, parse_rfc3339, rfc3339, table};
+use super::flags::{flag, Command, Kind};
 use super::{unknown_flag, Arg, Args, Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::{familiar, normalize, ImageStore, StoreError};
@@ -131,67 +132,81 @@ fn has_no_tag(name: &str) -> bool {
     crate::reference::Reference::parse(name).is_ok_and(|r| r.tag.is_none() && r.digest.is_none())
 }
 
+/// `docker images`'s table.
+pub static IMAGES: Command = Command {
+    path: "images",
+    usage: "[OPTIONS] [REPOSITORY[:TAG]]",
+    about: "List images",
+    aliases: &["image ls", "image list", "images"],
+    flags: &[
+        flag("all", Kind::Bool, "Show all images (default hides intermediate and dangling images)").short('a'),
+        flag("digests", Kind::Bool, "Show digests"),
+        flag("filter", Kind::Filter, "Filter output based on conditions provided").short('f'),
+        flag("format", Kind::String, super::container::FORMAT_USAGE),
+        flag("no-trunc", Kind::Bool, "Don't truncate output"),
+        flag("quiet", Kind::Bool, "Only show image IDs").short('q'),
+        flag("tree", Kind::Bool, "List multi-platform images as a tree (EXPERIMENTAL)"),
+    ],
+    interspersed: true,
+};
+
+/// `images`: every image (or those the filters and a `REPOSITORY[:TAG]` pattern keep),
+/// newest first, a row per tag. Berth keeps no intermediate images, so `--all` shows
+/// what the default does.
 fn images_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images\n\nOptions:\n  -a, --all     Show all images\n  -q, --quiet   Only show image IDs\n      --no-trunc  Don't truncate output");
-    let (flags, names) = match positional_only("images", args, &help) {
-        Ok(x) => x,
-        Err(o) => return o,
+    let p = match super::flags::parse(&IMAGES, args) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
-    let mut quiet = false;
-    let mut no_trunc = false;
-    let format = super::format::format_flag(args);
-    let names: Vec<&str> = names.into_iter().filter(|n| Some(*n) != format.as_deref()).collect();
-    for f in flags {
-        match f {
-            "--format" => {}
-            f if f.starts_with("--format=") => {}
-            "-q" | "--quiet" => quiet = true,
-            "-a" | "--all" => {}
-            "--no-trunc" => no_trunc = true,
-            "-aq" | "-qa" => quiet = true,
-            other => return unknown_flag("images", other),
-        }
+    if let Err(out) = IMAGES.arity(&p, 0, Some(1)) {
+        return out;
     }
+    let mut filters: Vec<(String, String)> = p.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    // docker/cli turns the positional into a `reference` filter.
+    if let Some(name) = p.args.first() {
+        filters.push(("reference".into(), name.clone()));
+    }
+    let (quiet, no_trunc, digests) = (p.bool("quiet"), p.bool("no-trunc"), p.bool("digests"));
     let store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let filter = names.first().map(|n| familiar(&normalize(n).unwrap_or_default()));
-    let filter_repo = names.first().map(|n| n.split(':').next().unwrap_or(n).to_string());
     let now = host.now();
+    let listed = match crate::daemon::list::images(&store, &filters, now) {
+        Ok(l) => l,
+        Err(e) => return daemon_error(e),
+    };
+    if p.bool("tree") {
+        return image_tree(&store, &listed, host);
+    }
     let mut rows: Vec<(i64, Vec<String>)> = Vec::new();
-    for record in store.images() {
+    for image in &listed {
+        let record = image.record;
         let created = parse_rfc3339(&record.created).unwrap_or(now);
         let id = if no_trunc { record.id.to_string() } else { record.id.short() };
         // A catalog image's programs are labels, not ELF files (`--format {{.Modelled}}`).
         let modelled = store.has_catalog_layer(&record.id);
-        let entries: Vec<(String, String)> = if record.tags.is_empty() {
+        let entries: Vec<(String, String)> = if image.tags.is_empty() {
             vec![("<none>".into(), "<none>".into())]
         } else {
-            record
+            image
                 .tags
                 .iter()
                 .map(|t| {
                     let short = familiar(t);
                     match short.rsplit_once(':') {
-                        Some((r, tag)) => (r.to_string(), tag.to_string()),
-                        None => (short, "<none>".into()),
+                        Some((r, tag)) if !tag.contains('/') => (r.to_string(), tag.to_string()),
+                        _ => (short, "<none>".into()),
                     }
                 })
                 .collect()
         };
+        let digest = record.repo_digest.as_deref().and_then(|d| d.rsplit_once('@').map(|(_, d)| d.to_string()).or_else(|| Some(d.to_string()))).unwrap_or_else(|| "<none>".into());
         for (repo, tag) in entries {
-            if let Some(f) = &filter {
-                let exact = format!("{repo}:{tag}") == *f;
-                let repo_only = filter_repo.as_deref() == Some(repo.as_str()) && !names[0].contains(':');
-                if !exact && !repo_only {
-                    continue;
-                }
-            }
-            rows.push((created, vec![repo, tag, id.clone(), format!("{} ago", human_duration(now - created)), human_size(record.size), modelled.to_string()]));
+            rows.push((created, vec![repo, tag, id.clone(), format!("{} ago", human_duration(now - created)), human_size(record.size), modelled.to_string(), digest.clone()]));
         }
     }
-    // Newest first, as Docker lists them.
+    // Newest first; rows of one moment by name, so that a listing is stable.
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     if quiet {
         let mut seen = Vec::new();
@@ -202,17 +217,47 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
         }
         return Output::ok(seen.iter().map(|id| format!("{id}\n")).collect::<String>());
     }
-    if let Some(f) = format {
-        let docs: Vec<serde_json::Value> = rows.iter().map(|(t, r)| serde_json::json!({"Repository": r[0], "Tag": r[1], "ID": r[2], "CreatedSince": r[3], "CreatedAt": rfc3339(*t), "Size": r[4], "Modelled": r[5] == "true"})).collect();
-        let fields = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("Size", "SIZE"), ("Modelled", "MODELLED")];
-        return Output::ok(super::format::format_rows(&f, &fields, &docs));
+    if let Some(f) = p.value("format") {
+        let docs: Vec<serde_json::Value> = rows.iter().map(|(t, r)| serde_json::json!({"Repository": r[0], "Tag": r[1], "ID": r[2], "CreatedSince": r[3], "CreatedAt": rfc3339(*t), "Size": r[4], "Modelled": r[5] == "true", "Digest": r[6]})).collect();
+        let fields = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("Digest", "DIGEST"), ("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("Size", "SIZE"), ("Modelled", "MODELLED")];
+        return Output::ok(super::format::format_rows(f, &fields, &docs));
     }
-    let mut table_rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-    table_rows.extend(rows.into_iter().map(|(_, mut r)| {
-        r.truncate(5);
-        r
+    let mut header = vec!["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"];
+    if digests {
+        header.insert(2, "DIGEST");
+    }
+    let mut table_rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    table_rows.extend(rows.into_iter().map(|(_, r)| {
+        let mut row = r[..5].to_vec();
+        if digests {
+            row.insert(2, r[6].clone());
+        }
+        row
     }));
     Output::ok(table(&table_rows))
+}
+
+/// `images --tree` (Docker 28's view): each image by its name and ID, then, under it,
+/// the platform it holds (Berth keeps one per image), with disk usage (unpacked), content
+/// size (the compressed layers) and `U` where a container uses it. Untagged images are
+/// left out unless `--all` (docker/cli's rule).
+fn image_tree(store: &ImageStore, listed: &[crate::daemon::list::ListedImage<'_>], host: &dyn Host) -> Output {
+    let in_use = open_containers(host).ok();
+    let mut rows = vec![["IMAGE", "ID", "DISK USAGE", "CONTENT SIZE", "EXTRA"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for image in listed.iter().filter(|i| !i.tags.is_empty()) {
+        let record = image.record;
+        let content: u64 = store.manifest(record).map(|m| m.layers.iter().map(|l| l.size).sum()).unwrap_or(0);
+        let used = in_use.as_ref().is_some_and(|c| c.using_image(&record.id).is_some());
+        let extra = if used { "U" } else { "" }.to_string();
+        let names = image.tags.iter().map(|t| familiar(t)).collect::<Vec<_>>().join(", ");
+        rows.push(vec![names, record.id.short(), human_size(record.size), human_size(content), extra.clone()]);
+        let platform = store.config(&record.id).map(|c| match c.variant {
+            Some(v) => format!("{}/{}/{v}", c.os, c.architecture),
+            None => format!("{}/{}", c.os, c.architecture),
+        });
+        rows.push(vec![format!("└─ {}", platform.unwrap_or_default()), record.manifest.short(), human_size(record.size), human_size(content), extra]);
+    }
+    Output::ok(table(&rows))
 }
 
 /// `history`: the image's config history, newest first, with each layer's size.

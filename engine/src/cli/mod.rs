@@ -123,7 +123,7 @@ Run 'berth COMMAND --help' for more information on a command.
 
 /// The commands that are on declarative tables ([`flags::Command`]): parsing, `--help`
 /// and the sandbox's completion all read these.
-pub static TABLES: &[&flags::Command] = &[&container::PS];
+pub static TABLES: &[&flags::Command] = &[&container::PS, &image::IMAGES];
 
 /// The table of a command by the path after the program's name (`ps`, `container ls`).
 pub fn table(path: &str) -> Option<&'static flags::Command> {

@@ -201,3 +201,206 @@ mod tests {
         assert!(port_matches("80/tcp", "80", false));
     }
 }
+
+/// The image filter keys dockerd accepts.
+const IMAGE_KEYS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
+
+/// An image as `images` lists it: its record and the tags the filters kept (none for an
+/// untagged image).
+pub struct ListedImage<'a> {
+    pub record: &'a crate::image::store::ImageRecord,
+    pub tags: Vec<&'a str>,
+}
+
+/// The images `filters` ask for (moby's `daemon/images/images.go`), newest first.
+/// `reference` is a `path.Match` pattern over the familiar name with its tag, or the
+/// name alone (docker/distribution's `FamiliarMatch`); it also narrows the tags shown.
+/// `until` is a timestamp or a duration before `now` (seconds).
+pub fn images<'a>(store: &'a ImageStore, filters: &[(String, String)], now: i64) -> Result<Vec<ListedImage<'a>>, EngineError> {
+    let invalid = |m: String| EngineError::Invalid(m);
+    for (key, _) in filters {
+        if !IMAGE_KEYS.contains(&key.as_str()) {
+            return Err(invalid(format!("invalid filter '{key}'")));
+        }
+    }
+    let mut dangling = None;
+    for v in given(filters, "dangling") {
+        dangling = Some(match v.to_ascii_lowercase().as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return Err(invalid(format!("invalid filter 'dangling={v}'"))),
+        });
+    }
+    let created = |r: &crate::image::store::ImageRecord| crate::time::parse_rfc3339(&r.created).unwrap_or(0);
+    let image_time = |v: &str| store.resolve(v).map(created).ok_or_else(|| EngineError::Image(format!("No such image: {v}")));
+    let mut before = None;
+    for v in given(filters, "before") {
+        before = Some(image_time(v)?);
+    }
+    let mut since = None;
+    for v in given(filters, "since") {
+        since = Some(image_time(v)?);
+    }
+    let mut until = None;
+    for v in given(filters, "until") {
+        let at = crate::time::parse_duration(v)
+            .map(|secs| now - secs as i64)
+            .or_else(|| v.parse::<i64>().ok())
+            .or_else(|| crate::time::parse_rfc3339(v))
+            .ok_or_else(|| invalid(format!("failed to parse value as time or duration: \"{v}\"")))?;
+        until = Some(at);
+    }
+    let references: Vec<&str> = given(filters, "reference").collect();
+    let mut listed = Vec::new();
+    for record in store.images() {
+        let t = created(record);
+        if before.is_some_and(|b| t >= b) || since.is_some_and(|s| t <= s) || until.is_some_and(|u| t > u) {
+            continue;
+        }
+        let is_dangling = record.tags.is_empty();
+        if dangling.is_some_and(|d| d != is_dangling) {
+            continue;
+        }
+        let labels = store.config(&record.id).map(|c| c.config.labels).unwrap_or_default();
+        let labelled = given(filters, "label").all(|l| match l.split_once('=') {
+            Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+            None => labels.contains_key(l),
+        });
+        if !labelled {
+            continue;
+        }
+        let mut tags: Vec<&str> = record.tags.iter().map(String::as_str).collect();
+        if !references.is_empty() {
+            tags.retain(|t| references.iter().any(|p| familiar_match(p, t)));
+            if tags.is_empty() {
+                continue;
+            }
+        }
+        listed.push(ListedImage { record, tags });
+    }
+    listed.sort_by(|a, b| created(b.record).cmp(&created(a.record)).then_with(|| a.record.id.cmp(&b.record.id)));
+    Ok(listed)
+}
+
+/// docker/distribution's `FamiliarMatch`: the pattern against `name:tag` as Docker
+/// shows it, else against the name alone.
+fn familiar_match(pattern: &str, full: &str) -> bool {
+    let shown = crate::image::store::familiar(full);
+    let name = match shown.rsplit_once(':') {
+        Some((n, tag)) if !tag.contains('/') => n,
+        _ => shown.as_str(),
+    };
+    path_match(pattern.as_bytes(), shown.as_bytes()) || path_match(pattern.as_bytes(), name.as_bytes())
+}
+
+/// Go's `path.Match`: `*` any run of characters but `/`, `?` one of them, `[…]` a class
+/// (`^` negates, `a-z` ranges), `\` escapes. Iterative, so no pattern can exhaust the stack.
+fn path_match(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() {
+            match pattern[p] {
+                b'*' => {
+                    star = Some((p, n));
+                    p += 1;
+                    continue;
+                }
+                b'?' if name[n] != b'/' => {
+                    p += 1;
+                    n += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((matched, next)) = class(&pattern[p..], name[n]) {
+                        if matched && name[n] != b'/' {
+                            p += next;
+                            n += 1;
+                            continue;
+                        }
+                    } else {
+                        return false;
+                    }
+                }
+                b'\\' if p + 1 < pattern.len() && pattern[p + 1] == name[n] => {
+                    p += 2;
+                    n += 1;
+                    continue;
+                }
+                c if c != b'\\' && c != b'?' && c == name[n] => {
+                    p += 1;
+                    n += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        // Back to the last star, which takes one more character (never a `/`).
+        match star {
+            Some((sp, sn)) if name[sn] != b'/' => {
+                star = Some((sp, sn + 1));
+                p = sp + 1;
+                n = sn + 1;
+            }
+            _ => return false,
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// A `[…]` class at the start of `pattern`: whether `c` is in it, and its length.
+fn class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = pattern.get(i) == Some(&b'^');
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let &lo = pattern.get(i)?;
+        if lo == b']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        first = false;
+        let lo = if lo == b'\\' {
+            i += 1;
+            *pattern.get(i)?
+        } else {
+            lo
+        };
+        i += 1;
+        let mut hi = lo;
+        if pattern.get(i) == Some(&b'-') && pattern.get(i + 1).is_some_and(|&h| h != b']') {
+            hi = pattern[i + 1];
+            i += 2;
+        }
+        if lo <= c && c <= hi {
+            matched = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::{familiar_match, path_match};
+
+    #[test]
+    fn patterns_match_as_gos_path_match_does() {
+        let m = |p: &str, n: &str| path_match(p.as_bytes(), n.as_bytes());
+        assert!(m("alpine", "alpine"));
+        assert!(m("alp*", "alpine"));
+        assert!(!m("*", "library/alpine"), "a star stops at a slash");
+        assert!(m("*/*", "library/alpine"));
+        assert!(m("a?pine", "alpine"));
+        assert!(m("[a-c]lpine", "alpine"));
+        assert!(!m("[^a]lpine", "alpine"));
+        assert!(m("alpine:3.*", "alpine:3.20"));
+        assert!(!m("[", "a"), "a broken class matches nothing");
+        assert!(m(&"*".repeat(500), "abc"), "no backtracking blow-up");
+        assert!(familiar_match("alpine", "docker.io/library/alpine:3.20"));
+        assert!(familiar_match("alpine:3.*", "docker.io/library/alpine:3.20"));
+        assert!(!familiar_match("alpine:3.19", "docker.io/library/alpine:3.20"));
+        assert!(familiar_match("localhost:5000/*", "localhost:5000/app:1"));
+    }
+}
