@@ -749,7 +749,7 @@ mod tests {
         sb.run_line("docker build -q -t greet . && docker run --name greeter greet true", &[]);
         assert_eq!(sb.complete("dock"), ["docker"]);
         assert_eq!(sb.complete("docker bu"), ["build", "builder"]);
-        assert_eq!(sb.complete("docker run --r"), ["--rm"]);
+        assert_eq!(sb.complete("docker run --r"), ["--read-only", "--restart", "--rm", "--runtime"]);
         assert_eq!(sb.complete("docker ps --l"), ["--last", "--latest"], "from ps's own table");
         assert_eq!(sb.complete("docker run --rm gr"), ["greet:latest"]);
         assert_eq!(sb.complete("docker logs g"), ["greeter"]);

@@ -534,3 +534,52 @@ fn ps_filters_and_flags_behave_as_dockers() {
     assert!(help.contains("  -n, --last int        Show n last created containers (includes all\n                        states) (default -1)\n"), "{help}");
     assert!(help.contains("\n                        'json':             Print in JSON format\n"), "{help}");
 }
+
+/// `run` from its table: the getting-started tutorial's `-dp 8080:80`, clusters with a
+/// value (`-ie A=1`), `--rm=false`, Docker's flag errors, and options that are applied
+/// (`--label`, `--expose`, `--cidfile`, `--stop-signal`, `--stop-timeout`) or accepted
+/// and recorded with the reason (`--dns`).
+#[test]
+fn run_reads_its_line_as_docker_does() {
+    let host = MemoryHost::new("//- labels.txt\n# a comment\nteam=ml\n");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = cli::run(&args, &host);
+        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+    };
+    let inspect = |name: &str, format: &str| run(&format!("berth inspect --format '{format}' {name}")).1;
+    assert_eq!(run("berth pull -q alpine:3.20").0, 0);
+    let (code, id, _) = run("berth run -dp 8080:80 --name web alpine:3.20 sleep 100");
+    assert_eq!((code, id.trim().len()), (0, 64), "the tutorial's line: detached, with the port");
+    assert_eq!(inspect("web", "{{json .HostConfig.PortBindings}}"), "[\"8080:80\"]\n");
+    assert_eq!(run("berth run --rm -ie A=1 alpine:3.20 sh -c 'echo $A'").1, "1\n");
+    assert_eq!(run("berth run --rm -p8081:81 -eB=2 alpine:3.20 sh -c 'echo $B'").1, "2\n");
+    assert_eq!(run("berth run --rm=false --name kept alpine:3.20 true").0, 0);
+    assert_eq!(inspect("kept", "{{.HostConfig.AutoRemove}}"), "false\n", "--rm=false leaves --rm off");
+    assert_eq!(run("berth run --rm alpine:3.20 echo --rm -d").1, "--rm -d\n", "after the image, the command's own");
+
+    let (code, _, _) = run("berth run -l tier=web --label-file labels.txt --expose 80 --expose 9000-9001/udp --cidfile cid --stop-signal SIGINT --stop-timeout 3 --dns 8.8.8.8 --name made alpine:3.20 true");
+    assert_eq!(code, 0);
+    assert_eq!(inspect("made", "{{json .Config.Labels}}"), "{\"team\":\"ml\",\"tier\":\"web\"}\n");
+    assert_eq!(inspect("made", "{{json .Config.ExposedPorts}}"), "{\"80/tcp\":{},\"9000/udp\":{},\"9001/udp\":{}}\n");
+    assert_eq!(inspect("made", "{{.Config.StopSignal}} {{.Config.StopTimeout}}"), "SIGINT 3\n");
+    assert_eq!(host.file("cid").map(|b| b.len()), Some(64));
+    let not_applied = inspect("made", "{{json .HostConfig.BerthNotApplied}}");
+    assert!(not_applied.starts_with("{\"--dns\":{\"Values\":[\"8.8.8.8\"],\"Why\":\"container networks are not modelled"), "{not_applied}");
+    assert_eq!(run("berth run -l x --cidfile cid alpine:3.20 true").2, "docker: Container ID file found, make sure the other container isn't running or delete cid.\nSee 'docker run --help'.\n");
+    assert_eq!(run("berth ps -a -f label=tier=web --format {{.Names}}").1, "made\n");
+
+    let usage = |e: &str| (125, String::new(), format!("{e}\nSee 'docker run --help'.\n"));
+    assert_eq!(run("berth run --forse alpine:3.20 true"), usage("unknown flag: --forse"));
+    assert_eq!(run("berth run -dz alpine:3.20 true"), usage("unknown shorthand flag: 'z' in -dz"));
+    assert_eq!(run("berth run -m lots alpine:3.20 true"), usage("invalid argument \"lots\" for \"-m, --memory\" flag: invalid size: 'lots'"));
+    assert_eq!(run("berth run --ip 300.1.1.1 alpine:3.20 true"), usage("invalid argument \"300.1.1.1\" for \"--ip\" flag: invalid string being converted to IP address: 300.1.1.1"));
+    assert_eq!(run("berth run --health-interval 5 alpine:3.20 true"), usage("invalid argument \"5\" for \"--health-interval\" flag: time: missing unit in duration \"5\""));
+    assert_eq!(run("berth create --detach alpine:3.20 true"), (125, String::new(), "unknown flag: --detach\nSee 'docker create --help'.\n".into()), "create has no -d");
+    let (code, help, _) = run("berth run --help");
+    assert_eq!(code, 0);
+    assert!(help.starts_with("\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n\nAliases:\n  docker container run, docker run\n\nOptions:\n      --add-host list "), "{help}");
+    assert!(help.contains("\n  -d, --detach ") && help.contains("\n  -h, --hostname string ") && help.contains("(default \"missing\")"), "{help}");
+    assert!(!help.contains("--net "), "hidden aliases stay out of --help");
+    assert_eq!(run("berth run -h box --rm alpine:3.20 hostname").1, "box\n", "-h is --hostname for run");
+}

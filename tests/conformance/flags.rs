@@ -18,6 +18,7 @@ fn same_type(docker: &str, kind: Kind) -> bool {
         Kind::Duration => docker == "duration",
         Kind::Decimal => docker == "decimal",
         Kind::Map => docker == "map",
+        Kind::Custom(word) => docker == word,
     }
 }
 
@@ -66,7 +67,7 @@ fn docker_flag_tables() {
                 continue;
             };
             // Zero defaults (`0`, `map[]`, `[]`) are what `--help` leaves out.
-            let default = if matches!(default.as_str(), "0" | "map[]" | "[]" | "false") { String::new() } else { default };
+            let default = if matches!(default.as_str(), "0" | "0s" | "<nil>" | "map[]" | "[]" | "false") { String::new() } else { default };
             if flag.short != short || !same_type(&kind, flag.kind) || flag.default != default || flag.hidden {
                 failures.push(format!("docker {path}: --{long}: Berth has -{:?} {:?} default {:?}{}, docker/cli -{short:?} {kind} default {default:?}", flag.short, flag.kind, flag.default, if flag.hidden { " (hidden)" } else { "" }));
             }

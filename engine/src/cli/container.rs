@@ -67,10 +67,26 @@ struct RunOptions {
     pull: String,
     platform: Option<String>,
     detach_keys: Option<String>,
+    /// `-l`/`--label KEY=VALUE`, `--label-file`: merged over the image's labels.
+    labels: Vec<String>,
+    /// `--expose PORT[/PROTO]` (or a range): added to the config's exposed ports.
+    expose: Vec<String>,
+    cidfile: Option<String>,
+    stop_signal: Option<String>,
+    /// `-q`: no pull progress.
+    quiet: bool,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None, labels: Vec::new(), expose: Vec::new(), cidfile: None, stop_signal: None, quiet: false };
+    // The table reads the line (clusters, `--flag=value`, `--rm=false`, typed values);
+    // the scan below sees one spelling of each flag, in the order given.
+    let table = if create_only { &super::run_flags::CREATE } else { &super::run_flags::RUN };
+    let normalized = match super::flags::parse(table, args) {
+        Ok(p) => p.normalized(),
+        Err(out) => return out,
+    };
+    let args = &normalized[..];
     let mut rest = Vec::new();
     let mut it = Args::new(args);
     let mut env_files = Vec::new();
@@ -82,18 +98,28 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 rest.extend(args[it.pos..].iter().cloned());
                 break;
             }
+            Arg::Flag("--", _) => {
+                rest.extend(args[it.pos..].iter().cloned());
+                break;
+            }
             Arg::Flag("--rm", _) => o.rm = true,
-            Arg::Flag(f @ ("-itd" | "-dit" | "-tid" | "-td" | "-dt"), _) => {
-                o.detach = true;
-                o.tty = true;
-                o.interactive |= f.contains('i');
-            }
             Arg::Flag("-d" | "--detach", _) => o.detach = true,
-            Arg::Flag("-it" | "-ti", _) => {
-                o.interactive = true;
-                o.tty = true;
-            }
             Arg::Flag("-i" | "--interactive", _) => o.interactive = true,
+            Arg::Flag("-q" | "--quiet", _) => o.quiet = true,
+            Arg::Flag(flag @ ("--label" | "--label-file" | "--expose" | "--cidfile" | "--stop-signal" | "--stop-timeout"), v) => match it.value(flag, v) {
+                Ok(v) => match flag {
+                    "--label" => o.labels.push(v.to_string()),
+                    "--label-file" => match host.read_file(v) {
+                        Ok(d) => o.labels.extend(String::from_utf8_lossy(&d).lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string)),
+                        Err(e) => return Output::fail(125, format!("docker: open {v}: {e}.\nSee 'docker run --help'.\n")),
+                    },
+                    "--expose" => o.expose.push(v.to_string()),
+                    "--cidfile" => o.cidfile = Some(v.to_string()),
+                    "--stop-signal" => o.stop_signal = Some(v.to_string()),
+                    _ => o.host.stop_timeout = v.parse().ok(),
+                },
+                Err(e) => return e,
+            },
             Arg::Flag("-t" | "--tty", _) => o.tty = true,
             Arg::Flag("--init", _) => o.host.init = true,
             Arg::Flag("--privileged", _) => o.host.privileged = true,
@@ -287,7 +313,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Ok(v) => return Output::fail(125, format!("docker: invalid pull option: '{v}': must be one of \"always\", \"missing\" or \"never\"\nSee 'docker {} --help'.\n", if create_only { "create" } else { "run" })),
                 Err(e) => return e,
             },
-            Arg::Flag("--help", _) => return Output::ok("\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n"),
+            // In the table, not applied by Berth's runtimes: recorded, with the reason.
+            Arg::Flag(f, v) if super::run_flags::not_applied(f.trim_start_matches('-')).is_some() => {
+                o.host.not_applied.entry(f.trim_start_matches('-').to_string()).or_default().push(v.unwrap_or("true").to_string());
+            }
             Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker run --help'.\n")),
         }
     }
@@ -327,17 +356,32 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         platform: o.platform.clone(),
         tty: o.tty,
         open_stdin: o.interactive,
+        labels: o.labels.iter().map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.to_string(), v.to_string()))).collect(),
+        expose: o.expose.clone(),
+        stop_signal: o.stop_signal.clone(),
     };
     let created = crate::daemon::create::create(host, &mut store, &mut containers, &create_options);
     let (container, prelude) = match created {
-        Ok(c) => (c.container, c.prelude),
+        Ok(c) => (c.container, if o.quiet { String::new() } else { c.prelude }),
         Err(f) => {
             let mut out = engine_error(f.error);
-            out.prepend_stderr(&f.prelude);
+            if !o.quiet {
+                out.prepend_stderr(&f.prelude);
+            }
             return out;
         }
     };
     let id = container.id.clone();
+    // `--cidfile`: the ID, written when the container is made; a file already there
+    // refuses the run, as Docker does.
+    if let Some(path) = &o.cidfile {
+        if host.read_file(path).is_ok() {
+            return Output::fail(125, format!("docker: Container ID file found, make sure the other container isn't running or delete {path}.\nSee 'docker run --help'.\n"));
+        }
+        if let Err(e) = host.write_file(path, id.as_bytes()) {
+            return Output::fail(125, format!("docker: failed to create the container ID file: {e}.\nSee 'docker run --help'.\n"));
+        }
+    }
     // `--gpus` where no runtime gives GPUs (the emulated one): Docker creates the
     // container, then cannot start it, so it stays in `ps -a` as Created (unless --rm).
     // The native runtime finds the GPUs when it starts the container.
@@ -424,7 +468,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
 /// sleep: such a container is up, and these act on it as Docker does.
 pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     // `stop` and `restart` wait `-t` seconds (10) for the process to end after TERM.
-    let mut grace = 10.0;
+    let mut grace: Option<f64> = None;
     let mut names: Vec<&String> = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -439,7 +483,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                 }
             };
             match value.parse::<i64>() {
-                Ok(v) => grace = v.max(0) as f64,
+                Ok(v) => grace = Some(v.max(0) as f64),
                 Err(_) => return Output::fail(1, format!("invalid argument \"{value}\" for \"-t, --time\" flag: strconv.ParseInt: parsing \"{value}\": invalid syntax\nSee 'docker {command} --help'.\n")),
             }
         } else if !a.starts_with('-') {
@@ -490,6 +534,8 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                 };
                 let running = c.status == Status::Running;
                 let restarting = c.status == Status::Restarting;
+                // `run --stop-timeout`, else Docker's 10 seconds.
+                let grace = grace.unwrap_or_else(|| c.host_config.stop_timeout.map_or(10.0, |t| t.max(0) as f64));
                 match command {
                     // Docker's stop signal, SIGTERM, does not end a process that is PID 1
                     // without a handler; after the grace period it is killed.
@@ -1074,7 +1120,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
-                "Config": {"Hostname": c.hostname, "User": c.user, "Tty": c.tty, "OpenStdin": c.open_stdin, "StdinOnce": c.open_stdin, "AttachStdin": c.open_stdin, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir},
+                "Config": {"Hostname": c.hostname, "User": c.user, "Tty": c.tty, "OpenStdin": c.open_stdin, "StdinOnce": c.open_stdin, "AttachStdin": c.open_stdin, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir, "Labels": c.config.config.labels, "ExposedPorts": c.config.config.exposed_ports, "StopSignal": c.config.config.stop_signal, "StopTimeout": c.host_config.stop_timeout},
                 "HostConfig": {
                     "NetworkMode": if c.host_config.network.is_empty() { "default" } else { c.host_config.network.as_str() },
                     "Memory": c.host_config.memory,
@@ -1085,6 +1131,8 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                     "Runtime": if c.host_config.runtime.is_empty() { crate::runtime::DEFAULT_RUNTIME } else { c.host_config.runtime.as_str() },
                     "AutoRemove": c.auto_remove,
                     "PortBindings": c.ports,
+                    // Berth's own: options accepted and recorded, not applied, and why.
+                    "BerthNotApplied": c.host_config.not_applied.iter().map(|(k, v)| (format!("--{k}"), serde_json::json!({"Values": v, "Why": super::run_flags::not_applied(k)}))).collect::<serde_json::Map<_, _>>(),
                 },
             }));
         } else if let Some(r) = store.resolve(n) {

@@ -30,6 +30,10 @@ pub enum Kind {
     Decimal,
     /// Repeatable `key=value` pairs shown as `map`.
     Map,
+    /// A value docker/cli reads with a type of its own (`gpu-request`, `mount`,
+    /// `network`, `ulimit`, `ip`), named so in `--help`; repeatable, checked by the
+    /// command (an `ip` here).
+    Custom(&'static str),
 }
 
 impl Kind {
@@ -46,6 +50,7 @@ impl Kind {
             Kind::Duration => "duration",
             Kind::Decimal => "decimal",
             Kind::Map => "map",
+            Kind::Custom(word) => word,
         }
     }
 
@@ -56,15 +61,18 @@ impl Kind {
             Kind::Int => parse_int(value).map(|_| ()),
             Kind::Uint => parse_int(value).and_then(|n| if n < 0 { Err(format!("strconv.ParseUint: parsing \"{value}\": invalid syntax")) } else { Ok(()) }),
             Kind::Filter if !value.contains('=') => Err("bad format of filter (expected name=value)".into()),
+            // `-1` is `--memory-swap`'s "unlimited" (docker/cli's MemSwapBytes).
+            Kind::Bytes if value == "-1" => Ok(()),
             Kind::Bytes => crate::runtime::parse_memory(value).map(|_| ()).ok_or_else(|| format!("invalid size: '{value}'")),
             Kind::Duration => parse_duration(value).map(|_| ()),
             Kind::Decimal => value.parse::<f64>().ok().filter(|f| f.is_finite()).map(|_| ()).ok_or_else(|| format!("failed to parse {value} as a rational number")),
+            Kind::Custom("ip") => value.parse::<std::net::IpAddr>().map(|_| ()).map_err(|_| format!("invalid string being converted to IP address: {value}")),
             _ => Ok(()),
         }
     }
 
     fn repeats(self) -> bool {
-        matches!(self, Kind::List | Kind::Filter | Kind::Map)
+        matches!(self, Kind::List | Kind::Filter | Kind::Map | Kind::Custom("mount" | "ulimit"))
     }
 }
 
@@ -169,7 +177,9 @@ impl Command {
             let names: Vec<String> = self.aliases.iter().map(|a| format!("docker {a}")).collect();
             out.push_str(&format!("\nAliases:\n  {}\n", names.join(", ")));
         }
-        let shown: Vec<&Flag> = self.flags.iter().filter(|f| !f.hidden).collect();
+        // pflag sorts the flags by name.
+        let mut shown: Vec<&Flag> = self.flags.iter().filter(|f| !f.hidden).collect();
+        shown.sort_by_key(|f| f.long);
         if !shown.is_empty() {
             out.push_str("\nOptions:\n");
             out.push_str(&flag_usages(&shown, 79));
@@ -275,6 +285,24 @@ impl Parsed {
         self.values.iter().filter(|(j, _)| *j == i).map(|(_, v)| v.as_str()).collect()
     }
 
+    /// The flags as `--long=value` words in the order given (booleans as `--long` when
+    /// true, left out when false), then `--` and the positionals: one spelling for a
+    /// command's own scanner, whatever shorthands and clusters the user typed.
+    pub fn normalized(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, value) in &self.values {
+            let flag = &self.command.flags[*i];
+            match flag.kind {
+                Kind::Bool if parse_bool(value).unwrap_or(false) => out.push(format!("--{}", flag.long)),
+                Kind::Bool => {}
+                _ => out.push(format!("--{}={value}", flag.long)),
+            }
+        }
+        out.push("--".into());
+        out.extend(self.args.iter().cloned());
+        out
+    }
+
     /// A boolean: its last value (already checked), false when not given.
     pub fn bool(&self, long: &str) -> bool {
         self.value(long).is_some_and(|v| parse_bool(v).unwrap_or(false))
@@ -315,10 +343,10 @@ pub fn parse(command: &'static Command, args: &[String]) -> Result<Parsed, Outpu
             if name.is_empty() || name.starts_with('-') {
                 return Err(command.usage_error(&format!("bad flag syntax: {arg}")));
             }
+            if name == "help" && inline.is_none_or(|v| parse_bool(v).unwrap_or(false)) {
+                return Err(Output::ok(command.help()));
+            }
             let Some(f) = command.by_long(name) else {
-                if name == "help" {
-                    return Err(Output::ok(command.help()));
-                }
                 return Err(command.usage_error(&format!("unknown flag: --{name}")));
             };
             let value = match (inline, command.flags[f].kind) {
@@ -550,11 +578,11 @@ Options:
   -a, --all             Show all
   -d, --detach          Run in the background
   -e, --env list        Set environment variables
-  -p, --publish list    Publish a port
+  -f, --filter filter   Filter output
+      --format string   Format output using a custom template
   -n, --last int        Show n last (default -1)
   -m, --memory bytes    Memory limit
-      --format string   Format output using a custom template
-  -f, --filter filter   Filter output
+  -p, --publish list    Publish a port
       --time duration   How long
 "
         );

@@ -35,6 +35,12 @@ pub struct CreateOptions {
     /// `-t` and `-i`.
     pub tty: bool,
     pub open_stdin: bool,
+    /// `--label`: over the image's labels.
+    pub labels: Vec<(String, String)>,
+    /// `--expose`: `80`, `80/udp`, `8000-8002`.
+    pub expose: Vec<String>,
+    /// `--stop-signal`: over the image's `STOPSIGNAL`.
+    pub stop_signal: Option<String>,
 }
 
 /// A created container, and the pull progress that was not shown as it happened.
@@ -95,7 +101,23 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
             return Err(Failed { prelude, error: EngineError::Invalid(format!("Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name", existing.id)) });
         }
     }
-    let config = store.config(&image_id).unwrap_or_else(|_| crate::image::oci::ImageConfig::empty());
+    let mut config = store.config(&image_id).unwrap_or_else(|_| crate::image::oci::ImageConfig::empty());
+    for (k, v) in &o.labels {
+        config.config.labels.insert(k.clone(), v.clone());
+    }
+    for e in &o.expose {
+        let (ports, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
+        let (lo, hi) = ports.split_once('-').unwrap_or((ports, ports));
+        let (Ok(lo), Ok(hi)) = (lo.parse::<u16>(), hi.parse::<u16>()) else {
+            return Err(Failed { prelude, error: EngineError::Usage(format!("invalid range format for --expose: {e}, error: invalid port")) });
+        };
+        for port in lo..=hi.max(lo) {
+            config.config.exposed_ports.insert(format!("{port}/{proto}"), Default::default());
+        }
+    }
+    if let Some(signal) = &o.stop_signal {
+        config.config.stop_signal = Some(signal.clone());
+    }
     let argv = process_argv(&config, o.entrypoint.as_deref(), &o.args);
     if argv.is_empty() {
         return Err(Failed { prelude, error: EngineError::Invalid("No command specified".into()) });

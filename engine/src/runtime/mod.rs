@@ -359,6 +359,13 @@ impl Container {
 /// Resource and namespace options of a container, as `docker inspect` shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostOptions {
+    /// `run --stop-timeout`: seconds `stop` waits by default (Docker's 10 when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    /// Options accepted and checked but not applied by the runtimes, with their values
+    /// (`cli::run_flags::not_applied` says why; `inspect` shows both).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_applied: BTreeMap<String, Vec<String>>,
     /// `default` (bridge), `none`, `host` or a network name.
     pub network: String,
     /// Bytes (`--memory 512m`), 0 for no limit.
