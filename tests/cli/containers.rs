@@ -583,3 +583,24 @@ fn run_reads_its_line_as_docker_does() {
     assert!(!help.contains("--net "), "hidden aliases stay out of --help");
     assert_eq!(run("berth run -h box --rm alpine:3.20 hostname").1, "box\n", "-h is --hostname for run");
 }
+
+/// `kill -s` and `stop -s`/`-t` from their tables, on the emulated runtime.
+#[test]
+fn kill_and_stop_read_their_flags_as_docker_does() {
+    let host = MemoryHost::new("");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = cli::run(&args, &host);
+        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+    };
+    assert_eq!(run("berth run -d --name web alpine:3.20 sleep 100").0, 0);
+    assert_eq!(run("berth kill -s TERM web"), (1, String::new(), "Error response from daemon: cannot kill container: web: Berth's emulated runtime delivers only SIGKILL to a container's process (`docker stop` sends it its stop signal)\n".into()));
+    assert_eq!(run("berth kill -s BOGUS web"), (1, String::new(), "Error response from daemon: Invalid signal: BOGUS\n".into()));
+    assert_eq!(run("berth kill -s KILL web"), (0, "web\n".into(), String::new()), "KILL is the signal, web the container");
+    assert_eq!(run("berth inspect --format {{.State.ExitCode}} web").1, "137\n");
+    assert_eq!(run("berth kill"), (1, String::new(), "\"docker kill\" requires at least 1 argument.\nSee 'docker kill --help'.\n\nUsage:  docker kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n".into()));
+    assert_eq!(run("berth stop -t x web"), (125, String::new(), "invalid argument \"x\" for \"-t, --timeout\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nSee 'docker stop --help'.\n".into()));
+    let (code, help, _) = run("berth stop --help");
+    assert_eq!(code, 0);
+    assert!(help.ends_with("Options:\n  -s, --signal string   Signal to send to the container\n  -t, --timeout int     Seconds to wait before killing the container\n"), "{help}");
+}

@@ -1010,3 +1010,23 @@ fn rootless_containers_run_as_an_unprivileged_user_in_a_user_namespace() {
     assert!(text(&out).contains("rootless containers have no cgroups on this host"), "{}", text(&out));
     let _ = n;
 }
+
+/// `kill -s`: a signal reaches a detached container's process; one that does not end
+/// it (a handler, or PID 1 with none) leaves the container running; KILL ends it.
+#[test]
+fn kill_sends_the_signal_it_is_given() {
+    let Some(n) = Native::new("kill-signal") else { return };
+    let out = n.berth(&["run", "-d", "--name", "hup", "bb", "sh", "-c", "trap 'echo got HUP' HUP; while true; do sleep 0.1; done"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = |name: &str| stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]));
+    assert_eq!(stdout(&n.berth(&["kill", "-s", "HUP", "hup"])), "hup\n");
+    assert_eq!(stdout(&n.berth(&["kill", "--signal=SIGTERM", "hup"])), "hup\n", "sh as PID 1 has no handler for TERM");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(status("hup"), "running 0\n");
+    assert!(stdout(&n.berth(&["logs", "hup"])).contains("got HUP"));
+    let out = n.berth(&["kill", "-s", "NOPE", "hup"]);
+    assert_eq!((out.status.code(), text(&out)), (Some(1), "Error response from daemon: Invalid signal: NOPE\n".to_string()));
+    assert_eq!(stdout(&n.berth(&["kill", "-s", "KILL", "hup"])), "hup\n");
+    assert_eq!(status("hup"), "exited 137\n");
+}

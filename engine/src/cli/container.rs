@@ -463,33 +463,62 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     Output { code, stdout, stderr: [prelude.into_bytes(), stderr].concat() }
 }
 
+/// The options of `stop` and `restart`.
+const STOP_FLAGS: &[super::flags::Flag] = &[
+    flag("signal", Kind::String, "Signal to send to the container").short('s'),
+    flag("timeout", Kind::Int, "Seconds to wait before killing the container").short('t'),
+    // docker/cli's deprecated spelling, still read.
+    flag("time", Kind::Int, "Seconds to wait before killing the container").hidden(),
+];
+
+pub static STOP: Command = Command { path: "stop", usage: "[OPTIONS] CONTAINER [CONTAINER...]", about: "Stop one or more running containers", aliases: &["container stop", "stop"], flags: STOP_FLAGS, interspersed: true };
+pub static RESTART: Command = Command { path: "restart", usage: "[OPTIONS] CONTAINER [CONTAINER...]", about: "Restart one or more containers", aliases: &["container restart", "restart"], flags: STOP_FLAGS, interspersed: true };
+pub static KILL: Command = Command {
+    path: "kill",
+    usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+    about: "Kill one or more running containers",
+    aliases: &["container kill", "kill"],
+    flags: &[flag("signal", Kind::String, "Signal to send to the container").short('s')],
+    interspersed: true,
+};
+
 /// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. An
 /// emulated process runs to completion when it starts, or, detached, until it waits in a
 /// sleep: such a container is up, and these act on it as Docker does.
 pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
-    // `stop` and `restart` wait `-t` seconds (10) for the process to end after TERM.
+    // `stop` and `restart` wait `-t` seconds (the container's `--stop-timeout`, else 10)
+    // for the process to end after its stop signal; `kill` sends `-s` (KILL).
     let mut grace: Option<f64> = None;
-    let mut names: Vec<&String> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        let timeout = matches!(command, "stop" | "restart") && matches!(a.split('=').next(), Some("-t" | "--time" | "--timeout"));
-        if timeout {
-            let value = match a.split_once('=') {
-                Some((_, v)) => v.to_string(),
-                None => {
-                    i += 1;
-                    args.get(i).cloned().unwrap_or_default()
-                }
-            };
-            match value.parse::<i64>() {
-                Ok(v) => grace = Some(v.max(0) as f64),
-                Err(_) => return Output::fail(1, format!("invalid argument \"{value}\" for \"-t, --time\" flag: strconv.ParseInt: parsing \"{value}\": invalid syntax\nSee 'docker {command} --help'.\n")),
-            }
-        } else if !a.starts_with('-') {
-            names.push(a);
+    let mut signal: Option<(String, i32)> = None;
+    let names: Vec<&String>;
+    let tabled = match command {
+        "stop" => Some(&STOP),
+        "restart" => Some(&RESTART),
+        "kill" => Some(&KILL),
+        _ => None,
+    };
+    let parsed;
+    if let Some(table) = tabled {
+        parsed = match super::flags::parse(table, args) {
+            Ok(p) => p,
+            Err(out) => return out,
+        };
+        if let Err(out) = table.arity(&parsed, 1, None) {
+            return out;
         }
-        i += 1;
+        if parsed.changed("signal") {
+            let name = parsed.value("signal").unwrap_or_default().to_string();
+            match crate::runtime::signal_number(&name.to_uppercase()) {
+                Some(n) => signal = Some((name, n)),
+                None => return Output::fail(1, format!("Error response from daemon: Invalid signal: {name}\n")),
+            }
+        }
+        if command != "kill" && (parsed.changed("timeout") || parsed.changed("time")) {
+            grace = Some(parsed.int(if parsed.changed("timeout") { "timeout" } else { "time" }).max(0) as f64);
+        }
+        names = parsed.args.iter().collect();
+    } else {
+        names = args.iter().filter(|a| !a.starts_with('-')).collect();
     }
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
@@ -540,10 +569,14 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
                     // Docker's stop signal, SIGTERM, does not end a process that is PID 1
                     // without a handler; after the grace period it is killed.
                     "stop" => {
+                        let mut c = c.clone();
+                        if let Some((name, _)) = &signal {
+                            c.config.config.stop_signal = Some(name.to_uppercase());
+                        }
                         stop(&mut store, &mut containers, &c, host, grace);
                         out.stdout.extend_from_slice(format!("{n}\n").as_bytes());
                     }
-                    "kill" => match kill(&mut containers, &c, n, host) {
+                    "kill" => match kill(&mut containers, &c, n, host, signal.as_ref().map_or(9, |(_, n)| *n)) {
                         Ok(()) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                         Err(e) => {
                             out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());

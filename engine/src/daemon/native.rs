@@ -126,19 +126,24 @@ pub fn stop(containers: &mut Containers, c: &Container, host: &dyn Host, grace: 
     reap(containers, c, host);
 }
 
-/// `docker kill`: KILL, and the end recorded.
-pub fn kill(containers: &mut Containers, c: &Container, host: &dyn Host) {
+/// `docker kill`: the signal (KILL unless `-s`), and the end recorded where it ends the
+/// process: KILL always does (waited for up to 10 s); another signal is given a moment,
+/// and a process that lives on (a handler, or PID 1 ignoring it) stays running.
+pub fn kill(containers: &mut Containers, c: &Container, host: &dyn Host, signal: i32) {
     let Some(h) = handle(host, c) else { return };
-    if c.paused {
+    if c.paused && signal == 9 {
         // A frozen process dies only once thawed.
         let _ = h.freeze(&c.id, false);
     }
-    let _ = h.signal(9);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let _ = h.signal(signal);
+    let wait = if signal == 9 { 10_000 } else { 200 };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(wait);
     while !h.ended() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    reap(containers, c, host);
+    if h.ended() || signal == 9 {
+        reap(containers, c, host);
+    }
 }
 
 /// What a running container has printed that its record does not have yet, and where

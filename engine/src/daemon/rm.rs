@@ -18,7 +18,7 @@ pub fn remove(containers: &mut Containers, key: &str, force: bool, host: &dyn cr
     }
     if super::native::supervised(&c) {
         // Forced: its process is killed and its supervisor's directory goes with it.
-        super::native::kill(containers, &c, host);
+        super::native::kill(containers, &c, host, 9);
         if containers.find(&c.id).is_none() {
             return Ok(c.id);
         }

@@ -34,15 +34,20 @@ pub fn stop(store: &mut ImageStore, containers: &mut Containers, c: &Container, 
     }
 }
 
-/// `docker kill`: a running container's process is killed (137) and stays stopped.
+/// `docker kill [-s SIGNAL]`: a running container's process is killed (137) and stays stopped.
 /// `key` is the container as the user named it, for the error.
-pub fn kill(containers: &mut Containers, c: &Container, key: &str, host: &dyn Host) -> Result<(), EngineError> {
+pub fn kill(containers: &mut Containers, c: &Container, key: &str, host: &dyn Host, signal: i32) -> Result<(), EngineError> {
     match c.status {
+        Status::Running if signal != 9 && !super::native::supervised(c) => Err(EngineError::Invalid(format!(
+            "cannot kill container: {key}: Berth's emulated runtime delivers only SIGKILL to a container's process (`docker stop` sends it its stop signal)"
+        ))),
         Status::Running => {
             let mut c = c.clone();
-            mark_stopped_by_hand(containers, &mut c, true);
+            if signal == 9 {
+                mark_stopped_by_hand(containers, &mut c, true);
+            }
             if super::native::supervised(&c) {
-                super::native::kill(containers, &c, host);
+                super::native::kill(containers, &c, host, signal);
             } else {
                 stop_running(containers, &c, host, 137);
             }
