@@ -604,3 +604,36 @@ fn kill_and_stop_read_their_flags_as_docker_does() {
     assert_eq!(code, 0);
     assert!(help.ends_with("Options:\n  -s, --signal string   Signal to send to the container\n  -t, --timeout int     Seconds to wait before killing the container\n"), "{help}");
 }
+
+/// `volume` subcommands from their tables: labels kept and filtered on, `ls` filters,
+/// `prune --filter`, `rm -f`, `inspect --format`, and what Berth refuses in words.
+#[test]
+fn volume_commands_take_dockers_flags() {
+    let host = MemoryHost::new("");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = cli::run(&args, &host);
+        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+    };
+    assert_eq!(run("berth volume create --label tier=db --label keep data"), (0, "data\n".into(), String::new()));
+    assert_eq!(run("berth volume create scratch").0, 0);
+    assert_eq!(run("berth run --rm -v used:/u alpine:3.20 true").0, 0);
+    assert_eq!(run("berth run --name user -v data:/d alpine:3.20 true").0, 0);
+    assert_eq!(run("berth volume ls -q -f label=tier=db").1, "data\n");
+    assert_eq!(run("berth volume ls -q -f label=keep").1, "data\n");
+    assert_eq!(run("berth volume ls -q -f dangling=true").1, "scratch\nused\n");
+    assert_eq!(run("berth volume ls -q -f name=scr").1, "scratch\n");
+    assert_eq!(run("berth volume ls --format {{.Name}}:{{.Labels}} -f label=tier").1, "data:keep=,tier=db\n");
+    assert_eq!(run("berth volume inspect -f {{.Labels.tier}} data").1, "db\n");
+    assert_eq!(run("berth volume ls -f bogus=1"), (1, String::new(), "Error response from daemon: invalid filter 'bogus'\n".into()));
+    assert_eq!(run("berth volume prune -a -f --filter label!=keep").1, "Deleted Volumes:\nscratch\nused\n\nTotal reclaimed space: 0B\n");
+    assert_eq!(run("berth volume rm -f gone"), (0, "gone\n".into(), String::new()), "-f: a missing volume is no error");
+    assert_eq!(run("berth volume rm gone").0, 1);
+    assert_eq!(run("berth volume create -d nfs x").2, "Error response from daemon: create x: error looking up volume plugin nfs: plugin \"nfs\" not found\n");
+    assert!(run("berth volume create --scope multi x").2.contains("cluster volumes need a swarm"));
+    assert_eq!(run("berth volume ls --forse"), (125, String::new(), "unknown flag: --forse\nSee 'docker volume ls --help'.\n".into()));
+    assert_eq!(run("berth volume rm").0, 1);
+    assert_eq!(run("berth run --name maker alpine:3.20 sh -c 'echo hi > /hi'").0, 0);
+    assert_eq!(run("berth cp -aq maker:/hi got.txt"), (0, String::new(), String::new()), "a cluster of cp's flags; -q is quiet");
+    assert_eq!(host.file("got.txt").as_deref(), Some(&b"hi\n"[..]));
+}

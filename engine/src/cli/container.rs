@@ -1086,14 +1086,32 @@ fn mount_to_volume(spec: &str) -> Result<String, String> {
 }
 
 /// `docker cp` reports on stderr (stdout is for a tar stream), unless `-q`.
-fn copied(args: &[String], message: String) -> Output {
-    let quiet = args.iter().any(|a| a == "-q" || a == "--quiet");
+fn copied(quiet: bool, message: String) -> Output {
     Output { code: 0, stdout: Vec::new(), stderr: if quiet { Vec::new() } else { message.into() } }
 }
 
 
+pub static CP: Command = Command {
+    path: "cp",
+    usage: "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+    about: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.",
+    aliases: &["container cp", "cp"],
+    flags: &[
+        flag("archive", Kind::Bool, "Archive mode (copy all uid/gid information)").short('a'),
+        flag("follow-link", Kind::Bool, "Always follow symlinks in SRC_PATH").short('L'),
+        flag("quiet", Kind::Bool, "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached").short('q'),
+    ],
+    interspersed: true,
+};
+
+/// `cp`: the files keep their owners either way (what `-a` asks for), and a link named
+/// as the source is copied as a link unless `-L`.
 fn cp(args: &[String], host: &dyn Host) -> Output {
-    let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let p = match super::flags::parse(&CP, args) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let operands: Vec<&String> = p.args.iter().collect();
     let [src, dst] = operands[..] else {
         return Output::fail(1, "\"docker cp\" requires exactly 2 arguments.\nSee 'docker cp --help'.\n\nUsage:  docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n");
     };
@@ -1104,7 +1122,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
     let split = |s: &str| s.split_once(':').filter(|(c, _)| !c.contains('/') && !c.is_empty()).map(|(c, p)| (c.to_string(), p.to_string()));
     use crate::daemon::cp::{from_container, to_container, CopyError};
     let copied_or = |r: Result<u64, CopyError>, to: String| match r {
-        Ok(size) => copied(args, format!("Successfully copied {} to {to}\n", super::human_size(size))),
+        Ok(size) => copied(p.bool("quiet"), format!("Successfully copied {} to {to}\n", super::human_size(size))),
         Err(CopyError::NoSuchContainer(n)) => no_such(&n),
         Err(CopyError::Host(m)) => Output::fail(1, format!("{m}\n")),
         Err(CopyError::Daemon(m)) => Output::fail(1, format!("Error response from daemon: {m}\n")),
@@ -1202,34 +1220,151 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
 }
 
 /// `volume create|ls|inspect|rm|prune`.
+const CLUSTER: &str = "cluster volumes need a swarm, which Berth does not have";
+
+pub static VOLUME_CREATE: Command = Command {
+    path: "volume create",
+    usage: "[OPTIONS] [VOLUME]",
+    about: "Create a volume",
+    aliases: &[],
+    flags: &[
+        flag("availability", Kind::String, "Cluster Volume availability (\"active\", \"pause\", \"drain\")").default("active"),
+        flag("driver", Kind::String, "Specify volume driver name").short('d').default("local"),
+        flag("group", Kind::String, "Cluster Volume group (cluster volumes)"),
+        flag("label", Kind::List, "Set metadata for a volume"),
+        flag("limit-bytes", Kind::Bytes, "Minimum size of the Cluster Volume in bytes"),
+        flag("opt", Kind::Map, "Set driver specific options").short('o'),
+        flag("required-bytes", Kind::Bytes, "Maximum size of the Cluster Volume in bytes"),
+        flag("scope", Kind::String, "Cluster Volume access scope (\"single\", \"multi\")").default("single"),
+        flag("secret", Kind::Map, "Cluster Volume secrets"),
+        flag("sharing", Kind::String, "Cluster Volume access sharing (\"none\", \"readonly\", \"onewriter\", \"all\")").default("none"),
+        flag("topology-preferred", Kind::List, "A topology that the Cluster Volume would be preferred in"),
+        flag("topology-required", Kind::List, "A topology that the Cluster Volume must be accessible from"),
+        flag("type", Kind::String, "Cluster Volume access type (\"mount\", \"block\")").default("block"),
+        flag("name", Kind::String, "Specify volume name").hidden(),
+    ],
+    interspersed: true,
+};
+pub static VOLUME_LS: Command = Command {
+    path: "volume ls",
+    usage: "[OPTIONS]",
+    about: "List volumes",
+    aliases: &["volume ls", "volume list"],
+    flags: &[
+        flag("cluster", Kind::Bool, "Display only cluster volumes, and use cluster volume list formatting"),
+        flag("filter", Kind::Filter, "Provide filter values (e.g. \"dangling=true\")").short('f'),
+        flag("format", Kind::String, FORMAT_USAGE),
+        flag("quiet", Kind::Bool, "Only display volume names").short('q'),
+    ],
+    interspersed: true,
+};
+pub static VOLUME_INSPECT: Command = Command {
+    path: "volume inspect",
+    usage: "[OPTIONS] VOLUME [VOLUME...]",
+    about: "Display detailed information on one or more volumes",
+    aliases: &[],
+    flags: &[flag("format", Kind::String, "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates").short('f')],
+    interspersed: true,
+};
+pub static VOLUME_PRUNE: Command = Command {
+    path: "volume prune",
+    usage: "[OPTIONS]",
+    about: "Remove unused local volumes",
+    aliases: &[],
+    flags: &[
+        flag("all", Kind::Bool, "Remove all unused volumes, not just anonymous ones").short('a'),
+        flag("filter", Kind::Filter, "Provide filter values (e.g. \"label=<label>\")"),
+        flag("force", Kind::Bool, "Do not prompt for confirmation").short('f'),
+    ],
+    interspersed: true,
+};
+pub static VOLUME_RM: Command = Command {
+    path: "volume rm",
+    usage: "[OPTIONS] VOLUME [VOLUME...]",
+    about: "Remove one or more volumes. You cannot remove a volume that is in use by a container.",
+    aliases: &["volume rm", "volume remove"],
+    flags: &[flag("force", Kind::Bool, "Force the removal of one or more volumes").short('f')],
+    interspersed: true,
+};
+pub static VOLUME_UPDATE: Command = Command {
+    path: "volume update",
+    usage: "[OPTIONS] [VOLUME]",
+    about: "Update a volume (cluster volumes only)",
+    aliases: &[],
+    flags: &[flag("availability", Kind::String, "Cluster Volume availability (\"active\", \"pause\", \"drain\")").default("active")],
+    interspersed: true,
+};
+
 pub fn volume(args: &[String], host: &dyn Host) -> Output {
     let Some((sub, rest)) = args.split_first() else {
-        return Output::ok("Usage:  docker volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n");
+        return Output::ok("Usage:  docker volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n  update      Update a volume (cluster volumes only)\n");
     };
-    let names: Vec<&String> = rest.iter().filter(|a| !a.starts_with('-')).collect();
-    let quiet = rest.iter().any(|a| a == "-q" || a == "--quiet");
+    let command = match sub.as_str() {
+        "create" => &VOLUME_CREATE,
+        "ls" | "list" => &VOLUME_LS,
+        "inspect" => &VOLUME_INSPECT,
+        "prune" => &VOLUME_PRUNE,
+        "rm" | "remove" => &VOLUME_RM,
+        "update" => &VOLUME_UPDATE,
+        other => return Output::fail(1, format!("docker: 'volume {other}' is not a docker command.\nSee 'docker --help'\n")),
+    };
+    let p = match super::flags::parse(command, rest) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let arity = match sub.as_str() {
+        "create" | "update" => command.arity(&p, 0, Some(1)),
+        "ls" | "list" | "prune" => command.arity(&p, 0, Some(0)),
+        _ => command.arity(&p, 1, None),
+    };
+    if let Err(out) = arity {
+        return out;
+    }
+    let filters: Vec<(String, String)> = if command.flags.iter().any(|f| f.long == "filter") { p.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect() } else { Vec::new() };
+    let names: Vec<&String> = p.args.iter().collect();
     let (_, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
     let all = containers.volumes();
+    let labels = containers.volume_labels();
+    let labels_text = |n: &str| labels.get(n).map(|l| l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")).unwrap_or_default();
     match sub.as_str() {
         "create" => {
-            match crate::daemon::volume::create(&mut containers, names.first().map(|n| n.as_str()), host.now()) {
+            let cluster = ["availability", "group", "limit-bytes", "required-bytes", "scope", "secret", "sharing", "topology-preferred", "topology-required", "type"];
+            if let Some(f) = cluster.iter().find(|f| p.changed(f)) {
+                return Output::fail(1, format!("Error response from daemon: --{f}: {CLUSTER}\n"));
+            }
+            if let Some(driver) = p.value("driver").filter(|d| *d != "local") {
+                return Output::fail(1, format!("Error response from daemon: create {}: error looking up volume plugin {driver}: plugin \"{driver}\" not found\n", names.first().map_or("", |n| n.as_str())));
+            }
+            if let Some(opt) = p.values("opt").first() {
+                return Output::fail(1, format!("Error response from daemon: create {}: the local driver's options (type, device, o: a mount of the host's) are not supported by Berth: {opt}\n", names.first().map_or("", |n| n.as_str())));
+            }
+            let labels = p.values("label").iter().map(|l| l.split_once('=').map_or((l.to_string(), String::new()), |(k, v)| (k.to_string(), v.to_string()))).collect();
+            let name = names.first().map(|n| n.as_str()).or(p.value("name"));
+            match crate::daemon::volume::create_labelled(&mut containers, name, host.now(), &labels) {
                 Ok(name) => Output::ok(format!("{name}\n")),
                 Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
             }
         }
         "ls" | "list" => {
-            if quiet {
-                return Output::ok(all.keys().map(|n| format!("{n}\n")).collect::<String>());
+            if p.bool("cluster") {
+                return Output::fail(1, format!("Error response from daemon: {CLUSTER}\n"));
             }
-            if let Some(f) = super::format::format_flag(rest) {
-                let docs: Vec<_> = all.keys().map(|n| serde_json::json!({"Driver": "local", "Name": n, "Scope": "local", "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Labels": ""})).collect();
-                return Output::ok(super::format::format_rows(&f, &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Scope", "SCOPE"), ("Mountpoint", "MOUNTPOINT")], &docs));
+            let shown = match crate::daemon::volume::list(&containers, &filters) {
+                Ok(s) => s,
+                Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+            };
+            if p.bool("quiet") {
+                return Output::ok(shown.iter().map(|n| format!("{n}\n")).collect::<String>());
+            }
+            if let Some(f) = p.value("format") {
+                let docs: Vec<_> = shown.iter().map(|n| serde_json::json!({"Driver": "local", "Name": n, "Scope": "local", "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Labels": labels_text(n)})).collect();
+                return Output::ok(super::format::format_rows(f, &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Scope", "SCOPE"), ("Mountpoint", "MOUNTPOINT"), ("Labels", "LABELS")], &docs));
             }
             let mut rows = vec![vec!["DRIVER".to_string(), "VOLUME NAME".to_string()]];
-            rows.extend(all.keys().map(|n| vec!["local".to_string(), n.clone()]));
+            rows.extend(shown.iter().map(|n| vec!["local".to_string(), n.clone()]));
             Output::ok(table(&rows))
         }
         "inspect" => {
@@ -1237,14 +1372,17 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             let mut out = Output::ok("");
             for n in &names {
                 match all.get(n.as_str()) {
-                    Some((created, _)) => docs.push(serde_json::json!({"CreatedAt": crate::time::rfc3339(*created), "Driver": "local", "Labels": null, "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Name": n, "Options": null, "Scope": "local"})),
+                    Some((created, _)) => docs.push(serde_json::json!({"CreatedAt": crate::time::rfc3339(*created), "Driver": "local", "Labels": labels.get(n.as_str()), "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Name": n, "Options": null, "Scope": "local"})),
                     None => {
                         out.stderr.extend_from_slice(format!("Error response from daemon: get {n}: no such volume\n").as_bytes());
                         out.code = 1;
                     }
                 }
             }
-            out.stdout = format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    ")).into();
+            out.stdout = match p.value("format").filter(|f| *f != "json") {
+                Some(f) => docs.iter().map(|d| super::template::render(f, d) + "\n").collect::<String>().into(),
+                None => format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    ")).into(),
+            };
             out
         }
         "rm" | "remove" => {
@@ -1252,6 +1390,8 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             for n in &names {
                 match crate::daemon::volume::remove(&mut containers, n) {
                     Ok(()) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
+                    // `-f`: a volume that is not there is not an error.
+                    Err(EngineError::Invalid(m)) if p.bool("force") && m.ends_with("no such volume") => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                     Err(e) => {
                         out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
                         out.code = 1;
@@ -1261,8 +1401,7 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             out
         }
         "prune" => {
-            let everything = rest.iter().any(|a| a == "-a" || a == "--all");
-            let deleted = match crate::daemon::volume::prune(&mut containers, everything) {
+            let deleted = match crate::daemon::volume::prune_filtered(&mut containers, p.bool("all"), &filters) {
                 Ok(d) => d,
                 Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
             };
@@ -1277,7 +1416,7 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             text.push_str("Total reclaimed space: 0B\n");
             Output::ok(text)
         }
-        other => Output::fail(1, format!("docker: 'volume {other}' is not a docker command.\nSee 'docker --help'\n")),
+        _ => Output::fail(1, format!("Error response from daemon: volume update: {CLUSTER}\n")),
     }
 }
 

@@ -288,6 +288,7 @@ pub struct Mount {
 }
 
 const VOLUMES_KEY: &str = "volumes/index.json";
+const VOLUME_LABELS_KEY: &str = "volumes/labels.json";
 
 /// What Berth records about a container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -757,7 +758,26 @@ impl Containers {
         self.storage.write(VOLUMES_KEY, &serde_json::to_vec(&all).unwrap_or_default())
     }
 
+    /// The labels of every volume that has some (`volume create --label`), kept beside
+    /// the index so that the index keeps its format.
+    pub fn volume_labels(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        self.storage.read(VOLUME_LABELS_KEY).and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
+    }
+
+    pub fn set_volume_labels(&mut self, name: &str, labels: BTreeMap<String, String>) -> Result<(), String> {
+        let mut all = self.volume_labels();
+        if labels.is_empty() {
+            all.remove(name);
+        } else {
+            all.insert(name.to_string(), labels);
+        }
+        self.storage.write(VOLUME_LABELS_KEY, &serde_json::to_vec(&all).unwrap_or_default())
+    }
+
     pub fn remove_volume(&mut self, name: &str) -> Result<(), String> {
+        if self.volume_labels().contains_key(name) {
+            self.set_volume_labels(name, BTreeMap::new())?;
+        }
         let mut all = self.volumes_checked()?;
         all.remove(name);
         self.storage.remove(&format!("volumes/{name}.tar"));
