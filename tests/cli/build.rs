@@ -141,3 +141,28 @@ s3cr3t
     assert_eq!(o.code, 1);
     assert!(o.stderr_text().contains("secret key: not found"), "{}", o.stderr_text());
 }
+
+/// `build` from its table (buildx's options): clusters and `--flag=value`, options
+/// Berth leaves alone named in a warning, ones it cannot do refused, Docker's errors.
+#[test]
+fn build_reads_buildx_options_from_its_table() {
+    let host = crate::MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nLABEL a=b\n");
+    let run = |line: &str| {
+        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
+        let o = engine::cli::run(&args, &host);
+        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+    };
+    let (code, id, warnings) = run("berth build -qt web:1 --platform linux/amd64 --cache-from type=local,src=/c --load app");
+    assert_eq!(code, 0, "{warnings}");
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(warnings, "WARNING: --platform=linux/amd64 is not applied: Berth builds for the platform of its base images\nWARNING: --cache-from=type=local,src=/c is not applied: Berth's build cache is local only\n");
+    assert_eq!(run("berth images -q web:1").0, 0);
+    assert_eq!(run("berth build --push -t web:1 app").2, "ERROR: Berth does not push from a build: build with -t NAME, then docker push NAME\n");
+    assert_eq!(run("berth build --builder other app").2, "ERROR: no builder \"other\" found\n");
+    assert_eq!(run("berth build --forse app"), (125, String::new(), "unknown flag: --forse\nSee 'docker build --help'.\n".into()));
+    assert_eq!(run("berth build --shm-size lots app"), (125, String::new(), "invalid argument \"lots\" for \"--shm-size\" flag: invalid size: 'lots'\nSee 'docker build --help'.\n".into()));
+    let (code, help, _) = run("berth build --help");
+    assert_eq!(code, 0);
+    assert!(help.starts_with("\nUsage:  docker build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n"), "{help}");
+    assert!(help.contains("  -t, --tag stringArray ") && !help.contains("--squash"), "{help}");
+}

@@ -1,31 +1,86 @@
 //! `berth build`: Docker's flags, BuildKit's plain progress on stderr, Docker's errors.
 
+use super::flags::{flag, Command, Kind};
 use super::{read_text, unknown_flag, Arg, Args, Host, Output};
 use crate::build::{build, BuildRequest};
 use crate::image::catalog::Catalog;
 use crate::image::ImageStore;
 
-const HELP: &str = "\
-Usage:  berth build [OPTIONS] PATH
+/// `docker build`'s table: buildx's options (Docker 28 builds with BuildKit), the legacy
+/// builder's hidden as buildx keeps them, and Berth's `--runtime`.
+pub static BUILD: Command = Command {
+    path: "build",
+    usage: "[OPTIONS] PATH | URL | -",
+    about: "Build an image from a Dockerfile",
+    aliases: &["buildx build", "build", "builder build", "image build"],
+    flags: &[
+        flag("add-host", Kind::Strings, "Add a custom host-to-IP mapping (format: \"host:ip\")"),
+        flag("allow", Kind::Strings, "Allow extra privileged entitlement (e.g., \"network.host\", \"security.insecure\")"),
+        flag("annotation", Kind::StringArray, "Add annotation to the image"),
+        flag("attest", Kind::StringArray, "Attestation parameters (format: \"type=sbom,generator=image\")"),
+        flag("build-arg", Kind::StringArray, "Set build-time variables"),
+        flag("build-context", Kind::StringArray, "Additional build contexts (e.g., name=path)"),
+        flag("builder", Kind::String, "Override the configured builder instance (default \"default\")"),
+        flag("cache-from", Kind::StringArray, "External cache sources (e.g., \"user/app:cache\", \"type=local,src=path/to/dir\")"),
+        flag("cache-to", Kind::StringArray, "Cache export destinations (e.g., \"user/app:cache\", \"type=local,dest=path/to/dir\")"),
+        flag("call", Kind::String, "Set method for evaluating build (\"check\", \"outline\", \"targets\")").default("build"),
+        flag("cgroup-parent", Kind::String, "Set the parent cgroup for the \"RUN\" instructions during build"),
+        flag("check", Kind::Bool, "Shorthand for \"--call=check\""),
+        flag("debug", Kind::Bool, "Enable debug logging").short('D'),
+        flag("file", Kind::String, "Name of the Dockerfile (default: \"PATH/Dockerfile\")").short('f'),
+        flag("iidfile", Kind::String, "Write the image ID to a file"),
+        flag("label", Kind::StringArray, "Set metadata for an image"),
+        flag("load", Kind::Bool, "Shorthand for \"--output=type=docker\""),
+        flag("metadata-file", Kind::String, "Write build result metadata to a file"),
+        flag("network", Kind::String, "Set the networking mode for the \"RUN\" instructions during build").default("default"),
+        flag("no-cache", Kind::Bool, "Do not use cache when building the image"),
+        flag("no-cache-filter", Kind::StringArray, "Do not cache specified stages"),
+        flag("output", Kind::StringArray, "Output destination (format: \"type=local,dest=path\")").short('o'),
+        flag("platform", Kind::StringArray, "Set target platform for build"),
+        flag("progress", Kind::String, "Set type of progress output (\"auto\", \"quiet\", \"plain\", \"tty\", \"rawjson\"). Use plain to show container output").default("auto"),
+        flag("provenance", Kind::String, "Shorthand for \"--attest=type=provenance\""),
+        flag("pull", Kind::Bool, "Always attempt to pull all referenced images"),
+        flag("push", Kind::Bool, "Shorthand for \"--output=type=registry\""),
+        flag("quiet", Kind::Bool, "Suppress the build output and print image ID on success").short('q'),
+        flag("runtime", Kind::String, "Berth's own: the runtime of RUN steps (\"emulated\", \"native\"; default: native for a real image where it can run)"),
+        flag("sbom", Kind::String, "Shorthand for \"--attest=type=sbom\""),
+        flag("secret", Kind::StringArray, "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")"),
+        flag("shm-size", Kind::Bytes, "Shared memory size for build containers"),
+        flag("ssh", Kind::StringArray, "SSH agent socket or keys to expose to the build (format: \"default|<id>[=<socket>|<key>[,<key>]]\")"),
+        flag("tag", Kind::StringArray, "Name and optionally a tag (format: \"name:tag\")").short('t'),
+        flag("target", Kind::String, "Set the target build stage to build"),
+        flag("ulimit", Kind::Custom("ulimit"), "Ulimit options"),
+        // The legacy builder's, read and left alone as buildx does.
+        flag("compress", Kind::Bool, "Compress the build context using gzip").hidden(),
+        flag("cpu-period", Kind::Int, "Limit the CPU CFS (Completely Fair Scheduler) period").hidden(),
+        flag("cpu-quota", Kind::Int, "Limit the CPU CFS (Completely Fair Scheduler) quota").hidden(),
+        flag("cpu-shares", Kind::Int, "CPU shares (relative weight)").short('c').hidden(),
+        flag("cpuset-cpus", Kind::String, "CPUs in which to allow execution (0-3, 0,1)").hidden(),
+        flag("cpuset-mems", Kind::String, "MEMs in which to allow execution (0-3, 0,1)").hidden(),
+        flag("force-rm", Kind::Bool, "Always remove intermediate containers").hidden(),
+        flag("isolation", Kind::String, "Container isolation technology").hidden(),
+        flag("memory", Kind::Bytes, "Memory limit").short('m').hidden(),
+        flag("memory-swap", Kind::Bytes, "Swap limit equal to memory plus swap: -1 to enable unlimited swap").hidden(),
+        flag("rm", Kind::Bool, "Remove intermediate containers after a successful build").default("true").hidden(),
+        flag("security-opt", Kind::Strings, "Security options").hidden(),
+        flag("squash", Kind::Bool, "Squash newly built layers into a single new layer").hidden(),
+    ],
+    interspersed: true,
+};
 
-Build an image from a Dockerfile
-
-Options:
-      --build-arg list     Set build-time variables
-      --label list         Set metadata for an image
-      --network string     Set the networking mode for the RUN instructions during build (default \"default\")
-  -f, --file string        Name of the Dockerfile (default: \"PATH/Dockerfile\")
-      --no-cache           Do not use cache when building the image
-      --progress string    Set type of progress output (auto, plain, tty) (default \"auto\")
-      --iidfile string     Write the image ID to the file
-  -o, --output stringArray Output destination (format: \"type=local,dest=path\")
-      --pull               Always attempt to pull all referenced images
-      --runtime string     Runtime for RUN steps (emulated, native) (default: native for a real image where it can run, else emulated)
-  -q, --quiet              Suppress the build output and print image ID on success
-      --secret stringArray Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")
-  -t, --tag list           Name and optionally a tag in the \"name:tag\" format
-      --target string      Set the target build stage to build.
-";
+/// Why `build` leaves an accepted option alone (printed as a warning), `None` for those
+/// it applies.
+fn not_applied(long: &str) -> Option<&'static str> {
+    Some(match long {
+        "add-host" | "allow" | "cgroup-parent" | "shm-size" | "ulimit" => "RUN steps get Berth's defaults for it",
+        "annotation" | "attest" | "provenance" | "sbom" | "metadata-file" => "Berth's builds write no attestations or build metadata",
+        "cache-from" | "cache-to" => "Berth's build cache is local only",
+        "no-cache-filter" => "only --no-cache (all stages) is applied",
+        "platform" => "Berth builds for the platform of its base images",
+        "debug" | "compress" | "force-rm" | "rm" | "squash" | "isolation" | "cpu-period" | "cpu-quota" | "cpu-shares" | "cpuset-cpus" | "cpuset-mems" | "memory" | "memory-swap" | "security-opt" => "BuildKit leaves it alone too",
+        _ => return None,
+    })
+}
 
 pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut tags = Vec::new();
@@ -43,10 +98,41 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut output = None;
     let mut progress = String::from("auto");
     let mut context = None;
+    let mut warnings = String::new();
+    let normalized = match super::flags::parse(&BUILD, args) {
+        Ok(p) => p.normalized(),
+        Err(out) => return out,
+    };
+    let args = &normalized[..];
     let mut it = Args::new(args);
     while let Some(arg) = it.next() {
         match arg {
-            Arg::Flag("-h" | "--help", _) => return Output::ok(HELP),
+            Arg::Flag("--", _) => {
+                match &args[it.pos..] {
+                    [] => {}
+                    [one] => context = Some(one.clone()),
+                    _ => return Output::fail(1, "\"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n"),
+                }
+                break;
+            }
+            Arg::Flag("--load", _) => {} // the image goes to Berth's store always
+            Arg::Flag("--builder", v) => match it.value("--builder", v) {
+                Ok("default") => {}
+                Ok(other) => return Output::fail(1, format!("ERROR: no builder {other:?} found\n")),
+                Err(e) => return e,
+            },
+            Arg::Flag("--push", _) => return Output::fail(1, "ERROR: Berth does not push from a build: build with -t NAME, then docker push NAME\n"),
+            Arg::Flag("--ssh", _) => return Output::fail(1, "ERROR: --ssh: SSH agent forwarding is not available in Berth\n"),
+            Arg::Flag("--build-context", _) => return Output::fail(1, "ERROR: --build-context: additional build contexts are not supported by Berth yet\n"),
+            Arg::Flag(f @ ("--check" | "--call"), v) if f == "--check" || v != Some("build") => {
+                return Output::fail(1, format!("ERROR: {f}: Berth evaluates builds only by building them; `berth lint` checks a Dockerfile\n"));
+            }
+            Arg::Flag("--call", _) => {}
+            Arg::Flag(f, v) if not_applied(f.trim_start_matches('-')).is_some() => {
+                let long = f.trim_start_matches('-');
+                let shown = v.map_or_else(|| f.to_string(), |v| format!("{f}={v}"));
+                warnings.push_str(&format!("WARNING: {shown} is not applied: {}\n", not_applied(long).unwrap_or_default()));
+            }
             Arg::Flag("-t" | "--tag", v) => match it.value("--tag", v) {
                 Ok(v) => tags.push(v.to_string()),
                 Err(e) => return e,
@@ -113,7 +199,9 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let Some(context) = context else {
         return Output::fail(1, "ERROR: \"berth build\" requires exactly 1 argument.\nSee 'berth build --help'.\n\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n");
     };
-    build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets, iidfile, output })
+    let mut out = build_with(host, BuildOptions { context, file, tags, target, build_args, labels, no_cache, runtime, network, quiet, progress, pull, secrets, iidfile, output });
+    out.prepend_stderr(&warnings);
+    out
 }
 
 /// A `--secret` spec read as buildx reads it: `id=ID,src=FILE` (also `source=`),

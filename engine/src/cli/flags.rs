@@ -20,6 +20,10 @@ pub enum Kind {
     Uint,
     /// A repeatable string (`-e A=1 -e B=2`), pflag's `list`.
     List,
+    /// A repeatable string shown as buildx shows it, `stringArray`.
+    StringArray,
+    /// Repeatable, each value also split at commas, pflag's `strings`.
+    Strings,
     /// `name=value`, repeatable (`-f status=exited`).
     Filter,
     /// A size (`512m`, `1g`): Docker's `MemBytes`.
@@ -45,6 +49,8 @@ impl Kind {
             Kind::Int => "int",
             Kind::Uint => "uint",
             Kind::List => "list",
+            Kind::StringArray => "stringArray",
+            Kind::Strings => "strings",
             Kind::Filter => "filter",
             Kind::Bytes => "bytes",
             Kind::Duration => "duration",
@@ -72,7 +78,7 @@ impl Kind {
     }
 
     fn repeats(self) -> bool {
-        matches!(self, Kind::List | Kind::Filter | Kind::Map | Kind::Custom("mount" | "ulimit"))
+        matches!(self, Kind::List | Kind::StringArray | Kind::Strings | Kind::Filter | Kind::Map | Kind::Custom("mount" | "ulimit"))
     }
 }
 

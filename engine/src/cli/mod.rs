@@ -124,7 +124,7 @@ Run 'berth COMMAND --help' for more information on a command.
 
 /// The commands that are on declarative tables ([`flags::Command`]): parsing, `--help`
 /// and the sandbox's completion all read these.
-pub static TABLES: &[&flags::Command] = &[&container::PS, &image::IMAGES, &run_flags::RUN, &run_flags::CREATE, &container::STOP, &container::RESTART, &container::KILL, &container::CP, &container::VOLUME_CREATE, &container::VOLUME_LS, &container::VOLUME_INSPECT, &container::VOLUME_PRUNE, &container::VOLUME_RM, &container::VOLUME_UPDATE];
+pub static TABLES: &[&flags::Command] = &[&container::PS, &image::IMAGES, &run_flags::RUN, &run_flags::CREATE, &container::STOP, &container::RESTART, &container::KILL, &container::CP, &container::VOLUME_CREATE, &container::VOLUME_LS, &container::VOLUME_INSPECT, &container::VOLUME_PRUNE, &container::VOLUME_RM, &container::VOLUME_UPDATE, &build::BUILD];
 
 /// The table of a command by the path after the program's name (`ps`, `container ls`).
 pub fn table(path: &str) -> Option<&'static flags::Command> {
