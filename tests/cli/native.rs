@@ -1016,15 +1016,23 @@ fn rootless_containers_run_as_an_unprivileged_user_in_a_user_namespace() {
 #[test]
 fn kill_sends_the_signal_it_is_given() {
     let Some(n) = Native::new("kill-signal") else { return };
-    let out = n.berth(&["run", "-d", "--name", "hup", "bb", "sh", "-c", "trap 'echo got HUP' HUP; while true; do sleep 0.1; done"]);
+    let out = n.berth(&["run", "-d", "--name", "hup", "bb", "sh", "-c", "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.1; done"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The logs say when the trap is set, and when it has run.
+    let logged = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !stdout(&n.berth(&["logs", "hup"])).contains(what) {
+            assert!(std::time::Instant::now() < deadline, "{what:?} never reached the logs: {}", text(&n.berth(&["logs", "hup"])));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    logged("ready");
     let status = |name: &str| stdout(&n.berth(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]));
     assert_eq!(stdout(&n.berth(&["kill", "-s", "HUP", "hup"])), "hup\n");
+    logged("got HUP");
     assert_eq!(stdout(&n.berth(&["kill", "--signal=SIGTERM", "hup"])), "hup\n", "sh as PID 1 has no handler for TERM");
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(status("hup"), "running 0\n");
-    assert!(stdout(&n.berth(&["logs", "hup"])).contains("got HUP"));
     let out = n.berth(&["kill", "-s", "NOPE", "hup"]);
     assert_eq!((out.status.code(), text(&out)), (Some(1), "Error response from daemon: Invalid signal: NOPE\n".to_string()));
     assert_eq!(stdout(&n.berth(&["kill", "-s", "KILL", "hup"])), "hup\n");
