@@ -147,11 +147,7 @@ s3cr3t
 #[test]
 fn build_reads_buildx_options_from_its_table() {
     let host = crate::MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nLABEL a=b\n");
-    let run = |line: &str| {
-        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
-        let o = engine::cli::run(&args, &host);
-        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
-    };
+    let run = |line: &str| crate::run_line(&host, line);
     let (code, id, warnings) = run("berth build -qt web:1 --platform linux/amd64 --cache-from type=local,src=/c --load app");
     assert_eq!(code, 0, "{warnings}");
     assert!(id.starts_with("sha256:"), "{id}");

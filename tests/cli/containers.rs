@@ -2,7 +2,6 @@
 //! volumes, bind mounts), `ps`, `logs`, `inspect`, `cp`, `start`, `rm`, and Docker's errors.
 
 use crate::{sessions, sessions_on, MemoryHost};
-use engine::cli;
 
 #[test]
 fn run_pulls_on_demand_and_prints_output() {
@@ -466,11 +465,7 @@ fn attach_follows_a_running_container_from_now_on() {
 #[test]
 fn ps_filters_and_flags_behave_as_dockers() {
     let host = MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nLABEL tier=web owner=ml\n");
-    let run = |line: &str| {
-        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
-        let o = cli::run(&args, &host);
-        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
-    };
+    let run = |line: &str| crate::run_line(&host, line);
     let names = |filters: &str| {
         let (code, out, err) = run(&format!("berth ps -a --format {{{{.Names}}}} {filters}"));
         assert_eq!((code, err.as_str()), (0, ""), "{filters}");
@@ -542,11 +537,7 @@ fn ps_filters_and_flags_behave_as_dockers() {
 #[test]
 fn run_reads_its_line_as_docker_does() {
     let host = MemoryHost::new("//- labels.txt\n# a comment\nteam=ml\n");
-    let run = |line: &str| {
-        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
-        let o = cli::run(&args, &host);
-        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
-    };
+    let run = |line: &str| crate::run_line(&host, line);
     let inspect = |name: &str, format: &str| run(&format!("berth inspect --format '{format}' {name}")).1;
     assert_eq!(run("berth pull -q alpine:3.20").0, 0);
     let (code, id, _) = run("berth run -dp 8080:80 --name web alpine:3.20 sleep 100");
@@ -588,11 +579,7 @@ fn run_reads_its_line_as_docker_does() {
 #[test]
 fn kill_and_stop_read_their_flags_as_docker_does() {
     let host = MemoryHost::new("");
-    let run = |line: &str| {
-        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
-        let o = cli::run(&args, &host);
-        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
-    };
+    let run = |line: &str| crate::run_line(&host, line);
     assert_eq!(run("berth run -d --name web alpine:3.20 sleep 100").0, 0);
     assert_eq!(run("berth kill -s TERM web"), (1, String::new(), "Error response from daemon: cannot kill container: web: Berth's emulated runtime delivers only SIGKILL to a container's process (`docker stop` sends it its stop signal)\n".into()));
     assert_eq!(run("berth kill -s BOGUS web"), (1, String::new(), "Error response from daemon: Invalid signal: BOGUS\n".into()));
@@ -610,11 +597,7 @@ fn kill_and_stop_read_their_flags_as_docker_does() {
 #[test]
 fn volume_commands_take_dockers_flags() {
     let host = MemoryHost::new("");
-    let run = |line: &str| {
-        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
-        let o = cli::run(&args, &host);
-        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
-    };
+    let run = |line: &str| crate::run_line(&host, line);
     assert_eq!(run("berth volume create --label tier=db --label keep data"), (0, "data\n".into(), String::new()));
     assert_eq!(run("berth volume create scratch").0, 0);
     assert_eq!(run("berth run --rm -v used:/u alpine:3.20 true").0, 0);

@@ -180,11 +180,7 @@ fn images_and_inspect_say_which_images_are_modelled() {
 #[test]
 fn images_filter_and_show_digests_and_trees_as_docker_does() {
     let host = MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nLABEL tier=web\n//- plain/Dockerfile\nFROM alpine:3.20\nRUN echo hi > /hi\n");
-    let run = |line: &str| {
-        let args: Vec<String> = crate::split_words(line).into_iter().skip(1).collect();
-        let o = engine::cli::run(&args, &host);
-        (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
-    };
+    let run = |line: &str| crate::run_line(&host, line);
     let shown = |flags: &str| {
         let (code, out, err) = run(&format!("berth images --format {{{{.Repository}}}}:{{{{.Tag}}}} {flags}"));
         assert_eq!((code, err.as_str()), (0, ""), "{flags}");

@@ -144,6 +144,14 @@ impl engine::host::Console for MemoryHost {
     }
 }
 
+/// Runs one command line (`berth …`, the program's name dropped) on `host`: its exit
+/// status, stdout and stderr.
+pub fn run_line(host: &MemoryHost, line: &str) -> (i32, String, String) {
+    let args: Vec<String> = split_words(line).into_iter().skip(1).collect();
+    let o = cli::run(&args, host);
+    (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
+}
+
 /// Splits a command line on spaces, honouring single and double quotes.
 pub fn split_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();

@@ -116,7 +116,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                     "--expose" => o.expose.push(v.to_string()),
                     "--cidfile" => o.cidfile = Some(v.to_string()),
                     "--stop-signal" => o.stop_signal = Some(v.to_string()),
-                    _ => o.host.stop_timeout = v.parse().ok(),
+                    _ => o.host.stop_timeout = super::flags::parse_int(v).ok(),
                 },
                 Err(e) => return e,
             },
@@ -776,7 +776,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
     let options = crate::daemon::list::ListOptions {
         all: p.bool("all"),
         last,
-        filters: p.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        filters: p.filters(),
     };
     let (store, containers) = match open(host) {
         Ok(x) => x,
@@ -1104,8 +1104,8 @@ pub static CP: Command = Command {
     interspersed: true,
 };
 
-/// `cp`: the files keep their owners either way (what `-a` asks for), and a link named
-/// as the source is copied as a link unless `-L`.
+/// `cp`: the copy is `vfs::walk`'s either way; `-a` and `-L` are read and not applied
+/// (owners and links are as that walk keeps them).
 fn cp(args: &[String], host: &dyn Host) -> Output {
     let p = match super::flags::parse(&CP, args) {
         Ok(p) => p,
@@ -1320,7 +1320,7 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
     if let Err(out) = arity {
         return out;
     }
-    let filters: Vec<(String, String)> = if command.flags.iter().any(|f| f.long == "filter") { p.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect() } else { Vec::new() };
+    let filters = if command.flags.iter().any(|f| f.long == "filter") { p.filters() } else { Vec::new() };
     let names: Vec<&String> = p.args.iter().collect();
     let (_, mut containers) = match open(host) {
         Ok(x) => x,

@@ -309,6 +309,11 @@ impl Parsed {
         out
     }
 
+    /// `--filter key=value`s as pairs, in order (the `=` was checked when read).
+    pub fn filters(&self) -> Vec<(String, String)> {
+        self.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     /// A boolean: its last value (already checked), false when not given.
     pub fn bool(&self, long: &str) -> bool {
         self.value(long).is_some_and(|v| parse_bool(v).unwrap_or(false))

@@ -161,7 +161,7 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
     if let Err(out) = IMAGES.arity(&p, 0, Some(1)) {
         return out;
     }
-    let mut filters: Vec<(String, String)> = p.values("filter").iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut filters = p.filters();
     // docker/cli turns the positional into a `reference` filter.
     if let Some(name) = p.args.first() {
         filters.push(("reference".into(), name.clone()));
