@@ -1012,11 +1012,19 @@ fn rootless_containers_run_as_an_unprivileged_user_in_a_user_namespace() {
 }
 
 /// `kill -s`: a signal reaches a detached container's process; one that does not end
-/// it (a handler, or PID 1 with none) leaves the container running; KILL ends it.
+/// it (a handler, or PID 1 with none) leaves the container running; KILL ends it. The
+/// container's program starts with default signal actions whatever berth inherited.
 #[test]
 fn kill_sends_the_signal_it_is_given() {
     let Some(n) = Native::new("kill-signal") else { return };
-    let out = n.berth(&["run", "-d", "--name", "hup", "bb", "sh", "-c", "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.1; done"]);
+    // Started by a berth that ignores HUP (as under `nohup`): the container's program
+    // starts with every signal's default action all the same, so its shell can trap it.
+    let out = Command::new("nohup")
+        .arg(env!("CARGO_BIN_EXE_berth"))
+        .args(["run", "-d", "--name", "hup", "bb", "sh", "-c", "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.1; done"])
+        .env("BERTH_ROOT", &n.root)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // The logs say when the trap is set, and when it has run.
     let logged = |what: &str| {

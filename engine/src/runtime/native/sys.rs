@@ -162,6 +162,29 @@ fn check(r: libc::c_int) -> Result<(), Errno> {
     }
 }
 
+/// What a container's program starts with, as runc gives it: every signal's default
+/// action and none blocked, whatever `berth` inherited. An ignored signal survives
+/// `execve` (`nohup` ignores HUP), and a shell cannot trap a signal that was ignored
+/// when it started. Only async-signal-safe calls: this runs between fork and exec.
+///
+/// # Safety
+/// In a process about to `execve`.
+unsafe fn default_signals() {
+    // SAFETY: sigaction and sigprocmask on zeroed local structures.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = libc::SIG_DFL;
+        for signal in 1..=64 {
+            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+    }
+}
+
 pub fn errno() -> Errno {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
@@ -235,6 +258,7 @@ impl Sys for Linux {
                 libc::dup2(input[0], 0);
                 libc::dup2(output[1], 1);
                 libc::dup2(output[1], 2);
+                default_signals();
                 libc::execve(h.program.candidates[0].as_ptr(), h.program.argv.as_ptr(), h.program.envp.as_ptr());
                 libc::_exit(127);
             }
@@ -515,8 +539,12 @@ impl Sys for Linux {
     }
 
     fn execve(&self, path: &CStr, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> Errno {
-        // SAFETY: both arrays end with a null pointer (see `plan::Exec`).
-        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        // SAFETY: both arrays end with a null pointer (see `plan::Exec`); the signal calls
+        // take local data.
+        unsafe {
+            default_signals();
+            libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr())
+        };
         errno()
     }
 
