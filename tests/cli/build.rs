@@ -162,3 +162,16 @@ fn build_reads_buildx_options_from_its_table() {
     assert!(help.starts_with("\nUsage:  docker build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n"), "{help}");
     assert!(help.contains("  -t, --tag stringArray ") && !help.contains("--squash"), "{help}");
 }
+
+/// A rebuild that is all cache hits gives the image the first build gave, whenever it
+/// runs (the image is dated by its last step), so the first is not left untagged.
+#[test]
+fn a_fully_cached_rebuild_gives_the_same_image() {
+    let host = crate::MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nCOPY Dockerfile /x\n");
+    let first = crate::run_line(&host, "berth build -q -t app:1 app");
+    assert_eq!(first.0, 0, "{}", first.2);
+    host.advance(5);
+    let again = crate::run_line(&host, "berth build -q -t app:1 app");
+    assert_eq!(again.1, first.1, "same image ID");
+    assert_eq!(crate::run_line(&host, "berth images -q -f dangling=true").1, "");
+}

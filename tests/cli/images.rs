@@ -206,7 +206,8 @@ fn images_filter_and_show_digests_and_trees_as_docker_does() {
     host.advance(10);
     assert_eq!(run("berth build -q -t plain:1 app").0, 0);
     assert_eq!(shown("-f dangling=true"), "<none>:<none>");
-    // Made 15 seconds ago or before: not the new plain:1.
+    // Its LABEL step is made again (metadata steps are not cached), so the new plain:1
+    // is a new image, made now: not 15 seconds ago or before.
     assert_eq!(shown("-f until=15s"), "web:1 alpine:3.20");
 
     let (code, out, _) = run("berth images --digests alpine");

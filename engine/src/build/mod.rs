@@ -461,8 +461,11 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
     for (k, v) in &req.labels {
         config.config.labels.insert(k.clone(), v.clone());
     }
-    config.created = Some(crate::time::rfc3339(req.now));
-    let id = match store.add_built(&config, &final_state.layers, &req.tags, &crate::time::rfc3339(req.now)) {
+    // Made when its last step was: a build that is all cache hits gives the image it
+    // gave before (the same ID, as BuildKit's), not a new one each second.
+    let created = config.history.last().and_then(|h| h.created.clone()).unwrap_or_else(|| crate::time::rfc3339(req.now));
+    config.created = Some(created.clone());
+    let id = match store.add_built(&config, &final_state.layers, &req.tags, &created) {
         Ok(id) => id,
         Err(e) => {
             out.log = p.log;
