@@ -1155,7 +1155,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
     let mut docs = Vec::new();
     for n in &names {
         if let Some(c) = containers.find(n) {
-            let status = if c.paused { "paused" } else { c.status.name() };
+            let status = crate::daemon::list::state(c);
             // The host's PID of a native container's process (an emulated one has none).
             let pid = match (c.status == Status::Running, host.native_dir()) {
                 (true, Some(dir)) if c.host_config.runtime == "native" => crate::runtime::native::live::Handle::of(&dir, &c.id).pid().unwrap_or(0),
