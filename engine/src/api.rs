@@ -257,6 +257,11 @@ pub fn cli(argv: &[String], host: &dyn Host) -> crate::cli::Output {
     crate::cli::run(argv, host)
 }
 
+/// [`cli`] for a line typed as `program ARGS…`: messages name the program as typed.
+pub fn cli_as(program: &str, argv: &[String], host: &dyn Host) -> crate::cli::Output {
+    crate::cli::run_as(program, argv, host)
+}
+
 /// A browser tab's engine: the sandbox host and its engine state.
 pub struct Session {
     pub sandbox: Sandbox,

@@ -242,7 +242,7 @@ impl Sandbox {
             if name == "docker-compose" {
                 args.insert(0, "compose".into());
             }
-            let out = cli::run(&args, &host);
+            let out = cli::run_as(name, &args, &host);
             Some(Outcome { status: out.code, stdout: out.stdout, stderr: out.stderr })
         }));
         let mut out = sh.run_str(line, stdin);

@@ -155,11 +155,11 @@ fn build_reads_buildx_options_from_its_table() {
     assert_eq!(run("berth images -q web:1").0, 0);
     assert_eq!(run("berth build --push -t web:1 app").2, "ERROR: Berth does not push from a build: build with -t NAME, then docker push NAME\n");
     assert_eq!(run("berth build --builder other app").2, "ERROR: no builder \"other\" found\n");
-    assert_eq!(run("berth build --forse app"), (125, String::new(), "unknown flag: --forse\nSee 'docker build --help'.\n".into()));
-    assert_eq!(run("berth build --shm-size lots app"), (125, String::new(), "invalid argument \"lots\" for \"--shm-size\" flag: invalid size: 'lots'\nSee 'docker build --help'.\n".into()));
+    assert_eq!(run("berth build --forse app"), (125, String::new(), "unknown flag: --forse\nSee 'berth build --help'.\n".into()));
+    assert_eq!(run("berth build --shm-size lots app"), (125, String::new(), "invalid argument \"lots\" for \"--shm-size\" flag: invalid size: 'lots'\nSee 'berth build --help'.\n".into()));
     let (code, help, _) = run("berth build --help");
     assert_eq!(code, 0);
-    assert!(help.starts_with("\nUsage:  docker build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n"), "{help}");
+    assert!(help.starts_with("\nUsage:  berth build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n"), "{help}");
     assert!(help.contains("  -t, --tag stringArray ") && !help.contains("--squash"), "{help}");
 }
 

@@ -451,10 +451,10 @@ fn attach_follows_a_running_container_from_now_on() {
     exit: 1
     --- stdout
     --- stderr
-    "docker attach" requires exactly 1 argument.
-    See 'docker attach --help'.
+    "berth attach" requires exactly 1 argument.
+    See 'berth attach --help'.
 
-    Usage:  docker attach [OPTIONS] CONTAINER
+    Usage:  berth attach [OPTIONS] CONTAINER
 
     Attach local standard input, output, and error streams to a running container
     "#);
@@ -514,17 +514,17 @@ fn ps_filters_and_flags_behave_as_dockers() {
     ] {
         assert_eq!(run(&format!("berth ps -f {filter}")), (1, String::new(), format!("Error response from daemon: {said}\n")));
     }
-    let usage = |e: &str| (125, String::new(), format!("{e}\nSee 'docker ps --help'.\n"));
+    let usage = |e: &str| (125, String::new(), format!("{e}\nSee 'berth ps --help'.\n"));
     assert_eq!(run("berth ps --forse"), usage("unknown flag: --forse"));
     assert_eq!(run("berth ps -az"), usage("unknown shorthand flag: 'z' in -az"));
     assert_eq!(run("berth ps -f status"), usage("invalid argument \"status\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"));
     assert_eq!(run("berth ps -n x"), usage("invalid argument \"x\" for \"-n, --last\" flag: strconv.ParseInt: parsing \"x\": invalid syntax"));
     assert_eq!(run("berth ps --format"), usage("flag needs an argument: --format"));
     let (code, _, err) = run("berth ps web");
-    assert_eq!((code, err.lines().next()), (1, Some("\"docker ps\" accepts no arguments.")));
+    assert_eq!((code, err.lines().next()), (1, Some("\"berth ps\" accepts no arguments.")));
     let (code, help, _) = run("berth ps --help");
     assert_eq!(code, 0);
-    assert!(help.starts_with("\nUsage:  docker ps [OPTIONS]\n\nList containers\n\nAliases:\n  docker container ls, docker container list, docker container ps, docker ps\n\nOptions:\n  -a, --all             Show all containers (default shows just running)\n"), "{help}");
+    assert!(help.starts_with("\nUsage:  berth ps [OPTIONS]\n\nList containers\n\nAliases:\n  berth container ls, berth container list, berth container ps, berth ps\n\nOptions:\n  -a, --all             Show all containers (default shows just running)\n"), "{help}");
     // Wrapped at 79 columns under the usage column, as docker/cli wraps off a terminal.
     assert!(help.contains("  -n, --last int        Show n last created containers (includes all\n                        states) (default -1)\n"), "{help}");
     assert!(help.contains("\n                        'json':             Print in JSON format\n"), "{help}");
@@ -557,19 +557,19 @@ fn run_reads_its_line_as_docker_does() {
     assert_eq!(host.file("cid").map(|b| b.len()), Some(64));
     let not_applied = inspect("made", "{{json .HostConfig.BerthNotApplied}}");
     assert!(not_applied.starts_with("{\"--dns\":{\"Values\":[\"8.8.8.8\"],\"Why\":\"container networks are not modelled"), "{not_applied}");
-    assert_eq!(run("berth run -l x --cidfile cid alpine:3.20 true").2, "docker: Container ID file found, make sure the other container isn't running or delete cid.\nSee 'docker run --help'.\n");
+    assert_eq!(run("berth run -l x --cidfile cid alpine:3.20 true").2, "berth: Container ID file found, make sure the other container isn't running or delete cid.\nSee 'berth run --help'.\n");
     assert_eq!(run("berth ps -a -f label=tier=web --format {{.Names}}").1, "made\n");
 
-    let usage = |e: &str| (125, String::new(), format!("{e}\nSee 'docker run --help'.\n"));
+    let usage = |e: &str| (125, String::new(), format!("{e}\nSee 'berth run --help'.\n"));
     assert_eq!(run("berth run --forse alpine:3.20 true"), usage("unknown flag: --forse"));
     assert_eq!(run("berth run -dz alpine:3.20 true"), usage("unknown shorthand flag: 'z' in -dz"));
     assert_eq!(run("berth run -m lots alpine:3.20 true"), usage("invalid argument \"lots\" for \"-m, --memory\" flag: invalid size: 'lots'"));
     assert_eq!(run("berth run --ip 300.1.1.1 alpine:3.20 true"), usage("invalid argument \"300.1.1.1\" for \"--ip\" flag: invalid string being converted to IP address: 300.1.1.1"));
     assert_eq!(run("berth run --health-interval 5 alpine:3.20 true"), usage("invalid argument \"5\" for \"--health-interval\" flag: time: missing unit in duration \"5\""));
-    assert_eq!(run("berth create --detach alpine:3.20 true"), (125, String::new(), "unknown flag: --detach\nSee 'docker create --help'.\n".into()), "create has no -d");
+    assert_eq!(run("berth create --detach alpine:3.20 true"), (125, String::new(), "unknown flag: --detach\nSee 'berth create --help'.\n".into()), "create has no -d");
     let (code, help, _) = run("berth run --help");
     assert_eq!(code, 0);
-    assert!(help.starts_with("\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n\nAliases:\n  docker container run, docker run\n\nOptions:\n      --add-host list "), "{help}");
+    assert!(help.starts_with("\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n\nAliases:\n  berth container run, berth run\n\nOptions:\n      --add-host list "), "{help}");
     assert!(help.contains("\n  -d, --detach ") && help.contains("\n  -h, --hostname string ") && help.contains("(default \"missing\")"), "{help}");
     assert!(!help.contains("--net "), "hidden aliases stay out of --help");
     assert_eq!(run("berth run -h box --rm alpine:3.20 hostname").1, "box\n", "-h is --hostname for run");
@@ -585,8 +585,8 @@ fn kill_and_stop_read_their_flags_as_docker_does() {
     assert_eq!(run("berth kill -s BOGUS web"), (1, String::new(), "Error response from daemon: Invalid signal: BOGUS\n".into()));
     assert_eq!(run("berth kill -s KILL web"), (0, "web\n".into(), String::new()), "KILL is the signal, web the container");
     assert_eq!(run("berth inspect --format {{.State.ExitCode}} web").1, "137\n");
-    assert_eq!(run("berth kill"), (1, String::new(), "\"docker kill\" requires at least 1 argument.\nSee 'docker kill --help'.\n\nUsage:  docker kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n".into()));
-    assert_eq!(run("berth stop -t x web"), (125, String::new(), "invalid argument \"x\" for \"-t, --timeout\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nSee 'docker stop --help'.\n".into()));
+    assert_eq!(run("berth kill"), (1, String::new(), "\"berth kill\" requires at least 1 argument.\nSee 'berth kill --help'.\n\nUsage:  berth kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n".into()));
+    assert_eq!(run("berth stop -t x web"), (125, String::new(), "invalid argument \"x\" for \"-t, --timeout\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nSee 'berth stop --help'.\n".into()));
     let (code, help, _) = run("berth stop --help");
     assert_eq!(code, 0);
     assert!(help.ends_with("Options:\n  -s, --signal string   Signal to send to the container\n  -t, --timeout int     Seconds to wait before killing the container\n"), "{help}");
@@ -614,7 +614,7 @@ fn volume_commands_take_dockers_flags() {
     assert_eq!(run("berth volume rm gone").0, 1);
     assert_eq!(run("berth volume create -d nfs x").2, "Error response from daemon: create x: error looking up volume plugin nfs: plugin \"nfs\" not found\n");
     assert!(run("berth volume create --scope multi x").2.contains("cluster volumes need a swarm"));
-    assert_eq!(run("berth volume ls --forse"), (125, String::new(), "unknown flag: --forse\nSee 'docker volume ls --help'.\n".into()));
+    assert_eq!(run("berth volume ls --forse"), (125, String::new(), "unknown flag: --forse\nSee 'berth volume ls --help'.\n".into()));
     assert_eq!(run("berth volume rm").0, 1);
     assert_eq!(run("berth run --name maker alpine:3.20 sh -c 'echo hi > /hi'").0, 0);
     assert_eq!(run("berth cp -aq maker:/hi got.txt"), (0, String::new(), String::new()), "a cluster of cp's flags; -q is quiet");

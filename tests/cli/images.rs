@@ -225,10 +225,10 @@ fn images_filter_and_show_digests_and_trees_as_docker_does() {
     for (filter, said) in [("bogus=1", "invalid filter 'bogus'"), ("dangling=maybe", "invalid filter 'dangling=maybe'"), ("before=nothing:1", "No such image: nothing:1"), ("until=soon", "failed to parse value as time or duration: \"soon\"")] {
         assert_eq!(run(&format!("berth images -f {filter}")), (1, String::new(), format!("Error response from daemon: {said}\n")), "{filter}");
     }
-    assert_eq!(run("berth images --forse"), (125, String::new(), "unknown flag: --forse\nSee 'docker images --help'.\n".into()));
+    assert_eq!(run("berth images --forse"), (125, String::new(), "unknown flag: --forse\nSee 'berth images --help'.\n".into()));
     let (code, _, err) = run("berth images a b");
-    assert_eq!((code, err.lines().next()), (1, Some("\"docker images\" requires at most 1 argument.")));
+    assert_eq!((code, err.lines().next()), (1, Some("\"berth images\" requires at most 1 argument.")));
     let (code, help, _) = run("berth images --help");
     assert_eq!(code, 0);
-    assert!(help.starts_with("\nUsage:  docker images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\nAliases:\n  docker image ls, docker image list, docker images\n"), "{help}");
+    assert!(help.starts_with("\nUsage:  berth images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\nAliases:\n  berth image ls, berth image list, berth images\n"), "{help}");
 }

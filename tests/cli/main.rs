@@ -147,8 +147,8 @@ impl engine::host::Console for MemoryHost {
 /// Runs one command line (`berth …`, the program's name dropped) on `host`: its exit
 /// status, stdout and stderr.
 pub fn run_line(host: &MemoryHost, line: &str) -> (i32, String, String) {
-    let args: Vec<String> = split_words(line).into_iter().skip(1).collect();
-    let o = cli::run(&args, host);
+    let words = split_words(line);
+    let o = cli::run_as(&words[0], &words[1..], host);
     (o.code, o.stdout_text().into_owned(), o.stderr_text().into_owned())
 }
 
@@ -199,8 +199,8 @@ pub fn sessions(fixture: &str, commands: &[&str]) -> String {
 pub fn sessions_on(host: &MemoryHost, commands: &[&str]) -> String {
     let mut out = String::new();
     for command in commands {
-        let args: Vec<String> = split_words(command).into_iter().skip(1).collect();
-        let o = cli::run(&args, host);
+        let words = split_words(command);
+        let o = cli::run_as(&words[0], &words[1..], host);
         let followed = std::mem::take(&mut *host.followed.borrow_mut());
         out.push_str(&format!("$ {command}\nexit: {}\n--- stdout\n{followed}{}--- stderr\n{}", o.code, o.stdout_text(), o.stderr_text()));
     }

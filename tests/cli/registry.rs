@@ -171,7 +171,7 @@ fn images_go_through_a_real_registry_and_its_peers_read_them() {
     assert_eq!(String::from_utf8_lossy(&created.stderr), format!("2: Pulling from from/skopeo\nDigest: {digest}\nStatus: Image is up to date for {host}/from/skopeo:2\n"));
     let never = berth(&b, &config, &["create", "--pull", "never", &name], "");
     assert_eq!(never.status.code(), Some(125));
-    assert!(String::from_utf8_lossy(&never.stderr).starts_with(&format!("docker: Error response from daemon: No such image: {name}.\n")), "{}", text(&never));
+    assert!(String::from_utf8_lossy(&never.stderr).starts_with(&format!("berth: Error response from daemon: No such image: {name}.\n")), "{}", text(&never));
     let inspected = text(&berth(&b, &config, &["image", "inspect", "--format", "{{json .RepoDigests}} {{.Architecture}}", &format!("{host}/from/skopeo:2")], ""));
     assert_eq!(inspected.trim(), format!("[\"{host}/from/skopeo@{digest}\"] amd64"));
     if is_root() {

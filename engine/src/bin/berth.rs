@@ -274,6 +274,8 @@ fn main() {
         }
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Messages name the program as it was run (`berth`, or `docker` through a link).
+    let program = std::env::args().next().and_then(|a| a.rsplit('/').next().map(str::to_string)).unwrap_or_else(|| "berth".into());
     // Run by an unprivileged user, the engine works in that user's user namespace
     // (rootless containers), entered while this process has one thread.
     #[cfg(all(target_os = "linux", feature = "native"))]
@@ -306,12 +308,12 @@ fn main() {
         Some(done) => match engine::daemon::preempt::finish(&args, done, &host) {
             (printed, None) => engine::cli::Output { code: 0, stdout: printed.into_bytes(), stderr: Vec::new() },
             (printed, Some(rest)) => {
-                let mut out = engine::api::cli(&rest, &host);
+                let mut out = engine::api::cli_as(&program, &rest, &host);
                 out.stdout.splice(0..0, printed.into_bytes());
                 out
             }
         },
-        None => engine::api::cli(&args, &host),
+        None => engine::api::cli_as(&program, &args, &host),
     };
     // Write errors (a closed pipe) are not worth a panic.
     let _ = std::io::stdout().write_all(&stdout);

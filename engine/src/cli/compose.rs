@@ -279,7 +279,7 @@ fn stop(host: &dyn Host, name: &str, grace: f64) -> bool {
 
 /// Removes a service's container, as `docker rm -f` does; false where there is none.
 fn remove(containers: &mut Containers, name: &str, host: &dyn Host) -> bool {
-    crate::daemon::rm::remove(containers, name, true, host).is_ok()
+    crate::daemon::rm::remove(containers, name, true, false, host).is_ok()
 }
 
 fn container_name(project: &Project, service: &Service) -> String {

@@ -4,7 +4,8 @@
 //! options, the engine (`daemon::`) does the work, and its results and errors are worded
 //! here with docker/cli's exit codes.
 
-use super::flags::{flag, Command, Kind};
+use super::flags::Command;
+use super::tables::*;
 use super::format::{human_duration, human_size, table};
 use super::{Arg, Args, Host, Output};
 use crate::image::store::familiar;
@@ -12,7 +13,7 @@ use crate::image::ImageStore;
 use crate::runtime::{Container, Containers, Detached, Status, Terminal};
 
 fn daemon(message: &str, code: i32) -> Output {
-    Output::fail(code, format!("docker: Error response from daemon: {message}.\nSee 'docker run --help'.\n"))
+    Output::fail(code, format!("{prog}: Error response from daemon: {message}.\nSee '{prog} run --help'.\n", prog = super::flags::program()))
 }
 
 fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
@@ -24,7 +25,7 @@ fn open(host: &dyn Host) -> Result<(ImageStore, Containers), Output> {
 fn engine_error(e: EngineError) -> Output {
     match e {
         EngineError::State(m) => Output::fail(1, format!("berth: {m}\n")),
-        EngineError::Usage(m) => Output::fail(125, format!("docker: {m}.\nSee 'docker run --help'.\n")),
+        EngineError::Usage(m) => Output::fail(125, format!("{prog}: {m}.\nSee '{prog} run --help'.\n", prog = super::flags::program())),
         e => daemon(&e.to_string(), e.status()),
     }
 }
@@ -43,7 +44,7 @@ pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
         "rm" => rm(args, host),
         "start" => start(args, host),
         "cp" => cp(args, host),
-        _ => inspect(args, host),
+        _ => inspect(&INSPECT, args, host),
     }
 }
 
@@ -111,7 +112,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                     "--label" => o.labels.push(v.to_string()),
                     "--label-file" => match host.read_file(v) {
                         Ok(d) => o.labels.extend(String::from_utf8_lossy(&d).lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string)),
-                        Err(e) => return Output::fail(125, format!("docker: open {v}: {e}.\nSee 'docker run --help'.\n")),
+                        Err(e) => return Output::fail(125, format!("{prog}: open {v}: {e}.\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                     },
                     "--expose" => o.expose.push(v.to_string()),
                     "--cidfile" => o.cidfile = Some(v.to_string()),
@@ -146,9 +147,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                     ("seccomp", path) => match host.read_file(path) {
                         Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
                             Ok(_) => o.host.seccomp = String::from_utf8_lossy(&bytes).into_owned(),
-                            Err(e) => return Output::fail(125, format!("docker: Decoding seccomp profile failed: {e}.\nSee 'docker run --help'.\n")),
+                            Err(e) => return Output::fail(125, format!("{prog}: Decoding seccomp profile failed: {e}.\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                         },
-                        Err(e) => return Output::fail(125, format!("docker: opening seccomp profile ({path}) failed: {e}.\nSee 'docker run --help'.\n")),
+                        Err(e) => return Output::fail(125, format!("{prog}: opening seccomp profile ({path}) failed: {e}.\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                     },
                     ("apparmor" | "label" | "systempaths", _) => return daemon(&format!("--security-opt {opt} is not supported by Berth yet"), 125),
                     _ => return daemon(&format!("invalid --security-opt 1: \"{opt}\""), 125),
@@ -170,14 +171,14 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             Arg::Flag("--pids-limit", v) => match it.value("--pids-limit", v) {
                 Ok(v) => match v.parse::<i64>() {
                     Ok(n) => o.host.pids_limit = u64::try_from(n).unwrap_or(0),
-                    Err(_) => return Output::fail(125, format!("invalid argument \"{v}\" for \"--pids-limit\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax\nSee 'docker run --help'.\n")),
+                    Err(_) => return Output::fail(125, format!("invalid argument \"{v}\" for \"--pids-limit\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
             Arg::Flag("--shm-size", v) => match it.value("--shm-size", v) {
                 Ok(v) => match crate::runtime::parse_memory(v) {
                     Some(bytes) => o.host.shm_size = bytes,
-                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--shm-size\" flag: invalid size: '{v}'\nSee 'docker run --help'.\n")),
+                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--shm-size\" flag: invalid size: '{v}'\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
@@ -189,7 +190,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             Arg::Flag("--ulimit", v) => match it.value("--ulimit", v) {
                 Ok(v) => match crate::runtime::parse_ulimit(v) {
                     Some(l) => o.host.ulimits.push(l),
-                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--ulimit\" flag: invalid ulimit argument: {v}\nSee 'docker run --help'.\n")),
+                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--ulimit\" flag: invalid ulimit argument: {v}\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
@@ -199,7 +200,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                         o.host.sysctls.insert(key.to_string(), value.to_string());
                     }
                     Some((key, _)) => return daemon(&format!("invalid argument \"{v}\" for \"--sysctl\" flag: sysctl '{key}' is not allowed: only namespaced ones (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) can be set in a container"), 125),
-                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--sysctl\" flag: {v} is not a valid key=value pair\nSee 'docker run --help'.\n")),
+                    None => return Output::fail(125, format!("invalid argument \"{v}\" for \"--sysctl\" flag: {v} is not a valid key=value pair\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
@@ -249,7 +250,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                         o.gpus = true;
                         o.host.gpus = Some(r);
                     }
-                    Err(e) => return Output::fail(125, format!("invalid argument \"{v}\" for \"--gpus\" flag: {e}\nSee 'docker run --help'.\n")),
+                    Err(e) => return Output::fail(125, format!("invalid argument \"{v}\" for \"--gpus\" flag: {e}\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
@@ -262,7 +263,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                     // A tmpfs is a tmpfs (`--tmpfs PATH:OPTIONS`), not a volume.
                     Ok(volume) if volume.starts_with("tmpfs:") => o.host.tmpfs.push(volume["tmpfs:".len()..].to_string()),
                     Ok(volume) => o.volumes.push(volume),
-                    Err(message) => return Output::fail(125, format!("invalid argument \"{spec}\" for \"--mount\" flag: {message}\nSee 'docker run --help'.\n")),
+                    Err(message) => return Output::fail(125, format!("invalid argument \"{spec}\" for \"--mount\" flag: {message}\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
@@ -272,12 +273,12 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                     "--ipc" => o.host.ipc = v.to_string(),
                     "--cpus" => match v.parse::<f64>() {
                         Ok(n) if n >= 0.0 => o.host.nano_cpus = (n * 1e9) as u64,
-                        _ => return Output::fail(125, format!("invalid argument \"{v}\" for \"--cpus\" flag: failed to parse {v} as a rational number\nSee 'docker run --help'.\n")),
+                        _ => return Output::fail(125, format!("invalid argument \"{v}\" for \"--cpus\" flag: failed to parse {v} as a rational number\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                     },
                     _ => match crate::runtime::parse_memory(v) {
                         Some(bytes) if bytes == 0 || bytes >= 6 << 20 => o.host.memory = bytes,
                         Some(_) => return daemon("Minimum memory limit allowed is 6MB", 125),
-                        None => return Output::fail(125, format!("invalid argument \"{v}\" for \"-m, --memory\" flag: invalid size: '{v}'\nSee 'docker run --help'.\n")),
+                        None => return Output::fail(125, format!("invalid argument \"{v}\" for \"-m, --memory\" flag: invalid size: '{v}'\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                     },
                 },
                 Err(e) => return e,
@@ -289,7 +290,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             Arg::Flag("--restart", v) => match it.value("--restart", v) {
                 Ok(v) => match crate::daemon::monitor::parse_restart_policy(v) {
                     Ok(p) => o.host.restart = p,
-                    Err(e) => return Output::fail(125, format!("docker: {e}.\nSee 'docker run --help'.\n")),
+                    Err(e) => return Output::fail(125, format!("{prog}: {e}.\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
             },
@@ -310,30 +311,28 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             },
             Arg::Flag("--pull", v) => match it.value("--pull", v) {
                 Ok(v @ ("always" | "missing" | "never")) => o.pull = v.to_string(),
-                Ok(v) => return Output::fail(125, format!("docker: invalid pull option: '{v}': must be one of \"always\", \"missing\" or \"never\"\nSee 'docker {} --help'.\n", if create_only { "create" } else { "run" })),
+                Ok(v) => return Output::fail(125, format!("{prog}: invalid pull option: '{v}': must be one of \"always\", \"missing\" or \"never\"\nSee '{prog} {} --help'.\n", if create_only { "create" } else { "run" }, prog = super::flags::program())),
                 Err(e) => return e,
             },
             // In the table, not applied by Berth's runtimes: recorded, with the reason.
             Arg::Flag(f, v) if super::run_flags::not_applied(f.trim_start_matches('-')).is_some() => {
                 o.host.not_applied.entry(f.trim_start_matches('-').to_string()).or_default().push(v.unwrap_or("true").to_string());
             }
-            Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker run --help'.\n")),
+            Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee '{prog} run --help'.\n", prog = super::flags::program())),
         }
     }
     if let Err(e) = check_resources(&o.host) {
         return e;
     }
     if o.rm && !o.host.restart.is_none() {
-        return Output::fail(125, "docker: conflicting options: cannot specify both --restart and --rm.\nSee 'docker run --help'.\n");
+        return Output::fail(125, format!("{prog}: conflicting options: cannot specify both --restart and --rm.\nSee '{prog} run --help'.\n", prog = super::flags::program()));
     }
     let Some((image_name, cmd_args)) = rest.split_first() else {
-        return Output::fail(125, "\"docker run\" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n");
+        return Output::fail(125, format!("\"{prog} run\" requires at least 1 argument.\nSee '{prog} run --help'.\n\nUsage:  {prog} run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n", prog = super::flags::program()));
     };
-    for f in env_files {
-        match host.read_file(&f) {
-            Ok(d) => o.env.extend(String::from_utf8_lossy(&d).lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_string)),
-            Err(e) => return Output::fail(125, format!("docker: {e}.\nSee 'docker run --help'.\n")),
-        }
+    match env_files_of(host, &env_files, "run") {
+        Ok(env) => o.env.extend(env),
+        Err(out) => return out,
     }
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
@@ -376,10 +375,10 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     // refuses the run, as Docker does.
     if let Some(path) = &o.cidfile {
         if host.read_file(path).is_ok() {
-            return Output::fail(125, format!("docker: Container ID file found, make sure the other container isn't running or delete {path}.\nSee 'docker run --help'.\n"));
+            return Output::fail(125, format!("{prog}: Container ID file found, make sure the other container isn't running or delete {path}.\nSee '{prog} run --help'.\n", prog = super::flags::program()));
         }
         if let Err(e) = host.write_file(path, id.as_bytes()) {
-            return Output::fail(125, format!("docker: failed to create the container ID file: {e}.\nSee 'docker run --help'.\n"));
+            return Output::fail(125, format!("{prog}: failed to create the container ID file: {e}.\nSee '{prog} run --help'.\n", prog = super::flags::program()));
         }
     }
     // `--gpus` where no runtime gives GPUs (the emulated one): Docker creates the
@@ -463,24 +462,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
     Output { code, stdout, stderr: [prelude.into_bytes(), stderr].concat() }
 }
 
-/// The options of `stop` and `restart`.
-const STOP_FLAGS: &[super::flags::Flag] = &[
-    flag("signal", Kind::String, "Signal to send to the container").short('s'),
-    flag("timeout", Kind::Int, "Seconds to wait before killing the container").short('t'),
-    // docker/cli's deprecated spelling, still read.
-    flag("time", Kind::Int, "Seconds to wait before killing the container").hidden(),
-];
 
-pub static STOP: Command = Command { path: "stop", usage: "[OPTIONS] CONTAINER [CONTAINER...]", about: "Stop one or more running containers", aliases: &["container stop", "stop"], flags: STOP_FLAGS, interspersed: true };
-pub static RESTART: Command = Command { path: "restart", usage: "[OPTIONS] CONTAINER [CONTAINER...]", about: "Restart one or more containers", aliases: &["container restart", "restart"], flags: STOP_FLAGS, interspersed: true };
-pub static KILL: Command = Command {
-    path: "kill",
-    usage: "[OPTIONS] CONTAINER [CONTAINER...]",
-    about: "Kill one or more running containers",
-    aliases: &["container kill", "kill"],
-    flags: &[flag("signal", Kind::String, "Signal to send to the container").short('s')],
-    interspersed: true,
-};
 
 /// `stop`, `kill`, `restart`, `wait`, `exec`, `top`, `rename` and `container prune`. An
 /// emulated process runs to completion when it starts, or, detached, until it waits in a
@@ -490,54 +472,63 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     // for the process to end after its stop signal; `kill` sends `-s` (KILL).
     let mut grace: Option<f64> = None;
     let mut signal: Option<(String, i32)> = None;
-    let names: Vec<&String>;
-    let tabled = match command {
-        "stop" => Some(&STOP),
-        "restart" => Some(&RESTART),
-        "kill" => Some(&KILL),
-        _ => None,
-    };
-    let parsed;
-    if let Some(table) = tabled {
-        parsed = match super::flags::parse(table, args) {
-            Ok(p) => p,
-            Err(out) => return out,
+    if command == "exec" {
+        let (mut store, mut containers) = match open(host) {
+            Ok(x) => x,
+            Err(e) => return e,
         };
-        if let Err(out) = table.arity(&parsed, 1, None) {
-            return out;
-        }
-        if parsed.changed("signal") {
-            let name = parsed.value("signal").unwrap_or_default().to_string();
-            match crate::runtime::signal_number(&name.to_uppercase()) {
-                Some(n) => signal = Some((name, n)),
-                None => return Output::fail(1, format!("Error response from daemon: Invalid signal: {name}\n")),
-            }
-        }
-        if command != "kill" && (parsed.changed("timeout") || parsed.changed("time")) {
-            grace = Some(parsed.int(if parsed.changed("timeout") { "timeout" } else { "time" }).max(0) as f64);
-        }
-        names = parsed.args.iter().collect();
-    } else {
-        names = args.iter().filter(|a| !a.starts_with('-')).collect();
+        return exec(&mut store, &mut containers, args, host);
     }
+    let table: &'static Command = match command {
+        "stop" => &STOP,
+        "restart" => &RESTART,
+        "kill" => &KILL,
+        "wait" => &WAIT,
+        "top" => &TOP,
+        "rename" => &RENAME,
+        "pause" => &PAUSE,
+        "unpause" => &UNPAUSE,
+        _ => &CONTAINER_PRUNE,
+    };
+    let (min, max) = match command {
+        "rename" => (2, Some(2)),
+        "prune" => (0, Some(0)),
+        _ => (1, None),
+    };
+    let parsed = match table.read(args, min, max) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    if matches!(command, "stop" | "restart" | "kill") && parsed.changed("signal") {
+        let name = parsed.value("signal").unwrap_or_default().to_string();
+        match crate::runtime::signal_number(&name.to_uppercase()) {
+            Some(n) => signal = Some((name, n)),
+            None => return Output::fail(1, format!("Error response from daemon: Invalid signal: {name}\n")),
+        }
+    }
+    if matches!(command, "stop" | "restart") && (parsed.changed("timeout") || parsed.changed("time")) {
+        grace = Some(parsed.int(if parsed.changed("timeout") { "timeout" } else { "time" }).max(0) as f64);
+    }
+    // `top CONTAINER [ps OPTIONS]`: the process table is the runtime's, in `ps -ef`'s
+    // columns; the options for `ps` are not applied.
+    let names: Vec<&String> = if command == "top" { parsed.args.iter().take(1).collect() } else { parsed.args.iter().collect() };
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    if command == "exec" {
-        return exec(&mut store, &mut containers, args, host);
-    }
-    let usage = |n: usize, what: &str, syntax: &str| Output::fail(1, format!("\"docker {command}\" requires {what} {n} argument{}.\nSee 'docker {command} --help'.\n\nUsage:  docker {command} {syntax}\n", if n == 1 { "" } else { "s" }));
     match command {
         "rename" => {
-            let [old, new] = names[..] else { return usage(2, "exactly", "CONTAINER NEW_NAME") };
+            let [old, new] = names[..] else { unreachable!("arity checked") };
             match crate::daemon::rm::rename(&mut containers, old, new) {
                 Ok(()) => Output::ok(""),
                 Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
             }
         }
         "prune" => {
-            let stopped = crate::daemon::rm::prune(&mut containers);
+            let stopped = match crate::daemon::rm::prune(&mut containers, &parsed.filters(), host.now()) {
+                Ok(s) => s,
+                Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
+            };
             let mut out = String::from("Deleted Containers:\n");
             for id in &stopped {
                 out.push_str(&format!("{id}\n"));
@@ -551,9 +542,6 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
             Output::ok(out)
         }
         _ => {
-            if names.is_empty() {
-                return usage(1, "at least", "[OPTIONS] CONTAINER [CONTAINER...]");
-            }
             let mut out = Output::ok("");
             for n in names {
                 let Some(c) = containers.find(n).cloned() else {
@@ -643,39 +631,36 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     }
 }
 
-/// `exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND…`: a command in a running
-/// container, over its files; `-it` with a shell attaches the terminal to it.
-fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], host: &dyn Host) -> Output {
-    let (mut interactive, mut tty) = (false, false);
+/// `--env-file`s' lines, in order: blank lines and `#` comments skipped, as docker/cli
+/// reads them.
+fn env_files_of(host: &dyn Host, files: &[impl AsRef<str>], command: &str) -> Result<Vec<String>, Output> {
     let mut env = Vec::new();
-    let (mut workdir, mut user) = (None, None);
-    let mut i = 0;
-    while i < args.len() && args[i].starts_with('-') {
-        let a = args[i].as_str();
-        match a {
-            "-e" | "--env" | "-w" | "--workdir" | "-u" | "--user" => {
-                let Some(v) = args.get(i + 1).cloned() else { return Output::fail(1, format!("flag needs an argument: {a}\nSee 'docker exec --help'.\n")) };
-                match a {
-                    "-e" | "--env" => env.push(v),
-                    "-w" | "--workdir" => workdir = Some(v),
-                    _ => user = Some(v),
-                }
-                i += 1;
-            }
-            "-d" | "--detach" => {}
-            _ => {
-                interactive |= a.contains('i') && !a.starts_with("--") || a == "--interactive";
-                tty |= a.contains('t') && !a.starts_with("--") || a == "--tty";
-            }
+    for f in files {
+        match host.read_file(f.as_ref()) {
+            Ok(d) => env.extend(String::from_utf8_lossy(&d).lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_string)),
+            Err(e) => return Err(Output::fail(125, format!("{prog}: {e}.\nSee '{prog} {command} --help'.\n", prog = super::flags::program()))),
         }
-        i += 1;
     }
-    let (Some(name), command) = (args.get(i), args.get(i + 1..).unwrap_or_default()) else {
-        return Output::fail(1, "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n");
+    Ok(env)
+}
+
+/// `exec [OPTIONS] CONTAINER COMMAND…`: a command in a running container, over its
+/// files; `-it` with a shell attaches the terminal to it. `-d` runs it without waiting
+/// for its output, which an emulated process (run to its end at once) cannot show
+/// anyway; `--privileged` and `--detach-keys` are read and not applied.
+fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], host: &dyn Host) -> Output {
+    let p = match EXEC.read(args, 2, None) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
-    if command.is_empty() {
-        return Output::fail(1, "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n");
-    }
+    let (interactive, tty, detach) = (p.bool("interactive"), p.bool("tty"), p.bool("detach"));
+    let mut env = match env_files_of(host, &p.values("env-file"), "exec") {
+        Ok(env) => env,
+        Err(out) => return out,
+    };
+    env.extend(p.values("env").iter().map(|s| s.to_string()));
+    let (workdir, user) = (p.value("workdir").map(str::to_string), p.value("user").map(str::to_string));
+    let (name, command) = (&p.args[0], &p.args[1..]);
     let Some(c) = containers.find(name).cloned() else { return no_such(name) };
     if c.status != Status::Running {
         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
@@ -695,10 +680,12 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
             return Output::ok("");
         }
     }
-    if interactive {
+    if interactive && !detach {
         options.stdin = host.read_file("-").unwrap_or_default();
     }
     match crate::daemon::exec::exec(store, containers, host, &c, &options) {
+        // Detached, nothing is shown and the status is not waited for.
+        Ok(_) if detach => Output::ok(""),
         Ok((code, stdout, stderr)) => Output { code, stdout, stderr },
         Err(EngineError::Exec { message, status }) => Output::fail(status, format!("{message}\n")),
         Err(e) => engine_error(e),
@@ -739,27 +726,7 @@ pub(crate) fn status_text(c: &Container, now: i64) -> String {
     }
 }
 
-/// `docker ps`'s table: what it takes and what `--help` says of it.
-pub static PS: Command = Command {
-    path: "ps",
-    usage: "[OPTIONS]",
-    about: "List containers",
-    aliases: &["container ls", "container list", "container ps", "ps"],
-    flags: &[
-        flag("all", Kind::Bool, "Show all containers (default shows just running)").short('a'),
-        flag("filter", Kind::Filter, "Filter output based on conditions provided").short('f'),
-        flag("format", Kind::String, FORMAT_USAGE),
-        flag("last", Kind::Int, "Show n last created containers (includes all states)").short('n').default("-1"),
-        flag("latest", Kind::Bool, "Show the latest created container (includes all states)").short('l'),
-        flag("no-trunc", Kind::Bool, "Don't truncate output"),
-        flag("quiet", Kind::Bool, "Only display container IDs").short('q'),
-        flag("size", Kind::Bool, "Display total file sizes").short('s'),
-    ],
-    interspersed: true,
-};
 
-/// The usage docker/cli gives every listing's `--format`.
-pub const FORMAT_USAGE: &str = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
 
 fn ps(args: &[String], host: &dyn Host) -> Output {
     let p = match super::flags::parse(&PS, args) {
@@ -827,42 +794,39 @@ fn no_such(name: &str) -> Output {
 }
 
 fn logs(args: &[String], host: &dyn Host) -> Output {
-    let mut options = crate::daemon::logs::LogOptions::default();
-    let mut follow = false;
-    let mut name = None;
-    let mut it = Args::new(args);
-    while let Some(a) = it.next() {
-        match a {
-            Arg::Flag("--tail" | "-n", v) => match it.value("--tail", v) {
-                Ok(v) => options.tail = v.parse().ok(),
-                Err(e) => return e,
-            },
-            Arg::Flag("-f" | "--follow", _) => follow = true,
-            Arg::Flag("-t" | "--timestamps", _) => options.timestamps = true,
-            Arg::Flag(flag @ ("--since" | "--until"), v) => {
-                let value = match it.value(flag, v) {
-                    Ok(v) => v.to_string(),
-                    Err(e) => return e,
-                };
-                let Some(at) = log_time(&value, host.now()) else {
-                    return Output::fail(1, format!("invalid value for \"{}\": failed to parse value as time or duration: \"{value}\"\n", &flag[2..]));
-                };
-                if flag == "--since" {
-                    options.since = Some(at);
-                } else {
-                    options.until = Some(at);
-                }
+    let p = match LOGS.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let mut options = crate::daemon::logs::LogOptions { timestamps: p.bool("timestamps"), ..Default::default() };
+    // docker/cli reads `--tail` as a number or `all`; dockerd refuses anything else.
+    match p.value("tail") {
+        None | Some("all") => {}
+        Some(n) => match n.parse::<i64>() {
+            Ok(n) if n >= 0 => options.tail = Some(n as usize),
+            Ok(_) => {}
+            Err(_) => return Output::fail(1, format!("Error response from daemon: invalid value for \"tail\": expected a number or \"all\", got \"{n}\"\n")),
+        },
+    }
+    for flag in ["since", "until"] {
+        if let Some(value) = p.value(flag) {
+            let Some(at) = log_time(value, host.now()) else {
+                return Output::fail(1, format!("invalid value for \"{flag}\": failed to parse value as time or duration: \"{value}\"\n"));
+            };
+            if flag == "since" {
+                options.since = Some(at);
+            } else {
+                options.until = Some(at);
             }
-            Arg::Flag(_, _) => {}
-            Arg::Positional(p) => name = Some(p.to_string()),
         }
     }
-    let Some(name) = name else { return Output::fail(1, "\"docker logs\" requires exactly 1 argument.\nSee 'docker logs --help'.\n") };
+    let follow = p.bool("follow");
+    let name = &p.args[0];
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let Some(c) = containers.find(&name).cloned() else { return no_such(&name) };
+    let Some(c) = containers.find(name).cloned() else { return no_such(name) };
     let (stdout, stderr, from) = match crate::daemon::logs::logs_to(&containers, &c, &options, host) {
         Ok(x) => x,
         Err(e) => return engine_error(e),
@@ -886,28 +850,11 @@ fn followed(result: Result<crate::daemon::logs::Followed, EngineError>) -> Outpu
 /// exits or Ctrl-C (which detaches here and leaves it running: the emulated process gets
 /// no signal from the terminal).
 pub fn attach(args: &[String], host: &dyn Host) -> Output {
-    let mut names: Vec<&String> = Vec::new();
-    let mut keys_flag: Option<String> = None;
-    let mut no_stdin = false;
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        match a.split_once('=').map_or((a.as_str(), None), |(f, v)| (f, Some(v))) {
-            ("--detach-keys", Some(v)) => keys_flag = Some(v.to_string()),
-            ("--detach-keys", None) => match args.get(i + 1) {
-                Some(v) => {
-                    keys_flag = Some(v.clone());
-                    i += 1;
-                }
-                None => return Output::fail(1, "flag needs an argument: --detach-keys\nSee 'docker attach --help'.\n"),
-            },
-            ("--no-stdin", _) => no_stdin = true,
-            ("--sig-proxy", _) => {}
-            (f, _) if f.starts_with('-') && f.len() > 1 => return Output::fail(1, format!("unknown flag: {f}\nSee 'docker attach --help'.\n")),
-            _ => names.push(a),
-        }
-        i += 1;
-    }
-    let [name] = names[..] else { return Output::fail(1, "\"docker attach\" requires exactly 1 argument.\nSee 'docker attach --help'.\n\nUsage:  docker attach [OPTIONS] CONTAINER\n\nAttach local standard input, output, and error streams to a running container\n") };
+    let p = match ATTACH.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let (name, keys_flag, no_stdin) = (&p.args[0], p.value("detach-keys"), p.bool("no-stdin"));
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
@@ -915,7 +862,7 @@ pub fn attach(args: &[String], host: &dyn Host) -> Output {
     let Some(c) = containers.find(name).cloned() else { return no_such(name) };
     // A native container under its supervisor: its own streams, both ways.
     if crate::daemon::native::supervised(&c) && host.native_stdio() {
-        let keys = match crate::runtime::parse_detach_keys(keys_flag.as_deref().unwrap_or("ctrl-p,ctrl-q")) {
+        let keys = match crate::runtime::parse_detach_keys(keys_flag.unwrap_or("ctrl-p,ctrl-q")) {
             Ok(k) => k,
             Err(e) => return Output::fail(1, format!("Error response from daemon: {e}\n")),
         };
@@ -954,11 +901,22 @@ fn log_time(value: &str, now: i64) -> Option<i64> {
     Some(secs.saturating_mul(1_000_000_000).saturating_add(fraction))
 }
 
+/// `rm [-f] [-v] CONTAINER...`. Berth makes no links (`run --link` is not applied), so
+/// `-l` finds none to remove, in dockerd's words.
 fn rm(args: &[String], host: &dyn Host) -> Output {
-    let force = args.iter().any(|a| a == "-f" || a == "--force");
-    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    if names.is_empty() {
-        return Output::fail(1, "\"docker rm\" requires at least 1 argument.\nSee 'docker rm --help'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers\n");
+    let p = match RM.read(args, 1, None) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let (force, volumes) = (p.bool("force"), p.bool("volumes"));
+    let names = &p.args;
+    if p.bool("link") {
+        let mut out = Output::ok("");
+        for n in names {
+            out.stderr.extend_from_slice(format!("Error response from daemon: Failed to remove link: No such link: {n}\n").as_bytes());
+            out.code = 1;
+        }
+        return out;
     }
     let (_, mut containers) = match open(host) {
         Ok(x) => x,
@@ -966,7 +924,7 @@ fn rm(args: &[String], host: &dyn Host) -> Output {
     };
     let mut out = Output::ok("");
     for n in names {
-        match crate::daemon::rm::remove(&mut containers, n, force, host) {
+        match crate::daemon::rm::remove(&mut containers, n, force, volumes, host) {
             Ok(_) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
             Err(e) => {
                 out.stderr.extend_from_slice(format!("Error response from daemon: {e}\n").as_bytes());
@@ -977,9 +935,17 @@ fn rm(args: &[String], host: &dyn Host) -> Output {
     out
 }
 
+/// `start [-a] [-i] CONTAINER...`: as docker/cli, `-i` attaches as `-a` does.
 fn start(args: &[String], host: &dyn Host) -> Output {
-    let attach = args.iter().any(|a| a == "-a" || a == "--attach" || a == "-ai");
-    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let p = match START.read(args, 1, None) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    if p.changed("checkpoint") || p.changed("checkpoint-dir") {
+        return Output::fail(1, "Error response from daemon: checkpoints are not supported: Berth does not checkpoint containers\n");
+    }
+    let attach = p.bool("attach") || p.bool("interactive");
+    let names = &p.args;
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
@@ -1091,18 +1057,6 @@ fn copied(quiet: bool, message: String) -> Output {
 }
 
 
-pub static CP: Command = Command {
-    path: "cp",
-    usage: "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
-    about: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.",
-    aliases: &["container cp", "cp"],
-    flags: &[
-        flag("archive", Kind::Bool, "Archive mode (copy all uid/gid information)").short('a'),
-        flag("follow-link", Kind::Bool, "Always follow symlinks in SRC_PATH").short('L'),
-        flag("quiet", Kind::Bool, "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached").short('q'),
-    ],
-    interspersed: true,
-};
 
 /// `cp`: the copy is `vfs::walk`'s either way; `-a` and `-L` are read and not applied
 /// (owners and links are as that walk keeps them).
@@ -1113,7 +1067,7 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
     };
     let operands: Vec<&String> = p.args.iter().collect();
     let [src, dst] = operands[..] else {
-        return Output::fail(1, "\"docker cp\" requires exactly 2 arguments.\nSee 'docker cp --help'.\n\nUsage:  docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n");
+        return Output::fail(1, format!("\"{prog} cp\" requires exactly 2 arguments.\nSee '{prog} cp --help'.\n\nUsage:  {prog} cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\t{prog} cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n", prog = super::flags::program()));
     };
     let (mut store, mut containers) = match open(host) {
         Ok(x) => x,
@@ -1134,27 +1088,72 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
     }
 }
 
-fn inspect(args: &[String], host: &dyn Host) -> Output {
-    let mut format = None;
-    let mut names = Vec::new();
-    let mut it = Args::new(args);
-    while let Some(a) = it.next() {
-        match a {
-            Arg::Flag("-f" | "--format", v) => match it.value("--format", v) {
-                Ok(v) => format = Some(v.to_string()),
-                Err(e) => return e,
-            },
-            Arg::Flag(_, _) => {}
-            Arg::Positional(p) => names.push(p.to_string()),
-        }
+/// `export [-o FILE] CONTAINER`: the container's filesystem as a tar, to the file or to
+/// stdout where that is not a terminal (docker/cli's refusal otherwise).
+pub fn export(args: &[String], host: &dyn Host) -> Output {
+    let p = match EXPORT.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let output = p.value("output").filter(|o| !o.is_empty());
+    if output.is_none() && host.stdout_is_terminal() {
+        return Output::fail(1, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
     }
+    let (mut store, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    match (crate::daemon::cp::export(&mut store, &containers, &p.args[0]), output) {
+        (Ok(data), None) => Output::ok(data),
+        (Ok(data), Some(file)) => match host.write_file(file, &data) {
+            Ok(()) => Output::ok(""),
+            Err(e) => Output::fail(1, format!("failed to export container: {e}\n")),
+        },
+        (Err(crate::daemon::cp::CopyError::NoSuchContainer(n)), _) => no_such(&n),
+        (Err(crate::daemon::cp::CopyError::Host(m) | crate::daemon::cp::CopyError::Daemon(m)), _) => Output::fail(1, format!("Error response from daemon: {m}\n")),
+    }
+}
+
+/// `inspect`, `container inspect` and `image inspect`: each name as a container or an
+/// image (containers first, as dockerd looks), narrowed by `--type` or the command; `-s`
+/// adds a container's `SizeRw` and `SizeRootFs`. `--type volume` is `volume inspect`'s.
+pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Output {
+    let p = match table.read(args, 1, None) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let format = p.value("format").map(str::to_string);
+    let names = &p.args;
+    let only = match table.path {
+        "container inspect" => Some("container"),
+        "image inspect" => Some("image"),
+        _ => p.value("type"),
+    };
+    match only {
+        None | Some("container" | "image") => {}
+        Some("volume") => {
+            let mut volume_args = vec!["inspect".to_string()];
+            volume_args.extend(format.iter().map(|f| format!("--format={f}")));
+            volume_args.push("--".into());
+            volume_args.extend(names.iter().cloned());
+            return volume(&volume_args, host);
+        }
+        // Berth keeps none of these: what dockerd says of a name it has not.
+        Some("config" | "network" | "node" | "plugin" | "secret" | "service" | "task") => return Output::fail(1, format!("[]\nError: No such object: {}\n", names[0])),
+        Some(other) => return Output::fail(1, format!("\"{other}\" is not a valid value for --type\n")),
+    }
+    let missing = |n: &str| match only {
+        Some("container") => format!("[]\nError: No such container: {n}\n"),
+        Some("image") => format!("[]\nError: No such image: {n}\n"),
+        _ => format!("[]\nError: No such object: {n}\n"),
+    };
     let (store, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
     let mut docs = Vec::new();
-    for n in &names {
-        if let Some(c) = containers.find(n) {
+    for n in names {
+        if let Some(c) = containers.find(n).filter(|_| only != Some("image")) {
             let status = crate::daemon::list::state(c);
             // The host's PID of a native container's process (an emulated one has none).
             let pid = match (c.status == Status::Running, host.native_dir()) {
@@ -1186,7 +1185,16 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                     "BerthNotApplied": c.host_config.not_applied.iter().map(|(k, v)| (format!("--{k}"), serde_json::json!({"Values": v, "Why": super::run_flags::not_applied(k)}))).collect::<serde_json::Map<_, _>>(),
                 },
             }));
-        } else if let Some(r) = store.resolve(n) {
+            if p.bool("size") {
+                // As `ps -s` counts them: the writable layer, and it over the image.
+                let rw = containers.upper(&c.id).map_or(0, |u| u.apparent_bytes());
+                let root = rw + store.record(&c.image_id).map_or(0, |r| r.size);
+                if let Some(doc) = docs.last_mut().and_then(|d| d.as_object_mut()) {
+                    doc.insert("SizeRw".into(), rw.into());
+                    doc.insert("SizeRootFs".into(), root.into());
+                }
+            }
+        } else if let Some(r) = store.resolve(n).filter(|_| only != Some("container")) {
             let config = store.config(&r.id).ok();
             docs.push(serde_json::json!({
                 "Id": r.id.to_string(),
@@ -1203,7 +1211,7 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
                 "RootFS": config.as_ref().map(|c| serde_json::json!({"Type": "layers", "Layers": c.rootfs.diff_ids})),
             }));
         } else {
-            return Output::fail(1, format!("[]\nError: No such object: {n}\n"));
+            return Output::fail(1, missing(n));
         }
     }
     match format {
@@ -1219,85 +1227,14 @@ fn inspect(args: &[String], host: &dyn Host) -> Output {
     }
 }
 
-/// `volume create|ls|inspect|rm|prune`.
+
+
 const CLUSTER: &str = "cluster volumes need a swarm, which Berth does not have";
 
-pub static VOLUME_CREATE: Command = Command {
-    path: "volume create",
-    usage: "[OPTIONS] [VOLUME]",
-    about: "Create a volume",
-    aliases: &[],
-    flags: &[
-        flag("availability", Kind::String, "Cluster Volume availability (\"active\", \"pause\", \"drain\")").default("active"),
-        flag("driver", Kind::String, "Specify volume driver name").short('d').default("local"),
-        flag("group", Kind::String, "Cluster Volume group (cluster volumes)"),
-        flag("label", Kind::List, "Set metadata for a volume"),
-        flag("limit-bytes", Kind::Bytes, "Minimum size of the Cluster Volume in bytes"),
-        flag("opt", Kind::Map, "Set driver specific options").short('o'),
-        flag("required-bytes", Kind::Bytes, "Maximum size of the Cluster Volume in bytes"),
-        flag("scope", Kind::String, "Cluster Volume access scope (\"single\", \"multi\")").default("single"),
-        flag("secret", Kind::Map, "Cluster Volume secrets"),
-        flag("sharing", Kind::String, "Cluster Volume access sharing (\"none\", \"readonly\", \"onewriter\", \"all\")").default("none"),
-        flag("topology-preferred", Kind::List, "A topology that the Cluster Volume would be preferred in"),
-        flag("topology-required", Kind::List, "A topology that the Cluster Volume must be accessible from"),
-        flag("type", Kind::String, "Cluster Volume access type (\"mount\", \"block\")").default("block"),
-        flag("name", Kind::String, "Specify volume name").hidden(),
-    ],
-    interspersed: true,
-};
-pub static VOLUME_LS: Command = Command {
-    path: "volume ls",
-    usage: "[OPTIONS]",
-    about: "List volumes",
-    aliases: &["volume ls", "volume list"],
-    flags: &[
-        flag("cluster", Kind::Bool, "Display only cluster volumes, and use cluster volume list formatting"),
-        flag("filter", Kind::Filter, "Provide filter values (e.g. \"dangling=true\")").short('f'),
-        flag("format", Kind::String, FORMAT_USAGE),
-        flag("quiet", Kind::Bool, "Only display volume names").short('q'),
-    ],
-    interspersed: true,
-};
-pub static VOLUME_INSPECT: Command = Command {
-    path: "volume inspect",
-    usage: "[OPTIONS] VOLUME [VOLUME...]",
-    about: "Display detailed information on one or more volumes",
-    aliases: &[],
-    flags: &[flag("format", Kind::String, "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates").short('f')],
-    interspersed: true,
-};
-pub static VOLUME_PRUNE: Command = Command {
-    path: "volume prune",
-    usage: "[OPTIONS]",
-    about: "Remove unused local volumes",
-    aliases: &[],
-    flags: &[
-        flag("all", Kind::Bool, "Remove all unused volumes, not just anonymous ones").short('a'),
-        flag("filter", Kind::Filter, "Provide filter values (e.g. \"label=<label>\")"),
-        flag("force", Kind::Bool, "Do not prompt for confirmation").short('f'),
-    ],
-    interspersed: true,
-};
-pub static VOLUME_RM: Command = Command {
-    path: "volume rm",
-    usage: "[OPTIONS] VOLUME [VOLUME...]",
-    about: "Remove one or more volumes. You cannot remove a volume that is in use by a container.",
-    aliases: &["volume rm", "volume remove"],
-    flags: &[flag("force", Kind::Bool, "Force the removal of one or more volumes").short('f')],
-    interspersed: true,
-};
-pub static VOLUME_UPDATE: Command = Command {
-    path: "volume update",
-    usage: "[OPTIONS] [VOLUME]",
-    about: "Update a volume (cluster volumes only)",
-    aliases: &[],
-    flags: &[flag("availability", Kind::String, "Cluster Volume availability (\"active\", \"pause\", \"drain\")").default("active")],
-    interspersed: true,
-};
-
+/// `volume create|ls|inspect|rm|prune|update`.
 pub fn volume(args: &[String], host: &dyn Host) -> Output {
     let Some((sub, rest)) = args.split_first() else {
-        return Output::ok("Usage:  docker volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n  update      Update a volume (cluster volumes only)\n");
+        return Output::ok(format!("Usage:  {prog} volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n  update      Update a volume (cluster volumes only)\n", prog = super::flags::program()));
     };
     let command = match sub.as_str() {
         "create" => &VOLUME_CREATE,
@@ -1306,7 +1243,7 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
         "prune" => &VOLUME_PRUNE,
         "rm" | "remove" => &VOLUME_RM,
         "update" => &VOLUME_UPDATE,
-        other => return Output::fail(1, format!("docker: 'volume {other}' is not a docker command.\nSee 'docker --help'\n")),
+        other => return Output::fail(1, format!("{prog}: 'volume {other}' is not a {prog} command.\nSee '{prog} --help'\n", prog = super::flags::program())),
     };
     let p = match super::flags::parse(command, rest) {
         Ok(p) => p,
@@ -1423,9 +1360,11 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
 /// `diff CONTAINER`: what the container changed, as `A`dded, `C`hanged and `D`eleted
 /// paths of its writable layer against its image.
 pub fn diff(args: &[String], host: &dyn Host) -> Output {
-    let [name] = args.iter().filter(|a| !a.starts_with('-')).collect::<Vec<_>>()[..] else {
-        return Output::fail(1, "\"docker diff\" requires exactly 1 argument.\nSee 'docker diff --help'.\n\nUsage:  docker diff CONTAINER\n");
+    let p = match DIFF.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
+    let name = &p.args[0];
     let (mut store, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
@@ -1440,33 +1379,17 @@ pub fn diff(args: &[String], host: &dyn Host) -> Output {
 /// `commit [-m MESSAGE] CONTAINER [REPOSITORY[:TAG]]`: the container's writable layer
 /// on top of its image, with the container's command as CMD.
 pub fn commit(args: &[String], host: &dyn Host) -> Output {
-    let mut message = None;
-    let mut operands = Vec::new();
-    let mut it = Args::new(args);
-    while let Some(a) = it.next() {
-        match a {
-            Arg::Flag("-m" | "--message", v) => match it.value("--message", v) {
-                Ok(v) => message = Some(v.to_string()),
-                Err(e) => return e,
-            },
-            Arg::Flag("-a" | "--author", v) => {
-                if let Err(e) = it.value("--author", v) {
-                    return e;
-                }
-            }
-            Arg::Flag("-p" | "--pause", _) => {}
-            Arg::Flag(other, _) => return super::unknown_flag("commit", other),
-            Arg::Positional(p) => operands.push(p.to_string()),
-        }
-    }
-    let Some(name) = operands.first() else {
-        return Output::fail(1, "\"docker commit\" requires at least 1 and at most 2 arguments.\nSee 'docker commit --help'.\n\nUsage:  docker commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n");
+    let p = match COMMIT.read(args, 1, Some(2)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
+    let (name, message) = (&p.args[0], p.value("message").map(str::to_string));
+    let changes: Vec<String> = p.values("change").iter().map(|c| c.to_string()).collect();
     let (mut store, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let options = crate::daemon::commit::CommitOptions { message, tag: operands.get(1).cloned() };
+    let options = crate::daemon::commit::CommitOptions { message, tag: p.args.get(1).cloned(), author: p.value("author").map(str::to_string), changes };
     match crate::daemon::commit::commit(&mut store, &containers, name, &options, host.now()) {
         Ok(id) => Output::ok(format!("{id}\n")),
         Err(EngineError::NotFound(n)) => no_such(&n),
@@ -1479,19 +1402,13 @@ pub fn commit(args: &[String], host: &dyn Host) -> Output {
 /// none, and shows `--`). Without `--no-stream` the table is drawn again every second
 /// until Ctrl-C, where the host has real time.
 pub fn stats(args: &[String], host: &dyn Host) -> Output {
-    let mut no_stream = false;
-    let mut all = false;
-    let mut names = Vec::new();
-    for a in args {
-        match a.as_str() {
-            "--no-stream" => no_stream = true,
-            "-a" | "--all" => all = true,
-            "--no-trunc" => {}
-            "--help" => return Output::ok("\nUsage:  docker stats [OPTIONS] [CONTAINER...]\n\nDisplay a live stream of container(s) resource usage statistics\n"),
-            f if f.starts_with('-') => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker stats --help'.\n")),
-            n => names.push(n.to_string()),
-        }
-    }
+    let p = match STATS.read(args, 0, None) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let (no_stream, all, no_trunc) = (p.bool("no-stream"), p.bool("all"), p.bool("no-trunc"));
+    let format = p.value("format").filter(|f| !f.is_empty() && *f != "table").map(|f| if f == "json" { "{{json .}}" } else { f });
+    let names = &p.args;
     let table = |host: &dyn Host| -> Result<String, Output> {
         let (_, containers) = open(host)?;
         let mut list: Vec<Container> = Vec::new();
@@ -1499,7 +1416,7 @@ pub fn stats(args: &[String], host: &dyn Host) -> Output {
             list = containers.list.values().filter(|c| all || c.status == Status::Running).cloned().collect();
             list.sort_by_key(|c| std::cmp::Reverse(c.created));
         } else {
-            for n in &names {
+            for n in names {
                 match containers.find(n) {
                     Some(c) => list.push(c.clone()),
                     None => return Err(Output::fail(1, format!("Error response from daemon: No such container: {n}\n"))),
@@ -1507,11 +1424,35 @@ pub fn stats(args: &[String], host: &dyn Host) -> Output {
             }
         }
         let stats = crate::daemon::native::stats(host, &list, std::time::Duration::from_millis(250));
+        if let Some(format) = format {
+            // docker/cli's stats fields, each as the table shows it.
+            let docs: Vec<serde_json::Value> = list
+                .iter()
+                .zip(&stats)
+                .map(|(c, s)| {
+                    let id = if no_trunc { c.id.clone() } else { c.short_id() };
+                    let dash = || "--".to_string();
+                    serde_json::json!({
+                        "Container": names.iter().find(|n| c.id.starts_with(n.as_str()) || c.name == **n).cloned().unwrap_or_else(|| id.clone()),
+                        "ID": id,
+                        "Name": c.name,
+                        "CPUPerc": s.as_ref().map_or_else(dash, |s| format!("{:.2}%", s.cpu_percent)),
+                        "MemUsage": s.as_ref().map_or_else(|| "-- / --".into(), |s| format!("{} / {}", crate::units::bytes_size(s.memory), crate::units::bytes_size(s.limit))),
+                        "MemPerc": s.as_ref().map_or_else(dash, |s| format!("{:.2}%", if s.limit > 0 { s.memory as f64 / s.limit as f64 * 100.0 } else { 0.0 })),
+                        "NetIO": s.as_ref().map_or_else(dash, |s| format!("{} / {}", crate::units::human_size(s.net.0), crate::units::human_size(s.net.1))),
+                        "BlockIO": "--",
+                        "PIDs": s.as_ref().map_or_else(dash, |s| s.pids.to_string()),
+                    })
+                })
+                .collect();
+            let fields = [("Container", "CONTAINER"), ("ID", "CONTAINER ID"), ("Name", "NAME"), ("CPUPerc", "CPU %"), ("MemUsage", "MEM USAGE / LIMIT"), ("MemPerc", "MEM %"), ("NetIO", "NET I/O"), ("BlockIO", "BLOCK I/O"), ("PIDs", "PIDS")];
+            return Ok(super::format::format_rows(format, &fields, &docs));
+        }
         let mut rows = vec![["CONTAINER ID".to_string(), "NAME".into(), "CPU %".into(), "MEM USAGE / LIMIT".into(), "MEM %".into(), "NET I/O".into(), "BLOCK I/O".into(), "PIDS".into()]];
         for (c, s) in list.iter().zip(stats) {
             let row = match s {
                 Some(s) => [
-                    c.short_id(),
+                    if no_trunc { c.id.clone() } else { c.short_id() },
                     c.name.clone(),
                     format!("{:.2}%", s.cpu_percent),
                     format!("{} / {}", crate::units::bytes_size(s.memory), crate::units::bytes_size(s.limit)),
@@ -1561,7 +1502,7 @@ pub fn stats(args: &[String], host: &dyn Host) -> Output {
 
 /// One of the resource flags `run` and `update` share, into `h`.
 fn set_resource(h: &mut crate::runtime::HostOptions, flag: &str, v: &str) -> Result<(), Output> {
-    let bad = |what: &str| Output::fail(125, format!("invalid argument \"{v}\" for \"{flag}\" flag: {what}\nSee 'docker run --help'.\n"));
+    let bad = |what: &str| Output::fail(125, format!("invalid argument \"{v}\" for \"{flag}\" flag: {what}\nSee '{prog} run --help'.\n", prog = super::flags::program()));
     let int = |v: &str| v.parse::<i64>().map_err(|_| bad(&format!("strconv.ParseInt: parsing \"{v}\": invalid syntax")));
     match flag {
         "--memory" | "-m" => match crate::runtime::parse_memory(v) {
@@ -1611,29 +1552,23 @@ fn check_resources(h: &crate::runtime::HostOptions) -> Result<(), Output> {
 /// container's limits and restart policy changed; a running native one's cgroups take
 /// them at once.
 pub fn update(args: &[String], host: &dyn Host) -> Output {
-    let mut changes: Vec<(String, String)> = Vec::new();
-    let mut names = Vec::new();
-    let mut it = Args::new(args);
-    while let Some(arg) = it.next() {
-        match arg {
-            Arg::Flag("--help", _) => return Output::ok("\nUsage:  docker update [OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers\n"),
-            Arg::Flag(flag @ ("--memory" | "-m" | "--memory-swap" | "--memory-reservation" | "--cpus" | "--cpu-shares" | "-c" | "--cpu-period" | "--cpu-quota" | "--cpuset-cpus" | "--pids-limit" | "--restart"), v) => match it.value(flag, v) {
-                Ok(v) => changes.push((flag.to_string(), v.to_string())),
-                Err(e) => return e,
-            },
-            Arg::Flag(f, _) => return Output::fail(125, format!("unknown flag: {f}\nSee 'docker update --help'.\n")),
-            Arg::Positional(p) => names.push(p.to_string()),
-        }
-    }
-    if names.is_empty() {
-        return Output::fail(1, "\"docker update\" requires at least 1 argument.\nSee 'docker update --help'.\n\nUsage:  docker update [OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers\n");
-    }
+    let p = match UPDATE.read(args, 1, None) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    // The memory limit first: the checks of swap and reservation are against it.
+    let applied = ["memory", "memory-swap", "memory-reservation", "cpus", "cpu-shares", "cpu-period", "cpu-quota", "cpuset-cpus", "pids-limit", "restart"];
+    let changes: Vec<(String, String)> = applied.iter().filter_map(|f| p.value(f).map(|v| (format!("--{f}"), v.to_string()))).collect();
+    // Read, checked and kept for `inspect`, as `run` keeps them (`kernel-memory` is gone
+    // from cgroup v2 and from dockerd, which ignores it).
+    let recorded: Vec<(&str, Vec<String>)> = ["blkio-weight", "cpu-rt-period", "cpu-rt-runtime", "cpuset-mems"].iter().filter(|f| p.changed(f)).map(|f| (*f, p.values(f).iter().map(|v| v.to_string()).collect())).collect();
+    let names = &p.args;
     let (_, mut containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
     };
     let mut out = Output::ok("");
-    for n in &names {
+    for n in names {
         let Some(c) = containers.find(n).cloned() else {
             out.stderr.extend_from_slice(format!("Error response from daemon: No such container: {n}\n").as_bytes());
             out.code = 1;
@@ -1649,6 +1584,9 @@ pub fn update(args: &[String], host: &dyn Host) -> Output {
             if let Err(e) = r.and_then(|()| check_resources(&h)) {
                 return e;
             }
+        }
+        for (flag, values) in &recorded {
+            h.not_applied.insert(flag.to_string(), values.clone());
         }
         if let Err(e) = crate::daemon::native::update(&c, &h, host) {
             out.stderr.extend_from_slice(format!("Error response from daemon: Cannot update container {}: {e}\n", c.id).as_bytes());

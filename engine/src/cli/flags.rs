@@ -11,6 +11,27 @@
 
 use super::Output;
 
+thread_local! {
+    static PROGRAM: std::cell::Cell<&'static str> = const { std::cell::Cell::new("docker") };
+}
+
+/// The program's name as the user typed it, for messages (`See 'docker ps --help'.`
+/// where they typed `docker`, `berth` where they typed `berth`); `docker` unless a
+/// front end said otherwise through [`as_program`].
+pub fn program() -> &'static str {
+    PROGRAM.with(std::cell::Cell::get)
+}
+
+/// Runs `f` with messages naming the program `name` (`berth`; anything else reads as
+/// `docker`, the name the sandbox and `docker-compose` go by).
+pub fn as_program<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let name = if name.rsplit('/').next() == Some("berth") { "berth" } else { "docker" };
+    let before = PROGRAM.with(|p| p.replace(name));
+    let out = f();
+    PROGRAM.with(|p| p.set(before));
+    out
+}
+
 /// A flag's type: how its value is read and checked, and the word `--help` shows for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -72,6 +93,7 @@ impl Kind {
             Kind::Bytes => crate::runtime::parse_memory(value).map(|_| ()).ok_or_else(|| format!("invalid size: '{value}'")),
             Kind::Duration => parse_duration(value).map(|_| ()),
             Kind::Decimal => value.parse::<f64>().ok().filter(|f| f.is_finite()).map(|_| ()).ok_or_else(|| format!("failed to parse {value} as a rational number")),
+            Kind::Custom("uint16") => value.parse::<u16>().map(|_| ()).map_err(|_| format!("strconv.ParseUint: parsing \"{value}\": {}", if value.parse::<u64>().is_ok() { "value out of range" } else { "invalid syntax" })),
             Kind::Custom("ip") => value.parse::<std::net::IpAddr>().map(|_| ()).map_err(|_| format!("invalid string being converted to IP address: {value}")),
             _ => Ok(()),
         }
@@ -143,6 +165,18 @@ pub struct Command {
 }
 
 impl Command {
+    /// A command whose flags may follow its positionals (pflag's default).
+    pub const fn new(path: &'static str, usage: &'static str, about: &'static str, aliases: &'static [&'static str], flags: &'static [Flag]) -> Command {
+        Command { path, usage, about, aliases, flags, interspersed: true }
+    }
+
+    /// Flags stop at the first positional: the rest is a program and its arguments
+    /// (`exec`), or options for another program (`top`'s for `ps`).
+    pub const fn program_args(mut self) -> Command {
+        self.interspersed = false;
+        self
+    }
+
     fn by_long(&self, name: &str) -> Option<usize> {
         self.flags.iter().position(|f| f.long == name)
     }
@@ -153,7 +187,7 @@ impl Command {
 
     /// `See 'docker ps --help'.`, docker/cli's line under a usage error.
     pub fn see_help(&self) -> String {
-        format!("See 'docker {} --help'.", self.path)
+        format!("See '{} {} --help'.", program(), self.path)
     }
 
     /// A usage error as docker/cli reports it: the message, the help pointer, status 125.
@@ -173,14 +207,24 @@ impl Command {
             Some(m) if n > m => format!("requires at most {m} {}", plural(m)),
             _ => return Ok(()),
         };
-        Err(Output::fail(1, format!("\"docker {}\" {what}.\n{}\n\nUsage:  docker {} {}\n\n{}\n", self.path, self.see_help(), self.path, self.usage, self.about)))
+        let prog = program();
+        Err(Output::fail(1, format!("\"{prog} {}\" {what}.\n{}\n\nUsage:  {prog} {} {}\n\n{}\n", self.path, self.see_help(), self.path, self.usage.replace("\tdocker ", &format!("\t{prog} ")), self.about)))
+    }
+
+    /// Parses `args` against this table and checks the positionals' count
+    /// ([`Command::arity`]): what every command does first.
+    pub fn read(&'static self, args: &[String], min: usize, max: Option<usize>) -> Result<Parsed, Output> {
+        let parsed = parse(self, args)?;
+        self.arity(&parsed, min, max)?;
+        Ok(parsed)
     }
 
     /// `--help`: docker/cli's layout (Usage, the description, Aliases, Options).
     pub fn help(&self) -> String {
-        let mut out = format!("\nUsage:  docker {} {}\n\n{}\n", self.path, self.usage, self.about);
+        let prog = program();
+        let mut out = format!("\nUsage:  {prog} {} {}\n\n{}\n", self.path, self.usage.replace("\tdocker ", &format!("\t{prog} ")), self.about);
         if !self.aliases.is_empty() {
-            let names: Vec<String> = self.aliases.iter().map(|a| format!("docker {a}")).collect();
+            let names: Vec<String> = self.aliases.iter().map(|a| format!("{prog} {a}")).collect();
             out.push_str(&format!("\nAliases:\n  {}\n", names.join(", ")));
         }
         // pflag sorts the flags by name.

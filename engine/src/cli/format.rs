@@ -46,11 +46,6 @@ mod tests {
     }
 }
 
-/// The value of `--format X` or `--format=X` among a command's arguments.
-pub fn format_flag(args: &[String]) -> Option<String> {
-    args.iter().position(|a| a == "--format").and_then(|i| args.get(i + 1)).cloned().or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")).map(str::to_string))
-}
-
 /// `--format` for listings: a Go template per row, or with a `table` prefix, a header
 /// row (each field's column name) and rows aligned on their tabs, as Docker prints them.
 pub fn format_rows(template: &str, fields: &[(&str, &str)], rows: &[serde_json::Value]) -> String {

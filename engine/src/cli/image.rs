@@ -2,8 +2,8 @@
 //! and error wording. State lives in the host's storage (`BERTH_ROOT` natively).
 
 use super::format::{human_duration, human_size, parse_rfc3339, rfc3339, table};
-use super::flags::{flag, Command, Kind};
-use super::{unknown_flag, Arg, Args, Host, Output};
+use super::tables::*;
+use super::{Host, Output};
 use crate::image::catalog::Catalog;
 use crate::image::store::{familiar, normalize, ImageStore, StoreError};
 use crate::image::{archive, pull};
@@ -37,15 +37,6 @@ fn open_containers(host: &dyn Host) -> Result<crate::runtime::Containers, Output
     crate::runtime::Containers::open(storage).map_err(|e| Output::fail(1, format!("berth: cannot read the container records: {e}\nhint: nothing was changed; move the file aside to start with no containers\n")))
 }
 
-fn usage(command: &str, args: &str, summary: &str) -> Output {
-    Output::ok(format!("\nUsage:  berth {command} {args}\n\n{summary}\n"))
-}
-
-fn needs_args(command: &str, min: usize, args: &str) -> Output {
-    let plural = if min == 1 { "argument" } else { "arguments" };
-    Output::fail(1, format!("\"berth {command}\" requires at least {min} {plural}.\nSee 'berth {command} --help'.\n\nUsage:  berth {command} {args}\n"))
-}
-
 pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
     match command {
         "pull" => pull_command(args, host),
@@ -59,51 +50,18 @@ pub fn run(command: &str, args: &[String], host: &dyn Host) -> Output {
     }
 }
 
-fn positional_only<'a>(command: &str, args: &'a [String], help: &Output) -> Result<(Vec<&'a str>, Vec<&'a str>), Output> {
-    let mut flags = Vec::new();
-    let mut names = Vec::new();
-    let mut it = Args::new(args);
-    while let Some(arg) = it.next() {
-        match arg {
-            Arg::Flag("-h" | "--help", _) => return Err(help.clone()),
-            Arg::Flag(f, _) => flags.push(f),
-            Arg::Positional(p) => names.push(p),
-        }
-    }
-    let _ = command;
-    Ok((flags, names))
-}
-
+/// `pull [-q] [--platform P] NAME`: from a registry, or Berth's catalog where there is
+/// no network. Content trust is not checked (`--disable-content-trust` is the default,
+/// and Berth has no notary); `--all-tags` is refused in words.
 fn pull_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry (from the catalog, Berth's offline registry, where there is no network)\n\nOptions:\n      --platform string   Set platform if server is multi-platform capable\n  -q, --quiet             Suppress verbose output");
-    // `--platform VALUE` takes a value; the other flags take none.
-    let mut platform = None;
-    let mut rest = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--platform" {
-            match it.next() {
-                Some(v) => platform = Some(v.clone()),
-                None => return Output::fail(125, "flag needs an argument: --platform\nSee 'docker pull --help'.\n"),
-            }
-        } else if let Some(v) = a.strip_prefix("--platform=") {
-            platform = Some(v.to_string());
-        } else {
-            rest.push(a.clone());
-        }
-    }
-    let args = &rest[..];
-    let (flags, names) = match positional_only("pull", args, &help) {
-        Ok(x) => x,
-        Err(o) => return o,
+    let p = match PULL.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
-    if let Some(f) = flags.iter().find(|f| !matches!(**f, "-q" | "--quiet")) {
-        return unknown_flag("pull", f);
+    if p.bool("all-tags") {
+        return Output::fail(1, "berth: pull --all-tags is not supported: name each tag to pull\n");
     }
-    let quiet = !flags.is_empty();
-    let [name] = names[..] else {
-        return if names.is_empty() { needs_args("pull", 1, "[OPTIONS] NAME[:TAG|@DIGEST]") } else { Output::fail(1, "\"berth pull\" requires exactly 1 argument.\nSee 'berth pull --help'.\n") };
-    };
+    let (quiet, platform, name) = (p.bool("quiet"), p.value("platform").map(str::to_string), p.args[0].as_str());
     let mut store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
@@ -128,27 +86,17 @@ fn pull_command(args: &[String], host: &dyn Host) -> Output {
     }
 }
 
+/// A `--platform` of `save`, `load`, `rmi` and `import`, checked as docker/cli parses
+/// it. Berth keeps one platform per image, so the image's own is what the command acts
+/// on.
+fn one_platform(p: &str) -> Result<(), Output> {
+    crate::image::distribution::Platform::parse(p).map(|_| ()).map_err(daemon_error)
+}
+
 fn has_no_tag(name: &str) -> bool {
     crate::reference::Reference::parse(name).is_ok_and(|r| r.tag.is_none() && r.digest.is_none())
 }
 
-/// `docker images`'s table.
-pub static IMAGES: Command = Command {
-    path: "images",
-    usage: "[OPTIONS] [REPOSITORY[:TAG]]",
-    about: "List images",
-    aliases: &["image ls", "image list", "images"],
-    flags: &[
-        flag("all", Kind::Bool, "Show all images (default hides intermediate and dangling images)").short('a'),
-        flag("digests", Kind::Bool, "Show digests"),
-        flag("filter", Kind::Filter, "Filter output based on conditions provided").short('f'),
-        flag("format", Kind::String, super::container::FORMAT_USAGE),
-        flag("no-trunc", Kind::Bool, "Don't truncate output"),
-        flag("quiet", Kind::Bool, "Only show image IDs").short('q'),
-        flag("tree", Kind::Bool, "List multi-platform images as a tree (EXPERIMENTAL)"),
-    ],
-    interspersed: true,
-};
 
 /// `images`: every image (or those the filters and a `REPOSITORY[:TAG]` pattern keep),
 /// newest first, a row per tag. Berth keeps no intermediate images, so `--all` shows
@@ -261,28 +209,16 @@ fn image_tree(store: &ImageStore, listed: &[crate::daemon::list::ListedImage<'_>
 }
 
 /// `history`: the image's config history, newest first, with each layer's size.
+/// `history [-q] [--no-trunc] [-H=false] [--format F] IMAGE`: the image's history
+/// entries, newest first; `-H=false` gives dates as RFC 3339 and sizes in bytes.
 fn history_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("history", "[OPTIONS] IMAGE", "Show the history of an image\n\nOptions:\n      --format string  Format output using a custom template\n  -H, --human      Print sizes and dates in human readable format (default true)\n      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
-    let (flags, names) = match positional_only("history", args, &help) {
-        Ok(x) => x,
-        Err(o) => return o,
+    let p = match HISTORY.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
-    let format = super::format::format_flag(args);
-    let names: Vec<&str> = names.into_iter().filter(|n| Some(*n) != format.as_deref()).collect();
-    let (mut quiet, mut no_trunc) = (false, false);
-    for f in flags {
-        match f {
-            "--format" => {}
-            f if f.starts_with("--format=") => {}
-            "-q" | "--quiet" => quiet = true,
-            "--no-trunc" => no_trunc = true,
-            "-H" | "--human" => {}
-            other => return unknown_flag("history", other),
-        }
-    }
-    let [name] = names.as_slice() else {
-        return Output::fail(1, "\"berth history\" requires exactly 1 argument.\nSee 'berth history --help'.\n\nUsage:  berth history [OPTIONS] IMAGE\n\nShow the history of an image\n");
-    };
+    let (quiet, no_trunc, name) = (p.bool("quiet"), p.bool("no-trunc"), &p.args[0]);
+    let human = !p.changed("human") || p.bool("human");
+    let format = p.value("format").filter(|f| !f.is_empty() && *f != "table").map(|f| if f == "json" { "{{json .}}".to_string() } else { f.to_string() });
     let mut store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
@@ -301,20 +237,25 @@ fn history_command(args: &[String], host: &dyn Host) -> Output {
     let mut docs = Vec::new();
     for h in &config.history {
         let size = if h.empty_layer { 0 } else { sizes.next().unwrap_or(0) };
-        let created = h.created.as_deref().and_then(parse_rfc3339).map_or_else(|| "N/A".to_string(), |t| format!("{} ago", human_duration(now - t)));
+        let created = match h.created.as_deref().and_then(parse_rfc3339) {
+            None => "N/A".to_string(),
+            Some(t) if human => format!("{} ago", human_duration(now - t)),
+            Some(t) => rfc3339(t),
+        };
+        let size_text = if human { human_size(size) } else { size.to_string() };
         let mut by = h.created_by.clone().unwrap_or_default();
         docs.push(serde_json::json!({
             "ID": "<missing>",
             "CreatedAt": h.created.clone().unwrap_or_default(),
             "CreatedSince": created,
             "CreatedBy": by,
-            "Size": human_size(size),
+            "Size": size_text,
             "Comment": h.comment.clone().unwrap_or_default(),
         }));
         if !no_trunc && by.chars().count() > 45 {
             by = by.chars().take(44).collect::<String>() + "…";
         }
-        rows.push(vec!["<missing>".to_string(), created, by, human_size(size), h.comment.clone().unwrap_or_default()]);
+        rows.push(vec!["<missing>".to_string(), created, by, size_text, h.comment.clone().unwrap_or_default()]);
     }
     rows.reverse();
     if let Some(first) = rows.first_mut() {
@@ -337,17 +278,11 @@ fn history_command(args: &[String], host: &dyn Host) -> Output {
 }
 
 fn tag_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE");
-    let (flags, names) = match positional_only("tag", args, &help) {
-        Ok(x) => x,
-        Err(o) => return o,
+    let p = match TAG.read(args, 2, Some(2)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
-    if let Some(f) = flags.first() {
-        return unknown_flag("tag", f);
-    }
-    let [source, target] = names[..] else {
-        return Output::fail(1, "\"berth tag\" requires exactly 2 arguments.\nSee 'berth tag --help'.\n\nUsage:  berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n");
-    };
+    let (source, target) = (p.args[0].as_str(), p.args[1].as_str());
     let mut store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
@@ -361,22 +296,20 @@ fn tag_command(args: &[String], host: &dyn Host) -> Output {
     }
 }
 
+/// `rmi [-f] IMAGE...`. Berth keeps no intermediate images, so there are no untagged
+/// parents for `--no-prune` to keep; it keeps one platform per image, so `--platform`
+/// must name that one.
 fn rmi_command(args: &[String], host: &dyn Host) -> Output {
-    let help = usage("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images\n\nOptions:\n  -f, --force   Force removal of the image");
-    let (flags, names) = match positional_only("rmi", args, &help) {
-        Ok(x) => x,
-        Err(o) => return o,
+    let p = match RMI.read(args, 1, None) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
-    let mut force = false;
-    for f in flags {
-        match f {
-            "-f" | "--force" => force = true,
-            other => return unknown_flag("rmi", other),
+    for platform in p.values("platform") {
+        if let Err(out) = one_platform(platform) {
+            return out;
         }
     }
-    if names.is_empty() {
-        return needs_args("rmi", 1, "[OPTIONS] IMAGE [IMAGE...]");
-    }
+    let (force, names) = (p.bool("force"), p.args.iter().map(String::as_str));
     let mut store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
@@ -403,7 +336,28 @@ fn rmi_command(args: &[String], host: &dyn Host) -> Output {
 /// `image prune [-a] [-f]`: dangling images (all unused ones with `-a`) that no container
 /// uses.
 pub fn prune_command(args: &[String], host: &dyn Host) -> Output {
-    let all = args.iter().any(|a| a == "-a" || a == "--all" || a == "-af" || a == "-fa");
+    let p = match IMAGE_PRUNE.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    prune_images(p.bool("all"), &p.filters(), host)
+}
+
+/// The images `image prune` and `system prune` remove: dangling ones (every unused one
+/// with `all`) that the filters keep (`until`, `label`, `label!`, as dockerd's).
+pub fn prune_images(all: bool, filters: &[(String, String)], host: &dyn Host) -> Output {
+    let mut until = None;
+    for (key, v) in filters {
+        match key.as_str() {
+            "until" => match crate::daemon::list::until_time(v, host.now()) {
+                Ok(t) => until = Some(t),
+                Err(e) => return daemon_error(e),
+            },
+            "label" | "label!" | "dangling" => {}
+            _ => return daemon_error(format!("invalid filter '{key}'")),
+        }
+    }
+    let all = all || filters.iter().any(|(k, v)| k == "dangling" && matches!(v.as_str(), "false" | "0"));
     let mut store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
@@ -425,7 +379,16 @@ pub fn prune_command(args: &[String], host: &dyn Host) -> Output {
         out
     };
     let before = layer_sizes(&mut store);
-    let candidates: Vec<(crate::image::Digest, bool)> = store.images().map(|r| (r.id.clone(), r.tags.is_empty())).collect();
+    let chosen = |store: &ImageStore, r: &crate::image::store::ImageRecord| {
+        let labels = store.config(&r.id).map(|c| c.config.labels).unwrap_or_default();
+        until.is_none_or(|u| parse_rfc3339(&r.created).unwrap_or(0) <= u)
+            && filters.iter().all(|(k, v)| match k.as_str() {
+                "label" => crate::daemon::list::has_label(&labels, v),
+                "label!" => !crate::daemon::list::has_label(&labels, v),
+                _ => true,
+            })
+    };
+    let candidates: Vec<(crate::image::Digest, bool)> = store.images().filter(|r| chosen(&store, r)).map(|r| (r.id.clone(), r.tags.is_empty())).collect();
     let mut lines = Vec::new();
     for (id, dangling) in candidates {
         if (!dangling && !all) || containers.using_image(&id).is_some() {
@@ -445,9 +408,13 @@ pub fn prune_command(args: &[String], host: &dyn Host) -> Output {
     Output::ok(text)
 }
 
-/// `system df`: images, containers, volumes and the build cache, with what could be
-/// reclaimed.
-pub fn system_df(host: &dyn Host) -> Output {
+/// `system df [-v] [--format F]`: images, containers, volumes and the build cache, with
+/// what could be reclaimed; `-v` lists each of them.
+pub fn system_df(args: &[String], host: &dyn Host) -> Output {
+    let p = match SYSTEM_DF.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
     let mut store = match open(host) {
         Ok(s) => s,
         Err(o) => return o,
@@ -481,6 +448,49 @@ pub fn system_df(host: &dyn Host) -> Output {
         Some(p) => format!("{} ({p}%)", human_size(free)),
         None => human_size(free),
     };
+    let summary = [
+        ("Images", records.len(), active_images, image_total, pct(image_free, image_total)),
+        ("Containers", container_sizes.len(), container_sizes.iter().filter(|(_, r)| *r).count(), c_total, pct(c_free, c_total)),
+        ("Local Volumes", v_sizes.len(), v_sizes.iter().filter(|(_, u)| *u).count(), v_total, pct(v_free, v_total)),
+        ("Build Cache", store.cache_entries(), 0, 0, "0B".to_string()),
+    ];
+    if let Some(format) = p.value("format").filter(|f| !f.is_empty() && *f != "table") {
+        let format = if format == "json" { "{{json .}}" } else { format };
+        let docs: Vec<serde_json::Value> = summary.iter().map(|(kind, total, active, size, free)| serde_json::json!({"Type": kind, "TotalCount": total.to_string(), "Active": active.to_string(), "Size": human_size(*size), "Reclaimable": free})).collect();
+        return Output::ok(super::format::format_rows(format, &[("Type", "TYPE"), ("TotalCount", "TOTAL"), ("Active", "ACTIVE"), ("Size", "SIZE"), ("Reclaimable", "RECLAIMABLE")], &docs));
+    }
+    if p.bool("verbose") {
+        let now = host.now();
+        let mut text = String::from("Images space usage:\n\n");
+        let mut rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"].map(String::from).to_vec()];
+        for r in &records {
+            let mine: Vec<String> = store.manifest(r).map(|m| m.layers.iter().map(|l| l.digest.hex()).collect()).unwrap_or_default();
+            let shared: u64 = mine.iter().filter(|d| records.iter().filter(|o| o.id != r.id).any(|o| store.manifest(o).is_ok_and(|m| m.layers.iter().any(|l| &l.digest.hex() == *d)))).filter_map(|d| layers.get(d)).map(|(s, _)| s).sum();
+            let size: u64 = mine.iter().filter_map(|d| layers.get(d)).map(|(s, _)| s).sum();
+            let users = containers.list.values().filter(|c| c.image_id == r.id).count();
+            let created = parse_rfc3339(&r.created).map_or_else(|| "N/A".to_string(), |t| format!("{} ago", human_duration(now - t)));
+            let names: Vec<(String, String)> = if r.tags.is_empty() { vec![("<none>".into(), "<none>".into())] } else { r.tags.iter().map(|t| { let f = familiar(t); match f.rsplit_once(':') { Some((n, t)) => (n.to_string(), t.to_string()), None => (f.clone(), "<none>".into()) } }).collect() };
+            for (name, tag) in names {
+                rows.push(vec![name, tag, r.id.short(), created.clone(), human_size(size), human_size(shared), human_size(size - shared.min(size)), users.to_string()]);
+            }
+        }
+        text.push_str(&table(&rows));
+        text.push_str("\nContainers space usage:\n\n");
+        let mut rows = vec![["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"].map(String::from).to_vec()];
+        for c in containers.list.values() {
+            let size = containers.upper(&c.id).map_or(0, |u| u.apparent_bytes());
+            rows.push(vec![c.short_id(), c.image.clone(), format!("\"{}\"", c.argv.join(" ")), c.mounts.iter().filter(|m| m.kind == "volume").count().to_string(), human_size(size), format!("{} ago", human_duration(now - c.created)), super::container::status_text(c, now), c.name.clone()]);
+        }
+        text.push_str(&table(&rows));
+        text.push_str("\nLocal Volumes space usage:\n\n");
+        let mut rows = vec![["VOLUME NAME", "LINKS", "SIZE"].map(String::from).to_vec()];
+        for n in volumes.keys() {
+            rows.push(vec![n.clone(), containers.volume_users(n).len().to_string(), human_size(containers.volume(n).map_or(0, |v| v.apparent_bytes()))]);
+        }
+        text.push_str(&table(&rows));
+        text.push_str("\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+        return Output::ok(text);
+    }
     let rows = vec![
         vec!["TYPE".to_string(), "TOTAL".into(), "ACTIVE".into(), "SIZE".into(), "RECLAIMABLE".into()],
         vec!["Images".to_string(), records.len().to_string(), active_images.to_string(), human_size(image_total), pct(image_free, image_total)],
@@ -492,23 +502,14 @@ pub fn system_df(host: &dyn Host) -> Output {
 }
 
 fn save_command(args: &[String], host: &dyn Host) -> Output {
-    let mut output = None;
-    let mut names = Vec::new();
-    let mut it = Args::new(args);
-    while let Some(arg) = it.next() {
-        match arg {
-            Arg::Flag("-h" | "--help", _) => return usage("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive\n\nOptions:\n  -o, --output string   Write to a file, instead of STDOUT"),
-            Arg::Flag("-o" | "--output", v) => match it.value("--output", v) {
-                Ok(v) => output = Some(v.to_string()),
-                Err(e) => return e,
-            },
-            Arg::Flag(f, _) => return unknown_flag("save", f),
-            Arg::Positional(p) => names.push(p.to_string()),
-        }
+    let p = match SAVE.read(args, 1, None) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    if let Some(Err(out)) = p.value("platform").map(one_platform) {
+        return out;
     }
-    if names.is_empty() {
-        return needs_args("save", 1, "[OPTIONS] IMAGE [IMAGE...]");
-    }
+    let (output, names) = (p.value("output").filter(|o| !o.is_empty()), &p.args);
     if output.is_none() && host.stdout_is_terminal() {
         return Output::fail(1, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
     }
@@ -516,10 +517,10 @@ fn save_command(args: &[String], host: &dyn Host) -> Output {
         Ok(s) => s,
         Err(o) => return o,
     };
-    match (archive::save(&store, &names), output) {
+    match (archive::save(&store, names), output) {
         // Redirected or piped: the archive is the command's output, byte for byte.
         (Ok(data), None) => Output::ok(data),
-        (Ok(data), Some(output)) => match host.write_file(&output, &data) {
+        (Ok(data), Some(output)) => match host.write_file(output, &data) {
             Ok(()) => Output::ok(""),
             Err(e) => Output::fail(1, format!("failed to save image: {e}\n")),
         },
@@ -529,38 +530,15 @@ fn save_command(args: &[String], host: &dyn Host) -> Output {
 
 /// `import file|- [REPOSITORY[:TAG]]`: a root filesystem tarball as an image.
 fn import_command(args: &[String], host: &dyn Host) -> Output {
-    let args_help = "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]";
-    let mut options = crate::daemon::import::ImportOptions::default();
-    let mut names = Vec::new();
-    let mut it = Args::new(args);
-    while let Some(arg) = it.next() {
-        match arg {
-            Arg::Flag("-h" | "--help", _) => {
-                return usage("import", args_help, "Import the contents from a tarball to create a filesystem image\n\nOptions:\n  -c, --change list       Apply Dockerfile instruction to the created image\n  -m, --message string    Set commit message for imported image\n      --platform string   Set platform if server is multi-platform capable")
-            }
-            Arg::Flag("-c" | "--change", v) => match it.value("--change", v) {
-                Ok(v) => options.changes.push(v.to_string()),
-                Err(e) => return e,
-            },
-            Arg::Flag("-m" | "--message", v) => match it.value("--message", v) {
-                Ok(v) => options.message = v.to_string(),
-                Err(e) => return e,
-            },
-            Arg::Flag("--platform", v) => match it.value("--platform", v) {
-                Ok(p) if p == "linux/amd64" || p == "linux" => {}
-                Ok(p) => return daemon_error(format!("image with reference {p} was found but does not match the specified platform: wanted {p}, actual: linux/amd64")),
-                Err(e) => return e,
-            },
-            Arg::Flag(f, _) => return unknown_flag("import", f),
-            Arg::Positional(p) => names.push(p.to_string()),
-        }
-    }
-    let (source, reference) = match names.as_slice() {
-        [] => return needs_args("import", 1, args_help),
-        [source] => (source.clone(), String::new()),
-        [source, reference] => (source.clone(), reference.clone()),
-        _ => return Output::fail(1, format!("\"berth import\" requires at least 1 and at most 2 arguments.\nSee 'berth import --help'.\n\nUsage:  berth import {args_help}\n\nImport the contents from a tarball to create a filesystem image\n")),
+    let p = match IMPORT.read(args, 1, Some(2)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
+    if let Some(Err(out)) = p.value("platform").map(one_platform) {
+        return out;
+    }
+    let mut options = crate::daemon::import::ImportOptions { changes: p.values("change").iter().map(|c| c.to_string()).collect(), message: p.value("message").unwrap_or_default().to_string(), ..Default::default() };
+    let (source, reference) = (p.args[0].clone(), p.args.get(1).cloned().unwrap_or_default());
     if source.starts_with("http://") || source.starts_with("https://") {
         return daemon_error(format!("importing from a URL ({source}) needs a network Berth does not reach: download the tarball and import the file"));
     }
@@ -581,21 +559,14 @@ fn import_command(args: &[String], host: &dyn Host) -> Output {
 }
 
 fn load_command(args: &[String], host: &dyn Host) -> Output {
-    let mut input = "-".to_string();
-    let mut quiet = false;
-    let mut it = Args::new(args);
-    while let Some(arg) = it.next() {
-        match arg {
-            Arg::Flag("-h" | "--help", _) => return usage("load", "[OPTIONS]", "Load an image from a tar archive or STDIN\n\nOptions:\n  -i, --input string   Read from tar archive file, instead of STDIN\n  -q, --quiet          Suppress the load output"),
-            Arg::Flag("-i" | "--input", v) => match it.value("--input", v) {
-                Ok(v) => input = v.to_string(),
-                Err(e) => return e,
-            },
-            Arg::Flag("-q" | "--quiet", _) => quiet = true,
-            Arg::Flag(f, _) => return unknown_flag("load", f),
-            Arg::Positional(p) => return Output::fail(1, format!("\"berth load\" accepts no arguments.\nSee 'berth load --help'.\n(got {p:?})\n")),
-        }
+    let p = match LOAD.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    if let Some(Err(out)) = p.value("platform").map(one_platform) {
+        return out;
     }
+    let (input, quiet) = (p.value("input").filter(|i| !i.is_empty()).unwrap_or("-").to_string(), p.bool("quiet"));
     let data = match host.read_file(&input) {
         Ok(d) => d,
         Err(e) => return Output::fail(1, format!("{e}\n")),

@@ -5,23 +5,11 @@ use super::{Host, Output};
 use crate::runtime::{self, Runtime, Status};
 
 pub fn run(args: &[String], host: &dyn Host) -> Output {
-    let mut format = None;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "-h" | "--help" => return Output::ok("\nUsage:  docker info [OPTIONS]\n\nDisplay system-wide information\n\nAliases:\n  docker system info, docker info\n\nOptions:\n  -f, --format string   Format output using a custom template:\n                        'json':             Print in JSON format\n                        'TEMPLATE':         Print output using the given Go template.\n"),
-            "-f" | "--format" => match args.get(i + 1) {
-                Some(f) => {
-                    format = Some(f.clone());
-                    i += 1;
-                }
-                None => return Output::fail(125, format!("flag needs an argument: {}\nSee 'docker info --help'.\n", args[i])),
-            },
-            a if a.starts_with("--format=") => format = Some(a["--format=".len()..].to_string()),
-            a => return Output::fail(125, format!("unknown flag: {a}\nSee 'docker info --help'.\n")),
-        }
-        i += 1;
-    }
+    let p = match super::tables::INFO.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let format = p.value("format").map(str::to_string);
     let storage = match host.storage() {
         Ok(s) => s,
         Err(e) => return Output::fail(1, format!("berth: cannot open the state directory: {e}\n")),
@@ -90,6 +78,67 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         " Default Rule: every container runs emulated here (the native runtime is not available)\n"
     });
     Output::ok(out)
+}
+
+/// `version`: docker/cli's two blocks, the client (this front end: the `berth` binary or
+/// the browser's engine) and the server (the engine it drives, which is the same code,
+/// in-process: Berth has no daemon). The API version is the Docker Engine API that
+/// Berth's command line follows, Docker 28's.
+pub fn version(args: &[String], host: &dyn Host) -> Output {
+    let p = match super::tables::VERSION.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let (os, arch) = platform_here();
+    let runtimes: Vec<serde_json::Value> = runtime::RUNTIMES
+        .iter()
+        .filter_map(|n| runtime::select(n).ok())
+        .map(|r| {
+            let c = capabilities_here(r.as_ref(), host);
+            serde_json::json!({"Name": format!("runtime {}", r.name()), "Version": super::VERSION, "Details": {"Available": c.available.to_string()}})
+        })
+        .collect();
+    let engine = serde_json::json!({"Name": "Engine", "Version": super::VERSION, "Details": {"ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": os, "Arch": arch, "Experimental": "false"}});
+    let components: Vec<serde_json::Value> = std::iter::once(engine).chain(runtimes.iter().cloned()).collect();
+    let doc = serde_json::json!({
+        "Client": {"Platform": {"Name": "Berth"}, "Version": super::VERSION, "ApiVersion": API_VERSION, "DefaultAPIVersion": API_VERSION, "Os": os, "Arch": arch, "Context": "default"},
+        "Server": {
+            "Platform": {"Name": "Berth Engine"},
+            "Version": super::VERSION, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": os, "Arch": arch,
+            "Experimental": false,
+            "Components": components,
+        },
+    });
+    match p.value("format") {
+        Some("json") => return Output::ok(format!("{doc}\n")),
+        Some(t) => return Output::ok(format!("{}\n", super::template::render(t, &doc))),
+        None => {}
+    }
+    let mut out = format!("Client:\n Version:           {}\n API version:       {API_VERSION}\n OS/Arch:           {os}/{arch}\n Context:           default\n\n", super::VERSION);
+    out.push_str(&format!("Server: Berth Engine\n Engine:\n  Version:          {}\n  API version:      {API_VERSION} (minimum version {MIN_API_VERSION})\n  OS/Arch:          {os}/{arch}\n  Experimental:     false\n", super::VERSION));
+    for r in &runtimes {
+        out.push_str(&format!(" {}:\n  Version:          {}\n  Available:        {}\n", r["Name"].as_str().unwrap_or_default(), super::VERSION, r["Details"]["Available"].as_str().unwrap_or_default()));
+    }
+    Output::ok(out)
+}
+
+/// The Docker Engine API version of Docker 28, whose command line Berth follows, and the
+/// oldest dockerd accepts.
+const API_VERSION: &str = "1.48";
+const MIN_API_VERSION: &str = "1.24";
+
+/// The OS and architecture in Go's names: this machine's natively, `js/wasm` in a browser.
+fn platform_here() -> (&'static str, &'static str) {
+    if cfg!(target_arch = "wasm32") {
+        return ("js", "wasm");
+    }
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    (std::env::consts::OS, arch)
 }
 
 /// What a runtime can do under this front end: one that runs on disk cannot where the

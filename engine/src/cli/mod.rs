@@ -18,6 +18,7 @@ mod lesson;
 mod lint;
 mod registry;
 mod run_flags;
+mod tables;
 mod template;
 
 
@@ -124,11 +125,22 @@ Run 'berth COMMAND --help' for more information on a command.
 
 /// The commands that are on declarative tables ([`flags::Command`]): parsing, `--help`
 /// and the sandbox's completion all read these.
-pub static TABLES: &[&flags::Command] = &[&container::PS, &image::IMAGES, &run_flags::RUN, &run_flags::CREATE, &container::STOP, &container::RESTART, &container::KILL, &container::CP, &container::VOLUME_CREATE, &container::VOLUME_LS, &container::VOLUME_INSPECT, &container::VOLUME_PRUNE, &container::VOLUME_RM, &container::VOLUME_UPDATE, &build::BUILD];
+pub static TABLES: &[&flags::Command] = {
+    use tables::*;
+    &[
+        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE,
+    ]
+};
 
 /// The table of a command by the path after the program's name (`ps`, `container ls`).
 pub fn table(path: &str) -> Option<&'static flags::Command> {
     TABLES.iter().copied().find(|c| c.path == path || c.aliases.contains(&path))
+}
+
+/// Runs one command line typed as `program ARGS…` (`docker`, `berth`): messages name the
+/// program as typed ([`flags::program`]).
+pub fn run_as(program: &str, args: &[String], host: &dyn Host) -> Output {
+    flags::as_program(program, || run(args, host))
 }
 
 /// Runs one command line (without the program name).
@@ -137,51 +149,31 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         return Output::ok(HELP);
     };
     let rest = &args[1..];
-    if matches!(command.as_str(), "ps" | "logs" | "attach" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose" | "pause" | "unpause" | "stats" | "update") {
+    if matches!(command.as_str(), "ps" | "logs" | "attach" | "rm" | "start" | "cp" | "inspect" | "diff" | "commit" | "export" | "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "container" | "system" | "compose" | "pause" | "unpause" | "stats" | "update") {
         crate::daemon::start::catch_up(host);
     }
     match command.as_str() {
         "-h" | "--help" | "help" => Output::ok(HELP),
-        "-v" | "--version" | "version" => Output::ok(format!("Berth version {VERSION}\n")),
+        "-v" | "--version" => Output::ok(format!("Berth version {VERSION}\n")),
+        "version" => info::version(rest, host),
         "build" => build::run(rest, host),
         "info" => info::run(rest, host),
         "cdi" => info::cdi(rest),
         "kube" => kube::run(rest, host),
-        "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" | "inspect" => container::run(command, rest, host),
-        "attach" => container::attach(rest, host),
-        "diff" => container::diff(rest, host),
-        "commit" => container::commit(rest, host),
-        "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "pause" | "unpause" => container::lifecycle(command, rest, host),
-        "stats" => container::stats(rest, host),
-        "update" => container::update(rest, host),
+        "inspect" => container::inspect(&tables::INSPECT, rest, host),
         "volume" => container::volume(rest, host),
-        "system" => match rest.first().map(String::as_str) {
-            Some("df") => image::system_df(host),
-            Some("info") => info::run(&rest[1..], host),
-            Some("prune") => {
-                let mut out = container::lifecycle("prune", &[], host);
-                let images = image::prune_command(rest, host);
-                out.stdout.extend_from_slice(&images.stdout);
-                // What interrupted writes left behind (a crash, a full disk).
-                if let Ok(mut storage) = host.storage() {
-                    let (files, bytes) = storage.reclaim();
-                    if files > 0 {
-                        out.stdout.extend_from_slice(format!("Removed {files} partial file{} left by interrupted writes: {}\n", if files == 1 { "" } else { "s" }, human_size(bytes)).as_bytes());
-                    }
-                }
-                out
-            }
-            _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  prune       Remove stopped containers and dangling images\n"),
+        "system" => match rest.split_first() {
+            Some((sub, args)) if sub == "df" => image::system_df(args, host),
+            Some((sub, args)) if sub == "info" => info::run(args, host),
+            Some((sub, args)) if sub == "prune" => system_prune(args, host),
+            _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  info        Display system-wide information\n  prune       Remove unused data\n"),
         },
         "container" => match rest.split_first() {
-            Some((sub, args)) if matches!(sub.as_str(), "run" | "create" | "logs" | "rm" | "start" | "cp" | "inspect") => container::run(sub, args, host),
-            Some((sub, args)) if sub == "diff" => container::diff(args, host),
-            Some((sub, args)) if sub == "commit" => container::commit(args, host),
+            Some((sub, args)) if sub == "inspect" => container::inspect(&tables::CONTAINER_INSPECT, args, host),
             Some((sub, args)) if sub == "ls" || sub == "list" => container::run("ps", args, host),
-            Some((sub, args)) if matches!(sub.as_str(), "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "prune" | "pause" | "unpause") => container::lifecycle(sub, args, host),
-            Some((sub, args)) if sub == "stats" => container::stats(args, host),
-            Some((sub, args)) if sub == "update" => container::update(args, host),
-            _ => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  commit, cp, create, diff, exec, inspect, kill, logs, ls, prune, rename, restart, rm, run, start, stop, top, wait\n"),
+            Some((sub, args)) if sub == "prune" => container::lifecycle(sub, args, host),
+            Some((sub, args)) => container_verb(sub, args, host).unwrap_or_else(|| Output::fail(1, format!("{prog}: 'container {sub}' is not a {prog} command.\nSee '{prog} --help'\n", prog = flags::program()))),
+            None => Output::ok("Usage:  berth container COMMAND\n\nCommands:\n  attach, commit, cp, create, diff, exec, export, inspect, kill, logs, ls, pause, prune, rename, restart, rm, run, start, stats, stop, top, unpause, update, wait\n"),
         },
         "builder" if rest.first().map(String::as_str) == Some("build") => build::run(&rest[1..], host),
         "lint" => lint::run(rest, host),
@@ -199,14 +191,64 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
                 "build" => build::run(args, host),
                 "ls" | "list" => image::run("images", args, host),
                 "prune" => image::prune_command(args, host),
-                "inspect" => container::run("inspect", args, host),
+                "inspect" => container::inspect(&tables::IMAGE_INSPECT, args, host),
                 "rm" | "remove" => image::run("rmi", args, host),
-                other => Output::fail(1, format!("berth image: '{other}' is not a berth image command.\nSee 'berth image --help'\n")),
+                other => Output::fail(1, format!("{prog}: 'image {other}' is not a {prog} command.\nSee '{prog} --help'\n", prog = flags::program())),
             },
             None => Output::ok("Usage:  berth image COMMAND\n\nCommands:\n  build, history, inspect, load, ls, prune, pull, rm, save, tag\n"),
         },
-        other => Output::fail(1, format!("berth: '{other}' is not a berth command.\nSee 'berth --help'\n")),
+        other => container_verb(other, rest, host).unwrap_or_else(|| Output::fail(1, format!("{prog}: '{other}' is not a {prog} command.\nSee '{prog} --help'\n", prog = flags::program()))),
     }
+}
+
+/// The container verbs, as `docker VERB` and `docker container VERB` both run them.
+fn container_verb(verb: &str, args: &[String], host: &dyn Host) -> Option<Output> {
+    Some(match verb {
+        "run" | "create" | "ps" | "logs" | "rm" | "start" | "cp" => container::run(verb, args, host),
+        "attach" => container::attach(args, host),
+        "diff" => container::diff(args, host),
+        "commit" => container::commit(args, host),
+        "export" => container::export(args, host),
+        "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "pause" | "unpause" => container::lifecycle(verb, args, host),
+        "stats" => container::stats(args, host),
+        "update" => container::update(args, host),
+        _ => return None,
+    })
+}
+
+/// `system prune [-a] [--volumes] [--filter …]`: stopped containers, then (with
+/// `--volumes`) unused anonymous volumes, then dangling images (every unused one with
+/// `-a`), then what interrupted writes left behind.
+fn system_prune(args: &[String], host: &dyn Host) -> Output {
+    let p = match tables::SYSTEM_PRUNE.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let filters: Vec<String> = p.values("filter").iter().map(|f| format!("--filter={f}")).collect();
+    let mut out = container::lifecycle("prune", &filters, host);
+    if out.code != 0 {
+        return out;
+    }
+    if p.bool("volumes") {
+        // Volumes have no `until`; their labels are filtered as the others' are.
+        let mut volume_args = vec!["prune".to_string(), "--force".into()];
+        volume_args.extend(p.values("filter").iter().filter(|f| f.starts_with("label")).map(|f| format!("--filter={f}")));
+        let volumes = container::volume(&volume_args, host);
+        out.stdout.extend_from_slice(&volumes.stdout);
+        out.stderr.extend_from_slice(&volumes.stderr);
+    }
+    let images = image::prune_images(p.bool("all"), &p.filters(), host);
+    out.stdout.extend_from_slice(&images.stdout);
+    out.stderr.extend_from_slice(&images.stderr);
+    out.code = images.code;
+    // What interrupted writes left behind (a crash, a full disk).
+    if let Ok(mut storage) = host.storage() {
+        let (files, bytes) = storage.reclaim();
+        if files > 0 {
+            out.stdout.extend_from_slice(format!("Removed {files} partial file{} left by interrupted writes: {}\n", if files == 1 { "" } else { "s" }, human_size(bytes)).as_bytes());
+        }
+    }
+    out
 }
 
 /// Reads a text file through the host, replacing invalid UTF-8.

@@ -41,28 +41,16 @@ fn server_key(server: Option<&str>) -> String {
 }
 
 pub fn login(args: &[String], host: &dyn Host) -> Output {
-    let (mut user, mut password, mut server, mut stdin) = (None, None, None, false);
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        match a {
-            "-u" | "--username" | "-p" | "--password" => {
-                let Some(v) = args.get(i + 1) else {
-                    return Output::fail(125, format!("flag needs an argument: {a}\nSee 'docker login --help'.\n"));
-                };
-                if a.contains('u') {
-                    user = Some(v.clone());
-                } else {
-                    password = Some(v.clone());
-                }
-                i += 1;
-            }
-            "--password-stdin" => stdin = true,
-            "-h" | "--help" => return Output::ok("\nUsage:  docker login [OPTIONS] [SERVER]\n\nLog in to a registry (Berth's own registry: any non-empty user and password)\n\nOptions:\n  -p, --password string   Password\n      --password-stdin    Take the password from stdin\n  -u, --username string   Username\n"),
-            f if f.starts_with('-') => return super::unknown_flag("login", f),
-            s => server = Some(s.to_string()),
-        }
-        i += 1;
+    let p = match super::tables::LOGIN.read(args, 0, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let (user, mut password, server, stdin) = (p.value("username").map(str::to_string), p.value("password").map(str::to_string), p.args.first().cloned(), p.bool("password-stdin"));
+    if stdin && password.is_some() {
+        return Output::fail(1, "--password and --password-stdin are mutually exclusive\n");
+    }
+    if stdin && user.is_none() {
+        return Output::fail(1, "Must provide --username with --password-stdin\n");
     }
     let mut out = Output::ok("");
     if password.is_some() {
@@ -111,7 +99,11 @@ pub fn login(args: &[String], host: &dyn Host) -> Output {
 }
 
 pub fn logout(args: &[String], host: &dyn Host) -> Output {
-    let key = server_key(args.iter().find(|a| !a.starts_with('-')).map(String::as_str));
+    let p = match super::tables::LOGOUT.read(args, 0, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let key = server_key(p.args.first().map(String::as_str));
     let mut all = logins(host);
     let shown = if key == HUB { HUB.to_string() } else { key.clone() };
     if let Some(remote) = host.remote().filter(|_| key != HUB) {
@@ -135,18 +127,20 @@ pub fn logout(args: &[String], host: &dyn Host) -> Output {
     Output::ok(format!("Removing login credentials for {shown}\n"))
 }
 
+/// `push [-q] NAME[:TAG]`. Content trust is not signed (`--disable-content-trust` is the
+/// default); `--all-tags` and `--platform` are refused in words.
 pub fn push(args: &[String], host: &dyn Host) -> Output {
-    let quiet = args.iter().any(|a| a == "-q" || a == "--quiet");
-    if let Some(f) = args.iter().find(|a| a.starts_with('-') && !matches!(a.as_str(), "-q" | "--quiet" | "-a" | "--all-tags")) {
-        if f == "-h" || f == "--help" {
-            return Output::ok("\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry (Berth's own)\n\nOptions:\n  -q, --quiet   Suppress verbose output\n");
-        }
-        return super::unknown_flag("push", f);
-    }
-    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let [name] = names[..] else {
-        return Output::fail(1, "\"docker push\" requires exactly 1 argument.\nSee 'docker push --help'.\n\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry\n");
+    let p = match super::tables::PUSH.read(args, 1, Some(1)) {
+        Ok(p) => p,
+        Err(out) => return out,
     };
+    if p.bool("all-tags") {
+        return Output::fail(1, "berth: push --all-tags is not supported: push each tag by name\n");
+    }
+    if p.changed("platform") {
+        return Output::fail(1, "berth: push --platform is not supported: Berth keeps one platform per image, and pushes that one\n");
+    }
+    let (quiet, name) = (p.bool("quiet"), &p.args[0]);
     let reference = match Reference::parse(name) {
         Ok(r) => r,
         Err(e) => return Output::fail(1, format!("invalid reference format: {e}\n")),

@@ -42,6 +42,10 @@ pub struct CommitOptions {
     pub message: Option<String>,
     /// `REPOSITORY[:TAG]`.
     pub tag: Option<String>,
+    /// `-a`: the image's author.
+    pub author: Option<String>,
+    /// `-c`: Dockerfile instructions applied to the image's config, as `import -c`.
+    pub changes: Vec<String>,
 }
 
 /// The container `key` names as a new image: its writable layer on top of its image's,
@@ -58,6 +62,10 @@ pub fn commit(store: &mut ImageStore, containers: &Containers, key: &str, o: &Co
     let entrypoint = config.config.entrypoint.clone().unwrap_or_default();
     config.config.cmd = Some(if c.argv.starts_with(&entrypoint) { c.argv[entrypoint.len()..].to_vec() } else { c.argv.clone() });
     config.config.env = c.env.clone();
+    super::import::apply_changes(&mut config, &o.changes)?;
+    if o.author.is_some() {
+        config.author = o.author.clone();
+    }
     let created = crate::time::rfc3339(now);
     config.created = Some(created.clone());
     config.history.push(crate::image::oci::History { created: Some(created.clone()), created_by: Some(c.argv.join(" ")), comment: o.message.clone(), empty_layer: false });

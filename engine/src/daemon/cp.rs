@@ -1,5 +1,6 @@
 //! `docker cp` (moby's `daemon/archive.go`): files between a container's filesystem (its
-//! image's layers under its writable layer) and the host's, either way.
+//! image's layers under its writable layer) and the host's, either way; `docker export`,
+//! that filesystem as one tar.
 
 use crate::host::Host;
 use crate::image::ImageStore;
@@ -31,6 +32,16 @@ pub fn from_container(store: &mut ImageStore, containers: &Containers, host: &dy
     let r = if meta.is_dir() { walk::copy_tree(&root, &path, host_fs.as_mut(), &target) } else { walk::copy_entry(&root, &path, host_fs.as_mut(), &target, &meta) };
     r.map_err(|e| CopyError::Daemon(e.to_string()))?;
     Ok(meta.size)
+}
+
+/// `docker export` (moby's `daemon/export.go`): the container's whole filesystem, its
+/// image's layers with its writable layer over them, as one tar with every byte written
+/// out.
+pub fn export(store: &mut ImageStore, containers: &Containers, cname: &str) -> Result<Vec<u8>, CopyError> {
+    let c = containers.find(cname).cloned().ok_or_else(|| CopyError::NoSuchContainer(cname.to_string()))?;
+    let layers = store.layers(&c.image_id).map_err(|e| CopyError::Daemon(e.to_string()))?;
+    let root = crate::runtime::rootfs(layers, containers.upper(&c.id).map_err(CopyError::Daemon)?);
+    crate::image::layer::tar_of(&root, &crate::image::layer::LayerOptions::portable()).map_err(|e| CopyError::Daemon(e.to_string()))
 }
 
 /// Copies the host's `src` to `cpath` of container `cname` (into it, where it is a

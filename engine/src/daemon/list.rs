@@ -205,6 +205,24 @@ mod tests {
 /// The image filter keys dockerd accepts.
 const IMAGE_KEYS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
 
+/// An `until=` filter's time in seconds: a timestamp (RFC 3339 or Unix seconds) or a
+/// duration before `now`, as dockerd's `timetypes.GetTimestamp` reads it.
+pub fn until_time(v: &str, now: i64) -> Result<i64, EngineError> {
+    crate::time::parse_duration(v)
+        .map(|secs| now - secs as i64)
+        .or_else(|| v.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f as i64))
+        .or_else(|| crate::time::parse_rfc3339(v))
+        .ok_or_else(|| EngineError::Invalid(format!("failed to parse value as time or duration: \"{v}\"")))
+}
+
+/// Whether `labels` hold a `label=` filter's `key` or `key=value`.
+pub fn has_label(labels: &std::collections::BTreeMap<String, String>, filter: &str) -> bool {
+    match filter.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+        None => labels.contains_key(filter),
+    }
+}
+
 /// An image as `images` lists it: its record and the tags the filters kept (none for an
 /// untagged image).
 pub struct ListedImage<'a> {
@@ -243,12 +261,7 @@ pub fn images<'a>(store: &'a ImageStore, filters: &[(String, String)], now: i64)
     }
     let mut until = None;
     for v in given(filters, "until") {
-        let at = crate::time::parse_duration(v)
-            .map(|secs| now - secs as i64)
-            .or_else(|| v.parse::<i64>().ok())
-            .or_else(|| crate::time::parse_rfc3339(v))
-            .ok_or_else(|| invalid(format!("failed to parse value as time or duration: \"{v}\"")))?;
-        until = Some(at);
+        until = Some(until_time(v, now)?);
     }
     let references: Vec<&str> = given(filters, "reference").collect();
     let mut listed = Vec::new();

@@ -86,13 +86,8 @@ pub fn finish(containers: &mut Containers, c: &Container, ended: i64, ran_ms: i6
     }
     if c.auto_remove {
         // `--rm` takes the container's anonymous volumes with it, as Docker does.
-        let anonymous = containers.volumes();
-        for m in c.mounts.iter().filter(|m| m.kind == "volume") {
-            if anonymous.get(&m.source).is_some_and(|(_, anon)| *anon) {
-                let _ = containers.remove_volume(&m.source);
-            }
-        }
         containers.list.remove(&c.id);
+        super::rm::remove_anonymous_volumes(containers, c);
         let _ = containers.remove(&c.id);
         let _ = containers.save();
         return;

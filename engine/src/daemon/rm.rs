@@ -5,8 +5,9 @@ use super::EngineError;
 use crate::runtime::{Containers, Status};
 
 /// Removes the container `key` names (name, ID or ID prefix); a running or restarting
-/// one only with `force`. Returns its ID.
-pub fn remove(containers: &mut Containers, key: &str, force: bool, host: &dyn crate::host::Host) -> Result<String, EngineError> {
+/// one only with `force`; with `volumes` (`rm -v`), its anonymous volumes go too, as
+/// Docker's do (named volumes stay). Returns its ID.
+pub fn remove(containers: &mut Containers, key: &str, force: bool, volumes: bool, host: &dyn crate::host::Host) -> Result<String, EngineError> {
     let c = containers.find(key).cloned().ok_or_else(|| EngineError::NotFound(key.to_string()))?;
     let state = match c.status {
         Status::Running => Some("running"),
@@ -24,7 +25,21 @@ pub fn remove(containers: &mut Containers, key: &str, force: bool, host: &dyn cr
         }
     }
     containers.remove(&c.id).map_err(EngineError::State)?;
+    if volumes {
+        remove_anonymous_volumes(containers, &c);
+    }
     Ok(c.id)
+}
+
+/// The anonymous volumes of the removed container `c` that no other container mounts.
+pub fn remove_anonymous_volumes(containers: &mut Containers, c: &crate::runtime::Container) {
+    let anonymous = containers.volumes();
+    for m in c.mounts.iter().filter(|m| m.kind == "volume") {
+        let used = containers.list.values().any(|o| o.id != c.id && o.mounts.iter().any(|om| om.kind == "volume" && om.source == m.source));
+        if !used && anonymous.get(&m.source).is_some_and(|(_, anon)| *anon) {
+            let _ = containers.remove_volume(&m.source);
+        }
+    }
 }
 
 /// Renames the container `key` names to `new` (validated, and not in use by another).
@@ -40,12 +55,29 @@ pub fn rename(containers: &mut Containers, key: &str, new: &str) -> Result<(), E
     containers.save().map_err(EngineError::State)
 }
 
-/// Removes every stopped container (created or exited; not running or restarting) and
-/// returns their IDs.
-pub fn prune(containers: &mut Containers) -> Vec<String> {
-    let stopped: Vec<String> = containers.list.values().filter(|c| matches!(c.status, Status::Created | Status::Exited)).map(|c| c.id.clone()).collect();
+/// Removes every stopped container (created or exited; not running or restarting) that
+/// the filters keep (`until`, `label`, `label!`, as dockerd's) and returns their IDs.
+pub fn prune(containers: &mut Containers, filters: &[(String, String)], now: i64) -> Result<Vec<String>, EngineError> {
+    let mut until = None;
+    for (key, v) in filters {
+        match key.as_str() {
+            "until" => until = Some(super::list::until_time(v, now)?),
+            "label" | "label!" => {}
+            _ => return Err(EngineError::Invalid(format!("invalid filter '{key}'"))),
+        }
+    }
+    let chosen = |c: &crate::runtime::Container| {
+        let labels = &c.config.config.labels;
+        until.is_none_or(|u| c.created <= u)
+            && filters.iter().all(|(k, v)| match k.as_str() {
+                "label" => super::list::has_label(labels, v),
+                "label!" => !super::list::has_label(labels, v),
+                _ => true,
+            })
+    };
+    let stopped: Vec<String> = containers.list.values().filter(|c| matches!(c.status, Status::Created | Status::Exited) && chosen(c)).map(|c| c.id.clone()).collect();
     for id in &stopped {
         let _ = containers.remove(id);
     }
-    stopped
+    Ok(stopped)
 }
