@@ -6,6 +6,7 @@
 mod apt;
 mod build;
 mod conda;
+mod flags;
 mod containers;
 mod hostile;
 mod images;
