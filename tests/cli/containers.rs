@@ -542,7 +542,7 @@ fn run_reads_its_line_as_docker_does() {
     assert_eq!(run("berth pull -q alpine:3.20").0, 0);
     let (code, id, _) = run("berth run -dp 8080:80 --name web alpine:3.20 sleep 100");
     assert_eq!((code, id.trim().len()), (0, 64), "the tutorial's line: detached, with the port");
-    assert_eq!(inspect("web", "{{json .HostConfig.PortBindings}}"), "[\"8080:80\"]\n");
+    assert_eq!(inspect("web", "{{json .HostConfig.PortBindings}}"), "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}\n");
     assert_eq!(run("berth run --rm -ie A=1 alpine:3.20 sh -c 'echo $A'").1, "1\n");
     assert_eq!(run("berth run --rm -p8081:81 -eB=2 alpine:3.20 sh -c 'echo $B'").1, "2\n");
     assert_eq!(run("berth run --rm=false --name kept alpine:3.20 true").0, 0);
@@ -619,4 +619,71 @@ fn volume_commands_take_dockers_flags() {
     assert_eq!(run("berth run --name maker alpine:3.20 sh -c 'echo hi > /hi'").0, 0);
     assert_eq!(run("berth cp -aq maker:/hi got.txt"), (0, String::new(), String::new()), "a cluster of cp's flags; -q is quiet");
     assert_eq!(host.file("got.txt").as_deref(), Some(&b"hi\n"[..]));
+}
+
+/// The commands moved onto tables do what their options say, as Docker's do: `inspect`
+/// with Go templates, `--type` and `-s`; `logs --tail`; `exec --env-file`, `-d`;
+/// `rm -v`; `commit -c`/`-a`; `export`; `history -H=false`; `container prune --filter`;
+/// `system df -v`/`--format`; `stats --format`; `version` and `info --format`.
+#[test]
+fn commands_on_tables_apply_their_options() {
+    let host = MemoryHost::new("//- vars.env\n# set for exec\nGREETING=hi\n");
+    let run = |line: &str| crate::run_line(&host, line);
+    assert_eq!(run("berth run -d --name web -l tier=db -v /cache -p 127.0.0.1:8080-8081:80-81/udp alpine:3.20 sh -c 'echo one; echo two; echo three; sleep 100'").0, 0);
+    // Go templates: ranges, index, functions, variables, conditions.
+    let inspect = |format: &str| run(&format!("berth inspect --format '{format}' web"));
+    assert_eq!(inspect("{{range .Mounts}}{{.Destination}}{{end}} {{index .Config.Labels \"tier\" | upper}} {{.State.Status | title}}").1, "/cache DB Running\n");
+    assert_eq!(inspect("{{range $p, $b := .HostConfig.PortBindings}}{{$p}}>{{(index $b 0).HostIp}}:{{(index $b 0).HostPort}} {{end}}").1, "80/udp>127.0.0.1:8080 81/udp>127.0.0.1:8081 \n");
+    assert_eq!(inspect("{{if .State.Running}}up{{else}}down{{end}} {{len .Config.Cmd}} {{join .Config.Cmd \"+\"}}").1, "up 3 sh+-c+echo one; echo two; echo three; sleep 100\n");
+    assert_eq!(inspect("{{.Nope"), (1, String::new(), "template parsing error: template: :1: unclosed action\n".into()));
+    assert_eq!(inspect("{{nosuch .Id}}").2, "template parsing error: template: :1: function \"nosuch\" not defined\n");
+    assert_eq!(run("berth inspect --type image web"), (1, String::new(), "[]\nError: No such image: web\n".into()));
+    assert_eq!(run("berth container inspect alpine:3.20").2, "[]\nError: No such container: alpine:3.20\n");
+    assert_eq!(run("berth inspect --type box web").2, "\"box\" is not a valid value for --type\n");
+    assert!(run("berth inspect -s --format '{{.SizeRw}} {{gt .SizeRootFs 0}}' web").1.ends_with(" true\n"));
+    assert_eq!(run("berth ps --format '{{.Names | upper}}\\t{{.Image}}'").1, "WEB\talpine:3.20\n");
+    // logs --tail, -n.
+    assert_eq!(run("berth logs --tail 2 web").1, "two\nthree\n");
+    assert_eq!(run("berth logs -n1 web").1, "three\n");
+    assert_eq!(run("berth logs --tail lots web").2, "Error response from daemon: invalid value for \"tail\": expected a number or \"all\", got \"lots\"\n");
+    // exec reads --env-file and -e, and -d shows nothing.
+    assert_eq!(run("berth exec --env-file vars.env -e NAME=ana web sh -c 'echo $GREETING $NAME'").1, "hi ana\n");
+    assert_eq!(run("berth exec -d web sh -c 'echo hidden; exit 3'"), (0, String::new(), String::new()));
+    // commit -c and -a.
+    assert_eq!(run("berth commit -a 'Ana <ana@example.com>' -c 'ENV STAGE=prod' -c 'CMD [\"env\"]' web snap:1").0, 0);
+    assert_eq!(run("berth image inspect --format '{{.Config.Cmd}} {{range .Config.Env}}{{if eq . \"STAGE=prod\"}}{{.}}{{end}}{{end}}' snap:1").1, "[env] STAGE=prod\n");
+    assert_eq!(run("berth commit -c 'RUN true' web").2, "Error response from daemon: RUN is not a valid change command\n");
+    // export: the whole filesystem as a tar, refused to a terminal.
+    let (code, tar, _) = run("berth export -o web.tar web");
+    assert_eq!((code, tar), (0, String::new()));
+    let exported = host.file("web.tar").expect("web.tar written");
+    let mut archive = tar::Archive::new(&exported[..]);
+    let names: Vec<String> = archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().any(|n| n == "etc/os-release") && names.iter().any(|n| n == "bin/busybox"), "{names:?}");
+    // history -H=false: dates as RFC 3339, sizes in bytes.
+    let history = run("berth history -H=false --format '{{.CreatedSince}}|{{.Size}}' snap:1").1;
+    let first = history.lines().next().unwrap_or_default();
+    assert!(first.contains('T') && !first.ends_with('Z') && first.split('|').nth(1).is_some_and(|s| s.parse::<u64>().is_ok()), "{history}");
+    // rm -v takes the anonymous volume; container prune keeps what the filter does not.
+    let volumes = |host: &MemoryHost| crate::run_line(host, "berth volume ls -q").1.lines().count();
+    assert_eq!(volumes(&host), 1);
+    assert_eq!(run("berth rm -fv web").1, "web\n");
+    assert_eq!(volumes(&host), 0);
+    assert_eq!(run("berth create --name keep -l keep=yes alpine:3.20 true").0, 0);
+    assert_eq!(run("berth create --name drop alpine:3.20 true").0, 0);
+    let pruned = run("berth container prune -f --filter label!=keep=yes").1;
+    assert!(pruned.starts_with("Deleted Containers:\n") && pruned.lines().count() == 4, "{pruned}");
+    assert_eq!(run("berth ps -a --format {{.Names}}").1, "keep\n");
+    assert_eq!(run("berth container prune -f --filter color=red").2, "Error response from daemon: invalid filter 'color'\n");
+    // system df: a format, and -v.
+    assert_eq!(run("berth system df --format '{{.Type}} {{.TotalCount}}'").1, "Images 2\nContainers 1\nLocal Volumes 0\nBuild Cache 0\n");
+    let verbose = run("berth system df -v").1;
+    assert!(verbose.starts_with("Images space usage:\n\nREPOSITORY   TAG ") && verbose.contains("\nContainers space usage:\n\nCONTAINER ID ") && verbose.contains("keep\n"), "{verbose}");
+    // stats: an emulated container has no cgroups and says so with dashes.
+    assert_eq!(run("berth stats -a --no-stream --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}'").1, "keep -- --\n");
+    // version's two blocks, and templates over them and over info.
+    let version = run("berth version").1;
+    assert!(version.starts_with("Client:\n Version:           ") && version.contains("\nServer: Berth Engine\n Engine:\n  Version:          ") && version.contains("  API version:      1.48 (minimum version 1.24)\n"), "{version}");
+    assert_eq!(run("berth version --format '{{.Server.Version}}'").1, format!("{}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(run("berth info --format '{{.Containers}} {{.ServerVersion}}'").1, format!("1 {}\n", env!("CARGO_PKG_VERSION")));
 }

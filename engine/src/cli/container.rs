@@ -784,7 +784,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
     }
     if let Some(f) = p.value("format") {
         let fields = [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), ("RunningFor", "CREATED"), ("CreatedAt", "CREATED AT"), ("Status", "STATUS"), ("State", "STATE"), ("Ports", "PORTS"), ("Names", "NAMES"), ("Size", "SIZE"), ("Labels", "LABELS"), ("Mounts", "MOUNTS"), ("Networks", "NETWORKS")];
-        return Output::ok(super::format::format_rows(f, &fields, &docs));
+        return super::format::format_rows(f, &fields, &docs).map_or_else(super::format::template_error, Output::ok);
     }
     Output::ok(table(&rows))
 }
@@ -1088,6 +1088,46 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
     }
 }
 
+/// `-p` specs as dockerd's `PortBindings` map: `"80/tcp": [{"HostIp": "", "HostPort":
+/// "8080"}]`, a port range a binding per port (go-connections' `nat.ParsePortSpec`).
+fn port_bindings(specs: &[String]) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for spec in specs {
+        let (ports, proto) = spec.rsplit_once('/').filter(|(_, p)| matches!(*p, "tcp" | "udp" | "sctp")).unwrap_or((spec, "tcp"));
+        // `[::1]:8080:80`, `127.0.0.1:8080:80`, `8080:80`, `80`, `127.0.0.1::80`.
+        let (ip, rest) = match ports.strip_prefix('[').and_then(|r| r.split_once("]:")) {
+            Some((ip, rest)) => (ip.to_string(), rest),
+            None => match ports.matches(':').count() {
+                2 => {
+                    let (ip, rest) = ports.split_once(':').unwrap_or_default();
+                    (ip.to_string(), rest)
+                }
+                _ => (String::new(), ports),
+            },
+        };
+        let (host, container) = rest.rsplit_once(':').unwrap_or(("", rest));
+        let range = |r: &str| -> Option<(u32, u32)> {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            Some((a.parse().ok()?, b.parse().ok()?))
+        };
+        let Some((lo, hi)) = range(container) else { continue };
+        let host_range = if host.is_empty() { None } else { range(host) };
+        for (i, port) in (lo..=hi.min(lo.saturating_add(65535))).enumerate() {
+            let host_port = match host_range {
+                Some((hlo, hhi)) if hhi - hlo == hi - lo => (hlo + i as u32).to_string(),
+                Some((hlo, hhi)) if hlo == hhi => hlo.to_string(),
+                Some((hlo, hhi)) => format!("{hlo}-{hhi}"),
+                None => String::new(),
+            };
+            let entry = map.entry(format!("{port}/{proto}")).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if let Some(list) = entry.as_array_mut() {
+                list.push(serde_json::json!({"HostIp": ip, "HostPort": host_port}));
+            }
+        }
+    }
+    map
+}
+
 /// `export [-o FILE] CONTAINER`: the container's filesystem as a tar, to the file or to
 /// stdout where that is not a terminal (docker/cli's refusal otherwise).
 pub fn export(args: &[String], host: &dyn Host) -> Output {
@@ -1180,7 +1220,7 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                     "RestartPolicy": {"Name": if c.host_config.restart.name.is_empty() { "no" } else { c.host_config.restart.name.as_str() }, "MaximumRetryCount": c.host_config.restart.maximum_retry_count},
                     "Runtime": if c.host_config.runtime.is_empty() { crate::runtime::DEFAULT_RUNTIME } else { c.host_config.runtime.as_str() },
                     "AutoRemove": c.auto_remove,
-                    "PortBindings": c.ports,
+                    "PortBindings": port_bindings(&c.ports),
                     // Berth's own: options accepted and recorded, not applied, and why.
                     "BerthNotApplied": c.host_config.not_applied.iter().map(|(k, v)| (format!("--{k}"), serde_json::json!({"Values": v, "Why": super::run_flags::not_applied(k)}))).collect::<serde_json::Map<_, _>>(),
                 },
@@ -1214,11 +1254,14 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
             return Output::fail(1, missing(n));
         }
     }
-    match format {
+    match format.filter(|f| !f.is_empty() && f != "json") {
         Some(f) => {
             let mut out = String::new();
             for d in &docs {
-                out.push_str(&super::template::render(&f, d));
+                match super::template::render(&f, d) {
+                    Ok(text) => out.push_str(&text),
+                    Err(e) => return super::format::template_error(e),
+                }
                 out.push('\n');
             }
             Output::ok(out)
@@ -1298,7 +1341,7 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             }
             if let Some(f) = p.value("format") {
                 let docs: Vec<_> = shown.iter().map(|n| serde_json::json!({"Driver": "local", "Name": n, "Scope": "local", "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Labels": labels_text(n)})).collect();
-                return Output::ok(super::format::format_rows(f, &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Scope", "SCOPE"), ("Mountpoint", "MOUNTPOINT"), ("Labels", "LABELS")], &docs));
+                return super::format::format_rows(f, &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Scope", "SCOPE"), ("Mountpoint", "MOUNTPOINT"), ("Labels", "LABELS")], &docs).map_or_else(super::format::template_error, Output::ok);
             }
             let mut rows = vec![vec!["DRIVER".to_string(), "VOLUME NAME".to_string()]];
             rows.extend(shown.iter().map(|n| vec!["local".to_string(), n.clone()]));
@@ -1317,7 +1360,10 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
                 }
             }
             out.stdout = match p.value("format").filter(|f| *f != "json") {
-                Some(f) => docs.iter().map(|d| super::template::render(f, d) + "\n").collect::<String>().into(),
+                Some(f) => match docs.iter().map(|d| super::template::render(f, d).map(|t| t + "\n")).collect::<Result<String, String>>() {
+                    Ok(text) => text.into(),
+                    Err(e) => return super::format::template_error(e),
+                },
                 None => format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    ")).into(),
             };
             out
@@ -1372,7 +1418,7 @@ pub fn diff(args: &[String], host: &dyn Host) -> Output {
     match crate::daemon::commit::diff(&mut store, &containers, name) {
         Ok(changes) => Output::ok(changes.iter().map(|(kind, path)| format!("{kind} {path}\n")).collect::<String>()),
         Err(EngineError::NotFound(n)) => no_such(&n),
-        Err(e) => daemon(&e.to_string(), 1),
+        Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
     }
 }
 
@@ -1393,7 +1439,7 @@ pub fn commit(args: &[String], host: &dyn Host) -> Output {
     match crate::daemon::commit::commit(&mut store, &containers, name, &options, host.now()) {
         Ok(id) => Output::ok(format!("{id}\n")),
         Err(EngineError::NotFound(n)) => no_such(&n),
-        Err(e) => daemon(&e.to_string(), 1),
+        Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
     }
 }
 
@@ -1446,7 +1492,7 @@ pub fn stats(args: &[String], host: &dyn Host) -> Output {
                 })
                 .collect();
             let fields = [("Container", "CONTAINER"), ("ID", "CONTAINER ID"), ("Name", "NAME"), ("CPUPerc", "CPU %"), ("MemUsage", "MEM USAGE / LIMIT"), ("MemPerc", "MEM %"), ("NetIO", "NET I/O"), ("BlockIO", "BLOCK I/O"), ("PIDs", "PIDS")];
-            return Ok(super::format::format_rows(format, &fields, &docs));
+            return super::format::format_rows(format, &fields, &docs).map_err(super::format::template_error);
         }
         let mut rows = vec![["CONTAINER ID".to_string(), "NAME".into(), "CPU %".into(), "MEM USAGE / LIMIT".into(), "MEM %".into(), "NET I/O".into(), "BLOCK I/O".into(), "PIDS".into()]];
         for (c, s) in list.iter().zip(stats) {

@@ -48,24 +48,32 @@ mod tests {
 
 /// `--format` for listings: a Go template per row, or with a `table` prefix, a header
 /// row (each field's column name) and rows aligned on their tabs, as Docker prints them.
-pub fn format_rows(template: &str, fields: &[(&str, &str)], rows: &[serde_json::Value]) -> String {
+/// A template that does not parse or run is Go's error.
+pub fn format_rows(template: &str, fields: &[(&str, &str)], rows: &[serde_json::Value]) -> Result<String, String> {
     let (table_mode, body) = match template.strip_prefix("table") {
         Some(rest) => (true, rest.trim_start()),
         None => (false, template),
     };
     let body = body.replace("\\t", "\t");
     if !table_mode {
-        return rows.iter().map(|r| super::template::render(&body, r) + "\n").collect();
+        return rows.iter().map(|r| super::template::render(&body, r).map(|line| line + "\n")).collect();
     }
     let header = serde_json::Value::Object(fields.iter().map(|(k, h)| (k.to_string(), serde_json::Value::String(h.to_string()))).collect());
-    let mut lines = vec![super::template::render(&body, &header)];
-    lines.extend(rows.iter().map(|r| super::template::render(&body, r)));
-    table(&lines.iter().map(|l| l.split('\t').map(str::to_string).collect()).collect::<Vec<_>>())
+    let mut lines = vec![super::template::render(&body, &header)?];
+    for r in rows {
+        lines.push(super::template::render(&body, r)?);
+    }
+    Ok(table(&lines.iter().map(|l| l.split('\t').map(str::to_string).collect()).collect::<Vec<_>>()))
+}
+
+/// A `--format` that did not parse or run, as docker/cli reports it.
+pub fn template_error(e: String) -> super::Output {
+    super::Output::fail(1, format!("template parsing error: {e}\n"))
 }
 
 #[test]
 fn format_rows_plain_and_table() {
     let rows = vec![serde_json::json!({"Names": "web", "Status": "Exited (0)"})];
-    assert_eq!(format_rows("{{.Names}}", &[("Names", "NAMES")], &rows), "web\n");
-    assert_eq!(format_rows("table {{.Names}}\\t{{.Status}}", &[("Names", "NAMES"), ("Status", "STATUS")], &rows), "NAMES   STATUS\nweb     Exited (0)\n");
+    assert_eq!(format_rows("{{.Names}}", &[("Names", "NAMES")], &rows).unwrap(), "web\n");
+    assert_eq!(format_rows("table {{.Names}}\\t{{.Status}}", &[("Names", "NAMES"), ("Status", "STATUS")], &rows).unwrap(), "NAMES   STATUS\nweb     Exited (0)\n");
 }

@@ -168,7 +168,7 @@ fn images_command(args: &[String], host: &dyn Host) -> Output {
     if let Some(f) = p.value("format") {
         let docs: Vec<serde_json::Value> = rows.iter().map(|(t, r)| serde_json::json!({"Repository": r[0], "Tag": r[1], "ID": r[2], "CreatedSince": r[3], "CreatedAt": rfc3339(*t), "Size": r[4], "Modelled": r[5] == "true", "Digest": r[6]})).collect();
         let fields = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("Digest", "DIGEST"), ("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("Size", "SIZE"), ("Modelled", "MODELLED")];
-        return Output::ok(super::format::format_rows(f, &fields, &docs));
+        return super::format::format_rows(f, &fields, &docs).map_or_else(super::format::template_error, Output::ok);
     }
     let mut header = vec!["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"];
     if digests {
@@ -270,7 +270,7 @@ fn history_command(args: &[String], host: &dyn Host) -> Output {
             first["ID"] = serde_json::Value::String(row[0].clone());
         }
         let fields = [("ID", "IMAGE"), ("CreatedSince", "CREATED"), ("CreatedAt", "CREATED AT"), ("CreatedBy", "CREATED BY"), ("Size", "SIZE"), ("Comment", "COMMENT")];
-        return Output::ok(super::format::format_rows(&f, &fields, &docs));
+        return super::format::format_rows(&f, &fields, &docs).map_or_else(super::format::template_error, Output::ok);
     }
     let mut table_rows = vec![["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     table_rows.extend(rows);
@@ -457,7 +457,7 @@ pub fn system_df(args: &[String], host: &dyn Host) -> Output {
     if let Some(format) = p.value("format").filter(|f| !f.is_empty() && *f != "table") {
         let format = if format == "json" { "{{json .}}" } else { format };
         let docs: Vec<serde_json::Value> = summary.iter().map(|(kind, total, active, size, free)| serde_json::json!({"Type": kind, "TotalCount": total.to_string(), "Active": active.to_string(), "Size": human_size(*size), "Reclaimable": free})).collect();
-        return Output::ok(super::format::format_rows(format, &[("Type", "TYPE"), ("TotalCount", "TOTAL"), ("Active", "ACTIVE"), ("Size", "SIZE"), ("Reclaimable", "RECLAIMABLE")], &docs));
+        return super::format::format_rows(format, &[("Type", "TYPE"), ("TotalCount", "TOTAL"), ("Active", "ACTIVE"), ("Size", "SIZE"), ("Reclaimable", "RECLAIMABLE")], &docs).map_or_else(super::format::template_error, Output::ok);
     }
     if p.bool("verbose") {
         let now = host.now();

@@ -40,7 +40,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     });
     match format.as_deref() {
         Some("json") => return Output::ok(format!("{doc}\n")),
-        Some(t) => return Output::ok(format!("{}\n", super::template::render(t, &doc))),
+        Some(t) => return super::template::render(t, &doc).map_or_else(super::format::template_error, |text| Output::ok(text + "\n")),
         None => {}
     }
     let mut out = String::new();
@@ -111,7 +111,7 @@ pub fn version(args: &[String], host: &dyn Host) -> Output {
     });
     match p.value("format") {
         Some("json") => return Output::ok(format!("{doc}\n")),
-        Some(t) => return Output::ok(format!("{}\n", super::template::render(t, &doc))),
+        Some(t) => return super::template::render(t, &doc).map_or_else(super::format::template_error, |text| Output::ok(text + "\n")),
         None => {}
     }
     let mut out = format!("Client:\n Version:           {}\n API version:       {API_VERSION}\n OS/Arch:           {os}/{arch}\n Context:           default\n\n", super::VERSION);
