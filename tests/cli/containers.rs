@@ -217,7 +217,9 @@ fn mangled_compose_files_and_lesson_manifests_never_panic() {
 }
 
 /// `-v ./config.yml:/app/config.yml`: one host file at a path in the container, both ways,
-/// and read-only when asked.
+/// and read-only when asked. A `-v` source that is missing is made as a directory, as
+/// dockerd makes it (the well-known surprise of a config file that was not there);
+/// `--mount type=bind` refuses it.
 #[test]
 fn a_single_file_binds_into_the_container() {
     let host = crate::MemoryHost::new("//- project/config.yml\nname: demo\n");
@@ -226,10 +228,12 @@ fn a_single_file_binds_into_the_container() {
         &[
             "berth run --rm -v /project/config.yml:/app/config.yml alpine:3.20 sh -c 'cat /app/config.yml; echo port: 80 >> /app/config.yml; ls /app'",
             "berth run --rm -v /project/config.yml:/etc/app.yml:ro alpine:3.20 sh -c 'echo x > /etc/app.yml'",
-            "berth run --rm -v /project/missing.yml:/app/missing.yml alpine:3.20 true",
+            "berth run --rm -v /project/missing.yml:/app/missing.yml alpine:3.20 sh -c 'test -d /app/missing.yml && echo a directory'",
+            "berth run --rm --mount type=bind,src=/project/absent,dst=/app alpine:3.20 true",
         ]
     ));
     assert_eq!(host.file("project/config.yml").unwrap(), b"name: demo\nport: 80\n");
+    assert!(crate::run_line(&host, "berth run --rm -v /project:/p alpine:3.20 ls -d /p/missing.yml").1 == "/p/missing.yml\n", "the directory -v made is on the host");
 }
 
 /// A detached service (a loop that sleeps) stays up: what it printed by now is in the
@@ -686,4 +690,25 @@ fn commands_on_tables_apply_their_options() {
     assert!(version.starts_with("Client:\n Version:           ") && version.contains("\nServer: Berth Engine\n Engine:\n  Version:          ") && version.contains("  API version:      1.48 (minimum version 1.24)\n"), "{version}");
     assert_eq!(run("berth version --format '{{.Server.Version}}'").1, format!("{}\n", env!("CARGO_PKG_VERSION")));
     assert_eq!(run("berth info --format '{{.Containers}} {{.ServerVersion}}'").1, format!("1 {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+/// A container has runc's `/dev`: the devices read and write as Linux's (`null`,
+/// `zero`, `full`, `urandom`), `/dev/shm` takes files, and `tail -f /dev/null`, the
+/// keep-alive idiom, keeps a detached container up as `sleep infinity` does.
+#[test]
+fn containers_have_dev_nodes_and_tail_f_dev_null_keeps_one_up() {
+    let host = MemoryHost::new("");
+    let run = |line: &str| crate::run_line(&host, line);
+    assert_eq!(run("berth pull -q alpine:3.20").0, 0);
+    let ls = run("berth run --rm alpine:3.20 ls /dev").1;
+    assert_eq!(ls.split_whitespace().collect::<Vec<_>>(), ["console", "core", "fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"]);
+    assert!(run("berth run --rm alpine:3.20 ls -l /dev/null").1.starts_with("crw-rw-rw- 1 root root 1,   3 "), "{}", run("berth run --rm alpine:3.20 ls -l /dev/null").1);
+    assert_eq!(run("berth run --rm alpine:3.20 sh -c 'head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c; echo gone > /dev/null; cat /dev/null | wc -c'").1, "5\n16\n0\n");
+    let (code, _, err) = run("berth run --rm alpine:3.20 sh -c 'echo x > /dev/full'");
+    assert!(code != 0 && err.contains("No space left on device"), "{err}");
+    assert_eq!(run("berth run --rm alpine:3.20 cat /dev/zero").2, "cat: /dev/zero: File too large\n", "an endless stream read whole is an error, never a hang");
+    assert_eq!(run("berth run --rm alpine:3.20 sh -c 'echo shared > /dev/shm/seg; cat /dev/shm/seg'").1, "shared\n");
+    assert_eq!(run("berth run -d --name keeper alpine:3.20 tail -f /dev/null").0, 0);
+    assert_eq!(run("berth ps --format '{{.Names}} {{.State}}'").1, "keeper running\n");
+    assert_eq!(run("berth exec keeper sh -c 'test -c /dev/zero && echo device'").1, "device\n");
 }

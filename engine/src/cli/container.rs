@@ -76,10 +76,12 @@ struct RunOptions {
     stop_signal: Option<String>,
     /// `-q`: no pull progress.
     quiet: bool,
+    /// The bind sources of `--mount type=bind`, which must exist.
+    binds_must_exist: Vec<String>,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None, labels: Vec::new(), expose: Vec::new(), cidfile: None, stop_signal: None, quiet: false };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None, labels: Vec::new(), expose: Vec::new(), cidfile: None, stop_signal: None, quiet: false, binds_must_exist: Vec::new() };
     // The table reads the line (clusters, `--flag=value`, `--rm=false`, typed values);
     // the scan below sees one spelling of each flag, in the order given.
     let table = if create_only { &super::run_flags::CREATE } else { &super::run_flags::RUN };
@@ -262,7 +264,13 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Ok(spec) => match mount_to_volume(spec) {
                     // A tmpfs is a tmpfs (`--tmpfs PATH:OPTIONS`), not a volume.
                     Ok(volume) if volume.starts_with("tmpfs:") => o.host.tmpfs.push(volume["tmpfs:".len()..].to_string()),
-                    Ok(volume) => o.volumes.push(volume),
+                    Ok(volume) => {
+                        // `--mount type=bind` refuses a missing source; `-v` makes it.
+                        if volume.starts_with('/') || volume.starts_with('.') {
+                            o.binds_must_exist.push(volume.split(':').next().unwrap_or_default().to_string());
+                        }
+                        o.volumes.push(volume);
+                    }
                     Err(message) => return Output::fail(125, format!("invalid argument \"{spec}\" for \"--mount\" flag: {message}\nSee '{prog} run --help'.\n", prog = super::flags::program())),
                 },
                 Err(e) => return e,
@@ -348,6 +356,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         user: o.user.clone(),
         entrypoint: o.entrypoint.clone(),
         volumes: o.volumes.clone(),
+        binds_must_exist: o.binds_must_exist.clone(),
         ports: o.ports.clone(),
         hostname: o.hostname.clone(),
         host: o.host.clone(),

@@ -25,6 +25,9 @@ pub struct CreateOptions {
     pub entrypoint: Option<String>,
     /// `-v` specs: `name:/path[:ro]`, `/host:/path`, `/path` (anonymous).
     pub volumes: Vec<String>,
+    /// Bind sources given with `--mount type=bind` (written into `volumes` as `-v`
+    /// specs): these must exist; a `-v` bind source that is missing is made.
+    pub binds_must_exist: Vec<String>,
     pub ports: Vec<String>,
     pub hostname: Option<String>,
     pub host: HostOptions,
@@ -169,7 +172,8 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         if !propagation.is_empty() && kind != "bind" {
             return Err(Failed { prelude, error: EngineError::Invalid(format!("invalid volume specification: '{v}': invalid mount config for type \"volume\": field BindOptions must not be specified")) });
         }
-        mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro, propagation });
+        let create_source = kind == "bind" && !o.binds_must_exist.contains(&source);
+        mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro, propagation, create_source });
     }
     let container = Container {
         id: id.clone(),

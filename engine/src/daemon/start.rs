@@ -34,6 +34,29 @@ pub fn bind_source<'h>(host: &'h dyn Host, source: &str) -> Result<Box<dyn FileS
     Ok(Box::new(crate::vfs::SubdirFs { inner: dir, base: format!("/{name}") }))
 }
 
+/// A `-v` bind source that does not exist, made as a directory (dockerd makes it, as
+/// root, mode 755) under the nearest parent that does; where none can be made, the start
+/// reports the missing source as `--mount` would.
+fn make_bind_source(host: &dyn Host, source: &str) {
+    if bind_source(host, source).is_ok() {
+        return;
+    }
+    let normal = crate::vfs::normalize(source);
+    let mut parent = normal.as_str();
+    while let Some((up, _)) = parent.rsplit_once('/') {
+        parent = if up.is_empty() { "/" } else { up };
+        let base = if source.starts_with('/') { parent.to_string() } else { format!(".{parent}") };
+        if let Ok(mut fs) = host.bind(&base) {
+            let rest = normal[parent.len()..].trim_start_matches('/');
+            let _ = fs.create_dir_all(&format!("/{rest}"), 0o755);
+            return;
+        }
+        if parent == "/" {
+            return;
+        }
+    }
+}
+
 /// How a container's process ran: its status, stdout and stderr, or why it could not start.
 pub type Executed = Result<(i32, Vec<u8>, Vec<u8>), EngineError>;
 
@@ -166,6 +189,9 @@ pub fn execute_with(store: &mut ImageStore, containers: &mut Containers, c: &Con
 /// command's own terminal).
 pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, stdio: Stdio) -> Executed {
     let terminal_detached = stdio.terminal.detached.is_some();
+    for m in c.mounts.iter().filter(|m| m.kind == "bind" && m.create_source) {
+        make_bind_source(host, &m.source);
+    }
     let runtime = choose_runtime(store, c, host).map_err(|e| EngineError::Start { message: e.to_string(), status: 125 })?;
     // The record says which runtime runs it, so that later verbs reach its process.
     let mut chosen = c.clone();
@@ -384,6 +410,13 @@ pub fn with_container_fs<T>(store: &mut ImageStore, containers: &mut Containers,
             let mut fs = MemoryFs::with_quota(quota.clone());
             let _ = fs.set_mode("/", 0o1777);
             mounted.push((path.clone(), Box::new(fs), *read_only));
+        }
+        // The runtime's `/dev`, as runc makes it, unless something is mounted there.
+        if !mounted.iter().any(|(p, _, _)| crate::vfs::normalize(p) == "/dev") {
+            if !root.exists("/dev") {
+                let _ = root.create_dir("/dev", 0o755);
+            }
+            mounted.push(("/dev".into(), Box::new(crate::vfs::dev::DevFs::new(host.now() as u64 ^ c.created as u64)), false));
         }
         let mut fs = Mounted { root: &mut root, mounts: mounted, root_read_only: c.host_config.read_only };
         f(&mut fs)

@@ -285,6 +285,10 @@ pub struct Mount {
     /// empty for Docker's default, `rprivate`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub propagation: String,
+    /// A bind source that is missing is made as a directory when the container starts
+    /// (`-v /host/path:/path`, as dockerd does); `--mount type=bind` refuses instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_source: bool,
 }
 
 const VOLUMES_KEY: &str = "volumes/index.json";

@@ -1224,6 +1224,19 @@ impl<'fs> Shell<'fs> {
     }
 
     fn run_applet(&mut self, name: &str, argv: &[String], env: &BTreeMap<String, String>, io: &Io) -> Option<i32> {
+        // `tail -f FILE` prints the tail, then waits for more for ever: nothing else writes
+        // while an emulated process runs, so the wait is `sleep infinity`'s (the
+        // keep-alive idiom `tail -f /dev/null` keeps a container up).
+        let follows = |a: &String| matches!(a.as_str(), "-f" | "-F" | "--follow" | "--retry") || a.starts_with("--follow=");
+        if name == "tail" && argv[1..].iter().any(follows) {
+            let plain: Vec<String> = argv.iter().filter(|a| !follows(a)).cloned().collect();
+            let status = self.run_applet(name, &plain, env, io)?;
+            if status != 0 {
+                return Some(status);
+            }
+            let forever = ["infinity".to_string()];
+            return self.run_applet("sleep", &[["sleep".to_string()].as_slice(), &forever].concat(), env, io).map(|s| if s == 130 { 130 } else { status });
+        }
         if name == "sleep" {
             if let Ok(secs) = sleep_seconds(&argv[1..]) {
                 self.slept.set(self.slept.get() + secs);

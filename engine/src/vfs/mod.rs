@@ -16,6 +16,7 @@
 //! assert_eq!(fs.read("/link").unwrap(), b"hi\n");
 //! ```
 
+pub mod dev;
 #[cfg(unix)]
 mod host;
 mod memory;
@@ -53,8 +54,11 @@ pub enum Errno {
     EROFS,
     ENAMETOOLONG,
     EBUSY,
-    /// A modelled file too large to read whole (see [`MAX_READ`]).
+    /// A modelled file too large to read whole (see [`MAX_READ`]), or a device's
+    /// endless stream read whole.
     EFBIG,
+    /// A device with nothing behind it (`/dev/tty` without a terminal).
+    ENXIO,
 }
 
 impl Errno {
@@ -66,6 +70,7 @@ impl Errno {
             Errno::EACCES => 13,
             Errno::EBUSY => 16,
             Errno::EFBIG => 27,
+            Errno::ENXIO => 6,
             Errno::EEXIST => 17,
             Errno::EXDEV => 18,
             Errno::ENOTDIR => 20,
@@ -97,6 +102,7 @@ impl Errno {
             Errno::ENAMETOOLONG => "File name too long",
             Errno::EBUSY => "Device or resource busy",
             Errno::EFBIG => "File too large",
+            Errno::ENXIO => "No such device or address",
         }
     }
 }

@@ -31,6 +31,7 @@ mod errno {
     pub const NOTDIR: i32 = 54;
     pub const NOTEMPTY: i32 = 55;
     pub const NOTSUP: i32 = 58;
+    pub const NXIO: i32 = 60;
     pub const PERM: i32 = 63;
     pub const ROFS: i32 = 69;
     pub const SPIPE: i32 = 70;
@@ -55,6 +56,7 @@ fn wasi_errno(e: &FsError) -> i32 {
         Errno::ENAMETOOLONG => errno::NAMETOOLONG,
         Errno::EBUSY => errno::BUSY,
         Errno::EFBIG => errno::FBIG,
+        Errno::ENXIO => errno::NXIO,
     }
 }
 

@@ -174,7 +174,12 @@ fn ls(args: &[String], ctx: &mut Ctx) -> i32 {
         }
         let user = name_of(&*ctx.fs, "/etc/passwd", m.uid);
         let group = name_of(&*ctx.fs, "/etc/group", m.gid);
-        let size = if human_sizes { human(m.size) } else { m.size.to_string() };
+        // A device shows its numbers where a file shows its size.
+        let size = match m.kind {
+            FileType::CharDevice | FileType::BlockDevice => format!("{}, {:>3}", m.rdev >> 8, m.rdev & 0xff),
+            _ if human_sizes => human(m.size),
+            _ => m.size.to_string(),
+        };
         let link = if m.is_symlink() { format!(" -> {}", ctx.fs.read_link(&path).unwrap_or_default()) } else { String::new() };
         format!("{} {} {user} {group} {size:>5} {} {name}{link}", mode_string(&m), m.nlink, date_string(m.mtime))
     };

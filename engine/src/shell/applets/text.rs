@@ -98,7 +98,10 @@ fn head_tail(name: &str, args: &[String], ctx: &mut Ctx) -> i32 {
     }
     for f in &files {
         let p = ctx.path(f);
-        let regular = f != "-" && !f.starts_with("/dev/") && !f.starts_with("/proc/self/fd/") && ctx.fs.stat(&p).is_ok_and(|m| m.is_file());
+        // Files and devices (`/dev/zero`) are read in ranges; the streams (`-`,
+        // `/dev/stdin`, `/dev/fd/N`) through the inputs.
+        let stream = f == "-" || matches!(f.as_str(), "/dev/stdin" | "/dev/stdout" | "/dev/stderr") || f.starts_with("/dev/fd/") || f.starts_with("/proc/self/fd/");
+        let regular = !stream && ctx.fs.stat(&p).is_ok_and(|m| m.is_file() || m.kind == crate::vfs::FileType::CharDevice);
         match regular.then(|| read_part(&*ctx.fs, &p, part)) {
             Some(Ok(data)) => inputs.push((f.clone(), data)),
             Some(Err(e)) => status = ctx.fail(name, &format!("{f}: {}", e.errno.message()), 1),
@@ -154,10 +157,21 @@ enum Part {
 /// little more than needed is fine: the caller cuts it).
 fn read_part(fs: &dyn crate::vfs::FileSystem, path: &str, part: Part) -> crate::vfs::FsResult<Vec<u8>> {
     const CHUNK: u64 = 64 << 10;
-    let size = fs.stat(path)?.size;
+    let meta = fs.stat(path)?;
+    // A device (`/dev/zero`, `/dev/urandom`) is a stream with no size: read as far as the
+    // part needs, up to 64 MiB (then `EFBIG`: a line that long never ends here).
+    const DEVICE_LIMIT: u64 = 64 << 20;
+    let device = meta.kind == crate::vfs::FileType::CharDevice;
+    let size = if device { DEVICE_LIMIT } else { meta.size };
     match part {
         Part::All => fs.read(path),
         Part::Head { lines: false, n } => fs.read_range(path, 0, n.min(size) as usize),
+        // An empty stream (`/dev/null`) has an empty tail; an endless one has no end to
+        // count back from.
+        Part::Tail { .. } if device => match fs.read_range(path, 0, 1)?.is_empty() {
+            true => Ok(Vec::new()),
+            false => Err(crate::vfs::FsError::new(crate::vfs::Errno::EFBIG, path)),
+        },
         Part::Tail { lines: false, n } => fs.read_range(path, size.saturating_sub(n), n.min(size) as usize),
         Part::Head { lines: true, n } => {
             let (mut out, mut newlines) = (Vec::new(), 0u64);
@@ -168,6 +182,9 @@ fn read_part(fs: &dyn crate::vfs::FileSystem, path: &str, part: Part) -> crate::
                 }
                 newlines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
                 out.extend_from_slice(&chunk);
+            }
+            if device && newlines < n && out.len() as u64 >= size {
+                return Err(crate::vfs::FsError::new(crate::vfs::Errno::EFBIG, path));
             }
             Ok(out)
         }
