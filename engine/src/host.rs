@@ -41,6 +41,11 @@ pub trait Files {
     fn cwd_name(&self) -> String {
         "project".into()
     }
+    /// A variable of the caller's environment (the shell that ran the command): Compose
+    /// interpolates `${VAR}` from it. `None` where the front end has none to give.
+    fn env_var(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Time as the front end knows it: the engine reads no clock of its own (there is none

@@ -177,7 +177,7 @@ impl Sandbox {
     }
 
     fn host(&self, cwd: &str, stdin: &[u8]) -> SandboxHost {
-        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), front: self.front.clone(), stdout_terminal: true }
+        SandboxHost { fs: self.fs.clone(), storage: self.storage.clone(), clock: self.clock.clone(), cwd: cwd.to_string(), stdin: stdin.to_vec(), attached: self.attached.clone(), last_build: self.last_build.clone(), front: self.front.clone(), stdout_terminal: true, env: Default::default() }
     }
 
     /// Runs a line in the host shell even while the terminal is attached to a container,
@@ -233,7 +233,7 @@ impl Sandbox {
             if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
             }
-            let mut host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), stdout_terminal: call.stdout_terminal, ..template.clone() };
+            let mut host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), stdout_terminal: call.stdout_terminal, env: call.env.clone(), ..template.clone() };
             if !call.terminal {
                 // Redirected or piped: nothing is shown or waited for on the terminal.
                 host.front = FrontEnd { progress: host.front.progress.clone(), ..FrontEnd::default() };
@@ -420,6 +420,8 @@ struct SandboxHost {
     front: FrontEnd,
     /// The command's stdout is the terminal (not redirected or piped).
     stdout_terminal: bool,
+    /// The calling shell's exported variables.
+    env: std::collections::BTreeMap<String, String>,
 }
 
 impl SandboxHost {
@@ -447,6 +449,10 @@ impl crate::host::Files for SandboxHost {
 
     fn cwd_name(&self) -> String {
         self.cwd.rsplit('/').find(|s| !s.is_empty()).unwrap_or("workspace").to_string()
+    }
+
+    fn env_var(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
     }
 
     fn bind(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {

@@ -174,7 +174,7 @@ fn compose_up_ps_logs_and_down() {
         "//- app/compose.yaml\nversion: \"3.9\"\nservices:\n  web:\n    build: .\n    ports:\n      - \"5000:5000\"\n    environment:\n      GREETING: hello\n    volumes:\n      - ./images:/app/images\n      - cache:/cache\n    depends_on:\n      - worker\n  worker:\n    image: \"alpine:3.20\"\n    command: [\"sh\", \"-c\", \"echo working; ls /\"]\nvolumes:\n  cache:\n//- app/Dockerfile\nFROM alpine:3.20\nWORKDIR /app\nCMD [\"sh\", \"-c\", \"echo $GREETING from web; ls /app/images; echo kept > /cache/f\"]\n//- app/images/cat.png\npng\n",
         &[
             "berth compose -f app/compose.yaml up",
-            "berth compose -f app/compose.yaml ps",
+            "berth compose -f app/compose.yaml ps -a",
             "berth compose -f app/compose.yaml logs",
             "berth volume ls",
             "berth compose -f app/compose.yaml down -v",
@@ -711,4 +711,90 @@ fn containers_have_dev_nodes_and_tail_f_dev_null_keeps_one_up() {
     assert_eq!(run("berth run -d --name keeper alpine:3.20 tail -f /dev/null").0, 0);
     assert_eq!(run("berth ps --format '{{.Names}} {{.State}}'").1, "keeper running\n");
     assert_eq!(run("berth exec keeper sh -c 'test -c /dev/zero && echo device'").1, "device\n");
+}
+
+/// Compose over the specification: `.env` and the caller's variables interpolated with
+/// defaults, the override file merged, `-f` files merged in order, profiles, `env_file`,
+/// long port and volume syntax, `deploy.resources.limits`, labels, `container_name`, and
+/// `depends_on` conditions (a healthcheck run in the container, a job that must
+/// complete); then `config`, `ps`, `logs`, `exec`, `run`, `stop`/`start`/`restart`,
+/// `rm` and `down`, each with its common flags.
+#[test]
+fn compose_follows_the_specification() {
+    let host = MemoryHost::new(concat!(
+        "//- app/.env\nTAG=3.20\nGREETING=hello from .env\n",
+        "//- app/web.env\n# for web\nMODE=production\n",
+        "//- app/compose.yaml\n",
+        "name: shop\n",
+        "x-base: &base\n  image: alpine:${TAG}\n",
+        "services:\n",
+        "  db:\n    <<: *base\n    command: sh -c 'touch /tmp/ready; echo db up; sleep 1000'\n",
+        "    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/ready\"]\n      interval: 1s\n      retries: 2\n",
+        "  migrate:\n    <<: *base\n    command: [\"sh\", \"-c\", \"echo migrated\"]\n",
+        "  web:\n    <<: *base\n    container_name: shop-web\n    env_file: web.env\n",
+        "    environment:\n      - GREETING\n      - PORT=${PORT:-8080}\n",
+        "    command: sh -c 'echo \"$$GREETING $$MODE $$PORT\"; sleep 1000'\n",
+        "    ports:\n      - target: 80\n        published: \"8080\"\n        protocol: tcp\n",
+        "    volumes:\n      - type: volume\n        source: data\n        target: /data\n      - ./site:/site:ro\n",
+        "    deploy:\n      resources:\n        limits:\n          cpus: \"0.5\"\n          memory: 64M\n",
+        "    labels:\n      tier: front\n",
+        "    depends_on:\n      db:\n        condition: service_healthy\n      migrate:\n        condition: service_completed_successfully\n",
+        "  debug:\n    <<: *base\n    profiles: [tools]\n    command: echo debugging\n",
+        "volumes:\n  data:\n",
+        "//- app/compose.override.yaml\nservices:\n  web:\n    environment:\n      EXTRA: from-override\n",
+        "//- app/site/index.html\n<h1>hi</h1>\n",
+        "//- more.yaml\nservices:\n  web:\n    labels:\n      added: by-second-file\n",
+    ));
+    let run = |line: &str| crate::run_line(&host, line);
+    let compose = |rest: &str| run(&format!("berth compose --project-directory app -f app/compose.yaml -f app/compose.override.yaml {rest}"));
+    // Configuration: interpolated, merged, normalised.
+    let (code, services, _) = compose("config --services");
+    assert_eq!((code, services.as_str()), (0, "db\nmigrate\nweb\n"), "the profile's service stays out");
+    assert_eq!(compose("--profile tools config --services").1, "db\ndebug\nmigrate\nweb\n");
+    let json: serde_json::Value = serde_json::from_str(&compose("config --format json").1).unwrap();
+    assert_eq!(json["name"], "shop");
+    assert_eq!(json["services"]["web"]["image"], "alpine:3.20");
+    assert_eq!(json["services"]["web"]["environment"]["EXTRA"], "from-override");
+    assert_eq!(json["services"]["web"]["environment"]["PORT"], "8080");
+    assert!(compose("config").1.contains("    image: alpine:3.20\n"), "YAML by default");
+    assert!(run("berth compose -f app/compose.yaml -f more.yaml config --format json").1.contains("by-second-file"));
+    assert_eq!(run("berth compose -f app/nope.yaml config").0, 1);
+    // up: dependencies first, with their conditions met.
+    let (code, _, err) = compose("up -d");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(" ✔ Container shop-db-1  Healthy\n") && err.contains(" ✔ Container shop-web  Started\n") && err.contains(" ✔ Volume \"shop_data\"  Created\n"), "{err}");
+    assert_eq!(run("berth logs shop-web").1, "hello from .env production 8080\n");
+    let inspect = |f: &str| run(&format!("berth inspect --format '{f}' shop-web")).1;
+    assert_eq!(inspect("{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{index .Config.Labels \"tier\"}} {{index .Config.Labels \"com.docker.compose.service\"}}"), "67108864 500000000 front web\n");
+    assert_eq!(inspect("{{json .HostConfig.PortBindings}}"), "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}\n");
+    assert_eq!(inspect("{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}"), "/data=true /site=false \n");
+    // ps: running only, all with -a, formats and services.
+    assert_eq!(compose("ps --format '{{.Service}} {{.State}}'").1, "db running\nweb running\n");
+    assert_eq!(compose("ps -a --format '{{.Service}} {{.State}}'").1, "db running\nmigrate exited\nweb running\n");
+    assert_eq!(compose("ps --services").1, "db\nmigrate\nweb\n");
+    assert_eq!(compose("ps --status exited -q").1.trim().len(), 64);
+    // logs, exec and a one-off run.
+    assert_eq!(compose("logs --no-log-prefix migrate db").1, "db up\nmigrated\n");
+    assert_eq!(compose("logs -n 1 web").1, "web-1 | hello from .env production 8080\n");
+    assert_eq!(compose("exec -T web sh -c 'echo $EXTRA; cat /site/index.html'").1, "from-override\n<h1>hi</h1>\n");
+    assert_eq!(compose("exec -e X=1 web sh -c 'echo $X'").1, "1\n");
+    assert_eq!(compose("exec nope true"), (1, String::new(), "service \"nope\" is not running\n".into()));
+    assert_eq!(compose("run --rm --no-deps -e MODE=test web sh -c 'echo $MODE'").1, "test\n");
+    assert_eq!(run("berth ps -a -q --filter label=com.docker.compose.oneoff=True").1, "", "--rm took the one-off container");
+    // stop, start, restart, rm.
+    assert!(compose("stop -t 1 web").2.contains(" ✔ Container shop-web  Stopped\n"));
+    assert_eq!(compose("ps --format '{{.Service}}'").1, "db\n");
+    assert!(compose("start web").2.contains(" ✔ Container shop-web  Started\n"));
+    assert!(compose("restart db").2.contains(" ✔ Container shop-db-1  Started\n"));
+    assert!(compose("rm -f migrate").2.contains(" ✔ Container shop-migrate-1  Removed\n"));
+    assert_eq!(compose("rm -f web").2, "No stopped containers\n", "a running container stays without -s");
+    // down: containers, named volumes with -v.
+    let down = compose("down -v").2;
+    assert!(down.contains(" ✔ Container shop-web  Removed\n") && down.contains(" ✔ Volume shop_data  Removed\n"), "{down}");
+    assert_eq!(run("berth ps -a -q").1, "");
+    // Bad input: unknown flags and services, variables that must be set.
+    assert_eq!(compose("up --forse"), (125, String::new(), "unknown flag: --forse\nSee 'berth compose up --help'.\n".into()));
+    assert_eq!(compose("logs nope").2, "no such service: nope\n");
+    let (code, _, err) = run("berth compose -f bad.yaml config");
+    assert_eq!(code, 1, "{err}");
 }

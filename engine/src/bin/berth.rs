@@ -63,6 +63,10 @@ impl engine::host::Files for NativeHost {
         std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "project".into())
     }
 
+    fn env_var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
     fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         if path == "-" {
             let mut buf = Vec::new();

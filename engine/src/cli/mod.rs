@@ -128,7 +128,7 @@ Run 'berth COMMAND --help' for more information on a command.
 pub static TABLES: &[&flags::Command] = {
     use tables::*;
     &[
-        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE,
+        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
     ]
 };
 
