@@ -167,11 +167,20 @@ fn build_reads_buildx_options_from_its_table() {
 /// runs (the image is dated by its last step), so the first is not left untagged.
 #[test]
 fn a_fully_cached_rebuild_gives_the_same_image() {
-    let host = crate::MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nCOPY Dockerfile /x\n");
+    let host = crate::MemoryHost::new("//- app/Dockerfile\nFROM alpine:3.20\nCOPY Dockerfile /x\n//- meta/Dockerfile\nFROM alpine:3.20\nARG V=1\nCOPY Dockerfile /x\nENV VERSION=$V\nLABEL team=ml\nCMD [\"env\"]\n");
     let first = crate::run_line(&host, "berth build -q -t app:1 app");
     assert_eq!(first.0, 0, "{}", first.2);
     host.advance(5);
     let again = crate::run_line(&host, "berth build -q -t app:1 app");
     assert_eq!(again.1, first.1, "same image ID");
     assert_eq!(crate::run_line(&host, "berth images -q -f dangling=true").1, "");
+    // Metadata steps last (ENV, LABEL, CMD) are cached too.
+    let first = crate::run_line(&host, "berth build -q -t meta:1 meta");
+    host.advance(5);
+    assert_eq!(crate::run_line(&host, "berth build -q -t meta:1 meta").1, first.1, "a build ending in metadata steps, all cached, gives the same image");
+    // A changed build argument is a new step, not the cached config.
+    let other = crate::run_line(&host, "berth build -q --build-arg V=2 -t meta:2 meta");
+    assert_ne!(other.1, first.1);
+    assert_eq!(crate::run_line(&host, "berth run --rm meta:2 sh -c 'echo $VERSION'").1, "2\n");
+    assert_eq!(crate::run_line(&host, "berth run --rm meta:1 sh -c 'echo $VERSION'").1, "1\n");
 }

@@ -440,10 +440,21 @@ pub fn build(store: &mut ImageStore, catalog: &Catalog, req: &BuildRequest) -> B
                     p.line(n, &format!("DONE {:.1}s", elapsed()));
                 }
                 other => {
+                    // A metadata step (ENV, LABEL, CMD, …) is cached as BuildKit caches
+                    // it: a rebuild takes the config as it was, history dates included,
+                    // so a fully cached build gives the same image.
                     let recorded = history_text(other, &text, &shell_cmd);
                     apply_metadata(other, &mut state.config, &mut shell_cmd, &mut cmd_set);
+                    // The key holds the config the step gave (its words expanded with
+                    // this build's arguments), so a changed `--build-arg` is a new step.
+                    let applied = serde_json::to_string(&state.config.config).unwrap_or_default();
+                    let key = Digest::of(format!("{}|{}|{applied}", state.key, text).as_bytes());
+                    if from_cache(store, &mut state, &key, req.no_cache) {
+                        continue;
+                    }
                     state.config.history.push(History { created: Some(crate::time::rfc3339(req.now)), created_by: Some(recorded), comment: Some("buildkit.dockerfile.v0".into()), empty_layer: true });
-                    state.key = Digest::of(format!("{}|{}", state.key, text).as_bytes());
+                    store.cache_put(&key, &cache_entry(&state));
+                    state.key = key;
                 }
             }
         }
