@@ -144,7 +144,21 @@ impl Storage for DirStorage {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let tmp = dir.join(format!("{TMP_PREFIX}{}-{}", std::process::id(), key.replace('/', "_")));
-        let written = std::fs::write(&tmp, data).map_err(|e| format!("{}: {e}", tmp.display())).and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display())));
+        // The bytes reach the disk before the name does, and the rename is made durable
+        // with its directory: a power cut leaves the old content or the new, never an
+        // empty file under the name.
+        let durable = |tmp: &std::path::Path| -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(tmp)?;
+            f.write_all(data)?;
+            f.sync_data()
+        };
+        let written = durable(&tmp).map_err(|e| format!("{}: {e}", tmp.display())).and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display())));
+        if written.is_ok() {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
         if written.is_err() {
             // A full disk leaves no partial file behind; the old content stays.
             let _ = std::fs::remove_file(&tmp);
