@@ -2,6 +2,7 @@
 //! volumes, bind mounts), `ps`, `logs`, `inspect`, `cp`, `start`, `rm`, and Docker's errors.
 
 use crate::{sessions, sessions_on, MemoryHost};
+use engine::cli::Clock;
 
 #[test]
 fn run_pulls_on_demand_and_prints_output() {
@@ -797,4 +798,30 @@ fn compose_follows_the_specification() {
     assert_eq!(compose("logs nope").2, "no such service: nope\n");
     let (code, _, err) = run("berth compose -f bad.yaml config");
     assert_eq!(code, 1, "{err}");
+}
+
+/// `docker events`: the engine's journal of what happened, in dockerd's words and shape,
+/// with `--since`/`--until`, filters and templates.
+#[test]
+fn events_show_what_happened_as_dockerd_reports_it() {
+    let host = MemoryHost::new("");
+    let run = |line: &str| crate::run_line(&host, line);
+    let start = host.now();
+    assert_eq!(run("berth pull -q alpine:3.20").0, 0);
+    assert_eq!(run("berth run --name once alpine:3.20 true").0, 0);
+    assert_eq!(run("berth rm once").0, 0);
+    assert_eq!(run("berth volume create data").0, 0);
+    assert_eq!(run("berth tag alpine:3.20 mine:1").0, 0);
+    let since = format!("--since {start} --until {}", host.now() + 1);
+    let (code, out, err) = run(&format!("berth events {since} --format '{{{{.Type}}}} {{{{.Action}}}} {{{{.Actor.Attributes.name}}}}'"));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, "image pull alpine\ncontainer create once\ncontainer start once\ncontainer die once\ncontainer destroy once\nvolume create <no value>\nimage tag mine:1\n", "a volume has no name attribute: Go prints a missing key so");
+    let dies = run(&format!("berth events {since} --filter event=die"));
+    assert!(dies.1.contains(" container die ") && dies.1.ends_with("(exitCode=0, image=alpine:3.20, name=once)\n"), "{}", dies.1);
+    assert_eq!(run(&format!("berth events {since} --filter type=volume --format '{{{{.Actor.ID}}}}'")).1, "data\n");
+    assert_eq!(run(&format!("berth events {since} --filter container=once --filter event=start")).1.lines().count(), 1);
+    assert_eq!(run(&format!("berth events {since} --filter colour=red")).2, "Error response from daemon: invalid filter 'colour'\n");
+    // Without --since, only what comes from now on: nothing has yet.
+    assert_eq!(run(&format!("berth events --until {}", host.now() + 1)).1, "");
+    assert_eq!(run("berth system events --since lots").0, 1);
 }

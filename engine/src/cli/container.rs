@@ -528,7 +528,7 @@ pub fn lifecycle(command: &str, args: &[String], host: &dyn Host) -> Output {
     match command {
         "rename" => {
             let [old, new] = names[..] else { unreachable!("arity checked") };
-            match crate::daemon::rm::rename(&mut containers, old, new) {
+            match crate::daemon::rm::rename(&mut containers, old, new, host.now()) {
                 Ok(()) => Output::ok(""),
                 Err(e) => Output::fail(1, format!("Error response from daemon: {e}\n")),
             }
@@ -890,6 +890,77 @@ pub fn attach(args: &[String], host: &dyn Host) -> Output {
         Ok(None) => Output::ok(""),
         Err(EngineError::Invalid(m)) => Output::fail(1, format!("{m}\n")),
         Err(e) => engine_error(e),
+    }
+}
+
+/// `events [--since T] [--until T] [--filter K=V] [--format F]`: the engine's journal
+/// (`daemon::events`) from `--since`, then, without `--until`, new events as they come
+/// until Ctrl-C where the host has real time.
+pub fn events(args: &[String], host: &dyn Host) -> Output {
+    let p = match EVENTS.read(args, 0, Some(0)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let now = host.now();
+    let time = |flag: &str| -> Result<Option<i64>, Output> {
+        match p.value(flag) {
+            None => Ok(None),
+            Some(v) => log_time(v, now).map(Some).ok_or_else(|| Output::fail(1, format!("Error response from daemon: invalid value for \"{flag}\": failed to parse value as time or duration: \"{v}\"\n"))),
+        }
+    };
+    let (since, until) = match (time("since"), time("until")) {
+        (Ok(s), Ok(u)) => (s, u),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let filters = p.filters();
+    let format = p.value("format").filter(|f| !f.is_empty());
+    let show_event = |e: &crate::daemon::events::Event| -> Result<String, Output> {
+        Ok(match format {
+            None => crate::daemon::events::line(e) + "\n",
+            Some("json") => serde_json::json!({"Type": e.kind, "Action": e.action, "Actor": e.actor, "scope": "local", "time": e.time_nano / 1_000_000_000, "timeNano": e.time_nano}).to_string() + "\n",
+            Some(f) => {
+                let doc = serde_json::json!({"Type": e.kind, "Action": e.action, "Actor": {"ID": e.actor.id, "Attributes": e.actor.attributes}, "Scope": "local", "Time": e.time_nano / 1_000_000_000, "TimeNano": e.time_nano, "Status": e.action, "ID": e.actor.id, "From": e.actor.attributes.get("image")});
+                super::template::render(f, &doc).map_err(super::format::template_error)? + "\n"
+            }
+        })
+    };
+    let read = || host.storage().map(|s| crate::daemon::events::read(s.as_ref())).unwrap_or_default();
+    let mut out = String::new();
+    let past = read();
+    // Without --since only what happens from now on is shown, as dockerd streams it.
+    let shown_past = past.iter().filter(|e| since.is_some_and(|s| e.time_nano >= s) && until.is_none_or(|u| e.time_nano <= u));
+    for e in shown_past {
+        match crate::daemon::events::matches(e, &filters) {
+            Ok(true) => match show_event(e) {
+                Ok(text) => out.push_str(&text),
+                Err(o) => return o,
+            },
+            Ok(false) => {}
+            Err(m) => return Output::fail(1, format!("Error response from daemon: {m}\n")),
+        }
+    }
+    let (Some(show), None) = (host.follow(), until) else { return Output::ok(out) };
+    let mut last = past.last().cloned();
+    loop {
+        if !show(&std::mem::take(&mut out), 1.0) {
+            return Output { code: 130, stdout: Vec::new(), stderr: Vec::new() };
+        }
+        let all = read();
+        // What follows the last event shown (the journal drops its oldest, so by
+        // content, not by count).
+        let from = match &last {
+            None => 0,
+            Some(l) => all.iter().rposition(|e| e == l).map_or_else(|| all.iter().position(|e| e.time_nano > l.time_nano).unwrap_or(all.len()), |i| i + 1),
+        };
+        last = all.last().cloned().or(last);
+        for e in &all[from..] {
+            if crate::daemon::events::matches(e, &filters).unwrap_or(false) {
+                match show_event(e) {
+                    Ok(text) => out.push_str(&text),
+                    Err(o) => return o,
+                }
+            }
+        }
     }
 }
 
@@ -1380,7 +1451,7 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
         "rm" | "remove" => {
             let mut out = Output::ok("");
             for n in &names {
-                match crate::daemon::volume::remove(&mut containers, n) {
+                match crate::daemon::volume::remove(&mut containers, n, host.now()) {
                     Ok(()) => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),
                     // `-f`: a volume that is not there is not an error.
                     Err(EngineError::Invalid(m)) if p.bool("force") && m.ends_with("no such volume") => out.stdout.extend_from_slice(format!("{n}\n").as_bytes()),

@@ -68,6 +68,8 @@ fn pull_command(args: &[String], host: &dyn Host) -> Output {
     };
     match pull::pull_for(&mut store, &Catalog::embedded(), name, host.remote(), platform.as_deref(), !quiet) {
         Ok(p) => {
+            let full = normalize(name).unwrap_or_else(|_| name.to_string());
+            image_event(host, "pull", &familiar(&full), &familiar(&full).rsplit_once(':').map_or(familiar(&full), |(n, _)| n.to_string()));
             if quiet {
                 Output::ok(format!("{}\n", p.lines.last().cloned().unwrap_or_default()))
             } else {
@@ -291,8 +293,19 @@ fn tag_command(args: &[String], host: &dyn Host) -> Output {
         return Output::fail(1, format!("Error parsing reference: \"{target}\" is not a valid repository/tag: {}\n", e.to_string().trim_start_matches("invalid reference format: ")));
     }
     match store.tag(source, target) {
-        Ok(()) => Output::ok(""),
+        Ok(()) => {
+            let id = store.resolve(target).map(|r| r.id.to_string()).unwrap_or_default();
+            image_event(host, "tag", &id, &familiar(&normalize(target).unwrap_or_else(|_| target.to_string())));
+            Output::ok("")
+        }
         Err(e) => store_error(e),
+    }
+}
+
+/// An image event in the engine's journal (`docker events`).
+fn image_event(host: &dyn Host, action: &str, id: &str, name: &str) {
+    if let Ok(mut storage) = host.storage() {
+        crate::daemon::events::record(storage.as_mut(), "image", action, id, [("name".to_string(), name.to_string())].into_iter().collect(), host.now().saturating_mul(1_000_000_000));
     }
 }
 
@@ -322,7 +335,16 @@ fn rmi_command(args: &[String], host: &dyn Host) -> Output {
     let in_use = |id: &crate::image::Digest| containers.using_image(id);
     for name in names {
         match store.remove(name, force, &in_use) {
-            Ok(lines) => out.stdout.extend_from_slice((lines.join("\n") + "\n").as_bytes()),
+            Ok(lines) => {
+                for l in &lines {
+                    match l.split_once(": ") {
+                        Some(("Untagged", what)) => image_event(host, "untag", what, what),
+                        Some(("Deleted", what)) => image_event(host, "delete", what, name),
+                        _ => {}
+                    }
+                }
+                out.stdout.extend_from_slice((lines.join("\n") + "\n").as_bytes())
+            }
             Err(e) => {
                 let failed = store_error(e);
                 out.stderr.extend_from_slice(&failed.stderr);

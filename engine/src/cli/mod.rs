@@ -128,7 +128,7 @@ Run 'berth COMMAND --help' for more information on a command.
 pub static TABLES: &[&flags::Command] = {
     use tables::*;
     &[
-        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
+        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
     ]
 };
 
@@ -166,6 +166,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             Some((sub, args)) if sub == "df" => image::system_df(args, host),
             Some((sub, args)) if sub == "info" => info::run(args, host),
             Some((sub, args)) if sub == "prune" => system_prune(args, host),
+            Some((sub, args)) if sub == "events" => container::events(args, host),
             _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  info        Display system-wide information\n  prune       Remove unused data\n"),
         },
         "container" => match rest.split_first() {
@@ -212,6 +213,7 @@ fn container_verb(verb: &str, args: &[String], host: &dyn Host) -> Option<Output
         "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "pause" | "unpause" => container::lifecycle(verb, args, host),
         "stats" => container::stats(args, host),
         "update" => container::update(args, host),
+        "events" => container::events(args, host),
         _ => return None,
     })
 }

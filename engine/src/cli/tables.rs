@@ -349,3 +349,10 @@ pub static SYSTEM_PRUNE: Command = Command::new("system prune", "[OPTIONS]", "Re
 pub static INFO: Command = Command::new("info", "[OPTIONS]", "Display system-wide information", &["system info", "info"], &[flag("format", Kind::String, JSON_FORMAT_USAGE).short('f')]);
 
 pub static VERSION: Command = Command::new("version", "[OPTIONS]", "Show the Docker version information", &[], &[flag("format", Kind::String, JSON_FORMAT_USAGE).short('f')]);
+
+pub static EVENTS: Command = Command::new("events", "[OPTIONS]", "Get real time events from the server", &["system events", "events"], &[
+    flag("filter", Kind::Filter, "Filter output based on conditions provided").short('f'),
+    flag("format", Kind::String, JSON_FORMAT_USAGE),
+    flag("since", Kind::String, "Show all events created since timestamp"),
+    flag("until", Kind::String, "Stream events until this timestamp"),
+]);

@@ -206,6 +206,7 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         open_stdin: o.open_stdin,
         attach_on_start: false,
     };
+    super::events::container(containers, &container, "create", &[], host.now());
     Ok(Created { container, prelude })
 }
 

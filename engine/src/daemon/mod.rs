@@ -9,6 +9,7 @@ pub mod attach;
 pub mod commit;
 pub mod cp;
 pub mod create;
+pub mod events;
 pub mod exec;
 pub mod gpu;
 pub mod import;

@@ -84,7 +84,9 @@ pub fn finish(containers: &mut Containers, c: &Container, ended: i64, ran_ms: i6
         let _ = containers.save();
         return;
     }
+    super::events::container(containers, c, "die", &[("exitCode", code.to_string())], ended);
     if c.auto_remove {
+        super::events::container(containers, c, "destroy", &[], ended);
         // `--rm` takes the container's anonymous volumes with it, as Docker does.
         containers.list.remove(&c.id);
         super::rm::remove_anonymous_volumes(containers, c);

@@ -196,6 +196,7 @@ pub fn pause(containers: &mut Containers, c: &Container, host: &dyn Host, frozen
     if let Some(r) = containers.list.get_mut(&c.id) {
         r.paused = frozen;
     }
+    super::events::container(containers, c, if frozen { "pause" } else { "unpause" }, &[], host.now());
     containers.save().map_err(EngineError::State)
 }
 

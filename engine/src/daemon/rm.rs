@@ -25,6 +25,7 @@ pub fn remove(containers: &mut Containers, key: &str, force: bool, volumes: bool
         }
     }
     containers.remove(&c.id).map_err(EngineError::State)?;
+    super::events::container(containers, &c, "destroy", &[], host.now());
     if volumes {
         remove_anonymous_volumes(containers, &c);
     }
@@ -43,7 +44,7 @@ pub fn remove_anonymous_volumes(containers: &mut Containers, c: &crate::runtime:
 }
 
 /// Renames the container `key` names to `new` (validated, and not in use by another).
-pub fn rename(containers: &mut Containers, key: &str, new: &str) -> Result<(), EngineError> {
+pub fn rename(containers: &mut Containers, key: &str, new: &str, now: i64) -> Result<(), EngineError> {
     let c = containers.find(key).cloned().ok_or_else(|| EngineError::NotFound(key.to_string()))?;
     let new = super::names::container(new).map_err(EngineError::Invalid)?;
     if let Some(other) = containers.find(new).filter(|o| o.id != c.id) {
@@ -52,6 +53,8 @@ pub fn rename(containers: &mut Containers, key: &str, new: &str) -> Result<(), E
     if let Some(entry) = containers.list.get_mut(&c.id) {
         entry.name = new.to_string();
     }
+    let renamed = crate::runtime::Container { name: new.to_string(), ..c.clone() };
+    super::events::container(containers, &renamed, "rename", &[("oldName", format!("/{}", c.name))], now);
     containers.save().map_err(EngineError::State)
 }
 

@@ -241,6 +241,7 @@ pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Co
             return Err(EngineError::Start { message: msg, status: code });
         }
     };
+    super::events::container(containers, c, "start", &[], host.now());
     if supervised {
         // Running under its runtime's supervisor: its end is recorded when the engine
         // next looks (`daemon::native::reap`).

@@ -20,6 +20,10 @@ pub fn mark_stopped_by_hand(containers: &mut Containers, c: &mut Container, by_h
 pub fn stop(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host, grace: f64) {
     let mut c = c.clone();
     mark_stopped_by_hand(containers, &mut c, true);
+    if c.status == Status::Running {
+        let signal = c.config.config.stop_signal.clone().unwrap_or_else(|| "SIGTERM".into());
+        super::events::container(containers, &c, "kill", &[("signal", signal.trim_start_matches("SIG").to_string())], host.now());
+    }
     match c.status {
         Status::Running if super::native::supervised(&c) => super::native::stop(containers, &c, host, grace),
         Status::Running => stop_gracefully(store, containers, &c, host, grace),
@@ -43,6 +47,7 @@ pub fn kill(containers: &mut Containers, c: &Container, key: &str, host: &dyn Ho
         ))),
         Status::Running => {
             let mut c = c.clone();
+            super::events::container(containers, &c, "kill", &[("signal", signal.to_string())], host.now());
             if signal == 9 {
                 mark_stopped_by_hand(containers, &mut c, true);
             }
@@ -84,7 +89,9 @@ pub fn stop_gracefully(store: &mut ImageStore, containers: &mut Containers, c: &
 
 /// Ends a running (suspended) container with `code`; `--rm` then removes it.
 pub fn stop_running(containers: &mut Containers, c: &Container, host: &dyn Host, code: i32) {
+    super::events::container(containers, c, "die", &[("exitCode", code.to_string())], host.now());
     if c.auto_remove {
+        super::events::container(containers, c, "destroy", &[], host.now());
         containers.list.remove(&c.id);
         let _ = containers.remove(&c.id);
     } else if let Some(record) = containers.list.get_mut(&c.id) {

@@ -18,6 +18,9 @@ pub fn create_labelled(containers: &mut Containers, name: Option<&str>, now: i64
     super::names::volume(&name).map_err(EngineError::Invalid)?;
     let existed = containers.volumes().contains_key(&name);
     containers.register_volume(&name, now, anonymous).map_err(EngineError::State)?;
+    if !existed {
+        super::events::object(containers, "volume", "create", &name, &[("driver", "local".into())], now);
+    }
     if !existed && !labels.is_empty() {
         containers.set_volume_labels(&name, labels.clone()).map_err(EngineError::State)?;
     }
@@ -57,7 +60,7 @@ pub fn list(containers: &Containers, filters: &[(String, String)]) -> Result<Vec
 }
 
 /// `volume rm NAME`: refused while a container (running or not) uses it, as Docker does.
-pub fn remove(containers: &mut Containers, name: &str) -> Result<(), EngineError> {
+pub fn remove(containers: &mut Containers, name: &str, now: i64) -> Result<(), EngineError> {
     if !containers.volumes().contains_key(name) {
         return Err(EngineError::Invalid(format!("get {name}: no such volume")));
     }
@@ -65,7 +68,9 @@ pub fn remove(containers: &mut Containers, name: &str) -> Result<(), EngineError
     if !users.is_empty() {
         return Err(EngineError::Invalid(format!("remove {name}: volume is in use - [{}]", users.join(", "))));
     }
-    containers.remove_volume(name).map_err(EngineError::State)
+    containers.remove_volume(name).map_err(EngineError::State)?;
+    super::events::object(containers, "volume", "destroy", name, &[("driver", "local".into())], now);
+    Ok(())
 }
 
 /// `volume prune [-a]`: the unused anonymous volumes, or with `all` every unused one.

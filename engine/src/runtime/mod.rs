@@ -586,6 +586,15 @@ impl Containers {
         Ok(Containers { storage, list })
     }
 
+    /// The state directory the records are kept in (for the engine's event journal).
+    pub fn storage_mut(&mut self) -> &mut dyn Storage {
+        self.storage.as_mut()
+    }
+
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
     pub fn save(&mut self) -> Result<(), String> {
         let records = Records { version: RECORDS_VERSION, containers: std::mem::take(&mut self.list) };
         let data = serde_json::to_vec_pretty(&records).map_err(|e| e.to_string());

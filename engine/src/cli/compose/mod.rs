@@ -638,7 +638,7 @@ fn down(project: &Project, p: &Parsed, host: &dyn Host) -> Output {
     }
     if p.bool("volumes") {
         for v in project.volumes.iter().filter(|v| !v.external) {
-            if crate::daemon::volume::remove(&mut containers, &v.name).is_ok() {
+            if crate::daemon::volume::remove(&mut containers, &v.name, host.now()).is_ok() {
                 out.stderr.extend_from_slice(format!(" ✔ Volume {}  Removed\n", v.name).as_bytes());
             }
         }
