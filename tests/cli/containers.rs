@@ -647,6 +647,11 @@ fn commands_on_tables_apply_their_options() {
     assert_eq!(run("berth inspect --type box web").2, "\"box\" is not a valid value for --type\n");
     assert!(run("berth inspect -s --format '{{.SizeRw}} {{gt .SizeRootFs 0}}' web").1.ends_with(" true\n"));
     assert_eq!(run("berth ps --format '{{.Names | upper}}\\t{{.Image}}'").1, "WEB\talpine:3.20\n");
+    // Nothing is bound (no container networks yet), and port and inspect say so.
+    assert_eq!(inspect("{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}|").1, "{} |\n");
+    assert_eq!(run("berth port web"), (0, String::new(), "berth: web asks for 80/udp, 81/udp to be published (-p); they are not bound: Berth's runtimes have no container networks yet\n".into()));
+    assert_eq!(run("berth port web 81/udp").0, 1);
+    assert_eq!(run("berth port web 90").2, "Error: No public port '90/tcp' published for web\n");
     // logs --tail, -n.
     assert_eq!(run("berth logs --tail 2 web").1, "two\nthree\n");
     assert_eq!(run("berth logs -n1 web").1, "three\n");

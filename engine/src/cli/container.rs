@@ -1208,6 +1208,35 @@ fn port_bindings(specs: &[String]) -> serde_json::Map<String, serde_json::Value>
     map
 }
 
+/// `port CONTAINER [PRIVATE_PORT[/PROTO]]`: the container's bound ports, as dockerd
+/// reports them from its network settings. Berth's runtimes bind none yet, so a port
+/// that `-p` asked for is said to be configured and not bound, rather than shown as
+/// reachable.
+pub fn port(args: &[String], host: &dyn Host) -> Output {
+    let p = match PORT.read(args, 1, Some(2)) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let (_, containers) = match open(host) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let Some(c) = containers.find(&p.args[0]) else { return no_such(&p.args[0]) };
+    let asked = port_bindings(&c.ports);
+    match p.args.get(1) {
+        Some(private) => {
+            let key = if private.contains('/') { private.clone() } else { format!("{private}/tcp") };
+            if asked.contains_key(&key) {
+                Output::fail(1, format!("berth: {} asks for {key} to be published (-p); it is not bound: Berth's runtimes have no container networks yet\n", c.name))
+            } else {
+                Output::fail(1, format!("Error: No public port '{key}' published for {}\n", p.args[0]))
+            }
+        }
+        None if asked.is_empty() => Output::ok(""),
+        None => Output { code: 0, stdout: Vec::new(), stderr: format!("berth: {} asks for {} to be published (-p); they are not bound: Berth's runtimes have no container networks yet\n", c.name, asked.keys().cloned().collect::<Vec<_>>().join(", ")).into_bytes() },
+    }
+}
+
 /// `export [-o FILE] CONTAINER`: the container's filesystem as a tar, to the file or to
 /// stdout where that is not a terminal (docker/cli's refusal otherwise).
 pub fn export(args: &[String], host: &dyn Host) -> Output {
@@ -1290,6 +1319,15 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
+                // The runtimes give containers no network of their own yet (no bridge, no
+                // addresses), and no port is bound: what `-p` asked is in PortBindings.
+                "NetworkSettings": {
+                    "Ports": {},
+                    "IPAddress": "",
+                    "Gateway": "",
+                    "MacAddress": "",
+                    "Networks": {(if c.host_config.network.is_empty() { "default" } else { c.host_config.network.as_str() }): {"IPAddress": "", "Gateway": "", "MacAddress": "", "Aliases": null, "NetworkID": ""}},
+                },
                 "Config": {"Hostname": c.hostname, "User": c.user, "Tty": c.tty, "OpenStdin": c.open_stdin, "StdinOnce": c.open_stdin, "AttachStdin": c.open_stdin, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir, "Labels": c.config.config.labels, "ExposedPorts": c.config.config.exposed_ports, "StopSignal": c.config.config.stop_signal, "StopTimeout": c.host_config.stop_timeout},
                 "HostConfig": {
                     "NetworkMode": if c.host_config.network.is_empty() { "default" } else { c.host_config.network.as_str() },

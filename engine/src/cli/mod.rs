@@ -128,7 +128,7 @@ Run 'berth COMMAND --help' for more information on a command.
 pub static TABLES: &[&flags::Command] = {
     use tables::*;
     &[
-        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
+        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &PORT, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
     ]
 };
 
@@ -214,6 +214,7 @@ fn container_verb(verb: &str, args: &[String], host: &dyn Host) -> Option<Output
         "stats" => container::stats(args, host),
         "update" => container::update(args, host),
         "events" => container::events(args, host),
+        "port" => container::port(args, host),
         _ => return None,
     })
 }

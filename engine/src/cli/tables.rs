@@ -356,3 +356,5 @@ pub static EVENTS: Command = Command::new("events", "[OPTIONS]", "Get real time 
     flag("since", Kind::String, "Show all events created since timestamp"),
     flag("until", Kind::String, "Stream events until this timestamp"),
 ]);
+
+pub static PORT: Command = Command::new("port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", &["container port", "port"], &[]);
