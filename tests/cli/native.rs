@@ -68,7 +68,11 @@ impl Native {
     }
 
     fn berth(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &self.root).output().expect("berth runs")
+        self.berth_with(&[], args)
+    }
+
+    fn berth_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &self.root).envs(env.iter().copied()).output().expect("berth runs")
     }
 
     /// `berth run --rm bb sh -c SCRIPT` (with `flags` before the image): stdout, and
@@ -1045,4 +1049,36 @@ fn kill_sends_the_signal_it_is_given() {
     assert_eq!((out.status.code(), text(&out)), (Some(1), "Error response from daemon: Invalid signal: NOPE\n".to_string()));
     assert_eq!(stdout(&n.berth(&["kill", "-s", "KILL", "hup"])), "hup\n");
     assert_eq!(status("hup"), "exited 137\n");
+}
+
+/// Where overlayfs cannot mount (here forced with `BERTH_SNAPSHOTTER=copy`), the copying
+/// snapshotter lays the layers out in the container's root: the process sees the same
+/// files, and its writable layer (for `diff`, `commit`, the next start) is what differs
+/// from the layers, in the foreground and detached alike.
+#[test]
+fn the_copying_snapshotter_runs_containers_where_overlayfs_cannot_mount() {
+    let Some(n) = Native::new("copy") else { return };
+    let copy = [("BERTH_SNAPSHOTTER", "copy")];
+    let berth = |args: &[&str]| n.berth_with(&copy, args);
+    let out = berth(&["run", "--name", "keeper", "bb", "sh", "-c", "grep -c ' / / .* - overlay ' /proc/self/mountinfo; echo one >> /root/notes; rm /bin/vi; mkdir -p /srv/x; cat /root/notes"]);
+    assert_eq!((String::from_utf8_lossy(&out.stdout).as_ref(), out.status.code()), ("0\none\n", Some(0)), "no overlay mount, and the image's files are there: {}", text(&out));
+    let diff = String::from_utf8(berth(&["diff", "keeper"]).stdout).unwrap();
+    assert_eq!(diff, "C /bin\nD /bin/vi\nC /root\nA /root/notes\nA /srv\nA /srv/x\n", "the same writable layer overlayfs gives");
+    let out = berth(&["start", "-a", "keeper"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0\none\none\n", "{}", text(&out));
+    assert_eq!(berth(&["commit", "keeper", "kept"]).status.code(), Some(0));
+    let out = berth(&["run", "--rm", "kept", "sh", "-c", "cat /root/notes; test -e /bin/vi || echo gone"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\none\ngone\n", "{}", text(&out));
+    // Detached, under its supervisor: read back when it ends.
+    let out = berth(&["run", "-d", "--name", "away", "bb", "sh", "-c", "echo made > /tmp/made; sleep 100"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(berth(&["stop", "-t", "0", "away"]).status.code(), Some(0));
+    let diff = String::from_utf8(berth(&["diff", "away"]).stdout).unwrap();
+    assert_eq!(diff, "C /tmp\nA /tmp/made\n", "{diff}");
+    assert!(String::from_utf8_lossy(&berth(&["info"]).stdout).contains(" Snapshotter: copy (overlayfs cannot mount here)\n"));
+    assert!(String::from_utf8_lossy(&n.berth(&["info"]).stdout).contains(" Snapshotter: overlayfs\n"), "this machine mounts overlayfs");
+    // The overlay snapshotter, asked for, still gives the same answers.
+    let out = n.berth_with(&[("BERTH_SNAPSHOTTER", "overlay")], &["run", "--rm", "kept", "sh", "-c", "grep -c ' / / .* - overlay ' /proc/self/mountinfo; cat /root/notes"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\none\none\n", "{}", text(&out));
 }

@@ -63,6 +63,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         }
     }
     let native_here = crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some();
+    if let (true, Some(dir)) = (native_here, host.native_dir()) {
+        // Where overlayfs cannot mount, native containers' roots are copies of the layers.
+        out.push_str(if crate::runtime::native::snapshotter(&dir) == "copy" { " Snapshotter: copy (overlayfs cannot mount here)\n" } else { " Snapshotter: overlayfs\n" });
+    }
     if native_here {
         out.push_str(&match crate::runtime::native::default_seccomp() {
             Ok(profile) => format!(" Security Options:\n  seccomp\n   Profile: {profile}\n"),

@@ -70,6 +70,18 @@ pub fn rootless() -> bool {
     false
 }
 
+/// Which snapshotter native containers' roots come from under `dir`: `overlayfs`, or
+/// `copy` where overlayfs cannot mount (`rootfs::overlay_usable`).
+pub fn snapshotter(dir: &std::path::Path) -> &'static str {
+    #[cfg(all(target_os = "linux", feature = "native"))]
+    return if rootfs::overlay_usable(dir) { "overlayfs" } else { "copy" };
+    #[cfg(not(all(target_os = "linux", feature = "native")))]
+    {
+        let _ = dir;
+        "none"
+    }
+}
+
 /// Whether this build has the native backend at all.
 pub const BUILT: bool = cfg!(all(target_os = "linux", feature = "native"));
 

@@ -286,6 +286,10 @@ pub struct Layout {
     /// from the host's `/dev` (a user namespace cannot make them), no cgroups.
     #[serde(default)]
     pub rootless: bool,
+    /// The copying snapshotter (where overlayfs cannot mount): `rootfs` holds the layers
+    /// copied and merged, and is bound onto itself instead of an overlay mount.
+    #[serde(default)]
+    pub copy: bool,
 }
 
 impl Layout {
@@ -434,9 +438,14 @@ pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, r
     steps.extend([Step::DieWithParent, Step::Umask(0)]);
     let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
     steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
-    let lower = layout.lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
-    let data = format!("lowerdir={lower},upperdir={},workdir={},volatile{}", layout.upper.display(), layout.work.display(), if layout.rootless { ",userxattr" } else { "" });
-    steps.push(mount(Some("overlay"), &root, Some("overlay"), 0, Some(&data), false)?);
+    if layout.copy {
+        // pivot_root needs the new root to be a mount: the copied tree, bound onto itself.
+        steps.push(mount(Some(&root), &root, None, MS_BIND | MS_REC, None, false)?);
+    } else {
+        let lower = layout.lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
+        let data = format!("lowerdir={lower},upperdir={},workdir={},volatile{}", layout.upper.display(), layout.work.display(), if layout.rootless { ",userxattr" } else { "" });
+        steps.push(mount(Some("overlay"), &root, Some("overlay"), 0, Some(&data), false)?);
+    }
     let old = format!("{root}/{}", layout.old_root);
     steps.push(Step::Mkdir { path: c(&old)?, mode: 0o700 });
     steps.push(Step::PivotRoot { new_root: c(&root)?, put_old: c(&old)? });

@@ -51,6 +51,10 @@ impl Drop for RunDir {
 struct Prepared {
     skip: Vec<String>,
     volumes: BTreeMap<String, PathBuf>,
+    /// The copying snapshotter: the writable layer is the difference between the root
+    /// and these layer directories.
+    #[serde(default)]
+    copy: Option<Vec<PathBuf>>,
 }
 
 /// A detached container that has ended, read back: how it ended (`None`: its
@@ -71,8 +75,12 @@ pub fn reap(native: &Path, id: &str) -> Result<Reaped, RuntimeError> {
     super::cgroup::Cgroups::existing_at(&Path::new("berth").join(id)).kill_and_remove(handle.pid());
     let exit = handle.exit();
     let (logs, _) = handle.logs_from(0);
-    let prepared: Prepared = std::fs::read(handle.dir.join("prepared.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Prepared { skip: Vec::new(), volumes: BTreeMap::new() });
-    let upper = rootfs::read_back(&handle.dir.join("upper"), &prepared.skip).map_err(|e| failed("reading the writable layer back", e))?;
+    let prepared: Prepared = std::fs::read(handle.dir.join("prepared.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Prepared { skip: Vec::new(), volumes: BTreeMap::new(), copy: None });
+    let upper = match &prepared.copy {
+        Some(lower) => rootfs::lower_view(lower).and_then(|view| rootfs::diff_tree(&view, &handle.dir.join("rootfs"), &prepared.skip)),
+        None => rootfs::read_back(&handle.dir.join("upper"), &prepared.skip),
+    }
+    .map_err(|e| failed("reading the writable layer back", e))?;
     let mut volumes = BTreeMap::new();
     for (name, dir) in &prepared.volumes {
         volumes.insert(name.clone(), rootfs::read_back(dir, &[]).map_err(|e| failed("reading a volume back", e))?);
@@ -216,7 +224,9 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
             other => return Err(RuntimeError::Failed(format!("the native runtime does not mount {other} mounts yet"))),
         }
     }
-    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name(), id: root.id.clone(), rootless: super::rootless::in_user_namespace() };
+    let copy = !rootfs::overlay_usable(&native);
+    let layout = Layout { rootfs: run.path.join("rootfs"), lower, upper: run.path.join("upper"), work: run.path.join("work"), files: files.clone(), old_root: random_name(), id: root.id.clone(), rootless: super::rootless::in_user_namespace(), copy };
+    let (rootfs_dir, lower_dirs) = (layout.rootfs.clone(), layout.lower.clone());
     let host_network = !plan::new_namespace(spec, "network");
 
     // What the child's mounts need on disk, written while it is placed in its cgroups.
@@ -241,6 +251,13 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
             init_layer(&native, &init).map_err(|e| failed("preparing the root filesystem", e))?;
         }
         rootfs::write_out(upper_src, &run.path.join("upper")).map_err(rootfs_err)?;
+        if copy {
+            // The copying snapshotter: every layer, the bottom one first, then the
+            // writable layer, merged into the root as overlayfs would show them.
+            for dir in lower_dirs.iter().rev().chain(std::iter::once(&run.path.join("upper"))) {
+                rootfs::apply_dir(dir, &rootfs_dir).map_err(rootfs_err)?;
+            }
+        }
         let write = |name: &str, text: &str| std::fs::write(files.join(name), text).map_err(|e| failed("writing the container's files", e));
         if host_network {
             write("hosts", &std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| hosts("")))?;
@@ -266,7 +283,7 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
     if detached {
         // The supervisor starts it and stays with it; the run directory is its.
         prepare()?;
-        let reap = Prepared { skip, volumes: volume_dirs };
+        let reap = Prepared { skip, volumes: volume_dirs, copy: copy.then(|| layout.lower.clone()) };
         std::fs::write(run.path.join("prepared.json"), serde_json::to_vec(&reap).unwrap_or_default()).map_err(|e| failed("writing the container's start", e))?;
         let start = super::supervisor::Start {
             id: root.id.clone(),
@@ -290,7 +307,7 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
     ran.oom_killed = oom_killed;
 
     // The writable layer and the volumes as the process left them.
-    *root.upper = rootfs::read_back(&layout.upper, &skip).map_err(rootfs_err)?;
+    *root.upper = if layout.copy { rootfs::lower_view(&layout.lower).and_then(|view| rootfs::diff_tree(&view, &layout.rootfs, &skip)) } else { rootfs::read_back(&layout.upper, &skip) }.map_err(rootfs_err)?;
     for (name, dir) in volume_dirs {
         let fs = rootfs::read_back(&dir, &[]).map_err(rootfs_err)?;
         root.volumes.insert(name, fs);

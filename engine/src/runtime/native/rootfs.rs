@@ -224,6 +224,212 @@ pub fn read_back(dir: &Path, skip: &[String]) -> Result<MemoryFs, RootfsError> {
     Ok(fs)
 }
 
+/// Whether overlayfs can be mounted here (the copying snapshotter is used where it
+/// cannot): `BERTH_SNAPSHOTTER=copy` or `overlay` decides; otherwise a throwaway overlay
+/// is mounted, in a child's own mount namespace, under `native`. The answer is kept in
+/// `native/overlay-probe` with the kernel's release, so a start does not pay for the
+/// probe again until the kernel changes.
+pub fn overlay_usable(native: &Path) -> bool {
+    static USABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    match std::env::var("BERTH_SNAPSHOTTER").as_deref() {
+        Ok("copy") => return false,
+        Ok("overlay") => return true,
+        _ => {}
+    }
+    *USABLE.get_or_init(|| {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let rootless = super::rootless::in_user_namespace();
+        let key = format!("{} rootless={rootless}", release.trim());
+        let kept = native.join("overlay-probe");
+        if let Some(answer) = std::fs::read_to_string(&kept).ok().and_then(|t| t.strip_prefix(&format!("{key} ")).map(|a| a.trim() == "yes")) {
+            return answer;
+        }
+        let usable = probe_overlay(native);
+        let _ = std::fs::write(&kept, format!("{key} {}\n", if usable { "yes" } else { "no" }));
+        usable
+    })
+}
+
+fn probe_overlay(native: &Path) -> bool {
+    let dir = native.join(format!("probe-{}", std::process::id()));
+    let made = ["lower", "upper", "work", "merged"].iter().all(|d| std::fs::create_dir_all(dir.join(d)).is_ok());
+    let data = format!("lowerdir={},upperdir={},workdir={}{}", dir.join("lower").display(), dir.join("upper").display(), dir.join("work").display(), if super::rootless::in_user_namespace() { ",userxattr" } else { "" });
+    let (target, data, fstype) = (cpath(&dir.join("merged")), CString::new(data).unwrap_or_default(), c"overlay");
+    let usable = made && {
+        // SAFETY: the child makes only async-signal-safe calls (unshare, mount, _exit) on
+        // strings made before the fork; the parent waits for it.
+        unsafe {
+            match libc::fork() {
+                0 => {
+                    let ok = libc::unshare(libc::CLONE_NEWNS) == 0
+                        && libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) == 0
+                        && libc::mount(fstype.as_ptr(), target.as_ptr(), fstype.as_ptr(), 0, data.as_ptr().cast()) == 0;
+                    libc::_exit(if ok { 0 } else { 1 })
+                }
+                -1 => false,
+                pid => {
+                    let mut status = 0;
+                    libc::waitpid(pid, &mut status, 0) == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+                }
+            }
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    usable
+}
+
+/// The copying snapshotter: lays the layer directory `src` (overlayfs form: a 0:0
+/// device deletes, an opaque directory hides what is below) over the tree `dst`, as an
+/// overlay mount would show them merged. Hard links within a layer are copied apart.
+pub fn apply_dir(src: &Path, dst: &Path) -> Result<(), RootfsError> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut stack = vec![(src.to_path_buf(), dst.to_path_buf())];
+    let mut dirs: Vec<(PathBuf, i64)> = Vec::new();
+    while let Some((from, to)) = stack.pop() {
+        if is_opaque(&from) && from != src {
+            // Nothing below shows through: the directory starts empty.
+            let _ = std::fs::remove_dir_all(&to);
+        }
+        match std::fs::symlink_metadata(&to) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                std::fs::remove_file(&to).map_err(|e| io(&to, e))?;
+                std::fs::create_dir(&to).map_err(|e| io(&to, e))?;
+            }
+            Err(_) => std::fs::create_dir(&to).map_err(|e| io(&to, e))?,
+        }
+        let m = std::fs::symlink_metadata(&from).map_err(|e| io(&from, e))?;
+        lchown(&to, m.uid(), m.gid())?;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(m.mode() & 0o7777)).map_err(|e| io(&to, e))?;
+        dirs.push((to.clone(), m.mtime()));
+        for entry in std::fs::read_dir(&from).map_err(|e| io(&from, e))? {
+            let entry = entry.map_err(|e| io(&from, e))?;
+            let (path, target) = (entry.path(), to.join(entry.file_name()));
+            let m = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+            let ft = m.file_type();
+            if ft.is_dir() {
+                stack.push((path, target));
+                continue;
+            }
+            // What is there goes: a whiteout removes it, anything else replaces it.
+            match std::fs::symlink_metadata(&target) {
+                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&target).map_err(|e| io(&target, e))?,
+                Ok(_) => std::fs::remove_file(&target).map_err(|e| io(&target, e))?,
+                Err(_) => {}
+            }
+            if ft.is_char_device() && m.rdev() == 0 {
+                continue;
+            }
+            if ft.is_symlink() {
+                std::os::unix::fs::symlink(std::fs::read_link(&path).map_err(|e| io(&path, e))?, &target).map_err(|e| io(&target, e))?;
+            } else if ft.is_file() {
+                std::fs::copy(&path, &target).map_err(|e| io(&target, e))?;
+            } else {
+                let kind = if ft.is_char_device() { libc::S_IFCHR } else if ft.is_block_device() { libc::S_IFBLK } else if ft.is_fifo() { libc::S_IFIFO } else { continue };
+                mknod(&target, kind | (m.mode() & 0o7777), m.rdev())?;
+            }
+            lchown(&target, m.uid(), m.gid())?;
+            if !ft.is_symlink() {
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(m.mode() & 0o7777)).map_err(|e| io(&target, e))?;
+                set_mtime(&target, m.mtime());
+            }
+        }
+    }
+    for (path, mtime) in dirs.iter().rev() {
+        set_mtime(path, *mtime);
+    }
+    Ok(())
+}
+
+/// The copying snapshotter's writable layer: what differs between the container's
+/// tree `merged` and `lower` (its layers, merged), in OCI form (changed and new entries,
+/// a whiteout for each one removed), as BuildKit's naive differ finds it. `skip` as in
+/// [`read_back`].
+pub fn diff_tree(lower: &dyn FileSystem, merged: &Path, skip: &[String]) -> Result<MemoryFs, RootfsError> {
+    let now = read_back(merged, skip)?;
+    let mut upper = MemoryFs::new();
+    let err = |at: &str, e: crate::vfs::FsError| RootfsError::Io { path: at.to_string(), message: e.to_string() };
+    let entries = walk(&now, "/").map_err(|e| err("/", e))?;
+    // Parents of a change are in the layer with their own attributes.
+    let ensure_parents = |upper: &mut MemoryFs, at: &str| -> Result<(), RootfsError> {
+        let mut current = String::new();
+        let parts: Vec<&str> = at.trim_start_matches('/').split('/').collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            current.push('/');
+            current.push_str(part);
+            if upper.lstat(&current).is_err() {
+                let m = now.lstat(&current).map_err(|e| err(&current, e))?;
+                upper.create_dir(&current, m.mode).map_err(|e| err(&current, e))?;
+                upper.set_owner(&current, m.uid, m.gid).map_err(|e| err(&current, e))?;
+                upper.set_mtime(&current, m.mtime).map_err(|e| err(&current, e))?;
+            }
+        }
+        Ok(())
+    };
+    for (rel, m) in &entries {
+        let at = format!("/{rel}");
+        let before = lower.lstat(&at).ok();
+        let same = match &before {
+            None => false,
+            Some(b) if b.kind != m.kind || b.mode != m.mode || b.uid != m.uid || b.gid != m.gid => false,
+            Some(_) if m.kind == FileType::Dir => true,
+            Some(b) if m.kind == FileType::File => b.mtime == m.mtime && b.size == m.size && lower.read(&at).ok() == now.read(&at).ok(),
+            Some(_) if m.kind == FileType::Symlink => lower.read_link(&at).ok() == now.read_link(&at).ok(),
+            Some(b) => b.rdev == m.rdev,
+        };
+        if same {
+            continue;
+        }
+        ensure_parents(&mut upper, &at)?;
+        match m.kind {
+            FileType::Dir => {
+                upper.create_dir(&at, m.mode).map_err(|e| err(&at, e))?;
+                upper.set_owner(&at, m.uid, m.gid).map_err(|e| err(&at, e))?;
+                upper.set_mtime(&at, m.mtime).map_err(|e| err(&at, e))?;
+                if before.is_some_and(|b| b.kind != FileType::Dir) {
+                    // It replaced a file: nothing of the old shows through.
+                    upper.put_file(&format!("{at}/{OPAQUE_MARKER}"), Content::data(Vec::new()), Attrs::mode(0)).map_err(|e| err(&at, e))?;
+                }
+            }
+            FileType::File => {
+                let content = now.content(&at).map_err(|e| err(&at, e))?;
+                upper.put_file(&at, content, Attrs { mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime }).map_err(|e| err(&at, e))?;
+            }
+            FileType::Symlink => {
+                upper.symlink(&now.read_link(&at).map_err(|e| err(&at, e))?, &at).map_err(|e| err(&at, e))?;
+                upper.set_owner(&at, m.uid, m.gid).map_err(|e| err(&at, e))?;
+            }
+            kind => upper.mknod(&at, kind, Attrs { mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime }, m.rdev).map_err(|e| err(&at, e))?,
+        }
+    }
+    // What the layers had and the container removed.
+    for (rel, _) in walk(lower, "/").map_err(|e| err("/", e))? {
+        let at = format!("/{rel}");
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        if name.starts_with(WHITEOUT_PREFIX) || now.lstat(&at).is_ok() {
+            continue;
+        }
+        let parent = at.rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
+        // Only the topmost removed entry needs a whiteout.
+        if parent != "/" && now.lstat(parent).is_err() {
+            continue;
+        }
+        ensure_parents(&mut upper, &at)?;
+        upper.put_file(&format!("{}/{WHITEOUT_PREFIX}{name}", if parent == "/" { "" } else { parent }), Content::data(Vec::new()), Attrs::mode(0)).map_err(|e| err(&at, e))?;
+    }
+    Ok(upper)
+}
+
+/// The merged view of layer directories (top first, as overlayfs's `lowerdir` lists
+/// them), read back from disk: what [`diff_tree`] compares a container's tree with.
+pub fn lower_view(lower: &[PathBuf]) -> Result<crate::vfs::OverlayFs, RootfsError> {
+    let mut layers = Vec::new();
+    for dir in lower.iter().rev() {
+        layers.push(std::sync::Arc::new(read_back(dir, &[])?));
+    }
+    Ok(crate::vfs::OverlayFs::new(layers, MemoryFs::new()))
+}
+
 /// The directory of a layer written out before, if there is one.
 pub fn existing_layer_dir(native: &Path, diff_id: &str) -> Option<PathBuf> {
     let dir = native.join("layers").join(diff_id.strip_prefix("sha256:").unwrap_or(diff_id));

@@ -16,6 +16,7 @@ fn layout() -> Layout {
         old_root: ".old-r4nd0m".into(),
         id: "c1".into(),
         rootless: false,
+        copy: false,
     }
 }
 
