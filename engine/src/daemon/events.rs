@@ -1,8 +1,9 @@
 //! `docker events` (moby's `daemon/events`): the engine's journal of what happened to
 //! containers, images and volumes, in dockerd's event shape (type, action, actor ID and
-//! attributes, time in nanoseconds). It is kept in the state directory (`events.json`,
-//! the newest [`KEEP`] events), so `events --since` shows what earlier commands did and
-//! `events` following from another terminal sees new ones as they are written.
+//! attributes, time in nanoseconds). It is a journal in the state directory
+//! (`events.jsonl`, an event per line, appended as they happen and cut back to the newest
+//! [`KEEP`] when it holds twice as many), so `events --since` shows what earlier commands
+//! did and `events` following from another terminal sees new ones as they are written.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::image::store::Storage;
 use crate::runtime::{Container, Containers};
 
-const KEY: &str = "events.json";
+const KEY: &str = "events.jsonl";
 /// How many events are kept (dockerd keeps 256 in memory; the journal keeps more).
 pub const KEEP: usize = 1024;
 
@@ -35,20 +36,37 @@ pub struct Actor {
     pub attributes: BTreeMap<String, String>,
 }
 
-/// Every event kept, oldest first (none where the journal does not read).
+/// Every event kept, oldest first (a line that does not read is passed over: a journal
+/// cut short by a crash loses that line only).
 pub fn read(storage: &dyn Storage) -> Vec<Event> {
-    storage.read(KEY).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    storage.read(KEY).map(|b| read_bytes(&b)).unwrap_or_default()
 }
 
 /// Adds an event to the journal. A journal that cannot be written loses the event, never
 /// the command.
 pub fn record(storage: &mut dyn Storage, kind: &str, action: &str, id: &str, attributes: BTreeMap<String, String>, time_nano: i64) {
-    let mut events = read(storage);
-    events.push(Event { kind: kind.into(), action: action.into(), actor: Actor { id: id.into(), attributes }, time_nano });
-    let skip = events.len().saturating_sub(KEEP);
-    if let Ok(data) = serde_json::to_vec(&events[skip..]) {
-        let _ = storage.write(KEY, &data);
+    let event = Event { kind: kind.into(), action: action.into(), actor: Actor { id: id.into(), attributes }, time_nano };
+    let Ok(mut line) = serde_json::to_vec(&event) else { return };
+    line.push(b'\n');
+    let _ = storage.append(KEY, &line);
+    // Cut back to the newest events once it holds twice as many (lines are a few
+    // hundred bytes: the length tells, without parsing).
+    if let Some(bytes) = storage.read(KEY).filter(|b| b.iter().filter(|c| **c == b'\n').count() > 2 * KEEP) {
+        let mut kept = Vec::new();
+        for e in read_bytes(&bytes) {
+            if let Ok(mut l) = serde_json::to_vec(&e) {
+                l.push(b'\n');
+                kept.extend_from_slice(&l);
+            }
+        }
+        let _ = storage.write(KEY, &kept);
     }
+}
+
+fn read_bytes(bytes: &[u8]) -> Vec<Event> {
+    let events: Vec<Event> = bytes.split(|b| *b == b'\n').filter_map(|line| serde_json::from_slice(line).ok()).collect();
+    let skip = events.len().saturating_sub(KEEP);
+    events[skip..].to_vec()
 }
 
 /// A container's event, with the attributes dockerd gives it (image, name, labels) and
@@ -124,5 +142,22 @@ mod tests {
         assert!(!matches(&e, &f(&[("type", "image")])).unwrap());
         assert!(matches(&e, &f(&[("colour", "red")])).is_err());
         assert_eq!(line(&e), "2023-11-14T22:13:20.123456789Z container die abc123 (image=alpine, name=web)");
+    }
+
+    #[test]
+    fn the_journal_keeps_the_newest_events_and_survives_a_torn_line() {
+        let mut storage = crate::image::store::MemoryStorage::default();
+        for i in 0..(2 * KEEP + 5) {
+            record(&mut storage, "volume", "create", &format!("v{i}"), BTreeMap::new(), i as i64);
+        }
+        let kept = read(&storage);
+        assert_eq!(kept.len(), KEEP);
+        assert_eq!(kept.last().map(|e| e.actor.id.as_str()), Some(format!("v{}", 2 * KEEP + 4).as_str()));
+        assert!(storage.read(KEY).unwrap().iter().filter(|b| **b == b'\n').count() <= 2 * KEEP, "cut back once it held twice as many");
+        // A line cut short by a crash is passed over; the next event is read.
+        storage.append(KEY, b"{\"Type\":\"volu").unwrap();
+        storage.append(KEY, b"\n").unwrap();
+        record(&mut storage, "volume", "destroy", "last", BTreeMap::new(), 1);
+        assert_eq!(read(&storage).last().map(|e| e.action.as_str()), Some("destroy"));
     }
 }

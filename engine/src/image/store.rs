@@ -32,6 +32,14 @@ pub trait Storage {
     /// Replaces `key` atomically: a crash leaves the old or the new content, never half.
     fn write(&mut self, key: &str, data: &[u8]) -> Result<(), String>;
     fn remove(&mut self, key: &str);
+    /// Adds `data` at the end of `key` (a journal): cheaper than [`Storage::write`], and
+    /// not synced to the disk (a power cut may lose the last lines, never what a
+    /// `write` saved).
+    fn append(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        let mut all = self.read(key).unwrap_or_default();
+        all.extend_from_slice(data);
+        self.write(key, &all)
+    }
     /// Removes what interrupted writes left behind (a crash or a full disk between
     /// writing a temporary file and renaming it into place); returns how many files
     /// and bytes it freed. `system prune` calls it.
@@ -98,6 +106,10 @@ impl Storage for SharedStorage {
             s.remove(key);
         }
     }
+
+    fn append(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        self.0.lock().map_err(|_| "storage lock poisoned".to_string())?.append(key, data)
+    }
 }
 
 /// How the temporary files of [`DirStorage::write`] start: `.tmp-<pid>-<key>`.
@@ -144,9 +156,9 @@ impl Storage for DirStorage {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let tmp = dir.join(format!("{TMP_PREFIX}{}-{}", std::process::id(), key.replace('/', "_")));
-        // The bytes reach the disk before the name does, and the rename is made durable
-        // with its directory: a power cut leaves the old content or the new, never an
-        // empty file under the name.
+        // The bytes reach the disk before the name does: a power cut leaves the old
+        // content or the new, never an empty or partial file under the name. (The
+        // directory is not synced: the newest rename may be lost, the old content kept.)
         let durable = |tmp: &std::path::Path| -> std::io::Result<()> {
             use std::io::Write;
             let mut f = std::fs::File::create(tmp)?;
@@ -154,16 +166,24 @@ impl Storage for DirStorage {
             f.sync_data()
         };
         let written = durable(&tmp).map_err(|e| format!("{}: {e}", tmp.display())).and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display())));
-        if written.is_ok() {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
         if written.is_err() {
             // A full disk leaves no partial file behind; the old content stays.
             let _ = std::fs::remove_file(&tmp);
         }
         written
+    }
+
+    fn append(&mut self, key: &str, data: &[u8]) -> Result<(), String> {
+        use std::io::Write;
+        if !valid_key(key) {
+            return Err(refuse(key));
+        }
+        let path = self.root.join(key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        f.write_all(data).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn reclaim(&mut self) -> (usize, u64) {

@@ -280,6 +280,60 @@ impl Failure {
     }
 }
 
+extern "C" {
+    /// glibc's: returns the free memory at the top of the heap to the system.
+    fn malloc_trim(pad: libc::size_t) -> libc::c_int;
+}
+
+/// Once the container has started, the supervisor keeps only what its wait needs
+/// resident: the heap that held the start is handed back, and the pages of the code it
+/// ran to start the container (berth's, libc's) leave its resident set. Only mappings
+/// that are read-only, file-backed and wholly clean (no anonymous pages: nothing was
+/// written or relocated there) are dropped, so nothing is lost: a page the wait loop
+/// needs is read back from the page cache when it runs.
+fn shrink() {
+    // SAFETY: malloc_trim only releases free heap memory.
+    unsafe { malloc_trim(0) };
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
+    let mut current: Option<(usize, usize, bool)> = None;
+    let drop_range = |(start, end, clean): (usize, usize, bool)| {
+        if clean {
+            // SAFETY: the range is a whole mapping that is read-only, file-backed and
+            // has no anonymous pages, so discarding its pages loses nothing: they are
+            // faulted back from the file.
+            // MADV_RANDOM first: a page read back later comes alone, without the
+            // neighbours the kernel would otherwise map around it.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    };
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if let Some((a, b)) = first.split_once('-').filter(|(a, _)| a.chars().all(|c| c.is_ascii_hexdigit())) {
+            if let Some(m) = current.take() {
+                drop_range(m);
+            }
+            let perms = fields.next().unwrap_or_default();
+            let path = fields.nth(3).unwrap_or_default();
+            let candidate = !perms.contains('w') && perms.ends_with('p') && path.starts_with('/');
+            if let (Ok(start), Ok(end), true) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16), candidate) {
+                current = Some((start, end, true));
+            }
+        } else if first == "Anonymous:" || first == "Private_Dirty:" {
+            let kb: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(1);
+            if let Some(m) = current.as_mut().filter(|_| kb > 0) {
+                m.2 = false;
+            }
+        }
+    }
+    if let Some(m) = current {
+        drop_range(m);
+    }
+}
+
 /// The supervisor: `berth __berth-supervise DIR`. Returns its exit status.
 pub fn main(dir: &Path) -> i32 {
     let mut report = std::io::stdout();
@@ -337,6 +391,8 @@ pub fn main(dir: &Path) -> i32 {
         // SAFETY: replaces our stdout with /dev/null.
         unsafe { libc::dup2(null.as_raw_fd(), 1) };
     }
+    drop(start);
+    shrink();
     let mut log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("log.json")).ok();
     let mut partial: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut write_lines = |stream: usize, bytes: &[u8], flush_all: bool| {
