@@ -221,6 +221,12 @@ fn native_containers_keep_their_changes_and_volumes_and_bind_mounts_reach_the_ho
     let fresh = n.root.join("fresh/dir");
     assert_eq!(n.sh(&["-v", &format!("{}:/new", fresh.display())], "touch /new/made").1, 0);
     assert!(fresh.join("made").exists());
+    // `--mount type=bind` refuses a missing source, as dockerd does.
+    let absent = n.root.join("absent");
+    let out = n.berth(&["run", "--rm", "--mount", &format!("type=bind,src={},dst=/x", absent.display()), "bb", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
+    assert!(text(&out).contains("bind source path does not exist"), "{}", text(&out));
+    assert!(!absent.exists());
 }
 
 #[test]

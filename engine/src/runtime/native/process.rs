@@ -206,9 +206,10 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
         match m.kind.as_str() {
             "bind" => {
                 let source = Path::new(&m.source);
+                // The engine has made a missing `-v` source (`daemon::start`); one that
+                // is still missing is `--mount type=bind`'s, which dockerd refuses.
                 if !source.exists() {
-                    // As Docker does for `-v`: a missing host directory is created.
-                    std::fs::create_dir_all(source).map_err(|e| failed(&format!("creating the bind mount source {}", m.source), e))?;
+                    return Err(RuntimeError::Failed(format!("invalid mount config for type \"bind\": bind source path does not exist: {}", m.source)));
                 }
                 let source = std::fs::canonicalize(source).map_err(|e| failed(&format!("bind mount source {}", m.source), e))?;
                 let file = !source.is_dir();
