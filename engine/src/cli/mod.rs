@@ -85,29 +85,39 @@ Container commands:
   diff        Inspect changes to files on a container's filesystem
   commit      Create a new image from a container's changes
   cp          Copy files between a container and the local filesystem
+  export      Export a container's filesystem as a tar archive
   inspect     Return low-level information on containers and images
+  pause       Pause all processes within one or more containers
+  unpause     Unpause all processes within one or more containers
+  port        List port mappings or a specific mapping for the container
+  stats       Display a live stream of container(s) resource usage statistics
+  top         Display the running processes of a container
+  update      Update configuration of one or more containers
 
 Image commands:
-  pull        Download an image from the catalog
+  pull        Download an image from a registry (offline: from Berth's catalog)
   images      List images
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   rmi         Remove one or more images
   save        Save one or more images to a tar archive
   load        Load an image from a tar archive
   history     Show the history of an image
-  push        Upload an image to a registry (Berth's own)
+  import      Import the contents from a tarball to create a filesystem image
+  push        Upload an image to a registry
   login       Log in to a registry
   logout      Log out from a registry
 
 Compose:
-  compose     Run multi-container applications from a Compose file (up, down, ps, build, logs)
+  compose     Run multi-container applications from a Compose file
 
 Volume commands:
   volume      Manage volumes (create, ls, inspect, rm, prune)
 
 System commands:
   info        Display system-wide information, the runtimes among it
-  system      Manage Berth (df, info, prune)
+  events      Get real time events from the engine
+  version     Show the version information
+  system      Manage Berth (df, events, info, prune)
 
 Dockerfile commands:
   lint        Check a Dockerfile for errors and common mistakes
@@ -161,13 +171,14 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "cdi" => info::cdi(rest),
         "kube" => kube::run(rest, host),
         "inspect" => container::inspect(&tables::INSPECT, rest, host),
+        "events" => container::events(rest, host),
         "volume" => container::volume(rest, host),
         "system" => match rest.split_first() {
             Some((sub, args)) if sub == "df" => image::system_df(args, host),
             Some((sub, args)) if sub == "info" => info::run(args, host),
             Some((sub, args)) if sub == "prune" => system_prune(args, host),
             Some((sub, args)) if sub == "events" => container::events(args, host),
-            _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  info        Display system-wide information\n  prune       Remove unused data\n"),
+            _ => Output::ok("Usage:  berth system COMMAND\n\nCommands:\n  df          Show disk usage\n  events      Get real time events from the engine\n  info        Display system-wide information\n  prune       Remove unused data\n"),
         },
         "container" => match rest.split_first() {
             Some((sub, args)) if sub == "inspect" => container::inspect(&tables::CONTAINER_INSPECT, args, host),
@@ -213,7 +224,6 @@ fn container_verb(verb: &str, args: &[String], host: &dyn Host) -> Option<Output
         "stop" | "kill" | "restart" | "wait" | "exec" | "top" | "rename" | "pause" | "unpause" => container::lifecycle(verb, args, host),
         "stats" => container::stats(args, host),
         "update" => container::update(args, host),
-        "events" => container::events(args, host),
         "port" => container::port(args, host),
         _ => return None,
     })
