@@ -358,19 +358,28 @@ impl Cgroups {
 }
 
 /// The cgroups of containers that are no longer running (their `berth` was killed):
-/// removed when the next native container starts.
-pub fn sweep(live: &dyn Fn(&str) -> bool) {
+/// removed when the next native container starts. `dead` are known to be (their run
+/// directories' owners are gone); any other empty one not `live` goes once it is older
+/// than a start could take.
+pub fn sweep(live: &dyn Fn(&str) -> bool, dead: &[String]) {
+    // A cgroup made in the last seconds may be another berth's that is placing its
+    // container in it (it is empty until then): only older empty ones are left over.
+    let young = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_none_or(|age| age < std::time::Duration::from_secs(SETTLING_SECS));
     for controller in std::iter::once("").chain(V1_CONTROLLERS.iter().copied()) {
         let base = Path::new(ROOT).join(controller).join("berth");
         let Ok(entries) = std::fs::read_dir(&base) else { continue };
         for e in entries.filter_map(Result::ok) {
             let name = e.file_name().to_string_lossy().into_owned();
-            if !live(&name) {
+            if dead.contains(&name) || (!live(&name) && !young(&e.path())) {
                 let _ = std::fs::remove_dir(e.path());
             }
         }
     }
 }
+
+/// How long a new cgroup is left alone by [`sweep`]: longer than any start takes to
+/// place its process in it.
+const SETTLING_SECS: u64 = 30;
 
 /// Docker's default device rules (moby's `DefaultLinuxSpec`, runc's `AllowedDevices`):
 /// mknod of any node; read and write of null, zero, full, random, urandom, tty,

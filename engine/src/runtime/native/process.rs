@@ -86,7 +86,7 @@ pub fn reap(native: &Path, id: &str) -> Result<Reaped, RuntimeError> {
         volumes.insert(name.clone(), rootfs::read_back(dir, &[]).map_err(|e| failed("reading a volume back", e))?);
     }
     let _ = std::fs::remove_dir_all(&handle.dir);
-    super::cgroup::sweep(&|_| false);
+    super::cgroup::sweep(&|_| false, &[]);
     Ok(Reaped { exit, logs, upper, volumes })
 }
 
@@ -95,17 +95,18 @@ pub fn reap(native: &Path, id: &str) -> Result<Reaped, RuntimeError> {
 fn sweep(native: &Path) {
     let run = native.join("run");
     let alive = |dir: &Path| super::supervisor::Handle { dir: dir.to_path_buf() }.supervisor_alive();
-    let mut live = Vec::new();
+    let (mut live, mut dead) = (Vec::new(), Vec::new());
     if let Ok(entries) = std::fs::read_dir(&run) {
         for e in entries.filter_map(Result::ok) {
             if alive(&e.path()) || e.path().join("start.json").exists() {
                 live.push(e.file_name().to_string_lossy().into_owned());
             } else {
                 let _ = std::fs::remove_dir_all(e.path());
+                dead.push(e.file_name().to_string_lossy().into_owned());
             }
         }
     }
-    super::cgroup::sweep(&|id| live.iter().any(|l| l == id));
+    super::cgroup::sweep(&|id| live.iter().any(|l| l == id), &dead);
 }
 
 /// `/etc/hosts` as Docker writes it for a container without a bridge network.
@@ -449,8 +450,11 @@ pub fn spawn_with(build: impl FnOnce(Fds) -> Result<(Vec<Step>, i32), String>, s
     });
     let mut sync_w = std::fs::File::from(sync_w);
     if let Err(e) = placed.map_err(RuntimeError::Failed).and(prepared) {
-        // The child reads end of file instead of the go-ahead and exits.
+        // The child holds its own copy of the pipe's write end (it was cloned with it),
+        // so it would wait for ever for a go-ahead: it is killed before it runs a step.
         drop(sync_w);
+        // SAFETY: pid is our child, not yet reaped.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
         wait(pid);
         return Err(e);
     }
