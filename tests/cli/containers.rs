@@ -696,6 +696,7 @@ fn commands_on_tables_apply_their_options() {
     assert!(version.starts_with("Client:\n Version:           ") && version.contains("\nServer: Berth Engine\n Engine:\n  Version:          ") && version.contains("  API version:      1.48 (minimum version 1.24)\n"), "{version}");
     assert_eq!(run("berth version --format '{{.Server.Version}}'").1, format!("{}\n", env!("CARGO_PKG_VERSION")));
     assert_eq!(run("berth info --format '{{.Containers}} {{.ServerVersion}}'").1, format!("1 {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(run("berth info --format '{{.OSType}} {{.ContainersStopped}} {{gt .NCPU 0}}'").1, "linux 1 true\n");
 }
 
 /// A container has runc's `/dev`: the devices read and write as Linux's (`null`,
@@ -794,6 +795,10 @@ fn compose_follows_the_specification() {
     assert!(compose("restart db").2.contains(" ✔ Container shop-db-1  Started\n"));
     assert!(compose("rm -f migrate").2.contains(" ✔ Container shop-migrate-1  Removed\n"));
     assert_eq!(compose("rm -f web").2, "No stopped containers\n", "a running container stays without -s");
+    // up --wait: every service running, and healthy where it has a healthcheck.
+    let (code, _, err) = compose("up -d --wait db");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.ends_with(" ✔ Container shop-db-1  Healthy\n"), "{err}");
     // down: containers, named volumes with -v.
     let down = compose("down -v").2;
     assert!(down.contains(" ✔ Container shop-web  Removed\n") && down.contains(" ✔ Volume shop_data  Removed\n"), "{down}");

@@ -19,13 +19,24 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         Ok(c) => c.list,
         Err(e) => return Output::fail(1, format!("berth: cannot read the container records: {e}\n")),
     };
-    let running = containers.values().filter(|c| c.status == Status::Running).count();
+    // Docker counts a paused container as paused, not running.
+    let paused = containers.values().filter(|c| c.status == Status::Running && c.paused).count();
+    let running = containers.values().filter(|c| c.status == Status::Running).count() - paused;
+    let stopped = containers.len() - running - paused;
+    let machine = Machine::here();
     let backends: Vec<Box<dyn Runtime>> = runtime::RUNTIMES.iter().filter_map(|n| runtime::select(n).ok()).collect();
     let doc = serde_json::json!({
         "Containers": containers.len(),
         "ContainersRunning": running,
-        "ContainersPaused": 0,
-        "ContainersStopped": containers.len() - running,
+        "ContainersPaused": paused,
+        "ContainersStopped": stopped,
+        "OSType": "linux",
+        "Architecture": machine.architecture,
+        "NCPU": machine.cpus,
+        "MemTotal": machine.memory,
+        "KernelVersion": machine.kernel,
+        "OperatingSystem": machine.system,
+        "Name": machine.name,
         "Images": images,
         "ServerVersion": super::VERSION,
         "Driver": "berth",
@@ -45,7 +56,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     }
     let mut out = String::new();
     out.push_str(&format!("Client:\n Version:    {}\n Context:    default\n Debug Mode: false\n\nServer:\n", super::VERSION));
-    out.push_str(&format!(" Containers: {}\n  Running: {running}\n  Paused: 0\n  Stopped: {}\n", containers.len(), containers.len() - running));
+    out.push_str(&format!(" Containers: {}\n  Running: {running}\n  Paused: {paused}\n  Stopped: {stopped}\n", containers.len()));
     out.push_str(&format!(" Images: {images}\n Server Version: {} (Berth)\n Storage Driver: berth\n", super::VERSION));
     out.push_str(&format!(" Runtimes: {}\n Default Runtime: {}\n", runtime::RUNTIMES.join(" "), runtime::DEFAULT_RUNTIME));
     for r in &backends {
@@ -76,6 +87,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
             out.push_str("  rootless\n");
         }
     }
+    out.push_str(&format!(" Kernel Version: {}\n Operating System: {}\n OSType: linux\n Architecture: {}\n CPUs: {}\n Total Memory: {}\n Name: {}\n", machine.kernel, machine.system, machine.architecture, machine.cpus, crate::units::bytes_size(machine.memory), machine.name));
     out.push_str(if native_here {
         " Default Rule: images whose programs are real run native; modelled ones (the catalog's) run emulated\n"
     } else {
@@ -124,6 +136,36 @@ pub fn version(args: &[String], host: &dyn Host) -> Output {
         out.push_str(&format!(" {}:\n  Version:          {}\n  Available:        {}\n", r["Name"].as_str().unwrap_or_default(), super::VERSION, r["Details"]["Available"].as_str().unwrap_or_default()));
     }
     Output::ok(out)
+}
+
+/// What `info` says of the machine the engine runs on: this host natively; in a
+/// browser, what a tab can know (one CPU for the engine, no kernel of its own).
+struct Machine {
+    architecture: String,
+    cpus: usize,
+    memory: u64,
+    kernel: String,
+    system: String,
+    name: String,
+}
+
+impl Machine {
+    fn here() -> Machine {
+        if cfg!(target_arch = "wasm32") {
+            return Machine { architecture: "wasm32".into(), cpus: 1, memory: 0, kernel: "none (Berth's emulated kernel)".into(), system: "a browser tab".into(), name: "berth".into() };
+        }
+        let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default().trim().to_string();
+        let memory = read("/proc/meminfo").lines().find_map(|l| l.strip_prefix("MemTotal:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).map_or(0, |kb| kb * 1024);
+        let system = read("/etc/os-release").lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string()).unwrap_or_else(|| std::env::consts::OS.to_string());
+        Machine {
+            architecture: std::env::consts::ARCH.to_string(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory,
+            kernel: read("/proc/sys/kernel/osrelease"),
+            system,
+            name: read("/proc/sys/kernel/hostname"),
+        }
+    }
 }
 
 /// The Docker Engine API version of Docker 28, whose command line Berth follows, and the

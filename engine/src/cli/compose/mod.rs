@@ -522,6 +522,27 @@ fn up(project: &Project, p: &Parsed, profiles: &[String], host: &dyn Host) -> Ou
             out.stderr.extend_from_slice(format!(" ✔ Container {cname}  Started\n").as_bytes());
         }
     }
+    if p.bool("wait") {
+        // Running, and healthy where a service has a healthcheck (it runs in the
+        // container), as `up --wait` waits for them.
+        for s in &services {
+            let cname = project.container_name(s);
+            let up = crate::daemon::open(host).ok().and_then(|(_, c)| c.find(&cname).map(|c| c.status == Status::Running)).unwrap_or(false);
+            let ready = match (&s.healthcheck, up) {
+                (_, false) => Err(format!("container {cname} exited")),
+                (Some(_), true) => healthy(project, s, host).map(|()| "Healthy"),
+                (None, true) => Ok("Running"),
+            };
+            match ready {
+                Ok(state) => out.stderr.extend_from_slice(format!(" ✔ Container {cname}  {state}\n").as_bytes()),
+                Err(e) => {
+                    out.stderr.extend_from_slice(format!("{e}\n").as_bytes());
+                    out.code = 1;
+                    return out;
+                }
+            }
+        }
+    }
     if !detach {
         out.stdout.extend_from_slice(format!("Attaching to {}\n", services.iter().map(|s| format!("{}-1", s.name)).collect::<Vec<_>>().join(", ")).as_bytes());
         drop((store, containers));
