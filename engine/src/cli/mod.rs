@@ -19,7 +19,7 @@ mod lint;
 mod registry;
 mod run_flags;
 mod tables;
-mod template;
+pub mod template;
 
 
 pub use crate::host::{Clock, Console, Files, Host};
