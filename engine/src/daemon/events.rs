@@ -49,8 +49,9 @@ pub fn record(storage: &mut dyn Storage, kind: &str, action: &str, id: &str, att
     let Ok(mut line) = serde_json::to_vec(&event) else { return };
     line.push(b'\n');
     let _ = storage.append(KEY, &line);
-    // Cut back to the newest events once it holds twice as many (lines are a few
-    // hundred bytes: the length tells, without parsing).
+    // Cut back to the newest events once it holds twice as many. Counting its lines
+    // reads the journal back (from the page cache; at most 2 × KEEP short lines), once
+    // per event: Storage has no cheaper way to tell a key's length.
     if let Some(bytes) = storage.read(KEY).filter(|b| b.iter().filter(|c| **c == b'\n').count() > 2 * KEEP) {
         let mut kept = Vec::new();
         for e in read_bytes(&bytes) {
