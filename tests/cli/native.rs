@@ -714,11 +714,21 @@ fn gpu_libraries_enter_the_containers_linker_cache_and_the_drivers_firmware_is_b
         let out = Command::new("cc").args(["-shared", "-nostdlib", &format!("-Wl,-soname,{soname}"), "-o"]).arg(libs.join(file)).args(["-x", "c", "/dev/null"]).output().expect("cc runs");
         assert!(out.status.success(), "{}", text(&out));
     }
+    // One library where only the driver root's linker cache says it is (the cloud
+    // images' /usr/local/nvidia/lib64).
+    let extra = driver.join("usr/local/nvidia/lib64");
+    std::fs::create_dir_all(&extra).unwrap();
+    let out = Command::new("cc").args(["-shared", "-nostdlib", "-Wl,-soname,libnvidia-ptxjitcompiler.so.1", "-o"]).arg(extra.join("libnvidia-ptxjitcompiler.so.535.104.05")).args(["-x", "c", "/dev/null"]).output().expect("cc runs");
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::create_dir_all(driver.join("etc")).unwrap();
+    std::fs::write(driver.join("etc/ld.so.conf"), "/usr/local/nvidia/lib64\n").unwrap();
+    let out = Command::new("ldconfig").arg("-r").arg(&driver).output().expect("ldconfig runs");
+    assert!(out.status.success(), "{}", text(&out));
     std::fs::create_dir_all(driver.join("lib/firmware/nvidia/535.104.05")).unwrap();
     std::fs::write(driver.join("lib/firmware/nvidia/535.104.05/gsp_ga10x.bin"), "firmware").unwrap();
-    let script = "ldconfig -p | grep -E 'lib(cuda|nvidia-ml)\\.so\\.1 ' | awk '{print $1, $NF}' | sort; cat /lib/firmware/nvidia/535.104.05/gsp_ga10x.bin";
+    let script = "ldconfig -p | grep -E 'lib(cuda|nvidia-ml|nvidia-ptxjitcompiler)\\.so\\.1 ' | awk '{print $1, $NF}' | sort; cat /lib/firmware/nvidia/535.104.05/gsp_ga10x.bin";
     let out = Command::new(env!("CARGO_BIN_EXE_berth")).args(["run", "--rm", "--gpus", "all", "debian:bookworm", "sh", "-c", script]).env("BERTH_ROOT", &n.root).env("BERTH_DRIVER_ROOT", &driver).env("BERTH_CDI_SPEC_DIRS", n.root.join("no-cdi")).output().unwrap();
-    assert_eq!(stdout(&out), "libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.1\nlibnvidia-ml.so.1 /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\nfirmware", "{}", text(&out));
+    assert_eq!(stdout(&out), "libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.1\nlibnvidia-ml.so.1 /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\nlibnvidia-ptxjitcompiler.so.1 /usr/local/nvidia/lib64/libnvidia-ptxjitcompiler.so.1\nfirmware", "{}", text(&out));
     // The image's own cache is the container's change, not the image's.
     let out = n.berth(&["run", "--rm", "debian:bookworm", "sh", "-c", "ldconfig -p | grep -c libcuda"]);
     assert_eq!(stdout(&out), "0\n", "{}", text(&out));

@@ -6,7 +6,8 @@
 //! Edits come from CDI specs (the Container Device Interface, cdiVersion up to 1.1, YAML
 //! or JSON in `/etc/cdi` and `/var/run/cdi`), or, for `--gpus` where no spec names
 //! `nvidia.com/gpu`, from discovering the driver as `nvidia-container-cli` does: its
-//! device nodes under `/dev`, its libraries per capability in the library directories,
+//! device nodes under `/dev`, its libraries per capability where the driver root's
+//! linker cache puts them (`daemon::ldcache`; else in the usual library directories),
 //! its programs in the `PATH` directories, its GSP firmware, and a `createContainer`
 //! hook that refreshes the container's linker cache (`runtime::native::hooks`). A CDI
 //! spec's `createContainer` and `startContainer` hooks run in the native runtime.
@@ -292,21 +293,44 @@ pub fn discover(root: &Path, request: &GpuRequest) -> Option<Edits> {
         edits.device_nodes.extend(node(extra));
     }
     let wanted = |cap: &str| all_caps || capabilities.iter().any(|c| c == cap);
-    for (cap, libs) in LIBRARIES.iter().filter(|(c, _)| wanted(c)) {
-        let _ = cap;
+    // The libraries: where the driver root's linker cache puts them (as the toolkit
+    // finds them), else in the usual library directories.
+    let cache = std::fs::read(root.join("etc/ld.so.cache")).map(|b| crate::daemon::ldcache::parse(&b)).unwrap_or_default();
+    let mut mounted = std::collections::BTreeSet::new();
+    for (_, libs) in LIBRARIES.iter().filter(|(c, _)| wanted(c)) {
         for lib in *libs {
-            for dir in LIBRARY_DIRS {
-                let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
-                let mut found: Vec<String> = entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(&format!("{lib}.")) && n.len() > lib.len() + 1).collect();
-                found.sort();
-                // The real file (the longest version), as the toolkit mounts it.
-                if let Some(file) = found.iter().filter(|n| std::fs::symlink_metadata(root.join(dir).join(n)).is_ok_and(|m| m.is_file())).max_by_key(|n| n.len()) {
-                    edits.mounts.push(CdiMount { host_path: root.join(dir).join(file).display().to_string(), container_path: format!("/{dir}/{file}"), options: vec!["ro".into(), "nosuid".into(), "nodev".into(), "bind".into()] });
-                    // The names the host's linker cache gave it (`libcuda.so.1`), again.
-                    for link in found.iter().filter(|n| *n != file) {
-                        if std::fs::read_link(root.join(dir).join(link)).is_ok_and(|t| t.file_name().is_some_and(|t| t == file.as_str())) {
-                            edits.symlinks.push((format!("/{dir}/{link}"), file.clone()));
-                        }
+            let prefix = format!("{lib}.");
+            let mut names: Vec<String> = cache.iter().filter(|(name, _)| name.starts_with(&prefix) && name.len() > prefix.len()).map(|(_, path)| path.trim_start_matches('/').to_string()).collect();
+            let from_cache = !names.is_empty();
+            if !from_cache {
+                for dir in library_dirs(root) {
+                    let Ok(entries) = std::fs::read_dir(root.join(&dir)) else { continue };
+                    let mut found: Vec<String> = entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(&prefix) && n.len() > prefix.len()).map(|n| format!("{dir}/{n}")).collect();
+                    found.sort();
+                    names.extend(found);
+                }
+            }
+            let mut files = library_files(root, &names);
+            if !from_cache {
+                // A directory's listing names every version left there: keep the files
+                // a name links to, else the longest name (the full version), as the
+                // toolkit mounts it.
+                let dirs: std::collections::BTreeSet<String> = files.iter().map(|(d, _, _)| d.clone()).collect();
+                files = dirs.into_iter().filter_map(|d| {
+                    let here: Vec<_> = files.iter().filter(|(x, _, _)| *x == d).cloned().collect();
+                    let linked: Vec<_> = here.iter().filter(|(_, _, l)| !l.is_empty()).cloned().collect();
+                    if linked.is_empty() { here.into_iter().max_by_key(|(_, f, _)| f.len()).map(|x| vec![x]) } else { Some(linked) }
+                }).flatten().collect();
+            }
+            for (dir, file, links) in files {
+                if mounted.insert(format!("{dir}/{file}")) {
+                    edits.mounts.push(CdiMount { host_path: root.join(&dir).join(&file).display().to_string(), container_path: format!("/{dir}/{file}"), options: vec!["ro".into(), "nosuid".into(), "nodev".into(), "bind".into()] });
+                }
+                // The names the host's linker cache gave it (`libcuda.so.1`), again.
+                for link in links {
+                    let link = (format!("/{dir}/{link}"), file.clone());
+                    if !edits.symlinks.contains(&link) {
+                        edits.symlinks.push(link);
                     }
                 }
             }
@@ -314,7 +338,7 @@ pub fn discover(root: &Path, request: &GpuRequest) -> Option<Edits> {
     }
     for (_, programs) in PROGRAMS.iter().filter(|(c, _)| wanted(c)) {
         for p in *programs {
-            if let Some(dir) = PROGRAM_DIRS.iter().find(|d| root.join(d).join(p).is_file()) {
+            if let Some(dir) = program_dirs(root).into_iter().find(|d| root.join(d).join(p).is_file()) {
                 edits.mounts.push(CdiMount { host_path: root.join(dir).join(p).display().to_string(), container_path: format!("/usr/bin/{p}"), options: vec!["ro".into(), "nosuid".into(), "nodev".into(), "bind".into()] });
             }
         }
@@ -338,6 +362,59 @@ pub fn discover(root: &Path, request: &GpuRequest) -> Option<Edits> {
         edits.hooks.push(CdiHook { hook_name: "createContainer".into(), path: exe.display().to_string(), args, env: Vec::new(), timeout: Some(30) });
     }
     Some(edits)
+}
+
+/// Where a library is looked for when the linker cache does not name it: the usual
+/// directories, then (for the host's own root) those of `LD_LIBRARY_PATH`; relative to
+/// the driver root.
+fn library_dirs(root: &Path) -> Vec<String> {
+    let mut dirs: Vec<String> = LIBRARY_DIRS.iter().map(|d| d.to_string()).collect();
+    if root == Path::new("/") {
+        dirs.extend(std::env::var("LD_LIBRARY_PATH").unwrap_or_default().split(':').filter(|d| d.starts_with('/')).map(|d| d.trim_matches('/').to_string()));
+    }
+    dirs.dedup();
+    dirs
+}
+
+/// Where a program is looked for: the host's `PATH` for its own root (as
+/// nvidia-container-cli does), then the usual directories; relative to the driver root.
+fn program_dirs(root: &Path) -> Vec<String> {
+    let mut dirs = Vec::new();
+    if root == Path::new("/") {
+        dirs.extend(std::env::var("PATH").unwrap_or_default().split(':').filter(|d| d.starts_with('/')).map(|d| d.trim_matches('/').to_string()));
+    }
+    dirs.extend(PROGRAM_DIRS.iter().map(|d| d.to_string()));
+    dirs
+}
+
+/// The real files behind `names` (paths relative to `root`, each a library or a link
+/// to one): `(directory, file, names in that directory that link to it)`, the
+/// directory with its own links resolved (`lib` → `usr/lib`), so that the container
+/// gets the file where the host's linker finds it. A name whose links leave `root`, or
+/// end nowhere, is passed over.
+fn library_files(root: &Path, names: &[String]) -> Vec<(String, String, Vec<String>)> {
+    let Ok(top) = std::fs::canonicalize(root) else { return Vec::new() };
+    let inside = |p: &Path| p.strip_prefix(&top).ok().map(|r| r.display().to_string());
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    for name in names {
+        let Some((dir, link)) = name.rsplit_once('/') else { continue };
+        let (Ok(dir), Ok(real)) = (std::fs::canonicalize(root.join(dir)), std::fs::canonicalize(root.join(name))) else { continue };
+        let (Some(link_dir), Some(real_dir), Some(file)) = (inside(&dir), real.parent().and_then(inside), real.file_name().map(|f| f.to_string_lossy().into_owned())) else { continue };
+        if !real.is_file() {
+            continue;
+        }
+        let i = match out.iter().position(|(d, f, _)| *d == real_dir && *f == file) {
+            Some(i) => i,
+            None => {
+                out.push((real_dir.clone(), file.clone(), Vec::new()));
+                out.len() - 1
+            }
+        };
+        if link != file && link_dir == real_dir && !out[i].2.iter().any(|l| l == link) {
+            out[i].2.push(link.to_string());
+        }
+    }
+    out
 }
 
 /// The argument that runs one of Berth's own hooks (`runtime::native::hooks::ARG`).

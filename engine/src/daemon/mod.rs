@@ -13,6 +13,7 @@ pub mod events;
 pub mod exec;
 pub mod gpu;
 pub mod import;
+pub mod ldcache;
 pub mod list;
 pub mod logs;
 pub mod monitor;

@@ -269,6 +269,15 @@ impl Runtime for NativeRuntime {
             if argv0.contains('/') {
                 return Ok(());
             }
+            // So may a mount over a directory of the PATH, or over the program itself
+            // (`--gpus` binds the driver's nvidia-smi into /usr/bin).
+            let mounted = |dir: &str| spec.mounts.iter().any(|m| {
+                let d = m.destination.trim_end_matches('/');
+                d == dir.trim_end_matches('/') || d == format!("{}/{argv0}", dir.trim_end_matches('/'))
+            });
+            if spec.path().split(':').filter(|d| !d.is_empty()).any(mounted) {
+                return Ok(());
+            }
             return Err(RuntimeError::ExecNotFound { argv0: argv0.clone(), in_path: true });
         };
         if matches!(root.content(&path), Ok(crate::vfs::Content::Lazy { .. })) {
@@ -323,6 +332,15 @@ mod tests {
             Err(RuntimeError::Unavailable { runtime: "native", .. }) => assert!(NativeRuntime::unavailable().is_some()),
             Err(RuntimeError::ExecNotFound { .. }) => assert!(NativeRuntime::unavailable().is_none()),
             other => panic!("{other:?}"),
+        }
+        // A program a mount brings (the driver's nvidia-smi that --gpus binds) is the
+        // kernel's to find.
+        if NativeRuntime::unavailable().is_none() {
+            let mut gpu = ContainerSpec::for_process(ProcessSpec { args: vec!["nvidia-smi".into()], cwd: "/".into(), ..ProcessSpec::default() });
+            gpu.mounts.push(super::super::spec::MountSpec { destination: "/usr/bin/nvidia-smi".into(), kind: "bind".into(), source: "/usr/bin/nvidia-smi".into(), options: vec!["ro".into()] });
+            assert!(native.check(&gpu, &crate::vfs::MemoryFs::new()).is_ok());
+            gpu.mounts[0].destination = "/opt/nvidia-smi".into();
+            assert!(matches!(native.check(&gpu, &crate::vfs::MemoryFs::new()), Err(RuntimeError::ExecNotFound { .. })), "a mount off the PATH does not");
         }
         assert!(native.pause(&spec, true).is_err());
         assert_eq!(native.capabilities().available, NativeRuntime::unavailable().is_none());
