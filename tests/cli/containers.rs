@@ -720,6 +720,32 @@ fn containers_have_dev_nodes_and_tail_f_dev_null_keeps_one_up() {
     assert_eq!(run("berth exec keeper sh -c 'test -c /dev/zero && echo device'").1, "device\n");
 }
 
+/// `dd` copies blocks as GNU's and BusyBox's do: sizes with suffixes, `count`, `skip`,
+/// `seek`, `conv=notrunc,ucase`, devices read only as far as asked, and the records
+/// report on stderr (its timing is the run's own, so only its shape is compared).
+#[test]
+fn dd_copies_blocks_and_reports_its_records() {
+    let host = MemoryHost::new("");
+    let run = |line: &str| crate::run_line(&host, line);
+    assert_eq!(run("berth pull -q debian:bookworm-slim").0, 0);
+    assert_eq!(run("berth pull -q alpine:3.20").0, 0);
+    let (code, out, err) = run("berth run --rm debian:bookworm-slim sh -c 'dd if=/dev/zero of=/tmp/z bs=1M count=2 && stat -c %s /tmp/z'");
+    assert_eq!((code, out.as_str()), (0, "2097152\n"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[..2], ["2+0 records in", "2+0 records out"], "{err}");
+    assert!(lines[2].starts_with("2097152 bytes (2.1 MB, 2.0 MiB) copied, ") && lines[2].ends_with("/s"), "{err}");
+    let script = "printf abcdefghij > /tmp/f; dd if=/tmp/f bs=3 skip=1 count=2 status=none; echo; printf XY | dd of=/tmp/f bs=1 seek=2 conv=notrunc status=none; cat /tmp/f; echo; printf hello | dd conv=ucase 2>/dev/null; echo; printf 12345 | dd of=/tmp/g bs=2 2>&1 >/dev/null | head -n 2 | tr '\\n' ' '; cat /tmp/g";
+    assert_eq!(run(&format!("berth run --rm debian:bookworm-slim sh -c \"{script}\"")).1, "defghi\nabXYefghij\nHELLO\n2+1 records in 2+1 records out 12345");
+    let (code, _, err) = run("berth run --rm debian:bookworm-slim dd if=/nope bs=1x");
+    assert_eq!((code, err.as_str()), (1, "dd: invalid number: '1x'\n"));
+    let (code, _, err) = run("berth run --rm debian:bookworm-slim dd if=/nope");
+    assert_eq!((code, err.as_str()), (1, "dd: failed to open '/nope': No such file or directory\n"));
+    let (code, _, err) = run("berth run --rm debian:bookworm-slim dd bogus");
+    assert_eq!((code, err.as_str()), (1, "dd: unrecognized operand 'bogus'\nTry 'dd --help' for more information.\n"));
+    let (_, _, err) = run("berth run --rm alpine:3.20 dd if=/dev/zero of=/dev/null bs=512 count=3");
+    assert!(err.starts_with("3+0 records in\n3+0 records out\n1536 bytes (1.5KB) copied, ") && err.contains(" seconds, "), "BusyBox's words: {err}");
+}
+
 /// Compose over the specification: `.env` and the caller's variables interpolated with
 /// defaults, the override file merged, `-f` files merged in order, profiles, `env_file`,
 /// long port and volume syntax, `deploy.resources.limits`, labels, `container_name`, and

@@ -332,6 +332,18 @@ fn detached_native_containers_live_under_a_supervisor_and_the_verbs_reach_them()
     assert!(text(&out).contains("exec: \"nosuch\": executable file not found in $PATH"), "{}", text(&out));
     let out = n.berth(&["exec", "-u", "1000", "svc", "id", "-u"]);
     assert_eq!(stdout(&out), "1000\n", "{}", text(&out));
+    // exec -d returns once its process runs, and leaves it running; its output goes
+    // nowhere, and a program that is not there is still Docker's error.
+    let t = std::time::Instant::now();
+    let out = n.berth(&["exec", "-d", "svc", "sh", "-c", "echo lost; sleep 1; echo done > /root/later"]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), String::new()), "{}", text(&out));
+    assert!(t.elapsed() < std::time::Duration::from_millis(900), "exec -d waited for its process: {:?}", t.elapsed());
+    assert_eq!(stdout(&n.berth(&["exec", "svc", "sh", "-c", "ps -o args | grep -c '^sleep 1$'; cat /root/later 2>/dev/null || echo not-yet"])), "1\nnot-yet\n", "its sleep runs beside the main process");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(stdout(&n.berth(&["exec", "svc", "cat", "/root/later"])), "done\n");
+    let out = n.berth(&["exec", "-d", "svc", "nosuch"]);
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out));
+    assert!(text(&out).contains("exec: \"nosuch\": executable file not found in $PATH"), "{}", text(&out));
     // top lists its real processes, the first one first.
     let top = stdout(&n.berth(&["top", "svc"]));
     assert!(top.lines().nth(1).is_some_and(|l| l.contains("sh -c trap")), "{top}");

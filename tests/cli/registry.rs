@@ -304,29 +304,39 @@ fn read_head(stream: &std::net::TcpStream) -> (String, Vec<(String, String)>) {
     (first, headers)
 }
 
-/// A registry that answers each path with a canned response, to misbehave with.
-fn serve(routes: Vec<(String, Vec<u8>)>) -> u16 {
+/// A server on 127.0.0.1 that reads each request's head and hands the connection and
+/// the path to `handle`, on a thread of its own (a client trying TLS first, as Docker
+/// does on 127.0.0.1, is hung up on).
+fn serve_with(handle: impl Fn(std::net::TcpStream, String) + Send + Sync + 'static) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let handle = std::sync::Arc::new(handle);
     std::thread::spawn(move || {
         for stream in listener.incoming().take(200) {
-            let Ok(mut stream) = stream else { continue };
-            // A client trying TLS first (as Docker does on 127.0.0.1) is hung up on.
+            let Ok(stream) = stream else { continue };
             let mut first_byte = [0u8; 1];
             if stream.peek(&mut first_byte).is_ok_and(|n| n == 1) && first_byte[0] == 0x16 {
                 continue;
             }
             let (first, _) = read_head(&stream);
             let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
-            let answer = routes.iter().find(|(p, _)| path.starts_with(p.as_str())).map(|(_, a)| a.clone()).unwrap_or_else(|| b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec());
-            let _ = stream.write_all(&answer);
-            let _ = stream.flush();
-            let mut sink = [0u8; 16];
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(10)));
-            let _ = stream.read(&mut sink);
+            let handle = handle.clone();
+            std::thread::spawn(move || handle(stream, path));
         }
     });
     port
+}
+
+/// A registry that answers each path with a canned response, to misbehave with.
+fn serve(routes: Vec<(String, Vec<u8>)>) -> u16 {
+    serve_with(move |mut stream, path| {
+        let answer = routes.iter().find(|(p, _)| path.starts_with(p.as_str())).map(|(_, a)| a.clone()).unwrap_or_else(|| b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec());
+        let _ = stream.write_all(&answer);
+        let _ = stream.flush();
+        let mut sink = [0u8; 16];
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(10)));
+        let _ = stream.read(&mut sink);
+    })
 }
 
 fn ok(content_type: &str, body: &[u8]) -> Vec<u8> {
@@ -394,6 +404,45 @@ fn a_registry_that_misbehaves_gets_a_clear_error_and_leaves_nothing() {
     assert_eq!(String::from_utf8_lossy(&images.stdout), "");
     let blobs = std::fs::read_dir(state.join("blobs/sha256")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(blobs, 0, "no blob was written");
+}
+
+/// A registry that stalls halfway through a blob, holding the connection open: each
+/// try ends at the read timeout, the download is resumed, and after the last try the
+/// pull fails with the reason, leaving nothing in the store.
+#[test]
+fn a_registry_that_stalls_mid_blob_times_out_with_a_clear_error() {
+    let scratch = Scratch::new("stall");
+    let s = &scratch.0;
+    let config_blob = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:0000000000000000000000000000000000000000000000000000000000000000"]}}"#.to_vec();
+    let layer: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+    let manifest = format!(r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}}"#, sha(&config_blob), config_blob.len(), sha(&layer), layer.len());
+    let layer_digest = sha(&layer);
+    let layer_path = format!("/v2/slow/blobs/{layer_digest}");
+    let port = serve_with(move |mut stream, path| {
+        if path == layer_path {
+            // Half the blob, then nothing, the connection held for 8 s.
+            let _ = stream.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", layer.len()).as_bytes());
+            let _ = stream.write_all(&layer[..layer.len() / 2]);
+            let _ = stream.flush();
+            std::thread::sleep(std::time::Duration::from_secs(8));
+        } else if path.starts_with("/v2/slow/manifests/") {
+            let _ = stream.write_all(&ok("application/vnd.oci.image.manifest.v1+json", manifest.as_bytes()));
+        } else if path.starts_with("/v2/slow/blobs/") {
+            let _ = stream.write_all(&ok("application/octet-stream", &config_blob));
+        } else {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let state = s.join("state");
+    let config = s.join("docker");
+    let t = std::time::Instant::now();
+    let out = berth_env(&state, &config, &["pull", &format!("127.0.0.1:{port}/slow:1")], "", &[("BERTH_REGISTRY_STALL_SECONDS", "1".into())]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(e.contains(&format!("download of {layer_digest} kept stopping after")) && e.contains("the connection stalled (no data within the read timeout)"), "{e}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(30), "each stall ends at the 1 s read timeout: {:?}", t.elapsed());
+    assert_eq!(String::from_utf8_lossy(&berth(&state, &config, &["images", "-q"], "").stdout), "");
+    assert_eq!(std::fs::read_dir(state.join("blobs/sha256")).map(|d| d.count()).unwrap_or(0), 0, "no blob was written");
 }
 
 #[test]

@@ -674,7 +674,7 @@ fn exec(store: &mut ImageStore, containers: &mut Containers, args: &[String], ho
     if c.status != Status::Running {
         return Output::fail(1, format!("Error response from daemon: container {} is not running\n", c.id));
     }
-    let mut options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env, workdir, user, stdin: Vec::new() };
+    let mut options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env, workdir, user, stdin: Vec::new(), detach };
     let process = crate::daemon::exec::process_of(&c, &options);
     // `-t` in a native container, from the `berth` binary: a real terminal of its own.
     if tty && host.native_stdio() && crate::daemon::native::supervised(&c) {

@@ -17,6 +17,9 @@ pub struct ExecOptions {
     pub user: Option<String>,
     /// `-i`: the process's stdin.
     pub stdin: Vec<u8>,
+    /// `-d`: started and left running, its output discarded (natively; the emulated
+    /// runtime runs it to its end, see ARCHITECTURE.md).
+    pub detach: bool,
 }
 
 /// The processes of the running container `c` (`docker top`), from its runtime. The
@@ -63,6 +66,12 @@ pub fn exec_in(store: &mut ImageStore, containers: &mut Containers, host: &dyn H
     let process = process_of(c, o);
     let started = process.started.unwrap_or(process.created);
     let stdin = o.stdin.clone();
+    if super::native::supervised(c) && o.detach {
+        return match super::native::exec_detached(host, c, &process) {
+            Ok(_) => Ok((0, Vec::new(), Vec::new())),
+            Err(e) => Err(exec_error(e)),
+        };
+    }
     if super::native::supervised(c) {
         return match super::native::exec(host, c, &process, stdin, console) {
             Ok(r) => Ok((r.status, r.stdout, r.stderr)),

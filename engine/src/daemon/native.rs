@@ -160,6 +160,13 @@ pub fn live_logs(host: &dyn Host, c: &Container) -> (Vec<LogLine>, u64) {
 /// container's own `/etc/passwd` as it is now.
 pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>, console: crate::runtime::Console) -> Result<crate::runtime::Ran, crate::runtime::RuntimeError> {
     let h = handle(host, c).ok_or(crate::runtime::RuntimeError::Unavailable { runtime: "native", reason: super::start::NO_DISK })?;
+    let spec = exec_spec(&h, process);
+    h.exec(&c.id, &spec, stdin, console)
+}
+
+/// The spec of a process exec'd in the running container of `h`, its user resolved
+/// against the container's own `/etc/passwd` and `/etc/group`.
+fn exec_spec(h: &Handle, process: &Container) -> crate::runtime::ContainerSpec {
     let mut accounts = crate::vfs::MemoryFs::new();
     let _ = accounts.create_dir("/etc", 0o755);
     if let Some(pid) = h.pid() {
@@ -169,8 +176,14 @@ pub fn exec(host: &dyn Host, c: &Container, process: &Container, stdin: Vec<u8>,
             }
         }
     }
-    let spec = super::spec::container_spec(process, &accounts);
-    h.exec(&c.id, &spec, stdin, console)
+    super::spec::container_spec(process, &accounts)
+}
+
+/// `docker exec -d` in a supervised container: the process's host PID once it runs.
+pub fn exec_detached(host: &dyn Host, c: &Container, process: &Container) -> Result<i32, crate::runtime::RuntimeError> {
+    let h = handle(host, c).ok_or(crate::runtime::RuntimeError::Unavailable { runtime: "native", reason: super::start::NO_DISK })?;
+    let spec = exec_spec(&h, process);
+    h.exec_detached(&c.id, &spec)
 }
 
 /// `docker pause` (`frozen`) and `unpause`, with Docker's refusals.

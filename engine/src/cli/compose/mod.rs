@@ -746,7 +746,7 @@ fn exec(project: &Project, p: &Parsed, host: &dyn Host) -> Output {
     let cname = project.container_name(s);
     let Ok((mut store, mut containers)) = crate::daemon::open(host) else { return Output::fail(1, "berth: cannot read the containers\n") };
     let Some(c) = containers.find(&cname).cloned().filter(|c| c.status == Status::Running) else { return Output::fail(1, format!("service \"{service}\" is not running\n")) };
-    let options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env: p.values("env").iter().map(|e| e.to_string()).collect(), workdir: p.value("workdir").map(str::to_string), user: p.value("user").map(str::to_string), stdin: Vec::new() };
+    let options = crate::daemon::exec::ExecOptions { args: command.to_vec(), env: p.values("env").iter().map(|e| e.to_string()).collect(), workdir: p.value("workdir").map(str::to_string), user: p.value("user").map(str::to_string), stdin: Vec::new(), detach: p.bool("detach") };
     match crate::daemon::exec::exec(&mut store, &mut containers, host, &c, &options) {
         Ok(_) if p.bool("detach") => Output::ok(""),
         Ok((code, stdout, stderr)) => Output { code, stdout, stderr },

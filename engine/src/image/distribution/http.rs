@@ -202,7 +202,7 @@ pub fn read_response_with(r: &mut impl std::io::BufRead, method: &str, limit: u6
         loop {
             line.clear();
             if let Err(e) = r.read_line(&mut line) {
-                return Err(truncated(&response, body, None, e.to_string()));
+                return Err(truncated(&response, body, None, read_failure(&e)));
             }
             let size = u64::from_str_radix(line.trim().split(';').next().unwrap_or("").trim(), 16).map_err(|_| HttpError::Malformed(format!("chunk size {:?}", line.trim())))?;
             if size == 0 {
@@ -222,7 +222,7 @@ pub fn read_response_with(r: &mut impl std::io::BufRead, method: &str, limit: u6
             body.resize(start + size as usize, 0);
             if let Err(e) = r.read_exact(&mut body[start..]) {
                 body.truncate(start);
-                return Err(truncated(&response, body, None, e.to_string()));
+                return Err(truncated(&response, body, None, read_failure(&e)));
             }
             line.clear();
             let _ = r.read_line(&mut line);
@@ -248,7 +248,7 @@ pub fn read_response_with(r: &mut impl std::io::BufRead, method: &str, limit: u6
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(truncated(&response, body, Some(len), e.to_string())),
+                Err(e) => return Err(truncated(&response, body, Some(len), read_failure(&e))),
             }
         }
         if (body.len() as u64) < len {
@@ -260,7 +260,7 @@ pub fn read_response_with(r: &mut impl std::io::BufRead, method: &str, limit: u6
     let mut body = Vec::new();
     let got = std::io::Read::read_to_end(&mut std::io::Read::take(&mut *r, limit + 1), &mut body);
     if let Err(e) = got {
-        return Err(truncated(&response, body, None, e.to_string()));
+        return Err(truncated(&response, body, None, read_failure(&e)));
     }
     if body.len() as u64 > limit {
         return Err(HttpError::TooLarge(limit));
@@ -282,6 +282,14 @@ pub fn write_request(request: &Request, url: &Url) -> Vec<u8> {
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(&request.body);
     bytes
+}
+
+/// Why a body's read stopped, in words: a read timeout is a stall.
+fn read_failure(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => "the connection stalled (no data within the read timeout)".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// HTTP/1.1 over TCP (and TLS for `https`), one connection per request, with Docker's

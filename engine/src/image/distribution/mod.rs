@@ -561,10 +561,18 @@ impl NativeRemote {
     }
 }
 
+/// How long a read may wait for data before the transfer counts as stalled: Docker's
+/// 30 s, or `BERTH_REGISTRY_STALL_SECONDS` (the tests' stalling registry uses 1).
+#[cfg(not(target_arch = "wasm32"))]
+fn stall_timeout() -> std::time::Duration {
+    let secs = std::env::var("BERTH_REGISTRY_STALL_SECONDS").ok().and_then(|v| v.parse::<f64>().ok()).filter(|s| s.is_finite() && *s > 0.0).unwrap_or(30.0);
+    std::time::Duration::from_secs_f64(secs.min(3600.0))
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 impl Remote for NativeRemote {
     fn send(&self, request: &Request) -> Result<Response, HttpError> {
-        http::tcp::send(request, std::time::Duration::from_secs(30), &|authority| self.tls_for(authority))
+        http::tcp::send(request, stall_timeout(), &|authority| self.tls_for(authority))
     }
     fn credentials(&self, server: &str) -> Option<(String, String)> {
         self.config.get(server)

@@ -215,10 +215,11 @@ fn enter(ns: &[(OwnedFd, i32)], cgroups: &[CString], steps: &[Step], stdio: [i32
 }
 
 /// Starts `spec`'s process in the container whose first process is host PID `pid`,
-/// in the cgroups whose `cgroup.procs` files are `procs`, with this process's standard
-/// streams (runc's `exec`; a terminal's master goes to `console`, a connected socket).
+/// in the cgroups whose `cgroup.procs` files are `procs`, with `stdio` as its standard
+/// streams (runc's `exec`: this process's; a terminal's master goes to `console`, a
+/// connected socket).
 /// Returns its host PID at once; the caller's subreaper is its parent.
-pub fn exec_detached(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, console: Option<&std::os::unix::net::UnixStream>) -> Result<i32, RuntimeError> {
+pub fn exec_detached(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpec, console: Option<&std::os::unix::net::UnixStream>, stdio: [i32; 3]) -> Result<i32, RuntimeError> {
     let ns = namespaces_of(pid)?;
     let cgroup_files: Vec<CString> = procs.iter().filter_map(|p| CString::new(p.as_os_str().as_encoded_bytes()).ok()).collect();
     let mut steps = steps_of(spec)?;
@@ -233,7 +234,7 @@ pub fn exec_detached(pid: i32, procs: &[std::path::PathBuf], spec: &ContainerSpe
         return Err(RuntimeError::Failed(format!("fork: {}", std::io::Error::last_os_error())));
     }
     if child == 0 {
-        enter(&ns, &cgroup_files, &steps, [0, 1, 2], report_w.as_raw_fd(), Some(pid_w.as_raw_fd()));
+        enter(&ns, &cgroup_files, &steps, stdio, report_w.as_raw_fd(), Some(pid_w.as_raw_fd()));
     }
     drop((report_w, pid_w));
     let mut bytes = [0u8; 4];

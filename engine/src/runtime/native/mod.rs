@@ -181,6 +181,9 @@ pub mod live {
         pub fn exec(&self, _id: &str, _spec: &crate::runtime::ContainerSpec, _stdin: Vec<u8>, _console: crate::runtime::Console) -> Result<crate::runtime::Ran, RuntimeError> {
             Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
         }
+        pub fn exec_detached(&self, _id: &str, _spec: &crate::runtime::ContainerSpec) -> Result<i32, RuntimeError> {
+            Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
+        }
         pub fn update(&self, _id: &str, _memory: Option<crate::runtime::spec::Memory>, _cpu: Option<crate::runtime::spec::Cpu>, _pids: u64) -> Result<(), RuntimeError> {
             Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
         }

@@ -642,7 +642,7 @@ fn exec(g: &Global, args: &[String]) -> Result<i32> {
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
     let cgroups = Cgroups::existing_at(&r.cgroups_path);
-    let pid = super::exec::exec_detached(r.pid, &cgroups.procs_files_here(), &spec, console.as_ref()).map_err(|e| e.to_string())?;
+    let pid = super::exec::exec_detached(r.pid, &cgroups.procs_files_here(), &spec, console.as_ref(), [0, 1, 2]).map_err(|e| e.to_string())?;
     drop(console);
     if let Some(pid_file) = p.get(&["--pid-file"]) {
         std::fs::write(pid_file, pid.to_string()).map_err(|e| format!("--pid-file {pid_file}: {e}"))?;

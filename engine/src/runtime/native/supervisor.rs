@@ -174,6 +174,15 @@ impl Handle {
         super::exec::exec(pid, &Cgroups::procs_files(id), spec, stdin, console)
     }
 
+    /// `docker exec -d`: starts `spec`'s process in the container with its streams on
+    /// `/dev/null` and returns its host PID once it has exec'd (or why it could not).
+    pub fn exec_detached(&self, id: &str, spec: &ContainerSpec) -> Result<i32, RuntimeError> {
+        let pid = self.pid().ok_or_else(|| RuntimeError::Failed("the container is not running".into()))?;
+        let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| RuntimeError::Failed(format!("/dev/null: {e}")))?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&null);
+        super::exec::exec_detached(pid, &Cgroups::procs_files(id), spec, None, [fd, fd, fd])
+    }
+
     /// The log lines from byte `offset` of `log.json` on, and the offset after them.
     pub fn logs_from(&self, offset: u64) -> (Vec<LogLine>, u64) {
         let Ok(mut f) = std::fs::File::open(self.dir.join("log.json")) else { return (Vec::new(), offset) };

@@ -2,6 +2,7 @@
 //! container's filesystem with GNU coreutils' wording. Each takes argv, stdin and the
 //! environment and writes stdout and stderr; none of them is canned.
 
+mod dd;
 mod files;
 
 pub use files::apply_mode;
@@ -222,6 +223,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
         }
         "true" => 0,
         "false" => 1,
+        "dd" => dd::dd(args, ctx),
         "cat" | "ls" | "mkdir" | "rmdir" | "rm" | "cp" | "mv" | "ln" | "touch" | "chmod" | "chown" | "chgrp" | "stat" | "find" | "du" | "df" | "basename" | "dirname" | "readlink" | "realpath" | "mktemp" | "tar" | "gzip" | "gunzip" | "zcat" | "tee" | "install" => {
             files::run(name, args, ctx)
         }
