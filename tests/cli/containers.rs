@@ -561,7 +561,7 @@ fn run_reads_its_line_as_docker_does() {
     assert_eq!(inspect("made", "{{.Config.StopSignal}} {{.Config.StopTimeout}}"), "SIGINT 3\n");
     assert_eq!(host.file("cid").map(|b| b.len()), Some(64));
     let not_applied = inspect("made", "{{json .HostConfig.BerthNotApplied}}");
-    assert!(not_applied.starts_with("{\"--dns\":{\"Values\":[\"8.8.8.8\"],\"Why\":\"container networks are not modelled"), "{not_applied}");
+    assert!(not_applied.starts_with("{\"--dns\":{\"Values\":[\"8.8.8.8\"],\"Why\":\"no traffic flows on Berth's container networks yet"), "{not_applied}");
     assert_eq!(run("berth run -l x --cidfile cid alpine:3.20 true").2, "berth: Container ID file found, make sure the other container isn't running or delete cid.\nSee 'berth run --help'.\n");
     assert_eq!(run("berth ps -a -f label=tier=web --format {{.Names}}").1, "made\n");
 
@@ -647,9 +647,10 @@ fn commands_on_tables_apply_their_options() {
     assert_eq!(run("berth inspect --type box web").2, "\"box\" is not a valid value for --type\n");
     assert!(run("berth inspect -s --format '{{.SizeRw}} {{gt .SizeRootFs 0}}' web").1.ends_with(" true\n"));
     assert_eq!(run("berth ps --format '{{.Names | upper}}\\t{{.Image}}'").1, "WEB\talpine:3.20\n");
-    // Nothing is bound (no container networks yet), and port and inspect say so.
-    assert_eq!(inspect("{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}|").1, "{} |\n");
-    assert_eq!(run("berth port web"), (0, String::new(), "berth: web asks for 80/udp, 81/udp to be published (-p); they are not bound: Berth's runtimes have no container networks yet\n".into()));
+    // Nothing is bound (no traffic flows on the networks yet), and port and inspect say
+    // so; the container has its address on the bridge.
+    assert_eq!(inspect("{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}|").1, "{} 172.17.0.2|\n");
+    assert_eq!(run("berth port web"), (0, String::new(), "berth: web asks for 80/udp, 81/udp to be published (-p); they are not bound: no traffic flows on Berth's container networks yet\n".into()));
     assert_eq!(run("berth port web 81/udp").0, 1);
     assert_eq!(run("berth port web 90").2, "Error: No public port '90/tcp' published for web\n");
     // logs --tail, -n.
@@ -718,6 +719,92 @@ fn containers_have_dev_nodes_and_tail_f_dev_null_keeps_one_up() {
     assert_eq!(run("berth run -d --name keeper alpine:3.20 tail -f /dev/null").0, 0);
     assert_eq!(run("berth ps --format '{{.Names}} {{.State}}'").1, "keeper running\n");
     assert_eq!(run("berth exec keeper sh -c 'test -c /dev/zero && echo device'").1, "device\n");
+}
+
+/// Networks as dockerd keeps them: the predefined three, user-defined bridges on
+/// dockerd's default pools or a `--subnet`, containers joined by `--network` (with
+/// `--network-alias`, `--ip`) and `network connect`, an address while they run (released
+/// at stop), `inspect` and `ps` showing them, and Docker's refusals; compose makes and
+/// removes its project's networks. No traffic flows on them yet (see `daemon::network`).
+#[test]
+fn networks_keep_dockers_records_addresses_and_aliases() {
+    let host = MemoryHost::new(concat!(
+        "//- app/compose.yaml
+services:
+  web:
+    image: alpine:3.20
+    command: sleep 100
+    networks: [front, default]
+",
+        "  db:
+    image: alpine:3.20
+    command: sleep 100
+    networks:
+      back:
+        aliases: [database]
+",
+        "networks:
+  front:
+  back:
+",
+    ));
+    let run = |line: &str| crate::run_line(&host, line);
+    assert_eq!(run("berth pull -q alpine:3.20").0, 0);
+    assert_eq!(run("berth network ls --format '{{.Name}} {{.Driver}} {{.Scope}}'").1, "bridge bridge local\nhost host local\nnone null local\n");
+    let (code, id, _) = run("berth network create mynet");
+    assert_eq!((code, id.trim().len()), (0, 64), "the network's ID");
+    assert_eq!(run("berth network create mynet"), (1, String::new(), "Error response from daemon: network with name mynet already exists\n".into()));
+    assert_eq!(run("berth network create -d overlay x").2, "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.\n");
+    assert_eq!(run("berth network create --subnet 10.5.0.0/24 --gateway 10.5.0.254 --label team=ml lab").0, 0);
+    assert_eq!(run("berth network create --subnet 10.5.0.128/25 clash").2, "Error response from daemon: invalid pool request: Pool overlaps with other one on this address space\n");
+    let table = run("berth network ls").1;
+    assert!(table.starts_with("NETWORK ID     NAME     DRIVER   SCOPE\n"), "{table}");
+    assert_eq!(table.lines().skip(1).map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string()).collect::<Vec<_>>(), ["bridge", "host", "lab", "mynet", "none"]);
+    assert_eq!(run("berth network ls -f type=custom -f label=team=ml -q").1.trim().len(), 12);
+    assert_eq!(run("berth network inspect -f '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' mynet lab").1, "bridge 172.18.0.0/16 172.18.0.1\nbridge 10.5.0.0/24 10.5.0.254\n");
+    assert_eq!(run("berth network inspect -f '{{.Labels.team}}' lab").1, "ml\n");
+    // Containers: the bridge by default, a named network with an alias, --ip.
+    assert_eq!(run("berth run -d --name one alpine:3.20 sleep 100").0, 0);
+    assert_eq!(run("berth run -d --name web --network mynet --network-alias www alpine:3.20 sleep 100").0, 0);
+    let inspect = |name: &str, f: &str| run(&format!("berth inspect -f '{f}' {name}")).1;
+    assert_eq!(inspect("one", "{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}} {{.NetworkSettings.IPPrefixLen}}"), "172.17.0.2 172.17.0.1 02:42:ac:11:00:02 16\n");
+    assert_eq!(inspect("web", "{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{$e.IPAddress}} {{join $e.Aliases \",\"}} {{index $e.DNSNames 0}}{{end}}"), "mynet 172.18.0.2 www web\n");
+    assert_eq!(run("berth network connect --ip 10.5.0.9 lab one").0, 0);
+    assert_eq!(run("berth network connect lab one").2, "Error response from daemon: endpoint with name one already exists in network lab\n");
+    assert_eq!(run("berth network connect --alias x bridge web").2, "Error response from daemon: network-scoped alias is supported only for containers in user defined networks\n");
+    assert_eq!(run("berth network connect --ip 10.9.9.9 lab web").2, "Error response from daemon: no configured subnet or ip-range contain the IP address 10.9.9.9\n");
+    assert_eq!(run("berth network connect lab nosuch").2, "Error response from daemon: No such container: nosuch\n");
+    assert_eq!(run("berth network inspect -f '{{range .Containers}}{{.Name}} {{.IPv4Address}} {{.MacAddress}}{{end}}' lab").1, "one 10.5.0.9/24 02:42:0a:05:00:09\n");
+    assert_eq!(run("berth ps --filter network=lab --format '{{.Names}} {{.Networks}}'").1, "one bridge,lab\n");
+    assert_eq!(run("berth inspect --type network -f '{{.Name}}' lab").1, "lab\n");
+    // Removal: refused while a running container is on it, never for the predefined.
+    assert_eq!(run("berth network rm lab").2, format!("Error response from daemon: error while removing network: network lab has active endpoints (name:\"one\" id:\"{}\")\n", run("berth ps -q -f name=one").1.trim()));
+    assert_eq!(run("berth network rm bridge").2, "Error response from daemon: bridge is a pre-defined network and cannot be removed\n");
+    assert_eq!(run("berth network rm nope"), (1, String::new(), "Error response from daemon: network nope not found\n".into()));
+    assert_eq!(run("berth network rm -f nope").0, 0);
+    assert_eq!(run("berth run --rm --network nope alpine:3.20 true"), (125, String::new(), "berth: Error response from daemon: network nope not found.\nSee 'berth run --help'.\n".into()));
+    assert_eq!(run("berth network disconnect lab one").0, 0);
+    assert!(run("berth network disconnect lab one").2.contains("is not connected to network lab"));
+    // A stopped container's address is released: the next one takes it.
+    assert_eq!(run("berth stop -t 0 one").0, 0);
+    assert_eq!(inspect("one", "{{.NetworkSettings.IPAddress}}|"), "|\n");
+    assert_eq!(run("berth run -d --name two alpine:3.20 sleep 100").0, 0);
+    assert_eq!(inspect("two", "{{.NetworkSettings.IPAddress}}"), "172.17.0.2\n");
+    assert_eq!(run("berth start one").0, 0);
+    assert_eq!(inspect("one", "{{.NetworkSettings.IPAddress}}"), "172.17.0.3\n");
+    // prune: the user-defined networks no running container is on.
+    assert_eq!(run("berth network prune -f").1, "Deleted Networks:\nlab\n");
+    // Compose: the project's networks, made on up (labelled), joined with the service's
+    // name as an alias, removed on down.
+    let (code, _, err) = run("berth compose -f app/compose.yaml up -d");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(" ✔ Network app_front  Created\n") && err.contains(" ✔ Network app_default  Created\n") && err.contains(" ✔ Network app_back  Created\n"), "{err}");
+    assert_eq!(inspect("app-db-1", "{{range $n, $e := .NetworkSettings.Networks}}{{$n}}:{{join $e.Aliases \",\"}} {{end}}"), "app_back:db,database \n");
+    assert_eq!(inspect("app-web-1", "{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}"), "app_default app_front \n");
+    assert_eq!(run("berth network inspect -f '{{index .Labels \"com.docker.compose.project\"}} {{index .Labels \"com.docker.compose.network\"}}' app_back").1, "app back\n");
+    let err = run("berth compose -f app/compose.yaml down -t 0").2;
+    assert!(err.contains(" ✔ Network app_front  Removed\n") && err.contains(" ✔ Network app_back  Removed\n"), "{err}");
+    assert_eq!(run("berth network ls -q -f name=app_").1, "");
 }
 
 /// `dd` copies blocks as GNU's and BusyBox's do: sizes with suffixes, `count`, `skip`,

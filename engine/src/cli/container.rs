@@ -78,10 +78,13 @@ struct RunOptions {
     quiet: bool,
     /// The bind sources of `--mount type=bind`, which must exist.
     binds_must_exist: Vec<String>,
+    /// `--network-alias`, `--ip`: on the container's network.
+    network_aliases: Vec<String>,
+    ip: Option<String>,
 }
 
 fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
-    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None, labels: Vec::new(), expose: Vec::new(), cidfile: None, stop_signal: None, quiet: false, binds_must_exist: Vec::new() };
+    let mut o = RunOptions { name: None, rm: false, env: Vec::new(), workdir: None, user: None, entrypoint: None, volumes: Vec::new(), ports: Vec::new(), hostname: None, gpus: false, tty: false, host: Default::default(), detach: false, interactive: false, pull: String::new(), platform: None, detach_keys: None, labels: Vec::new(), expose: Vec::new(), cidfile: None, stop_signal: None, quiet: false, binds_must_exist: Vec::new(), network_aliases: Vec::new(), ip: None };
     // The table reads the line (clusters, `--flag=value`, `--rm=false`, typed values);
     // the scan below sees one spelling of each flag, in the order given.
     let table = if create_only { &super::run_flags::CREATE } else { &super::run_flags::RUN };
@@ -323,6 +326,11 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
                 Err(e) => return e,
             },
             // In the table, not applied by Berth's runtimes: recorded, with the reason.
+            Arg::Flag(flag @ ("--network-alias" | "--ip"), v) => match it.value(flag, v) {
+                Ok(v) if flag == "--ip" => o.ip = Some(v.to_string()),
+                Ok(v) => o.network_aliases.push(v.to_string()),
+                Err(e) => return e,
+            },
             Arg::Flag(f, v) if super::run_flags::not_applied(f.trim_start_matches('-')).is_some() => {
                 o.host.not_applied.entry(f.trim_start_matches('-').to_string()).or_default().push(v.unwrap_or("true").to_string());
             }
@@ -367,6 +375,9 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
         labels: o.labels.iter().map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.to_string(), v.to_string()))).collect(),
         expose: o.expose.clone(),
         stop_signal: o.stop_signal.clone(),
+        network_aliases: o.network_aliases.clone(),
+        ip: o.ip.clone(),
+        extra_networks: Vec::new(),
     };
     let created = crate::daemon::create::create(host, &mut store, &mut containers, &create_options);
     let (container, prelude) = match created {
@@ -787,7 +798,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
         }
         let labels = c.config.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
         let mounts = c.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(",");
-        let network = if c.host_config.network.is_empty() { "bridge".to_string() } else { c.host_config.network.clone() };
+        let network = if !c.networks.is_empty() { c.networks.keys().cloned().collect::<Vec<_>>().join(",") } else if c.host_config.network.is_empty() || c.host_config.network == "default" { "bridge".to_string() } else { c.host_config.network.clone() };
         docs.push(serde_json::json!({"ID": row[0], "Image": row[1], "Command": row[2], "RunningFor": human_duration(now - c.created), "CreatedAt": crate::time::rfc3339(c.created), "Status": row[4], "State": crate::daemon::list::state(c), "Ports": "", "Names": row[6], "Size": size_text, "Labels": labels, "Mounts": mounts, "Networks": network}));
         rows.push(row);
     }
@@ -1227,13 +1238,13 @@ pub fn port(args: &[String], host: &dyn Host) -> Output {
         Some(private) => {
             let key = if private.contains('/') { private.clone() } else { format!("{private}/tcp") };
             if asked.contains_key(&key) {
-                Output::fail(1, format!("berth: {} asks for {key} to be published (-p); it is not bound: Berth's runtimes have no container networks yet\n", c.name))
+                Output::fail(1, format!("berth: {} asks for {key} to be published (-p); it is not bound: no traffic flows on Berth's container networks yet\n", c.name))
             } else {
                 Output::fail(1, format!("Error: No public port '{key}' published for {}\n", p.args[0]))
             }
         }
         None if asked.is_empty() => Output::ok(""),
-        None => Output { code: 0, stdout: Vec::new(), stderr: format!("berth: {} asks for {} to be published (-p); they are not bound: Berth's runtimes have no container networks yet\n", c.name, asked.keys().cloned().collect::<Vec<_>>().join(", ")).into_bytes() },
+        None => Output { code: 0, stdout: Vec::new(), stderr: format!("berth: {} asks for {} to be published (-p); they are not bound: no traffic flows on Berth's container networks yet\n", c.name, asked.keys().cloned().collect::<Vec<_>>().join(", ")).into_bytes() },
     }
 }
 
@@ -1287,8 +1298,15 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
             volume_args.extend(names.iter().cloned());
             return volume(&volume_args, host);
         }
+        Some("network") => {
+            let mut network_args = vec!["inspect".to_string()];
+            network_args.extend(format.iter().map(|f| format!("--format={f}")));
+            network_args.push("--".into());
+            network_args.extend(names.iter().cloned());
+            return super::network::run(&network_args, host);
+        }
         // Berth keeps none of these: what dockerd says of a name it has not.
-        Some("config" | "network" | "node" | "plugin" | "secret" | "service" | "task") => return Output::fail(1, format!("[]\nError: No such object: {}\n", names[0])),
+        Some("config" | "node" | "plugin" | "secret" | "service" | "task") => return Output::fail(1, format!("[]\nError: No such object: {}\n", names[0])),
         Some(other) => return Output::fail(1, format!("\"{other}\" is not a valid value for --type\n")),
     }
     let missing = |n: &str| match only {
@@ -1300,6 +1318,7 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
         Ok(x) => x,
         Err(e) => return e,
     };
+    let network_list = crate::daemon::network::load(&containers, host.now()).unwrap_or_default();
     let mut docs = Vec::new();
     for n in names {
         if let Some(c) = containers.find(n).filter(|_| only != Some("image")) {
@@ -1309,6 +1328,8 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                 (true, Some(dir)) if c.host_config.runtime == "native" => crate::runtime::native::live::Handle::of(&dir, &c.id).pid().unwrap_or(0),
                 _ => 0,
             };
+            let networks = crate::daemon::network::settings(c, &network_list);
+            let bridge = networks.get("bridge").cloned().unwrap_or_else(|| serde_json::json!({"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": ""}));
             docs.push(serde_json::json!({
                 "Id": c.id,
                 "Created": crate::time::rfc3339(c.created),
@@ -1319,14 +1340,15 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
-                // The runtimes give containers no network of their own yet (no bridge, no
-                // addresses), and no port is bound: what `-p` asked is in PortBindings.
+                // The networks' records and addresses (`daemon::network`; no traffic flows
+                // on them yet), and no port is bound: what `-p` asked is in PortBindings.
                 "NetworkSettings": {
                     "Ports": {},
-                    "IPAddress": "",
-                    "Gateway": "",
-                    "MacAddress": "",
-                    "Networks": {(if c.host_config.network.is_empty() { "default" } else { c.host_config.network.as_str() }): {"IPAddress": "", "Gateway": "", "MacAddress": "", "Aliases": null, "NetworkID": ""}},
+                    "IPAddress": bridge["IPAddress"],
+                    "IPPrefixLen": bridge["IPPrefixLen"],
+                    "Gateway": bridge["Gateway"],
+                    "MacAddress": bridge["MacAddress"],
+                    "Networks": networks,
                 },
                 "Config": {"Hostname": c.hostname, "User": c.user, "Tty": c.tty, "OpenStdin": c.open_stdin, "StdinOnce": c.open_stdin, "AttachStdin": c.open_stdin, "Env": c.env, "Cmd": c.argv, "Image": c.image, "WorkingDir": c.working_dir, "Labels": c.config.config.labels, "ExposedPorts": c.config.config.exposed_ports, "StopSignal": c.config.config.stop_signal, "StopTimeout": c.host_config.stop_timeout},
                 "HostConfig": {
@@ -1465,27 +1487,10 @@ pub fn volume(args: &[String], host: &dyn Host) -> Output {
             rows.extend(shown.iter().map(|n| vec!["local".to_string(), n.clone()]));
             Output::ok(table(&rows))
         }
-        "inspect" => {
-            let mut docs = Vec::new();
-            let mut out = Output::ok("");
-            for n in &names {
-                match all.get(n.as_str()) {
-                    Some((created, _)) => docs.push(serde_json::json!({"CreatedAt": crate::time::rfc3339(*created), "Driver": "local", "Labels": labels.get(n.as_str()), "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Name": n, "Options": null, "Scope": "local"})),
-                    None => {
-                        out.stderr.extend_from_slice(format!("Error response from daemon: get {n}: no such volume\n").as_bytes());
-                        out.code = 1;
-                    }
-                }
-            }
-            out.stdout = match p.value("format").filter(|f| *f != "json") {
-                Some(f) => match docs.iter().map(|d| super::template::render(f, d).map(|t| t + "\n")).collect::<Result<String, String>>() {
-                    Ok(text) => text.into(),
-                    Err(e) => return super::format::template_error(e),
-                },
-                None => format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default().replace("  ", "    ")).into(),
-            };
-            out
-        }
+        "inspect" => super::format::inspect_each(p.value("format"), names.iter().copied(), |n| match all.get(n) {
+            Some((created, _)) => Ok(serde_json::json!({"CreatedAt": crate::time::rfc3339(*created), "Driver": "local", "Labels": labels.get(n), "Mountpoint": format!("/var/lib/docker/volumes/{n}/_data"), "Name": n, "Options": null, "Scope": "local"})),
+            None => Err(format!("get {n}: no such volume")),
+        }),
         "rm" | "remove" => {
             let mut out = Output::ok("");
             for n in &names {

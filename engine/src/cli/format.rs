@@ -77,3 +77,33 @@ fn format_rows_plain_and_table() {
     assert_eq!(format_rows("{{.Names}}", &[("Names", "NAMES")], &rows).unwrap(), "web\n");
     assert_eq!(format_rows("table {{.Names}}\\t{{.Status}}", &[("Names", "NAMES"), ("Status", "STATUS")], &rows).unwrap(), "NAMES   STATUS\nweb     Exited (0)\n");
 }
+
+/// `inspect`'s output of `docs`: each rendered with a `--format` template, or (none, or
+/// `json`) the array as dockerd's client prints it, indented by four.
+pub fn inspect_docs(format: Option<&str>, docs: &[serde_json::Value]) -> Result<Vec<u8>, super::Output> {
+    match format.filter(|f| *f != "json") {
+        Some(f) => docs.iter().map(|d| super::template::render(f, d).map(|t| t + "\n")).collect::<Result<String, String>>().map(String::into_bytes).map_err(template_error),
+        None => Ok(format!("{}\n", serde_json::to_string_pretty(docs).unwrap_or_default().replace("  ", "    ")).into_bytes()),
+    }
+}
+
+/// `inspect` of each of `keys`: the documents `doc` gives, and dockerd's error line for
+/// each it refuses (status 1), as `volume inspect` and `network inspect` print them.
+pub fn inspect_each<'a>(format: Option<&str>, keys: impl IntoIterator<Item = &'a String>, mut doc: impl FnMut(&str) -> Result<serde_json::Value, String>) -> super::Output {
+    let mut out = super::Output::ok("");
+    let mut docs = Vec::new();
+    for key in keys {
+        match doc(key) {
+            Ok(d) => docs.push(d),
+            Err(message) => {
+                out.stderr.extend_from_slice(format!("Error response from daemon: {message}\n").as_bytes());
+                out.code = 1;
+            }
+        }
+    }
+    match inspect_docs(format, &docs) {
+        Ok(text) => out.stdout = text,
+        Err(e) => return e,
+    }
+    out
+}

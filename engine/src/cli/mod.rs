@@ -16,6 +16,7 @@ mod info;
 mod kube;
 mod lesson;
 mod lint;
+mod network;
 mod registry;
 mod run_flags;
 mod tables;
@@ -138,7 +139,7 @@ Run 'berth COMMAND --help' for more information on a command.
 pub static TABLES: &[&flags::Command] = {
     use tables::*;
     &[
-        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &PORT, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
+        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &PORT, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &NETWORK_CREATE, &NETWORK_LS, &NETWORK_INSPECT, &NETWORK_RM, &NETWORK_PRUNE, &NETWORK_CONNECT, &NETWORK_DISCONNECT, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
     ]
 };
 
@@ -173,6 +174,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "inspect" => container::inspect(&tables::INSPECT, rest, host),
         "events" => container::events(rest, host),
         "volume" => container::volume(rest, host),
+        "network" => network::run(rest, host),
         "system" => match rest.split_first() {
             Some((sub, args)) if sub == "df" => image::system_df(args, host),
             Some((sub, args)) if sub == "info" => info::run(args, host),

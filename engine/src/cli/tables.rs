@@ -358,3 +358,105 @@ pub static EVENTS: Command = Command::new("events", "[OPTIONS]", "Get real time 
 ]);
 
 pub static PORT: Command = Command::new("port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", &["container port", "port"], &[]);
+
+// The `network` subcommands.
+
+pub static NETWORK_CREATE: Command = Command {
+    path: "network create",
+    usage: "[OPTIONS] NETWORK",
+    about: "Create a network",
+    aliases: &[],
+    flags: &[
+        flag("attachable", Kind::Bool, "Enable manual container attachment"),
+        flag("aux-address", Kind::Map, "Auxiliary IPv4 or IPv6 addresses used by Network driver"),
+        flag("config-from", Kind::String, "The network from which to copy the configuration"),
+        flag("config-only", Kind::Bool, "Create a configuration only network"),
+        flag("driver", Kind::String, "Driver to manage the Network").short('d').default("bridge"),
+        flag("gateway", Kind::Strings, "IPv4 or IPv6 Gateway for the master subnet"),
+        flag("ingress", Kind::Bool, "Create swarm routing-mesh network"),
+        flag("internal", Kind::Bool, "Restrict external access to the network"),
+        flag("ip-range", Kind::Strings, "Allocate container ip from a sub-range"),
+        flag("ipam-driver", Kind::String, "IP Address Management Driver").default("default"),
+        flag("ipam-opt", Kind::Map, "Set IPAM driver specific options"),
+        flag("ipv4", Kind::Bool, "Enable or disable IPv4 address assignment").default("true"),
+        flag("ipv6", Kind::Bool, "Enable or disable IPv6 address assignment"),
+        flag("label", Kind::List, "Set metadata on a network"),
+        flag("opt", Kind::Map, "Set driver specific options").short('o'),
+        flag("scope", Kind::String, "Control the network's scope"),
+        flag("subnet", Kind::Strings, "Subnet in CIDR format that represents a network segment"),
+    ],
+    interspersed: true,
+};
+
+pub static NETWORK_LS: Command = Command {
+    path: "network ls",
+    usage: "[OPTIONS]",
+    about: "List networks",
+    aliases: &["network ls", "network list"],
+    flags: &[
+        flag("filter", Kind::Filter, "Provide filter values (e.g. \"driver=bridge\")").short('f'),
+        flag("format", Kind::String, FORMAT_USAGE),
+        flag("no-trunc", Kind::Bool, "Do not truncate the output"),
+        flag("quiet", Kind::Bool, "Only display network IDs").short('q'),
+    ],
+    interspersed: true,
+};
+
+pub static NETWORK_INSPECT: Command = Command {
+    path: "network inspect",
+    usage: "[OPTIONS] NETWORK [NETWORK...]",
+    about: "Display detailed information on one or more networks",
+    aliases: &[],
+    flags: &[
+        flag("format", Kind::String, "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates").short('f'),
+        flag("verbose", Kind::Bool, "Verbose output for diagnostics").short('v'),
+    ],
+    interspersed: true,
+};
+
+pub static NETWORK_RM: Command = Command {
+    path: "network rm",
+    usage: "NETWORK [NETWORK...]",
+    about: "Remove one or more networks",
+    aliases: &["network rm", "network remove"],
+    flags: &[flag("force", Kind::Bool, "Do not error if the network does not exist").short('f')],
+    interspersed: true,
+};
+
+pub static NETWORK_PRUNE: Command = Command {
+    path: "network prune",
+    usage: "[OPTIONS]",
+    about: "Remove all unused networks",
+    aliases: &[],
+    flags: &[
+        flag("filter", Kind::Filter, "Provide filter values (e.g. \"until=<timestamp>\")"),
+        flag("force", Kind::Bool, "Do not prompt for confirmation").short('f'),
+    ],
+    interspersed: true,
+};
+
+pub static NETWORK_CONNECT: Command = Command {
+    path: "network connect",
+    usage: "[OPTIONS] NETWORK CONTAINER",
+    about: "Connect a container to a network",
+    aliases: &[],
+    flags: &[
+        flag("alias", Kind::Strings, "Add network-scoped alias for the container"),
+        flag("driver-opt", Kind::Strings, "driver options for the network"),
+        flag("gw-priority", Kind::Int, "Highest gw-priority provides the default gateway. Accepts positive and negative values."),
+        flag("ip", Kind::String, "IPv4 address (e.g., \"172.30.100.104\")"),
+        flag("ip6", Kind::String, "IPv6 address (e.g., \"2001:db8::33\")"),
+        flag("link", Kind::List, "Add link to another container"),
+        flag("link-local-ip", Kind::Strings, "Add a link-local address for the container"),
+    ],
+    interspersed: true,
+};
+
+pub static NETWORK_DISCONNECT: Command = Command {
+    path: "network disconnect",
+    usage: "[OPTIONS] NETWORK CONTAINER",
+    about: "Disconnect a container from a network",
+    aliases: &[],
+    flags: &[flag("force", Kind::Bool, "Force the container to disconnect from a network").short('f')],
+    interspersed: true,
+};

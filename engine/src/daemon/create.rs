@@ -44,6 +44,11 @@ pub struct CreateOptions {
     pub expose: Vec<String>,
     /// `--stop-signal`: over the image's `STOPSIGNAL`.
     pub stop_signal: Option<String>,
+    /// `--network-alias`, `--ip`: on the container's network (`host_config.network`).
+    pub network_aliases: Vec<String>,
+    pub ip: Option<String>,
+    /// More networks it joins, with their aliases (a compose service's others).
+    pub extra_networks: Vec<(String, Vec<String>)>,
 }
 
 /// A created container, and the pull progress that was not shown as it happened.
@@ -175,7 +180,7 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         let create_source = kind == "bind" && !o.binds_must_exist.contains(&source);
         mount_specs.push(Mount { kind: kind.into(), source, target, read_only: ro, propagation, create_source });
     }
-    let container = Container {
+    let mut container = Container {
         id: id.clone(),
         name,
         image: o.image.clone(),
@@ -205,7 +210,17 @@ pub fn create(host: &dyn Host, store: &mut ImageStore, containers: &mut Containe
         tty: o.tty,
         open_stdin: o.open_stdin,
         attach_on_start: false,
+        networks: std::collections::BTreeMap::new(),
     };
+    let mode = container.host_config.network.clone();
+    if let Err(error) = super::network::initial(containers, &mut container, &mode, &o.network_aliases, o.ip.as_deref(), host.now()) {
+        return Err(Failed { prelude, error });
+    }
+    for (name, aliases) in &o.extra_networks {
+        if let Err(error) = super::network::initial(containers, &mut container, name, aliases, None, host.now()) {
+            return Err(Failed { prelude, error });
+        }
+    }
     super::events::container(containers, &container, "create", &[], host.now());
     Ok(Created { container, prelude })
 }

@@ -124,7 +124,7 @@ pub fn list<'a>(store: &ImageStore, containers: &'a Containers, options: &ListOp
                 None => c.config.config.labels.contains_key(l),
             })
             && (!ancestor_given || ancestor_matches(store, c, &ancestors))
-            && any("network", &|n| n == c.host_config.network || (n == "bridge" || n == "default") && c.host_config.network.is_empty())
+            && any("network", &|n| n == c.host_config.network || c.networks.contains_key(n) || c.networks.values().any(|e| e.network_id.starts_with(n) && n.len() >= 12) || (n == "bridge" || n == "default") && c.host_config.network.is_empty())
             && any("volume", &|v| c.mounts.iter().any(|m| m.source == v || m.target == v))
             && any("publish", &|p| c.ports.iter().any(|spec| port_matches(spec, p, true)))
             && any("expose", &|p| c.ports.iter().any(|spec| port_matches(spec, p, false)) || c.config.config.exposed_ports.keys().any(|e| port_matches(e, p, false)))

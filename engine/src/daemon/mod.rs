@@ -18,6 +18,7 @@ pub mod list;
 pub mod logs;
 pub mod monitor;
 pub mod names;
+pub mod network;
 pub mod native;
 pub mod preempt;
 pub mod rm;

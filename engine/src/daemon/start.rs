@@ -193,8 +193,10 @@ pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Co
         make_bind_source(host, &m.source);
     }
     let runtime = choose_runtime(store, c, host).map_err(|e| EngineError::Start { message: e.to_string(), status: 125 })?;
-    // The record says which runtime runs it, so that later verbs reach its process.
+    // The record says which runtime runs it, so that later verbs reach its process,
+    // and the addresses it has on its networks from this start on.
     let mut chosen = c.clone();
+    super::network::attach(containers, &mut chosen, host.now())?;
     if chosen.host_config.runtime.is_empty() && runtime.on_disk() {
         chosen.host_config.runtime = runtime.name().to_string();
     }

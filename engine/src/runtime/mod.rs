@@ -353,6 +353,26 @@ pub struct Container {
     /// process printed before it came. Not recorded.
     #[serde(skip)]
     pub attach_on_start: bool,
+    /// The networks it is on, by name (`daemon::network`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, NetworkEndpoint>,
+}
+
+/// A container's place on a network (`daemon::network` gives it its address).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkEndpoint {
+    /// The network's ID when the container joined it: a network of the same name made
+    /// since is another one.
+    pub network_id: String,
+    pub endpoint_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// `--ip`: the address asked for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub requested_ip: String,
+    /// The address it had at its last start (current only while it runs).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ip: String,
 }
 
 impl Container {

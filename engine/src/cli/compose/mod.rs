@@ -9,9 +9,10 @@
 //! Attached, `up` shows the services' output with Compose's `name-1  | ` prefixes until
 //! they exit or Ctrl-C stops them.
 //!
-//! Networks are names only: a project's network is reported as Compose reports it, and
-//! containers are not isolated on it (container networks are issue-tracked work of the
-//! runtimes); `networks:` keys are read and kept for `config`.
+//! Networks are the engine's (`daemon::network`): `up` makes the project's (`<project>_default`
+//! and those `networks:` declares, labelled as Compose labels them) and joins each
+//! service to its own with the service's name as an alias; `down` removes them. Their
+//! records and addresses are Docker's; no traffic flows on them yet.
 
 mod project;
 
@@ -304,6 +305,18 @@ fn create_options(project: &Project, s: &Service) -> Result<CreateOptions, Outpu
     let mut labels: Vec<(String, String)> = s.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     labels.extend([("com.docker.compose.project".to_string(), project.name.clone()), ("com.docker.compose.service".into(), s.name.clone()), ("com.docker.compose.container-number".into(), "1".into()), ("com.docker.compose.oneoff".into(), "False".into())]);
     let name = project.container_name(s);
+    // Its networks by their engine names, the service's name an alias on each (as
+    // Compose gives it).
+    let mut nets = s.networks.iter().filter_map(|(key, aliases)| {
+        let net = project.networks.iter().find(|n| &n.key == key)?;
+        Some((net.name.clone(), std::iter::once(s.name.clone()).chain(aliases.iter().cloned()).collect::<Vec<_>>()))
+    });
+    let (network, network_aliases) = match &s.network_mode {
+        Some(mode) => (mode.clone(), Vec::new()),
+        None => nets.next().unwrap_or_else(|| (format!("{}_default", project.name), vec![s.name.clone()])),
+    };
+    host.network = network;
+    let extra_networks = nets.collect();
     Ok(CreateOptions {
         image: s.image.clone(),
         args,
@@ -321,6 +334,8 @@ fn create_options(project: &Project, s: &Service) -> Result<CreateOptions, Outpu
         labels,
         expose: s.expose.clone(),
         stop_signal: s.stop_signal.clone(),
+        network_aliases,
+        extra_networks,
         ..CreateOptions::default()
     })
 }
@@ -447,7 +462,28 @@ fn up(project: &Project, p: &Parsed, profiles: &[String], host: &dyn Host) -> Ou
         Ok(x) => x,
         Err(e) => return Output::fail(1, format!("berth: {e}\n")),
     };
-    out.stderr.extend_from_slice(format!(" ✔ Network {}_default  Created\n", project.name).as_bytes());
+    // The networks the services join: made where they are not there yet, labelled as
+    // Compose labels them; an external one must be there.
+    let used: Vec<&project::Resource> = project.networks.iter().filter(|n| services.iter().any(|s| s.networks.iter().any(|(k, _)| k == &n.key))).collect();
+    let existing = crate::daemon::network::load(&containers, host.now()).unwrap_or_default();
+    for n in used {
+        if crate::daemon::network::find(&existing, &n.name).is_some_and(|e| e.name == n.name) {
+            continue;
+        }
+        if n.external {
+            out.stderr.extend_from_slice(format!("network {} declared as external, but could not be found\n", n.name).as_bytes());
+            out.code = 1;
+            return out;
+        }
+        let labels = [("com.docker.compose.network", n.key.clone()), ("com.docker.compose.project", project.name.clone())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let o = crate::daemon::network::CreateOptions { labels, ..Default::default() };
+        if let Err(e) = crate::daemon::network::create(&mut containers, &n.name, &o, host.now()) {
+            out.stderr.extend_from_slice(format!(" ✘ Network {}  Error {e}\nError response from daemon: {e}\n", n.name).as_bytes());
+            out.code = 1;
+            return out;
+        }
+        out.stderr.extend_from_slice(format!(" ✔ Network {}  Created\n", n.name).as_bytes());
+    }
     for v in &project.volumes {
         if v.external {
             if !containers.volumes().contains_key(&v.name) {
@@ -681,7 +717,14 @@ fn down(project: &Project, p: &Parsed, host: &dyn Host) -> Output {
             }
         }
     }
-    out.stderr.extend_from_slice(format!(" ✔ Network {}_default  Removed\n", project.name).as_bytes());
+    // The project's own networks (not external ones), once nothing runs on them.
+    if let Ok((_, mut containers)) = crate::daemon::open(host) {
+        for n in project.networks.iter().filter(|n| !n.external) {
+            if crate::daemon::network::remove(&mut containers, &n.name, host.now()).is_ok() {
+                out.stderr.extend_from_slice(format!(" ✔ Network {}  Removed\n", n.name).as_bytes());
+            }
+        }
+    }
     out
 }
 

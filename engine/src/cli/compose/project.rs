@@ -79,6 +79,11 @@ pub struct Service {
     pub nano_cpus: u64,
     pub stop_signal: Option<String>,
     pub stop_grace_period: Option<i64>,
+    /// The networks it joins, by key, with their aliases (`default` when none is given,
+    /// none with a `network_mode`).
+    pub networks: Vec<(String, Vec<String>)>,
+    /// `network_mode: host|none|…`.
+    pub network_mode: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,10 +169,20 @@ pub fn load(host: &dyn Host, options: &Options) -> Result<Project, Output> {
                 .collect()
         })
     };
-    let (volumes, networks) = (resources("volumes"), resources("networks"));
+    let (volumes, mut networks) = (resources("volumes"), resources("networks"));
+    // Every project has its `default` network, unless the file says what it is.
+    if !networks.iter().any(|n| n.key == "default") {
+        networks.push(Resource { key: "default".into(), name: format!("{name}_default"), external: false });
+    }
     let mut list = Vec::new();
     for (sname, svc) in &services {
         list.push(service(sname, svc, &name, &dir, &volumes, host, &lookup).map_err(|e| fail(format!("service \"{sname}\": {e}")))?);
+    }
+    // Every network a service joins must be declared.
+    for s in &list {
+        if let Some((n, _)) = s.networks.iter().find(|(n, _)| !networks.iter().any(|r| &r.key == n)) {
+            return Err(fail(format!("service \"{}\" refers to undefined network {n}: invalid compose project", s.name)));
+        }
     }
     // Every dependency must be a service; then dependencies first, file order otherwise.
     for s in &list {
@@ -659,6 +674,13 @@ fn service(name: &str, svc: &Value, project: &str, dir: &str, volumes: &[Resourc
         nano_cpus: nano,
         stop_signal: get("stop_signal").and_then(text),
         stop_grace_period: get("stop_grace_period").and_then(seconds),
+        networks: match (get("network_mode"), get("networks")) {
+            (Some(_), _) => Vec::new(),
+            (None, Some(Value::Object(m))) => m.iter().map(|(k, v)| (k.clone(), list(v.get("aliases")))).collect(),
+            (None, Some(v @ Value::Array(_))) => list(Some(v)).into_iter().map(|k| (k, Vec::new())).collect(),
+            _ => vec![("default".to_string(), Vec::new())],
+        },
+        network_mode: get("network_mode").and_then(text),
     })
 }
 
