@@ -650,7 +650,7 @@ fn commands_on_tables_apply_their_options() {
     // Nothing is bound (no traffic flows on the networks yet), and port and inspect say
     // so; the container has its address on the bridge.
     assert_eq!(inspect("{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}|").1, "{} 172.17.0.2|\n");
-    assert_eq!(run("berth port web"), (0, String::new(), "berth: web asks for 80/udp, 81/udp to be published (-p); they are not bound: no traffic flows on Berth's container networks yet\n".into()));
+    assert_eq!(run("berth port web"), (0, String::new(), "berth: web asks for 80/udp, 81/udp to be published (-p); they are not bound: no traffic flows on the emulated runtime's container networks yet\n".into()));
     assert_eq!(run("berth port web 81/udp").0, 1);
     assert_eq!(run("berth port web 90").2, "Error: No public port '90/tcp' published for web\n");
     // logs --tail, -n.

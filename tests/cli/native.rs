@@ -746,6 +746,74 @@ fn gpu_libraries_enter_the_containers_linker_cache_and_the_drivers_firmware_is_b
     assert_eq!(stdout(&out), "0\n", "{}", text(&out));
 }
 
+/// A free port on 127.0.0.1 (bound, then let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An HTTP GET of `/` on 127.0.0.1:`port`, retried while the server comes up: the body,
+/// or what went wrong last.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+            let mut text = String::new();
+            s.read_to_string(&mut text)?;
+            Ok(text)
+        });
+        match got {
+            Ok(text) if !text.is_empty() => return text,
+            other if std::time::Instant::now() > deadline => return format!("no answer: {other:?}"),
+            _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+}
+
+/// `-p` natively: the host port is bound before the container starts and each
+/// connection is relayed to the port inside the container (busybox httpd here), as
+/// docker-proxy does; `port` and `inspect` show the binding, a port the kernel picks
+/// too; a port already taken is dockerd's error and the container does not start; at
+/// stop the port is free again. Only 127.0.0.1 is bound.
+#[test]
+fn published_ports_reach_a_server_in_the_container() {
+    let Some(n) = Native::new("ports") else { return };
+    let port = free_port();
+    let serve = "mkdir -p /www && echo hello from the container > /www/index.html && exec httpd -f -p 8080 -h /www";
+    let out = n.berth(&["run", "-d", "--name", "web", "-p", &format!("127.0.0.1:{port}:8080"), "bb", "sh", "-c", serve]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let answer = http_get(port);
+    assert!(answer.starts_with("HTTP/1.") && answer.ends_with("hello from the container\n"), "{answer}");
+    assert_eq!(stdout(&n.berth(&["port", "web"])), format!("8080/tcp -> 127.0.0.1:{port}\n"));
+    assert_eq!(stdout(&n.berth(&["port", "web", "8080"])), format!("127.0.0.1:{port}\n"));
+    assert_eq!(stdout(&n.berth(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"])), format!("{{\"8080/tcp\":[{{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"{port}\"}}]}}\n"));
+    // Several at once, each its own connection.
+    let answers: Vec<String> = (0..4).map(|_| std::thread::spawn(move || http_get(port))).collect::<Vec<_>>().into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(answers.iter().all(|a| a.ends_with("hello from the container\n")), "{answers:?}");
+    // The port again: dockerd's error, and the container does not start.
+    let out = n.berth(&["run", "-d", "--name", "web2", "-p", &format!("127.0.0.1:{port}:8080"), "bb", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
+    assert!(text(&out).contains(&format!("Bind for 127.0.0.1:{port} failed: port is already allocated")), "{}", text(&out));
+    assert_eq!(stdout(&n.berth(&["ps", "-a", "--filter", "name=web2", "--format", "{{.Status}}"])), "Created\n");
+    // A host port the kernel picks, shown as bound.
+    let out = n.berth(&["run", "-d", "--name", "any", "-p", "127.0.0.1::8080", "bb", "sh", "-c", serve]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = stdout(&n.berth(&["port", "any", "8080/tcp"]));
+    let picked: u16 = shown.trim().rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{shown}"));
+    assert!(http_get(picked).ends_with("hello from the container\n"));
+    // Stopped, its port is let go.
+    assert_eq!(n.berth(&["stop", "-t", "1", "web"]).status.code(), Some(0));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "port {port} still bound after stop");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(stdout(&n.berth(&["port", "web"])), "");
+    let _ = n.berth(&["rm", "-f", "any", "web2", "web"]);
+}
+
 #[test]
 fn stop_kill_and_rm_f_from_another_terminal_reach_a_foreground_run() {
     let Some(n) = Native::new("preempt") else { return };

@@ -1183,46 +1183,27 @@ fn cp(args: &[String], host: &dyn Host) -> Output {
 /// "8080"}]`, a port range a binding per port (go-connections' `nat.ParsePortSpec`).
 fn port_bindings(specs: &[String]) -> serde_json::Map<String, serde_json::Value> {
     let mut map = serde_json::Map::new();
-    for spec in specs {
-        let (ports, proto) = spec.rsplit_once('/').filter(|(_, p)| matches!(*p, "tcp" | "udp" | "sctp")).unwrap_or((spec, "tcp"));
-        // `[::1]:8080:80`, `127.0.0.1:8080:80`, `8080:80`, `80`, `127.0.0.1::80`.
-        let (ip, rest) = match ports.strip_prefix('[').and_then(|r| r.split_once("]:")) {
-            Some((ip, rest)) => (ip.to_string(), rest),
-            None => match ports.matches(':').count() {
-                2 => {
-                    let (ip, rest) = ports.split_once(':').unwrap_or_default();
-                    (ip.to_string(), rest)
-                }
-                _ => (String::new(), ports),
-            },
-        };
-        let (host, container) = rest.rsplit_once(':').unwrap_or(("", rest));
-        let range = |r: &str| -> Option<(u32, u32)> {
-            let (a, b) = r.split_once('-').unwrap_or((r, r));
-            Some((a.parse().ok()?, b.parse().ok()?))
-        };
-        let Some((lo, hi)) = range(container) else { continue };
-        let host_range = if host.is_empty() { None } else { range(host) };
-        for (i, port) in (lo..=hi.min(lo.saturating_add(65535))).enumerate() {
-            let host_port = match host_range {
-                Some((hlo, hhi)) if hhi - hlo == hi - lo => (hlo + i as u32).to_string(),
-                Some((hlo, hhi)) if hlo == hhi => hlo.to_string(),
-                Some((hlo, hhi)) => format!("{hlo}-{hhi}"),
-                None => String::new(),
-            };
-            let entry = map.entry(format!("{port}/{proto}")).or_insert_with(|| serde_json::Value::Array(Vec::new()));
-            if let Some(list) = entry.as_array_mut() {
-                list.push(serde_json::json!({"HostIp": ip, "HostPort": host_port}));
-            }
+    for b in crate::runtime::spec::port_bindings(specs) {
+        let entry = map.entry(format!("{}/{}", b.container_port, b.proto)).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let Some(list) = entry.as_array_mut() {
+            list.push(serde_json::json!({"HostIp": b.host_ip, "HostPort": b.host_port}));
         }
     }
     map
 }
 
+/// What a running container's published ports are bound to, by `PORT/PROTO`: the
+/// native runtime's (`ports.json` in its run directory); none for the emulated one.
+fn bound_ports(c: &Container, host: &dyn Host) -> Vec<(String, String, u16)> {
+    match (c.status == Status::Running, host.native_dir()) {
+        (true, Some(dir)) if c.host_config.runtime == "native" => crate::runtime::native::live::Handle::of(&dir, &c.id).published().into_iter().map(|(ip, port, cport, proto)| (format!("{cport}/{proto}"), ip, port)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// `port CONTAINER [PRIVATE_PORT[/PROTO]]`: the container's bound ports, as dockerd
-/// reports them from its network settings. Berth's runtimes bind none yet, so a port
-/// that `-p` asked for is said to be configured and not bound, rather than shown as
-/// reachable.
+/// reports them (`80/tcp -> 0.0.0.0:8080`). What `-p` asked for and is not bound (the
+/// emulated runtime binds none; UDP is not relayed) is said to be so on stderr.
 pub fn port(args: &[String], host: &dyn Host) -> Output {
     let p = match PORT.read(args, 1, Some(2)) {
         Ok(p) => p,
@@ -1234,17 +1215,38 @@ pub fn port(args: &[String], host: &dyn Host) -> Output {
     };
     let Some(c) = containers.find(&p.args[0]) else { return no_such(&p.args[0]) };
     let asked = port_bindings(&c.ports);
+    let bound = bound_ports(c, host);
+    let unbound: Vec<String> = asked.keys().filter(|k| !bound.iter().any(|(b, _, _)| b == *k)).cloned().collect();
     match p.args.get(1) {
         Some(private) => {
             let key = if private.contains('/') { private.clone() } else { format!("{private}/tcp") };
-            if asked.contains_key(&key) {
-                Output::fail(1, format!("berth: {} asks for {key} to be published (-p); it is not bound: no traffic flows on Berth's container networks yet\n", c.name))
+            let here: Vec<String> = bound.iter().filter(|(k, _, _)| *k == key).map(|(_, ip, port)| format!("{ip}:{port}\n")).collect();
+            if !here.is_empty() {
+                Output::ok(here.concat())
+            } else if asked.contains_key(&key) {
+                Output::fail(1, format!("berth: {} asks for {key} to be published (-p); it is not bound: {}\n", c.name, not_bound_why(c)))
             } else {
                 Output::fail(1, format!("Error: No public port '{key}' published for {}\n", p.args[0]))
             }
         }
-        None if asked.is_empty() => Output::ok(""),
-        None => Output { code: 0, stdout: Vec::new(), stderr: format!("berth: {} asks for {} to be published (-p); they are not bound: no traffic flows on Berth's container networks yet\n", c.name, asked.keys().cloned().collect::<Vec<_>>().join(", ")).into_bytes() },
+        None => {
+            let mut out = Output::ok(bound.iter().map(|(k, ip, port)| format!("{k} -> {ip}:{port}\n")).collect::<String>());
+            if !unbound.is_empty() {
+                out.stderr = format!("berth: {} asks for {} to be published (-p); {} not bound: {}\n", c.name, unbound.join(", "), if unbound.len() == 1 { "it is" } else { "they are" }, not_bound_why(c)).into_bytes();
+            }
+            out
+        }
+    }
+}
+
+/// Why a port `-p` asked for is not bound.
+fn not_bound_why(c: &Container) -> &'static str {
+    if c.status != Status::Running {
+        "the container is not running"
+    } else if c.host_config.runtime == "native" {
+        "the native runtime relays TCP ports only"
+    } else {
+        "no traffic flows on the emulated runtime's container networks yet"
     }
 }
 
@@ -1343,7 +1345,12 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                 // The networks' records and addresses (`daemon::network`; no traffic flows
                 // on them yet), and no port is bound: what `-p` asked is in PortBindings.
                 "NetworkSettings": {
-                    "Ports": {},
+                    "Ports": bound_ports(c, host).into_iter().fold(serde_json::Map::new(), |mut m, (k, ip, port)| {
+                        if let Some(list) = m.entry(k).or_insert_with(|| serde_json::json!([])).as_array_mut() {
+                            list.push(serde_json::json!({"HostIp": ip, "HostPort": port.to_string()}));
+                        }
+                        m
+                    }),
                     "IPAddress": bridge["IPAddress"],
                     "IPPrefixLen": bridge["IPPrefixLen"],
                     "Gateway": bridge["Gateway"],

@@ -13,7 +13,8 @@
 //! Modelled, and documented as such: the records, addresses and aliases are Docker's,
 //! but no traffic flows between containers yet. The emulated runtime has no sockets, and
 //! the native one gives a container on a bridge network a network namespace of its own
-//! with loopback only (`--network host` shares the host's).
+//! with loopback only (`--network host` shares the host's), into which its published
+//! TCP ports are relayed (`runtime::native::ports`).
 
 use std::collections::BTreeMap;
 

@@ -28,6 +28,66 @@ pub const ANNOTATION_PRIVILEGED: &str = "org.berth.privileged";
 /// library names, which the NVIDIA toolkit makes with a hook.
 pub const ANNOTATION_SYMLINKS: &str = "org.berth.symlinks";
 
+/// The ports published on the host (`-p`), a JSON [`Published`]: the native runtime
+/// binds them and relays each connection into the container, as `docker-proxy` does.
+pub const ANNOTATION_PORTS: &str = "org.berth.ports";
+
+/// One `-p` binding: a host address and port (empty address: every one; empty port:
+/// one the kernel picks; `8000-8010`: a range) to a container port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortBinding {
+    pub host_ip: String,
+    pub host_port: String,
+    pub container_port: u32,
+    /// `tcp`, `udp` or `sctp`.
+    pub proto: String,
+}
+
+/// What [`ANNOTATION_PORTS`] carries: the bindings, and the endpoint's name for
+/// dockerd's error (`web (3f2a…)`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub endpoint: String,
+    pub bindings: Vec<PortBinding>,
+}
+
+/// `-p` specs as go-connections' `nat.ParsePortSpec` reads them: `[ip:][host:]container[/proto]`
+/// (`[::1]:8080:80`, `127.0.0.1::80`, `8000-8001:80-81/udp`), a binding per container
+/// port of a range. A spec that does not parse is passed over (the client checked them).
+pub fn port_bindings(specs: &[String]) -> Vec<PortBinding> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let (ports, proto) = spec.rsplit_once('/').filter(|(_, p)| matches!(*p, "tcp" | "udp" | "sctp")).unwrap_or((spec, "tcp"));
+        let (ip, rest) = match ports.strip_prefix('[').and_then(|r| r.split_once("]:")) {
+            Some((ip, rest)) => (ip.to_string(), rest),
+            None => match ports.matches(':').count() {
+                2 => {
+                    let (ip, rest) = ports.split_once(':').unwrap_or_default();
+                    (ip.to_string(), rest)
+                }
+                _ => (String::new(), ports),
+            },
+        };
+        let (host, container) = rest.rsplit_once(':').unwrap_or(("", rest));
+        let range = |r: &str| -> Option<(u32, u32)> {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            Some((a.parse().ok()?, b.parse().ok()?))
+        };
+        let Some((lo, hi)) = range(container) else { continue };
+        let host_range = if host.is_empty() { None } else { range(host) };
+        for (i, port) in (lo..=hi.min(lo.saturating_add(65535))).enumerate() {
+            let host_port = match host_range {
+                Some((hlo, hhi)) if hhi - hlo == hi - lo => (hlo + i as u32).to_string(),
+                Some((hlo, hhi)) if hlo == hhi => hlo.to_string(),
+                Some((hlo, hhi)) => format!("{hlo}-{hhi}"),
+                None => String::new(),
+            };
+            out.push(PortBinding { host_ip: ip.clone(), host_port, container_port: port, proto: proto.to_string() });
+        }
+    }
+    out
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerSpec {

@@ -33,6 +33,8 @@ pub mod oci;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod plan;
 #[cfg(all(target_os = "linux", feature = "native"))]
+pub mod ports;
+#[cfg(all(target_os = "linux", feature = "native"))]
 mod process;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod rootfs;
@@ -180,6 +182,9 @@ pub mod live {
         }
         pub fn exec(&self, _id: &str, _spec: &crate::runtime::ContainerSpec, _stdin: Vec<u8>, _console: crate::runtime::Console) -> Result<crate::runtime::Ran, RuntimeError> {
             Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })
+        }
+        pub fn published(&self) -> Vec<(String, u16, u32, String)> {
+            Vec::new()
         }
         pub fn exec_detached(&self, _id: &str, _spec: &crate::runtime::ContainerSpec) -> Result<i32, RuntimeError> {
             Err(RuntimeError::Unavailable { runtime: "native", reason: super::NativeRuntime::reason() })

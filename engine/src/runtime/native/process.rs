@@ -320,7 +320,9 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
 /// Clones the child, places it, lets it go and collects its output and exit.
 fn start(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], stdio: Stdio, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Ran, RuntimeError> {
     let started = std::time::Instant::now();
+    let bound = super::ports::bind(spec)?;
     let child = spawn(spec, layout, binds, stdio.combined, stdio.console, cgroups, prepare)?;
+    super::ports::serve(bound, child.pid, &layout.bundle());
     // Where `stop`, `kill` and `rm -f` from another terminal find it (the run holds the
     // state's lock meanwhile; see `daemon::preempt`).
     let _ = std::fs::write(layout.bundle().join("pid"), super::supervisor::identity(child.pid));

@@ -174,6 +174,12 @@ impl Handle {
         super::exec::exec(pid, &Cgroups::procs_files(id), spec, stdin, console)
     }
 
+    /// What its published ports are bound to: `(host ip, host port, container port,
+    /// proto)`, while it runs.
+    pub fn published(&self) -> Vec<(String, u16, u32, String)> {
+        super::ports::live(&self.dir).into_iter().map(|l| (l.host_ip, l.host_port, l.container_port, l.proto)).collect()
+    }
+
     /// `docker exec -d`: starts `spec`'s process in the container with its streams on
     /// `/dev/null` and returns its host PID once it has exec'd (or why it could not).
     pub fn exec_detached(&self, id: &str, spec: &ContainerSpec) -> Result<i32, RuntimeError> {
@@ -373,6 +379,15 @@ pub fn main(dir: &Path) -> i32 {
             return 1;
         }
     };
+    // The published ports are bound before the container starts: one in use stops it.
+    let bound = match super::ports::bind(&start.spec) {
+        Ok(b) => b,
+        Err(e) => {
+            cgroups.remove();
+            say(&mut report, &format!("failed {}", serde_json::to_string(&Failure::of(&e)).unwrap_or_default()));
+            return 1;
+        }
+    };
     let console = if start.tty { crate::runtime::Console::Terminal { interactive: start.open_stdin } } else { crate::runtime::Console::Captured };
     let child = match super::process::spawn(&start.spec, &start.layout, &start.binds, false, console, &cgroups, || Ok(())) {
         Ok(c) => c,
@@ -384,6 +399,7 @@ pub fn main(dir: &Path) -> i32 {
     };
     let _ = std::fs::write(dir.join("pid"), identity(child.pid));
     let pid = child.pid;
+    super::ports::serve(bound, pid, dir);
     // Without `-i` its stdin is closed, as `docker run -d` has it.
     let streams = match child.master {
         Some(master) => {
@@ -427,6 +443,7 @@ pub fn main(dir: &Path) -> i32 {
     let oom_killed = cgroups.oom_killed();
     cgroups.remove();
     let _ = std::fs::remove_file(dir.join("pid"));
+    let _ = std::fs::remove_file(dir.join(super::ports::FILE));
     let exit = Exit { status, oom_killed, finished_ns: now_ns() };
     let tmp = dir.join("exit.json.tmp");
     if std::fs::write(&tmp, serde_json::to_vec(&exit).unwrap_or_default()).is_ok() {
