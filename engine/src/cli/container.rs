@@ -1342,8 +1342,8 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                 "Image": c.image_id.to_string(),
                 "Name": format!("/{}", c.name),
                 "Mounts": c.mounts.iter().map(|m| serde_json::json!({"Type": m.kind, "Source": m.source, "Destination": m.target, "RW": !m.read_only})).collect::<Vec<_>>(),
-                // The networks' records and addresses (`daemon::network`; no traffic flows
-                // on them yet), and no port is bound: what `-p` asked is in PortBindings.
+                // The networks' records and addresses (`daemon::network`), and the ports
+                // bound for `-p` (natively; what was asked is in PortBindings).
                 "NetworkSettings": {
                     "Ports": bound_ports(c, host).into_iter().fold(serde_json::Map::new(), |mut m, (k, ip, port)| {
                         if let Some(list) = m.entry(k).or_insert_with(|| serde_json::json!([])).as_array_mut() {

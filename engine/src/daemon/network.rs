@@ -10,11 +10,12 @@
 //! (the one `--ip` asked for, else the one it had if free, else the lowest free), and an
 //! address counts as used only while its container runs, as dockerd releases it at stop.
 //!
-//! Modelled, and documented as such: the records, addresses and aliases are Docker's,
-//! but no traffic flows between containers yet. The emulated runtime has no sockets, and
-//! the native one gives a container on a bridge network a network namespace of its own
-//! with loopback only (`--network host` shares the host's), into which its published
-//! TCP ports are relayed (`runtime::native::ports`).
+//! Natively the networks are real: `bridges` says which bridges a starting container
+//! joins with which address (`runtime::native::bridge` makes them, in a network
+//! namespace of Berth's), and `announce` adds its name to the `/etc/hosts` of the
+//! containers already on its user-defined networks; published TCP ports are relayed
+//! into it (`runtime::native::ports`). The emulated runtime has no sockets yet: there
+//! the records, addresses and aliases are Docker's and no traffic flows.
 
 use std::collections::BTreeMap;
 
@@ -386,6 +387,79 @@ pub fn initial(containers: &Containers, c: &mut Container, mode: &str, aliases: 
         return Err(EngineError::Invalid("network-scoped alias is supported only for containers in user defined networks".into()));
     }
     join(containers, c, &net, aliases, ip, now)
+}
+
+/// The bridges a native container joins as it starts (its endpoints with addresses),
+/// and the `/etc/hosts` lines it gets: its own address for its hostname, and on
+/// user-defined networks the running containers there by name and alias. `None` for a
+/// container on no bridge.
+pub fn bridges(containers: &Containers, c: &Container, native: &std::path::Path, now: i64) -> Option<crate::runtime::spec::Bridges> {
+    let list = load(containers, now).ok()?;
+    let mut out = crate::runtime::spec::Bridges { state: native.display().to_string(), ..Default::default() };
+    // The network the container was created on first (its default route), then the rest.
+    let mut names: Vec<&String> = c.networks.keys().collect();
+    names.sort_by_key(|n| (**n != c.host_config.network && !(n.as_str() == "bridge" && c.host_config.network == "default"), (*n).clone()));
+    for name in names {
+        let e = &c.networks[name];
+        let (Some(net), Some(ip)) = (list.iter().find(|n| n.id == e.network_id), parse_ip(&e.ip)) else { continue };
+        let Some(subnet) = Subnet::parse(&net.subnet) else { continue };
+        let mac = mac_of(&e.ip);
+        let mac: Vec<u8> = mac.split(':').filter_map(|h| u8::from_str_radix(h, 16).ok()).collect();
+        out.attachments.push(crate::runtime::spec::BridgeAttachment {
+            bridge: format!("br-{}", &net.id[..12]),
+            ip: ip.to_be_bytes(),
+            prefix: subnet.bits as u8,
+            gateway: parse_ip(&net.gateway).unwrap_or(subnet.base + 1).to_be_bytes(),
+            mac: mac.try_into().unwrap_or([2, 0x42, 0, 0, 0, 0]),
+        });
+        if out.hosts.is_empty() {
+            out.hosts.push(format!("{}\t{}", e.ip, c.hostname));
+        }
+        if net.name != "bridge" {
+            for peer in active(containers, net).iter().filter(|p| p.id != c.id) {
+                if let Some(pe) = peer.networks.get(&net.name).filter(|pe| !pe.ip.is_empty()) {
+                    out.hosts.push(host_line(&pe.ip, peer, pe));
+                }
+            }
+        }
+    }
+    (!out.attachments.is_empty()).then_some(out)
+}
+
+/// A container's `/etc/hosts` line on a user-defined network: its address, name, ID and
+/// aliases.
+pub fn host_line(ip: &str, c: &Container, e: &Endpoint) -> String {
+    let mut names = vec![c.name.clone(), c.short_id()];
+    names.extend(e.aliases.iter().filter(|a| **a != c.name).cloned());
+    format!("{ip}\t{}", names.join(" "))
+}
+
+/// After a native container has started: its name on the user-defined networks it is
+/// on, added to the `/etc/hosts` of the running native containers there.
+pub fn announce(containers: &Containers, c: &Container, native: &std::path::Path, now: i64) {
+    let Ok(list) = load(containers, now) else { return };
+    for e in c.networks.values() {
+        let Some(net) = list.iter().find(|n| n.id == e.network_id && n.name != "bridge") else { continue };
+        if e.ip.is_empty() {
+            continue;
+        }
+        let line = host_line(&e.ip, c, e);
+        for peer in active(containers, net).iter().filter(|p| p.id != c.id && p.host_config.runtime == "native") {
+            let path = native.join("run").join(&peer.id).join("files").join("hosts");
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                // Written in place: the file is bind-mounted at the peer's /etc/hosts.
+                let kept: Vec<&str> = text.lines().filter(|l| l.split_whitespace().nth(1) != Some(c.name.as_str())).collect();
+                let mut new = kept.join("\n");
+                new.push('\n');
+                new.push_str(&line);
+                new.push('\n');
+                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).truncate(true).open(&path) {
+                    use std::io::Write;
+                    let _ = f.write_all(new.as_bytes());
+                }
+            }
+        }
+    }
 }
 
 /// `network disconnect NETWORK CONTAINER`.

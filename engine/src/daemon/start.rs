@@ -254,8 +254,11 @@ pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Co
         record.finished = None;
         record.suspended = None;
         let _ = containers.set_upper(&c.id, &upper);
-        containers.list.insert(c.id.clone(), record);
+        containers.list.insert(c.id.clone(), record.clone());
         containers.save().map_err(EngineError::State)?;
+        if let Some(dir) = host.native_dir() {
+            super::network::announce(containers, &record, &dir, host.now());
+        }
         return Ok((0, stdout, stderr));
     }
     if diverged {
@@ -320,9 +323,14 @@ fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Cont
         Ok(e) => e,
         Err(message) => return Ok((Err(RuntimeError::Failed(message)), upper)),
     };
+    // Its bridge networks, which the native runtime connects it to.
+    let bridges = super::network::bridges(containers, c, &dir, host.now());
     let with_devices = |mut spec: crate::runtime::ContainerSpec| -> Result<crate::runtime::ContainerSpec, RuntimeError> {
         if let Some(edits) = &devices {
             crate::daemon::gpu::apply(&mut spec, edits).map_err(RuntimeError::Failed)?;
+        }
+        if let Some(b) = &bridges {
+            spec.annotations.insert(crate::runtime::spec::ANNOTATION_BRIDGES.into(), serde_json::to_string(b).unwrap_or_default());
         }
         Ok(spec)
     };

@@ -32,6 +32,32 @@ pub const ANNOTATION_SYMLINKS: &str = "org.berth.symlinks";
 /// binds them and relays each connection into the container, as `docker-proxy` does.
 pub const ANNOTATION_PORTS: &str = "org.berth.ports";
 
+/// The bridge networks a native container joins, a JSON [`Bridges`]
+/// (`runtime::native::bridge` connects it before its program runs).
+pub const ANNOTATION_BRIDGES: &str = "org.berth.bridges";
+
+/// What [`ANNOTATION_BRIDGES`] carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bridges {
+    /// The native state directory, which keeps the bridges' network namespace.
+    pub state: String,
+    pub attachments: Vec<BridgeAttachment>,
+    /// `/etc/hosts` lines: its own address and hostname, then its peers'.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+/// A container's place on one bridge network, as the engine allocated it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeAttachment {
+    /// The bridge's interface name (`br-` and the network ID's first 12 hex digits).
+    pub bridge: String,
+    pub ip: [u8; 4],
+    pub prefix: u8,
+    pub gateway: [u8; 4],
+    pub mac: [u8; 6],
+}
+
 /// One `-p` binding: a host address and port (empty address: every one; empty port:
 /// one the kernel picks; `8000-8010`: a range) to a container port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

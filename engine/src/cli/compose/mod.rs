@@ -12,7 +12,8 @@
 //! Networks are the engine's (`daemon::network`): `up` makes the project's (`<project>_default`
 //! and those `networks:` declares, labelled as Compose labels them) and joins each
 //! service to its own with the service's name as an alias; `down` removes them. Their
-//! records and addresses are Docker's; no traffic flows on them yet.
+//! records and addresses are Docker's; natively its containers reach each other on them
+//! by name (the emulated runtime carries no traffic yet).
 
 mod project;
 

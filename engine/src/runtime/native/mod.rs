@@ -23,6 +23,8 @@ use crate::vfs::FileSystem;
 #[cfg(all(target_os = "linux", feature = "native"))]
 pub mod attach;
 #[cfg(all(target_os = "linux", feature = "native"))]
+pub mod bridge;
+#[cfg(all(target_os = "linux", feature = "native"))]
 pub mod cgroup;
 #[cfg(all(target_os = "linux", feature = "native"))]
 mod exec;

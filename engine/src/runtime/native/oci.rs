@@ -491,7 +491,7 @@ fn create(g: &Global, args: &[String], run: bool) -> Result<i32> {
     };
     let b = Bundle { dir: bundle_dir.clone(), rootfs: rootfs.clone(), old_root: format!(".berth-oci-old-root-{}", std::process::id()), join, fifo: format!("/proc/self/fd/{fifo_fd}"), id: id.clone() };
     let terminal = spec.process.terminal;
-    let spawned = process::spawn_with(|fds| Ok((bundle::build(&spec, &b, fds)?, flags)), Streams::Inherit, terminal, &cgroups, || Ok(()));
+    let spawned = process::spawn_with(|fds| Ok((bundle::build(&spec, &b, fds)?, flags)), Streams::Inherit, terminal, &cgroups, || Ok(()), |_| Ok(()));
     drop(opened);
     let (pid, master) = match spawned {
         Ok((Spawned::Inherited { pid, master }, true)) => (pid, master),

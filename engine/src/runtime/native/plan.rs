@@ -431,11 +431,13 @@ pub fn clone_flags(spec: &ContainerSpec) -> i32 {
 
 /// The steps of a start. `sync` is the descriptor the parent's go-ahead arrives on.
 pub fn build(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], sync: i32, report: i32, console: Option<i32>) -> Result<Vec<Step>, String> {
-    let mut steps = vec![Step::WaitParent(sync)];
+    // The parent-death signal first: a parent that dies before its go-ahead (while it
+    // sets up the container's network, say) takes the waiting child with it.
+    let mut steps = vec![Step::DieWithParent, Step::WaitParent(sync)];
     if new_namespace(spec, "cgroup") && !layout.rootless {
         steps.push(Step::UnshareCgroup);
     }
-    steps.extend([Step::DieWithParent, Step::Umask(0)]);
+    steps.push(Step::Umask(0));
     let root = layout.rootfs.to_str().ok_or("the root path is not UTF-8")?.to_string();
     steps.push(mount(None, "/", None, MS_REC | MS_PRIVATE, None, false)?);
     if layout.copy {

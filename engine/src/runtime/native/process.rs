@@ -265,7 +265,12 @@ pub fn run(spec: &ContainerSpec, root: DiskRoot<'_>, stdio: Stdio) -> Result<Ran
             write("hosts", &std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| hosts("")))?;
             write("hostname", &format!("{}\n", std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim()))?;
         } else {
-            write("hosts", &hosts(&spec.hostname))?;
+            // On a bridge network: its address for its hostname, and its peers' names.
+            let bridged: Option<crate::runtime::spec::Bridges> = spec.annotation(crate::runtime::spec::ANNOTATION_BRIDGES).and_then(|t| serde_json::from_str(t).ok());
+            match bridged.filter(|b| !b.hosts.is_empty()) {
+                Some(b) => write("hosts", &format!("{}{}\n", hosts(""), b.hosts.join("\n")))?,
+                None => write("hosts", &hosts(&spec.hostname))?,
+            }
             write("hostname", &format!("{}\n", spec.hostname))?;
         }
         write("resolv.conf", &resolv_conf(host_network))?;
@@ -368,7 +373,7 @@ pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bo
         let steps = plan::build(spec, layout, binds, fds.sync, fds.report, fds.console)?;
         Ok((steps, plan::clone_flags(spec)))
     };
-    match spawn_with(built, Streams::Pipes { combined }, terminal, cgroups, prepare)? {
+    match spawn_with(built, Streams::Pipes { combined }, terminal, cgroups, prepare, |pid| super::bridge::connect(spec, pid))? {
         (Spawned::Child(child), _) => Ok(child),
         (Spawned::Inherited { .. }, _) => Err(RuntimeError::Failed("the container's streams were not set up".into())),
     }
@@ -405,7 +410,7 @@ pub const READY: u32 = u32::MAX;
 /// flags it gives; places it in `cgroups` while `prepare` runs; lets it go; and returns
 /// once it has exec'd (or reported itself ready, the second value then true), or with
 /// the step that failed.
-pub fn spawn_with(build: impl FnOnce(Fds) -> Result<(Vec<Step>, i32), String>, streams: Streams, terminal: bool, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<(Spawned, bool), RuntimeError> {
+pub fn spawn_with(build: impl FnOnce(Fds) -> Result<(Vec<Step>, i32), String>, streams: Streams, terminal: bool, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>, network: impl FnOnce(i32) -> Result<(), RuntimeError>) -> Result<(Spawned, bool), RuntimeError> {
     let sockets = if terminal { Some(socketpair()?) } else { None };
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -451,7 +456,8 @@ pub fn spawn_with(build: impl FnOnce(Fds) -> Result<(Vec<Step>, i32), String>, s
         (placing.join().unwrap_or_else(|_| Err("placing the container in its cgroups failed".into())), prepared)
     });
     let mut sync_w = std::fs::File::from(sync_w);
-    if let Err(e) = placed.map_err(RuntimeError::Failed).and(prepared) {
+    // Its network interfaces, made from outside while it waits (`bridge::connect`).
+    if let Err(e) = placed.map_err(RuntimeError::Failed).and(prepared).and_then(|()| network(pid)) {
         // The child holds its own copy of the pipe's write end (it was cloned with it),
         // so it would wait for ever for a go-ahead: it is killed before it runs a step.
         drop(sync_w);

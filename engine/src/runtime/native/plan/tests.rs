@@ -51,8 +51,8 @@ fn a_start_mounts_pivots_then_binds_through_the_old_root_and_drops_privileges_be
     let steps = build(&spec(false, 0), &layout(), &binds, 9, 10, None).unwrap();
     let (r, calls) = calls(&steps, Vec::new());
     assert_eq!(r, Ok(()), "the fake exec succeeds");
-    assert_eq!(calls[0], "wait_parent true", "nothing happens before the parent placed the child");
-    assert_eq!(calls[1], "die_with_parent");
+    assert_eq!(calls[0], "die_with_parent", "a parent that dies before its go-ahead takes the child with it");
+    assert_eq!(calls[1], "wait_parent true", "nothing else happens before the parent placed the child");
     let overlay = &calls[position(&calls, "mount overlay")];
     assert_eq!(overlay, "mount overlay /state/run/c1/rootfs overlay 0x0 lowerdir=/state/layers/top:/state/layers/base,upperdir=/state/run/c1/upper,workdir=/state/run/c1/work,volatile");
     let pivot = position(&calls, "pivot_root /state/run/c1/rootfs /state/run/c1/rootfs/.old-r4nd0m");
