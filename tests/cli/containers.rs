@@ -561,7 +561,7 @@ fn run_reads_its_line_as_docker_does() {
     assert_eq!(inspect("made", "{{.Config.StopSignal}} {{.Config.StopTimeout}}"), "SIGINT 3\n");
     assert_eq!(host.file("cid").map(|b| b.len()), Some(64));
     let not_applied = inspect("made", "{{json .HostConfig.BerthNotApplied}}");
-    assert!(not_applied.starts_with("{\"--dns\":{\"Values\":[\"8.8.8.8\"],\"Why\":\"no traffic flows on Berth's container networks yet"), "{not_applied}");
+    assert!(not_applied.starts_with("{\"--dns\":{\"Values\":[\"8.8.8.8\"],\"Why\":\"Berth's container networks have no resolver"), "{not_applied}");
     assert_eq!(run("berth run -l x --cidfile cid alpine:3.20 true").2, "berth: Container ID file found, make sure the other container isn't running or delete cid.\nSee 'berth run --help'.\n");
     assert_eq!(run("berth ps -a -f label=tier=web --format {{.Names}}").1, "made\n");
 

@@ -121,6 +121,49 @@ const CASES: &[Case] = &[
         let out = sb.run_line("docker run --rm --storage-opt size=1m alpine:3.20 sh -c 'printf %0600000d 0 > /a; printf %0600000d 0 > /b'", &[]);
         if out.status != 0 && text(&out).contains("No space left on device") { Ok(format!("ENOSPC: {}", said(&out))) } else { Err(text(&out)) }
     }),
+    ("mounts", "a symlink in a bind mount to a file outside it, written from the container", |sb| {
+        let before = String::from_utf8_lossy(&sb.run_line("cat /etc/passwd", &[]).stdout).into_owned();
+        sb.write_file("shared/keep.txt", b"keep\n").unwrap();
+        sb.run_line("ln -s /etc/passwd shared/link; ln -s ../../../../etc/passwd shared/up", &[]);
+        let out = sb.run_line("docker run --rm -v $PWD/shared:/d alpine:3.20 sh -c 'echo owned > /d/link; echo owned > /d/up; echo done'", &[]);
+        let after = String::from_utf8_lossy(&sb.run_line("cat /etc/passwd", &[]).stdout).into_owned();
+        if after == before && !after.contains("owned") { Ok(format!("contained: the host's /etc/passwd is unchanged ({})", said(&out))) } else { Err(format!("{}\nhost passwd now:\n{after}", text(&out))) }
+    }),
+    ("mounts", "docker cp into a folder where a container planted a symlink out of it", |sb| {
+        let before = String::from_utf8_lossy(&sb.run_line("cat /etc/passwd", &[]).stdout).into_owned();
+        sb.run_line("mkdir -p drop", &[]);
+        let planted = sb.run_line("docker run --rm -v $PWD/drop:/d alpine:3.20 ln -s /etc/passwd /d/passwd", &[]);
+        if planted.status != 0 {
+            return Err(text(&planted));
+        }
+        let out = sb.run_line("docker create --name src alpine:3.20 true && docker cp src:/etc/hostname drop/passwd", &[]);
+        let after = String::from_utf8_lossy(&sb.run_line("cat /etc/passwd", &[]).stdout).into_owned();
+        if after == before { Ok(format!("contained: {}", said(&out))) } else { Err(text(&out)) }
+    }),
+    ("lessons", "a lesson whose verify script loops for ever", |sb| {
+        sb.write_file("les/index.json", br#"{"title":"loop","details":{"steps":[{"title":"s","text":"step1.md","verify":"verify1.sh"}]}}"#).unwrap();
+        sb.write_file("les/step1.md", b"# Wait\n").unwrap();
+        sb.write_file("les/verify1.sh", b"while :; do :; done\n").unwrap();
+        let out = sb.run_line("berth lesson check les", &[]);
+        let t = text(&out);
+        if out.status != 0 && t.contains("the script was stopped") { Ok(format!("stopped: {}", t.lines().find(|l| l.contains("was stopped")).unwrap_or("").trim().chars().take(120).collect::<String>())) } else { Err(t) }
+    }),
+    ("lessons", "a lesson's background script that waits for a file that never comes", |sb| {
+        sb.write_file("wait/index.json", br#"{"title":"wait","details":{"intro":{"text":"intro.md","background":"bg.sh"},"steps":[{"title":"s","text":"step1.md","checks":[{"file":"x"}]}]}}"#).unwrap();
+        sb.write_file("wait/intro.md", b"# Hi\n").unwrap();
+        sb.write_file("wait/step1.md", b"# Go\n").unwrap();
+        sb.write_file("wait/bg.sh", b"until [ -f /never ]; do sleep 1; done\n").unwrap();
+        let out = sb.run_line("berth lesson check wait", &[]);
+        let t = text(&out);
+        if out.status != 0 && t.contains("background") { Ok(format!("stopped: {}", said(&out))) } else { Err(t) }
+    }),
+    ("lessons", "a step's Markdown with terminal escape sequences (OSC 52 clipboard)", |sb| {
+        sb.write_file("esc/index.json", br#"{"title":"esc","details":{"steps":[{"title":"s","text":"step1.md","checks":[{"file":"x"}]}]}}"#).unwrap();
+        sb.write_file("esc/step1.md", b"# Step\n\x1b]52;c;ZXZpbA==\x07 and \x1b[2J cleared\n").unwrap();
+        let out = sb.run_line("berth lesson run esc", b":quit\n");
+        let t = text(&out);
+        if !t.contains('\x1b') || !t.contains("]52;") { Ok("sanitized: no escape sequence reached the terminal".into()) } else { Err(t.escape_debug().to_string()) }
+    }),
     ("runaway", "a container looping for ever", |sb| {
         let out = sb.run_line("docker run --rm alpine:3.20 sh -c 'while :; do :; done'", &[]);
         if out.status == 137 && text(&out).contains("was stopped after") { Ok(format!("stopped with status {}: {}", out.status, said(&out))) } else { Err(text(&out)) }
