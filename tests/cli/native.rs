@@ -820,8 +820,9 @@ fn published_ports_reach_a_server_in_the_container() {
 /// the address the engine gave it, a default route through the network's gateway, and
 /// reaches another container there by address and by name (and alias), both ways (the
 /// first one's `/etc/hosts` learns the second's name when it starts); a container on the
-/// default bridge is on another network and cannot reach them. The host's own
-/// interfaces are untouched: the bridges live in a network namespace of Berth's.
+/// default bridge is on another network and cannot reach them; `--network container:X`
+/// shares X's. The host's own interfaces are untouched: the bridges live in a network
+/// namespace of Berth's.
 #[test]
 fn containers_on_a_bridge_network_reach_each_other_by_address_and_name() {
     let Some(n) = Native::new("bridge") else { return };
@@ -849,6 +850,11 @@ fn containers_on_a_bridge_network_reach_each_other_by_address_and_name() {
     // The default bridge is another network.
     let (out, _) = n.sh(&[], "ip -4 -o addr show eth0 | awk '{print $4}'; ping -c 1 -W 1 172.18.0.2 >/dev/null 2>&1 && echo reached || echo unreachable");
     assert_eq!(out, "172.17.0.2/16\nunreachable\n");
+    // `--network container:srv`: a sidecar in srv's network namespace sees its loopback.
+    let (out, code) = n.sh(&["--network", "container:srv"], "wget -q -O- http://127.0.0.1/; ip -4 -o addr show eth0 | awk '{print $4}'");
+    assert_eq!((out.as_str(), code), ("from-srv\n172.18.0.2/16\n", 0));
+    let out = n.berth(&["run", "--rm", "--network", "container:nope", "bb", "true"]);
+    assert!(text(&out).contains("No such container: nope"), "{}", text(&out));
     assert_eq!(std::fs::read_dir("/sys/class/net").unwrap().count(), host_links, "no interface was added to the host");
     let _ = n.berth(&["rm", "-f", "srv", "later"]);
 }

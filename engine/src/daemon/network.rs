@@ -375,7 +375,16 @@ pub fn initial(containers: &Containers, c: &mut Container, mode: &str, aliases: 
     let name = match mode {
         "" | "default" | "bridge" => "bridge",
         "host" | "none" => return Ok(()),
-        m if m.starts_with("container:") => return Ok(()),
+        m if m.starts_with("container:") => {
+            // Another container's network namespace: recorded by its full ID.
+            let other = &m["container:".len()..];
+            let target = containers.find(other).ok_or_else(|| EngineError::Invalid(format!("No such container: {other}")))?;
+            if !c.ports.is_empty() {
+                return Err(EngineError::Usage("conflicting options: port publishing and the container type network mode".into()));
+            }
+            c.host_config.network = format!("container:{}", target.id);
+            return Ok(());
+        }
         m => m,
     };
     let list = load(containers, now)?;

@@ -325,12 +325,28 @@ fn execute_on_disk(store: &mut ImageStore, containers: &mut Containers, c: &Cont
     };
     // Its bridge networks, which the native runtime connects it to.
     let bridges = super::network::bridges(containers, c, &dir, host.now());
+    let joined = match c.host_config.network.strip_prefix("container:") {
+        Some(other) => {
+            let pid = containers.find(other).filter(|o| o.status == crate::runtime::Status::Running && o.host_config.runtime == "native").and_then(|o| crate::runtime::native::live::Handle::of(&dir, &o.id).pid());
+            match pid {
+                Some(pid) => Some(format!("/proc/{pid}/ns/net")),
+                None => return Ok((Err(RuntimeError::Failed(format!("cannot join network namespace of a non running container: {other}"))), upper)),
+            }
+        }
+        None => None,
+    };
     let with_devices = |mut spec: crate::runtime::ContainerSpec| -> Result<crate::runtime::ContainerSpec, RuntimeError> {
         if let Some(edits) = &devices {
             crate::daemon::gpu::apply(&mut spec, edits).map_err(RuntimeError::Failed)?;
         }
         if let Some(b) = &bridges {
             spec.annotations.insert(crate::runtime::spec::ANNOTATION_BRIDGES.into(), serde_json::to_string(b).unwrap_or_default());
+        }
+        // `--network container:ID`: that container's network namespace, while it runs.
+        if let Some(path) = &joined {
+            for ns in spec.linux.namespaces.iter_mut().filter(|n| n.kind == "network") {
+                ns.path = Some(path.clone());
+            }
         }
         Ok(spec)
     };

@@ -369,8 +369,18 @@ pub struct Child {
 /// (or with the step that failed).
 pub fn spawn(spec: &ContainerSpec, layout: &Layout, binds: &[Bind], combined: bool, console: crate::runtime::Console, cgroups: &Cgroups, prepare: impl FnOnce() -> Result<(), RuntimeError>) -> Result<Child, RuntimeError> {
     let terminal = matches!(console, crate::runtime::Console::Terminal { .. });
+    // `--network container:…`: that container's network namespace, joined once the
+    // go-ahead has come (the host's is not joined: the child is in it already).
+    let joined = match spec.linux.namespaces.iter().find(|n| n.kind == "network").and_then(|n| n.path.as_deref()).filter(|p| *p != "/proc/1/ns/net") {
+        Some(path) => Some(std::fs::File::open(path).map(OwnedFd::from).map_err(|e| failed(&format!("joining the network namespace {path}"), e))?),
+        None => None,
+    };
     let built = |fds: Fds| {
-        let steps = plan::build(spec, layout, binds, fds.sync, fds.report, fds.console)?;
+        let mut steps = plan::build(spec, layout, binds, fds.sync, fds.report, fds.console)?;
+        if let Some(fd) = &joined {
+            let at = steps.iter().position(|s| matches!(s, Step::WaitParent(_))).map_or(0, |i| i + 1);
+            steps.insert(at, Step::Setns { fd: fd.as_raw_fd(), nstype: libc::CLONE_NEWNET });
+        }
         Ok((steps, plan::clone_flags(spec)))
     };
     match spawn_with(built, Streams::Pipes { combined }, terminal, cgroups, prepare, |pid| super::bridge::connect(spec, pid))? {
