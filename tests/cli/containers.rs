@@ -698,6 +698,11 @@ fn commands_on_tables_apply_their_options() {
     assert_eq!(run("berth version --format '{{.Server.Version}}'").1, format!("{}\n", env!("CARGO_PKG_VERSION")));
     assert_eq!(run("berth info --format '{{.Containers}} {{.ServerVersion}}'").1, format!("1 {}\n", env!("CARGO_PKG_VERSION")));
     assert_eq!(run("berth info --format '{{.OSType}} {{.ContainersStopped}} {{gt .NCPU 0}}'").1, "linux 1 true\n");
+    assert_eq!(run("berth info --format '{{.LoggingDriver}} {{.Swarm.LocalNodeState}} {{join .Plugins.Network \" \"}} {{.LiveRestoreEnabled}}'").1, "json-file inactive bridge host null false\n");
+    let info = run("berth info").1;
+    for line in [" Logging Driver: json-file\n", " Plugins:\n  Volume: local\n  Network: bridge host null\n  Log: json-file\n Swarm: inactive\n", " Insecure Registries:\n  ::1/128\n  127.0.0.0/8\n Live Restore Enabled: false\n"] {
+        assert!(info.contains(line), "docker info's {line:?}:\n{info}");
+    }
 }
 
 /// A container has runc's `/dev`: the devices read and write as Linux's (`null`,

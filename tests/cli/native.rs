@@ -189,7 +189,7 @@ fn native_containers_run_real_programs_in_namespaces_of_their_own() {
     assert_eq!(String::from_utf8_lossy(&state.stdout), "true 137\n");
     // And berth info says what runs where.
     let info = String::from_utf8(n.berth(&["info"]).stdout).unwrap();
-    assert!(info.contains(" Runtime native: available; supports detached, tty, exec, pause, cgroups; networks: none, host\n"), "{info}");
+    assert!(info.contains(" Runtime native: available; supports detached, tty, exec, pause, cgroups; networks: bridge, none, host, container\n"), "{info}");
     assert!(info.contains(" Default Rule: images whose programs are real run native"), "{info}");
 }
 

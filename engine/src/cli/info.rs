@@ -24,6 +24,11 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let running = containers.values().filter(|c| c.status == Status::Running).count() - paused;
     let stopped = containers.len() - running - paused;
     let machine = Machine::here();
+    // The engine's state folder (natively), and the cgroup hierarchy where the native
+    // runtime uses the host's.
+    let root_dir = host.native_dir().and_then(|d| d.parent().map(|p| p.display().to_string())).unwrap_or_default();
+    let native_usable = crate::runtime::NativeRuntime::unavailable().is_none() && host.native_dir().is_some();
+    let cgroup_version: Option<&str> = native_usable.then(|| if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() { "2" } else { "1" });
     let backends: Vec<Box<dyn Runtime>> = runtime::RUNTIMES.iter().filter_map(|n| runtime::select(n).ok()).collect();
     let doc = serde_json::json!({
         "Containers": containers.len(),
@@ -40,6 +45,15 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "Images": images,
         "ServerVersion": super::VERSION,
         "Driver": "berth",
+        "LoggingDriver": "json-file",
+        "CgroupDriver": if cgroup_version.is_some() { "cgroupfs" } else { "none" },
+        "CgroupVersion": cgroup_version.unwrap_or(""),
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
+        "Swarm": {"LocalNodeState": "inactive"},
+        "DockerRootDir": root_dir,
+        "Debug": false,
+        "ExperimentalBuild": false,
+        "LiveRestoreEnabled": false,
         "DefaultRuntime": runtime::DEFAULT_RUNTIME,
         "Runtimes": backends.iter().map(|r| {
             let c = capabilities_here(r.as_ref(), host);
@@ -57,7 +71,11 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
     let mut out = String::new();
     out.push_str(&format!("Client:\n Version:    {}\n Context:    default\n Debug Mode: false\n\nServer:\n", super::VERSION));
     out.push_str(&format!(" Containers: {}\n  Running: {running}\n  Paused: {paused}\n  Stopped: {stopped}\n", containers.len()));
-    out.push_str(&format!(" Images: {images}\n Server Version: {} (Berth)\n Storage Driver: berth\n", super::VERSION));
+    out.push_str(&format!(" Images: {images}\n Server Version: {} (Berth)\n Storage Driver: berth\n Logging Driver: json-file\n", super::VERSION));
+    if let Some(v) = cgroup_version {
+        out.push_str(&format!(" Cgroup Driver: cgroupfs\n Cgroup Version: {v}\n"));
+    }
+    out.push_str(" Plugins:\n  Volume: local\n  Network: bridge host null\n  Log: json-file\n Swarm: inactive\n");
     out.push_str(&format!(" Runtimes: {}\n Default Runtime: {}\n", runtime::RUNTIMES.join(" "), runtime::DEFAULT_RUNTIME));
     for r in &backends {
         let c = capabilities_here(r.as_ref(), host);
@@ -88,6 +106,10 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         }
     }
     out.push_str(&format!(" Kernel Version: {}\n Operating System: {}\n OSType: linux\n Architecture: {}\n CPUs: {}\n Total Memory: {}\n Name: {}\n", machine.kernel, machine.system, machine.architecture, machine.cpus, crate::units::bytes_size(machine.memory), machine.name));
+    if !root_dir.is_empty() {
+        out.push_str(&format!(" Docker Root Dir: {root_dir}\n"));
+    }
+    out.push_str(" Debug Mode: false\n Experimental: false\n Insecure Registries:\n  ::1/128\n  127.0.0.0/8\n Live Restore Enabled: false\n");
     out.push_str(if native_here {
         " Default Rule: images whose programs are real run native; modelled ones (the catalog's) run emulated\n"
     } else {

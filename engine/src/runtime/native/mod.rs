@@ -264,7 +264,7 @@ impl Runtime for NativeRuntime {
 
     fn capabilities(&self) -> Capabilities {
         let available = Self::unavailable().is_none();
-        Capabilities { available, detached: available, tty: available, exec: available, pause: available, cgroups: available, gpus: false, networks: if available { &["none", "host"] } else { &[] }, note: Self::reason() }
+        Capabilities { available, detached: available, tty: available, exec: available, pause: available, cgroups: available, gpus: false, networks: if available { &["bridge", "none", "host", "container"] } else { &[] }, note: Self::reason() }
     }
 
     fn check(&self, spec: &ContainerSpec, root: &dyn FileSystem) -> Result<(), RuntimeError> {
