@@ -506,7 +506,8 @@ impl<'fs> Shell<'fs> {
             "0" => Some(self.arg0.clone()),
             "-" => Some(String::new()),
             "@" | "*" => Some(self.positional.join(" ")),
-            n if n.chars().all(|c| c.is_ascii_digit()) => n.parse::<usize>().ok().and_then(|i| self.positional.get(i - 1).cloned()),
+            // `${00}` is `$0`, as the shells read it (found by the shell fuzz target).
+            n if n.chars().all(|c| c.is_ascii_digit()) => n.parse::<usize>().ok().and_then(|i| if i == 0 { Some(self.arg0.clone()) } else { self.positional.get(i - 1).cloned() }),
             "PWD" => Some(self.cwd.clone()),
             _ => self.vars.get(name).map(|v| v.value.clone()),
         }

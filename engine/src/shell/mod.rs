@@ -21,3 +21,24 @@ pub mod parser;
 pub mod pattern;
 
 pub use interp::{Flavor, HostCall, HostProgram, Outcome, Pause, Shell, Stopped, TerminalInput};
+
+#[cfg(test)]
+mod tests {
+    use super::{Flavor, Shell};
+    use crate::vfs::MemoryFs;
+
+    fn run(script: &str) -> (i32, String) {
+        let mut fs = MemoryFs::new();
+        let mut sh = Shell::new(&mut fs, Flavor::Dash);
+        sh.set_args("sh", &["one".to_string()]);
+        let out = sh.run_str(script, b"");
+        (out.status, String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Inputs the shell fuzz target (`scripts/fuzz shell`) found crashing, kept.
+    #[test]
+    fn what_the_fuzzer_found_runs() {
+        // `${00…0}` is `$0`: it was read as positional parameter 0 - 1.
+        assert_eq!(run("echo ${000000000000+set} ${00} ${01}"), (0, "set sh one\n".to_string()));
+    }
+}
