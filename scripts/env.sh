@@ -47,6 +47,13 @@ ensure_native_peers() {
       log "installing busybox-static (native runtime tests)"
       apt_install busybox-static || log "busybox-static could not be installed; the native tests will fail"
     fi
+    # The bridges' way out: user-mode networking and the masquerade table.
+    for tool in slirp4netns:slirp4netns nft:nftables; do
+      if ! command -v "${tool%%:*}" >/dev/null 2>&1 && [ ! -x "/usr/sbin/${tool%%:*}" ]; then
+        log "installing ${tool#*:} (native bridge networks)"
+        apt_install "${tool#*:}" || log "${tool#*:} could not be installed; native bridge networks will have no way out"
+      fi
+    done
     # newuidmap/newgidmap: rootless containers (the rootless test runs as a user it makes).
     if ! command -v newuidmap >/dev/null 2>&1; then
       log "installing uidmap (rootless native containers)"

@@ -43,7 +43,11 @@ impl Drop for Native {
                 }
             }
         }
-        // The bridges' network namespace is a bind mount in the state directory.
+        // The bridges' way out (slirp4netns, on its own), then their network namespace,
+        // a bind mount in the state directory.
+        if let Some(pid) = std::fs::read_to_string(self.root.join("native/slirp.pid")).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
         let _ = Command::new("umount").arg("-l").arg(self.root.join("native/netns")).stderr(std::process::Stdio::null()).status();
         let _ = std::fs::remove_dir_all(&self.root);
     }
@@ -857,6 +861,29 @@ fn containers_on_a_bridge_network_reach_each_other_by_address_and_name() {
     assert!(text(&out).contains("No such container: nope"), "{}", text(&out));
     assert_eq!(std::fs::read_dir("/sys/class/net").unwrap().count(), host_links, "no interface was added to the host");
     let _ = n.berth(&["rm", "-f", "srv", "later"]);
+}
+
+/// The way out of a bridge network: user-mode networking (slirp4netns) and the
+/// bridges' own masquerading, so a container on the default bridge fetches Debian's
+/// package lists from the real mirror (which CI reaches), while the host's interfaces
+/// stay as they were.
+#[test]
+fn a_container_on_a_bridge_reaches_the_outside_through_user_mode_networking() {
+    let Some(n) = Native::new("way-out") else { return };
+    let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
+        println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+        return;
+    };
+    let have = |p: &str| ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].iter().any(|d| Path::new(d).join(p).is_file());
+    assert!(have("slirp4netns") && have("nft"), "slirp4netns and nft are installed (scripts/env.sh installs them)");
+    let out = n.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
+    let out = n.berth(&["run", "--rm", "debian:bookworm", "sh", "-c", "timeout 120 apt-get update >/tmp/log 2>&1; echo apt=$?; grep -c '^Get:\\|^Hit:' /tmp/log"]);
+    let got = stdout(&out);
+    assert!(got.contains("apt=0\n"), "apt-get update through the bridge: {}", text(&out));
+    assert!(got.lines().last().and_then(|l| l.parse::<u32>().ok()).is_some_and(|n| n > 0), "{got}");
+    assert_eq!(std::fs::read_dir("/sys/class/net").unwrap().count(), host_links, "no interface was added to the host");
 }
 
 #[test]

@@ -5,8 +5,15 @@
 //! network gets a veth pair: one end on the bridge, the other its `eth0` (`eth1`, … for
 //! more networks) with its address and MAC, and a default route through the first
 //! network's gateway. Containers on a network reach each other by address and, on a
-//! user-defined one, by name (the engine writes their `/etc/hosts`). The bridges'
-//! namespace has no way out: there is no route to the host's networks or beyond yet.
+//! user-defined one, by name (the engine writes their `/etc/hosts`).
+//!
+//! The way out is user-mode networking, as rootless podman has it: Debian's
+//! `slirp4netns` gives the bridges' namespace a `tap0` with a default route (its
+//! packets leave through the host's own sockets, so the host's interfaces and firewall
+//! stay as they are, and its loopback is not reachable: `--disable-host-loopback`), and
+//! an nftables table there masquerades the bridges' traffic out of it and drops what
+//! one bridge would forward to another. Without `slirp4netns` or `nft` on the host, the
+//! bridges keep no way out and forwarding stays off.
 //!
 //! Everything goes through rtnetlink from threads that `setns` into the namespace they
 //! configure (a per-thread change), so the process's own namespace is never touched.
@@ -230,8 +237,9 @@ fn holder(native: &Path) -> Result<OwnedFd, String> {
         if r != 0 {
             return Err(format!("keeping the bridges' network namespace at {}: {e}", path.display()));
         }
-        // Its loopback up, and no routing between its bridges: containers on different
-        // networks do not reach each other, as Docker's isolation rules keep them apart.
+        // Its loopback up, and forwarding off until `way_out`'s table keeps the bridges
+        // apart: containers on different networks never reach each other, as Docker's
+        // isolation rules keep them apart.
         let ns = std::fs::File::open(&path).map(OwnedFd::from).map_err(|e| e.to_string())?;
         in_namespace(&ns, || {
             let mut nl = Netlink::open().map_err(|e| format!("netlink: {}", std::io::Error::from_raw_os_error(e)))?;
@@ -241,7 +249,84 @@ fn holder(native: &Path) -> Result<OwnedFd, String> {
             Ok(())
         })?;
     }
-    std::fs::File::open(&path).map(OwnedFd::from).map_err(|e| format!("{}: {e}", path.display()))
+    let ns = std::fs::File::open(&path).map(OwnedFd::from).map_err(|e| format!("{}: {e}", path.display()))?;
+    way_out(native, &path, &ns);
+    Ok(ns)
+}
+
+/// A program on the host's `PATH` (or the usual system directories).
+fn program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path.split(':').chain(["/usr/sbin", "/usr/bin", "/sbin", "/bin"]).map(|d| Path::new(d).join(name)).find(|p| p.is_file());
+    found
+}
+
+/// Runs `program args` with `input` on its stdin inside the network namespace `ns`.
+fn run_in(ns: &OwnedFd, program: &Path, args: &[&str], input: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let fd = ns.as_raw_fd();
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    // SAFETY: setns is async-signal-safe, on a descriptor this process holds.
+    unsafe {
+        cmd.pre_exec(move || if libc::setns(fd, libc::CLONE_NEWNET) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", program.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input);
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() { Ok(()) } else { Err(format!("{} {}: {}", program.display(), args.join(" "), String::from_utf8_lossy(&out.stderr).trim())) }
+}
+
+/// The nftables table of the bridges' namespace: the bridges' traffic masqueraded out
+/// of `tap0`, and no forwarding from one bridge to another (a bridge's own traffic is
+/// let through: with `br_netfilter` loaded, bridged packets meet this hook too).
+const RULES: &str = "table ip berth {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n    iifname \"br-*\" oifname \"br-*\" drop\n  }\n  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n    oifname \"tap0\" masquerade\n  }\n}\n";
+
+/// Gives the bridges' namespace its way out where it has none running: `slirp4netns`
+/// (started on its own, its PID in `<native>/slirp.pid`) and the nftables table, then
+/// forwarding on. Best effort: without either program the bridges stay closed.
+fn way_out(native: &Path, path: &Path, ns: &OwnedFd) {
+    let pid_file = native.join("slirp.pid");
+    let running = std::fs::read_to_string(&pid_file).ok().and_then(|p| p.trim().parse::<i32>().ok()).is_some_and(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.windows(11).any(|w| w == b"slirp4netns")));
+    if running {
+        return;
+    }
+    let (Some(slirp), Some(nft)) = (program("slirp4netns"), program("nft")) else { return };
+    if run_in(ns, &nft, &["-f", "-"], RULES.as_bytes()).is_err() {
+        return;
+    }
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(native.join("slirp.log")).ok();
+    let mut cmd = std::process::Command::new(slirp);
+    cmd.args(["--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path"]).arg(path).arg("tap0").stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+    if let Some(log) = log {
+        cmd.stderr(log);
+    }
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe: it leaves the caller's session, so it
+    // outlives the berth that started it, as the bridges' namespace does.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let Ok(child) = cmd.spawn() else { return };
+    let _ = std::fs::write(&pid_file, child.id().to_string());
+    std::mem::forget(child);
+    // Its tap0 comes up configured within a moment; forwarding on once it is there.
+    let ns2 = ns.try_clone();
+    let _ = ns2.map(|ns| {
+        in_namespace(&ns, || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            while index_of("tap0").is_none() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").map_err(|e| e.to_string())
+        })
+    });
 }
 
 fn nl_error(what: &str, e: i32) -> String {
@@ -272,15 +357,17 @@ pub fn connect(spec: &ContainerSpec, pid: i32) -> Result<(), RuntimeError> {
         let container_fd = container.try_clone().map_err(|e| fail(e.to_string()))?;
         let (bridge, peer) = (a.bridge.clone(), inside.clone());
         // On the bridges' side: the bridge (once), the pair, its end on the bridge.
-        in_namespace(&holder, move || {
+        let new_bridge = in_namespace(&holder, move || {
             let mut nl = Netlink::open().map_err(|e| nl_error("netlink", e))?;
+            let mut new_bridge = false;
             if index_of(&bridge).is_none() {
                 let mut m = Message::new(&ifinfomsg(0, 0, 0));
                 m.attr(IFLA_IFNAME, format!("{bridge}\0").as_bytes()).nest(IFLA_LINKINFO, |m| {
                     m.attr(IFLA_INFO_KIND, b"bridge\0");
                 });
                 match nl.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &m) {
-                    Ok(()) | Err(libc::EEXIST) => {}
+                    Ok(()) => new_bridge = true,
+                    Err(libc::EEXIST) => {}
                     Err(e) => return Err(nl_error(&format!("creating bridge {bridge}"), e)),
                 }
             }
@@ -301,9 +388,13 @@ pub fn connect(spec: &ContainerSpec, pid: i32) -> Result<(), RuntimeError> {
             let mut m = Message::new(&ifinfomsg(end, libc::IFF_UP as u32, libc::IFF_UP as u32));
             m.attr(IFLA_MASTER, &(br as u32).to_ne_bytes());
             nl.request(RTM_NEWLINK, 0, &m).map_err(|e| nl_error("putting the veth on the bridge", e))?;
-            Ok(())
+            Ok(new_bridge)
         })
         .map_err(fail)?;
+        // A new bridge's own traffic is let through the forward chain (where the table is).
+        if let (true, Some(nft)) = (new_bridge, program("nft")) {
+            let _ = run_in(&holder, &nft, &["insert", "rule", "ip", "berth", "forward", "iifname", &a.bridge, "oifname", &a.bridge, "accept"], b"");
+        }
         // In the container: its address, the link up, the default route (first network).
         let first = i == 0;
         in_namespace(&container, move || {
