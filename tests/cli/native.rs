@@ -77,6 +77,18 @@ impl Native {
         self.berth_with(&[], args)
     }
 
+    /// Imports the debootstrapped Debian root filesystem as `debian:bookworm`; false
+    /// (the test passes, saying why) where `BERTH_DEBIAN_ROOTFS` is not set.
+    fn debian(&self) -> bool {
+        let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
+            println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+            return false;
+        };
+        let out = self.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        true
+    }
+
     fn berth_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_berth")).args(args).env("BERTH_ROOT", &self.root).envs(env.iter().copied()).output().expect("berth runs")
     }
@@ -717,12 +729,9 @@ fn gpus_come_from_the_driver_or_a_cdi_spec_and_a_host_without_one_gets_dockers_e
 #[test]
 fn gpu_libraries_enter_the_containers_linker_cache_and_the_drivers_firmware_is_bound() {
     let Some(n) = Native::new("gpu-ldcache") else { return };
-    let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
-        println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+    if !n.debian() {
         return;
-    };
-    let out = n.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
     // A driver whose libraries are real shared objects with the real sonames (ldconfig
     // reads the ELF), and its firmware.
     let driver = n.root.join("driver");
@@ -870,14 +879,11 @@ fn containers_on_a_bridge_network_reach_each_other_by_address_and_name() {
 #[test]
 fn a_container_on_a_bridge_reaches_the_outside_through_user_mode_networking() {
     let Some(n) = Native::new("way-out") else { return };
-    let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
-        println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+    if !n.debian() {
         return;
-    };
+    }
     let have = |p: &str| ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].iter().any(|d| Path::new(d).join(p).is_file());
     assert!(have("slirp4netns") && have("nft"), "slirp4netns and nft are installed (scripts/env.sh installs them)");
-    let out = n.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
     let out = n.berth(&["run", "--rm", "debian:bookworm", "sh", "-c", "timeout 120 apt-get update >/tmp/log 2>&1; echo apt=$?; grep -c '^Get:\\|^Hit:' /tmp/log"]);
     let got = stdout(&out);
@@ -973,12 +979,9 @@ fn a_debian_image_made_by_debootstrap_runs_natively() {
 #[test]
 fn a_native_build_installs_from_debians_mirror_and_pypi() {
     let Some(n) = Native::new("debian-build") else { return };
-    let Some(tar) = std::env::var_os("BERTH_DEBIAN_ROOTFS") else {
-        println!("BERTH_DEBIAN_ROOTFS is not set: skipped (./scripts/test sets it)");
+    if !n.debian() {
         return;
-    };
-    let out = n.berth(&["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar.to_str().unwrap(), "debian:bookworm"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
     let ctx = n.root.join("ctx");
     std::fs::create_dir_all(&ctx).unwrap();
     // pip verifies PyPI against the host's CA roots, given to the step as a build secret
