@@ -348,7 +348,9 @@ pub fn connect(spec: &ContainerSpec, pid: i32) -> Result<(), RuntimeError> {
         return Ok(());
     }
     let fail = |e: String| RuntimeError::Failed(format!("failed to set up container networking: {e}"));
-    let holder = holder(Path::new(&bridges.state)).map_err(fail)?;
+    // Where the kernel will not let Berth make its bridges (a restricted host), say what
+    // still runs.
+    let holder = holder(Path::new(&bridges.state)).map_err(|e| fail(format!("{e} (where bridge networks cannot be made, run it with --network host or --network none)")))?;
     let container = std::fs::File::open(format!("/proc/{pid}/ns/net")).map(OwnedFd::from).map_err(|e| fail(format!("the container's network namespace: {e}")))?;
     for (i, a) in attachments.iter().enumerate() {
         let a = a.clone();
