@@ -860,6 +860,10 @@ fn containers_on_a_bridge_network_reach_each_other_by_address_and_name() {
     assert!(hosts.lines().any(|l| l.starts_with("172.18.0.3\tlater ")), "{hosts}");
     let out = n.berth(&["exec", "later", "sh", "-c", "ping -c 1 -W 2 srv >/dev/null && echo reached"]);
     assert_eq!(stdout(&out), "reached\n", "{}", text(&out));
+    // Stopped, it leaves the others' /etc/hosts.
+    assert_eq!(n.berth(&["stop", "-t", "0", "later"]).status.code(), Some(0));
+    let hosts = stdout(&n.berth(&["exec", "srv", "cat", "/etc/hosts"]));
+    assert!(!hosts.contains("later"), "{hosts}");
     // The default bridge is another network.
     let (out, _) = n.sh(&[], "ip -4 -o addr show eth0 | awk '{print $4}'; ping -c 1 -W 1 172.18.0.2 >/dev/null 2>&1 && echo reached || echo unreachable");
     assert_eq!(out, "172.17.0.2/16\nunreachable\n");

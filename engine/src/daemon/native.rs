@@ -60,6 +60,8 @@ pub fn reap(containers: &mut Containers, c: &Container, host: &dyn Host) -> Opti
     c.oom_killed = oom_killed;
     c.paused = false;
     let ran_ms = ended.saturating_sub(c.started.unwrap_or(c.created)).saturating_mul(1000);
+    // Its name leaves its peers' /etc/hosts, as dockerd's DNS stops answering for it.
+    super::network::depart(containers, &c, &dir, host.now());
     super::monitor::finish(containers, &c, ended, ran_ms, status, b"", b"", &[], &reaped.upper, None);
     Some(status)
 }

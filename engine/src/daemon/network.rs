@@ -446,6 +446,18 @@ pub fn host_line(ip: &str, c: &Container, e: &Endpoint) -> String {
 /// After a native container has started: its name on the user-defined networks it is
 /// on, added to the `/etc/hosts` of the running native containers there.
 pub fn announce(containers: &Containers, c: &Container, native: &std::path::Path, now: i64) {
+    update_peers(containers, c, native, now, true);
+}
+
+/// After a native container has ended: its name taken out of its peers' `/etc/hosts`.
+pub fn depart(containers: &Containers, c: &Container, native: &std::path::Path, now: i64) {
+    update_peers(containers, c, native, now, false);
+}
+
+/// Rewrites, in place (each is bind-mounted at its container's `/etc/hosts`), the hosts
+/// files of the running native containers on `c`'s user-defined networks: `c`'s line
+/// dropped, then added again where `add`.
+fn update_peers(containers: &Containers, c: &Container, native: &std::path::Path, now: i64, add: bool) {
     let Ok(list) = load(containers, now) else { return };
     for e in c.networks.values() {
         let Some(net) = list.iter().find(|n| n.id == e.network_id && n.name != "bridge") else { continue };
@@ -455,13 +467,13 @@ pub fn announce(containers: &Containers, c: &Container, native: &std::path::Path
         let line = host_line(&e.ip, c, e);
         for peer in active(containers, net).iter().filter(|p| p.id != c.id && p.host_config.runtime == "native") {
             let path = native.join("run").join(&peer.id).join("files").join("hosts");
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                // Written in place: the file is bind-mounted at the peer's /etc/hosts.
-                let kept: Vec<&str> = text.lines().filter(|l| l.split_whitespace().nth(1) != Some(c.name.as_str())).collect();
-                let mut new = kept.join("\n");
-                new.push('\n');
-                new.push_str(&line);
-                new.push('\n');
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let mut lines: Vec<&str> = text.lines().filter(|l| l.split_whitespace().nth(1) != Some(c.name.as_str())).collect();
+            if add {
+                lines.push(&line);
+            }
+            let new = format!("{}\n", lines.join("\n"));
+            if new != text {
                 if let Ok(mut f) = std::fs::OpenOptions::new().write(true).truncate(true).open(&path) {
                     use std::io::Write;
                     let _ = f.write_all(new.as_bytes());
