@@ -40,5 +40,11 @@ mod tests {
     fn what_the_fuzzer_found_runs() {
         // `${00…0}` is `$0`: it was read as positional parameter 0 - 1.
         assert_eq!(run("echo ${000000000000+set} ${00} ${01}"), (0, "set sh one\n".to_string()));
+        // `tr -c` over an empty set: the complement is everything, mapped to set2's last.
+        assert_eq!(run("printf ab | tr -c '' x; echo"), (0, "xx\n".to_string()));
+        // A reversed range is GNU tr's error, not an empty set.
+        let mut fs = MemoryFs::new();
+        let out = Shell::new(&mut fs, Flavor::Dash).run_str("printf ab | tr a-# x", b"");
+        assert_eq!((out.status, String::from_utf8_lossy(&out.stderr).into_owned()), (1, "tr: range-endpoints of 'a-#' are in reverse collating sequence order\n".to_string()));
     }
 }

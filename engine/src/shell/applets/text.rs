@@ -437,7 +437,7 @@ fn cut(args: &[String], ctx: &mut Ctx) -> i32 {
     status
 }
 
-fn expand_set(s: &str) -> Vec<char> {
+fn expand_set(s: &str) -> Result<Vec<char>, String> {
     let s = unescape(s, false).0;
     let named = [("[:lower:]", "abcdefghijklmnopqrstuvwxyz"), ("[:upper:]", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"), ("[:digit:]", "0123456789"), ("[:space:]", " \t\n\r\x0b\x0c"), ("[:alpha:]", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"), ("[:alnum:]", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), ("[:punct:]", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")];
     let mut s = s;
@@ -450,6 +450,9 @@ fn expand_set(s: &str) -> Vec<char> {
     while i < chars.len() {
         if i + 2 < chars.len() && chars[i + 1] == '-' {
             let (a, b) = (chars[i] as u32, chars[i + 2] as u32);
+            if a > b {
+                return Err(format!("range-endpoints of '{}-{}' are in reverse collating sequence order", chars[i], chars[i + 2]));
+            }
             out.extend((a..=b).filter_map(char::from_u32));
             i += 3;
         } else {
@@ -457,7 +460,7 @@ fn expand_set(s: &str) -> Vec<char> {
             i += 1;
         }
     }
-    out
+    Ok(out)
 }
 
 fn tr(args: &[String], ctx: &mut Ctx) -> i32 {
@@ -465,8 +468,11 @@ fn tr(args: &[String], ctx: &mut Ctx) -> i32 {
     let delete = p.has('d');
     let squeeze = p.has('s');
     let complement = p.has('c') || p.has('C');
-    let Some(set1) = p.operands.first().map(|s| expand_set(s)) else { return ctx.fail("tr", "missing operand", 1) };
-    let set2 = p.operands.get(1).map(|s| expand_set(s)).unwrap_or_default();
+    let (set1, set2) = match (p.operands.first().map(|s| expand_set(s)), p.operands.get(1).map(|s| expand_set(s)).unwrap_or(Ok(Vec::new()))) {
+        (None, _) => return ctx.fail("tr", "missing operand", 1),
+        (Some(Err(e)), _) | (_, Err(e)) => return ctx.fail("tr", &e, 1),
+        (Some(Ok(a)), Ok(b)) => (a, b),
+    };
     let input = text_of(&ctx.stdin);
     let in_set1 = |c: char| set1.contains(&c) != complement;
     let mut out = String::new();
@@ -478,7 +484,9 @@ fn tr(args: &[String], ctx: &mut Ctx) -> i32 {
             continue;
         }
         let mapped = if in_set1(c) && !set2.is_empty() {
-            let idx = set1.iter().position(|x| *x == c).unwrap_or(set1.len() - 1);
+            // A character of the complement maps to set2's last (found by the fuzzer:
+            // the complement of an empty set1 had no last index).
+            let idx = set1.iter().position(|x| *x == c).unwrap_or(set1.len().saturating_sub(1));
             set2.get(idx).or(set2.last()).copied().unwrap_or(c)
         } else {
             c
