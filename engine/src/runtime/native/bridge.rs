@@ -415,9 +415,3 @@ pub fn connect(spec: &ContainerSpec, pid: i32) -> Result<(), RuntimeError> {
     }
     Ok(())
 }
-
-/// Where a run's `/etc/hosts` is on the host (written by the start, bind-mounted into
-/// the container), for the engine to add the names of containers that start later.
-pub fn hosts_file(native: &Path, id: &str) -> PathBuf {
-    native.join("run").join(id).join("files").join("hosts")
-}
