@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Host;
 use crate::image::store::{familiar, ImageStore};
 use crate::runtime::Containers;
-use crate::sandbox::{Sandbox, WORKSPACE};
+use crate::sandbox::{HostKind, Sandbox};
 use crate::vfs::{self, FileSystem};
 
 pub use crate::build::progress::{build_steps, BuildStep};
@@ -42,6 +42,8 @@ pub enum Request {
     Exec { line: String },
     /// Completions for the word before the cursor (Tab in the terminal).
     Complete { line: String },
+    /// Ctrl-C at the `> ` prompt: drops the command typed in part. Answers the prompt.
+    CancelLine,
     /// The workspace's files and directories.
     ListFiles,
     ReadFile { path: String },
@@ -269,15 +271,28 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session on the workspace host.
     pub fn new(clock: Rc<dyn Clock>) -> Session {
-        let sandbox = Sandbox::new(clock);
+        Session::on(clock, HostKind::Workspace)
+    }
+
+    /// A session on a fresh host of the given kind.
+    pub fn on(clock: Rc<dyn Clock>, kind: HostKind) -> Session {
+        let sandbox = Sandbox::with_host(clock, kind);
         let workspace_version = workspace_version(&sandbox);
         Session { sandbox, workspace_version }
     }
 
     /// A session restored from what [`Session::take_changes`] handed out earlier.
     pub fn restore(clock: Rc<dyn Clock>, storage: Vec<(String, Vec<u8>)>, workspace: Option<&[u8]>) -> Result<Session, String> {
-        let mut session = Session::new(clock);
+        Session::restore_on(clock, HostKind::Workspace, storage, workspace)
+    }
+
+    /// [`Session::restore`] on a host of the given kind. What the saved records hold is
+    /// the engine's state and the home folder; the rest of the host (packages installed
+    /// on it, files outside the home) starts fresh, as a reloaded machine would.
+    pub fn restore_on(clock: Rc<dyn Clock>, kind: HostKind, storage: Vec<(String, Vec<u8>)>, workspace: Option<&[u8]>) -> Result<Session, String> {
+        let mut session = Session::on(clock, kind);
         if let Ok(mut s) = session.sandbox.storage.0.lock() {
             for (k, v) in storage {
                 s.files.insert(k, v);
@@ -304,11 +319,15 @@ impl Session {
         let fail = |message: String| Response::Error { message };
         match request {
             Request::Exec { line } => {
-                let out = self.sandbox.run_line_with(&line, &[], interrupt);
+                let out = self.sandbox.type_line(&line, interrupt);
                 Response::Output { code: out.status, stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), prompt: self.sandbox.prompt() }
             }
             Request::Complete { line } => Response::Completions { items: self.sandbox.complete(&line) },
-            Request::ListFiles => match vfs::walk::walk(&self.sandbox.fs, WORKSPACE) {
+            Request::CancelLine => {
+                self.sandbox.cancel_typing();
+                Response::Prompt { prompt: self.sandbox.prompt() }
+            }
+            Request::ListFiles => match vfs::walk::walk(&self.sandbox.fs, self.sandbox.home()) {
                 Ok(list) => Response::Files {
                     entries: list
                         .into_iter()
@@ -322,11 +341,11 @@ impl Session {
                 Err(e) => fail(e),
             },
             Request::WriteFile { path, data } => self.sandbox.write_file(&path, &data).map_or_else(fail, |()| Response::Done),
-            Request::CreateDir { path } => self.sandbox.fs.create_dir_all(&Sandbox::workspace_path(&path), 0o755).map_or_else(|e| fail(e.to_string()), |()| Response::Done),
-            Request::Rename { from, to } => self.sandbox.fs.rename(&Sandbox::workspace_path(&from), &Sandbox::workspace_path(&to)).map_or_else(|e| fail(e.to_string()), |()| Response::Done),
+            Request::CreateDir { path } => self.sandbox.fs.create_dir_all(&self.sandbox.workspace_path(&path), 0o755).map_or_else(|e| fail(e.to_string()), |()| Response::Done),
+            Request::Rename { from, to } => self.sandbox.fs.rename(&self.sandbox.workspace_path(&from), &self.sandbox.workspace_path(&to)).map_or_else(|e| fail(e.to_string()), |()| Response::Done),
             Request::Remove { path } => {
-                let full = Sandbox::workspace_path(&path);
-                if full == WORKSPACE {
+                let full = self.sandbox.workspace_path(&path);
+                if full == self.sandbox.home() {
                     return fail("the workspace itself cannot be removed".into());
                 }
                 self.sandbox.fs.remove_all(&full).map_or_else(|e| fail(e.to_string()), |()| Response::Done)
@@ -403,7 +422,7 @@ impl Session {
 fn workspace_version(sandbox: &Sandbox) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    if let Ok(list) = vfs::walk::walk(&sandbox.fs, WORKSPACE) {
+    if let Ok(list) = vfs::walk::walk(&sandbox.fs, sandbox.home()) {
         for (path, meta) in list {
             (path, meta.size, meta.mode, meta.mtime, meta.ino).hash(&mut h);
         }

@@ -1,9 +1,13 @@
 //! The sandbox host: the small machine a student's terminal runs on. In the browser it is
 //! the machine behind the terminal; natively, `berth lesson` runs lesson checks on it.
 //!
-//! Its filesystem holds the student's project at [`WORKSPACE`]; its shell is Berth's
-//! shell (dash wording) with the applets, and `docker` and `berth` run the engine's
-//! command line against the sandbox's own engine state. A bind mount (`-v "$(pwd)":/app`)
+//! It is one of two machines ([`HostKind`]). The *workspace* host holds the student's
+//! project at [`WORKSPACE`], as a non-root user whose shell is Berth's shell (dash
+//! wording) with the applets and no `/bin`: the student's own laptop with Docker on it.
+//! The *Ubuntu* host is the machine a Killercoda scenario expects: root in `/root`,
+//! Ubuntu 24.04's files (the catalog's `ubuntu:24.04` layer, so `apt` and `dpkg` work on
+//! the host), bash, `sudo`, `git`, `systemctl` for the docker service. On both, `docker`
+//! and `berth` run the engine's command line against the sandbox's own engine state. A bind mount (`-v "$(pwd)":/app`)
 //! and a build context are views of the same files, so a change shows both ways at once.
 //!
 //! ```
@@ -17,6 +21,8 @@ use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::cli;
 use crate::image::layer::{self, LayerOptions};
 use crate::image::store::{SharedStorage, Storage};
@@ -29,6 +35,96 @@ pub const WORKSPACE: &str = "/workspace";
 /// The student's user on the sandbox host, as `id` shows it.
 pub const USER: (&str, u32) = ("student", 1000);
 pub const HOSTNAME: &str = "berth";
+
+/// Which machine a sandbox is (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostKind {
+    /// The student's project in `/workspace`, user `student`: the main sandbox and
+    /// Berth's own lessons.
+    #[default]
+    Workspace,
+    /// Killercoda's Ubuntu host: root in `/root`, hostname `ubuntu`.
+    Ubuntu,
+}
+
+impl HostKind {
+    /// The user's home, where the terminal starts and the editor's files live.
+    pub fn home(self) -> &'static str {
+        match self {
+            HostKind::Workspace => WORKSPACE,
+            HostKind::Ubuntu => "/root",
+        }
+    }
+
+    /// The user the terminal runs as.
+    pub fn user(self) -> (&'static str, u32) {
+        match self {
+            HostKind::Workspace => USER,
+            HostKind::Ubuntu => ("root", 0),
+        }
+    }
+
+    pub fn hostname(self) -> &'static str {
+        match self {
+            HostKind::Workspace => HOSTNAME,
+            HostKind::Ubuntu => "ubuntu",
+        }
+    }
+
+    fn flavor(self) -> Flavor {
+        match self {
+            HostKind::Workspace => Flavor::Dash,
+            HostKind::Ubuntu => Flavor::Bash,
+        }
+    }
+}
+
+/// Programs of the Ubuntu host beyond the `ubuntu:24.04` image's, as Killercoda's host
+/// has them: the engine's command line, and the system tools a scenario's scripts call.
+const UBUNTU_HOST_PROGRAMS: &[(&str, &str)] = &[
+    ("/usr/bin/docker", "docker"),
+    ("/usr/libexec/docker/cli-plugins/docker-compose", "docker-compose"),
+    ("/usr/local/bin/berth", "berth"),
+    ("/usr/bin/sudo", "sudo"),
+    ("/usr/bin/git", "git"),
+    ("/usr/bin/systemctl", "systemctl"),
+    ("/usr/sbin/service", "service"),
+    ("/usr/bin/tree", "tree"),
+    ("/usr/bin/clear", "clear"),
+];
+
+/// The Ubuntu host's files: `ubuntu:24.04`'s, the programs above, root's home, and the
+/// marks Killercoda's host carries.
+fn ubuntu_host_fs() -> MemoryFs {
+    let mut fs = crate::image::catalog::synthesize("ubuntu:24.04", 78_100_000);
+    let hostname = HostKind::Ubuntu.hostname();
+    for (path, program) in UBUNTU_HOST_PROGRAMS {
+        if let Some((parent, _)) = vfs::split_parent(path) {
+            let _ = fs.create_dir_all(&parent, 0o755);
+        }
+        let _ = fs.put_file(path, Content::lazy(1_000_000, &format!("exec:{program}")), Attrs::mode(0o755));
+    }
+    let files = [
+        ("/etc/hostname", format!("{hostname}\n")),
+        ("/etc/hosts", format!("127.0.0.1 localhost\n127.0.1.1 {hostname}\n::1 localhost ip6-localhost ip6-loopback\n")),
+        // Scenarios test for it to know they run on Killercoda's host.
+        ("/etc/killercoda/host", "host01\n".to_string()),
+        ("/root/.bashrc", "# ~/.bashrc: executed by bash(1) for non-login shells.\n".to_string()),
+        ("/root/.profile", "if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n".to_string()),
+    ];
+    for (path, text) in files {
+        if let Some((parent, _)) = vfs::split_parent(path) {
+            let _ = fs.create_dir_all(&parent, 0o755);
+        }
+        let _ = fs.put_file(path, Content::data(text), Attrs::mode(0o644));
+    }
+    let _ = fs.create_dir_all("/var/lib/docker", 0o710);
+    let _ = fs.set_mode("/var/lib/docker", 0o710);
+    let _ = fs.create_dir_all("/root", 0o700);
+    let _ = fs.set_mode("/root", 0o700);
+    fs
+}
 
 pub use crate::host::{Clock, FixedClock};
 
@@ -48,6 +144,10 @@ pub struct Sandbox {
     /// lines run in it until it exits.
     attached: Rc<std::cell::RefCell<Option<TtySession>>>,
     front: FrontEnd,
+    kind: HostKind,
+    /// The lines typed so far of a command that goes on (an open heredoc, quote, `\`,
+    /// `if` without `fi`): the prompt is `> ` until it is complete.
+    continued: String,
 }
 
 /// What a lesson's script may do before it is stopped.
@@ -99,7 +199,43 @@ const DOCKER_FLAGS: &[(&str, &[&str])] = &[
 ];
 
 impl Sandbox {
+    /// The workspace host.
     pub fn new(clock: Rc<dyn Clock>) -> Sandbox {
+        Sandbox::with_host(clock, HostKind::Workspace)
+    }
+
+    /// A fresh machine of the given kind.
+    pub fn with_host(clock: Rc<dyn Clock>, kind: HostKind) -> Sandbox {
+        let (fs, vars): (MemoryFs, &[(&str, &str)]) = match kind {
+            HostKind::Workspace => (Sandbox::workspace_fs(), &[("HOME", WORKSPACE), ("USER", USER.0), ("HOSTNAME", HOSTNAME), ("PATH", "/usr/local/bin:/usr/bin:/bin"), ("TERM", "xterm-256color")]),
+            HostKind::Ubuntu => (ubuntu_host_fs(), &[("HOME", "/root"), ("USER", "root"), ("LOGNAME", "root"), ("SHELL", "/bin/bash"), ("HOSTNAME", "ubuntu"), ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("TERM", "xterm-256color"), ("LANG", "C.UTF-8")]),
+        };
+        Sandbox {
+            fs: SharedFs::new(fs),
+            storage: SharedStorage::default(),
+            clock,
+            cwd: kind.home().to_string(),
+            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string(), true)).collect(),
+            last_status: 0,
+            last_build: Rc::default(),
+            attached: Rc::default(),
+            front: FrontEnd::default(),
+            kind,
+            continued: String::new(),
+        }
+    }
+
+    /// Which machine this is.
+    pub fn kind(&self) -> HostKind {
+        self.kind
+    }
+
+    /// The user's home: where the editor's files live.
+    pub fn home(&self) -> &'static str {
+        self.kind.home()
+    }
+
+    fn workspace_fs() -> MemoryFs {
         let mut fs = MemoryFs::new();
         let (user, uid) = USER;
         let files = [
@@ -115,20 +251,9 @@ impl Sandbox {
         let _ = fs.set_mode("/tmp", 0o1777);
         let _ = fs.create_dir_all(WORKSPACE, 0o755);
         let _ = fs.set_owner(WORKSPACE, uid, uid);
-        // Killercoda scenarios work in /root: here that is the workspace.
+        // Scripts written for Killercoda work in /root: here that is the workspace.
         let _ = fs.symlink(WORKSPACE, "/root");
-        let vars = [("HOME", WORKSPACE), ("USER", user), ("HOSTNAME", HOSTNAME), ("PATH", "/usr/local/bin:/usr/bin:/bin"), ("TERM", "xterm-256color")];
-        Sandbox {
-            fs: SharedFs::new(fs),
-            storage: SharedStorage::default(),
-            clock,
-            cwd: WORKSPACE.to_string(),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string(), true)).collect(),
-            last_status: 0,
-            last_build: Rc::default(),
-            attached: Rc::default(),
-            front: FrontEnd::default(),
-        }
+        fs
     }
 
     /// The shell's working directory.
@@ -147,12 +272,16 @@ impl Sandbox {
         if let Some(session) = self.attached.borrow().as_ref() {
             return session.prompt();
         }
-        let dir = match self.cwd.strip_prefix(WORKSPACE) {
+        if !self.continued.is_empty() {
+            return "> ".into();
+        }
+        let dir = match self.cwd.strip_prefix(self.home()) {
             Some("") => "~".to_string(),
             Some(rest) if rest.starts_with('/') => format!("~{rest}"),
             _ => self.cwd.clone(),
         };
-        format!("{}@{HOSTNAME}:{dir}$ ", USER.0)
+        let (user, uid) = self.kind.user();
+        format!("{user}@{}:{dir}{} ", self.kind.hostname(), if uid == 0 { '#' } else { '$' })
     }
 
     /// Runs one command line: in the attached container's shell if there is one,
@@ -162,10 +291,46 @@ impl Sandbox {
         self.run_typed(line, stdin, interrupt, None)
     }
 
+    /// Runs a line as typed at the terminal. A command that goes on past the line (an
+    /// open here-document or quote, a trailing `\`, `|` or `&&`, an `if` without its
+    /// `fi`) waits under the `> ` prompt for its next lines, then runs whole, as bash
+    /// reads it: a pasted or clicked block of several lines is one command.
+    pub fn type_line(&mut self, line: &str, interrupt: Option<Arc<AtomicBool>>) -> Outcome {
+        self.type_with(line, interrupt, None)
+    }
+
+    /// [`Sandbox::type_line`] for a line a lesson types (a foreground script's): within
+    /// [`SCRIPT_LIMITS`], so a line that waits for what never comes is stopped.
+    pub fn type_limited(&mut self, line: &str) -> Outcome {
+        self.type_with(line, None, Some(SCRIPT_LIMITS))
+    }
+
+    fn type_with(&mut self, line: &str, interrupt: Option<Arc<AtomicBool>>, limits: Option<ScriptLimits>) -> Outcome {
+        let shell = self.attached.borrow().as_ref().is_none_or(|s| matches!(s.shell.as_str(), "sh" | "bash" | "ash" | "dash"));
+        let mut text = std::mem::take(&mut self.continued);
+        text.push_str(line);
+        if shell && crate::shell::parser::needs_more(&text) {
+            text.push('\n');
+            self.continued = text;
+            return Outcome { status: self.last_status, stdout: Vec::new(), stderr: Vec::new() };
+        }
+        self.run_typed(&text, &[], interrupt, limits)
+    }
+
+    /// Whether a command typed in part waits for its next line (the `> ` prompt).
+    pub fn typing(&self) -> bool {
+        !self.continued.is_empty()
+    }
+
+    /// Drops a command typed in part (Ctrl-C at the `> ` prompt); whether there was one.
+    pub fn cancel_typing(&mut self) -> bool {
+        !std::mem::take(&mut self.continued).is_empty()
+    }
+
     fn run_typed(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>, limits: Option<ScriptLimits>) -> Outcome {
         let attached = self.attached.borrow_mut().take();
         if let Some(mut session) = attached {
-            let host = self.host(WORKSPACE, &[]);
+            let host = self.host(self.home(), &[]);
             let result = cli::attached_line(&mut session, line, &host);
             if result.exited.is_none() {
                 *self.attached.borrow_mut() = Some(session);
@@ -207,8 +372,9 @@ impl Sandbox {
 
     fn run_host_line(&mut self, line: &str, stdin: &[u8], interrupt: Option<Arc<AtomicBool>>, limits: Option<ScriptLimits>) -> Outcome {
         let mut fs = self.fs.clone();
-        let mut sh = Shell::new(&mut fs, Flavor::Dash);
-        sh.set_args("sh", &[]);
+        let mut sh = Shell::new(&mut fs, self.kind.flavor());
+        sh.set_args(if self.kind == HostKind::Ubuntu { "bash" } else { "sh" }, &[]);
+        sh.interactive = limits.is_none();
         for (k, v, exported) in &self.vars {
             sh.set_variable(k, v, *exported);
         }
@@ -217,9 +383,12 @@ impl Sandbox {
         sh.set_last_status(self.last_status);
         sh.set_terminal_input(self.front.input.clone());
         sh.set_pause(self.front.pause.clone());
-        sh.uid = USER.1;
-        sh.gid = USER.1;
-        sh.hostname = HOSTNAME.to_string();
+        let (_, uid) = self.kind.user();
+        sh.uid = uid;
+        sh.gid = uid;
+        sh.hostname = self.kind.hostname().to_string();
+        // The Ubuntu host has its programs as files; the workspace host has no `/bin`.
+        sh.builtin_userland = self.kind == HostKind::Workspace;
         if let Some(flag) = interrupt {
             sh.set_interrupt(flag);
         }
@@ -227,11 +396,15 @@ impl Sandbox {
             sh.set_budget(l.commands);
             sh.set_time_limit(l.sleep_seconds);
         }
-        let template = self.host(WORKSPACE, &[]);
+        let template = self.host(self.home(), &[]);
         sh.set_host_program(Rc::new(move |call: &HostCall<'_>| {
             let name = call.argv.first()?.rsplit('/').next()?;
             if name != "docker" && name != "berth" && name != "docker-compose" {
                 return None;
+            }
+            if name != "berth" && !crate::shell::applets::host::docker_running(&template.fs) {
+                // `systemctl stop docker` on the Ubuntu host.
+                return Some(Outcome { status: 1, stdout: Vec::new(), stderr: format!("{}\n", crate::shell::applets::host::DAEMON_DOWN).into_bytes() });
             }
             let mut host = SandboxHost { cwd: call.cwd.to_string(), stdin: call.stdin.to_vec(), stdout_terminal: call.stdout_terminal, env: call.env.clone(), ..template.clone() };
             if !call.terminal {
@@ -264,9 +437,10 @@ impl Sandbox {
         self.run_line_with(line, stdin, None)
     }
 
-    /// An absolute path for a path given relative to the workspace; `..` cannot leave it.
-    pub fn workspace_path(path: &str) -> String {
-        vfs::join(WORKSPACE, vfs::normalize(&format!("/{path}")).trim_start_matches('/'))
+    /// An absolute path for a path given relative to the workspace (the home); `..`
+    /// cannot leave it.
+    pub fn workspace_path(&self, path: &str) -> String {
+        vfs::join(self.home(), vfs::normalize(&format!("/{path}")).trim_start_matches('/'))
     }
 
     /// Lends the sandbox a live terminal's hooks (the browser's worker).
@@ -373,7 +547,7 @@ impl Sandbox {
 
     /// The workspace as a tar archive (for saving it in the browser, or downloading).
     pub fn export_workspace(&self) -> Result<Vec<u8>, String> {
-        let view = SubdirFs { inner: self.fs.clone(), base: WORKSPACE.to_string() };
+        let view = SubdirFs { inner: self.fs.clone(), base: self.home().to_string() };
         layer::tar_of(&view, &LayerOptions::default()).map_err(|e| e.to_string())
     }
 
@@ -381,27 +555,30 @@ impl Sandbox {
     pub fn import_workspace(&mut self, tar: &[u8]) -> Result<(), String> {
         let mut unpacked = MemoryFs::new();
         layer::unpack(tar, &mut unpacked).map_err(|e| e.to_string())?;
-        let _ = self.fs.remove_all(WORKSPACE);
-        vfs::walk::copy_tree(&unpacked, "/", &mut self.fs, WORKSPACE).map_err(|e| e.to_string())?;
-        let _ = self.fs.set_owner(WORKSPACE, USER.1, USER.1);
+        let home = self.home();
+        let _ = self.fs.remove_all(home);
+        vfs::walk::copy_tree(&unpacked, "/", &mut self.fs, home).map_err(|e| e.to_string())?;
+        let (_, uid) = self.kind.user();
+        let _ = self.fs.set_owner(home, uid, uid);
         Ok(())
     }
 
     /// Reads a file; a relative path is taken from the workspace.
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
-        self.fs.read(&Self::workspace_path(path)).map_err(|e| e.to_string())
+        self.fs.read(&self.workspace_path(path)).map_err(|e| e.to_string())
     }
 
     /// Writes a file (creating its directories), as the editor saves it.
     pub fn write_file(&mut self, path: &str, data: &[u8]) -> Result<(), String> {
-        let path = Self::workspace_path(path);
+        let path = self.workspace_path(path);
         if let Some((parent, _)) = vfs::split_parent(&path) {
             self.fs.create_dir_all(&parent, 0o755).map_err(|e| e.to_string())?;
         }
         let exists = self.fs.exists(&path);
         self.fs.write(&path, data).map_err(|e| e.to_string())?;
         if !exists {
-            let _ = self.fs.set_owner(&path, USER.1, USER.1);
+            let (_, uid) = self.kind.user();
+            let _ = self.fs.set_owner(&path, uid, uid);
         }
         Ok(())
     }
@@ -774,6 +951,55 @@ mod tests {
         other.import_workspace(&tar).unwrap();
         assert_eq!(other.read_file("src/app.py").unwrap(), b"print(1)\n");
         assert_eq!(other.run_line("stat -c %a src/app.py", &[]).stdout, b"755\n");
+    }
+
+    #[test]
+    fn the_ubuntu_host_is_a_machine_like_killercodas() {
+        let mut sb = Sandbox::with_host(Rc::new(FixedClock(1_700_000_000)), HostKind::Ubuntu);
+        assert_eq!(sb.prompt(), "root@ubuntu:~# ");
+        let run = |sb: &mut Sandbox, line: &str| {
+            let out = sb.run_line(line, &[]);
+            (out.status, text(&out))
+        };
+        assert_eq!(run(&mut sb, "id -u; pwd; echo $HOME; hostname; cat /etc/killercoda/host"), (0, "0\n/root\n/root\nubuntu\nhost01\n".into()));
+        assert_eq!(run(&mut sb, ". /etc/os-release && echo $ID $VERSION_ID; test -d /var/lib/docker && command -v docker apt-get dpkg git sudo systemctl"), (0, "ubuntu 24.04\n/usr/bin/docker\n/usr/bin/apt-get\n/usr/bin/dpkg\n/usr/bin/git\n/usr/bin/sudo\n/usr/bin/systemctl\n".into()));
+        assert_eq!(run(&mut sb, "docker pull -q alpine:3.20 >/dev/null; docker run --rm alpine:3.20 echo hi && sudo docker ps -q | wc -l"), (0, "hi\n0\n".into()));
+        assert_eq!(run(&mut sb, "sudo -u ubuntu id -un; sudo id -un; sudo"), (1, format!("ubuntu\nroot\n{}", super::super::shell::applets::host::tests_usage())));
+        assert_eq!(run(&mut sb, "dockr ps").1, "bash: dockr: command not found\n");
+        // The docker service, as systemd has it.
+        assert_eq!(run(&mut sb, "systemctl is-active docker && systemctl stop docker && systemctl is-active docker"), (3, "active\ninactive\n".into()));
+        assert_eq!(run(&mut sb, "docker ps"), (1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n".into()));
+        assert_eq!(run(&mut sb, "service docker start && docker ps --format x"), (0, "".into()));
+        assert_eq!(run(&mut sb, "systemctl restart nginx"), (5, "Failed to restart nginx.service: Unit nginx.service not found.\n".into()));
+        // git, locally.
+        let (code, out) = run(&mut sb, "mkdir proj && cd proj && git init -q && echo one > a.txt && git add . && git commit -m first");
+        assert_eq!(code, 128, "no identity yet: {out}");
+        assert!(out.starts_with("Author identity unknown"), "{out}");
+        let (code, out) = run(&mut sb, "git config --global user.name Student && git config --global user.email s@example.com && git commit -q -m first && echo two >> a.txt && git status --short && git commit -am second && git log --oneline | wc -l && git show HEAD:a.txt");
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with(" M a.txt\n[master "), "{out}");
+        assert!(out.ends_with("] second\n 1 file changed, 1 insertion(+)\n2\none\ntwo\n"), "{out}");
+        let (code, out) = run(&mut sb, "git clone https://github.com/docker/getting-started.git");
+        assert_eq!((code, out.as_str()), (128, "Cloning into 'getting-started'...\nfatal: unable to access 'https://github.com/docker/getting-started.git/': Could not resolve host: github.com\n"));
+        assert_eq!(run(&mut sb, "cd /root && git clone -q proj copy 2>/dev/null; cat copy/a.txt").1, "one\ntwo\n");
+    }
+
+    #[test]
+    fn a_command_typed_over_several_lines_runs_whole() {
+        let mut sb = sandbox();
+        for line in ["cat <<EOF > greeting.txt", "hello", "EOF"] {
+            assert!(sb.type_line(line, None).stdout.is_empty());
+            if line != "EOF" {
+                assert_eq!(sb.prompt(), "> ");
+            }
+        }
+        assert_eq!(sb.prompt(), "student@berth:~$ ");
+        assert_eq!(sb.type_line("echo a \\", None).stdout, b"");
+        assert_eq!(sb.type_line("  b; cat greeting.txt", None).stdout, b"a b\nhello\n");
+        sb.type_line("if true; then", None);
+        assert!(sb.cancel_typing());
+        assert_eq!(sb.prompt(), "student@berth:~$ ");
+        assert_eq!(sb.type_line("echo )", None).status, 2, "an error before the end is reported at once");
     }
 
     #[test]

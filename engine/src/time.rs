@@ -43,6 +43,14 @@ pub fn rfc3339(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// The C library's `ctime` layout in UTC, as `git log` dates a commit:
+/// `Tue Nov 14 22:13:20 2023`.
+pub fn format_ctime(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let text = rfc3339(secs);
+    let (y, m, d) = (&text[..4], text[5..7].parse::<usize>().unwrap_or(1), text[8..10].parse::<u32>().unwrap_or(1));
+    format!("{} {} {d} {} {y}", DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize], MONTHS[m.saturating_sub(1).min(11)], &text[11..19])
+}
 
 /// RFC 3339 UTC text with nanoseconds, as `docker logs -t` prints it
 /// (`2026-11-23T12:00:00.000000000Z`).

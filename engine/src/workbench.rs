@@ -85,6 +85,14 @@ pub struct LessonView {
     pub verdict: Option<Verdict>,
     /// The terminal's prompt in this lesson's sandbox.
     pub prompt: String,
+    /// What Berth runs differently from the lesson's author's platform (shown before the
+    /// student starts).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// What the step's foreground script typed into the terminal as it opened (the page
+    /// writes it there).
+    #[serde(default)]
+    pub typed: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -96,6 +104,8 @@ struct Run {
     session: Session,
     progress: Progress,
     progress_dirty: bool,
+    /// What a foreground script typed, not shown yet.
+    typed: String,
 }
 
 pub struct Workbench {
@@ -213,14 +223,14 @@ impl Workbench {
                 Some(records) => {
                     let progress = records.iter().find(|(k, _)| k == PROGRESS).and_then(|(_, v)| serde_json::from_slice(v).ok()).unwrap_or_default();
                     let (engine, workspace) = split_records(records);
-                    Run { session: Session::restore(self.clock.clone(), engine, workspace.as_deref())?, progress, progress_dirty: false }
+                    Run { session: Session::restore_on(self.clock.clone(), lesson.host(), engine, workspace.as_deref())?, progress, progress_dirty: false, typed: String::new() }
                 }
                 None => {
                     let mut session = lesson.start(self.clock.clone())?;
-                    lesson.open_step(&mut session, 0);
+                    let opened = lesson.open_step(&mut session, 0);
                     // A fresh start replaces whatever was saved: write everything.
                     session.mark_all_changed();
-                    Run { session, progress: Progress::default(), progress_dirty: true }
+                    Run { session, progress: Progress::default(), progress_dirty: true, typed: opened.typed }
                 }
             };
             self.saved.remove(slug);
@@ -251,14 +261,14 @@ impl Workbench {
         if verdict.passed {
             run.progress.step += 1;
             run.progress_dirty = true;
-            if run.progress.step < total {
-                lesson.open_step(&mut run.session, run.progress.step);
-            }
+            let opened = if run.progress.step < total { lesson.open_step(&mut run.session, run.progress.step) } else { lesson.finish(&mut run.session) };
+            run.typed.push_str(&opened.typed);
         }
         self.view(&slug, Some(verdict))
     }
 
-    fn view(&self, slug: &str, verdict: Option<Verdict>) -> Result<LessonView, String> {
+    fn view(&mut self, slug: &str, verdict: Option<Verdict>) -> Result<LessonView, String> {
+        let typed = self.runs.get_mut(slug).map(|r| std::mem::take(&mut r.typed)).unwrap_or_default();
         let lesson = self.lesson(slug)?;
         let run = self.runs.get(slug).ok_or("the lesson is not open")?;
         let m = &lesson.manifest;
@@ -273,11 +283,15 @@ impl Workbench {
                 }
                 let mut solution: Vec<String> = s.solution.files.iter().map(|f| format!("# write {f} (the solution's version)")).collect();
                 solution.extend(s.solution.commands.iter().cloned());
-                (s.title.clone(), text, s.hints.clone(), solution)
+                if solution.is_empty() {
+                    // A Killercoda scenario's solution is its text's {{exec}} blocks.
+                    solution = lesson.step_exec_blocks(step).into_iter().map(|b| b.command).collect();
+                }
+                (lesson.step_title(step), text, s.hints.clone(), solution)
             }
             None => ("Finished".to_string(), page(&m.details.finish), Vec::new(), Vec::new()),
         };
-        Ok(LessonView { slug: slug.to_string(), title: m.title.clone(), step, total, step_title, text, hints, solution, verdict, prompt: run.session.prompt() })
+        Ok(LessonView { slug: slug.to_string(), title: m.title.clone(), step, total, step_title, text, hints, solution, verdict, prompt: run.session.prompt(), notes: lesson.unsupported(), typed })
     }
 
     /// Applies the current step's reference solution ("show me"), then checks.

@@ -642,8 +642,8 @@ fn commands_on_tables_apply_their_options() {
     assert_eq!(inspect("{{if .State.Running}}up{{else}}down{{end}} {{len .Config.Cmd}} {{join .Config.Cmd \"+\"}}").1, "up 3 sh+-c+echo one; echo two; echo three; sleep 100\n");
     assert_eq!(inspect("{{.Nope"), (1, String::new(), "template parsing error: template: :1: unclosed action\n".into()));
     assert_eq!(inspect("{{nosuch .Id}}").2, "template parsing error: template: :1: function \"nosuch\" not defined\n");
-    assert_eq!(run("berth inspect --type image web"), (1, String::new(), "[]\nError: No such image: web\n".into()));
-    assert_eq!(run("berth container inspect alpine:3.20").2, "[]\nError: No such container: alpine:3.20\n");
+    assert_eq!(run("berth inspect --type image web"), (1, "[]\n".into(), "Error: No such image: web\n".into()));
+    assert_eq!(run("berth container inspect alpine:3.20"), (1, "[]\n".into(), "Error: No such container: alpine:3.20\n".into()));
     assert_eq!(run("berth inspect --type box web").2, "\"box\" is not a valid value for --type\n");
     assert!(run("berth inspect -s --format '{{.SizeRw}} {{gt .SizeRootFs 0}}' web").1.ends_with(" true\n"));
     assert_eq!(run("berth ps --format '{{.Names | upper}}\\t{{.Image}}'").1, "WEB\talpine:3.20\n");

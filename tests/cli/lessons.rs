@@ -75,16 +75,76 @@ fn a_lesson_plays_over_stdin_with_hints_checks_and_feedback() {
 #[test]
 fn a_killercoda_scenario_runs_unchanged_and_what_cannot_run_is_reported() {
     let (code, stdout, stderr) = berth(repo(), &["lesson", "check", "tests/cli/fixtures/killercoda-docker-basics"], b"");
-    assert_eq!(code, 1, "a scenario without a reference solution cannot prove its checks: {stdout}{stderr}");
-    assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-2nodes\": Berth runs its own Docker sandbox instead"), "{stdout}");
-    assert!(stdout.contains("not supported: intro: background script setup.sh runs once when the lesson starts, not alongside it"), "{stdout}");
-    assert!(stdout.contains("not supported: asset target /etc/killercoda: only /root (the workspace) is supported"), "{stdout}");
+    assert_eq!(code, 0, "its {{exec}} block is its solution: {stdout}{stderr}");
+    assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-2nodes\": Berth runs one Ubuntu host with Docker, not a Kubernetes cluster (no kubectl, no second node)"), "{stdout}");
+    assert!(stdout.contains("not supported: intro: background script setup.sh runs to its end when the scenario starts, before the student goes on, not alongside them"), "{stdout}");
+    assert!(stdout.contains("step 1 (Build the image): ok, solved by its 1 {{exec}} block(s)"), "{stdout}");
     // Played by hand, its verify.sh passes once the student has done the step.
-    let (code, stdout, _) = berth(repo(), &["lesson", "run", "tests/cli/fixtures/killercoda-docker-basics"], b"ls /root\ndocker build -q -t basics /root\n");
+    let (code, stdout, _) = berth(repo(), &["lesson", "run", "tests/cli/fixtures/killercoda-docker-basics"], b"ls /root\ncat /etc/killercoda/notes.txt\ndocker build -q -t basics /root\n");
     assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.starts_with("\x1b[1mDocker basics") && stdout.contains("Berth runs this lesson with these differences:\n  - backend \"kubernetes-kubeadm-2nodes\""), "what differs is said before the lesson starts: {stdout}");
     assert!(stdout.contains("Dockerfile"), "the asset lands in /root: {stdout}");
     assert!(stdout.contains("prepared.txt"), "the intro's background script ran when the lesson started: {stdout}");
+    assert!(stdout.contains(&std::fs::read_to_string(repo().join("tests/cli/fixtures/killercoda-docker-basics/assets/notes.txt")).unwrap()), "an asset lands in /etc/killercoda too: {stdout}");
     assert!(stdout.contains("✓ step 1 done") && stdout.contains("Lesson complete"), "{stdout}");
+}
+
+/// A scenario as Killercoda's Docker scenarios are written: its init script an asset in
+/// `/ks` (made executable), verify scripts that log to `/ks/stepN-verify.log` under
+/// `set -e`, an intro whose background script prepares the machine while its foreground
+/// script waits for it, steps without titles, multi-line `{{exec}}` blocks (a heredoc,
+/// a `\` continuation) and `{{exec interrupt}}`.
+#[test]
+fn a_scenario_written_for_killercodas_host_runs_there_unchanged() {
+    let dir = "tests/cli/fixtures/killercoda-ks";
+    let (code, stdout, stderr) = berth(repo(), &["lesson", "check", dir], b"");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("killercoda-ks: A first image, the Killercoda way [host: ubuntu]"), "{stdout}");
+    assert!(stdout.contains("step 1 (Step 1): ok, solved by its 2 {{exec}} block(s) (fails before: Error: No such image: myapp:v1)"), "{stdout}");
+    assert!(stdout.contains("step 2 (Run it detached): ok, solved by its 2 {{exec}} block(s) (fails before: The container web has not printed its greeting.)"), "{stdout}");
+    // Played as a student types it: the heredoc and the `\` line over several lines.
+    let typed = "stat -c '%a %n' /ks/init.sh; cat /ks/init.log; git -C /root/app status --short\n:check\ncat <<'EOF' > /root/app/Dockerfile\nFROM alpine:3.20\nWORKDIR /app\nCOPY main.sh .\nCMD [\"sh\", \"main.sh\"]\nEOF\ncd /root/app && \\\n  docker build -q -t myapp:v1 .\ncat /ks/step1-verify.log\ndocker run -d --name web myapp:v1 > /dev/null\n";
+    let (code, stdout, _) = berth(repo(), &["lesson", "run", dir], typed.as_bytes());
+    assert_eq!(code, 0, "{stdout}");
+    for expected in [
+        // The foreground script, typed for the student once the background one is done.
+        "root@ubuntu:~# echo \"Waiting for the environment...\"\nWaiting for the environment...\nroot@ubuntu:~# while [ ! -f /tmp/background0 ]; do sleep 1; done\nroot@ubuntu:~# echo \"Ready.\"\nReady.\n",
+        "\x1b[1mStep 1/2: Step 1\x1b[0m",
+        "755 /ks/init.sh\n?? README.txt\n?? main.sh\n",
+        // A failing verify.sh: what it printed, not only its status.
+        "not yet: Error: No such image: myapp:v1\n(step1/verify.sh exited with status 1)",
+        "> > > > > ",
+        "✓ step 1 done",
+        // Each check appended to the log; the `cd` of the typed line stays.
+        "root@ubuntu:~/app# checking for myapp:v1\nchecking for myapp:v1\n",
+        "root@ubuntu:~/app# \x1b[32m✓ step 2 done",
+        "Well done: a Dockerfile, an image and a container.",
+        "Lesson complete: A first image, the Killercoda way",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn lesson_new_scaffolds_a_lesson_that_lesson_check_finds_in_a_repository() {
+    let root = std::env::temp_dir().join(format!("berth-lesson-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("docker")).unwrap();
+    let (code, stdout, stderr) = berth(&root.join("docker"), &["lesson", "new", "first-steps"], b"");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Created the lesson first-steps/"), "{stdout}");
+    let (code, _, stderr) = berth(&root.join("docker"), &["lesson", "new", "first-steps"], b"");
+    assert_eq!((code, stderr.as_str()), (1, "berth lesson new: first-steps already exists\n"), "nothing is written over");
+    // A second scenario deeper down, and things that are not lessons.
+    std::fs::create_dir_all(root.join("more/topic/.git")).unwrap();
+    let (code, _, _) = berth(&root.join("more/topic"), &["lesson", "new", "second"], b"");
+    assert_eq!(code, 0);
+    let (code, stdout, stderr) = berth(&root, &["lesson", "check", "."], b"");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("./docker/first-steps: first steps [host: ubuntu]\n  step 1 (Run a container): ok, solved by its 2 {{exec}} block(s) (fails before: There is no container named hello that finished well yet.)"), "{stdout}");
+    assert!(stdout.contains("./more/topic/second: second"), "{stdout}");
+    assert!(stdout.contains("2 lesson(s), 2 step(s)"), "{stdout}");
+    std::fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
@@ -135,15 +195,20 @@ fn killercoda_steps_load_without_titles_and_what_is_not_run_is_said() {
     let dir = lesson_dir(
         "kc-lesson",
         &[("step1/verify.sh", "test -f /root/done.txt || { echo 'done.txt is missing' >&2; exit 1; }\n"), ("step1/foreground.sh", "echo typed for you\n")],
-        r#"{"title": "Untitled steps", "backend": {"imageid": "kubernetes-kubeadm-1node"}, "details": {"steps": [
+        r#"{"backend": {"imageid": "kubernetes-kubeadm-1node"}, "interface": {"layout": "ide"}, "details": {"steps": [
             {"verify": "step1/verify.sh", "foreground": "step1/foreground.sh", "solution": {"commands": ["touch done.txt"]}}
         ]}}"#,
     );
     let (code, stdout, stderr) = berth(&dir, &["lesson", "check", "."], b"");
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-1node\": Berth runs its own Docker sandbox instead"), "{stdout}");
-    assert!(stdout.contains("foreground script step1/foreground.sh is not run"), "{stdout}");
+    assert!(stdout.contains(".: (no title) [host: ubuntu]"), "a lesson without a title loads: {stdout}");
+    assert!(stdout.contains("not supported: backend \"kubernetes-kubeadm-1node\": Berth runs one Ubuntu host with Docker, not a Kubernetes cluster"), "{stdout}");
+    assert!(stdout.contains("not supported: index.json field \"interface\" is not used by Berth"), "{stdout}");
     // A failing verify.sh's own words reach the student.
-    assert!(stdout.contains("step 1 (): ok (fails before: done.txt is missing)"), "{stdout}");
+    assert!(stdout.contains("step 1 (Step 1): ok (fails before: done.txt is missing)"), "{stdout}");
+    let (code, stdout, _) = berth(&dir, &["lesson", "run", "."], b"touch done.txt\n");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("root@ubuntu:~# echo typed for you\ntyped for you\n"), "the foreground script is typed into the terminal: {stdout}");
+    assert!(stdout.contains("✓ step 1 done"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

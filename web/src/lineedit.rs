@@ -44,6 +44,10 @@ impl LineEditor {
         self.drawn = 0;
     }
 
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
     /// The terminal's width, so that lines longer than a row redraw in place.
     pub fn set_cols(&mut self, cols: usize) {
         self.cols = cols;

@@ -91,6 +91,8 @@ enum Pending {
     /// A lesson view; `auto` for the check after each command (no feedback on failure).
     Lesson { auto: bool },
     Prompt,
+    /// The prompt after a command typed in part was dropped.
+    Continued,
 }
 
 struct OpenFile {
@@ -369,6 +371,10 @@ impl App {
                 self.refresh();
                 self.call(Request::Lessons, Pending::Lessons);
             }
+            (Pending::Continued, Response::Prompt { prompt }) => {
+                self.line.set_prompt(&prompt);
+                self.redraw_line();
+            }
             (_, Response::Error { message }) => self.problem = Some(message),
             (Pending::Quiet, _) => self.refresh(),
             _ => {}
@@ -392,6 +398,12 @@ impl App {
         if moved {
             self.hints_shown = 0;
             self.solution_shown = false;
+        }
+        if !view.typed.is_empty() {
+            // A step's foreground script, typed into the terminal as the step opened.
+            self.write(&format!("\r\n{}", crlf(&view.typed)));
+            self.line.set_prompt(&view.prompt);
+            self.redraw_line();
         }
         match &view.verdict {
             Some(v) if v.passed => {
@@ -452,6 +464,12 @@ impl App {
                     <button class="icon" title="start this lesson again in a fresh sandbox" onclick={link.callback(move |_| Msg::OpenLesson(slug.clone(), true))}>{ "↺ Start over" }</button>
                 </div>
                 <h2>{ &view.title }</h2>
+                if !view.notes.is_empty() && view.step == 0 {
+                    <details class="notes" open={view.verdict.is_none()}>
+                        <summary>{ format!("Berth runs this lesson with {} difference(s)", view.notes.len()) }</summary>
+                        <ul>{ for view.notes.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
+                    </details>
+                }
                 <div class="step-title">{ if finished { "Finished".to_string() } else { format!("Step {} of {}: {}", view.step + 1, view.total, view.step_title) } }</div>
                 <div class="lesson-text">{ for markdown::render(&view.text).into_iter().map(|n| node_html(n, link)) }</div>
                 if let Some((ok, note)) = &self.lesson_note {
@@ -466,7 +484,7 @@ impl App {
                     <ol class="hints">{ for view.hints.iter().take(self.hints_shown).map(|h| html! { <li>{ for markdown::render(h).into_iter().map(|n| node_html(n, link)) }</li> }) }</ol>
                     if self.solution_shown {
                         <div class="solution">
-                            { for view.solution.iter().map(|c| if c.starts_with('#') { html! { <div class="muted">{ c }</div> } } else { node_html(Node::Exec { command: c.clone(), block: true }, link) }) }
+                            { for view.solution.iter().map(|c| if c.starts_with('#') { html! { <div class="muted">{ c }</div> } } else { node_html(Node::Exec { command: c.clone(), block: true, interrupt: false }, link) }) }
                             <button onclick={link.callback(|_| Msg::SolveLesson)}>{ "Apply the solution" }</button>
                         </div>
                     }
@@ -583,9 +601,9 @@ impl App {
 fn node_html(node: Node, link: &Scope<App>) -> Html {
     match node {
         Node::Text(t) => html! { { t } },
-        Node::Exec { command, block } => {
+        Node::Exec { command, block, interrupt } => {
             let c = command.clone();
-            let onclick = link.callback(move |_| Msg::Type(c.clone()));
+            let onclick = link.callback(move |_| Msg::Type(if interrupt { format!("\x03{c}") } else { c.clone() }));
             if block {
                 html! { <pre class="exec" title="click to run it in the terminal" {onclick}>{ command }</pre> }
             } else {
@@ -929,7 +947,12 @@ impl Component for App {
                         }
                         Action::Interrupt => {
                             self.write("^C\r\n");
-                            self.redraw_line();
+                            if self.line.prompt() == "> " {
+                                // Ctrl-C at the `> ` prompt drops the command typed so far.
+                                self.call(Request::CancelLine, Pending::Continued);
+                            } else {
+                                self.redraw_line();
+                            }
                         }
                         Action::Clear => {
                             if let Some(t) = &self.term {
@@ -1143,7 +1166,14 @@ impl Component for App {
                 if let Some(t) = &self.term {
                     t.focus();
                 }
-                ctx.link().send_message(Msg::TermData(format!("{command}\r")));
+                // `{{exec interrupt}}`: Ctrl-C first, then the command (held until what
+                // ran has stopped).
+                if let Some(rest) = command.strip_prefix('\x03') {
+                    ctx.link().send_message(Msg::TermData("\x03".into()));
+                    ctx.link().send_message(Msg::TermData(format!("{rest}\r")));
+                } else {
+                    ctx.link().send_message(Msg::TermData(format!("{command}\r")));
+                }
             }
         }
         true

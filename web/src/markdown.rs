@@ -2,7 +2,8 @@
 //! HTML in a lesson is shown as text, links keep only http(s), relative and `#` targets,
 //! and images become their alt text, so a lesson cannot run script in the page.
 //! Killercoda's `{{exec}}` marker (after a code block or inline code) makes the command
-//! click-to-run; `{{copy}}` is accepted and dropped.
+//! click-to-run, a block of several lines as one command; `{{exec interrupt}}` first
+//! sends Ctrl-C; `{{copy}}` is accepted and dropped.
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -11,10 +12,11 @@ pub enum Node {
     Element { tag: &'static str, href: Option<String>, children: Vec<Node> },
     Text(String),
     /// A command the student can click to type it into the terminal.
-    Exec { command: String, block: bool },
+    Exec { command: String, block: bool, interrupt: bool },
 }
 
 const EXEC_INFO: &str = "berth-exec";
+const EXEC_INTERRUPT_INFO: &str = "berth-exec-interrupt";
 
 /// Moves `{{exec}}` from a closing fence to the block's info string.
 fn mark_exec_blocks(md: &str) -> String {
@@ -30,7 +32,8 @@ fn mark_exec_blocks(md: &str) -> String {
             Some(start) => {
                 let rest = t.trim_start_matches('`').trim();
                 if rest.starts_with("{{exec") {
-                    lines[start] = format!("```{EXEC_INFO}");
+                    let interrupt = rest.split("}}").next().is_some_and(|m| m.contains("interrupt"));
+                    lines[start] = format!("```{}", if interrupt { EXEC_INTERRUPT_INFO } else { EXEC_INFO });
                 }
                 if rest.starts_with("{{") {
                     lines[i] = "```".into();
@@ -55,7 +58,8 @@ fn safe_href(url: &str) -> Option<String> {
 pub fn render(md: &str) -> Vec<Node> {
     let source = mark_exec_blocks(md);
     let mut stack: Vec<(&'static str, Option<String>, Vec<Node>)> = vec![("root", None, Vec::new())];
-    let mut code_block: Option<(bool, String)> = None;
+    // (exec, interrupt, text)
+    let mut code_block: Option<(bool, bool, String)> = None;
     let mut image_depth = 0;
     let push = |stack: &mut Vec<(&'static str, Option<String>, Vec<Node>)>, node: Node| {
         if let Some(top) = stack.last_mut() {
@@ -63,13 +67,13 @@ pub fn render(md: &str) -> Vec<Node> {
         }
     };
     for event in Parser::new_ext(&source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
-        if let Some((_, text)) = code_block.as_mut() {
+        if let Some((_, _, text)) = code_block.as_mut() {
             match event {
                 Event::Text(t) => text.push_str(&t),
                 Event::End(TagEnd::CodeBlock) => {
-                    let (exec, text) = code_block.take().unwrap_or_default();
+                    let (exec, interrupt, text) = code_block.take().unwrap_or_default();
                     let node = if exec {
-                        Node::Exec { command: text.trim_end().to_string(), block: true }
+                        Node::Exec { command: text.trim_end().to_string(), block: true, interrupt }
                     } else {
                         Node::Element { tag: "pre", href: None, children: vec![Node::Text(text)] }
                     };
@@ -81,8 +85,11 @@ pub fn render(md: &str) -> Vec<Node> {
         }
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
-                let exec = matches!(&kind, CodeBlockKind::Fenced(info) if info.as_ref() == EXEC_INFO);
-                code_block = Some((exec, String::new()));
+                let info = match &kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code_block = Some((info == EXEC_INFO || info == EXEC_INTERRUPT_INFO, info == EXEC_INTERRUPT_INFO, String::new()));
             }
             Event::Start(Tag::Image { .. }) => image_depth += 1,
             Event::End(TagEnd::Image) => image_depth -= 1,
@@ -121,7 +128,7 @@ pub fn render(md: &str) -> Vec<Node> {
             Event::Code(code) => push(&mut stack, Node::Element { tag: "code", href: None, children: vec![Node::Text(code.to_string())] }),
             Event::Text(text) => {
                 let mut text = text.to_string();
-                for marker in ["{{exec}}", "{{execute}}", "{{copy}}"] {
+                for marker in ["{{exec}}", "{{execute}}", "{{exec interrupt}}", "{{execute interrupt}}", "{{copy}}"] {
                     if let Some(rest) = text.strip_prefix(marker) {
                         // `cmd`{{exec}}: the inline code just before becomes runnable.
                         if marker != "{{copy}}" {
@@ -132,7 +139,7 @@ pub fn render(md: &str) -> Vec<Node> {
                                         _ => String::new(),
                                     };
                                     top.2.pop();
-                                    top.2.push(Node::Exec { command, block: false });
+                                    top.2.push(Node::Exec { command, block: false, interrupt: marker.contains("interrupt") });
                                 }
                             }
                         }
@@ -167,7 +174,7 @@ mod tests {
             .iter()
             .map(|n| match n {
                 Node::Text(t) => t.clone(),
-                Node::Exec { command, .. } => format!("[run:{command}]"),
+                Node::Exec { command, interrupt, .. } => format!("[{}run:{command}]", if *interrupt { "^C " } else { "" }),
                 Node::Element { tag, href, children } => format!("<{tag}{}>{}</{tag}>", href.as_ref().map(|h| format!(" {h}")).unwrap_or_default(), text_of(children)),
             })
             .collect()
@@ -177,6 +184,12 @@ mod tests {
     fn killercoda_exec_markers_make_commands_runnable() {
         let nodes = render("Build it:\n\n```\ndocker build -t x .\n```{{exec}}\n\nThen `docker run x`{{exec}} or `ls`{{copy}}.\n\n```\nnot runnable\n```\n");
         assert_eq!(text_of(&nodes), "<p>Build it:</p>[run:docker build -t x .]<p>Then [run:docker run x] or <code>ls</code>.</p><pre>not runnable\n</pre>");
+    }
+
+    #[test]
+    fn a_block_of_several_lines_is_one_command_and_interrupt_is_kept() {
+        let nodes = render("```\ncat <<EOF > app.py\nprint(1)\nEOF\n```{{exec}}\n\n```\ndocker ps\n```{{exec interrupt}}\n\nStop with `docker stop web`{{exec interrupt}}.\n");
+        assert_eq!(text_of(&nodes), "[run:cat <<EOF > app.py\nprint(1)\nEOF][^C run:docker ps]<p>Stop with [^C run:docker stop web].</p>");
     }
 
     #[test]

@@ -1308,14 +1308,17 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
             return super::network::run(&network_args, host);
         }
         // Berth keeps none of these: what dockerd says of a name it has not.
-        Some("config" | "node" | "plugin" | "secret" | "service" | "task") => return Output::fail(1, format!("[]\nError: No such object: {}\n", names[0])),
+        Some("config" | "node" | "plugin" | "secret" | "service" | "task") => return Output { code: 1, stdout: b"[]\n".to_vec(), stderr: names.iter().map(|n| format!("Error: No such object: {n}\n")).collect::<String>().into_bytes() },
         Some(other) => return Output::fail(1, format!("\"{other}\" is not a valid value for --type\n")),
     }
+    // As the docker CLI: what was found goes to stdout (`[]` when nothing was), each
+    // name not found is an error on stderr, and the status is 1.
     let missing = |n: &str| match only {
-        Some("container") => format!("[]\nError: No such container: {n}\n"),
-        Some("image") => format!("[]\nError: No such image: {n}\n"),
-        _ => format!("[]\nError: No such object: {n}\n"),
+        Some("container") => format!("Error: No such container: {n}\n"),
+        Some("image") => format!("Error: No such image: {n}\n"),
+        _ => format!("Error: No such object: {n}\n"),
     };
+    let mut errors = String::new();
     let (store, containers) = match open(host) {
         Ok(x) => x,
         Err(e) => return e,
@@ -1398,10 +1401,10 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                 "RootFS": config.as_ref().map(|c| serde_json::json!({"Type": "layers", "Layers": c.rootfs.diff_ids})),
             }));
         } else {
-            return Output::fail(1, missing(n));
+            errors.push_str(&missing(n));
         }
     }
-    match format.filter(|f| !f.is_empty() && f != "json") {
+    let mut out = match format.filter(|f| !f.is_empty() && f != "json") {
         Some(f) => {
             let mut out = String::new();
             for d in &docs {
@@ -1414,7 +1417,12 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
             Output::ok(out)
         }
         None => Output::ok(serde_json::to_string_pretty(&docs).unwrap_or_default() + "\n"),
+    };
+    if !errors.is_empty() {
+        out.code = 1;
+        out.stderr = errors.into_bytes();
     }
+    out
 }
 
 

@@ -231,6 +231,8 @@ pub struct Shell<'fs> {
     /// builds turn it off, so that there only what the image has runs, and a missing
     /// program is `not found` as under Docker.
     pub builtin_userland: bool,
+    /// The shell reads a terminal's lines (the sandbox host's): bash's errors name no line.
+    pub interactive: bool,
     host_program: Option<HostProgram>,
     /// The script ran `exit` (or `set -e` stopped it): an interactive shell would end.
     pub exited: bool,
@@ -278,6 +280,7 @@ impl<'fs> Shell<'fs> {
             replayable: false,
             depth: 0,
             builtin_userland: true,
+            interactive: false,
             host_program: None,
             exited: false,
             terminal: None,
@@ -455,6 +458,8 @@ impl<'fs> Shell<'fs> {
         let text = match self.flavor {
             Flavor::Dash => format!("{}: {}: {message}\n", self.arg0, self.line),
             Flavor::Ash => format!("{}: {message}\n", self.arg0),
+            // An interactive bash names no line (`bash: dockr: command not found`).
+            Flavor::Bash if self.interactive => format!("{}: {message}\n", self.arg0),
             Flavor::Bash => format!("{}: line {}: {message}\n", self.arg0, self.line),
         };
         io.stderr(text.as_bytes());
@@ -1062,7 +1067,8 @@ impl<'fs> Shell<'fs> {
                     return 0;
                 }
                 let applet = if program == "busybox" && base == "busybox" { args[0].rsplit('/').next().unwrap_or("").to_string() } else { applet };
-                match self.run_program(&applet, &args, env, io) {
+                // The sandbox host's `docker` is a program file the host answers.
+                match self.run_program(&applet, &args, env, io).or_else(|| self.run_host_program(&args, env, io)) {
                     Some(s) => s,
                     None => {
                         io.stderr(format!("{base}: Berth's userland does not provide this program yet (the image lists it as {path})\n").as_bytes());
@@ -1321,13 +1327,19 @@ impl<'fs> Shell<'fs> {
             i.pos = (i.pos + consumed).min(i.data.len());
         }
         if let Some((argv, env)) = ctx.then_exec.take() {
+            let then_as = ctx.then_as.take();
             drop(ctx);
             if argv.is_empty() {
                 return Some(status);
             }
+            let user = (self.uid, self.gid);
+            if let Some((uid, gid)) = then_as {
+                (self.uid, self.gid) = (uid, gid);
+            }
             self.depth += 1;
             let s = if self.depth > MAX_DEPTH { 126 } else { self.exec(&argv, &env, io) };
             self.depth -= 1;
+            (self.uid, self.gid) = user;
             return Some(s);
         }
         Some(status)

@@ -30,7 +30,7 @@ pub const MAX_NESTING: u32 = 200;
 
 /// [`parse`] for source nested `depth` levels inside another (backquotes).
 fn parse_nested(source: &str, depth: u32) -> PResult<Script> {
-    let mut p = Parser { s: source.chars().collect(), pos: 0, line: 1, pending: Vec::new(), bodies: Vec::new(), depth };
+    let mut p = Parser { s: source.chars().collect(), pos: 0, line: 1, pending: Vec::new(), bodies: Vec::new(), depth, heredoc_open: false };
     let script = p.script(&[])?;
     p.skip_blanks();
     if p.pos < p.s.len() {
@@ -59,6 +59,34 @@ struct Parser {
     bodies: Vec<String>,
     /// Nesting so far (see [`MAX_NESTING`]).
     depth: u32,
+    /// A here-document ran to the end of the source without its delimiter.
+    heredoc_open: bool,
+}
+
+/// Whether a command typed at a terminal goes on past what was typed so far, where an
+/// interactive shell prints `> ` and reads the next line: an open quote or here-document,
+/// a `\` ending the line, an operator that wants more (`|`, `&&`), a compound command not
+/// closed. A syntax error before the end is not: it is reported at once.
+pub fn needs_more(source: &str) -> bool {
+    let last = source.trim_end_matches('\n').rsplit('\n').next().unwrap_or("");
+    if !source.ends_with('\n') && last.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1 {
+        return true;
+    }
+    let mut p = Parser { s: source.chars().collect(), pos: 0, line: 1, pending: Vec::new(), bodies: Vec::new(), depth: 0, heredoc_open: false };
+    let parsed = p.script(&[]).and_then(|_| {
+        p.skip_blanks();
+        if p.pos < p.s.len() {
+            return Err(p.err("unexpected"));
+        }
+        if !p.pending.is_empty() {
+            p.read_heredoc_bodies()?;
+        }
+        Ok(())
+    });
+    match parsed {
+        Ok(()) => p.heredoc_open,
+        Err(_) => p.pos >= p.s.len(),
+    }
 }
 
 const RESERVED_END: &[&str] = &["then", "else", "elif", "fi", "do", "done", "esac", "}", ")", ";;", "in"];
@@ -163,8 +191,8 @@ impl Parser {
                 body.push_str(if pending.strip_tabs { line.trim_start_matches('\t') } else { &line });
                 body.push('\n');
             }
-            // dash accepts a here-document that ends at end of file.
-            let _ = found;
+            // dash accepts a here-document that ends at end of file; a terminal reads on.
+            self.heredoc_open |= !found;
             self.bodies.push(body);
         }
         Ok(())
@@ -1163,5 +1191,15 @@ mod tests {
         assert_eq!(parse("if true; then echo").unwrap_err().to_string(), "Syntax error: end of file unexpected (expecting \"fi\")");
         assert_eq!(parse("echo )").unwrap_err().to_string(), "Syntax error: \")\" unexpected");
         assert_eq!(parse("fi").unwrap_err().to_string(), "Syntax error: \"fi\" unexpected");
+    }
+
+    #[test]
+    fn a_terminal_reads_on_while_the_command_is_open() {
+        for open in ["cat <<EOF > f", "cat <<'EOF'\nline one", "echo \"abc", "echo 'it", "ls | \\", "docker run \\", "ls |", "true &&", "if true; then", "for i in 1 2; do echo $i", "f() {", "echo $(date", "case x in"] {
+            assert!(needs_more(open), "{open:?} goes on");
+        }
+        for done in ["", "echo hi", "cat <<EOF\nbody\nEOF", "echo \\\\", "if true; then echo; fi", "echo )", "fi", "echo 'a' \"b\"", "ls | wc -l"] {
+            assert!(!needs_more(done), "{done:?} is complete (or an error now)");
+        }
     }
 }

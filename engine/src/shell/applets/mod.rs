@@ -4,6 +4,8 @@
 
 mod dd;
 mod files;
+mod git;
+pub mod host;
 
 pub use files::apply_mode;
 mod system;
@@ -28,6 +30,8 @@ pub struct Ctx<'a> {
     /// A program the applet hands over to once it returns (as `execve` does), with its
     /// environment: `conda run` sets the environment up and runs the command.
     pub then_exec: Option<(Vec<String>, BTreeMap<String, String>)>,
+    /// The user and group `then_exec`'s program runs as (`sudo -u`).
+    pub then_as: Option<(u32, u32)>,
     pub uid: u32,
     pub gid: u32,
     /// The group was given with the user (`USER app:staff`): no supplementary groups.
@@ -69,6 +73,7 @@ impl<'a> Ctx<'a> {
             stderr: Vec::new(),
             stderr_at: None,
             then_exec: None,
+            then_as: None,
             uid: 0,
             gid: 0,
             group_explicit: false,
@@ -231,6 +236,8 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
             text::run(name, args, ctx)
         }
         "python" | "python3" | "pip" | "pip3" | "apt-get" | "apt" | "apt-cache" | "conda" | "apk" => return super::packages::run(name, argv, ctx),
+        "sudo" | "systemctl" | "service" => return host::run(name, argv, ctx),
+        "git" => git::run(args, ctx),
         _ => return system::run(name, argv, ctx),
     };
     Some(status)
