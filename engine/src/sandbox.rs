@@ -966,6 +966,9 @@ mod tests {
         assert_eq!(run(&mut sb, "docker pull -q alpine:3.20 >/dev/null; docker run --rm alpine:3.20 echo hi && sudo docker ps -q | wc -l"), (0, "hi\n0\n".into()));
         assert_eq!(run(&mut sb, "sudo -u ubuntu id -un; sudo id -un; sudo"), (1, format!("ubuntu\nroot\n{}", super::super::shell::applets::host::tests_usage())));
         assert_eq!(run(&mut sb, "dockr ps").1, "bash: dockr: command not found\n");
+        // apt and dpkg over the host's own package database.
+        let (code, out) = run(&mut sb, "apt-get install -y bash | grep newest; dpkg -s bash | head -2; dpkg -l nosuch");
+        assert_eq!((code, out.as_str()), (1, "bash is already the newest version (5.2.21-2ubuntu4).\nPackage: bash\nStatus: install ok installed\ndpkg-query: no packages found matching nosuch\n"));
         // The docker service, as systemd has it.
         assert_eq!(run(&mut sb, "systemctl is-active docker && systemctl stop docker && systemctl is-active docker"), (3, "active\ninactive\n".into()));
         assert_eq!(run(&mut sb, "docker ps"), (1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n".into()));

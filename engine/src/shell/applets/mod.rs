@@ -235,7 +235,7 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
         "head" | "tail" | "wc" | "sort" | "uniq" | "cut" | "tr" | "grep" | "egrep" | "fgrep" | "sed" | "awk" | "mawk" | "gawk" | "seq" | "xargs" | "yes" | "rev" | "nl" | "tac" | "md5sum" | "sha256sum" | "more" | "less" | "base64" | "expr" => {
             text::run(name, args, ctx)
         }
-        "python" | "python3" | "pip" | "pip3" | "apt-get" | "apt" | "apt-cache" | "conda" | "apk" => return super::packages::run(name, argv, ctx),
+        "python" | "python3" | "pip" | "pip3" | "apt-get" | "apt" | "apt-cache" | "dpkg" | "dpkg-query" | "conda" | "apk" => return super::packages::run(name, argv, ctx),
         "sudo" | "systemctl" | "service" => return host::run(name, argv, ctx),
         "git" => git::run(args, ctx),
         _ => return system::run(name, argv, ctx),

@@ -285,7 +285,8 @@ fn install(ctx: &mut Ctx, names: &[String], yes: bool, no_recommends: bool, quie
     let mut missing = Vec::new();
     for n in names {
         let name = n.split('=').next().unwrap_or(n);
-        if !lists || !index.packages.contains_key(name) {
+        // apt knows what dpkg has installed even without lists.
+        if !have.contains_key(name) && (!lists || !index.packages.contains_key(name)) {
             missing.push(name.to_string());
         }
     }
@@ -468,6 +469,155 @@ fn remove(ctx: &mut Ctx, names: &[String], yes: bool, purge: bool) -> i32 {
         let _ = ctx.fs.remove_file(&list);
     }
     0
+}
+
+/// The stanzas of dpkg's status file, each as (field, value) lines.
+fn status_stanzas(fs: &dyn FileSystem) -> Vec<Vec<(String, String)>> {
+    let text = fs.read(STATUS).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    text.split("\n\n")
+        .map(|stanza| {
+            let mut fields: Vec<(String, String)> = Vec::new();
+            for line in stanza.lines() {
+                match line.split_once(':') {
+                    Some((k, v)) if !line.starts_with(' ') => fields.push((k.to_string(), v.trim().to_string())),
+                    _ => {
+                        if let Some(last) = fields.last_mut() {
+                            last.1.push('\n');
+                            last.1.push_str(line);
+                        }
+                    }
+                }
+            }
+            fields
+        })
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// `dpkg`, over `/var/lib/dpkg/status` and `info/*.list`: `-l`, `-s`, `-L`, `-S`,
+/// `--get-selections`, `--print-architecture`. Installing a `.deb` file is apt's work
+/// here (`dpkg -i` says so).
+pub fn dpkg(args: &[String], query: bool, ctx: &mut Ctx) -> i32 {
+    let get = |f: &[(String, String)], k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (flag, operands): (String, Vec<&String>) = match args.split_first() {
+        Some((f, rest)) if f.starts_with('-') => (f.clone(), rest.iter().collect()),
+        _ if query => ("-W".into(), args.iter().collect()),
+        _ => (String::new(), args.iter().collect()),
+    };
+    let stanzas = status_stanzas(&*ctx.fs);
+    let find = |name: &str| stanzas.iter().find(|f| get(f, "Package") == name && get(f, "Status").ends_with(" installed"));
+    match flag.as_str() {
+        "--print-architecture" => {
+            ctx.out("amd64\n");
+            0
+        }
+        "--version" => {
+            ctx.out("Debian 'dpkg' package management program version 1.22.6 (amd64).\n");
+            0
+        }
+        "-l" | "--list" => {
+            let patterns: Vec<Vec<crate::shell::pattern::Pat>> = operands.iter().map(|p| crate::shell::pattern::compile_str(p)).collect();
+            let any = stanzas.iter().any(|f| patterns.is_empty() || patterns.iter().any(|p| crate::shell::pattern::matches(p, &get(f, "Package"))));
+            if any {
+                ctx.out("Desired=Unknown/Install/Remove/Purge/Hold\n| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend\n|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)\n||/ Name           Version      Architecture Description\n+++-==============-============-============-=================================\n");
+            }
+            let mut status = 0;
+            for f in &stanzas {
+                let name = get(f, "Package");
+                if !patterns.is_empty() && !patterns.iter().any(|p| crate::shell::pattern::matches(p, &name)) {
+                    continue;
+                }
+                let description = get(f, "Description");
+                ctx.out(&format!("ii  {name:<14} {:<12} {:<12} {}\n", get(f, "Version"), get(f, "Architecture"), description.lines().next().unwrap_or("")));
+            }
+            for p in &operands {
+                if !stanzas.iter().any(|f| crate::shell::pattern::matches(&crate::shell::pattern::compile_str(p), &get(f, "Package"))) {
+                    ctx.err(&format!("dpkg-query: no packages found matching {p}\n"));
+                    status = 1;
+                }
+            }
+            status
+        }
+        "-s" | "--status" => {
+            let mut status = 0;
+            for p in &operands {
+                match find(p) {
+                    Some(f) => {
+                        for (k, v) in f {
+                            ctx.out(&format!("{k}: {v}\n"));
+                        }
+                        ctx.out("\n");
+                    }
+                    None => {
+                        ctx.err(&format!("dpkg-query: package '{p}' is not installed and no information is available\nUse dpkg --info (= dpkg-deb --info) to examine archive files.\n"));
+                        status = 1;
+                    }
+                }
+            }
+            status
+        }
+        "-L" | "--listfiles" => {
+            let mut status = 0;
+            for p in &operands {
+                match (find(p), ctx.fs.read(&format!("/var/lib/dpkg/info/{p}.list"))) {
+                    (Some(_), Ok(list)) => ctx.stdout.extend_from_slice(&list),
+                    (Some(_), Err(_)) => ctx.out(&format!("/usr/share/doc/{p}\n")),
+                    (None, _) => {
+                        ctx.err(&format!("dpkg-query: package '{p}' is not installed\nUse dpkg --contents (= dpkg-deb --contents) to list archive files contents.\n"));
+                        status = 1;
+                    }
+                }
+            }
+            status
+        }
+        "-S" | "--search" => {
+            let mut status = 0;
+            for p in &operands {
+                let mut found = false;
+                for f in &stanzas {
+                    let name = get(f, "Package");
+                    let list = String::from_utf8_lossy(&ctx.fs.read(&format!("/var/lib/dpkg/info/{name}.list")).unwrap_or_default()).into_owned();
+                    for file in list.lines().filter(|l| l.contains(p.as_str())) {
+                        ctx.out(&format!("{name}: {file}\n"));
+                        found = true;
+                    }
+                }
+                if !found {
+                    ctx.err(&format!("dpkg-query: no path found matching pattern *{p}*\n"));
+                    status = 1;
+                }
+            }
+            status
+        }
+        "--get-selections" => {
+            for f in &stanzas {
+                ctx.out(&format!("{:<48}install\n", get(f, "Package")));
+            }
+            0
+        }
+        "-W" | "--show" => {
+            let mut status = 0;
+            for f in &stanzas {
+                let name = get(f, "Package");
+                if operands.is_empty() || operands.iter().any(|p| crate::shell::pattern::matches(&crate::shell::pattern::compile_str(p), &name)) {
+                    ctx.out(&format!("{name}\t{}\n", get(f, "Version")));
+                }
+            }
+            for p in &operands {
+                if !stanzas.iter().any(|f| crate::shell::pattern::matches(&crate::shell::pattern::compile_str(p), &get(f, "Package"))) {
+                    ctx.err(&format!("dpkg-query: no packages found matching {p}\n"));
+                    status = 1;
+                }
+            }
+            status
+        }
+        "-i" | "--install" => ctx.fail("dpkg", "installing .deb files is not provided by Berth's dpkg; install packages by name with apt-get install", 2),
+        "" => {
+            ctx.err("dpkg: error: need an action option\n\nType dpkg --help for help about installing and deinstalling packages [*];\nUse 'apt' or 'aptitude' for user-friendly package management;\nType dpkg -Dhelp for a list of dpkg debug flag values;\nType dpkg --force-help for a list of forcing options;\nType dpkg-deb --help for help about manipulating *.deb files;\n\nOptions marked [*] produce a lot of output - pipe it through 'less' or 'more' !\n");
+            2
+        }
+        other => ctx.fail("dpkg", &format!("error: unknown option {other}\n\nType dpkg --help for help about installing and deinstalling packages [*];"), 2),
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub fn run(name: &str, argv: &[String], ctx: &mut Ctx) -> Option<i32> {
         "apt-get" => apt::run(&argv[1..], false, ctx),
         "apt" => apt::run(&argv[1..], true, ctx),
         "apt-cache" => apt::cache(&argv[1..], ctx),
+        "dpkg" => apt::dpkg(&argv[1..], false, ctx),
+        "dpkg-query" => apt::dpkg(&argv[1..], true, ctx),
         _ => return None,
     })
 }
