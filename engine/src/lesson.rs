@@ -515,6 +515,9 @@ impl Lesson {
             let out = session.sandbox.run_limited(command);
             transcript.push_str(&format!("$ {command}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
             if out.status != 0 {
+                if !transcript.ends_with('\n') {
+                    transcript.push('\n');
+                }
                 return Err(format!("{transcript}solution command failed with exit status {}: {command}", out.status));
             }
         }

@@ -732,7 +732,26 @@ pub fn attached_line(session: &mut crate::runtime::TtySession, line: &str, host:
 fn quote_command(argv: &[String]) -> String {
     let joined = argv.join(" ");
     let shown: String = if joined.chars().count() > 20 { joined.chars().take(19).collect::<String>() + "…" } else { joined };
-    format!("\"{shown}\"")
+    go_quote(&shown)
+}
+
+/// A string as Go's `strconv.Quote` writes it, as `docker ps` shows a command: in
+/// double quotes, with `"`, `\\`, newlines, tabs and other control characters escaped.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `ps`'s STATUS column: `Up 2 minutes`, `Exited (0) 5 seconds ago`, `Created`.
@@ -788,7 +807,7 @@ fn ps(args: &[String], host: &dyn Host) -> Output {
     let mut docs = Vec::new();
     for c in list {
         let status = status_text(c, now);
-        let command = if no_trunc { format!("\"{}\"", c.argv.join(" ")) } else { quote_command(&c.argv) };
+        let command = if no_trunc { go_quote(&c.argv.join(" ")) } else { quote_command(&c.argv) };
         let mut row = vec![id(c), c.image.clone(), command, format!("{} ago", human_duration(now - c.created)), status, String::new(), c.name.clone()];
         let rw = containers.upper(&c.id).map_or(0, |u| u.apparent_bytes());
         let virtual_size = rw + store.record(&c.image_id).map_or(0, |r| r.size);
@@ -1786,4 +1805,14 @@ pub fn update(args: &[String], host: &dyn Host) -> Output {
         return Output::fail(1, format!("berth: {e}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ps_quotes_a_command_as_go_does() {
+        let argv = ["sh".to_string(), "-c".to_string(), "\n  echo \"hi\"\tthere".to_string()];
+        assert_eq!(super::quote_command(&argv), "\"sh -c \\n  echo \\\"hi\\\"\\t…\"");
+        assert_eq!(super::go_quote("a\\b\u{1}"), "\"a\\\\b\\x01\"");
+    }
 }

@@ -76,7 +76,6 @@ pub fn finish(containers: &mut Containers, c: &Container, ended: i64, ran_ms: i6
         record.status = Status::Running;
         record.exit_code = 0;
         record.started = Some(record.started.unwrap_or(ended));
-        record.finished = None;
         record.suspended = Some(suspension.at);
         let _ = containers.set_upper(&c.id, upper);
         let _ = containers.append_logs(&c.id, stdout, stderr, stamps, end_ns);
@@ -134,7 +133,6 @@ pub fn restarted(c: &Container) -> Container {
     let at = c.restart_at_ms.unwrap_or(0);
     r.status = Status::Running;
     r.started = Some(at.div_euclid(1000));
-    r.finished = None;
     // Kept while it runs: its end is reckoned from it (see `finish`).
     r.restart_at_ms = Some(at);
     r.restart_count = c.restart_count.saturating_add(1);

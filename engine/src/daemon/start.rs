@@ -64,7 +64,6 @@ pub type Executed = Result<(i32, Vec<u8>, Vec<u8>), EngineError>;
 pub fn execute(store: &mut ImageStore, containers: &mut Containers, c: &Container, host: &dyn Host) -> Executed {
     let mut c = c.clone();
     c.started = Some(host.now());
-    c.finished = None;
     c.restart_at_ms = None;
     run_detached(store, containers, &c, host)
 }
@@ -88,7 +87,6 @@ pub fn start_attached(store: &mut ImageStore, containers: &mut Containers, c: &C
     let mut c = c.clone();
     super::stop::mark_stopped_by_hand(containers, &mut c, false);
     c.started = Some(host.now());
-    c.finished = None;
     c.restart_at_ms = None;
     (execute_with(store, containers, &c, host, b"", Terminal::default()), true)
 }
@@ -251,7 +249,6 @@ pub fn execute_stdio(store: &mut ImageStore, containers: &mut Containers, c: &Co
         record.status = Status::Running;
         record.exit_code = 0;
         record.started = Some(c.started.unwrap_or_else(|| host.now()));
-        record.finished = None;
         record.suspended = None;
         let _ = containers.set_upper(&c.id, &upper);
         containers.list.insert(c.id.clone(), record.clone());

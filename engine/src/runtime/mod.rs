@@ -312,6 +312,8 @@ pub struct Container {
     pub ports: Vec<String>,
     pub created: i64,
     pub started: Option<i64>,
+    /// When the process last ended. Kept when it starts again, as Docker keeps
+    /// `State.FinishedAt`: a running container that was stopped once shows when.
     pub finished: Option<i64>,
     pub status: Status,
     pub exit_code: i32,
