@@ -250,6 +250,33 @@ try {
   );
   await page.getByTitle("all lessons").click();
 
+  // A Killercoda scenario, unchanged: Killercoda's Ubuntu host, what differs said before
+  // the student starts, the foreground script typed into the terminal, a failing
+  // verify.sh's own words, multi-line {{exec}} blocks run whole, {{exec interrupt}}.
+  spawnSync("python3", ["-c", "import sys, tarfile; t = tarfile.open(sys.argv[1], 'w'); t.add('tests/cli/fixtures/killercoda-ks', arcname='killercoda-ks'); t.close()", join(dist, "killercoda-lesson.tar")]);
+  await page.goto(url + "#/lessons/url=killercoda-lesson.tar");
+  await page.waitForFunction(() => document.querySelector(".lesson h2")?.textContent === "A first image, the Killercoda way", null, { timeout: 15000 });
+  check("a Killercoda scenario opens", true);
+  const notes = await page.locator(".lesson .notes").innerText().catch(() => "");
+  check("what Berth runs differently is shown before the student starts", notes.includes("background script background.sh runs to its end"), notes);
+  await waitFor("its foreground script is typed into the terminal on Killercoda's host", (s) => /root@ubuntu:~# echo "Waiting for the environment\.\.\."[\s\S]*Ready\./.test(s));
+  await page.getByRole("button", { name: "Check" }).click();
+  await page.waitForSelector(".note.fail", { timeout: 10000 });
+  const said = await page.locator(".note").innerText();
+  check("a failing verify.sh shows what it printed", said.includes("No such image: myapp:v1") && said.includes("exited with status 1"), said);
+  await page.locator("pre.exec", { hasText: "cat <<'EOF' > /root/app/Dockerfile" }).click();
+  await page.locator("pre.exec", { hasText: "docker build -t myapp:v1" }).click();
+  await page.waitForFunction(() => document.querySelector(".step-title")?.textContent.startsWith("Step 2 of 2"), null, { timeout: 30000 }).then(
+    () => check("a heredoc block and a \\ block each run as one command, and the step is done", true),
+    async () => check("a heredoc block and a \\ block each run as one command, and the step is done", false, await screen()),
+  );
+  await page.locator("code.exec", { hasText: "docker logs web" }).click();
+  await waitFor("{{exec interrupt}} sends Ctrl-C, then the command", (s) => /\^C[\s\S]*No such container: web/.test(s));
+  await type("echo one \\");
+  await type("two");
+  await waitFor("a command typed over two lines waits under > and runs whole", (s) => /^> two\s+one two$/m.test(s));
+  await page.getByTitle("all lessons").click();
+
   // A lesson folder picked from disk (the "Preview a lesson folder…" input).
   await page.locator('input[webkitdirectory]').setInputFiles("lessons/04-volumes-and-files");
   await page
