@@ -635,9 +635,13 @@ pub fn self_test(lesson: &Lesson, clock: std::rc::Rc<dyn crate::sandbox::Clock>,
             ok = false;
             continue;
         }
-        let source = lesson.solution_source(i, exec);
-        let Some(source) = source else {
-            lines.push(format!("step {n} ({title}): no solution and no {{{{exec}}}} blocks, so its checks cannot be proven"));
+        let before = lesson.check(&mut session, i);
+        if before.passed {
+            lines.push(format!("step {n} ({title}): checks pass before the solution, so they cannot tell"));
+            ok = false;
+        }
+        let Some(source) = lesson.solution_source(i, exec) else {
+            lines.push(format!("step {n} ({title}): no solution and no {{{{exec}}}} blocks, so its checks cannot be proven (before: {})", before.feedback.lines().collect::<Vec<_>>().join(" ")));
             ok = false;
             break;
         };
@@ -645,11 +649,6 @@ pub fn self_test(lesson: &Lesson, clock: std::rc::Rc<dyn crate::sandbox::Clock>,
             SolutionSource::Reference => String::new(),
             SolutionSource::ExecBlocks => format!(", solved by its {} {{{{exec}}}} block(s)", lesson.step_exec_blocks(i).len()),
         };
-        let before = lesson.check(&mut session, i);
-        if before.passed {
-            lines.push(format!("step {n} ({title}): checks pass before the solution, so they cannot tell"));
-            ok = false;
-        }
         if let Err(e) = lesson.solve_with(&mut session, i, exec) {
             lines.push(format!("step {n} ({title}): {e}"));
             ok = false;
