@@ -270,6 +270,14 @@ impl Lesson {
         self.manifest.host.unwrap_or(HostKind::Ubuntu)
     }
 
+    /// The host's name as `index.json` spells it.
+    pub fn host_name(&self) -> &'static str {
+        match self.host() {
+            HostKind::Ubuntu => "ubuntu",
+            HostKind::Workspace => "workspace",
+        }
+    }
+
     /// A step's title as lists show it: Killercoda numbers a step without one.
     pub fn step_title(&self, index: usize) -> String {
         match self.manifest.details.steps.get(index) {

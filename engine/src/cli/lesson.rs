@@ -126,10 +126,7 @@ fn check(args: &[String], host: &dyn Host) -> Output {
             lessons += 1;
             steps += lesson.manifest.details.steps.len();
             let title = if lesson.manifest.title.is_empty() { "(no title)".to_string() } else { lesson.manifest.title.clone() };
-            out.push_str(&format!("{dir}: {title} [host: {}]\n", match lesson.host() {
-                crate::sandbox::HostKind::Ubuntu => "ubuntu",
-                crate::sandbox::HostKind::Workspace => "workspace",
-            }));
+            out.push_str(&format!("{dir}: {title} [host: {}]\n", lesson.host_name()));
             for missing in lesson.manifest.details.steps.iter().flat_map(|s| s.text.iter()).filter(|t| lesson.text(t).is_err()) {
                 out.push_str(&format!("  missing step text: {missing}\n"));
                 failed += 1;
