@@ -152,6 +152,13 @@ ensure_python_build() {
   export BERTH_PYTHON_DIR BERTH_WHEELHOUSE
 }
 
+# Debian's package index for apt (scripts/debian-index: generated once from
+# deb.debian.org, cached). Exports BERTH_DEBIAN_INDEX for the engine.
+ensure_debian_index() {
+  BERTH_DEBIAN_INDEX="$("$ROOT/scripts/debian-index" | tail -1)"
+  export BERTH_DEBIAN_INDEX
+}
+
 # Builds the browser sandbox into dist/ with Trunk, offline, with the tools on PATH, and
 # puts the interpreter build next to it (fetched by the worker on the first `python`).
 build_web() {
@@ -161,4 +168,10 @@ build_web() {
   mkdir -p "$ROOT/dist/python" "$ROOT/dist/wheels"
   cp "$BERTH_PYTHON_DIR/python.wasm" "$BERTH_PYTHON_DIR/python311.zip" "$BERTH_PYTHON_DIR/VERSION" "$ROOT/dist/python/"
   cp "$BERTH_WHEELHOUSE"/*.whl "$BERTH_WHEELHOUSE/index.json" "$ROOT/dist/wheels/"
+  # The Debian index's shards, fetched by the worker one at a time when apt needs them.
+  ensure_debian_index
+  rm -rf "$ROOT/dist/debian"; mkdir -p "$ROOT/dist/debian"
+  for release in "$BERTH_DEBIAN_INDEX"/*/; do
+    cp -r "$release" "$ROOT/dist/debian/"
+  done
 }

@@ -101,6 +101,10 @@ fn fixture(files: &[(&str, &str)]) -> String {
 /// (requirements.txt, the scripts) are small stand-ins.
 #[test]
 fn seed_workflows_run_end_to_end() {
+    // apt over the curated index: image IDs in the snapshot must not follow the
+    // archive's updates (apt::apt_resolves_over_debians_own_index_as_apt_does covers
+    // Debian's own index).
+    engine::shell::packages::debian_index::curated_only(true);
     let blocks = dockerfile_blocks();
     let mut report = String::new();
 

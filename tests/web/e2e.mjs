@@ -7,7 +7,7 @@
 //   node tests/web/e2e.mjs DIST_DIR ARTIFACT_DIR
 import { chromium } from "playwright-core";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dist = process.argv[2] || "dist";
@@ -209,6 +209,13 @@ try {
   await type(`docker run --rm python:3.11-slim sh -c "pip install -q tabulate 2>/dev/null; python -c 'from tabulate import tabulate; print(tabulate([[1, 22]]))'"`);
   await waitFor("a pure-Python wheel installs from the wheelhouse and runs", (s) => /-\s+--\s+1\s+22\s+-\s+--/.test(s));
   await page.screenshot({ path: join(artifacts, "sandbox.png") });
+
+  // apt over Debian's own index, its shards fetched by the worker as apt needs them.
+  const fnv = (name) => { let h = 0x811c9dc5; for (const b of new TextEncoder().encode(name)) h = Math.imul(h ^ b, 0x01000193) >>> 0; return h % 64; };
+  const shard = readFileSync(join(dist, "debian", "bookworm", `${String(fnv("curl")).padStart(2, "0")}.tsv`), "utf8");
+  const curl = shard.split("\n").find((l) => l.startsWith("curl\t")).split("\t")[1];
+  await type(`docker run --rm debian:bookworm-slim sh -c "apt-get update -qq && apt-get install -y -qq curl > /dev/null; dpkg -s curl | grep ^Version; dpkg -l | grep -c libcurl4"`);
+  await waitFor("apt installs from Debian's own index in the browser", (s) => s.includes(`Version: ${curl}`) && /Version: \S+\s+1\s/.test(s));
 
   // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic
   //    checks after each command, progress kept across a reload.

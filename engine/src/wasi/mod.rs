@@ -139,6 +139,9 @@ pub struct PythonBuild {
 /// Gives the `.whl` bytes of a distribution (normalized name, version), if available.
 pub type WheelSource = dyn Fn(&str, &str) -> Option<Arc<Vec<u8>>>;
 
+/// Where a front end finds a file of a package index, by its relative path.
+pub type IndexSource = dyn Fn(&str) -> Option<Arc<Vec<u8>>>;
+
 /// Where the front end keeps the runtime and the interpreter: set once per thread
 /// (the native binary at start, the browser's worker when it loads).
 #[derive(Clone)]
@@ -151,6 +154,10 @@ pub struct Machine {
     /// The wheelhouse (`engine/catalog/wheelhouse.txt`): the `.whl` of a distribution
     /// name and version, where the build has it.
     pub wheels: Rc<WheelSource>,
+    /// A file of the generated Debian package index by its path in the index
+    /// (`bookworm/07.tsv`; see `shell::packages::debian_index`), where the front end
+    /// has the index.
+    pub debian: Rc<IndexSource>,
     /// Seconds a program may run before it is stopped (exit 137), where the runtime can
     /// stop it.
     pub time_limit: Option<f64>,

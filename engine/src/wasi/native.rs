@@ -253,5 +253,14 @@ pub fn machine() -> Option<super::Machine> {
     // A runaway program in a build or a script stops after ten minutes, or after
     // BERTH_PROGRAM_TIMEOUT seconds.
     let time_limit = std::env::var("BERTH_PROGRAM_TIMEOUT").ok().and_then(|v| v.parse::<f64>().ok()).or(Some(600.0)).filter(|s| *s > 0.0);
-    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels), time_limit })
+    let debian_dir = crate::shell::packages::debian_index::native_dir();
+    let debian = move |path: &str| {
+        let dir = debian_dir.as_ref()?;
+        // Paths come from the engine (`release/NN.tsv`); nothing climbs out.
+        if path.split('/').any(|p| p == ".." || p.is_empty()) {
+            return None;
+        }
+        std::fs::read(dir.join(path)).ok().map(Arc::new)
+    };
+    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels), debian: std::rc::Rc::new(debian), time_limit })
 }

@@ -109,8 +109,54 @@ pub(super) fn alpine(b: &mut Builder, version: &str) {
     b.fill("/lib/ld-musl-x86_64.so.1", 1);
 }
 
-/// The Debian packages of a minimal image, with versions per release.
+/// One package of a Debian image's real package set (`engine/catalog/debian-base.json`).
+#[derive(serde::Deserialize)]
+struct BasePackage {
+    version: String,
+    priority: String,
+    section: String,
+    installed_kb: u64,
+    description: String,
+}
+
+#[derive(serde::Deserialize)]
+struct BaseSets {
+    releases: std::collections::BTreeMap<String, BaseRelease>,
+}
+
+#[derive(serde::Deserialize)]
+struct BaseRelease {
+    packages: std::collections::BTreeMap<String, BasePackage>,
+}
+
+/// The package sets of Debian's images, as `scripts/debian-index --base` took them from
+/// the archive.
+fn base_sets() -> &'static BaseSets {
+    static SETS: std::sync::OnceLock<BaseSets> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| serde_json::from_str(include_str!("../../../catalog/debian-base.json")).unwrap_or(BaseSets { releases: Default::default() }))
+}
+
+/// The Debian packages of a minimal image, with versions per release: for the Debian
+/// releases the archive's real package set of the release's image, for the others a
+/// curated one.
 fn dpkg_status(release: &str, slim: bool, extra: &[(&str, &str)]) -> String {
+    if let Some(base) = base_sets().releases.get(release) {
+        let mut out = String::new();
+        for (name, p) in &base.packages {
+            if extra.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            out.push_str(&format!("Package: {name}\nStatus: install ok installed\nPriority: {}\nSection: {}\nInstalled-Size: {}\nMaintainer: Debian maintainers\nArchitecture: amd64\nVersion: {}\nDescription: {}\n\n", p.priority, p.section, p.installed_kb, p.version, p.description));
+        }
+        let mut more: Vec<(String, String)> = extra.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        if !slim {
+            more.extend([("ca-certificates".to_string(), "20230311".to_string()), ("libssl3".to_string(), "3.0.14-1~deb12u2".to_string())].into_iter().filter(|(n, _)| !base.packages.contains_key(n)));
+        }
+        for (name, version) in more {
+            out.push_str(&format!("Package: {name}\nStatus: install ok installed\nPriority: optional\nSection: admin\nMaintainer: Debian maintainers\nArchitecture: amd64\nVersion: {version}\nDescription: {name}\n\n"));
+        }
+        return out;
+    }
     let (libc, apt, coreutils, bash, perl) = match release {
         "bookworm" => ("2.36-9+deb12u8", "2.6.1", "9.1-1", "5.2.15-2+b7", "5.36.0-7+deb12u1"),
         "bullseye" => ("2.31-13+deb11u11", "2.2.4", "8.32-4+b1", "5.1-2+deb11u1", "5.32.1-4+deb11u3"),

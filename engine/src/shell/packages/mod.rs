@@ -7,6 +7,7 @@
 pub mod apk;
 pub mod apt;
 pub mod conda;
+pub mod debian_index;
 pub mod pip;
 pub mod python;
 pub mod version;
