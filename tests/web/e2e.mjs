@@ -214,7 +214,7 @@ try {
   const fnv = (name) => { let h = 0x811c9dc5; for (const b of new TextEncoder().encode(name)) h = Math.imul(h ^ b, 0x01000193) >>> 0; return h % 64; };
   const shard = readFileSync(join(dist, "debian", "bookworm", `${String(fnv("curl")).padStart(2, "0")}.tsv`), "utf8");
   const curl = shard.split("\n").find((l) => l.startsWith("curl\t")).split("\t")[1];
-  await type(`docker run --rm debian:bookworm-slim sh -c "apt-get update -qq && apt-get install -y -qq curl > /dev/null; dpkg -s curl | grep ^Version; dpkg -l | grep -c libcurl4"`);
+  await type(`docker run --rm debian:bookworm-slim sh -c "apt-get update -qq && apt-get install -y -qq curl > /dev/null; dpkg -s curl | grep ^Version; dpkg -l | grep -c libcurl4"; docker rmi debian:bookworm-slim > /dev/null`);
   await waitFor("apt installs from Debian's own index in the browser", (s) => s.includes(`Version: ${curl}`) && /Version: \S+\s+1\s/.test(s));
 
   // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic
