@@ -829,6 +829,50 @@ fn published_ports_reach_a_server_in_the_container() {
     let _ = n.berth(&["rm", "-f", "any", "web2", "web"]);
 }
 
+/// `-P` publishes each exposed port (the image's and `--expose`'s) on a port the kernel
+/// picks, and a UDP binding is relayed both ways (a Perl echo server in Debian's image,
+/// which has perl-base).
+#[test]
+fn publish_all_and_udp_ports_reach_the_container() {
+    let Some(n) = Native::new("ports-udp") else { return };
+    let serve = "mkdir -p /www && echo hello from -P > /www/index.html && exec httpd -f -p 8080 -h /www";
+    let out = n.berth(&["run", "-d", "--name", "all", "-P", "--expose", "8080", "bb", "sh", "-c", serve]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = stdout(&n.berth(&["port", "all", "8080"]));
+    let picked: u16 = shown.trim().strip_prefix("0.0.0.0:").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{shown}"));
+    assert!(http_get(picked).ends_with("hello from -P\n"));
+    assert_eq!(stdout(&n.berth(&["inspect", "-f", "{{.HostConfig.PublishAllPorts}} {{json .HostConfig.PortBindings}}", "all"])), "true {}\n");
+    let _ = n.berth(&["rm", "-f", "all"]);
+    if !n.debian() {
+        return;
+    }
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let echo = "use IO::Socket::INET; $| = 1; my $s = IO::Socket::INET->new(LocalPort => 9999, Proto => 'udp') or die \"bind: $!\"; while ($s->recv(my $m, 1024)) { $s->send(\"echo:$m\") }";
+    let out = n.berth(&["run", "-d", "--name", "udp", "-p", &format!("127.0.0.1:{port}:9999/udp"), "debian:bookworm", "perl", "-e", echo]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&n.berth(&["port", "udp"])), format!("9999/udp -> 127.0.0.1:{port}\n"));
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
+    let mut buf = [0u8; 64];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // Sent until the server is up (a datagram before it binds is lost, as with Docker).
+    let got = loop {
+        client.send_to(b"ping", ("127.0.0.1", port)).unwrap();
+        if let Ok((k, _)) = client.recv_from(&mut buf) {
+            break String::from_utf8_lossy(&buf[..k]).into_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "no UDP reply through the relay");
+    };
+    assert_eq!(got, "echo:ping");
+    // A second client has a flow of its own.
+    let other = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    other.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    other.send_to(b"two", ("127.0.0.1", port)).unwrap();
+    let (k, _) = other.recv_from(&mut buf).expect("a reply to the second client");
+    assert_eq!(&buf[..k], b"echo:two");
+    let _ = n.berth(&["rm", "-f", "udp"]);
+}
+
 /// Bridge networks natively: a container on a user-defined network has `eth0` with
 /// the address the engine gave it, a default route through the network's gateway, and
 /// reaches another container there by address and by name (and alias), both ways (the

@@ -128,6 +128,7 @@ fn run_command(args: &[String], host: &dyn Host, create_only: bool) -> Output {
             },
             Arg::Flag("-t" | "--tty", _) => o.tty = true,
             Arg::Flag("--init", _) => o.host.init = true,
+            Arg::Flag("-P" | "--publish-all", _) => o.host.publish_all = true,
             Arg::Flag("--privileged", _) => o.host.privileged = true,
             Arg::Flag("--read-only", _) => o.host.read_only = true,
             Arg::Flag(flag @ ("--cap-add" | "--cap-drop"), v) => match it.value(flag, v) {
@@ -1233,7 +1234,7 @@ pub fn port(args: &[String], host: &dyn Host) -> Output {
         Err(e) => return e,
     };
     let Some(c) = containers.find(&p.args[0]) else { return no_such(&p.args[0]) };
-    let asked = port_bindings(&c.ports);
+    let asked: std::collections::BTreeMap<String, ()> = c.published_ports().into_iter().map(|b| (format!("{}/{}", b.container_port, b.proto), ())).collect();
     let bound = bound_ports(c, host);
     let unbound: Vec<String> = asked.keys().filter(|k| !bound.iter().any(|(b, _, _)| b == *k)).cloned().collect();
     match p.args.get(1) {
@@ -1263,7 +1264,7 @@ fn not_bound_why(c: &Container) -> &'static str {
     if c.status != Status::Running {
         "the container is not running"
     } else if c.host_config.runtime == "native" {
-        "the native runtime relays TCP ports only"
+        "the native runtime relays TCP and UDP ports only"
     } else {
         "no traffic flows on the emulated runtime's container networks yet"
     }
@@ -1390,6 +1391,7 @@ pub fn inspect(table: &'static Command, args: &[String], host: &dyn Host) -> Out
                     "Runtime": if c.host_config.runtime.is_empty() { crate::runtime::DEFAULT_RUNTIME } else { c.host_config.runtime.as_str() },
                     "AutoRemove": c.auto_remove,
                     "PortBindings": port_bindings(&c.ports),
+                    "PublishAllPorts": c.host_config.publish_all,
                     // Berth's own: options accepted and recorded, not applied, and why.
                     "BerthNotApplied": c.host_config.not_applied.iter().map(|(k, v)| (format!("--{k}"), serde_json::json!({"Values": v, "Why": super::run_flags::not_applied(k)}))).collect::<serde_json::Map<_, _>>(),
                 },

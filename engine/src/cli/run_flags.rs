@@ -140,7 +140,7 @@ pub static CREATE: Command = Command {
 /// options Berth applies.
 pub fn not_applied(long: &str) -> Option<&'static str> {
     Some(match long {
-        "add-host" | "dns" | "dns-option" | "dns-search" | "domainname" | "ip6" | "link" | "link-local-ip" | "mac-address" | "publish-all" => "Berth's container networks have no resolver, links, IPv6 or publish-all of their own yet (names come from /etc/hosts): this option has nothing to act on",
+        "add-host" | "dns" | "dns-option" | "dns-search" | "domainname" | "ip6" | "link" | "link-local-ip" | "mac-address" => "Berth's container networks have no resolver, links or IPv6 of their own yet (names come from /etc/hosts): this option has nothing to act on",
         "annotation" | "isolation" | "cgroup-parent" | "cgroupns" | "pid" | "userns" | "uts" | "volume-driver" | "use-api-socket" => "the runtimes have no setting for it: it is kept for inspect only",
         "blkio-weight" | "blkio-weight-device" | "device-read-bps" | "device-read-iops" | "device-write-bps" | "device-write-iops" | "io-maxbandwidth" | "io-maxiops" | "cpu-count" | "cpu-percent" | "cpu-rt-period" | "cpu-rt-runtime" | "cpuset-mems" | "memory-swappiness" | "oom-kill-disable" | "oom-score-adj" | "device-cgroup-rule" => "this cgroup or scheduler setting is not applied by Berth's runtimes",
         "log-driver" | "log-opt" => "Berth keeps every container's output in its own json log",

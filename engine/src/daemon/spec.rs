@@ -89,8 +89,9 @@ pub fn container_spec(c: &Container, root: &dyn FileSystem) -> ContainerSpec {
     }
     // Published ports, where the container has a network of its own to reach (Docker
     // discards them with `--network host`, and `none` has nothing to reach).
-    if !c.ports.is_empty() && !matches!(h.network.as_str(), "host" | "none") {
-        let published = spec::Published { endpoint: format!("{} ({})", c.name, c.id), bindings: spec::port_bindings(&c.ports) };
+    let bindings = c.published_ports();
+    if !bindings.is_empty() && !matches!(h.network.as_str(), "host" | "none") {
+        let published = spec::Published { endpoint: format!("{} ({})", c.name, c.id), bindings };
         s.annotations.insert(spec::ANNOTATION_PORTS.into(), serde_json::to_string(&published).unwrap_or_default());
     }
     s

@@ -378,6 +378,23 @@ pub struct NetworkEndpoint {
 }
 
 impl Container {
+    /// The ports to publish: `-p`'s, then with `-P` each exposed port (the image's
+    /// `EXPOSE` and `--expose`) that `-p` does not publish, on every address and a port
+    /// the kernel picks, as dockerd does.
+    pub fn published_ports(&self) -> Vec<spec::PortBinding> {
+        let mut out = spec::port_bindings(&self.ports);
+        if self.host_config.publish_all {
+            for key in self.config.config.exposed_ports.keys() {
+                let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+                let Ok(port) = port.parse::<u32>() else { continue };
+                if !out.iter().any(|b| b.container_port == port && b.proto == proto) {
+                    out.push(spec::PortBinding { host_ip: String::new(), host_port: String::new(), container_port: port, proto: proto.to_string() });
+                }
+            }
+        }
+        out
+    }
+
     pub fn short_id(&self) -> String {
         self.id[..12].to_string()
     }
@@ -403,6 +420,9 @@ pub struct HostOptions {
     /// `--init`: an init process runs the command, so a signal it has no trap for ends it.
     #[serde(default)]
     pub init: bool,
+    /// `-P`: every exposed port is published on a port the kernel picks.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish_all: bool,
     /// `--runtime`: the backend that runs it (empty: [`DEFAULT_RUNTIME`]).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub runtime: String,
