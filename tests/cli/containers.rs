@@ -763,7 +763,7 @@ services:
     assert_eq!(run("berth network create --subnet 10.5.0.0/24 --gateway 10.5.0.254 --label team=ml lab").0, 0);
     assert_eq!(run("berth network create --subnet 10.5.0.128/25 clash").2, "Error response from daemon: invalid pool request: Pool overlaps with other one on this address space\n");
     let table = run("berth network ls").1;
-    assert!(table.starts_with("NETWORK ID     NAME     DRIVER   SCOPE\n"), "{table}");
+    assert!(table.starts_with("NETWORK ID     NAME      DRIVER    SCOPE\n"), "{table}");
     assert_eq!(table.lines().skip(1).map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string()).collect::<Vec<_>>(), ["bridge", "host", "lab", "mynet", "none"]);
     assert_eq!(run("berth network ls -f type=custom -f label=team=ml -q").1.trim().len(), 12);
     assert_eq!(run("berth network inspect -f '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' mynet lab").1, "bridge 172.18.0.0/16 172.18.0.1\nbridge 10.5.0.0/24 10.5.0.254\n");

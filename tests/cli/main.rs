@@ -43,6 +43,8 @@ pub struct MemoryHost {
     /// Seconds the host's clock has moved on from [`NOW`] (`advance`, and the waits `logs
     /// -f` makes in real time).
     later: std::rc::Rc<std::cell::Cell<f64>>,
+    /// The network the host lends, where a test gives one (`with_remote`).
+    remote: Option<Box<dyn engine::image::distribution::Remote>>,
 }
 
 impl MemoryHost {
@@ -69,7 +71,13 @@ impl MemoryHost {
         if let Some((p, c)) = current {
             add(&mut fs, p, c);
         }
-        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default(), follow: Default::default(), followed: Default::default(), follow_in_real_time: Default::default(), later: Default::default() }
+        MemoryHost { files: SharedFs::new(fs), state: SharedStorage::default(), follow: Default::default(), followed: Default::default(), follow_in_real_time: Default::default(), later: Default::default(), remote: None }
+    }
+
+    /// The host with a network: `remote` answers its requests.
+    pub fn with_remote(mut self, remote: Box<dyn engine::image::distribution::Remote>) -> MemoryHost {
+        self.remote = Some(remote);
+        self
     }
 
     /// Moves the host's clock on by `secs`.
@@ -117,6 +125,10 @@ impl engine::host::Files for MemoryHost {
 
     fn context(&self, path: &str) -> Result<Box<dyn FileSystem>, String> {
         self.bind(path).map_err(|_| format!("path \"{path}\" not found"))
+    }
+
+    fn remote(&self) -> Option<&dyn engine::image::distribution::Remote> {
+        self.remote.as_deref()
     }
 }
 

@@ -586,3 +586,34 @@ fn a_registry_behind_a_token_server_takes_logins_as_docker_hub_does() {
     assert!(asked.iter().any(|s| s == "repository:team/bb:pull,push" || s == "repository:team/bb:push,pull"), "{asked:?}");
     assert!(asked.iter().any(|s| s == "repository:team/bb:pull"), "{asked:?}");
 }
+
+/// Docker Hub's search as the network answers it.
+struct HubSearch;
+
+impl engine::image::distribution::Remote for HubSearch {
+    fn send(&self, request: &engine::image::distribution::http::Request) -> Result<engine::image::distribution::http::Response, engine::image::distribution::http::HttpError> {
+        assert!(request.url.starts_with("https://index.docker.io/v1/search?q=redis&n="), "{}", request.url);
+        let body = serde_json::json!({"num_results": 3, "query": "redis", "results": [
+            {"name": "redis", "description": "Redis is the world's fastest data platform for caching, vector search, and NoSQL databases.", "star_count": 13000, "is_official": true, "is_automated": false},
+            {"name": "bitnami/redis", "description": "Bitnami container image for Redis", "star_count": 300, "is_official": false, "is_automated": true},
+            {"name": "redislabs/redisearch", "description": "Redis With the RedisSearch module", "star_count": 60, "is_official": false, "is_automated": false}
+        ]});
+        Ok(engine::image::distribution::http::Response { status: 200, reason: "OK".into(), headers: Vec::new(), body: body.to_string().into_bytes() })
+    }
+}
+
+#[test]
+fn search_asks_docker_hub_and_without_a_network_says_it_lists_the_catalog() {
+    let host = crate::MemoryHost::new("").with_remote(Box::new(HubSearch));
+    let out = crate::sessions_on(&host, &["berth search redis", "berth search --filter is-official=true --no-trunc redis", "berth search --filter stars=100 --limit 1 --format '{{.Name}}: {{.StarCount}} {{.IsOfficial}}' redis", "berth search --filter nope=1 redis", "berth search --limit 0 redis"]);
+    assert!(out.contains("NAME                   DESCRIPTION                                     STARS     OFFICIAL\nredis                  Redis is the world's fastest data platform f…   13000     [OK]\nbitnami/redis          Bitnami container image for Redis               300\nredislabs/redisearch   Redis With the RedisSearch module               60\n"), "{out}");
+    assert!(out.contains("redis     Redis is the world's fastest data platform for caching, vector search, and NoSQL databases.   13000     [OK]\n--- stderr"), "{out}");
+    assert!(out.contains("--- stdout\nredis: 13000 [OK]\n--- stderr"), "{out}");
+    assert!(out.contains("Error response from daemon: invalid filter 'nope'"), "{out}");
+    assert!(out.contains("Error response from daemon: limit 0 is outside the range of [1, 100]"), "{out}");
+    // No network: the catalog, and stderr says so.
+    let out = crate::session("", "berth search alpine");
+    assert!(out.contains("alpine    Berth's catalog: 3.20, "), "{out}");
+    assert!(out.contains("   -         [OK]\n"), "no star count is made up: {out}");
+    assert!(out.contains("no network here to reach Docker Hub's search; these are the images of Berth's offline catalog"), "{out}");
+}

@@ -1,6 +1,7 @@
 // Benchmark of the browser sandbox: time from navigation until the terminal accepts
-// input (the engine's worker reports ready), on a cold cache and a warm one, and the
-// gzip size of everything the page downloads. Prints figures; asserts nothing.
+// input (the engine's worker reports ready), on a cold cache and a warm one, the gzip
+// size of everything the page downloads, and how long `apt-get install -y curl` and
+// `pip install pandas` take cold and warm. Prints figures; asserts nothing.
 //
 //   node tests/web/bench.mjs DIST_DIR [RUNS]
 import { chromium } from "playwright-core";
@@ -45,6 +46,38 @@ for (let i = 0; i < runs; i++) {
   warm.push(Date.now() - t);
   await context.close();
 }
+// Package installs in the sandbox: cold (a fresh browser profile: the image, the
+// package index's shards and the wheels are fetched), warm in the same page (the
+// worker holds what it read), and after a reload (the service worker's cache).
+const installs = [];
+{
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await ready(page);
+  let n = 0;
+  const timed = async (label, command) => {
+    const mark = `DONE-${++n}`;
+    await page.locator(".term-pane").click();
+    await page.keyboard.type(`${command} && echo ${mark}`);
+    const t = Date.now();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((m) => document.querySelector(".xterm-rows")?.innerText.includes(m), mark, { timeout: 120000, polling: 20 });
+    installs.push([label, Date.now() - t]);
+  };
+  const apt = 'docker run --rm debian:bookworm-slim sh -c "apt-get update -qq && apt-get install -y -qq curl > /dev/null"';
+  const pip = "docker run --rm python:3.11-slim pip install -q pandas";
+  await timed("apt-get install -y curl, cold", apt);
+  await timed("apt-get install -y curl, warm (same page)", apt);
+  await timed("pip install pandas, cold", pip);
+  await timed("pip install pandas, warm (same page)", pip);
+  await page.reload();
+  await ready(page);
+  n += 10;
+  await timed("apt-get install -y curl, after a reload", apt);
+  await timed("pip install pandas, after a reload", pip);
+  await context.close();
+}
 await browser.close();
 server.kill();
 
@@ -58,3 +91,6 @@ for (const [path, s] of [...downloaded].sort((a, b) => b[1].gzip - a[1].gzip)) {
 console.log(`  ${"total".padEnd(24)} ${String(raw).padStart(9)}  ${String(gz).padStart(8)}  (${(gz / 1048576).toFixed(2)} MiB gzip; goal <= 2 MB)`);
 console.log(`navigation -> terminal ready, cold cache: median ${median(cold)} ms  (${cold.join(", ")})`);
 console.log(`navigation -> terminal ready, warm cache: median ${median(warm)} ms  (${warm.join(", ")}; goal <= 500 ms)`);
+for (const [label, ms] of installs) {
+  console.log(`${label.padEnd(44)} ${String(ms).padStart(6)} ms`);
+}

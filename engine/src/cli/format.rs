@@ -4,10 +4,12 @@
 pub use crate::units::{human_duration, human_size};
 pub use crate::time::{parse_rfc3339, rfc3339};
 
-/// Aligns rows like Go's `tabwriter` with padding 3 (what `docker ps`/`images` use).
+/// Aligns rows as docker/cli's formatter does, with Go's `tabwriter` (minimum width 10,
+/// padding 3): a column is as wide as its widest cell plus 3, and at least 10
+/// (`IMAGE     COMMAND`).
 pub fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0).max(7)).collect();
     let mut out = String::new();
     for row in rows {
         let mut line = String::new();
@@ -42,7 +44,7 @@ mod tests {
         let t = parse_rfc3339("2024-10-01T00:00:00Z").unwrap();
         assert_eq!(t, 1_727_740_800);
         assert_eq!(rfc3339(t), "2024-10-01T00:00:00Z");
-        assert_eq!(table(&[vec!["REPOSITORY".into(), "TAG".into()], vec!["hello-world".into(), "latest".into()]]), "REPOSITORY    TAG\nhello-world   latest\n");
+        assert_eq!(table(&[vec!["REPOSITORY".into(), "TAG".into(), "SIZE".into()], vec!["alpine".into(), "latest".into(), "7.8MB".into()]]), "REPOSITORY   TAG       SIZE\nalpine       latest    7.8MB\n");
     }
 }
 
@@ -75,7 +77,7 @@ pub fn template_error(e: String) -> super::Output {
 fn format_rows_plain_and_table() {
     let rows = vec![serde_json::json!({"Names": "web", "Status": "Exited (0)"})];
     assert_eq!(format_rows("{{.Names}}", &[("Names", "NAMES")], &rows).unwrap(), "web\n");
-    assert_eq!(format_rows("table {{.Names}}\\t{{.Status}}", &[("Names", "NAMES"), ("Status", "STATUS")], &rows).unwrap(), "NAMES   STATUS\nweb     Exited (0)\n");
+    assert_eq!(format_rows("table {{.Names}}\\t{{.Status}}", &[("Names", "NAMES"), ("Status", "STATUS")], &rows).unwrap(), "NAMES     STATUS\nweb       Exited (0)\n");
 }
 
 /// `inspect`'s output of `docs`: each rendered with a `--format` template, or (none, or

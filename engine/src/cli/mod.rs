@@ -19,6 +19,7 @@ mod lint;
 mod network;
 mod registry;
 mod run_flags;
+mod search;
 mod tables;
 pub mod template;
 
@@ -107,6 +108,7 @@ Image commands:
   push        Upload an image to a registry
   login       Log in to a registry
   logout      Log out from a registry
+  search      Search Docker Hub for images
 
 Compose:
   compose     Run multi-container applications from a Compose file
@@ -139,7 +141,7 @@ Run 'berth COMMAND --help' for more information on a command.
 pub static TABLES: &[&flags::Command] = {
     use tables::*;
     &[
-        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &PORT, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &NETWORK_CREATE, &NETWORK_LS, &NETWORK_INSPECT, &NETWORK_RM, &NETWORK_PRUNE, &NETWORK_CONNECT, &NETWORK_DISCONNECT, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
+        &run_flags::RUN, &run_flags::CREATE, &build::BUILD, &PS, &IMAGES, &STOP, &RESTART, &KILL, &CP, &LOGS, &EXEC, &RM, &START, &ATTACH, &INSPECT, &CONTAINER_INSPECT, &IMAGE_INSPECT, &TOP, &WAIT, &RENAME, &DIFF, &PAUSE, &UNPAUSE, &EXPORT, &COMMIT, &STATS, &UPDATE, &CONTAINER_PRUNE, &RMI, &HISTORY, &TAG, &SAVE, &LOAD, &IMPORT, &PULL, &PUSH, &IMAGE_PRUNE, &LOGIN, &LOGOUT, &search::SEARCH, &SYSTEM_DF, &SYSTEM_PRUNE, &EVENTS, &PORT, &INFO, &VERSION, &VOLUME_CREATE, &VOLUME_LS, &VOLUME_INSPECT, &VOLUME_PRUNE, &VOLUME_RM, &VOLUME_UPDATE, &NETWORK_CREATE, &NETWORK_LS, &NETWORK_INSPECT, &NETWORK_RM, &NETWORK_PRUNE, &NETWORK_CONNECT, &NETWORK_DISCONNECT, &compose::COMPOSE, &compose::UP, &compose::DOWN, &compose::PS, &compose::LOGS, &compose::BUILD, &compose::PULL, &compose::CONFIG, &compose::EXEC, &compose::RUN, &compose::RESTART, &compose::STOP, &compose::START, &compose::RM,
     ]
 };
 
@@ -195,6 +197,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
         "push" => registry::push(rest, host),
         "compose" => compose::run(rest, host),
         "login" => registry::login(rest, host),
+        "search" => search::run(rest, host),
         "logout" => registry::logout(rest, host),
         "debug" => debug::run(rest, host),
         "pull" | "images" | "tag" | "rmi" | "save" | "load" | "history" | "import" => image::run(command, rest, host),
