@@ -159,7 +159,7 @@ pub struct ScriptLimits {
 }
 
 /// The limits of lesson scripts: far more than any check needs.
-pub const SCRIPT_LIMITS: ScriptLimits = ScriptLimits { commands: 2_000_000, sleep_seconds: 300.0 };
+pub const SCRIPT_LIMITS: ScriptLimits = ScriptLimits { commands: 500_000, sleep_seconds: 300.0 };
 
 /// A front end's display for build progress as it happens.
 pub type ShowProgress = Rc<dyn Fn(&str)>;

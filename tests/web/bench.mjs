@@ -57,9 +57,10 @@ const installs = [];
   await ready(page);
   let n = 0;
   const timed = async (label, command) => {
+    // The typed line shows `DONE-$((N))`; only the command's output shows `DONE-N`.
     const mark = `DONE-${++n}`;
     await page.locator(".term-pane").click();
-    await page.keyboard.type(`${command} && echo ${mark}`);
+    await page.keyboard.type(`${command} && echo DONE-$((${n}))`);
     const t = Date.now();
     await page.keyboard.press("Enter");
     await page.waitForFunction((m) => document.querySelector(".xterm-rows")?.innerText.includes(m), mark, { timeout: 120000, polling: 20 });
