@@ -129,3 +129,10 @@ fn apt_resolves_over_debians_own_index_as_apt_does() {
     assert!(out.contains("Status: install ok installed\n"), "{out}");
     assert!(out.contains("git version 2.43.0\n1\n"), "{out}");
 }
+
+#[test]
+fn apk_add_with_a_repository_it_cannot_reach_says_so_and_goes_on() {
+    let out = crate::session("", "berth run --rm alpine:3.20 sh -c \"apk add --no-cache -X http://dl-cdn.alpinelinux.org/alpine/edge/testing curl >/dev/null; echo status $?; command -v curl\"");
+    assert!(out.contains("WARNING: fetching http://dl-cdn.alpinelinux.org/alpine/edge/testing/x86_64/APKINDEX.tar.gz: temporary error (try again later)"), "{out}");
+    assert!(out.contains("status 0\n/usr/bin/curl\n"), "{out}");
+}

@@ -88,3 +88,11 @@ fn conda_errors_use_condas_words() {
         ]
     ));
 }
+
+#[test]
+fn conda_init_writes_its_block_once_and_help_lists_the_commands() {
+    let out = crate::session("", "berth run --rm continuumio/miniconda3 sh -c \"conda init bash; conda init bash; grep -c 'conda initialize' /root/.bashrc; conda --help | grep -c '^    '; conda init nosh\"");
+    assert!(out.contains("modified      /root/.bashrc\n\n==> For changes to take effect, close and re-open your current shell. <==\n"), "{out}");
+    assert!(out.contains("no change     /root/.bashrc\nNo action taken.\n2\n"), "the block is written once (its two marker lines): {out}");
+    assert!(out.contains("conda init: error: argument SHELLS: invalid choice: 'nosh'"), "{out}");
+}

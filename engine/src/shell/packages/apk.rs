@@ -68,6 +68,7 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     let mut no_cache = false;
     let mut update = false;
     let mut virtual_name = None;
+    let mut extra_repos: Vec<String> = Vec::new();
     let mut words = Vec::new();
     let mut i = 0;
     while let Some(a) = args.get(i) {
@@ -79,6 +80,18 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
                 virtual_name = args.get(i).cloned();
                 i += 1;
             }
+            // A repository for this command only: Berth has the curated index of the
+            // image's own repositories, and no network to fetch another's from, so apk
+            // says what it says when a repository cannot be reached and goes on without it.
+            "-X" | "--repository" => {
+                let Some(url) = args.get(i).cloned() else {
+                    ctx.err("apk: option requires an argument -- 'X'\n");
+                    return 1;
+                };
+                i += 1;
+                extra_repos.push(url);
+            }
+            a if a.starts_with("--repository=") => extra_repos.push(a["--repository=".len()..].to_string()),
             "-q" | "--quiet" | "-v" | "--no-progress" | "--clean-protected" | "--purge" => {}
             a if a.starts_with('-') => {
                 ctx.err(&format!("apk: unrecognized option: {}\n", a.trim_start_matches('-')));
@@ -92,6 +105,9 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
         return 1;
     };
     let operands = &words[1..];
+    for repo in &extra_repos {
+        ctx.err(&format!("WARNING: fetching {}/x86_64/APKINDEX.tar.gz: temporary error (try again later)\n", repo.trim_end_matches('/')));
+    }
     if matches!(command.as_str(), "add" | "del" | "update" | "upgrade") && ctx.uid != 0 {
         ctx.err("ERROR: Unable to lock database: Permission denied\nERROR: Failed to open apk database: Permission denied\n");
         return 99;

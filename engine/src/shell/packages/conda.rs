@@ -40,15 +40,60 @@ fn conda_version(fs: &dyn FileSystem, root: &str) -> String {
         .unwrap_or_else(|| "24.7.1".into())
 }
 
+const CONDA_USAGE: &str = "usage: conda [-h] [-v] [--no-plugins] [-V] COMMAND ...";
+
+/// `conda --help`: the commands as conda lists them; those Berth's conda does not run
+/// say so when they are run.
+const CONDA_HELP: &str = "\nconda is a tool for managing and deploying applications, environments and packages.\n\noptions:\n  -h, --help          Show this help message and exit.\n  -v, --verbose       Can be used multiple times. Once for detailed output, twice for INFO logging, thrice for DEBUG logging, four times for TRACE logging.\n  --no-plugins        Disable all plugins that are not built into conda.\n  -V, --version       Show the conda version number and exit.\n\ncommands:\n  The following built-in and plugins subcommands are available.\n\n  COMMAND\n    activate          Activate a conda environment.\n    clean             Remove unused packages and caches.\n    config            Modify configuration values in .condarc.\n    create            Create a new conda environment from a list of specified packages.\n    deactivate        Deactivate the current active conda environment.\n    env               Create and manage conda environments.\n    info              Display information about current conda install.\n    init              Initialize conda for shell interaction.\n    install           Install a list of packages into a specified conda environment.\n    list              List installed packages in a conda environment.\n    remove (uninstall)\n                      Remove a list of packages from a specified conda environment.\n    run               Run an executable in a conda environment.\n    search            Search for packages and display associated information using the MatchSpec format.\n    update (upgrade)  Update conda packages to the latest compatible version.\n";
+
+/// `conda init [bash|zsh|…]`: the `conda initialize` block in the shell's startup file,
+/// as conda writes it (once: a second run finds it there).
+fn init(root: &str, args: &[String], ctx: &mut Ctx) -> i32 {
+    let shell = args.iter().find(|a| !a.starts_with('-')).map_or("bash", String::as_str);
+    let file = match shell {
+        "bash" => ".bashrc",
+        "zsh" => ".zshrc",
+        "fish" => ".config/fish/config.fish",
+        "tcsh" => ".tcshrc",
+        "xonsh" => ".xonshrc",
+        "powershell" => return ctx.fail("conda init", "powershell is not a shell Berth's sandbox has", 1),
+        other => {
+            ctx.err(&format!("usage: conda init [-h] [--all] [--user] [--no-user] [--system] [--reverse] [--json] [-v] [-q] [-d] [SHELLS ...]\nconda init: error: argument SHELLS: invalid choice: '{other}' (choose from 'bash', 'fish', 'tcsh', 'xonsh', 'zsh', 'powershell')\n"));
+            return 2;
+        }
+    };
+    let home = ctx.env.get("HOME").cloned().unwrap_or_else(|| "/root".into());
+    let path = join(&home, file);
+    let existing = ctx.fs.read(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    if existing.contains("# >>> conda initialize >>>") {
+        ctx.out(&format!("no change     {root}/condabin/conda\nno change     {path}\nNo action taken.\n"));
+        return 0;
+    }
+    let block = format!("\n# >>> conda initialize >>>\n# !! Contents within this block are managed by 'conda init' !!\n__conda_setup=\"$('{root}/bin/conda' 'shell.{shell}' 'hook' 2> /dev/null)\"\nif [ $? -eq 0 ]; then\n    eval \"$__conda_setup\"\nelse\n    if [ -f \"{root}/etc/profile.d/conda.sh\" ]; then\n        . \"{root}/etc/profile.d/conda.sh\"\n    else\n        export PATH=\"{root}/bin:$PATH\"\n    fi\nfi\nunset __conda_setup\n# <<< conda initialize <<<\n");
+    if let Some((parent, _)) = crate::vfs::split_parent(&path) {
+        let _ = ctx.fs.create_dir_all(&parent, 0o755);
+    }
+    if let Err(e) = ctx.fs.write(&path, format!("{existing}{block}").as_bytes()) {
+        return ctx.fail("conda init", &format!("{path}: {}", e.errno.message()), 1);
+    }
+    ctx.out(&format!("no change     {root}/condabin/conda\nmodified      {path}\n\n==> For changes to take effect, close and re-open your current shell. <==\n\n"));
+    0
+}
+
 pub fn run(argv: &[String], ctx: &mut Ctx) -> i32 {
     let root = root_of(&argv[0], ctx);
     let args = &argv[1..];
     let Some(command) = args.first() else {
-        ctx.out("usage: conda [-h] [-v] [--no-plugins] [-V] COMMAND ...\n");
+        ctx.out(&format!("{CONDA_USAGE}\n"));
         return 0;
     };
     let rest = &args[1..];
     match command.as_str() {
+        "-h" | "--help" | "help" => {
+            ctx.out(&format!("{CONDA_USAGE}\n{CONDA_HELP}"));
+            0
+        }
+        "init" => init(&root, rest, ctx),
         "--version" | "-V" => {
             let v = conda_version(&*ctx.fs, &root);
             ctx.out(&format!("conda {v}\n"));
