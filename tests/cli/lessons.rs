@@ -102,6 +102,10 @@ fn a_scenario_written_for_killercodas_host_runs_there_unchanged() {
     assert!(stdout.contains("killercoda-ks: A first image, the Killercoda way [host: ubuntu]"), "{stdout}");
     assert!(stdout.contains("step 1 (Step 1): ok, solved by its 2 {{exec}} block(s) (fails before: Error: No such image: myapp:v1)"), "{stdout}");
     assert!(stdout.contains("step 2 (Run it detached): ok, solved by its 2 {{exec}} block(s) (fails before: The container web has not printed its greeting.)"), "{stdout}");
+    // --exec solves every step by its blocks, even one with a reference solution.
+    let (code, stdout, _) = berth(repo(), &["lesson", "check", "--exec", "lessons/01-images-and-containers"], b"");
+    assert_eq!(code, 1, "lesson 01's third block fails on purpose (the file is not in the container): {stdout}");
+    assert!(stdout.contains("step 3 (A container has its own files): $ docker run --name peek alpine:3.20 cat /workspace/notes.txt"), "{stdout}");
     // Played as a student types it: the heredoc and the `\` line over several lines.
     let typed = "stat -c '%a %n' /ks/init.sh; cat /ks/init.log; git -C /root/app status --short\n:check\ncat <<'EOF' > /root/app/Dockerfile\nFROM alpine:3.20\nWORKDIR /app\nCOPY main.sh .\nCMD [\"sh\", \"main.sh\"]\nEOF\ncd /root/app && \\\n  docker build -q -t myapp:v1 .\ncat /ks/step1-verify.log\ndocker run -d --name web myapp:v1 > /dev/null\n";
     let (code, stdout, _) = berth(repo(), &["lesson", "run", dir], typed.as_bytes());
