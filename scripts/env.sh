@@ -159,6 +159,13 @@ ensure_debian_index() {
   export BERTH_DEBIAN_INDEX
 }
 
+# PyPI's most downloaded projects for pip (scripts/pypi-index: generated once from PyPI's
+# JSON API, cached). Exports BERTH_PYPI_INDEX for the engine.
+ensure_pypi_index() {
+  BERTH_PYPI_INDEX="$("$ROOT/scripts/pypi-index" | tail -1)"
+  export BERTH_PYPI_INDEX
+}
+
 # Builds the browser sandbox into dist/ with Trunk, offline, with the tools on PATH, and
 # puts the interpreter build next to it (fetched by the worker on the first `python`).
 build_web() {
@@ -174,4 +181,8 @@ build_web() {
   for release in "$BERTH_DEBIAN_INDEX"/*/; do
     cp -r "$release" "$ROOT/dist/debian/"
   done
+  # The Python index's shards, fetched the same way when pip needs them.
+  ensure_pypi_index
+  rm -rf "$ROOT/dist/pypi"; mkdir -p "$ROOT/dist/pypi"
+  cp "$BERTH_PYPI_INDEX"/*.jsonl "$BERTH_PYPI_INDEX/index.json" "$ROOT/dist/pypi/"
 }

@@ -200,7 +200,7 @@ fn python(host: &BenchHost) {
         return;
     };
     let native = engine::wasi::native::machine().unwrap();
-    let with_runtime = |runtime: Wasmtime| engine::wasi::Machine { runtime: Rc::new(runtime), python: native.python.clone(), clock: native.clock.clone(), wheels: native.wheels.clone(), debian: native.debian.clone(), time_limit: None };
+    let with_runtime = |runtime: Wasmtime| engine::wasi::Machine { runtime: Rc::new(runtime), python: native.python.clone(), clock: native.clock.clone(), wheels: native.wheels.clone(), indexes: native.indexes.clone(), time_limit: None };
     let argv = ["run", "--rm", "python:3.11-slim", "python", "-c", "print(1)"].map(str::to_string);
     let mut once = || {
         let out = cli::run(&argv, host);

@@ -97,7 +97,7 @@ fn apt_resolves_over_debians_own_index_as_apt_does() {
     let base: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/catalog/debian-base.json")).unwrap()).unwrap();
     let base_count = base["releases"]["bookworm"]["packages"].as_object().unwrap().len();
     let curl = index_fields("bookworm", "curl");
-    let out = sessions(
+    let out = crate::sessions_live(
         "",
         &[
             "berth run --rm debian:bookworm-slim sh -c \"dpkg -l | grep -c ^ii; apt-get update -qq; apt-get install -y curl; apt-cache policy curl | sed -n 3p; dpkg -s curl | grep ^Version; command -v curl\"",

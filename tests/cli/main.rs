@@ -208,8 +208,24 @@ pub fn sessions(fixture: &str, commands: &[&str]) -> String {
     sessions_on(&host, commands)
 }
 
-/// [`sessions`] on a host the caller keeps, to look at its files afterwards.
+/// [`sessions`] on a host the caller keeps, to look at its files afterwards. apt and pip
+/// answer from their curated indexes here, so that what a test prints does not follow
+/// the archive's and PyPI's new releases; [`sessions_live`] uses the generated indexes.
 pub fn sessions_on(host: &MemoryHost, commands: &[&str]) -> String {
+    engine::shell::packages::debian_index::curated_only(true);
+    engine::shell::packages::pypi_index::curated_only(true);
+    run_sessions(host, commands)
+}
+
+/// [`sessions`] with apt and pip over the generated indexes (`scripts/debian-index`,
+/// `scripts/pypi-index`), for tests that check against the indexes themselves.
+pub fn sessions_live(fixture: &str, commands: &[&str]) -> String {
+    engine::shell::packages::debian_index::curated_only(false);
+    engine::shell::packages::pypi_index::curated_only(false);
+    run_sessions(&MemoryHost::new(fixture), commands)
+}
+
+fn run_sessions(host: &MemoryHost, commands: &[&str]) -> String {
     let mut out = String::new();
     for command in commands {
         let words = split_words(command);

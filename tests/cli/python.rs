@@ -247,3 +247,35 @@ fn time_a_followed_service_waits_is_not_running_time() {
     assert!(out.contains("exit: 0") && out.contains("41\n[waits 1.499999 s]"), "{out}");
     assert!(!out.contains("time limit"), "{out}");
 }
+
+/// The generated index, as `scripts/pypi-index` leaves it (`./scripts/test` generates it
+/// before the tests).
+fn pypi_project(name: &str) -> serde_json::Value {
+    let dir = engine::shell::packages::pypi_index::native_dir().expect("the PyPI index has not been generated: run scripts/pypi-index");
+    let shard = dir.join(format!("{:02}.jsonl", engine::shell::packages::debian_index::shard_of(name)));
+    let text = std::fs::read_to_string(&shard).unwrap();
+    text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name} is not in {}", shard.display()))
+}
+
+#[test]
+fn pip_installs_projects_the_curated_index_lacks_from_pypis_own_list() {
+    let flask = pypi_project("flask");
+    assert!(flask["versions"].get("2.0.2").is_some() && flask["versions"].get("3.0.0").is_some());
+    let out = crate::sessions_live(
+        "",
+        &[
+            "berth run --rm python:3.11-slim sh -c \"pip install -q django gunicorn flask==2.0.2 2>&1 | grep -v WARNING; pip list 2>/dev/null | grep -iE '^(django|gunicorn|flask) '\"",
+            "berth run --rm python:3.11-slim sh -c \"pip index versions flask 2>/dev/null | head -1; pip install -q flask==3.0.0 2>/dev/null; pip show flask | grep ^Version\"",
+            "berth run --rm python:3.11-slim pip install nosuch-project-berth",
+        ],
+    );
+    // Django's newest release for Python 3.11 (its newer ones need 3.12), by the index.
+    let django = pypi_project("django");
+    let rp_ok = |v: &str| django["requires_python"].get(v).and_then(|r| r.as_str()).is_none_or(|r| !r.contains(">=3.12") && !r.contains(">=3.13") && !r.contains(">=3.14"));
+    let mut versions: Vec<&String> = django["versions"].as_object().unwrap().keys().filter(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.') && rp_ok(v)).collect();
+    versions.sort_by_key(|v| v.split('.').map(|p| p.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>());
+    assert!(out.contains(&format!("django       {}\n", versions.last().unwrap())), "{out}");
+    assert!(out.contains("flask        2.0.2\n") && out.contains("gunicorn     "), "{out}");
+    assert!(out.contains(&format!("flask ({})\nVersion: 3.0.0\n", flask["latest"].as_str().unwrap())), "{out}");
+    assert!(out.contains("ERROR: Could not find a version that satisfies the requirement nosuch-project-berth (from versions: none)"), "{out}");
+}

@@ -217,6 +217,10 @@ try {
   await type(`docker run --rm debian:bookworm-slim sh -c "apt-get update -qq && apt-get install -y -qq curl > /dev/null; dpkg -s curl | grep ^Version; dpkg -l | grep -c libcurl4"; docker rmi debian:bookworm-slim > /dev/null`);
   await waitFor("apt installs from Debian's own index in the browser", (s) => s.includes(`Version: ${curl}`) && /Version: \S+\s+1\s/.test(s));
 
+  // pip over PyPI's own list for a project the curated index lacks (gunicorn).
+  await type(`docker run --rm python:3.11-slim sh -c "pip install -q gunicorn 2>/dev/null; pip list 2>/dev/null | grep -c ^gunicorn"`);
+  await waitFor("pip installs a project from PyPI's list in the browser", (s) => /grep -c \^gunicorn"\s+1\s/.test(s));
+
   // 8. A lesson opened by its link: its own sandbox, click-to-run commands, automatic
   //    checks after each command, progress kept across a reload.
   await page.goto(url + "#/lessons/02-first-dockerfile");

@@ -133,8 +133,9 @@ impl WasmRuntime for BrowserRuntime {
 
 /// Where the page keeps its wheelhouse.
 pub const WHEELS_DIR: &str = "./wheels";
-/// Where the page serves the generated Debian package index (`build_web` copies it).
-pub const DEBIAN_DIR: &str = "./debian";
+/// Where the page serves the generated package indexes, `debian/` and `pypi/`
+/// (`build_web` copies them).
+pub const INDEX_DIR: &str = ".";
 
 /// Fetches `name` from the interpreter's directory with a synchronous request (the
 /// worker may block; the service worker answers from its cache when offline).
@@ -181,10 +182,11 @@ fn wheel(name: &str, version: &str) -> Option<Arc<Vec<u8>>> {
     fetch_from(WHEELS_DIR, &file).ok().map(Arc::new)
 }
 
-/// A file of the generated Debian index the page serves (`debian/`), fetched when apt
-/// first needs it; a page built without one answers 404 and apt uses its curated index.
-fn debian_index(path: &str) -> Option<Arc<Vec<u8>>> {
-    fetch_from(DEBIAN_DIR, path).ok().map(Arc::new)
+/// A file of a generated package index the page serves (`debian/…`, `pypi/…`), fetched
+/// when apt or pip first needs it; a page built without one answers 404 and they use
+/// their curated indexes.
+fn package_index(path: &str) -> Option<Arc<Vec<u8>>> {
+    fetch_from(INDEX_DIR, path).ok().map(Arc::new)
 }
 
 /// The worker's machine: the browser's WebAssembly, the interpreter fetched on first
@@ -195,7 +197,7 @@ pub fn machine() -> Machine {
         python: Rc::new(python_build),
         clock: Rc::new(|| (js_sys::Date::now() * 1_000_000.0) as u64),
         wheels: Rc::new(wheel),
-        debian: Rc::new(debian_index),
+        indexes: Rc::new(package_index),
         // Ctrl-C stops a runaway program in the page (the worker is replaced).
         time_limit: None,
     }

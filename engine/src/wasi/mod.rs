@@ -154,10 +154,10 @@ pub struct Machine {
     /// The wheelhouse (`engine/catalog/wheelhouse.txt`): the `.whl` of a distribution
     /// name and version, where the build has it.
     pub wheels: Rc<WheelSource>,
-    /// A file of the generated Debian package index by its path in the index
-    /// (`bookworm/07.tsv`; see `shell::packages::debian_index`), where the front end
-    /// has the index.
-    pub debian: Rc<IndexSource>,
+    /// A file of a generated package index by its path (`debian/bookworm/07.tsv`,
+    /// `pypi/07.jsonl`; see `shell::packages::debian_index` and `pypi_index`), where
+    /// the front end has the index.
+    pub indexes: Rc<IndexSource>,
     /// Seconds a program may run before it is stopped (exit 137), where the runtime can
     /// stop it.
     pub time_limit: Option<f64>,

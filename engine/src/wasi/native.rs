@@ -254,13 +254,19 @@ pub fn machine() -> Option<super::Machine> {
     // BERTH_PROGRAM_TIMEOUT seconds.
     let time_limit = std::env::var("BERTH_PROGRAM_TIMEOUT").ok().and_then(|v| v.parse::<f64>().ok()).or(Some(600.0)).filter(|s| *s > 0.0);
     let debian_dir = crate::shell::packages::debian_index::native_dir();
-    let debian = move |path: &str| {
-        let dir = debian_dir.as_ref()?;
-        // Paths come from the engine (`release/NN.tsv`); nothing climbs out.
+    let pypi_dir = crate::shell::packages::pypi_index::native_dir();
+    let indexes = move |path: &str| {
+        // Paths come from the engine (`debian/release/NN.tsv`, `pypi/NN.jsonl`); nothing
+        // climbs out.
         if path.split('/').any(|p| p == ".." || p.is_empty()) {
             return None;
         }
-        std::fs::read(dir.join(path)).ok().map(Arc::new)
+        let (dir, rest) = match path.split_once('/')? {
+            ("debian", rest) => (debian_dir.as_ref()?, rest),
+            ("pypi", rest) => (pypi_dir.as_ref()?, rest),
+            _ => return None,
+        };
+        std::fs::read(dir.join(rest)).ok().map(Arc::new)
     };
-    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels), debian: std::rc::Rc::new(debian), time_limit })
+    Some(super::Machine { runtime: std::rc::Rc::new(runtime), python: std::rc::Rc::new(python), clock: std::rc::Rc::new(clock), wheels: std::rc::Rc::new(wheels), indexes: std::rc::Rc::new(indexes), time_limit })
 }

@@ -5,7 +5,8 @@
 //! package in the shard its name's FNV-1a hash picks, plus `provides.tsv` (virtual
 //! package → providers).
 //!
-//! The shards come from the front end ([`crate::wasi::Machine::debian`]): natively
+//! The shards come from the front end ([`crate::wasi::Machine::indexes`], under
+//! `debian/`): natively
 //! files in the generated directory, in the browser fetched from the page one at a time
 //! when apt first needs them. Where a release has no generated index, apt uses the
 //! curated one (`engine/catalog/debian.json`) and says so in its documentation.
@@ -125,7 +126,7 @@ thread_local! {
 
 fn fetch(path: &str) -> Option<std::sync::Arc<Vec<u8>>> {
     let machine = crate::wasi::machine()?;
-    (machine.debian)(path)
+    (machine.indexes)(&format!("debian/{path}"))
 }
 
 fn shard(release: &str, n: u32) -> Option<Shard> {
@@ -193,11 +194,18 @@ pub fn native_dir() -> Option<std::path::PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_DEBIAN_INDEX") {
         return (dir != "none").then(|| std::path::PathBuf::from(dir));
     }
+    newest_in_cache("debian-index-")
+}
+
+/// The newest finished `PREFIX*` directory in Berth's cache (`BERTH_CACHE`, else
+/// `~/.cache/berth`): the generators leave a `done` file in what they finish.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn newest_in_cache(prefix: &str) -> Option<std::path::PathBuf> {
     let cache = std::env::var_os("BERTH_CACHE").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/berth")))?;
     let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(cache)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("debian-index-") && !n.ends_with(".tmp")))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".tmp")))
         .filter_map(|p| Some((std::fs::metadata(p.join("done")).ok()?.modified().ok()?, p)))
         .collect();
     found.sort();

@@ -9,6 +9,7 @@ pub mod apt;
 pub mod conda;
 pub mod debian_index;
 pub mod pip;
+pub mod pypi_index;
 pub mod python;
 pub mod version;
 pub mod wheel;

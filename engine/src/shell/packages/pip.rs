@@ -20,7 +20,7 @@ pub(super) struct Index {
     pub(super) packages: BTreeMap<String, Package>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub(super) struct Package {
     /// Version → [wheel size in kB, installed size in kB].
     pub(super) versions: BTreeMap<String, [u64; 2]>,
@@ -36,11 +36,46 @@ pub(super) struct Package {
     compiled: bool,
     #[serde(default)]
     requires_python: BTreeMap<String, String>,
+    /// Releases PyPI marks yanked: chosen only when pinned with `==`.
+    #[serde(default)]
+    yanked: Vec<String>,
 }
 
 pub(super) fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| serde_json::from_str(include_str!("../../../catalog/pypi.json")).unwrap_or(Index { packages: BTreeMap::new() }))
+}
+
+/// A project as pip resolves it: from the curated index, else from PyPI's generated
+/// one (`pypi_index`), whose installed sizes are estimated as three times the wheel's.
+pub(super) fn project(name: &str) -> Option<std::borrow::Cow<'static, Package>> {
+    if let Some(p) = index().packages.get(name) {
+        return Some(std::borrow::Cow::Borrowed(p));
+    }
+    generated(name)
+}
+
+/// [`project`] for a requirement: the curated entry where it has a release the
+/// specifier allows, else PyPI's, which has every release (`flask==2.0.2`).
+fn project_for(name: &str, spec: &[Clause]) -> Option<std::borrow::Cow<'static, Package>> {
+    match index().packages.get(name) {
+        Some(p) if spec.is_empty() || p.versions.keys().any(|v| satisfies(v, spec)) => Some(std::borrow::Cow::Borrowed(p)),
+        curated => generated(name).or(curated.map(std::borrow::Cow::Borrowed)),
+    }
+}
+
+fn generated(name: &str) -> Option<std::borrow::Cow<'static, Package>> {
+    let p = super::pypi_index::lookup(name)?;
+    Some(std::borrow::Cow::Owned(Package {
+        versions: p.versions.iter().map(|(v, kb)| (v.clone(), [*kb, kb.saturating_mul(3)])).collect(),
+        requires: p.requires.clone(),
+        import: None,
+        module_file: false,
+        scripts: Vec::new(),
+        compiled: p.compiled,
+        requires_python: p.requires_python.clone(),
+        yanked: p.yanked.clone(),
+    }))
 }
 
 /// pip's normalized project name: lower case, runs of `-_.` as one `-`.
@@ -164,6 +199,7 @@ pub fn run(env: &PyEnv, args: &[String], ctx: &mut Ctx) -> i32 {
         "freeze" => freeze(env, ctx),
         "show" => show(env, rest, ctx),
         "uninstall" => uninstall(env, rest, ctx),
+        "index" if rest.first().map(String::as_str) == Some("versions") => index_versions(env, &rest[1..], ctx),
         "cache" if rest.first().map(String::as_str) == Some("purge") => {
             let dir = cache_dir(ctx);
             let _ = ctx.fs.remove_all(&dir);
@@ -177,6 +213,35 @@ pub fn run(env: &PyEnv, args: &[String], ctx: &mut Ctx) -> i32 {
             1
         }
     }
+}
+
+/// `pip index versions NAME [--pre]`: the releases this interpreter can install, newest
+/// first (yanked ones left out), and the installed one.
+fn index_versions(env: &PyEnv, args: &[String], ctx: &mut Ctx) -> i32 {
+    let pre = args.iter().any(|a| a == "--pre");
+    let Some(name) = args.iter().find(|a| !a.starts_with('-')) else {
+        ctx.err("ERROR: You need to specify at least one argument.\n");
+        return 1;
+    };
+    ctx.err("WARNING: pip index is currently an experimental command. It may be removed/changed in a future release without prior warning.\n");
+    let key = normalize_name(name);
+    // PyPI's own list where the generated index has the project.
+    let Some(pkg) = generated(&key).or_else(|| project(&key)) else {
+        ctx.err(&format!("ERROR: No matching distribution found for {name}\n"));
+        return 1;
+    };
+    let prerelease = |v: &str| v.chars().any(|c| c.is_ascii_alphabetic());
+    let mut versions: Vec<&String> = pkg.versions.keys().filter(|v| !pkg.yanked.contains(v) && (pre || !prerelease(v)) && python_ok(&pkg, v, &env.version).is_none()).collect();
+    versions.sort_by(|a, b| compare(b, a));
+    let Some(latest) = versions.first() else {
+        ctx.err(&format!("ERROR: No matching distribution found for {name}\n"));
+        return 1;
+    };
+    ctx.out(&format!("{key} ({latest})\nAvailable versions: {}\n", versions.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")));
+    if let Some(d) = installed(&*ctx.fs, env).get(&key) {
+        ctx.out(&format!("  INSTALLED: {}\n  LATEST:    {latest}\n", d.version));
+    }
+    0
 }
 
 fn cache_dir(ctx: &Ctx) -> String {
@@ -329,7 +394,6 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
         env = &user_env;
     }
     let site = env.site_packages();
-    let index = index();
     let have = installed(&*ctx.fs, env);
     let mut out = String::new();
     let mut chosen: BTreeMap<String, (String, Req)> = BTreeMap::new();
@@ -368,18 +432,19 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
                 continue;
             }
         }
-        let Some(pkg) = index.packages.get(&req.name) else {
+        let Some(pkg) = project_for(&req.name, &req.spec) else {
             ctx.out(&out);
             ctx.err(&format!("ERROR: Could not find a version that satisfies the requirement {}{from} (from versions: none)\nERROR: No matching distribution found for {}\n", req.text, req.text));
             return 1;
         };
-        let mut versions: Vec<&String> = pkg.versions.keys().collect();
+        let pinned = req.spec.len() == 1 && req.text.contains("==");
+        let mut versions: Vec<&String> = pkg.versions.keys().filter(|v| pinned || !pkg.yanked.contains(v)).collect();
         versions.sort_by(|a, b| compare(a, b));
-        let ignored: Vec<String> = versions.iter().filter_map(|v| python_ok(pkg, v, &env.version).map(|rp| format!("{v} Requires-Python {rp}"))).collect();
-        let pick = versions.iter().rev().find(|v| python_ok(pkg, v, &env.version).is_none() && satisfies(v, &req.spec));
+        let ignored: Vec<String> = versions.iter().filter_map(|v| python_ok(&pkg, v, &env.version).map(|rp| format!("{v} Requires-Python {rp}"))).collect();
+        let pick = versions.iter().rev().find(|v| python_ok(&pkg, v, &env.version).is_none() && satisfies(v, &req.spec));
         let Some(version) = pick.map(|v| v.to_string()) else {
             ctx.out(&out);
-            let listed: Vec<&str> = versions.iter().filter(|v| python_ok(pkg, v, &env.version).is_none()).map(|v| v.as_str()).collect();
+            let listed: Vec<&str> = versions.iter().filter(|v| python_ok(&pkg, v, &env.version).is_none()).map(|v| v.as_str()).collect();
             if !ignored.is_empty() {
                 ctx.err(&format!("ERROR: Ignored the following versions that require a different python version: {}\n", ignored.join("; ")));
             }
@@ -393,7 +458,7 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
         };
         out.push_str(&format!("Collecting {}{from}\n", req.text));
         let [wheel_kb, _] = pkg.versions[&version];
-        let wheel = wheel_name(&req.name, &version, pkg, &env.xy);
+        let wheel = wheel_name(&req.name, &version, &pkg, &env.xy);
         let cached_path = format!("{cache}/wheels/{wheel}");
         let cached = !no_cache && ctx.fs.exists(&cached_path);
         if cached {
@@ -404,8 +469,9 @@ fn install(env: &PyEnv, args: &[String], mut quiet: bool, ctx: &mut Ctx) -> i32 
         downloads.push((cached_path, wheel_kb, cached));
         let mut deps = Vec::new();
         if !no_deps {
-            for r in &pkg.requires {
-                if let Ok(dep) = parse_requirement(r, Some(chain(&format!("{}=={version}", req.name), &req))) {
+            // Markers (`; extra == "argon2"`, `; python_version < "3.10"`) decide.
+            for r in pkg.requires.iter().filter_map(|r| applies(r, &env.xy)) {
+                if let Ok(dep) = parse_requirement(&r, Some(chain(&format!("{}=={version}", req.name), &req))) {
                     deps.push(dep.name.clone());
                     queue.push_back((dep, false));
                 }
@@ -488,7 +554,9 @@ pub(super) fn write_distribution(fs: &mut dyn FileSystem, env: &PyEnv, name: &st
         return super::wheel::install(fs, env, &wheel, requested).map(|_| ());
     }
     let site = env.site_packages();
-    let pkg = index().packages.get(name);
+    // The entry the version came from: the curated one where it lists it, else PyPI's.
+    let found = index().packages.get(name).filter(|p| p.versions.contains_key(version)).map(std::borrow::Cow::Borrowed).or_else(|| generated(name)).or_else(|| project(name));
+    let pkg = found.as_deref();
     let module = pkg.and_then(|p| p.import.clone()).unwrap_or_else(|| name.replace('-', "_"));
     let info = format!("{site}/{}-{version}.dist-info", name.replace('-', "_"));
     let requires: Vec<String> = pkg.map(|p| p.requires.clone()).unwrap_or_default();
