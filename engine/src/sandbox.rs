@@ -985,6 +985,11 @@ mod tests {
         let (code, out) = run(&mut sb, "git clone https://github.com/docker/getting-started.git");
         assert_eq!((code, out.as_str()), (128, "Cloning into 'getting-started'...\nfatal: unable to access 'https://github.com/docker/getting-started.git/': Could not resolve host: github.com\n"));
         assert_eq!(run(&mut sb, "cd /root && git clone -q proj copy 2>/dev/null; cat copy/a.txt").1, "one\ntwo\n");
+        // Options before the command, clustered flags, the log's format, a tree's entries.
+        let (code, out) = run(&mut sb, "cd /root/copy && echo three >> a.txt && git -c user.name=Other -c user.email=o@example.com commit -qam third && git log --format='%an <%ae> %s' -n 1 && git cat-file -p HEAD | head -1 | cut -c1-5 && git cat-file -p $(git cat-file -p HEAD | sed -n 's/^tree //p')");
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with("Other <o@example.com> third\ntree \n100644 blob "), "{out}");
+        assert!(out.ends_with("\ta.txt\n"), "{out}");
     }
 
     #[test]

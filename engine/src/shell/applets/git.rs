@@ -73,6 +73,27 @@ fn unhex(s: &str) -> Option<[u8; 20]> {
     Some(out)
 }
 
+/// A tree object's entries: (mode, name, object id), as git writes them
+/// (`MODE NAME\0` and 20 bytes of id each). A truncated entry ends the list.
+fn tree_entries(body: &[u8]) -> Vec<(u32, String, [u8; 20])> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < body.len() {
+        let Some(sp) = body[pos..].iter().position(|c| *c == b' ') else { break };
+        let mode = u32::from_str_radix(&String::from_utf8_lossy(&body[pos..pos + sp]), 8).unwrap_or(0);
+        let name_start = pos + sp + 1;
+        let Some(nul) = body[name_start..].iter().position(|c| *c == 0) else { break };
+        let name = String::from_utf8_lossy(&body[name_start..name_start + nul]).into_owned();
+        let id_start = name_start + nul + 1;
+        let Some(raw) = body.get(id_start..id_start + 20) else { break };
+        let mut id = [0u8; 20];
+        id.copy_from_slice(raw);
+        out.push((mode, name, id));
+        pos = id_start + 20;
+    }
+    out
+}
+
 /// A git failure: its message and exit status.
 struct Fail(String, i32);
 
@@ -255,26 +276,13 @@ impl Repo {
     /// The files of a tree, recursively: path → (mode, blob id).
     fn tree_files(&self, fs: &dyn FileSystem, id: &[u8; 20], prefix: &str, out: &mut BTreeMap<String, (u32, [u8; 20])>) -> Res<()> {
         let (_, body) = self.read_object(fs, id)?;
-        let mut pos = 0;
-        while pos < body.len() {
-            let Some(sp) = body[pos..].iter().position(|c| *c == b' ') else { break };
-            let mode = u32::from_str_radix(&String::from_utf8_lossy(&body[pos..pos + sp]), 8).unwrap_or(0);
-            let name_start = pos + sp + 1;
-            let Some(nul) = body[name_start..].iter().position(|c| *c == 0) else { break };
-            let name = String::from_utf8_lossy(&body[name_start..name_start + nul]).into_owned();
-            let id_start = name_start + nul + 1;
-            if id_start + 20 > body.len() {
-                break;
-            }
-            let mut child = [0u8; 20];
-            child.copy_from_slice(&body[id_start..id_start + 20]);
+        for (mode, name, child) in tree_entries(&body) {
             let path = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
             if mode == 0o40000 {
                 self.tree_files(fs, &child, &path, out)?;
             } else {
                 out.insert(path, (mode, child));
             }
-            pos = id_start + 20;
         }
         Ok(())
     }
@@ -398,8 +406,22 @@ fn config_set(fs: &mut dyn FileSystem, file: &str, key: &str, value: &str) -> Re
 pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     // `git -C DIR CMD`.
     let mut args = args.to_vec();
-    while args.first().map(String::as_str) == Some("-C") && args.len() > 1 {
-        ctx.cwd = ctx.path(&args[1]);
+    // `git -C DIR` and `git -c KEY=VALUE` before the command; the identity that `-c
+    // user.name=…` gives is the commit's author, as the environment's would be.
+    while matches!(args.first().map(String::as_str), Some("-C" | "-c")) && args.len() > 1 {
+        if args[0] == "-C" {
+            ctx.cwd = ctx.path(&args[1]);
+        } else if let Some((key, value)) = args[1].split_once('=') {
+            match key.to_ascii_lowercase().as_str() {
+                "user.name" => {
+                    ctx.env.insert("GIT_AUTHOR_NAME".into(), value.to_string());
+                }
+                "user.email" => {
+                    ctx.env.insert("GIT_AUTHOR_EMAIL".into(), value.to_string());
+                }
+                _ => {}
+            }
+        }
         args.drain(..2);
     }
     let Some((cmd, rest)) = args.split_first() else {
@@ -731,10 +753,21 @@ fn commit(repo: &Repo, args: &[String], ctx: &mut Ctx) -> Res<i32> {
                 i += 1;
             }
             "-a" | "--all" => all = true,
-            "-am" => {
-                all = true;
-                message = args.get(i + 1).cloned();
-                i += 1;
+            // A cluster such as `-am MSG`, `-qm MSG` or `-mMSG`.
+            s if s.starts_with('-') && !s.starts_with("--") && s.contains('m') => {
+                let (before, after) = s[1..].split_once('m').unwrap_or(("", ""));
+                all |= before.contains('a');
+                quiet |= before.contains('q');
+                let m = if after.is_empty() {
+                    i += 1;
+                    args.get(i).cloned().ok_or_else(|| Fail("error: switch `m' requires a value".into(), 129))?
+                } else {
+                    after.to_string()
+                };
+                message = Some(match message {
+                    Some(prev) => format!("{prev}\n\n{m}"),
+                    None => m,
+                });
             }
             "--allow-empty" => allow_empty = true,
             "-q" | "--quiet" => quiet = true,
@@ -934,7 +967,9 @@ fn author_lines(author: &str) -> (String, String) {
 }
 
 fn log(repo: &Repo, args: &[String], ctx: &mut Ctx) -> Res<i32> {
-    let oneline = args.iter().any(|a| a == "--oneline");
+    let oneline = args.iter().any(|a| a == "--oneline" || a == "--pretty=oneline");
+    // `--format=…` / `--pretty=format:…`: %H %h %s %an %ae %n %%.
+    let format = args.iter().find_map(|a| a.strip_prefix("--format=").or_else(|| a.strip_prefix("--pretty=format:")).or_else(|| a.strip_prefix("--pretty=tformat:"))).map(str::to_string);
     let mut limit = usize::MAX;
     let mut start = "HEAD".to_string();
     let mut i = 0;
@@ -966,7 +1001,35 @@ fn log(repo: &Repo, args: &[String], ctx: &mut Ctx) -> Res<i32> {
         let c = repo.commit(&*ctx.fs, &id)?;
         let subject = c.message.lines().next().unwrap_or("");
         let decoration = decorations(repo, &*ctx.fs, &id);
-        if oneline {
+        if let Some(f) = &format {
+            let (who, _) = author_lines(&c.author);
+            let (name, email) = who.rsplit_once(" <").map_or((who.as_str(), ""), |(n, e)| (n, e.trim_end_matches('>')));
+            let full = hex(&id);
+            let mut line = String::new();
+            let mut chars = f.chars().peekable();
+            while let Some(ch) = chars.next() {
+                if ch != '%' {
+                    line.push(ch);
+                    continue;
+                }
+                match chars.next() {
+                    Some('H') => line.push_str(&full),
+                    Some('h') => line.push_str(&full[..7]),
+                    Some('s') => line.push_str(subject),
+                    Some('n') => line.push('\n'),
+                    Some('%') => line.push('%'),
+                    Some('a') => match chars.next() {
+                        Some('n') => line.push_str(name),
+                        Some('e') => line.push_str(email),
+                        Some(other) => line.push_str(&format!("%a{other}")),
+                        None => line.push_str("%a"),
+                    },
+                    Some(other) => line.push_str(&format!("%{other}")),
+                    None => line.push('%'),
+                }
+            }
+            ctx.out(&format!("{line}\n"));
+        } else if oneline {
             ctx.out(&format!("{}{decoration} {subject}\n", &hex(&id)[..7]));
         } else {
             if shown > 0 {
@@ -1331,17 +1394,9 @@ fn cat_file(repo: &Repo, args: &[String], ctx: &mut Ctx) -> Res<i32> {
     } else if args.iter().any(|a| a == "-s") {
         ctx.out(&format!("{}\n", body.len()));
     } else if kind == "tree" {
-        let mut pos = 0;
-        while pos < body.len() {
-            let Some(sp) = body[pos..].iter().position(|c| *c == b' ') else { break };
-            let mode = String::from_utf8_lossy(&body[pos..pos + sp]).into_owned();
-            let start = pos + sp + 1;
-            let Some(nul) = body[start..].iter().position(|c| *c == 0) else { break };
-            let name = String::from_utf8_lossy(&body[start..start + nul]).into_owned();
-            let id = &body[start + nul + 1..(start + nul + 21).min(body.len())];
-            let kind = if mode == "40000" { "tree" } else { "blob" };
-            ctx.out(&format!("{mode:0>6} {kind} {}\t{name}\n", hex(id)));
-            pos = start + nul + 21;
+        for (mode, name, id) in tree_entries(&body) {
+            let kind = if mode == 0o40000 { "tree" } else { "blob" };
+            ctx.out(&format!("{mode:06o} {kind} {}\t{name}\n", hex(&id)));
         }
     } else {
         ctx.stdout.extend_from_slice(&body);
