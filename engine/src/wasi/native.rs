@@ -246,9 +246,14 @@ pub fn machine() -> Option<super::Machine> {
     let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     let wheelhouse = wheelhouse_dir();
     let wheels = move |name: &str, version: &str| {
-        let dir = wheelhouse.as_ref()?;
-        let file = super::wheel_file(&std::fs::read(dir.join("index.json")).ok()?, name, version)?;
-        std::fs::read(dir.join(file)).ok().map(Arc::new)
+        let kept = wheelhouse.as_ref().and_then(|dir| {
+            let file = super::wheel_file(&std::fs::read(dir.join("index.json")).ok()?, name, version)?;
+            std::fs::read(dir.join(file)).ok().map(Arc::new)
+        });
+        // Else a pure-Python project of PyPI's list, downloaded on demand.
+        #[cfg(feature = "tls")]
+        let kept = kept.or_else(|| crate::shell::packages::pypi_index::fetch_wheel(name, version));
+        kept
     };
     // A runaway program in a build or a script stops after ten minutes, or after
     // BERTH_PROGRAM_TIMEOUT seconds.

@@ -79,3 +79,50 @@ pub fn native_dir() -> Option<std::path::PathBuf> {
     }
     super::debian_index::newest_in_cache("pypi-index-")
 }
+
+/// The pure-Python wheel of `name==version`, downloaded from PyPI on demand (natively,
+/// where the host has a network): for a project of the generated index that the
+/// curated index lacks (those stay modelled, as documented) and that has a
+/// `py3-none-any` wheel. The file is checked against PyPI's sha256 and kept in
+/// `~/.cache/berth/pypi-wheels`. `None` where any of that does not hold.
+#[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
+pub fn fetch_wheel(name: &str, version: &str) -> Option<std::sync::Arc<Vec<u8>>> {
+    use crate::image::distribution::{http::Request, NativeRemote, Remote};
+    if CURATED_ONLY.with(|c| c.get()) || super::pip::index().packages.contains_key(name) {
+        return None;
+    }
+    let project = lookup(name)?;
+    if project.compiled || !project.versions.contains_key(version) {
+        return None;
+    }
+    let cache = std::env::var_os("BERTH_CACHE").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/berth")))?.join("pypi-wheels");
+    let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.+!".contains(c));
+    if !safe(name) || !safe(version) {
+        return None;
+    }
+    let kept = cache.join(format!("{name}-{version}.whl"));
+    if let Ok(data) = std::fs::read(&kept) {
+        return Some(std::sync::Arc::new(data));
+    }
+    let remote = NativeRemote::from_env();
+    // PyPI's simple API in its JSON form (PEP 691): every file with its sha256.
+    let mut ask = Request::new("GET", format!("https://pypi.org/simple/{name}/")).header("Accept", "application/vnd.pypi.simple.v1+json");
+    ask.limit = 32 << 20;
+    let answer = remote.send(&ask).ok().filter(|r| r.status == 200)?;
+    let doc: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+    let file = doc.get("files")?.as_array()?.iter().find(|f| {
+        f.get("filename").and_then(|n| n.as_str()).is_some_and(|n| n.ends_with("-none-any.whl") && n.split('-').nth(1) == Some(version) && n.split('-').nth(2).is_some_and(|py| py.contains("py3")))
+    })?;
+    let url = file.get("url")?.as_str()?;
+    let sha256 = file.get("hashes")?.get("sha256")?.as_str()?;
+    let mut request = Request::new("GET", url);
+    request.limit = 64 << 20;
+    let wheel = remote.send(&request).ok().filter(|r| r.status == 200)?.body;
+    if crate::image::digest::Digest::of(&wheel).hex() != sha256 {
+        return None;
+    }
+    let _ = std::fs::create_dir_all(&cache);
+    let _ = std::fs::write(&kept, &wheel);
+    Some(std::sync::Arc::new(wheel))
+}
+
