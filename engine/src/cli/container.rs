@@ -736,23 +736,9 @@ fn quote_command(argv: &[String]) -> String {
     go_quote(&shown)
 }
 
-/// A string as Go's `strconv.Quote` writes it, as `docker ps` shows a command: in
-/// double quotes, with `"`, `\\`, newlines, tabs and other control characters escaped.
+/// A string as Go's `strconv.Quote` writes it, as `docker ps` shows a command.
 fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::dockerfile::dump::go_quote(s)
 }
 
 /// `ps`'s STATUS column: `Up 2 minutes`, `Exited (0) 5 seconds ago`, `Created`.

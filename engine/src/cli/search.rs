@@ -112,7 +112,7 @@ pub fn run(args: &[String], host: &dyn Host) -> Output {
 /// Docker Hub's answer (`{"results": [{"name", "description", "star_count",
 /// "is_official", "is_automated"}]}`), or why there is none.
 fn from_hub(remote: &dyn crate::image::distribution::Remote, term: &str, limit: i64) -> Result<Vec<Found>, String> {
-    let query: String = term.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let query = crate::image::distribution::percent(term);
     let response = remote.send(&Request::new("GET", format!("{INDEX}?q={query}&n={limit}"))).map_err(|e| e.to_string())?;
     if response.status != 200 {
         return Err(format!("HTTP {} {}", response.status, response.reason));

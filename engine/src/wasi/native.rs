@@ -191,7 +191,7 @@ pub fn python_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_PYTHON_DIR") {
         return Some(PathBuf::from(dir));
     }
-    let cache = std::env::var_os("BERTH_CACHE").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/berth")))?;
+    let cache = crate::host::cache_dir()?;
     let mut builds: Vec<PathBuf> = std::fs::read_dir(cache)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -208,15 +208,7 @@ pub fn wheelhouse_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_WHEELHOUSE") {
         return Some(PathBuf::from(dir));
     }
-    let cache = std::env::var_os("BERTH_CACHE").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/berth")))?;
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(cache)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("wheelhouse-") && !n.ends_with(".tmp")))
-        .filter_map(|p| Some((std::fs::metadata(p.join("index.json")).ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    found.pop().map(|(_, p)| p)
+    crate::host::newest_in_cache("wheelhouse-", "index.json")
 }
 
 fn load_build(dir: &std::path::Path) -> Result<super::PythonBuild, String> {

@@ -416,7 +416,7 @@ impl<'a> Client<'a> {
 }
 
 /// Query-string escaping for token parameters and mount sources.
-fn percent(s: &str) -> String {
+pub(crate) fn percent(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/:".contains(&b) {

@@ -194,22 +194,7 @@ pub fn native_dir() -> Option<std::path::PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_DEBIAN_INDEX") {
         return (dir != "none").then(|| std::path::PathBuf::from(dir));
     }
-    newest_in_cache("debian-index-")
-}
-
-/// The newest finished `PREFIX*` directory in Berth's cache (`BERTH_CACHE`, else
-/// `~/.cache/berth`): the generators leave a `done` file in what they finish.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn newest_in_cache(prefix: &str) -> Option<std::path::PathBuf> {
-    let cache = std::env::var_os("BERTH_CACHE").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/berth")))?;
-    let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(cache)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".tmp")))
-        .filter_map(|p| Some((std::fs::metadata(p.join("done")).ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    found.pop().map(|(_, p)| p)
+    crate::host::newest_in_cache("debian-index-", "done")
 }
 
 #[cfg(test)]
