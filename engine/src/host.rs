@@ -7,28 +7,6 @@
 
 use crate::image::store::Storage;
 
-/// Berth's cache on this machine, where the scripts leave what they build and generate
-/// (the interpreter, the wheelhouse, the package indexes): `BERTH_CACHE`, else
-/// `~/.cache/berth`.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn cache_dir() -> Option<std::path::PathBuf> {
-    std::env::var_os("BERTH_CACHE").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/berth")))
-}
-
-/// The newest `PREFIX*` directory in [`cache_dir`] that holds `marker` (what its script
-/// writes last, so only a finished one counts), by the marker's time.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn newest_in_cache(prefix: &str, marker: &str) -> Option<std::path::PathBuf> {
-    let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(cache_dir()?)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".tmp")))
-        .filter_map(|p| Some((std::fs::metadata(p.join(marker)).ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    found.pop().map(|(_, p)| p)
-}
-
 /// Files the user names (`-f`, `save -o`, bind mounts, build contexts) and where the
 /// engine keeps its state.
 pub trait Files {

@@ -191,7 +191,7 @@ pub fn python_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_PYTHON_DIR") {
         return Some(PathBuf::from(dir));
     }
-    let cache = crate::host::cache_dir()?;
+    let cache = crate::wasi::cache_dir()?;
     let mut builds: Vec<PathBuf> = std::fs::read_dir(cache)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -208,7 +208,7 @@ pub fn wheelhouse_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_WHEELHOUSE") {
         return Some(PathBuf::from(dir));
     }
-    crate::host::newest_in_cache("wheelhouse-", "index.json")
+    crate::wasi::newest_in_cache("wheelhouse-", "index.json")
 }
 
 fn load_build(dir: &std::path::Path) -> Result<super::PythonBuild, String> {

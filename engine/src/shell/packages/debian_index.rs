@@ -194,7 +194,7 @@ pub fn native_dir() -> Option<std::path::PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_DEBIAN_INDEX") {
         return (dir != "none").then(|| std::path::PathBuf::from(dir));
     }
-    crate::host::newest_in_cache("debian-index-", "done")
+    crate::wasi::newest_in_cache("debian-index-", "done")
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub fn native_dir() -> Option<std::path::PathBuf> {
     if let Some(dir) = std::env::var_os("BERTH_PYPI_INDEX") {
         return (dir != "none").then(|| std::path::PathBuf::from(dir));
     }
-    crate::host::newest_in_cache("pypi-index-", "done")
+    crate::wasi::newest_in_cache("pypi-index-", "done")
 }
 
 /// The pure-Python wheel of `name==version`, downloaded from PyPI on demand (natively,
@@ -95,7 +95,7 @@ pub fn fetch_wheel(name: &str, version: &str) -> Option<std::sync::Arc<Vec<u8>>>
     if project.compiled || !project.versions.contains_key(version) {
         return None;
     }
-    let cache = crate::host::cache_dir()?.join("pypi-wheels");
+    let cache = crate::wasi::cache_dir()?.join("pypi-wheels");
     let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.+!".contains(c));
     if !safe(name) || !safe(version) {
         return None;
